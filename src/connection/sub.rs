@@ -1,0 +1,488 @@
+//! Subscriptions: per-subscription queues with pending limits, async dispatcher threads, sync pull.
+
+use std::collections::VecDeque;
+use std::ffi::CString;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::thread::{JoinHandle, ThreadId};
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use super::Inner;
+use crate::error::{err, Error, Result, Status};
+use crate::msg::Msg;
+
+/// Message handler of an async subscription; runs on the subscription's dispatcher thread.
+pub type MsgHandler = Box<dyn FnMut(&Subscription, Msg) + Send>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SubKind {
+    Async,
+    Sync,
+    /// The connection's request/reply multiplexer.
+    Resp,
+}
+
+pub(crate) struct SubQueue {
+    pub msgs: VecDeque<Msg>,
+    pub bytes: usize,
+    pub limit_msgs: i64,
+    pub limit_bytes: i64,
+    pub received: u64,
+    pub max: u64,
+    pub dropped: u64,
+    pub slow: bool,
+    pub pending_err: Option<Error>,
+    /// No more messages are accepted (max reached, drained, unsubscribed, closed).
+    pub input_closed: bool,
+    /// Stop at once; queued messages are discarded.
+    pub stopped: bool,
+    pub draining: bool,
+    /// Everything is finished (dispatcher exited / sync queue consumed after input closed).
+    pub done: bool,
+    pub waiters: u32,
+    /// Why input closed, reported by next_msg once the queue is empty.
+    pub end_status: Status,
+}
+
+pub(crate) struct SubInner {
+    pub sid: u64,
+    pub subject: CString,
+    pub queue: Option<CString>,
+    pub kind: SubKind,
+    pub conn: Weak<Inner>,
+    pub q: Mutex<SubQueue>,
+    pub cv: Condvar,
+    pub stopped: AtomicBool,
+    pub delivered: AtomicU64,
+    pub dispatcher: Mutex<Option<JoinHandle<()>>>,
+    pub dispatcher_id: Mutex<Option<ThreadId>>,
+    /// Set when the C handle was freed; events then pass NULL instead of the handle.
+    pub handle_freed: AtomicBool,
+}
+
+/// A subscription handle (cheap to clone).
+#[derive(Clone)]
+pub struct Subscription(pub(crate) Arc<SubInner>);
+
+const DISPATCH_BATCH: usize = 1024;
+
+impl SubInner {
+    pub(crate) fn new(
+        sid: u64,
+        subject: &str,
+        queue: Option<&str>,
+        kind: SubKind,
+        conn: &Arc<Inner>,
+        limits: (i64, i64),
+    ) -> Result<Arc<SubInner>> {
+        let subject = CString::new(subject).map_err(|_| err!(InvalidSubject, "subject contains NUL"))?;
+        let queue = match queue {
+            Some(q) => Some(CString::new(q).map_err(|_| err!(InvalidQueue, "queue contains NUL"))?),
+            None => None,
+        };
+        Ok(Arc::new(SubInner {
+            sid,
+            subject,
+            queue,
+            kind,
+            conn: Arc::downgrade(conn),
+            q: Mutex::new(SubQueue {
+                msgs: VecDeque::new(),
+                bytes: 0,
+                limit_msgs: limits.0,
+                limit_bytes: limits.1,
+                received: 0,
+                max: 0,
+                dropped: 0,
+                slow: false,
+                pending_err: None,
+                input_closed: false,
+                stopped: false,
+                draining: false,
+                done: false,
+                waiters: 0,
+                end_status: Status::InvalidSubscription,
+            }),
+            cv: Condvar::new(),
+            stopped: AtomicBool::new(false),
+            delivered: AtomicU64::new(0),
+            dispatcher: Mutex::new(None),
+            dispatcher_id: Mutex::new(None),
+            handle_freed: AtomicBool::new(false),
+        }))
+    }
+
+    pub(crate) fn subject_str(&self) -> &str {
+        self.subject.to_str().unwrap_or("")
+    }
+
+    /// Called by the reader for every message routed to this subscription.
+    /// Returns (reached_max, slow_consumer_episode_started).
+    #[inline]
+    pub(crate) fn push(&self, msg: Msg) -> (bool, bool) {
+        let mut q = self.q.lock();
+        if q.input_closed {
+            return (false, false);
+        }
+        q.received += 1;
+        let size = msg.size();
+        let over = (q.limit_msgs >= 0 && q.msgs.len() as i64 >= q.limit_msgs)
+            || (q.limit_bytes >= 0 && (q.bytes + size) as i64 > q.limit_bytes);
+        let mut started_slow = false;
+        if over {
+            q.dropped += 1;
+            if !q.slow {
+                q.slow = true;
+                started_slow = true;
+                if self.kind == SubKind::Sync {
+                    q.pending_err = Some(err!(SlowConsumer, "messages dropped on subscription '{}'", self.subject_str()));
+                }
+            }
+        } else {
+            q.slow = false;
+            q.bytes += size;
+            q.msgs.push_back(msg);
+        }
+        let reached = q.max > 0 && q.received >= q.max;
+        if reached {
+            q.input_closed = true;
+            q.end_status = Status::MaxMessages;
+        }
+        if q.waiters > 0 {
+            self.cv.notify_all();
+        }
+        (reached, started_slow)
+    }
+
+    /// No more input; queued messages are still delivered.
+    pub(crate) fn close_input(&self, status: Status) {
+        let mut q = self.q.lock();
+        if !q.input_closed {
+            q.input_closed = true;
+            q.end_status = status;
+        }
+        self.mark_done_if_sync(&mut q);
+        self.cv.notify_all();
+    }
+
+    fn mark_done_if_sync(&self, q: &mut SubQueue) {
+        if self.kind != SubKind::Async && q.input_closed && q.msgs.is_empty() {
+            q.done = true;
+        }
+    }
+
+    /// Stops the subscription at once (queued messages are discarded). Returns false if it was stopped already.
+    pub(crate) fn stop(&self, status: Status) -> bool {
+        let mut q = self.q.lock();
+        if q.stopped {
+            return false;
+        }
+        q.stopped = true;
+        if !q.input_closed {
+            q.input_closed = true;
+            q.end_status = status;
+        }
+        q.msgs.clear();
+        q.bytes = 0;
+        if self.kind != SubKind::Async {
+            q.done = true;
+        }
+        self.stopped.store(true, Ordering::Release);
+        self.cv.notify_all();
+        true
+    }
+
+    /// Waits for the dispatcher thread to exit, unless called from it.
+    pub(crate) fn join_dispatcher(&self) {
+        let me = std::thread::current().id();
+        if *self.dispatcher_id.lock() == Some(me) {
+            return;
+        }
+        let h = self.dispatcher.lock().take();
+        if let Some(h) = h {
+            let _ = h.join();
+        }
+    }
+
+    pub(crate) fn is_dispatcher_thread(&self) -> bool {
+        *self.dispatcher_id.lock() == Some(std::thread::current().id())
+    }
+
+    /// Starts the dispatcher thread of an async subscription.
+    pub(crate) fn start_dispatcher(self: &Arc<Self>, handler: MsgHandler) -> Result<()> {
+        let sub = self.clone();
+        let name = format!("natsrs-sub-{}", self.sid);
+        let h = std::thread::Builder::new()
+            .name(name)
+            .stack_size(512 * 1024)
+            .spawn(move || dispatch_loop(sub, handler))
+            .map_err(|e| err!(Io, "cannot start dispatcher thread: {}", e))?;
+        *self.dispatcher_id.lock() = Some(h.thread().id());
+        *self.dispatcher.lock() = Some(h);
+        Ok(())
+    }
+
+    pub(crate) fn next_msg(&self, timeout: Duration) -> Result<Msg> {
+        if self.kind != SubKind::Sync {
+            return Err(err!(IllegalState, "next_msg is only valid on a synchronous subscription"));
+        }
+        let deadline = Instant::now().checked_add(timeout);
+        let mut q = self.q.lock();
+        loop {
+            if let Some(e) = q.pending_err.take() {
+                return Err(e);
+            }
+            if let Some(m) = q.msgs.pop_front() {
+                q.bytes -= m.size();
+                self.delivered.fetch_add(1, Ordering::Relaxed);
+                self.mark_done_if_sync(&mut q);
+                return Ok(m);
+            }
+            if q.input_closed || q.stopped {
+                q.done = true;
+                return Err(end_error(q.end_status, self));
+            }
+            let timed_out = match deadline {
+                Some(d) if Instant::now() >= d => true,
+                Some(d) => {
+                    q.waiters += 1;
+                    let r = self.cv.wait_until(&mut q, d).timed_out();
+                    q.waiters -= 1;
+                    r && q.msgs.is_empty() && !q.input_closed && q.pending_err.is_none()
+                }
+                None => {
+                    q.waiters += 1;
+                    self.cv.wait(&mut q);
+                    q.waiters -= 1;
+                    false
+                }
+            };
+            if timed_out {
+                return Err(err!(Timeout, "no message received within the timeout"));
+            }
+        }
+    }
+
+    pub(crate) fn next_msgs(&self, max: usize, timeout: Duration, out: &mut Vec<Msg>) -> Result<()> {
+        if max == 0 {
+            return Err(err!(InvalidArgument, "max must be at least 1"));
+        }
+        let first = self.next_msg(timeout)?;
+        out.push(first);
+        let mut q = self.q.lock();
+        while out.len() < max {
+            match q.msgs.pop_front() {
+                Some(m) => {
+                    q.bytes -= m.size();
+                    out.push(m);
+                }
+                None => break,
+            }
+        }
+        self.delivered.fetch_add(out.len() as u64 - 1, Ordering::Relaxed);
+        self.mark_done_if_sync(&mut q);
+        Ok(())
+    }
+
+    /// Waits until the subscription is completely finished (e.g. after drain).
+    pub(crate) fn wait_done(&self, deadline: Option<Instant>) -> bool {
+        let mut q = self.q.lock();
+        loop {
+            if q.done || (self.kind != SubKind::Async && q.input_closed && q.msgs.is_empty()) {
+                return true;
+            }
+            q.waiters += 1;
+            let timed_out = match deadline {
+                Some(d) => self.cv.wait_until(&mut q, d).timed_out(),
+                None => {
+                    self.cv.wait(&mut q);
+                    false
+                }
+            };
+            q.waiters -= 1;
+            if timed_out {
+                return q.done;
+            }
+        }
+    }
+}
+
+fn end_error(status: Status, sub: &SubInner) -> Error {
+    match status {
+        Status::MaxMessages => err!(MaxMessages, "subscription '{}' reached its maximum", sub.subject_str()),
+        Status::ConnectionClosed => err!(ConnectionClosed, "connection closed"),
+        s => Error::new(s, format!("subscription '{}' is no longer valid", sub.subject_str())),
+    }
+}
+
+fn dispatch_loop(sub: Arc<SubInner>, mut handler: MsgHandler) {
+    let handle = Subscription(sub.clone());
+    let mut local: VecDeque<Msg> = VecDeque::new();
+    'outer: loop {
+        {
+            let mut q = sub.q.lock();
+            while q.msgs.is_empty() && !q.stopped && !q.input_closed {
+                q.waiters += 1;
+                sub.cv.wait(&mut q);
+                q.waiters -= 1;
+            }
+            if q.stopped || (q.msgs.is_empty() && q.input_closed) {
+                break 'outer;
+            }
+            if q.msgs.len() <= DISPATCH_BATCH {
+                std::mem::swap(&mut q.msgs, &mut local);
+                q.bytes = 0;
+            } else {
+                for _ in 0..DISPATCH_BATCH {
+                    let m = q.msgs.pop_front().expect("len checked");
+                    q.bytes -= m.size();
+                    local.push_back(m);
+                }
+            }
+        }
+        while let Some(m) = local.pop_front() {
+            if sub.stopped.load(Ordering::Acquire) {
+                break 'outer;
+            }
+            handler(&handle, m);
+            sub.delivered.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    local.clear();
+    drop(handler); // runs userdata_free
+    let finished_normally = {
+        let mut q = sub.q.lock();
+        q.done = true;
+        sub.cv.notify_all();
+        !q.stopped
+    };
+    if finished_normally {
+        if let Some(conn) = sub.conn.upgrade() {
+            conn.remove_sub(sub.sid);
+        }
+    }
+}
+
+impl Subscription {
+    pub fn sid(&self) -> u64 {
+        self.0.sid
+    }
+    pub fn subject(&self) -> &str {
+        self.0.subject_str()
+    }
+    pub fn queue(&self) -> Option<&str> {
+        self.0.queue.as_ref().and_then(|q| q.to_str().ok())
+    }
+    pub fn is_valid(&self) -> bool {
+        !self.0.q.lock().input_closed
+    }
+
+    /// Next message of a synchronous subscription.
+    pub fn next_msg(&self, timeout: Duration) -> Result<Msg> {
+        let mut m = self.0.next_msg(timeout)?;
+        if let Some(c) = self.0.conn.upgrade() {
+            m.attach(&c);
+        }
+        Ok(m)
+    }
+
+    /// Waits up to `timeout` for the first message, then takes up to `max` queued ones.
+    pub fn next_msgs(&self, max: usize, timeout: Duration) -> Result<Vec<Msg>> {
+        let mut v = Vec::with_capacity(max.min(1024));
+        self.0.next_msgs(max, timeout, &mut v)?;
+        if let Some(c) = self.0.conn.upgrade() {
+            for m in v.iter_mut() {
+                m.attach(&c);
+            }
+        }
+        Ok(v)
+    }
+
+    /// Removes interest. No handler runs after this returns (unless called from the handler itself).
+    pub fn unsubscribe(&self) -> Result<()> {
+        if !self.0.stop(Status::InvalidSubscription) {
+            return Err(err!(InvalidSubscription, "subscription already unsubscribed or closed"));
+        }
+        if let Some(c) = self.0.conn.upgrade() {
+            c.unsubscribe_sid(self.0.sid, None);
+        }
+        self.0.join_dispatcher();
+        Ok(())
+    }
+
+    /// Unsubscribes automatically after `max` messages in total have been received.
+    pub fn auto_unsubscribe(&self, max: u64) -> Result<()> {
+        if max == 0 {
+            return Err(err!(InvalidArgument, "max must be greater than 0"));
+        }
+        let reached = {
+            let mut q = self.0.q.lock();
+            if q.input_closed {
+                return Err(err!(InvalidSubscription, "subscription is no longer valid"));
+            }
+            q.max = max;
+            if q.received >= max {
+                q.input_closed = true;
+                q.end_status = Status::MaxMessages;
+                self.0.cv.notify_all();
+                true
+            } else {
+                false
+            }
+        };
+        let conn = self.0.conn.upgrade().ok_or_else(|| err!(ConnectionClosed, "connection closed"))?;
+        if reached {
+            conn.unsubscribe_sid(self.0.sid, None);
+        } else {
+            conn.unsubscribe_sid(self.0.sid, Some(max));
+        }
+        Ok(())
+    }
+
+    /// Starts draining: interest is removed, messages already on the way are still delivered,
+    /// then the subscription ends. Returns at once; see [`Subscription::drain_wait`].
+    pub fn drain(&self) -> Result<()> {
+        let conn = self.0.conn.upgrade().ok_or_else(|| err!(ConnectionClosed, "connection closed"))?;
+        conn.drain_sub(&self.0)
+    }
+
+    /// Waits until a drain finished. Returns Timeout if it did not within `timeout`.
+    pub fn drain_wait(&self, timeout: Duration) -> Result<()> {
+        if !self.0.q.lock().input_closed && !self.0.q.lock().draining {
+            return Err(err!(IllegalState, "subscription is not draining"));
+        }
+        let deadline = Instant::now().checked_add(timeout);
+        if self.0.is_dispatcher_thread() {
+            return Err(err!(IllegalState, "drain_wait cannot be called from the subscription's own handler"));
+        }
+        if self.0.wait_done(deadline) {
+            Ok(())
+        } else {
+            Err(err!(Timeout, "drain did not complete in time"))
+        }
+    }
+
+    pub fn set_pending_limits(&self, msgs: i64, bytes: i64) -> Result<()> {
+        if msgs == 0 || bytes == 0 {
+            return Err(err!(InvalidArgument, "pending limits cannot be zero (use a negative value for unlimited)"));
+        }
+        let mut q = self.0.q.lock();
+        q.limit_msgs = msgs;
+        q.limit_bytes = bytes;
+        Ok(())
+    }
+
+    /// (pending messages, pending bytes)
+    pub fn pending(&self) -> (i64, i64) {
+        let q = self.0.q.lock();
+        (q.msgs.len() as i64, q.bytes as i64)
+    }
+    pub fn dropped(&self) -> u64 {
+        self.0.q.lock().dropped
+    }
+    pub fn delivered(&self) -> u64 {
+        self.0.delivered.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,413 @@
+//! `natsrs_options`: connection options and callback registration.
+
+use std::ffi::{c_char, c_void};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::connection::natsrs_connection;
+use super::subscription::natsrs_subscription;
+use super::{cstr, guard, nn, put, UserData};
+use crate::connection::{Connection, Subscription};
+use crate::error::{err, Error, Result, Status};
+use crate::options::{parse_url_list, Options};
+
+/// Connection options. Create with natsrs_options_new; release with natsrs_options_free.
+pub struct natsrs_options {
+    pub(crate) inner: Options,
+}
+
+/// Callback for connection events without extra data (closed, reconnected, connected,
+/// discovered servers, lame duck). Runs on the connection's event thread.
+pub type natsrs_connection_handler = Option<unsafe extern "C" fn(userdata: *mut c_void, nc: *mut natsrs_connection)>;
+
+/// Callback for a lost connection, with the status and text of the error that caused it.
+/// Runs on the connection's event thread.
+pub type natsrs_disconnected_handler =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, nc: *mut natsrs_connection, status: Status, text: *const c_char)>;
+
+/// Asynchronous error callback (slow consumer, permissions violation, drain timeout, ...).
+/// `sub` is the subscription concerned or NULL. Runs on the connection's event thread.
+pub type natsrs_error_handler = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        nc: *mut natsrs_connection,
+        sub: *mut natsrs_subscription,
+        status: Status,
+        text: *const c_char,
+    ),
+>;
+
+/// Custom reconnect delay: given the number of completed passes through the server pool,
+/// returns the time to wait in milliseconds before the next pass.
+pub type natsrs_reconnect_delay_handler = Option<unsafe extern "C" fn(userdata: *mut c_void, nc: *mut natsrs_connection, attempts: u64) -> i64>;
+
+/// Called when the library is done with a callback's userdata (exactly once).
+pub type natsrs_userdata_free = Option<unsafe extern "C" fn(userdata: *mut c_void)>;
+
+pub(crate) fn conn_ptr(c: &Connection) -> *mut natsrs_connection {
+    Arc::as_ptr(&c.0) as *mut natsrs_connection
+}
+
+fn sub_ptr(s: Option<&Subscription>) -> *mut natsrs_subscription {
+    match s {
+        Some(s) if !s.0.handle_freed.load(std::sync::atomic::Ordering::Acquire) => {
+            Arc::as_ptr(&s.0) as *mut natsrs_subscription
+        }
+        _ => std::ptr::null_mut(),
+    }
+}
+
+unsafe fn opts_mut<'a>(opts: *mut natsrs_options) -> Result<&'a mut Options> {
+    nn(opts, "opts")?;
+    Ok(&mut (*opts).inner)
+}
+
+/// Creates options with the defaults of nats.go (server nats://127.0.0.1:4222, reconnect on,
+/// 60 attempts per server, 2 s wait, 2 min ping interval, ...).
+/// Returns an owned natsrs_options; release with natsrs_options_free.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_new(out: *mut *mut natsrs_options) -> Status {
+    guard(|| {
+        nn(out, "out")?;
+        put(out, Box::into_raw(Box::new(natsrs_options { inner: Options::default() })));
+        Ok(())
+    })
+}
+
+/// Releases options. NULL is ignored. Connections made with them are not affected; callback
+/// userdata is released when the last connection using it is done.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_free(opts: *mut natsrs_options) {
+    let _ = guard(|| {
+        if !opts.is_null() {
+            drop(Box::from_raw(opts));
+        }
+        Ok(())
+    });
+}
+
+/// Sets the server list: one URL or several separated by commas (blanks allowed), e.g.
+/// "nats://a:4222, nats://user:pass@b:4223". Schemes: nats://, tls://.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_url(opts: *mut natsrs_options, urls: *const c_char) -> Status {
+    guard(|| {
+        let o = opts_mut(opts)?;
+        o.servers = parse_url_list(cstr(urls, "urls")?)?;
+        Ok(())
+    })
+}
+
+/// Sets the server list from an array of `count` URLs.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_servers(opts: *mut natsrs_options, urls: *const *const c_char, count: usize) -> Status {
+    guard(|| {
+        let o = opts_mut(opts)?;
+        nn(urls, "urls")?;
+        if count == 0 {
+            return Err(err!(InvalidArgument, "count must be at least 1"));
+        }
+        let mut v = Vec::with_capacity(count);
+        for i in 0..count {
+            let u = cstr(*urls.add(i), "urls[i]")?;
+            v.push(crate::options::ServerUrl::parse(u)?);
+        }
+        o.servers = v;
+        Ok(())
+    })
+}
+
+macro_rules! bool_setter {
+    ($(#[$doc:meta])* $fname:ident, $field:ident) => {
+        $(#[$doc])*
+        #[no_mangle]
+        pub unsafe extern "C" fn $fname(opts: *mut natsrs_options, on: bool) -> Status {
+            guard(|| {
+                opts_mut(opts)?.$field = on;
+                Ok(())
+            })
+        }
+    };
+}
+
+bool_setter!(
+    /// Do not deliver this connection's own publishes to its own subscriptions.
+    natsrs_options_set_no_echo, no_echo);
+bool_setter!(
+    /// Ask the server to acknowledge every protocol message with +OK.
+    natsrs_options_set_verbose, verbose);
+bool_setter!(
+    /// Ask the server for strict subject checking.
+    natsrs_options_set_pedantic, pedantic);
+bool_setter!(
+    /// Use one inbox subscription per request (the old style) instead of the shared muxed inbox.
+    natsrs_options_set_old_request_style, old_request_style);
+bool_setter!(
+    /// Allow reconnecting after a connection loss (default true).
+    natsrs_options_set_allow_reconnect, allow_reconnect);
+bool_setter!(
+    /// Keep the given server order instead of shuffling the pool (default false).
+    natsrs_options_set_no_randomize, no_randomize);
+bool_setter!(
+    /// Do not add servers learned from the cluster (INFO connect_urls) to the pool.
+    natsrs_options_set_ignore_discovered_servers, ignore_discovered_servers);
+bool_setter!(
+    /// If the first connect fails, return a connection in the RECONNECTING state and keep trying
+    /// in the background; the connected handler fires on the first success.
+    natsrs_options_set_retry_on_failed_connect, retry_on_failed_connect);
+
+macro_rules! ms_setter {
+    ($(#[$doc:meta])* $fname:ident, $field:ident, $allow_zero:expr) => {
+        $(#[$doc])*
+        #[no_mangle]
+        pub unsafe extern "C" fn $fname(opts: *mut natsrs_options, ms: i64) -> Status {
+            guard(|| {
+                let o = opts_mut(opts)?;
+                if ms < 0 || (ms == 0 && !$allow_zero) {
+                    return Err(err!(InvalidArgument, "invalid duration {} ms", ms));
+                }
+                o.$field = Duration::from_millis(ms as u64);
+                Ok(())
+            })
+        }
+    };
+}
+
+ms_setter!(
+    /// Interval between keep-alive PINGs (default 120000 ms).
+    natsrs_options_set_ping_interval_ms, ping_interval, false);
+ms_setter!(
+    /// Timeout for dialling and handshaking one server (default 2000 ms).
+    natsrs_options_set_connect_timeout_ms, connect_timeout, false);
+ms_setter!(
+    /// Default timeout of natsrs_connection_drain when the caller passes none (default 30000 ms).
+    natsrs_options_set_drain_timeout_ms, drain_timeout, false);
+ms_setter!(
+    /// Wait after each full pass through the server pool while reconnecting (default 2000 ms).
+    natsrs_options_set_reconnect_wait_ms, reconnect_wait, true);
+
+/// Random extra wait added to the reconnect wait: up to `jitter_ms` for plain connections and up
+/// to `jitter_tls_ms` for TLS connections (defaults 100 ms and 1000 ms).
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_reconnect_jitter_ms(opts: *mut natsrs_options, jitter_ms: i64, jitter_tls_ms: i64) -> Status {
+    guard(|| {
+        let o = opts_mut(opts)?;
+        if jitter_ms < 0 || jitter_tls_ms < 0 {
+            return Err(err!(InvalidArgument, "jitter must not be negative"));
+        }
+        o.reconnect_jitter = Duration::from_millis(jitter_ms as u64);
+        o.reconnect_jitter_tls = Duration::from_millis(jitter_tls_ms as u64);
+        Ok(())
+    })
+}
+
+/// Number of PINGs without a PONG after which the connection is stale (default 2).
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_max_pings_out(opts: *mut natsrs_options, n: i64) -> Status {
+    guard(|| {
+        let o = opts_mut(opts)?;
+        if !(1..=u32::MAX as i64).contains(&n) {
+            return Err(err!(InvalidArgument, "max pings out must be at least 1"));
+        }
+        o.max_pings_out = n as u32;
+        Ok(())
+    })
+}
+
+/// Reconnect attempts per server before it is dropped from the pool; -1 = forever,
+/// 0 = never reconnect (default 60).
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_max_reconnect(opts: *mut natsrs_options, max: i64) -> Status {
+    guard(|| {
+        let o = opts_mut(opts)?;
+        if max < -1 {
+            return Err(err!(InvalidArgument, "max reconnect must be -1 or more"));
+        }
+        o.max_reconnect = max;
+        Ok(())
+    })
+}
+
+/// Bytes of publishes buffered while reconnecting (default 8 MiB). 0 or negative disables
+/// buffering: publishing while disconnected fails with NATSRS_STATUS_BUFFER_FULL.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_reconnect_buf_size(opts: *mut natsrs_options, bytes: i64) -> Status {
+    guard(|| {
+        opts_mut(opts)?.reconnect_buf_size = bytes;
+        Ok(())
+    })
+}
+
+/// Client name sent to the server (shown in monitoring).
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_name(opts: *mut natsrs_options, name: *const c_char) -> Status {
+    guard(|| {
+        let o = opts_mut(opts)?;
+        o.name = Some(cstr(name, "name")?.to_string());
+        Ok(())
+    })
+}
+
+/// Prefix of inbox subjects (default "_INBOX").
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_inbox_prefix(opts: *mut natsrs_options, prefix: *const c_char) -> Status {
+    guard(|| {
+        let o = opts_mut(opts)?;
+        o.set_inbox_prefix(cstr(prefix, "prefix")?)
+    })
+}
+
+/// User and password for servers whose URL carries no credentials. `password` may be NULL.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_user_info(opts: *mut natsrs_options, user: *const c_char, password: *const c_char) -> Status {
+    guard(|| {
+        let o = opts_mut(opts)?;
+        o.user = Some(cstr(user, "user")?.to_string());
+        o.password = super::opt_cstr(password, "password")?.map(|s| s.to_string());
+        Ok(())
+    })
+}
+
+/// Authentication token for servers whose URL carries no credentials.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_token(opts: *mut natsrs_options, token: *const c_char) -> Status {
+    guard(|| {
+        let o = opts_mut(opts)?;
+        o.token = Some(cstr(token, "token")?.to_string());
+        Ok(())
+    })
+}
+
+/// Default pending limits of new subscriptions: messages and bytes queued in the client before
+/// new messages are dropped (slow consumer). Negative = unlimited; 0 is invalid.
+/// Defaults: 524288 messages, 64 MiB.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_pending_limits(opts: *mut natsrs_options, msgs: i64, bytes: i64) -> Status {
+    guard(|| {
+        let o = opts_mut(opts)?;
+        if msgs == 0 || bytes == 0 {
+            return Err(err!(InvalidArgument, "pending limits cannot be zero (negative = unlimited)"));
+        }
+        o.sub_pending_msgs = msgs;
+        o.sub_pending_bytes = bytes;
+        Ok(())
+    })
+}
+
+fn conn_cb(cb: unsafe extern "C" fn(*mut c_void, *mut natsrs_connection), ud: UserData) -> crate::options::ConnCallback {
+    Arc::new(move |c: &Connection| {
+        let ud = &ud;
+        // SAFETY: C callback registered by the user for this userdata.
+        unsafe { cb(ud.ptr, conn_ptr(c)) }
+    })
+}
+
+macro_rules! conn_handler_setter {
+    ($(#[$doc:meta])* $fname:ident, $field:ident) => {
+        $(#[$doc])*
+        /// `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the
+        /// library is done with `userdata`.
+        #[no_mangle]
+        pub unsafe extern "C" fn $fname(
+            opts: *mut natsrs_options,
+            cb: natsrs_connection_handler,
+            userdata: *mut c_void,
+            userdata_free: natsrs_userdata_free,
+        ) -> Status {
+            guard(|| {
+                let o = opts_mut(opts)?;
+                let ud = UserData { ptr: userdata, free: userdata_free };
+                o.$field = cb.map(|f| conn_cb(f, ud));
+                Ok(())
+            })
+        }
+    };
+}
+
+conn_handler_setter!(
+    /// Sets the handler called once when the connection is closed for good.
+    natsrs_options_set_closed_handler, closed_cb);
+conn_handler_setter!(
+    /// Sets the handler called after every successful reconnect.
+    natsrs_options_set_reconnected_handler, reconnected_cb);
+conn_handler_setter!(
+    /// Sets the handler called when a connection made with retry_on_failed_connect first succeeds.
+    natsrs_options_set_connected_handler, connected_cb);
+conn_handler_setter!(
+    /// Sets the handler called when the cluster announces servers not seen before.
+    natsrs_options_set_discovered_servers_handler, discovered_servers_cb);
+conn_handler_setter!(
+    /// Sets the handler called when the server enters lame duck mode (it will shut down soon).
+    natsrs_options_set_lame_duck_handler, lame_duck_cb);
+
+/// Sets the handler called when the connection to a server is lost (with the cause).
+/// `userdata_free` (may be NULL) runs once when the library is done with `userdata`.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_disconnected_handler(
+    opts: *mut natsrs_options,
+    cb: natsrs_disconnected_handler,
+    userdata: *mut c_void,
+    userdata_free: natsrs_userdata_free,
+) -> Status {
+    guard(|| {
+        let o = opts_mut(opts)?;
+        let ud = UserData { ptr: userdata, free: userdata_free };
+        o.disconnected_cb = cb.map(|f| {
+            Arc::new(move |c: &Connection, e: &Error| {
+                let ud = &ud;
+                let text = super::error_to_cstring(e);
+                // SAFETY: C callback registered by the user.
+                unsafe { f(ud.ptr, conn_ptr(c), e.status, text.as_ptr()) }
+            }) as crate::options::DisconnectCallback
+        });
+        Ok(())
+    })
+}
+
+/// Sets the asynchronous error handler (slow consumers, permission violations, ...).
+/// `userdata_free` (may be NULL) runs once when the library is done with `userdata`.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_error_handler(
+    opts: *mut natsrs_options,
+    cb: natsrs_error_handler,
+    userdata: *mut c_void,
+    userdata_free: natsrs_userdata_free,
+) -> Status {
+    guard(|| {
+        let o = opts_mut(opts)?;
+        let ud = UserData { ptr: userdata, free: userdata_free };
+        o.error_cb = cb.map(|f| {
+            Arc::new(move |c: &Connection, s: Option<&Subscription>, e: &Error| {
+                let ud = &ud;
+                let text = super::error_to_cstring(e);
+                // SAFETY: C callback registered by the user.
+                unsafe { f(ud.ptr, conn_ptr(c), sub_ptr(s), e.status, text.as_ptr()) }
+            }) as crate::options::ErrorCallback
+        });
+        Ok(())
+    })
+}
+
+/// Sets a custom reconnect delay, replacing reconnect wait and jitter. The handler runs on a
+/// library thread that is not the I/O thread; it must return quickly.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_reconnect_delay_handler(
+    opts: *mut natsrs_options,
+    cb: natsrs_reconnect_delay_handler,
+    userdata: *mut c_void,
+    userdata_free: natsrs_userdata_free,
+) -> Status {
+    guard(|| {
+        let o = opts_mut(opts)?;
+        let ud = UserData { ptr: userdata, free: userdata_free };
+        o.reconnect_delay_cb = cb.map(|f| {
+            Arc::new(move |c: &Connection, attempts: u64| {
+                let ud = &ud;
+                // SAFETY: C callback registered by the user.
+                let ms = unsafe { f(ud.ptr, conn_ptr(c), attempts) };
+                Duration::from_millis(ms.max(0) as u64)
+            }) as crate::options::ReconnectDelayCallback
+        });
+        Ok(())
+    })
+}
+

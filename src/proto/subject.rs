@@ -1,0 +1,130 @@
+//! Subject and queue-name validation (protocol.md §1.7, ADR-6).
+
+#[inline]
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// Publish subject: non-empty and no space/tab/CR/LF. Cheap check for the hot
+/// path (wildcards and empty tokens are not rejected, as in Go).
+#[inline]
+pub fn valid_publish_subject(s: &[u8]) -> bool {
+    !s.is_empty() && !s.iter().any(|&b| is_ws(b))
+}
+
+/// Subscribe subject: like a publish subject, plus no empty tokens (`a..b`,
+/// `.a`, `a.`), `*` and `>` only as whole tokens, and `>` only as the last token.
+pub fn valid_subscribe_subject(s: &[u8]) -> bool {
+    if !valid_publish_subject(s) {
+        return false;
+    }
+    let mut tokens = s.split(|&b| b == b'.').peekable();
+    while let Some(tok) = tokens.next() {
+        if tok.is_empty() {
+            return false;
+        }
+        let last = tokens.peek().is_none();
+        if tok.len() > 1 && tok.iter().any(|&b| b == b'*' || b == b'>') {
+            return false;
+        }
+        if tok == b">" && !last {
+            return false;
+        }
+    }
+    true
+}
+
+/// Queue group name: non-empty, no whitespace.
+#[inline]
+pub fn valid_queue_name(q: &[u8]) -> bool {
+    !q.is_empty() && !q.iter().any(|&b| is_ws(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publish() {
+        for ok in [
+            &b"a"[..],
+            b"foo.bar",
+            b"foo.*",
+            b"foo.>",
+            b"a..b",
+            b".a",
+            b"a.",
+            b">",
+            b"\xc3\xa9t\xc3\xa9",
+            b"a\0b",
+        ] {
+            assert!(valid_publish_subject(ok), "{:?}", ok);
+        }
+        for bad in [
+            &b""[..],
+            b" ",
+            b"a b",
+            b"a\tb",
+            b"a\rb",
+            b"a\nb",
+            b"foo ",
+            b" foo",
+            b"\r\n",
+        ] {
+            assert!(!valid_publish_subject(bad), "{:?}", bad);
+        }
+    }
+
+    #[test]
+    fn subscribe() {
+        for ok in [
+            &b"a"[..],
+            b"foo.bar",
+            b"*",
+            b">",
+            b"foo.*",
+            b"foo.>",
+            b"*.*.>",
+            b"foo.*.bar",
+            b"_INBOX.abc.*",
+            b"$JS.API.>",
+            b"a-b_c.d~e",
+            b"\xc3\xa9.x",
+        ] {
+            assert!(valid_subscribe_subject(ok), "{:?}", ok);
+        }
+        for bad in [
+            &b""[..],
+            b".",
+            b"..",
+            b"a..b",
+            b".a",
+            b"a.",
+            b"foo.>.bar",
+            b">.a",
+            b"foo.b*",
+            b"foo.*b",
+            b"foo.>>",
+            b"foo.**",
+            b"a>",
+            b"a b",
+            b"a\tb",
+            b"a.\r",
+            b"a\n",
+            b"foo. bar",
+            b"foo.*.",
+        ] {
+            assert!(!valid_subscribe_subject(bad), "{:?}", bad);
+        }
+    }
+
+    #[test]
+    fn queue() {
+        for ok in [&b"q"[..], b"workers", b"a.b", b"*", b">"] {
+            assert!(valid_queue_name(ok), "{:?}", ok);
+        }
+        for bad in [&b""[..], b" ", b"a b", b"a\t", b"\rq", b"q\n"] {
+            assert!(!valid_queue_name(bad), "{:?}", bad);
+        }
+    }
+}
