@@ -184,6 +184,11 @@ typedef struct natsrs_options natsrs_options;
 typedef struct natsrs_server_info natsrs_server_info;
 
 /**
+ * A list of strings returned by the library. Opaque; release with natsrs_strings_free.
+ */
+typedef struct natsrs_strings natsrs_strings;
+
+/**
  * A subscription. Opaque; release with natsrs_subscription_free.
  */
 typedef struct natsrs_subscription natsrs_subscription;
@@ -437,6 +442,61 @@ bool natsrs_server_info_jetstream(const struct natsrs_server_info *si);
  * Releases a server info snapshot. NULL is ignored.
  */
 void natsrs_server_info_free(struct natsrs_server_info *si);
+
+/**
+ * Every server in the pool (explicit and discovered), as URLs without credentials.
+ * Returns an owned natsrs_strings; release with natsrs_strings_free.
+ */
+enum natsrs_status natsrs_connection_servers(const struct natsrs_connection *nc,
+                                             struct natsrs_strings **out);
+
+/**
+ * The servers learned from the cluster (INFO connect_urls).
+ * Returns an owned natsrs_strings; release with natsrs_strings_free.
+ */
+enum natsrs_status natsrs_connection_discovered_servers(const struct natsrs_connection *nc,
+                                                        struct natsrs_strings **out);
+
+/**
+ * Number of strings in the list (0 if `list` is NULL).
+ */
+size_t natsrs_strings_count(const struct natsrs_strings *list);
+
+/**
+ * String `index` of the list, or NULL if out of range. Borrowed; valid until natsrs_strings_free.
+ */
+const char *natsrs_strings_get(const struct natsrs_strings *list, size_t index);
+
+/**
+ * Releases a string list. NULL is ignored.
+ */
+void natsrs_strings_free(struct natsrs_strings *list);
+
+/**
+ * Writes the URL of the server currently connected to into `buf` (NUL-terminated).
+ * NATSRS_STATUS_NOT_CONNECTED while disconnected; NATSRS_STATUS_BUFFER_TOO_SMALL if it does not fit.
+ */
+enum natsrs_status natsrs_connection_connected_url(const struct natsrs_connection *nc,
+                                                   char *buf,
+                                                   size_t buf_len);
+
+/**
+ * Writes the id of the server currently connected to into `buf` (NUL-terminated).
+ * NATSRS_STATUS_NOT_CONNECTED while disconnected; NATSRS_STATUS_BUFFER_TOO_SMALL if it does not fit.
+ */
+enum natsrs_status natsrs_connection_connected_server_id(const struct natsrs_connection *nc,
+                                                         char *buf,
+                                                         size_t buf_len);
+
+/**
+ * The error that last disconnected or closed the connection: `*out_status` gets its status
+ * (NATSRS_STATUS_OK if none) and, if `buf` is not NULL, its text is written to `buf`
+ * (truncated to fit, always NUL-terminated when buf_len > 0).
+ */
+enum natsrs_status natsrs_connection_last_error(const struct natsrs_connection *nc,
+                                                enum natsrs_status *out_status,
+                                                char *buf,
+                                                size_t buf_len);
 
 /**
  * Creates a message to publish with natsrs_connection_publish_msg. `reply` may be NULL.

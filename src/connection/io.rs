@@ -660,11 +660,9 @@ async fn reconnect_loop(inner: &Arc<Inner>) -> Option<Established> {
         let c = super::Connection(inner.clone());
         let delay = match &inner.opts.reconnect_delay_cb {
             Some(cb) => {
-                let cb = cb.clone();
-                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cb(&c, passes))) {
-                    Ok(d) => d,
-                    Err(_) => inner.opts.reconnect_wait,
-                }
+                // A foreign callback: run it on a blocking-pool thread, never on a runtime worker.
+                let (cb, c2) = (cb.clone(), c.clone());
+                tokio::task::spawn_blocking(move || cb(&c2, passes)).await.unwrap_or(inner.opts.reconnect_wait)
             }
             None => {
                 let jitter = if inner.pool.lock().servers.iter().any(|s| s.url.is_tls()) {

@@ -456,3 +456,135 @@ pub unsafe extern "C" fn natsrs_server_info_free(si: *mut natsrs_server_info) {
     });
 }
 
+
+/// A list of strings returned by the library. Opaque; release with natsrs_strings_free.
+pub struct natsrs_strings {
+    items: Vec<CString>,
+}
+
+fn strings_out(v: Vec<String>, out: *mut *mut natsrs_strings) {
+    let items = v.into_iter().map(|s| cs(&s)).collect();
+    // SAFETY: callers checked `out` for NULL.
+    unsafe { put(out, Box::into_raw(Box::new(natsrs_strings { items }))) };
+}
+
+/// Every server in the pool (explicit and discovered), as URLs without credentials.
+/// Returns an owned natsrs_strings; release with natsrs_strings_free.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_connection_servers(nc: *const natsrs_connection, out: *mut *mut natsrs_strings) -> Status {
+    guard(|| {
+        let c = conn_arc(nc)?;
+        nn(out, "out")?;
+        strings_out(Connection(c).servers(), out);
+        Ok(())
+    })
+}
+
+/// The servers learned from the cluster (INFO connect_urls).
+/// Returns an owned natsrs_strings; release with natsrs_strings_free.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_connection_discovered_servers(nc: *const natsrs_connection, out: *mut *mut natsrs_strings) -> Status {
+    guard(|| {
+        let c = conn_arc(nc)?;
+        nn(out, "out")?;
+        strings_out(Connection(c).discovered_servers(), out);
+        Ok(())
+    })
+}
+
+/// Number of strings in the list (0 if `list` is NULL).
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_strings_count(list: *const natsrs_strings) -> usize {
+    guard_val(0, || {
+        nn(list, "list")?;
+        let l: &natsrs_strings = &*list;
+        Ok(l.items.len())
+    })
+}
+
+/// String `index` of the list, or NULL if out of range. Borrowed; valid until natsrs_strings_free.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_strings_get(list: *const natsrs_strings, index: usize) -> *const c_char {
+    guard_val(std::ptr::null(), || {
+        nn(list, "list")?;
+        let l: &natsrs_strings = &*list;
+        l.items
+            .get(index)
+            .map(|s| s.as_ptr())
+            .ok_or_else(|| err!(InvalidArgument, "index {} out of range", index))
+    })
+}
+
+/// Releases a string list. NULL is ignored.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_strings_free(list: *mut natsrs_strings) {
+    let _ = guard(|| {
+        if !list.is_null() {
+            drop(Box::from_raw(list));
+        }
+        Ok(())
+    });
+}
+
+unsafe fn copy_to_buf(s: &str, buf: *mut c_char, buf_len: usize) -> Result<()> {
+    nn(buf, "buf")?;
+    if s.len() + 1 > buf_len {
+        return Err(err!(BufferTooSmall, "needs {} bytes, buffer has {}", s.len() + 1, buf_len));
+    }
+    std::ptr::copy_nonoverlapping(s.as_ptr(), buf as *mut u8, s.len());
+    *buf.add(s.len()) = 0;
+    Ok(())
+}
+
+/// Writes the URL of the server currently connected to into `buf` (NUL-terminated).
+/// NATSRS_STATUS_NOT_CONNECTED while disconnected; NATSRS_STATUS_BUFFER_TOO_SMALL if it does not fit.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_connection_connected_url(nc: *const natsrs_connection, buf: *mut c_char, buf_len: usize) -> Status {
+    guard(|| {
+        let c = conn_arc(nc)?;
+        let u = Connection(c).connected_url().ok_or_else(|| err!(NotConnected, "not connected"))?;
+        copy_to_buf(&u, buf, buf_len)
+    })
+}
+
+/// Writes the id of the server currently connected to into `buf` (NUL-terminated).
+/// NATSRS_STATUS_NOT_CONNECTED while disconnected; NATSRS_STATUS_BUFFER_TOO_SMALL if it does not fit.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_connection_connected_server_id(nc: *const natsrs_connection, buf: *mut c_char, buf_len: usize) -> Status {
+    guard(|| {
+        let c = conn_arc(nc)?;
+        let conn = Connection(c);
+        if conn.status() != ConnectionStatus::Connected {
+            return Err(err!(NotConnected, "not connected"));
+        }
+        copy_to_buf(&conn.server_info().server_id, buf, buf_len)
+    })
+}
+
+/// The error that last disconnected or closed the connection: `*out_status` gets its status
+/// (NATSRS_STATUS_OK if none) and, if `buf` is not NULL, its text is written to `buf`
+/// (truncated to fit, always NUL-terminated when buf_len > 0).
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_connection_last_error(
+    nc: *const natsrs_connection,
+    out_status: *mut Status,
+    buf: *mut c_char,
+    buf_len: usize,
+) -> Status {
+    guard(|| {
+        let c = conn_arc(nc)?;
+        nn(out_status, "out_status")?;
+        let e = Connection(c).last_error();
+        let (st, text) = match e {
+            Some(e) => (e.status, e.to_string()),
+            None => (Status::Ok, String::new()),
+        };
+        if !buf.is_null() && buf_len > 0 {
+            let n = text.len().min(buf_len - 1);
+            std::ptr::copy_nonoverlapping(text.as_ptr(), buf as *mut u8, n);
+            *buf.add(n) = 0;
+        }
+        put(out_status, st);
+        Ok(())
+    })
+}
