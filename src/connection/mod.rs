@@ -880,3 +880,9 @@ fn event_loop(conn: std::sync::Weak<Inner>, rx: mpsc::Receiver<Event>) {
         }
     }
 }
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").field("status", &self.status()).field("url", &self.connected_url()).finish()
+    }
+}

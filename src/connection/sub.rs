@@ -486,3 +486,13 @@ impl Subscription {
         self.0.delivered.load(Ordering::Relaxed)
     }
 }
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("sid", &self.0.sid)
+            .field("subject", &self.subject())
+            .field("queue", &self.queue())
+            .finish()
+    }
+}
