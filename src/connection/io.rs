@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::waiter::Waiter;
@@ -21,9 +23,63 @@ const READ_CHUNK: usize = 64 * 1024;
 /// Incoming frames may be larger than max_payload by the header block; allow generous room.
 const MAX_INCOMING_PAYLOAD: usize = 64 * 1024 * 1024;
 
+/// A plain or TLS socket.
+pub(crate) enum Stream {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+type ReadHalf = Box<dyn AsyncRead + Send + Unpin>;
+type WriteHalf = Box<dyn AsyncWrite + Send + Unpin>;
+
+impl Stream {
+    fn split(self) -> (ReadHalf, WriteHalf) {
+        match self {
+            Stream::Plain(s) => {
+                let (r, w) = s.into_split();
+                (Box::new(r), Box::new(w))
+            }
+            Stream::Tls(s) => {
+                let (r, w) = tokio::io::split(*s);
+                (Box::new(r), Box::new(w))
+            }
+        }
+    }
+}
+
 /// An established, handshaken connection.
 pub(crate) struct Established {
-    stream: TcpStream,
+    stream: Stream,
     rbuf: BytesMut,
     info: ServerInfo,
     url: ServerUrl,
@@ -144,7 +200,7 @@ async fn connect_one(inner: &Arc<Inner>, url: &ServerUrl) -> Result<Established>
     }
 }
 
-async fn read_frame(stream: &mut TcpStream, buf: &mut BytesMut, parser: &mut Parser) -> Result<(Op, BytesMut)> {
+async fn read_frame(stream: &mut Stream, buf: &mut BytesMut, parser: &mut Parser) -> Result<(Op, BytesMut)> {
     loop {
         match parser.parse(buf) {
             Ok(Some(f)) => {
@@ -163,13 +219,12 @@ async fn read_frame(stream: &mut TcpStream, buf: &mut BytesMut, parser: &mut Par
 }
 
 async fn handshake(inner: &Arc<Inner>, url: &ServerUrl) -> Result<Established> {
-    let mut stream = TcpStream::connect(url.addr())
+    let tcp = TcpStream::connect(url.addr())
         .await
         .map_err(|e| err!(Io, "cannot connect to {}: {}", url.display(), e))?;
-    let _ = stream.set_nodelay(true);
-    if url.is_tls() {
-        return Err(err!(Tls, "TLS is not supported yet ({})", url.display()));
-    }
+    let _ = tcp.set_nodelay(true);
+    let want_tls = tls_wanted(inner, url);
+    let mut stream = if want_tls && tls_first(inner) { tls_upgrade(inner, tcp, url).await? } else { Stream::Plain(tcp) };
     let mut parser = Parser::new();
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let (op, frame) = read_frame(&mut stream, &mut buf, &mut parser).await?;
@@ -177,14 +232,25 @@ async fn handshake(inner: &Arc<Inner>, url: &ServerUrl) -> Result<Established> {
         Op::Info { json } => ServerInfo::parse(&frame[json]).map_err(|e| err!(Protocol, "bad INFO: {}", e))?,
         _ => return Err(err!(Protocol, "expected INFO from {}", url.display())),
     };
-    if info.tls_required {
-        return Err(err!(Tls, "server {} requires TLS, which is not supported yet", url.display()));
+    if let Stream::Plain(tcp) = stream {
+        if info.tls_required || want_tls {
+            if want_tls && !info.tls_required && !info.tls_available {
+                return Err(err!(Tls, "TLS requested but server {} does not offer TLS", url.display()));
+            }
+            if !buf.is_empty() {
+                return Err(err!(Protocol, "unexpected data after INFO before the TLS upgrade"));
+            }
+            stream = tls_upgrade(inner, tcp, url).await?;
+        } else {
+            stream = Stream::Plain(tcp);
+        }
     }
+    let is_tls = matches!(stream, Stream::Tls(_));
     let o = &inner.opts;
     let mut ci = ConnectInfo {
         verbose: o.verbose,
         pedantic: o.pedantic,
-        tls_required: false,
+        tls_required: is_tls,
         name: o.name.clone(),
         lang: "rust-c".to_string(),
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -223,6 +289,20 @@ async fn handshake(inner: &Arc<Inner>, url: &ServerUrl) -> Result<Established> {
         }
     }
     Ok(Established { stream, rbuf: buf, info, url: url.clone() })
+}
+
+/// Whether this server must be reached over TLS (tls:// URL or TLS required by the options).
+fn tls_wanted(_inner: &Inner, url: &ServerUrl) -> bool {
+    url.is_tls()
+}
+
+/// TLS handshake before the INFO (server `handshake_first`).
+fn tls_first(_inner: &Inner) -> bool {
+    false
+}
+
+async fn tls_upgrade(_inner: &Inner, _tcp: TcpStream, url: &ServerUrl) -> Result<Stream> {
+    Err(err!(Tls, "TLS is not available in this build ({})", url.display()))
 }
 
 /// Maps a server -ERR text to an error.
@@ -328,7 +408,7 @@ fn add_discovered(inner: &Inner, pool: &mut super::Pool, info: &ServerInfo) -> b
 
 async fn serve(inner: &Arc<Inner>, est: Established) -> Ended {
     let Established { stream, rbuf, .. } = est;
-    let (rd, wr) = stream.into_split();
+    let (rd, wr) = stream.split();
     let mut writer = tokio::spawn(writer_loop(inner.clone(), wr));
     let reader = reader_loop(inner.clone(), rd, rbuf);
     tokio::pin!(reader);
@@ -383,7 +463,7 @@ async fn serve(inner: &Arc<Inner>, est: Established) -> Ended {
     }
 }
 
-async fn writer_loop(inner: Arc<Inner>, mut wr: OwnedWriteHalf) -> Result<()> {
+async fn writer_loop(inner: Arc<Inner>, mut wr: WriteHalf) -> Result<()> {
     let mut spare: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     loop {
         let closing = {
@@ -428,12 +508,10 @@ struct RouteCache {
     sub: Option<Arc<SubInner>>,
 }
 
-async fn reader_loop(inner: Arc<Inner>, mut rd: OwnedReadHalf, mut buf: BytesMut) -> Ended {
+async fn reader_loop(inner: Arc<Inner>, mut rd: ReadHalf, mut buf: BytesMut) -> Ended {
     let mut parser = Parser::with_limits(1024 * 1024, MAX_INCOMING_PAYLOAD);
     let mut cache = RouteCache { gen: u64::MAX, sid: 0, sub: None };
     loop {
-        let mut n_msgs = 0u64;
-        let mut n_bytes = 0u64;
         loop {
             let f = match parser.parse(&buf) {
                 Ok(Some(f)) => f,
@@ -447,8 +525,9 @@ async fn reader_loop(inner: Arc<Inner>, mut rd: OwnedReadHalf, mut buf: BytesMut
                     if let Some(r) = &reply {
                         frame[r.end] = 0;
                     }
-                    n_msgs += 1;
-                    n_bytes += total_len as u64;
+                    // Counted before routing, so stats already include a message a user sees.
+                    inner.in_msgs.fetch_add(1, Ordering::Relaxed);
+                    inner.in_bytes.fetch_add(total_len as u64, Ordering::Relaxed);
                     let hdr = payload_start..payload_start + header_len;
                     let data = payload_start + header_len..payload_start + total_len;
                     let msg = Msg::from_frame(frame.freeze(), subject, reply, hdr, data, sid);
@@ -478,10 +557,6 @@ async fn reader_loop(inner: Arc<Inner>, mut rd: OwnedReadHalf, mut buf: BytesMut
                     }
                 }
             }
-        }
-        if n_msgs > 0 {
-            inner.in_msgs.fetch_add(n_msgs, Ordering::Relaxed);
-            inner.in_bytes.fetch_add(n_bytes, Ordering::Relaxed);
         }
         let want = READ_CHUNK.max(buf.len());
         if buf.capacity() - buf.len() < want / 4 {
