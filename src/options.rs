@@ -240,3 +240,40 @@ impl Options {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_forms() {
+        let u = ServerUrl::parse("nats://alice:p%40ss@host.example:4223").unwrap();
+        assert_eq!((u.host.as_str(), u.port, u.user.as_deref(), u.password.as_deref()), ("host.example", 4223, Some("alice"), Some("p@ss")));
+        let u = ServerUrl::parse("tls://tok@127.0.0.1").unwrap();
+        assert!(u.is_tls());
+        assert_eq!((u.port, u.token.as_deref()), (4222, Some("tok")));
+        let u = ServerUrl::parse("[::1]:5000").unwrap();
+        assert_eq!((u.host.as_str(), u.port, u.addr()), ("::1", 5000, "[::1]:5000".to_string()));
+        assert_eq!(ServerUrl::parse("localhost").unwrap().display(), "nats://localhost:4222");
+        for bad in ["", "http://x", "nats://:4222", "nats://h:0", "nats://h:99999", "nats://h:x", "[::1"] {
+            assert!(ServerUrl::parse(bad).is_err(), "{:?}", bad);
+        }
+    }
+
+    #[test]
+    fn url_lists_allow_blanks() {
+        let v = parse_url_list(" nats://a:1222, nats://b:1223 ,nats://c:1224").unwrap();
+        assert_eq!(v.iter().map(|u| u.port).collect::<Vec<_>>(), [1222, 1223, 1224]);
+        assert!(parse_url_list(" , ").is_err());
+    }
+
+    #[test]
+    fn inbox_prefix_rules() {
+        let mut o = Options::default();
+        o.set_inbox_prefix("_X.Y.").unwrap();
+        assert_eq!(o.inbox_prefix, "_X.Y");
+        assert!(o.set_inbox_prefix("a b").is_err());
+        assert!(o.set_inbox_prefix("a.*").is_err());
+        assert!(o.set_inbox_prefix("").is_err());
+    }
+}

@@ -1,12 +1,23 @@
 //! The internal tokio runtime shared by all connections. Started lazily; `shutdown` ends it.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
+
+use crate::connection::Inner;
 use std::time::Duration;
 
 use parking_lot::Mutex;
 use tokio::runtime::{Builder, Handle, Runtime};
 
 static RUNTIME: Mutex<Option<Arc<Runtime>>> = Mutex::new(None);
+
+/// Live connections, so that `shutdown` can close them before the runtime goes away.
+static CONNECTIONS: Mutex<Vec<Weak<Inner>>> = Mutex::new(Vec::new());
+
+pub(crate) fn register(c: &Arc<Inner>) {
+    let mut v = CONNECTIONS.lock();
+    v.retain(|w| w.strong_count() > 0);
+    v.push(Arc::downgrade(c));
+}
 
 fn worker_threads() -> usize {
     std::env::var("NATSRS_WORKER_THREADS")
@@ -36,11 +47,14 @@ pub fn handle() -> std::io::Result<Handle> {
 /// Stops the shared runtime, waiting up to `timeout` for its tasks. Connections still open are
 /// cut off; a later call to any connect function starts a new runtime.
 pub fn shutdown(timeout: Duration) {
+    let conns: Vec<Arc<Inner>> = CONNECTIONS.lock().drain(..).filter_map(|w| w.upgrade()).collect();
+    for c in conns {
+        c.close(Some(crate::error::err!(ConnectionClosed, "library shut down")));
+    }
     let rt = RUNTIME.lock().take();
     if let Some(rt) = rt {
-        match Arc::try_unwrap(rt) {
-            Ok(rt) => rt.shutdown_timeout(timeout),
-            Err(_) => {}
+        if let Ok(rt) = Arc::try_unwrap(rt) {
+            rt.shutdown_timeout(timeout);
         }
     }
 }

@@ -224,6 +224,7 @@ impl Connection {
         if has_events {
             inner.start_event_thread()?;
         }
+        crate::runtime::register(&inner);
         let ready: Arc<Waiter<Result<()>>> = Arc::new(Waiter::new());
         rt.spawn(io::main_task(inner.clone(), ready.clone()));
         match ready.wait_until(None) {

@@ -149,3 +149,40 @@ pub(crate) fn error_to_cstring(e: &Error) -> CString {
     CString::new(e.to_string().replace('\0', " ")).unwrap_or_default()
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guard_turns_panics_into_status_and_message() {
+        let st = guard(|| panic!("boom {}", 42));
+        assert_eq!(st, Status::Panic);
+        let msg = unsafe { CStr::from_ptr(last_error_ptr()) }.to_str().unwrap().to_string();
+        assert!(msg.contains("boom 42"), "{}", msg);
+        assert_eq!(guard_val(7, || -> Result<i32> { panic!("x") }), 7);
+        let st = guard(|| Err(err!(Timeout, "slow")));
+        assert_eq!(st, Status::Timeout);
+        let msg = unsafe { CStr::from_ptr(last_error_ptr()) }.to_str().unwrap().to_string();
+        assert!(msg.contains("slow"));
+    }
+
+    #[test]
+    fn status_text_for_every_value() {
+        for s in Status::ALL {
+            let p = super::status::natsrs_status_str(s as i32);
+            assert!(!unsafe { CStr::from_ptr(p) }.to_bytes().is_empty());
+        }
+        let p = super::status::natsrs_status_str(12345);
+        assert_eq!(unsafe { CStr::from_ptr(p) }.to_str().unwrap(), "unknown status");
+    }
+
+    #[test]
+    fn payload_and_timeout_rules() {
+        assert!(unsafe { payload(std::ptr::null(), 0) }.unwrap().is_empty());
+        assert_eq!(unsafe { payload(std::ptr::null(), 3) }.unwrap_err().status, Status::NullParameter);
+        assert_eq!(timeout_ms(0, "t").unwrap_err().status, Status::InvalidArgument);
+        assert_eq!(timeout_ms(-5, "t").unwrap_err().status, Status::InvalidArgument);
+        assert_eq!(timeout_ms(5, "t").unwrap(), Duration::from_millis(5));
+    }
+}
