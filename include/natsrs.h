@@ -220,6 +220,12 @@ typedef struct natsrs_statistics {
 } natsrs_statistics;
 
 /**
+ * Callback for connection events without extra data (closed, reconnected, connected,
+ * discovered servers, lame duck). Runs on the connection's event thread.
+ */
+typedef void (*natsrs_connection_handler)(void *userdata, struct natsrs_connection *nc);
+
+/**
  * Callback for a lost connection, with the status and text of the error that caused it.
  * Runs on the connection's event thread.
  */
@@ -424,6 +430,36 @@ enum natsrs_status natsrs_connection_server_info(const struct natsrs_connection 
                                                  struct natsrs_server_info **out);
 
 /**
+ * The server's unique id.
+ * Borrowed; valid until natsrs_server_info_free. NULL if `si` is NULL.
+ */
+const char *natsrs_server_info_server_id(const struct natsrs_server_info *si);
+
+/**
+ * The server's name.
+ * Borrowed; valid until natsrs_server_info_free. NULL if `si` is NULL.
+ */
+const char *natsrs_server_info_server_name(const struct natsrs_server_info *si);
+
+/**
+ * The server's version, e.g. "2.15.1".
+ * Borrowed; valid until natsrs_server_info_free. NULL if `si` is NULL.
+ */
+const char *natsrs_server_info_version(const struct natsrs_server_info *si);
+
+/**
+ * The URL connected to ("" while disconnected).
+ * Borrowed; valid until natsrs_server_info_free. NULL if `si` is NULL.
+ */
+const char *natsrs_server_info_connected_url(const struct natsrs_server_info *si);
+
+/**
+ * The raw INFO JSON.
+ * Borrowed; valid until natsrs_server_info_free. NULL if `si` is NULL.
+ */
+const char *natsrs_server_info_json(const struct natsrs_server_info *si);
+
+/**
  * Maximum payload in bytes (0 if `si` is NULL).
  */
 int64_t natsrs_server_info_max_payload(const struct natsrs_server_info *si);
@@ -623,6 +659,68 @@ enum natsrs_status natsrs_options_set_servers(struct natsrs_options *opts,
                                               size_t count);
 
 /**
+ * Do not deliver this connection's own publishes to its own subscriptions.
+ */
+enum natsrs_status natsrs_options_set_no_echo(struct natsrs_options *opts, bool on);
+
+/**
+ * Ask the server to acknowledge every protocol message with +OK.
+ */
+enum natsrs_status natsrs_options_set_verbose(struct natsrs_options *opts, bool on);
+
+/**
+ * Ask the server for strict subject checking.
+ */
+enum natsrs_status natsrs_options_set_pedantic(struct natsrs_options *opts, bool on);
+
+/**
+ * Use one inbox subscription per request (the old style) instead of the shared muxed inbox.
+ */
+enum natsrs_status natsrs_options_set_old_request_style(struct natsrs_options *opts, bool on);
+
+/**
+ * Allow reconnecting after a connection loss (default true).
+ */
+enum natsrs_status natsrs_options_set_allow_reconnect(struct natsrs_options *opts, bool on);
+
+/**
+ * Keep the given server order instead of shuffling the pool (default false).
+ */
+enum natsrs_status natsrs_options_set_no_randomize(struct natsrs_options *opts, bool on);
+
+/**
+ * Do not add servers learned from the cluster (INFO connect_urls) to the pool.
+ */
+enum natsrs_status natsrs_options_set_ignore_discovered_servers(struct natsrs_options *opts,
+                                                                bool on);
+
+/**
+ * If the first connect fails, return a connection in the RECONNECTING state and keep trying
+ * in the background; the connected handler fires on the first success.
+ */
+enum natsrs_status natsrs_options_set_retry_on_failed_connect(struct natsrs_options *opts, bool on);
+
+/**
+ * Interval between keep-alive PINGs (default 120000 ms).
+ */
+enum natsrs_status natsrs_options_set_ping_interval_ms(struct natsrs_options *opts, int64_t ms);
+
+/**
+ * Timeout for dialling and handshaking one server (default 2000 ms).
+ */
+enum natsrs_status natsrs_options_set_connect_timeout_ms(struct natsrs_options *opts, int64_t ms);
+
+/**
+ * Default timeout of natsrs_connection_drain when the caller passes none (default 30000 ms).
+ */
+enum natsrs_status natsrs_options_set_drain_timeout_ms(struct natsrs_options *opts, int64_t ms);
+
+/**
+ * Wait after each full pass through the server pool while reconnecting (default 2000 ms).
+ */
+enum natsrs_status natsrs_options_set_reconnect_wait_ms(struct natsrs_options *opts, int64_t ms);
+
+/**
  * Random extra wait added to the reconnect wait: up to `jitter_ms` for plain connections and up
  * to `jitter_tls_ms` for TLS connections (defaults 100 ms and 1000 ms).
  */
@@ -678,6 +776,56 @@ enum natsrs_status natsrs_options_set_token(struct natsrs_options *opts, const c
 enum natsrs_status natsrs_options_set_pending_limits(struct natsrs_options *opts,
                                                      int64_t msgs,
                                                      int64_t bytes);
+
+/**
+ * Sets the handler called once when the connection is closed for good.
+ * `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
+ * done with `userdata`. Runs on the connection's event thread.
+ */
+enum natsrs_status natsrs_options_set_closed_handler(struct natsrs_options *opts,
+                                                     natsrs_connection_handler cb,
+                                                     void *userdata,
+                                                     natsrs_userdata_free userdata_free);
+
+/**
+ * Sets the handler called after every successful reconnect.
+ * `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
+ * done with `userdata`. Runs on the connection's event thread.
+ */
+enum natsrs_status natsrs_options_set_reconnected_handler(struct natsrs_options *opts,
+                                                          natsrs_connection_handler cb,
+                                                          void *userdata,
+                                                          natsrs_userdata_free userdata_free);
+
+/**
+ * Sets the handler called when a connection made with retry_on_failed_connect first succeeds.
+ * `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
+ * done with `userdata`. Runs on the connection's event thread.
+ */
+enum natsrs_status natsrs_options_set_connected_handler(struct natsrs_options *opts,
+                                                        natsrs_connection_handler cb,
+                                                        void *userdata,
+                                                        natsrs_userdata_free userdata_free);
+
+/**
+ * Sets the handler called when the cluster announces servers not seen before.
+ * `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
+ * done with `userdata`. Runs on the connection's event thread.
+ */
+enum natsrs_status natsrs_options_set_discovered_servers_handler(struct natsrs_options *opts,
+                                                                 natsrs_connection_handler cb,
+                                                                 void *userdata,
+                                                                 natsrs_userdata_free userdata_free);
+
+/**
+ * Sets the handler called when the server enters lame duck mode (it will shut down soon).
+ * `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
+ * done with `userdata`. Runs on the connection's event thread.
+ */
+enum natsrs_status natsrs_options_set_lame_duck_handler(struct natsrs_options *opts,
+                                                        natsrs_connection_handler cb,
+                                                        void *userdata,
+                                                        natsrs_userdata_free userdata_free);
 
 /**
  * Sets the handler called when the connection to a server is lost (with the cause).

@@ -389,34 +389,47 @@ pub unsafe extern "C" fn natsrs_connection_server_info(nc: *const natsrs_connect
     })
 }
 
-macro_rules! si_str {
-    ($(#[$doc:meta])* $fname:ident, $field:ident) => {
-        $(#[$doc])*
-        /// Borrowed; valid until natsrs_server_info_free. NULL if `si` is NULL.
-        #[no_mangle]
-        pub unsafe extern "C" fn $fname(si: *const natsrs_server_info) -> *const c_char {
-            guard_val(std::ptr::null(), || {
-                nn(si, "si")?;
-                Ok((*si).$field.as_ptr())
-            })
-        }
-    };
+unsafe fn si_field(si: *const natsrs_server_info, f: impl FnOnce(&natsrs_server_info) -> &CString) -> *const c_char {
+    guard_val(std::ptr::null(), || {
+        nn(si, "si")?;
+        Ok(f(&*si).as_ptr())
+    })
 }
-si_str!(
-    /// The server's unique id.
-    natsrs_server_info_server_id, server_id);
-si_str!(
-    /// The server's name.
-    natsrs_server_info_server_name, server_name);
-si_str!(
-    /// The server's version, e.g. "2.15.1".
-    natsrs_server_info_version, version);
-si_str!(
-    /// The URL connected to ("" while disconnected).
-    natsrs_server_info_connected_url, connected_url);
-si_str!(
-    /// The raw INFO JSON.
-    natsrs_server_info_json, json);
+
+/// The server's unique id.
+/// Borrowed; valid until natsrs_server_info_free. NULL if `si` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_server_info_server_id(si: *const natsrs_server_info) -> *const c_char {
+    si_field(si, |s| &s.server_id)
+}
+
+/// The server's name.
+/// Borrowed; valid until natsrs_server_info_free. NULL if `si` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_server_info_server_name(si: *const natsrs_server_info) -> *const c_char {
+    si_field(si, |s| &s.server_name)
+}
+
+/// The server's version, e.g. "2.15.1".
+/// Borrowed; valid until natsrs_server_info_free. NULL if `si` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_server_info_version(si: *const natsrs_server_info) -> *const c_char {
+    si_field(si, |s| &s.version)
+}
+
+/// The URL connected to ("" while disconnected).
+/// Borrowed; valid until natsrs_server_info_free. NULL if `si` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_server_info_connected_url(si: *const natsrs_server_info) -> *const c_char {
+    si_field(si, |s| &s.connected_url)
+}
+
+/// The raw INFO JSON.
+/// Borrowed; valid until natsrs_server_info_free. NULL if `si` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_server_info_json(si: *const natsrs_server_info) -> *const c_char {
+    si_field(si, |s| &s.json)
+}
 
 /// Maximum payload in bytes (0 if `si` is NULL).
 #[no_mangle]

@@ -116,74 +116,96 @@ pub unsafe extern "C" fn natsrs_options_set_servers(opts: *mut natsrs_options, u
     })
 }
 
-macro_rules! bool_setter {
-    ($(#[$doc:meta])* $fname:ident, $field:ident) => {
-        $(#[$doc])*
-        #[no_mangle]
-        pub unsafe extern "C" fn $fname(opts: *mut natsrs_options, on: bool) -> Status {
-            guard(|| {
-                opts_mut(opts)?.$field = on;
-                Ok(())
-            })
-        }
-    };
+unsafe fn set_flag(opts: *mut natsrs_options, f: impl FnOnce(&mut Options)) -> Status {
+    guard(|| {
+        f(opts_mut(opts)?);
+        Ok(())
+    })
 }
 
-bool_setter!(
-    /// Do not deliver this connection's own publishes to its own subscriptions.
-    natsrs_options_set_no_echo, no_echo);
-bool_setter!(
-    /// Ask the server to acknowledge every protocol message with +OK.
-    natsrs_options_set_verbose, verbose);
-bool_setter!(
-    /// Ask the server for strict subject checking.
-    natsrs_options_set_pedantic, pedantic);
-bool_setter!(
-    /// Use one inbox subscription per request (the old style) instead of the shared muxed inbox.
-    natsrs_options_set_old_request_style, old_request_style);
-bool_setter!(
-    /// Allow reconnecting after a connection loss (default true).
-    natsrs_options_set_allow_reconnect, allow_reconnect);
-bool_setter!(
-    /// Keep the given server order instead of shuffling the pool (default false).
-    natsrs_options_set_no_randomize, no_randomize);
-bool_setter!(
-    /// Do not add servers learned from the cluster (INFO connect_urls) to the pool.
-    natsrs_options_set_ignore_discovered_servers, ignore_discovered_servers);
-bool_setter!(
-    /// If the first connect fails, return a connection in the RECONNECTING state and keep trying
-    /// in the background; the connected handler fires on the first success.
-    natsrs_options_set_retry_on_failed_connect, retry_on_failed_connect);
-
-macro_rules! ms_setter {
-    ($(#[$doc:meta])* $fname:ident, $field:ident, $allow_zero:expr) => {
-        $(#[$doc])*
-        #[no_mangle]
-        pub unsafe extern "C" fn $fname(opts: *mut natsrs_options, ms: i64) -> Status {
-            guard(|| {
-                let o = opts_mut(opts)?;
-                if ms < 0 || (ms == 0 && !$allow_zero) {
-                    return Err(err!(InvalidArgument, "invalid duration {} ms", ms));
-                }
-                o.$field = Duration::from_millis(ms as u64);
-                Ok(())
-            })
-        }
-    };
+/// Do not deliver this connection's own publishes to its own subscriptions.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_no_echo(opts: *mut natsrs_options, on: bool) -> Status {
+    set_flag(opts, |o| o.no_echo = on)
 }
 
-ms_setter!(
-    /// Interval between keep-alive PINGs (default 120000 ms).
-    natsrs_options_set_ping_interval_ms, ping_interval, false);
-ms_setter!(
-    /// Timeout for dialling and handshaking one server (default 2000 ms).
-    natsrs_options_set_connect_timeout_ms, connect_timeout, false);
-ms_setter!(
-    /// Default timeout of natsrs_connection_drain when the caller passes none (default 30000 ms).
-    natsrs_options_set_drain_timeout_ms, drain_timeout, false);
-ms_setter!(
-    /// Wait after each full pass through the server pool while reconnecting (default 2000 ms).
-    natsrs_options_set_reconnect_wait_ms, reconnect_wait, true);
+/// Ask the server to acknowledge every protocol message with +OK.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_verbose(opts: *mut natsrs_options, on: bool) -> Status {
+    set_flag(opts, |o| o.verbose = on)
+}
+
+/// Ask the server for strict subject checking.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_pedantic(opts: *mut natsrs_options, on: bool) -> Status {
+    set_flag(opts, |o| o.pedantic = on)
+}
+
+/// Use one inbox subscription per request (the old style) instead of the shared muxed inbox.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_old_request_style(opts: *mut natsrs_options, on: bool) -> Status {
+    set_flag(opts, |o| o.old_request_style = on)
+}
+
+/// Allow reconnecting after a connection loss (default true).
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_allow_reconnect(opts: *mut natsrs_options, on: bool) -> Status {
+    set_flag(opts, |o| o.allow_reconnect = on)
+}
+
+/// Keep the given server order instead of shuffling the pool (default false).
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_no_randomize(opts: *mut natsrs_options, on: bool) -> Status {
+    set_flag(opts, |o| o.no_randomize = on)
+}
+
+/// Do not add servers learned from the cluster (INFO connect_urls) to the pool.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_ignore_discovered_servers(opts: *mut natsrs_options, on: bool) -> Status {
+    set_flag(opts, |o| o.ignore_discovered_servers = on)
+}
+
+/// If the first connect fails, return a connection in the RECONNECTING state and keep trying
+/// in the background; the connected handler fires on the first success.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_retry_on_failed_connect(opts: *mut natsrs_options, on: bool) -> Status {
+    set_flag(opts, |o| o.retry_on_failed_connect = on)
+}
+
+unsafe fn set_duration(opts: *mut natsrs_options, ms: i64, allow_zero: bool, f: impl FnOnce(&mut Options, Duration)) -> Status {
+    guard(|| {
+        let o = opts_mut(opts)?;
+        if ms < 0 || (ms == 0 && !allow_zero) {
+            return Err(err!(InvalidArgument, "invalid duration {} ms", ms));
+        }
+        f(o, Duration::from_millis(ms as u64));
+        Ok(())
+    })
+}
+
+/// Interval between keep-alive PINGs (default 120000 ms).
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_ping_interval_ms(opts: *mut natsrs_options, ms: i64) -> Status {
+    set_duration(opts, ms, false, |o, d| o.ping_interval = d)
+}
+
+/// Timeout for dialling and handshaking one server (default 2000 ms).
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_connect_timeout_ms(opts: *mut natsrs_options, ms: i64) -> Status {
+    set_duration(opts, ms, false, |o, d| o.connect_timeout = d)
+}
+
+/// Default timeout of natsrs_connection_drain when the caller passes none (default 30000 ms).
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_drain_timeout_ms(opts: *mut natsrs_options, ms: i64) -> Status {
+    set_duration(opts, ms, false, |o, d| o.drain_timeout = d)
+}
+
+/// Wait after each full pass through the server pool while reconnecting (default 2000 ms).
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_reconnect_wait_ms(opts: *mut natsrs_options, ms: i64) -> Status {
+    set_duration(opts, ms, true, |o, d| o.reconnect_wait = d)
+}
 
 /// Random extra wait added to the reconnect wait: up to `jitter_ms` for plain connections and up
 /// to `jitter_tls_ms` for TLS connections (defaults 100 ms and 1000 ms).
@@ -301,43 +323,85 @@ fn conn_cb(cb: unsafe extern "C" fn(*mut c_void, *mut natsrs_connection), ud: Us
     })
 }
 
-macro_rules! conn_handler_setter {
-    ($(#[$doc:meta])* $fname:ident, $field:ident) => {
-        $(#[$doc])*
-        /// `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the
-        /// library is done with `userdata`.
-        #[no_mangle]
-        pub unsafe extern "C" fn $fname(
-            opts: *mut natsrs_options,
-            cb: natsrs_connection_handler,
-            userdata: *mut c_void,
-            userdata_free: natsrs_userdata_free,
-        ) -> Status {
-            guard(|| {
-                let o = opts_mut(opts)?;
-                let ud = UserData { ptr: userdata, free: userdata_free };
-                o.$field = cb.map(|f| conn_cb(f, ud));
-                Ok(())
-            })
-        }
-    };
+unsafe fn set_conn_handler(
+    opts: *mut natsrs_options,
+    cb: natsrs_connection_handler,
+    userdata: *mut c_void,
+    userdata_free: natsrs_userdata_free,
+    f: impl FnOnce(&mut Options, Option<crate::options::ConnCallback>),
+) -> Status {
+    guard(|| {
+        let o = opts_mut(opts)?;
+        let ud = UserData { ptr: userdata, free: userdata_free };
+        f(o, cb.map(|cb| conn_cb(cb, ud)));
+        Ok(())
+    })
 }
 
-conn_handler_setter!(
-    /// Sets the handler called once when the connection is closed for good.
-    natsrs_options_set_closed_handler, closed_cb);
-conn_handler_setter!(
-    /// Sets the handler called after every successful reconnect.
-    natsrs_options_set_reconnected_handler, reconnected_cb);
-conn_handler_setter!(
-    /// Sets the handler called when a connection made with retry_on_failed_connect first succeeds.
-    natsrs_options_set_connected_handler, connected_cb);
-conn_handler_setter!(
-    /// Sets the handler called when the cluster announces servers not seen before.
-    natsrs_options_set_discovered_servers_handler, discovered_servers_cb);
-conn_handler_setter!(
-    /// Sets the handler called when the server enters lame duck mode (it will shut down soon).
-    natsrs_options_set_lame_duck_handler, lame_duck_cb);
+/// Sets the handler called once when the connection is closed for good.
+/// `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
+/// done with `userdata`. Runs on the connection's event thread.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_closed_handler(
+    opts: *mut natsrs_options,
+    cb: natsrs_connection_handler,
+    userdata: *mut c_void,
+    userdata_free: natsrs_userdata_free,
+) -> Status {
+    set_conn_handler(opts, cb, userdata, userdata_free, |o, h| o.closed_cb = h)
+}
+
+/// Sets the handler called after every successful reconnect.
+/// `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
+/// done with `userdata`. Runs on the connection's event thread.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_reconnected_handler(
+    opts: *mut natsrs_options,
+    cb: natsrs_connection_handler,
+    userdata: *mut c_void,
+    userdata_free: natsrs_userdata_free,
+) -> Status {
+    set_conn_handler(opts, cb, userdata, userdata_free, |o, h| o.reconnected_cb = h)
+}
+
+/// Sets the handler called when a connection made with retry_on_failed_connect first succeeds.
+/// `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
+/// done with `userdata`. Runs on the connection's event thread.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_connected_handler(
+    opts: *mut natsrs_options,
+    cb: natsrs_connection_handler,
+    userdata: *mut c_void,
+    userdata_free: natsrs_userdata_free,
+) -> Status {
+    set_conn_handler(opts, cb, userdata, userdata_free, |o, h| o.connected_cb = h)
+}
+
+/// Sets the handler called when the cluster announces servers not seen before.
+/// `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
+/// done with `userdata`. Runs on the connection's event thread.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_discovered_servers_handler(
+    opts: *mut natsrs_options,
+    cb: natsrs_connection_handler,
+    userdata: *mut c_void,
+    userdata_free: natsrs_userdata_free,
+) -> Status {
+    set_conn_handler(opts, cb, userdata, userdata_free, |o, h| o.discovered_servers_cb = h)
+}
+
+/// Sets the handler called when the server enters lame duck mode (it will shut down soon).
+/// `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
+/// done with `userdata`. Runs on the connection's event thread.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_lame_duck_handler(
+    opts: *mut natsrs_options,
+    cb: natsrs_connection_handler,
+    userdata: *mut c_void,
+    userdata_free: natsrs_userdata_free,
+) -> Status {
+    set_conn_handler(opts, cb, userdata, userdata_free, |o, h| o.lame_duck_cb = h)
+}
 
 /// Sets the handler called when the connection to a server is lost (with the cause).
 /// `userdata_free` (may be NULL) runs once when the library is done with `userdata`.
