@@ -252,6 +252,23 @@ typedef int64_t (*natsrs_reconnect_delay_handler)(void *userdata,
                                                   struct natsrs_connection *nc,
                                                   uint64_t attempts);
 
+/**
+ * Returns a string (token or JWT) for the next connect. The pointer is borrowed: the library
+ * copies the string before the callback's next call; return NULL to fail the attempt.
+ * Runs on a library thread that is not an I/O thread, on every connect and reconnect.
+ */
+typedef const char *(*natsrs_string_handler)(void *userdata);
+
+/**
+ * Signs `nonce` (`nonce_len` bytes) with the user's private nkey: write the 64-byte raw
+ * ed25519 signature into `sig_out` (room for exactly 64 bytes) and return NATSRS_STATUS_OK.
+ * Runs on a library thread that is not an I/O thread, on every connect and reconnect.
+ */
+typedef enum natsrs_status (*natsrs_sign_handler)(void *userdata,
+                                                  const uint8_t *nonce,
+                                                  size_t nonce_len,
+                                                  uint8_t *sig_out);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -853,6 +870,120 @@ enum natsrs_status natsrs_options_set_reconnect_delay_handler(struct natsrs_opti
                                                               natsrs_reconnect_delay_handler cb,
                                                               void *userdata,
                                                               natsrs_userdata_free userdata_free);
+
+/**
+ * Calls `handler` on every connect to get the authentication token.
+ * `userdata_free` (may be NULL) runs once when the library is done with `userdata`.
+ */
+enum natsrs_status natsrs_options_set_token_handler(struct natsrs_options *opts,
+                                                    natsrs_string_handler handler,
+                                                    void *userdata,
+                                                    natsrs_userdata_free userdata_free);
+
+/**
+ * Authenticates with the user nkey seed in `seed_file` (comments and blank lines allowed). The
+ * file is read on every connect; the seed is wiped from memory after signing.
+ */
+enum natsrs_status natsrs_options_set_nkey_seed_file(struct natsrs_options *opts,
+                                                     const char *seed_file);
+
+/**
+ * Authenticates with the user nkey `public_key`; `sign` signs the server nonce (the library
+ * never sees the private key). `userdata_free` (may be NULL) runs once when done.
+ */
+enum natsrs_status natsrs_options_set_nkey(struct natsrs_options *opts,
+                                           const char *public_key,
+                                           natsrs_sign_handler sign,
+                                           void *userdata,
+                                           natsrs_userdata_free userdata_free);
+
+/**
+ * Authenticates with a creds file (user JWT and seed in the standard decorated format), read on
+ * every connect and reconnect.
+ */
+enum natsrs_status natsrs_options_set_user_credentials_file(struct natsrs_options *opts,
+                                                            const char *creds_file);
+
+/**
+ * Authenticates with a user JWT file and a separate seed file (`seed_file` may be NULL when the
+ * JWT file also holds the seed).
+ */
+enum natsrs_status natsrs_options_set_user_credentials_files(struct natsrs_options *opts,
+                                                             const char *jwt_file,
+                                                             const char *seed_file);
+
+/**
+ * Authenticates with a user JWT returned by `jwt_handler` and a nonce signature made by `sign`.
+ * Both get the same `userdata`; `userdata_free` (may be NULL) runs once when done.
+ */
+enum natsrs_status natsrs_options_set_user_jwt_handler(struct natsrs_options *opts,
+                                                       natsrs_string_handler jwt_handler,
+                                                       natsrs_sign_handler sign,
+                                                       void *userdata,
+                                                       natsrs_userdata_free userdata_free);
+
+/**
+ * Use TLS with every server, also for nats:// URLs (tls:// URLs always use TLS).
+ */
+enum natsrs_status natsrs_options_set_tls_required(struct natsrs_options *opts, bool required);
+
+/**
+ * Trust the root CA certificates in the PEM file `ca_file` (instead of the system roots).
+ */
+enum natsrs_status natsrs_options_set_tls_ca_file(struct natsrs_options *opts, const char *ca_file);
+
+/**
+ * Trust the root CA certificates in `pem` (`len` bytes of PEM text in memory; copied).
+ */
+enum natsrs_status natsrs_options_set_tls_ca_pem(struct natsrs_options *opts,
+                                                 const uint8_t *pem,
+                                                 size_t len);
+
+/**
+ * Client certificate chain and private key files (PEM) for mutual TLS.
+ */
+enum natsrs_status natsrs_options_set_tls_client_cert_file(struct natsrs_options *opts,
+                                                           const char *cert_file,
+                                                           const char *key_file);
+
+/**
+ * Client certificate chain and private key as PEM in memory (copied) for mutual TLS.
+ */
+enum natsrs_status natsrs_options_set_tls_client_cert_pem(struct natsrs_options *opts,
+                                                          const uint8_t *cert_pem,
+                                                          size_t cert_len,
+                                                          const uint8_t *key_pem,
+                                                          size_t key_len);
+
+/**
+ * Name expected in the server certificate (and sent as SNI) instead of the URL's host.
+ */
+enum natsrs_status natsrs_options_set_tls_server_name(struct natsrs_options *opts,
+                                                      const char *name);
+
+/**
+ * Minimum TLS version: 12 for TLS 1.2 (default), 13 for TLS 1.3.
+ */
+enum natsrs_status natsrs_options_set_tls_min_version(struct natsrs_options *opts, int32_t version);
+
+/**
+ * TLS handshake first: start TLS right after the TCP connect, before the server's INFO (the
+ * server must be configured with `handshake_first`).
+ */
+enum natsrs_status natsrs_options_set_tls_handshake_first(struct natsrs_options *opts, bool on);
+
+/**
+ * UNSAFE: accept any server certificate without verifying chain, name or expiry. Traffic is
+ * encrypted but the server is not authenticated: for tests only.
+ */
+enum natsrs_status natsrs_options_set_tls_insecure_skip_verify(struct natsrs_options *opts,
+                                                               bool skip);
+
+/**
+ * Timeout of one TLS handshake (default 2000 ms), so a reconnect never hangs in it.
+ */
+enum natsrs_status natsrs_options_set_tls_handshake_timeout_ms(struct natsrs_options *opts,
+                                                               int64_t ms);
 
 /**
  * Returns a static description of a `natsrs_status` value (never NULL; values that are not a

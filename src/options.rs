@@ -24,6 +24,8 @@ pub struct ServerUrl {
     pub user: Option<String>,
     pub password: Option<String>,
     pub token: Option<String>,
+    /// Host name to verify in TLS when dialling an address learned from the cluster.
+    pub tls_host: Option<String>,
 }
 
 impl ServerUrl {
@@ -77,7 +79,7 @@ impl ServerUrl {
         if host.is_empty() || host.contains(|c: char| c.is_whitespace() || c == '/') {
             return Err(err!(InvalidArgument, "bad host in server URL '{}'", s));
         }
-        Ok(ServerUrl { scheme, host, port, user, password, token })
+        Ok(ServerUrl { scheme, host, port, user, password, token, tls_host: None })
     }
 
     /// `host:port` form for dialling (IPv6 hosts bracketed).
@@ -151,9 +153,10 @@ pub struct Options {
     pub ping_interval: Duration,
     pub max_pings_out: u32,
     pub connect_timeout: Duration,
-    pub user: Option<String>,
-    pub password: Option<String>,
-    pub token: Option<String>,
+    /// User/password, token, nkey, JWT and creds authentication.
+    pub auth: crate::auth::AuthOptions,
+    /// TLS settings (a `tls://` URL also turns TLS on for that server).
+    pub tls: crate::tls::TlsOptions,
     pub old_request_style: bool,
     /// Default pending limits for new subscriptions (negative = unlimited).
     pub sub_pending_msgs: i64,
@@ -192,9 +195,8 @@ impl Default for Options {
             ping_interval: Duration::from_secs(120),
             max_pings_out: 2,
             connect_timeout: Duration::from_secs(2),
-            user: None,
-            password: None,
-            token: None,
+            auth: crate::auth::AuthOptions::default(),
+            tls: crate::tls::TlsOptions::default(),
             old_request_style: false,
             sub_pending_msgs: 512 * 1024,
             sub_pending_bytes: 64 * 1024 * 1024,

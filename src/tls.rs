@@ -323,7 +323,11 @@ fn describe(e: &rustls::Error) -> String {
             CertificateError::NotValidForNameContext { expected, presented } => format!(
                 "certificate name mismatch: the server certificate is not valid for '{}' (it is valid for: {})",
                 server_name_str(expected),
-                if presented.is_empty() { "no names".to_string() } else { presented.join(", ") }
+                if presented.is_empty() {
+                    "no names".to_string()
+                } else {
+                    presented.iter().map(|p| plain_name(p)).collect::<Vec<_>>().join(", ")
+                }
             ),
             CertificateError::Expired => "the server certificate has expired".into(),
             CertificateError::ExpiredContext { time, not_after } => format!(
@@ -366,6 +370,16 @@ fn describe(e: &rustls::Error) -> String {
         ),
         other => other.to_string(),
     }
+}
+
+/// `DnsName("x")` / `IpAddress(1.2.3.4)` (rustls' rendering of certificate names) -> `x` / `1.2.3.4`.
+fn plain_name(p: &str) -> String {
+    for prefix in ["DnsName(", "IpAddress("] {
+        if let Some(inner) = p.strip_prefix(prefix).and_then(|r| r.strip_suffix(')')) {
+            return inner.trim_matches('"').to_string();
+        }
+    }
+    p.to_string()
 }
 
 fn server_name_str(n: &ServerName<'_>) -> String {

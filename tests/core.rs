@@ -407,22 +407,22 @@ fn user_password_token_and_url_credentials() {
     nc.flush(T).unwrap();
     let mut o = Options::default();
     o.set_url(&s.url()).unwrap();
-    o.user = Some("alice".into());
-    o.password = Some("s3cret".into());
+    o.auth.user = Some("alice".into());
+    o.auth.password = Some("s3cret".into());
     Connection::connect(o.clone()).unwrap().flush(T).unwrap();
-    o.password = Some("wrong".into());
+    o.auth.password = Some("wrong".into());
     assert_eq!(Connection::connect(o).err().unwrap().status, Status::Authorization);
     // URL credentials win over options.
     let mut o = Options::default();
     o.set_url(&url).unwrap();
-    o.user = Some("bob".into());
-    o.password = Some("nope".into());
+    o.auth.user = Some("bob".into());
+    o.auth.password = Some("nope".into());
     Connection::connect(o).unwrap().flush(T).unwrap();
 
     let t = NatsServer::start_with_config("authorization { token: tok123 }");
     let mut o = Options::default();
     o.set_url(&t.url()).unwrap();
-    o.token = Some("tok123".into());
+    o.auth.token = Some("tok123".into());
     Connection::connect(o).unwrap().flush(T).unwrap();
     Connection::connect_to(&format!("nats://tok123@127.0.0.1:{}", t.port())).unwrap().flush(T).unwrap();
     assert_eq!(Connection::connect_to(&t.url()).err().unwrap().status, Status::Authorization);

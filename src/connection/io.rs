@@ -211,7 +211,10 @@ async fn read_frame(stream: &mut Stream, buf: &mut BytesMut, parser: &mut Parser
             Err(e) => return Err(err!(Protocol, "{}", e)),
         }
         buf.reserve(READ_CHUNK);
-        let n = stream.read_buf(buf).await?;
+        let n = match stream.read_buf(buf).await {
+            Ok(n) => n,
+            Err(e) => return Err(crate::tls::map_io_error(&e, "server").unwrap_or_else(|| e.into())),
+        };
         if n == 0 {
             return Err(err!(Io, "connection closed by server during handshake"));
         }
@@ -260,17 +263,20 @@ async fn handshake(inner: &Arc<Inner>, url: &ServerUrl) -> Result<Established> {
         no_responders: info.headers,
         ..Default::default()
     };
-    if url.user.is_some() {
-        ci.user = url.user.clone();
-        ci.pass = url.password.clone();
-    } else if url.token.is_some() {
-        ci.auth_token = url.token.clone();
-    } else if o.user.is_some() {
-        ci.user = o.user.clone();
-        ci.pass = o.password.clone();
-    } else if o.token.is_some() {
-        ci.auth_token = o.token.clone();
-    }
+    // Credentials may come from files or user callbacks: compute them off the runtime workers.
+    let (auth, u) = (o.auth.clone(), url.clone());
+    let nonce = info.nonce.clone();
+    let f = tokio::task::spawn_blocking(move || {
+        auth.fields(u.user.as_deref(), u.password.as_deref(), u.token.as_deref(), nonce.as_deref())
+    })
+    .await
+    .map_err(|_| err!(Panic, "authentication callback panicked"))??;
+    ci.user = f.user;
+    ci.pass = f.pass;
+    ci.auth_token = f.auth_token;
+    ci.nkey = f.nkey;
+    ci.sig = f.sig;
+    ci.jwt = f.jwt;
     let mut out = Vec::with_capacity(256);
     encode::write_connect(&mut out, &ci.to_json());
     out.extend_from_slice(encode::PING);
@@ -292,17 +298,21 @@ async fn handshake(inner: &Arc<Inner>, url: &ServerUrl) -> Result<Established> {
 }
 
 /// Whether this server must be reached over TLS (tls:// URL or TLS required by the options).
-fn tls_wanted(_inner: &Inner, url: &ServerUrl) -> bool {
-    url.is_tls()
+fn tls_wanted(inner: &Inner, url: &ServerUrl) -> bool {
+    url.is_tls() || inner.opts.tls.required || inner.opts.tls.handshake_first
 }
 
 /// TLS handshake before the INFO (server `handshake_first`).
-fn tls_first(_inner: &Inner) -> bool {
-    false
+fn tls_first(inner: &Inner) -> bool {
+    inner.opts.tls.handshake_first
 }
 
-async fn tls_upgrade(_inner: &Inner, _tcp: TcpStream, url: &ServerUrl) -> Result<Stream> {
-    Err(err!(Tls, "TLS is not available in this build ({})", url.display()))
+async fn tls_upgrade(inner: &Inner, tcp: TcpStream, url: &ServerUrl) -> Result<Stream> {
+    let t = &inner.opts.tls;
+    let cfg = t.client_config()?;
+    let host = t.server_name_for(url.tls_host.as_deref().unwrap_or(&url.host));
+    let s = crate::tls::connect(tcp, cfg, host, t.handshake_timeout()).await?;
+    Ok(Stream::Tls(Box::new(s)))
 }
 
 /// Maps a server -ERR text to an error.
@@ -392,7 +402,13 @@ fn add_discovered(inner: &Inner, pool: &mut super::Pool, info: &ServerInfo) -> b
     let scheme = pool.current.as_ref().map(|u| u.scheme.clone()).unwrap_or_else(|| "nats".into());
     let mut added = false;
     for cu in &info.connect_urls {
-        let Ok(u) = ServerUrl::parse(&format!("{}://{}", scheme, cu)) else { continue };
+        let Ok(mut u) = ServerUrl::parse(&format!("{}://{}", scheme, cu)) else { continue };
+        if let Some(cur) = pool.current.as_ref() {
+            // Verify TLS against the name the user gave when the cluster announces bare IPs.
+            if u.host.parse::<std::net::IpAddr>().is_ok() && cur.host.parse::<std::net::IpAddr>().is_err() {
+                u.tls_host = Some(cur.tls_host.clone().unwrap_or_else(|| cur.host.clone()));
+            }
+        }
         if pool.servers.iter().any(|s| s.url.host == u.host && s.url.port == u.port) {
             continue;
         }
@@ -740,7 +756,7 @@ async fn reconnect_loop(inner: &Arc<Inner>) -> Option<Established> {
                 tokio::task::spawn_blocking(move || cb(&c2, passes)).await.unwrap_or(inner.opts.reconnect_wait)
             }
             None => {
-                let jitter = if inner.pool.lock().servers.iter().any(|s| s.url.is_tls()) {
+                let jitter = if inner.opts.tls.required || inner.pool.lock().servers.iter().any(|s| s.url.is_tls()) {
                     inner.opts.reconnect_jitter_tls
                 } else {
                     inner.opts.reconnect_jitter

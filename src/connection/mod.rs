@@ -164,6 +164,8 @@ impl Connection {
     /// retry_on_failed_connect) the first attempt failed and retries continue in the background.
     pub fn connect(opts: Options) -> Result<Connection> {
         let mut opts = opts;
+        opts.auth.validate()?;
+        opts.tls.validate()?;
         if opts.servers.is_empty() {
             opts.servers = vec![ServerUrl::parse("nats://127.0.0.1:4222")?];
         }

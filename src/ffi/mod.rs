@@ -8,6 +8,7 @@
 pub mod connection;
 pub mod msg;
 pub mod options;
+pub mod security;
 pub mod status;
 pub mod subscription;
 

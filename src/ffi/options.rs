@@ -283,8 +283,8 @@ pub unsafe extern "C" fn natsrs_options_set_inbox_prefix(opts: *mut natsrs_optio
 pub unsafe extern "C" fn natsrs_options_set_user_info(opts: *mut natsrs_options, user: *const c_char, password: *const c_char) -> Status {
     guard(|| {
         let o = opts_mut(opts)?;
-        o.user = Some(cstr(user, "user")?.to_string());
-        o.password = super::opt_cstr(password, "password")?.map(|s| s.to_string());
+        o.auth.user = Some(cstr(user, "user")?.to_string());
+        o.auth.password = super::opt_cstr(password, "password")?.map(|s| s.to_string());
         Ok(())
     })
 }
@@ -294,7 +294,7 @@ pub unsafe extern "C" fn natsrs_options_set_user_info(opts: *mut natsrs_options,
 pub unsafe extern "C" fn natsrs_options_set_token(opts: *mut natsrs_options, token: *const c_char) -> Status {
     guard(|| {
         let o = opts_mut(opts)?;
-        o.token = Some(cstr(token, "token")?.to_string());
+        o.auth.token = Some(cstr(token, "token")?.to_string());
         Ok(())
     })
 }
