@@ -317,8 +317,8 @@ fn user_key_pair(seed: &str) -> Result<nkeys::KeyPair> {
     if !matches!(kp.key_pair_type(), nkeys::KeyPairType::User) {
         return Err(err!(
             BadCredentials,
-            "the nkey seed is not a user seed (it is a {:?} seed; user seeds start with \"SU\")",
-            kp.key_pair_type()
+            "the nkey seed is not a user seed (seed type: {}; user seeds start with \"SU\")",
+            format!("{:?}", kp.key_pair_type()).to_lowercase()
         ));
     }
     Ok(kp)

@@ -239,7 +239,7 @@ fn flush_rtt_server_info_and_max_payload() {
 fn invalid_subjects_and_queues_are_rejected_locally() {
     let s = NatsServer::start();
     let nc = connect(&s);
-    for bad in ["", "a b", "a\tb", "a\r\nb"] {
+    for bad in ["", "a b", "a\tb", "a\r\nb", "a..b", ".a", "a."] {
         assert_eq!(nc.publish(bad, b"x").unwrap_err().status, Status::InvalidSubject, "{:?}", bad);
     }
     for bad in ["", "a..b", ".a", "a.", "a.>.b", "a.*b", "a b"] {
