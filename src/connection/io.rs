@@ -395,12 +395,15 @@ fn activate(inner: &Arc<Inner>, est: &Established, background: bool) {
 }
 
 /// Adds servers from INFO connect_urls to the pool. Returns true if any was new.
+/// Applies INFO connect_urls to the pool: unseen URLs join as implicit servers, implicit ones no
+/// longer announced leave (never explicit ones or the current one). Returns true when a URL
+/// never seen before was added (the discovered-servers event).
 fn add_discovered(inner: &Inner, pool: &mut super::Pool, info: &ServerInfo) -> bool {
     if inner.opts.ignore_discovered_servers || info.connect_urls.is_empty() {
         return false;
     }
     let scheme = pool.current.as_ref().map(|u| u.scheme.clone()).unwrap_or_else(|| "nats".into());
-    let mut added = false;
+    let mut announced: Vec<ServerUrl> = Vec::with_capacity(info.connect_urls.len());
     for cu in &info.connect_urls {
         let Ok(mut u) = ServerUrl::parse(&format!("{}://{}", scheme, cu)) else { continue };
         if let Some(cur) = pool.current.as_ref() {
@@ -409,17 +412,31 @@ fn add_discovered(inner: &Inner, pool: &mut super::Pool, info: &ServerInfo) -> b
                 u.tls_host = Some(cur.tls_host.clone().unwrap_or_else(|| cur.host.clone()));
             }
         }
-        if pool.servers.iter().any(|s| s.url.host == u.host && s.url.port == u.port) {
+        announced.push(u);
+    }
+    let same = |a: &ServerUrl, b: &ServerUrl| a.host == b.host && a.port == b.port;
+    let current = pool.current.clone();
+    pool.servers.retain(|s| {
+        !s.implicit || current.as_ref().is_some_and(|c| same(c, &s.url)) || announced.iter().any(|a| same(a, &s.url))
+    });
+    let before = pool.servers.len();
+    let mut new_seen = false;
+    for u in announced {
+        if pool.servers.iter().any(|s| same(&s.url, &u)) {
             continue;
         }
+        let key = (u.host.clone(), u.port);
+        if !pool.ever_seen.contains(&key) {
+            pool.ever_seen.push(key);
+            new_seen = true;
+        }
         pool.servers.push(super::PoolEntry { url: u, reconnects: 0, implicit: true, did_connect: false, last_auth_error: None });
-        added = true;
     }
-    if added && !inner.opts.no_randomize && pool.servers.len() > 2 {
+    if pool.servers.len() > before + 1 && !inner.opts.no_randomize {
         use rand::seq::SliceRandom;
-        pool.servers[1..].shuffle(&mut rand::thread_rng());
+        pool.servers[before..].shuffle(&mut rand::thread_rng());
     }
-    added
+    new_seen
 }
 
 async fn serve(inner: &Arc<Inner>, est: Established) -> Ended {

@@ -109,6 +109,8 @@ pub(crate) struct PoolEntry {
 pub(crate) struct Pool {
     pub servers: Vec<PoolEntry>,
     pub current: Option<ServerUrl>,
+    /// Every (host, port) ever announced by the cluster (the discovered event fires once per URL).
+    pub ever_seen: Vec<(String, u16)>,
 }
 
 pub(crate) struct RespMux {
@@ -217,7 +219,7 @@ impl Connection {
             event_thread_id: Mutex::new(None),
             shutdown: tokio::sync::Notify::new(),
             force_reconnect: tokio::sync::Notify::new(),
-            pool: Mutex::new(Pool { servers, current: None }),
+            pool: Mutex::new(Pool { servers, current: None, ever_seen: Vec::new() }),
             last_error: Mutex::new(None),
             io_done: Waiter::new(),
             ever_connected: AtomicBool::new(false),
