@@ -200,7 +200,7 @@ async fn connect_one(inner: &Arc<Inner>, url: &ServerUrl) -> Result<Established>
     }
 }
 
-async fn read_frame(stream: &mut Stream, buf: &mut BytesMut, parser: &mut Parser) -> Result<(Op, BytesMut)> {
+async fn read_frame(stream: &mut Stream, buf: &mut BytesMut, parser: &mut Parser, host: &str) -> Result<(Op, BytesMut)> {
     loop {
         match parser.parse(buf) {
             Ok(Some(f)) => {
@@ -213,7 +213,7 @@ async fn read_frame(stream: &mut Stream, buf: &mut BytesMut, parser: &mut Parser
         buf.reserve(READ_CHUNK);
         let n = match stream.read_buf(buf).await {
             Ok(n) => n,
-            Err(e) => return Err(crate::tls::map_io_error(&e, "server").unwrap_or_else(|| e.into())),
+            Err(e) => return Err(io_error(&e, host)),
         };
         if n == 0 {
             return Err(err!(Io, "connection closed by server during handshake"));
@@ -226,11 +226,12 @@ async fn handshake(inner: &Arc<Inner>, url: &ServerUrl) -> Result<Established> {
         .await
         .map_err(|e| err!(Io, "cannot connect to {}: {}", url.display(), e))?;
     let _ = tcp.set_nodelay(true);
+    let host = url.display();
     let want_tls = tls_wanted(inner, url);
     let mut stream = if want_tls && tls_first(inner) { tls_upgrade(inner, tcp, url).await? } else { Stream::Plain(tcp) };
     let mut parser = Parser::new();
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
-    let (op, frame) = read_frame(&mut stream, &mut buf, &mut parser).await?;
+    let (op, frame) = read_frame(&mut stream, &mut buf, &mut parser, &host).await?;
     let info = match op {
         Op::Info { json } => ServerInfo::parse(&frame[json]).map_err(|e| err!(Protocol, "bad INFO: {}", e))?,
         _ => return Err(err!(Protocol, "expected INFO from {}", url.display())),
@@ -249,6 +250,7 @@ async fn handshake(inner: &Arc<Inner>, url: &ServerUrl) -> Result<Established> {
         }
     }
     let is_tls = matches!(stream, Stream::Tls(_));
+    inner.was_tls.store(is_tls, Ordering::Relaxed);
     let o = &inner.opts;
     let mut ci = ConnectInfo {
         verbose: o.verbose,
@@ -280,14 +282,14 @@ async fn handshake(inner: &Arc<Inner>, url: &ServerUrl) -> Result<Established> {
     let mut out = Vec::with_capacity(256);
     encode::write_connect(&mut out, &ci.to_json());
     out.extend_from_slice(encode::PING);
-    stream.write_all(&out).await?;
+    stream.write_all(&out).await.map_err(|e| io_error(&e, &host))?;
     loop {
-        let (op, _frame) = read_frame(&mut stream, &mut buf, &mut parser).await?;
+        let (op, _frame) = read_frame(&mut stream, &mut buf, &mut parser, &host).await?;
         match op {
             Op::Pong => break,
             Op::Ok => continue,
             Op::Ping => {
-                stream.write_all(encode::PONG).await?;
+                stream.write_all(encode::PONG).await.map_err(|e| io_error(&e, &host))?;
             }
             Op::Info { .. } => continue,
             Op::Err(text) => return Err(server_error(&text)),
@@ -295,6 +297,11 @@ async fn handshake(inner: &Arc<Inner>, url: &ServerUrl) -> Result<Established> {
         }
     }
     Ok(Established { stream, rbuf: buf, info, url: url.clone() })
+}
+
+/// An I/O error on the handshake path; TLS alerts keep their TLS status.
+fn io_error(e: &std::io::Error, host: &str) -> Error {
+    crate::tls::map_io_error(e, host).unwrap_or_else(|| err!(Io, "{}: {}", host, e))
 }
 
 /// Whether this server must be reached over TLS (tls:// URL or TLS required by the options).
@@ -430,7 +437,7 @@ fn add_discovered(inner: &Inner, pool: &mut super::Pool, info: &ServerInfo) -> b
             pool.ever_seen.push(key);
             new_seen = true;
         }
-        pool.servers.push(super::PoolEntry { url: u, reconnects: 0, implicit: true, did_connect: false, last_auth_error: None });
+        pool.servers.push(super::PoolEntry { url: u, reconnects: 0, implicit: true, did_connect: false, last_auth_error: None, auth_abort: false });
     }
     if pool.servers.len() > before + 1 && !inner.opts.no_randomize {
         use rand::seq::SliceRandom;
@@ -726,13 +733,16 @@ async fn reconnect_loop(inner: &Arc<Inner>) -> Option<Established> {
         let candidates: Vec<ServerUrl> = {
             let mut pool = inner.pool.lock();
             let max = inner.opts.max_reconnect;
-            if max >= 0 {
-                pool.servers.retain(|s| s.reconnects < max);
-            }
+            // A server that refused the same credentials twice in a row is dropped, whatever the max.
+            pool.servers.retain(|s| !s.auth_abort && (max < 0 || s.reconnects < max));
             pool.servers.iter().map(|s| s.url.clone()).collect()
         };
         if candidates.is_empty() {
-            let e = err!(NoServers, "no servers available for connection (last error: {})", last_err);
+            let e = if matches!(last_err.status, Status::Authorization | Status::AuthExpired | Status::BadCredentials) {
+                last_err.clone()
+            } else {
+                err!(NoServers, "no servers available for connection (last error: {})", last_err)
+            };
             let inner2 = inner.clone();
             std::thread::spawn(move || inner2.close(Some(e)));
             return None;
@@ -750,11 +760,11 @@ async fn reconnect_loop(inner: &Arc<Inner>) -> Option<Established> {
             match connect_one(inner, &url).await {
                 Ok(est) => return Some(est),
                 Err(e) => {
-                    if e.status == Status::Authorization {
+                    if matches!(e.status, Status::Authorization | Status::AuthExpired) {
                         let mut pool = inner.pool.lock();
                         if let Some(s) = pool.servers.iter_mut().find(|s| s.url == url) {
                             if s.last_auth_error.as_deref() == Some(e.message.as_str()) {
-                                s.reconnects = i64::MAX / 2;
+                                s.auth_abort = true;
                             }
                             s.last_auth_error = Some(e.message.clone());
                         }
@@ -773,7 +783,7 @@ async fn reconnect_loop(inner: &Arc<Inner>) -> Option<Established> {
                 tokio::task::spawn_blocking(move || cb(&c2, passes)).await.unwrap_or(inner.opts.reconnect_wait)
             }
             None => {
-                let jitter = if inner.opts.tls.required || inner.pool.lock().servers.iter().any(|s| s.url.is_tls()) {
+                let jitter = if inner.opts.tls.required || inner.was_tls.load(Ordering::Relaxed) || inner.pool.lock().servers.iter().any(|s| s.url.is_tls()) {
                     inner.opts.reconnect_jitter_tls
                 } else {
                     inner.opts.reconnect_jitter

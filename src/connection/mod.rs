@@ -104,6 +104,8 @@ pub(crate) struct PoolEntry {
     pub implicit: bool,
     pub did_connect: bool,
     pub last_auth_error: Option<String>,
+    /// Refused the same credentials twice in a row: dropped from the pool.
+    pub auth_abort: bool,
 }
 
 pub(crate) struct Pool {
@@ -145,6 +147,8 @@ pub(crate) struct Inner {
     pub last_error: Mutex<Option<Error>>,
     io_done: Waiter<()>,
     pub ever_connected: AtomicBool,
+    /// The last connection used TLS (selects the TLS reconnect jitter).
+    pub was_tls: AtomicBool,
 }
 
 /// A connection to a NATS server (cheap to clone; all clones share one connection).
@@ -175,7 +179,7 @@ impl Connection {
         let mut servers: Vec<PoolEntry> = opts
             .servers
             .iter()
-            .map(|u| PoolEntry { url: u.clone(), reconnects: 0, implicit: false, did_connect: false, last_auth_error: None })
+            .map(|u| PoolEntry { url: u.clone(), reconnects: 0, implicit: false, did_connect: false, last_auth_error: None, auth_abort: false })
             .collect();
         if !opts.no_randomize && servers.len() > 1 {
             use rand::seq::SliceRandom;
@@ -223,6 +227,7 @@ impl Connection {
             last_error: Mutex::new(None),
             io_done: Waiter::new(),
             ever_connected: AtomicBool::new(false),
+            was_tls: AtomicBool::new(false),
             opts,
         });
         if has_events {
