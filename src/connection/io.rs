@@ -97,7 +97,11 @@ pub(crate) async fn main_task(inner: Arc<Inner>, ready: Arc<Waiter<Result<()>>>)
     let first = try_pool_once(&inner, true).await;
     let mut next: Option<Established> = match first {
         Ok(est) => {
-            activate(&inner, &est, false);
+            if !activate(&inner, &est, false) {
+                ready.complete(Err(err!(ConnectionClosed, "connection closed")));
+                inner.io_finished();
+                return;
+            }
             ready.complete(Ok(()));
             Some(est)
         }
@@ -107,7 +111,7 @@ pub(crate) async fn main_task(inner: Arc<Inner>, ready: Arc<Waiter<Result<()>>>)
                 ready.complete(Ok(()));
                 None
             } else {
-                inner.set_status(ConnectionStatus::Closed);
+                inner.status_transition(&[ConnectionStatus::Connecting], ConnectionStatus::Closed);
                 inner.w.lock().closed = true;
                 ready.complete(Err(e));
                 inner.io_finished();
@@ -120,7 +124,9 @@ pub(crate) async fn main_task(inner: Arc<Inner>, ready: Arc<Waiter<Result<()>>>)
             Some(e) => e,
             None => match reconnect_loop(&inner).await {
                 Some(e) => {
-                    activate(&inner, &e, true);
+                    if !activate(&inner, &e, true) {
+                        break;
+                    }
                     e
                 }
                 None => break,
@@ -343,7 +349,8 @@ pub(crate) fn server_error(text: &str) -> Error {
 }
 
 /// Switches the connection to CONNECTED: resubscribe, then replay buffered publishes.
-fn activate(inner: &Arc<Inner>, est: &Established, background: bool) {
+/// Returns false (and changes nothing) if the connection was closed meanwhile.
+fn activate(inner: &Arc<Inner>, est: &Established, background: bool) -> bool {
     let info = est.info.clone();
     inner.max_payload.store(if info.max_payload > 0 { info.max_payload } else { 1024 * 1024 }, Ordering::Relaxed);
     inner.headers_ok.store(info.headers, Ordering::Relaxed);
@@ -362,6 +369,10 @@ fn activate(inner: &Arc<Inner>, est: &Established, background: bool) {
     *inner.info.write() = Arc::new(info);
     {
         let mut w = inner.w.lock();
+        // Only CONNECTING/RECONNECTING become CONNECTED; a close() that won the race stays closed.
+        if w.closed || !inner.status_transition(&[ConnectionStatus::Connecting, ConnectionStatus::Reconnecting], ConnectionStatus::Connected) {
+            return false;
+        }
         let pending = std::mem::take(&mut w.buf);
         let stale_pings = w.pings_in_buf;
         let mut nb = Vec::with_capacity(pending.len() + 4096);
@@ -387,7 +398,6 @@ fn activate(inner: &Arc<Inner>, est: &Established, background: bool) {
         w.pings_out = 0;
         w.connected = true;
     }
-    inner.set_status(ConnectionStatus::Connected);
     let first = !inner.ever_connected.swap(true, Ordering::AcqRel);
     if !first {
         inner.reconnects.fetch_add(1, Ordering::Relaxed);
@@ -399,6 +409,7 @@ fn activate(inner: &Arc<Inner>, est: &Established, background: bool) {
     if new_urls && !first {
         inner.emit(Event::DiscoveredServers);
     }
+    true
 }
 
 /// Adds servers from INFO connect_urls to the pool. Returns true if any was new.
@@ -758,7 +769,7 @@ async fn reconnect_loop(inner: &Arc<Inner>) -> Option<Established> {
                 }
             }
             match connect_one(inner, &url).await {
-                Ok(est) => return Some(est),
+                Ok(est) => return if inner.is_closed() { None } else { Some(est) },
                 Err(e) => {
                     if matches!(e.status, Status::Authorization | Status::AuthExpired) {
                         let mut pool = inner.pool.lock();
@@ -769,7 +780,10 @@ async fn reconnect_loop(inner: &Arc<Inner>) -> Option<Established> {
                             s.last_auth_error = Some(e.message.clone());
                         }
                     }
-                    inner.async_error(None, e.clone());
+                    // Credential problems are worth an async error; plain dial failures are not.
+                    if matches!(e.status, Status::Authorization | Status::AuthExpired | Status::BadCredentials | Status::Tls) {
+                        inner.async_error(None, e.clone());
+                    }
                     last_err = e;
                 }
             }

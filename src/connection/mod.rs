@@ -365,8 +365,24 @@ impl Inner {
     pub(crate) fn status(&self) -> ConnectionStatus {
         ConnectionStatus::from_u8(self.status.load(Ordering::Acquire))
     }
-    pub(crate) fn set_status(&self, s: ConnectionStatus) {
-        self.status.store(s as u8, Ordering::Release);
+    /// Moves to `to` only from one of `from`; false if the status was something else.
+    pub(crate) fn status_transition(&self, from: &[ConnectionStatus], to: ConnectionStatus) -> bool {
+        let mut cur = self.status.load(Ordering::Acquire);
+        loop {
+            if !from.iter().any(|f| *f as u8 == cur) {
+                return false;
+            }
+            match self.status.compare_exchange(cur, to as u8, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return true,
+                Err(now) => cur = now,
+            }
+        }
+    }
+
+    /// Sets the status unless the connection is closed (closed is final).
+    pub(crate) fn set_status(&self, s: ConnectionStatus) -> bool {
+        use ConnectionStatus::*;
+        self.status_transition(&[Disconnected, Connecting, Connected, Reconnecting, DrainingSubs, DrainingPubs], s)
     }
     #[inline]
     pub(crate) fn is_closed(&self) -> bool {
