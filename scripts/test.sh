@@ -5,7 +5,10 @@
 #               build.rs) must equal the committed one (skipped outside a git work tree)
 #   3. rust:    cargo test --release (unit tests; integration tests start their own servers)
 #   4. c:       one nats-server (-js, temp store) on a free port, NATS_URL set:
-#               make -C tests/c run, then make -C examples-c run
+#               make -C tests/c run, then make -C examples-c run; for the examples also the
+#               security material from tests/tools/gen_test_pki.rs (cargo example gen_test_pki)
+#               and three more servers (mutual TLS, nkey users, operator/JWT mode) for
+#               examples-c/tls.c and nkeys_creds.c (NATS_TLS_URL, NATS_NKEY_URL, NATS_CREDS_URL...)
 #   5. python:  pytest -q tests/python against the same server
 # Stops at the first failing stage (servers are always stopped), prints a summary and a closing
 # line "N passed, M failed" (test counts where the runner prints them, else 1 per stage).
@@ -156,6 +159,42 @@ header_check() {
   echo "include/natsrs.h matches the committed header"
 }
 
+# ---- security servers for the examples (examples-c/tls.c, examples-c/nkeys_creds.c) ------------------
+# Generates certificates, nkeys, JWTs and server configs into $NATSRS_TMP/pki, starts a mutual-TLS
+# server, an nkey-users server and an operator-mode server (lib.sh, free 127.0.0.1 ports) and
+# exports the variables the examples read. Returns non-zero (after saying why) on any failure.
+SEC_VARS=(NATS_TLS_URL NATS_CA_FILE NATS_CERT_FILE NATS_KEY_FILE
+          NATS_NKEY_URL NATS_NKEY_SEED_FILE NATS_CREDS_URL NATS_CREDS_FILE)
+start_security_servers() {
+  local dir="$NATSRS_TMP/pki"
+  natsrs_say "generating TLS certificates, nkeys and JWTs (cargo run --release --example gen_test_pki)"
+  if ! limit 2400 cargo run --release --quiet --example gen_test_pki -- "$dir"; then
+    echo "gen_test_pki failed"
+    return 1
+  fi
+  natsrs_start_named_server SEC_TLS -c "$dir/tls.conf" || { echo "could not start the TLS server"; return 1; }
+  natsrs_start_named_server SEC_NKEY -c "$dir/nkey.conf" || { echo "could not start the nkey server"; return 1; }
+  natsrs_start_named_server SEC_OP -c "$dir/operator.conf" || { echo "could not start the operator-mode server"; return 1; }
+  export NATS_TLS_URL="tls://127.0.0.1:$SEC_TLS_PORT"
+  export NATS_CA_FILE="$dir/ca.pem" NATS_CERT_FILE="$dir/client-cert.pem" NATS_KEY_FILE="$dir/client-key.pem"
+  export NATS_NKEY_URL="nats://127.0.0.1:$SEC_NKEY_PORT" NATS_NKEY_SEED_FILE="$dir/user.nk"
+  export NATS_CREDS_URL="nats://127.0.0.1:$SEC_OP_PORT" NATS_CREDS_FILE="$dir/user.creds"
+  natsrs_say "mutual TLS server $NATS_TLS_URL (pid $SEC_TLS_PID), nkey server $NATS_NKEY_URL (pid $SEC_NKEY_PID), operator-mode server $NATS_CREDS_URL (pid $SEC_OP_PID)"
+}
+
+stop_security_servers() {
+  local v
+  natsrs_stop_named_server SEC_TLS
+  natsrs_stop_named_server SEC_NKEY
+  natsrs_stop_named_server SEC_OP
+  for v in "${SEC_VARS[@]}"; do unset "$v"; done
+}
+
+security_setup_failed() {
+  echo "examples: the security servers for tls/nkeys_creds could not be set up (see above)"
+  return 1
+}
+
 python_tests() {
   limit "$STAGE_TIMEOUT" "$NATSRS_ROOT/.venv/bin/python" -m pytest -q -p no:cacheprovider tests/python
   local rc=$?
@@ -193,7 +232,21 @@ elif want c || want examples || want python; then
       run_stage c-tests plain limit "$STAGE_TIMEOUT" make -C tests/c run
     fi
     if want examples; then
-      run_stage examples plain limit "$STAGE_TIMEOUT" make -C examples-c run
+      if [ "$STOPPED" = 1 ]; then
+        run_stage examples plain true
+      elif start_security_servers; then
+        run_stage examples plain limit "$STAGE_TIMEOUT" make -C examples-c run
+        if [ "$FAILED_ANY" = 1 ]; then
+          for log in "${SEC_TLS_LOG:-}" "${SEC_NKEY_LOG:-}" "${SEC_OP_LOG:-}"; do
+            [ -n "$log" ] && [ -f "$log" ] || continue
+            natsrs_say "security server log tail ($log)"
+            tail -n 10 "$log"
+          done
+        fi
+      else
+        run_stage examples plain security_setup_failed
+      fi
+      stop_security_servers
     fi
     if want python; then
       run_stage python pytest python_tests

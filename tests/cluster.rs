@@ -6,12 +6,13 @@
 //! in parallel threads. Waits are on conditions with generous deadlines, never fixed sleeps.
 mod common;
 
+use common::{wait_until, Conn};
+
 use std::collections::HashSet;
-use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{free_port, NatsCluster, NatsServer};
 use natsrs::{Connection, ConnectionStatus, Error, Msg, Options, Status, Subscription};
@@ -23,35 +24,7 @@ use natsrs::{Connection, ConnectionStatus, Error, Msg, Options, Status, Subscrip
 const LONG: Duration = Duration::from_secs(20);
 const MSG: Duration = Duration::from_secs(5);
 
-/// Polls `cond` until it holds or `timeout` passes; returns the last result.
-fn wait_until(mut cond: impl FnMut() -> bool, timeout: Duration) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if cond() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return cond();
-        }
-        thread::sleep(Duration::from_millis(5));
-    }
-}
 
-/// A connection that is closed when the test ends (also on panic).
-struct Conn(Connection);
-
-impl Deref for Conn {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
-        &self.0
-    }
-}
-
-impl Drop for Conn {
-    fn drop(&mut self) {
-        self.0.close();
-    }
-}
 
 fn connect(o: Options) -> Conn {
     Conn(Connection::connect(o).expect("connect"))

@@ -7,24 +7,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::NatsServer;
+use common::{wait_until, NatsServer};
 use natsrs::{Connection, ConnectionStatus, Msg, Options, Status};
 
 const T: Duration = Duration::from_secs(5);
 
 fn connect(s: &NatsServer) -> Connection {
     Connection::connect_to(&s.url()).expect("connect")
-}
-
-fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    f()
 }
 
 fn counter_handler(n: &Arc<AtomicUsize>) -> Box<dyn FnMut(&natsrs::Subscription, Msg) + Send> {
@@ -54,7 +43,7 @@ fn pubsub_async_and_sync_exact_payloads() {
         assert_eq!(m.subject(), "core.a");
         assert_eq!(m.data(), &p[..]);
     }
-    assert!(wait_until(T, || got.lock().unwrap().len() == payloads.len()));
+    assert!(wait_until(|| got.lock().unwrap().len() == payloads.len(), T));
     assert_eq!(*got.lock().unwrap(), payloads);
     let st = nc.stats();
     assert_eq!(st.out_msgs, payloads.len() as u64);
@@ -81,7 +70,7 @@ fn order_is_preserved_for_many_messages() {
         pubc.publish("core.order", &i.to_le_bytes()).unwrap();
     }
     pubc.flush(T).unwrap();
-    assert!(wait_until(Duration::from_secs(20), || seen.lock().unwrap().len() == 50_000));
+    assert!(wait_until(|| seen.lock().unwrap().len() == 50_000, Duration::from_secs(20)));
     assert!(seen.lock().unwrap().iter().enumerate().all(|(i, v)| *v == i as u32));
 }
 
@@ -96,7 +85,7 @@ fn queue_group_delivers_each_message_once() {
         nc.publish("core.q", b"job").unwrap();
     }
     nc.flush(T).unwrap();
-    assert!(wait_until(T, || counts.iter().map(|c| c.load(Ordering::SeqCst)).sum::<usize>() == 300));
+    assert!(wait_until(|| counts.iter().map(|c| c.load(Ordering::SeqCst)).sum::<usize>() == 300, T));
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(counts.iter().map(|c| c.load(Ordering::SeqCst)).sum::<usize>(), 300);
     assert!(counts.iter().filter(|c| c.load(Ordering::SeqCst) > 0).count() >= 2, "work was spread");
@@ -263,7 +252,7 @@ fn unsubscribe_and_auto_unsubscribe() {
         nc.publish("au", b"x").unwrap();
     }
     nc.flush(T).unwrap();
-    assert!(wait_until(T, || n.load(Ordering::SeqCst) == 10));
+    assert!(wait_until(|| n.load(Ordering::SeqCst) == 10, T));
     for _ in 0..3 {
         sync.next_msg(T).unwrap();
     }
@@ -370,7 +359,7 @@ fn slow_consumer_drops_are_counted_and_reported() {
         nc.publish("slow", b"x").unwrap();
     }
     nc.flush(T).unwrap();
-    assert!(wait_until(T, || errs.load(Ordering::SeqCst) >= 1));
+    assert!(wait_until(|| errs.load(Ordering::SeqCst) >= 1, T));
     assert!(sub.dropped() > 0);
     assert!(nc.stats().dropped_msgs > 0);
     assert_eq!(sync.next_msg(T).unwrap_err().status, Status::SlowConsumer);
@@ -459,7 +448,7 @@ fn callbacks_can_call_back_into_the_library() {
     nc.flush(T).unwrap();
     nc.publish("cb.in", b"go").unwrap();
     nc.publish("cb.in", b"go").unwrap();
-    assert!(wait_until(T, || done.load(Ordering::SeqCst) == 1));
+    assert!(wait_until(|| done.load(Ordering::SeqCst) == 1, T));
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(done.load(Ordering::SeqCst), 1, "unsubscribed from inside the handler");
 }
@@ -495,7 +484,7 @@ fn stale_connection_is_detected_when_server_is_stopped() {
     o.disconnected_cb = Some(Arc::new(move |_, e| *d2.lock().unwrap() = Some(e.status)));
     let nc = Connection::connect(o).unwrap();
     s.signal("STOP");
-    let ok = wait_until(Duration::from_secs(5), || nc.is_closed());
+    let ok = wait_until(|| nc.is_closed(), Duration::from_secs(5));
     s.signal("CONT");
     assert!(ok, "stale connection closed the connection");
     assert_eq!(nc.last_error().unwrap().status, Status::StaleConnection);

@@ -8,6 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::wait_until;
 use natsrs::{Connection, ConnectionStatus, Options, Status};
 
 const INFO: &str = "INFO {\"server_id\":\"FAKE\",\"version\":\"2.15.1\",\"proto\":1,\"headers\":true,\"max_payload\":1048576}\r\n";
@@ -67,17 +70,6 @@ fn opts(port: u16) -> Options {
     o.reconnect_jitter = Duration::ZERO;
     o.connect_timeout = Duration::from_millis(500);
     o
-}
-
-fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        thread::sleep(Duration::from_millis(5));
-    }
-    f()
 }
 
 #[test]
@@ -150,7 +142,7 @@ fn info_glued_to_handshake_pong_is_processed() {
         thread::sleep(Duration::from_secs(2));
     });
     let nc = Connection::connect(opts(port)).unwrap();
-    assert!(wait_until(Duration::from_secs(3), || nc.max_payload() == 4096));
+    assert!(wait_until(|| nc.max_payload() == 4096, Duration::from_secs(3)));
     assert!(nc.discovered_servers().contains(&"nats://127.0.0.1:1".to_string()));
 }
 
@@ -174,11 +166,11 @@ fn server_ping_gets_pong_and_fatal_err_closes_with_text() {
         c2.fetch_add(1, Ordering::SeqCst);
     }));
     let nc = Connection::connect(o).unwrap();
-    assert!(wait_until(Duration::from_secs(5), || nc.is_closed()));
+    assert!(wait_until(|| nc.is_closed(), Duration::from_secs(5)));
     assert_eq!(got_pong.load(Ordering::SeqCst), 1);
     let e = nc.last_error().unwrap();
     assert!(e.message.contains("Unknown Protocol Operation"), "{}", e);
-    assert!(wait_until(Duration::from_secs(2), || closed.load(Ordering::SeqCst) == 1));
+    assert!(wait_until(|| closed.load(Ordering::SeqCst) == 1, Duration::from_secs(2)));
 }
 
 #[test]
@@ -200,7 +192,7 @@ fn permission_violation_is_an_async_error_and_connection_stays() {
     let sub = nc.subscribe_sync("secret", None).unwrap();
     assert_eq!(sub.next_msg(Duration::from_secs(5)).unwrap_err().status, Status::Permission);
     nc.flush(Duration::from_secs(5)).unwrap();
-    assert!(wait_until(Duration::from_secs(2), || !errs.lock().unwrap().is_empty()));
+    assert!(wait_until(|| !errs.lock().unwrap().is_empty(), Duration::from_secs(2)));
     assert_eq!(errs.lock().unwrap()[0], (Status::Permission, true));
     assert_eq!(nc.status(), ConnectionStatus::Connected);
 }

@@ -7,10 +7,11 @@
 //! run in parallel threads. Waits are on conditions with generous deadlines, never fixed sleeps.
 mod common;
 
+use common::{wait_until, Conn};
+
 use std::collections::HashSet;
 use std::io::ErrorKind;
 use std::net::TcpListener;
-use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
@@ -28,36 +29,7 @@ const LONG: Duration = Duration::from_secs(20);
 /// Timeout for receiving one message that is expected to arrive.
 const MSG: Duration = Duration::from_secs(5);
 
-/// Polls `cond` until it holds or `timeout` passes; returns the last result.
-fn wait_until(mut cond: impl FnMut() -> bool, timeout: Duration) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if cond() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return cond();
-        }
-        thread::sleep(Duration::from_millis(5));
-    }
-}
 
-/// A connection that is closed when the test ends (also on panic), so that no reconnect loop
-/// keeps running in the test process after its servers are gone.
-struct Conn(Connection);
-
-impl Deref for Conn {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
-        &self.0
-    }
-}
-
-impl Drop for Conn {
-    fn drop(&mut self) {
-        self.0.close();
-    }
-}
 
 fn connect(o: Options) -> Conn {
     Conn(Connection::connect(o).expect("connect"))

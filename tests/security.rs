@@ -11,15 +11,15 @@
 //! `mod direct` drives the `auth`/`tls` modules without the engine (bare protocol exchange).
 //! Every test runs under a deadline (`with_deadline`), so a hang fails instead of blocking.
 mod common;
+
+use common::{wait_until, Conn};
 mod security_support;
 #[path = "security_support/direct.rs"]
 mod direct;
 
-use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use common::NatsServer;
@@ -34,34 +34,7 @@ const MSG: Duration = Duration::from_secs(5);
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// Closes the connection when the test ends (also on panic).
-struct Conn(Connection);
 
-impl Deref for Conn {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
-        &self.0
-    }
-}
-
-impl Drop for Conn {
-    fn drop(&mut self) {
-        self.0.close();
-    }
-}
-
-fn wait_until(mut cond: impl FnMut() -> bool, timeout: Duration) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if cond() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return cond();
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-}
 
 /// Options for `url` with short reconnect waits.
 fn opts(url: &str) -> Options {

@@ -689,3 +689,38 @@ impl NatsCluster {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Client-side helpers shared by the integration tests
+// ---------------------------------------------------------------------------------------------
+
+/// Polls `cond` every 5 ms until it holds or `timeout` passes; returns the last result.
+pub fn wait_until(mut cond: impl FnMut() -> bool, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return cond();
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A connection that is closed when the test ends (also on panic), so that no reconnect loop
+/// keeps running in the test process after its servers are gone.
+pub struct Conn(pub natsrs::Connection);
+
+impl std::ops::Deref for Conn {
+    type Target = natsrs::Connection;
+    fn deref(&self) -> &natsrs::Connection {
+        &self.0
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
