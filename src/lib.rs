@@ -2,6 +2,11 @@
 //!
 //! Layers: [`proto`] (wire protocol), the core ([`connection`], [`options`], [`msg`]) usable as a
 //! Rust crate, and `ffi` (the C API, see `include/natsrs.h`).
+//!
+//! In the Rust API a [`Connection`] is a cheap handle: clones share one connection, and dropping
+//! them does not close it (its I/O task keeps running, reconnecting if needed). Call
+//! [`Connection::close`] or [`Connection::drain`] when done. The C API's
+//! `natsrs_connection_free` closes for you.
 
 pub mod auth;
 pub mod connection;
