@@ -22,6 +22,11 @@ pub(crate) struct CHeaders {
 unsafe impl Send for CHeaders {}
 unsafe impl Sync for CHeaders {}
 
+struct MsgExt {
+    headers: Option<HeaderMap>,
+    cheaders: OnceCell<CHeaders>,
+}
+
 /// A NATS message.
 ///
 /// `frame` holds `subject\0`, optional `reply\0`, the raw header block and the payload, at the
@@ -32,10 +37,10 @@ pub struct Msg {
     reply: Option<(u32, u32)>,
     header_raw: (u32, u32),
     data: (u32, u32),
-    headers: OnceCell<Option<HeaderMap>>,
-    pub(crate) cheaders: OnceCell<CHeaders>,
+    /// Parsed headers and their C copies, built on first use (kept out of line so that a
+    /// message without header access stays small).
+    ext: OnceCell<Box<MsgExt>>,
     pub(crate) conn: Option<Weak<Inner>>,
-    pub(crate) sid: u64,
 }
 
 impl Clone for Msg {
@@ -46,10 +51,11 @@ impl Clone for Msg {
             reply: self.reply,
             header_raw: self.header_raw,
             data: self.data,
-            headers: self.headers.clone(),
-            cheaders: OnceCell::new(),
+            ext: match self.ext.get() {
+                Some(e) => OnceCell::with_value(Box::new(MsgExt { headers: e.headers.clone(), cheaders: OnceCell::new() })),
+                None => OnceCell::new(),
+            },
             conn: self.conn.clone(),
-            sid: self.sid,
         }
     }
 }
@@ -79,7 +85,6 @@ impl Msg {
         reply: Option<std::ops::Range<usize>>,
         header: std::ops::Range<usize>,
         data: std::ops::Range<usize>,
-        sid: u64,
     ) -> Msg {
         Msg {
             frame,
@@ -87,10 +92,8 @@ impl Msg {
             reply: reply.map(|r| (r.start as u32, r.end as u32)),
             header_raw: (header.start as u32, header.end as u32),
             data: (data.start as u32, data.end as u32),
-            headers: OnceCell::new(),
-            cheaders: OnceCell::new(),
+            ext: OnceCell::new(),
             conn: None,
-            sid,
         }
     }
 
@@ -117,10 +120,8 @@ impl Msg {
             reply: rep,
             header_raw: (ds, ds),
             data: (ds, ds + data.len() as u32),
-            headers: OnceCell::with_value(None),
-            cheaders: OnceCell::new(),
+            ext: OnceCell::new(),
             conn: None,
-            sid: 0,
         })
     }
 
@@ -168,29 +169,31 @@ impl Msg {
         (self.data.1 - self.data.0) as usize + (self.header_raw.1 - self.header_raw.0) as usize
     }
 
+    fn ext(&self) -> &MsgExt {
+        self.ext.get_or_init(|| {
+            let blk = self.header_block();
+            let headers = if blk.is_empty() { None } else { HeaderMap::decode(blk).ok() };
+            Box::new(MsgExt { headers, cheaders: OnceCell::new() })
+        })
+    }
+
     /// Parsed headers (None when the message has none or they are malformed).
     pub fn headers(&self) -> Option<&HeaderMap> {
-        self.headers
-            .get_or_init(|| {
-                let blk = self.header_block();
-                if blk.is_empty() {
-                    None
-                } else {
-                    HeaderMap::decode(blk).ok()
-                }
-            })
-            .as_ref()
+        self.ext().headers.as_ref()
+    }
+
+    /// NUL-terminated copies of the headers for the C accessors, built once.
+    pub(crate) fn cheaders(&self, build: impl FnOnce(Option<&HeaderMap>) -> CHeaders) -> &CHeaders {
+        let e = self.ext();
+        e.cheaders.get_or_init(|| build(e.headers.as_ref()))
     }
 
     /// Mutable headers (creates an empty map on first use). Invalidates C caches.
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
-        self.headers();
-        self.cheaders = OnceCell::new();
-        let slot = self.headers.get_mut().expect("initialised above");
-        if slot.is_none() {
-            *slot = Some(HeaderMap::new());
-        }
-        slot.as_mut().expect("set above")
+        self.ext();
+        let e = self.ext.get_mut().expect("initialised above");
+        e.cheaders = OnceCell::new();
+        e.headers.get_or_insert_with(HeaderMap::new)
     }
 
     /// Inline status code (503, 404, ...) or 0.
@@ -233,5 +236,28 @@ impl Msg {
         if self.reply.is_some() {
             self.conn = Some(Arc::downgrade(conn));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn received_messages_stay_small() {
+        // Every queued message costs this much besides its payload: keep it compact.
+        assert!(std::mem::size_of::<Msg>() <= 96, "Msg is {} bytes", std::mem::size_of::<Msg>());
+    }
+
+    #[test]
+    fn created_message_headers_and_clone() {
+        let mut m = Msg::new("a.b", Some("r"), b"data").unwrap();
+        assert!(m.headers().is_none());
+        m.headers_mut().add("K", "1").unwrap();
+        m.headers_mut().add("K", "2").unwrap();
+        let c = m.clone();
+        assert_eq!(c.headers().unwrap().get_all("K"), ["1", "2"]);
+        assert_eq!((c.subject(), c.reply(), c.data()), ("a.b", Some("r"), &b"data"[..]));
+        assert!(Msg::new("a\0b", None, b"").is_err());
     }
 }

@@ -581,7 +581,7 @@ async fn reader_loop(inner: Arc<Inner>, mut rd: ReadHalf, mut buf: BytesMut) -> 
                     inner.in_bytes.fetch_add(total_len as u64, Ordering::Relaxed);
                     let hdr = payload_start..payload_start + header_len;
                     let data = payload_start + header_len..payload_start + total_len;
-                    let msg = Msg::from_frame(frame.freeze(), subject, reply, hdr, data, sid);
+                    let msg = Msg::from_frame(frame.freeze(), subject, reply, hdr, data);
                     route(&inner, &mut cache, sid, msg);
                 }
                 Op::Ping => {

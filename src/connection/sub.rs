@@ -237,6 +237,7 @@ impl SubInner {
             if let Some(m) = q.msgs.pop_front() {
                 q.bytes -= m.size();
                 self.delivered.fetch_add(1, Ordering::Relaxed);
+                shrink_if_idle(&mut q);
                 self.mark_done_if_sync(&mut q);
                 return Ok(m);
             }
@@ -282,6 +283,7 @@ impl SubInner {
             }
         }
         self.delivered.fetch_add(out.len() as u64 - 1, Ordering::Relaxed);
+        shrink_if_idle(&mut q);
         self.mark_done_if_sync(&mut q);
         Ok(())
     }
@@ -309,6 +311,14 @@ impl SubInner {
     }
 }
 
+/// Releases the memory of a large backlog once the queue is empty again.
+#[inline]
+fn shrink_if_idle(q: &mut SubQueue) {
+    if q.msgs.is_empty() && q.msgs.capacity() > 4 * DISPATCH_BATCH {
+        q.msgs.shrink_to(DISPATCH_BATCH);
+    }
+}
+
 fn end_error(status: Status, sub: &SubInner) -> Error {
     match status {
         Status::MaxMessages => err!(MaxMessages, "subscription '{}' reached its maximum", sub.subject_str()),
@@ -331,16 +341,18 @@ fn dispatch_loop(sub: Arc<SubInner>, mut handler: MsgHandler) {
             if q.stopped || (q.msgs.is_empty() && q.input_closed) {
                 break 'outer;
             }
-            if q.msgs.len() <= DISPATCH_BATCH {
-                std::mem::swap(&mut q.msgs, &mut local);
-                q.bytes = 0;
-            } else {
-                for _ in 0..DISPATCH_BATCH {
-                    let m = q.msgs.pop_front().expect("len checked");
-                    q.bytes -= m.size();
-                    local.push_back(m);
+            // Move a bounded batch out under the lock; the queue keeps its own allocation, and
+            // gives it back once a backlog is gone.
+            for _ in 0..DISPATCH_BATCH {
+                match q.msgs.pop_front() {
+                    Some(m) => {
+                        q.bytes -= m.size();
+                        local.push_back(m);
+                    }
+                    None => break,
                 }
             }
+            shrink_if_idle(&mut q);
         }
         while let Some(m) = local.pop_front() {
             if sub.stopped.load(Ordering::Acquire) {

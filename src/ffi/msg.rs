@@ -118,9 +118,9 @@ pub unsafe extern "C" fn natsrs_msg_header_delete(msg: *mut natsrs_msg, key: *co
 }
 
 fn cheaders(m: &Msg) -> &CHeaders {
-    m.cheaders.get_or_init(|| {
+    m.cheaders(|h| {
         let mut c = CHeaders::default();
-        if let Some(h) = m.headers() {
+        if let Some(h) = h {
             for k in h.keys() {
                 let kc = CString::new(k).unwrap_or_default();
                 let vals: Vec<CString> = h.get_all(k).iter().map(|v| CString::new(v.replace('\0', "")).unwrap_or_default()).collect();
