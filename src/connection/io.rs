@@ -60,18 +60,43 @@ impl AsyncWrite for Stream {
 }
 
 type ReadHalf = Box<dyn AsyncRead + Send + Unpin>;
-type WriteHalf = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// The write side. A plain TCP socket is shared so that a publishing thread can write a large
+/// buffer itself when the writer task is idle (no thread hand-off on the hot path).
+pub(crate) enum WriteHalf {
+    Plain(Arc<tokio::net::tcp::OwnedWriteHalf>),
+    Boxed(Box<dyn AsyncWrite + Send + Unpin>),
+}
+
+impl WriteHalf {
+    async fn write_all(&mut self, mut buf: &[u8]) -> std::io::Result<()> {
+        match self {
+            WriteHalf::Boxed(w) => w.write_all(buf).await,
+            WriteHalf::Plain(w) => {
+                while !buf.is_empty() {
+                    match w.try_write(buf) {
+                        Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                        Ok(n) => buf = &buf[n..],
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => w.writable().await?,
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
 
 impl Stream {
     fn split(self) -> (ReadHalf, WriteHalf) {
         match self {
             Stream::Plain(s) => {
                 let (r, w) = s.into_split();
-                (Box::new(r), Box::new(w))
+                (Box::new(r), WriteHalf::Plain(Arc::new(w)))
             }
             Stream::Tls(s) => {
                 let (r, w) = tokio::io::split(*s);
-                (Box::new(r), Box::new(w))
+                (Box::new(r), WriteHalf::Boxed(Box::new(w)))
             }
         }
     }
@@ -172,6 +197,8 @@ fn on_disconnect(inner: &Inner) {
     let pongs = {
         let mut w = inner.w.lock();
         w.connected = false;
+        w.direct = None;
+        w.writer_busy = false;
         inner.w_space.notify_all();
         std::mem::take(&mut w.pongs)
     };
@@ -460,6 +487,11 @@ fn add_discovered(inner: &Inner, pool: &mut super::Pool, info: &ServerInfo) -> b
 async fn serve(inner: &Arc<Inner>, est: Established) -> Ended {
     let Established { stream, rbuf, .. } = est;
     let (rd, wr) = stream.split();
+    if let WriteHalf::Plain(p) = &wr {
+        let mut w = inner.w.lock();
+        w.direct = Some(p.clone());
+        w.writer_busy = false;
+    }
     let mut writer = tokio::spawn(writer_loop(inner.clone(), wr));
     let reader = reader_loop(inner.clone(), rd, rbuf);
     tokio::pin!(reader);
@@ -530,6 +562,7 @@ async fn writer_loop(inner: Arc<Inner>, mut wr: WriteHalf) -> Result<()> {
             } else {
                 std::mem::swap(&mut w.buf, &mut spare);
                 w.pings_in_buf = 0;
+                w.writer_busy = true;
                 if w.space_waiters > 0 {
                     inner.w_space.notify_all();
                 }
@@ -542,6 +575,7 @@ async fn writer_loop(inner: Arc<Inner>, mut wr: WriteHalf) -> Result<()> {
             }
             Some(_) => {
                 wr.write_all(&spare).await.map_err(|e| err!(Io, "write failed: {}", e))?;
+                inner.w.lock().writer_busy = false;
                 spare.clear();
                 if spare.capacity() > 8 * WRITE_KEEP {
                     spare = Vec::with_capacity(READ_CHUNK);
