@@ -158,6 +158,8 @@ pub(crate) async fn main_task(inner: Arc<Inner>, ready: Arc<Waiter<Result<()>>>)
             },
         };
         let ended = serve(&inner, est).await;
+        // Drop the shared socket handle so the socket really closes.
+        inner.w.lock().direct = None;
         if inner.is_closed() {
             break;
         }

@@ -821,6 +821,8 @@ impl Inner {
         let pongs = {
             let mut w = self.w.lock();
             w.closed = true;
+            // No more inline writes; the writer task flushes what is left, then the socket closes.
+            w.direct = None;
             self.w_space.notify_all();
             std::mem::take(&mut w.pongs)
         };
