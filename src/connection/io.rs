@@ -201,6 +201,10 @@ fn on_disconnect(inner: &Inner) {
         w.connected = false;
         w.direct = None;
         w.writer_busy = false;
+        // The rest of a frame partly written to the dead socket must not be replayed.
+        let taken = std::mem::take(&mut w.taken);
+        let n = taken.min(w.buf.len());
+        w.buf.drain(..n);
         inner.w_space.notify_all();
         std::mem::take(&mut w.pongs)
     };
@@ -564,6 +568,7 @@ async fn writer_loop(inner: Arc<Inner>, mut wr: WriteHalf) -> Result<()> {
             } else {
                 std::mem::swap(&mut w.buf, &mut spare);
                 w.pings_in_buf = 0;
+                w.taken = 0;
                 w.writer_busy = true;
                 if w.space_waiters > 0 {
                     inner.w_space.notify_all();

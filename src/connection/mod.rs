@@ -96,6 +96,10 @@ pub(crate) struct WriteState {
     pub writer_busy: bool,
     /// The plain TCP socket, for inline writes by publishers while the writer is idle.
     pub direct: Option<Arc<tokio::net::tcp::OwnedWriteHalf>>,
+    /// Leading bytes of `buf` that continue a frame partly written to the current socket
+    /// (after an inline write). They are dropped on disconnect, so the reconnect buffer only
+    /// ever replays whole frames.
+    pub taken: usize,
 }
 
 pub(crate) enum Event {
@@ -216,6 +220,7 @@ impl Connection {
                 space_waiters: 0,
                 writer_busy: false,
                 direct: None,
+                taken: 0,
             }),
             w_space: Condvar::new(),
             w_notify: tokio::sync::Notify::new(),
@@ -875,6 +880,9 @@ fn inline_flush(w: &mut WriteState) -> bool {
         // The socket is full: hand the rest to the writer task, which waits for writability;
         // publishers stop writing inline until it has caught up.
         w.buf.drain(..off);
+        if off > 0 {
+            w.taken = w.buf.len();
+        }
         w.writer_busy = true;
         true
     }
