@@ -6,10 +6,10 @@
 //! in parallel threads. Waits are on conditions with generous deadlines, never fixed sleeps.
 mod common;
 
-use common::{wait_until, Conn};
+use common::{connect, wait_until, Conn, Events};
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -25,67 +25,6 @@ const LONG: Duration = Duration::from_secs(20);
 const MSG: Duration = Duration::from_secs(5);
 
 
-
-fn connect(o: Options) -> Conn {
-    Conn(Connection::connect(o).expect("connect"))
-}
-
-/// Counts every connection callback.
-#[derive(Default)]
-struct Events {
-    disconnected: AtomicUsize,
-    reconnected: AtomicUsize,
-    closed: AtomicUsize,
-    discovered: AtomicUsize,
-    lame_duck: AtomicUsize,
-    disconnect_errors: Mutex<Vec<Error>>,
-}
-
-impl Events {
-    fn new() -> Arc<Events> {
-        Arc::new(Events::default())
-    }
-
-    fn install(self: &Arc<Self>, o: &mut Options) {
-        let e = self.clone();
-        o.disconnected_cb = Some(Arc::new(move |_c: &Connection, err: &Error| {
-            e.disconnect_errors.lock().unwrap().push(err.clone());
-            e.disconnected.fetch_add(1, Ordering::SeqCst);
-        }));
-        let e = self.clone();
-        o.reconnected_cb = Some(Arc::new(move |_c: &Connection| {
-            e.reconnected.fetch_add(1, Ordering::SeqCst);
-        }));
-        let e = self.clone();
-        o.closed_cb = Some(Arc::new(move |_c: &Connection| {
-            e.closed.fetch_add(1, Ordering::SeqCst);
-        }));
-        let e = self.clone();
-        o.discovered_servers_cb = Some(Arc::new(move |_c: &Connection| {
-            e.discovered.fetch_add(1, Ordering::SeqCst);
-        }));
-        let e = self.clone();
-        o.lame_duck_cb = Some(Arc::new(move |_c: &Connection| {
-            e.lame_duck.fetch_add(1, Ordering::SeqCst);
-        }));
-    }
-
-    fn disconnected(&self) -> usize {
-        self.disconnected.load(Ordering::SeqCst)
-    }
-    fn reconnected(&self) -> usize {
-        self.reconnected.load(Ordering::SeqCst)
-    }
-    fn closed(&self) -> usize {
-        self.closed.load(Ordering::SeqCst)
-    }
-    fn discovered(&self) -> usize {
-        self.discovered.load(Ordering::SeqCst)
-    }
-    fn lame_duck(&self) -> usize {
-        self.lame_duck.load(Ordering::SeqCst)
-    }
-}
 
 fn fast_opts(urls: &str) -> Options {
     let mut o = Options::default();

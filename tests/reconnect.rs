@@ -7,7 +7,7 @@
 //! run in parallel threads. Waits are on conditions with generous deadlines, never fixed sleeps.
 mod common;
 
-use common::{wait_until, Conn};
+use common::{connect, wait_until, Events};
 
 use std::collections::HashSet;
 use std::io::ErrorKind;
@@ -18,7 +18,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::NatsServer;
-use natsrs::{Connection, ConnectionStatus, Error, Options, Status};
+use natsrs::{Connection, ConnectionStatus, Options, Status};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -30,78 +30,6 @@ const LONG: Duration = Duration::from_secs(20);
 const MSG: Duration = Duration::from_secs(5);
 
 
-
-fn connect(o: Options) -> Conn {
-    Conn(Connection::connect(o).expect("connect"))
-}
-
-/// Counts every connection callback and keeps the errors given to the disconnected callback.
-#[derive(Default)]
-struct Events {
-    connected: AtomicUsize,
-    disconnected: AtomicUsize,
-    reconnected: AtomicUsize,
-    closed: AtomicUsize,
-    discovered: AtomicUsize,
-    lame_duck: AtomicUsize,
-    async_errors: AtomicUsize,
-    disconnect_errors: Mutex<Vec<Error>>,
-}
-
-impl Events {
-    fn new() -> Arc<Events> {
-        Arc::new(Events::default())
-    }
-
-    /// Installs a callback for every connection event into `o`.
-    fn install(self: &Arc<Self>, o: &mut Options) {
-        let e = self.clone();
-        o.connected_cb = Some(Arc::new(move |_c: &Connection| {
-            e.connected.fetch_add(1, Ordering::SeqCst);
-        }));
-        let e = self.clone();
-        o.disconnected_cb = Some(Arc::new(move |_c: &Connection, err: &Error| {
-            e.disconnect_errors.lock().unwrap().push(err.clone());
-            e.disconnected.fetch_add(1, Ordering::SeqCst);
-        }));
-        let e = self.clone();
-        o.reconnected_cb = Some(Arc::new(move |_c: &Connection| {
-            e.reconnected.fetch_add(1, Ordering::SeqCst);
-        }));
-        let e = self.clone();
-        o.closed_cb = Some(Arc::new(move |_c: &Connection| {
-            e.closed.fetch_add(1, Ordering::SeqCst);
-        }));
-        let e = self.clone();
-        o.discovered_servers_cb = Some(Arc::new(move |_c: &Connection| {
-            e.discovered.fetch_add(1, Ordering::SeqCst);
-        }));
-        let e = self.clone();
-        o.lame_duck_cb = Some(Arc::new(move |_c: &Connection| {
-            e.lame_duck.fetch_add(1, Ordering::SeqCst);
-        }));
-        let e = self.clone();
-        o.error_cb = Some(Arc::new(move |_c: &Connection, _s: Option<&natsrs::Subscription>, _err: &Error| {
-            e.async_errors.fetch_add(1, Ordering::SeqCst);
-        }));
-    }
-
-    fn connected(&self) -> usize {
-        self.connected.load(Ordering::SeqCst)
-    }
-    fn disconnected(&self) -> usize {
-        self.disconnected.load(Ordering::SeqCst)
-    }
-    fn reconnected(&self) -> usize {
-        self.reconnected.load(Ordering::SeqCst)
-    }
-    fn closed(&self) -> usize {
-        self.closed.load(Ordering::SeqCst)
-    }
-    fn disconnect_statuses(&self) -> Vec<Status> {
-        self.disconnect_errors.lock().unwrap().iter().map(|e| e.status).collect()
-    }
-}
 
 /// Options for `url` tuned for fast tests: short reconnect wait, small jitter, reconnect forever.
 fn fast_opts(url: &str) -> Options {

@@ -724,3 +724,83 @@ impl Drop for Conn {
         self.0.close();
     }
 }
+
+/// Connects or panics; the connection closes when the test ends.
+pub fn connect(o: natsrs::Options) -> Conn {
+    Conn(natsrs::Connection::connect(o).expect("connect"))
+}
+
+/// Counts every connection callback and keeps the errors given to the disconnected callback.
+#[derive(Default)]
+pub struct Events {
+    pub connected: std::sync::atomic::AtomicUsize,
+    pub disconnected: std::sync::atomic::AtomicUsize,
+    pub reconnected: std::sync::atomic::AtomicUsize,
+    pub closed: std::sync::atomic::AtomicUsize,
+    pub discovered: std::sync::atomic::AtomicUsize,
+    pub lame_duck: std::sync::atomic::AtomicUsize,
+    pub async_errors: std::sync::atomic::AtomicUsize,
+    pub disconnect_errors: std::sync::Mutex<Vec<natsrs::Error>>,
+}
+
+impl Events {
+    pub fn new() -> std::sync::Arc<Events> {
+        std::sync::Arc::new(Events::default())
+    }
+
+    /// Installs a callback for every connection event into `o`.
+    pub fn install(self: &std::sync::Arc<Self>, o: &mut natsrs::Options) {
+        let e = self.clone();
+        o.connected_cb = Some(std::sync::Arc::new(move |_c: &natsrs::Connection| {
+            e.connected.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }));
+        let e = self.clone();
+        o.disconnected_cb = Some(std::sync::Arc::new(move |_c: &natsrs::Connection, err: &natsrs::Error| {
+            e.disconnect_errors.lock().unwrap().push(err.clone());
+            e.disconnected.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }));
+        let e = self.clone();
+        o.reconnected_cb = Some(std::sync::Arc::new(move |_c: &natsrs::Connection| {
+            e.reconnected.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }));
+        let e = self.clone();
+        o.closed_cb = Some(std::sync::Arc::new(move |_c: &natsrs::Connection| {
+            e.closed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }));
+        let e = self.clone();
+        o.discovered_servers_cb = Some(std::sync::Arc::new(move |_c: &natsrs::Connection| {
+            e.discovered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }));
+        let e = self.clone();
+        o.lame_duck_cb = Some(std::sync::Arc::new(move |_c: &natsrs::Connection| {
+            e.lame_duck.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }));
+        let e = self.clone();
+        o.error_cb = Some(std::sync::Arc::new(move |_c: &natsrs::Connection, _s: Option<&natsrs::Subscription>, _err: &natsrs::Error| {
+            e.async_errors.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }));
+    }
+
+    pub fn connected(&self) -> usize {
+        self.connected.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    pub fn disconnected(&self) -> usize {
+        self.disconnected.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    pub fn reconnected(&self) -> usize {
+        self.reconnected.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    pub fn closed(&self) -> usize {
+        self.closed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    pub fn discovered(&self) -> usize {
+        self.discovered.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    pub fn lame_duck(&self) -> usize {
+        self.lame_duck.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    pub fn disconnect_statuses(&self) -> Vec<natsrs::Status> {
+        self.disconnect_errors.lock().unwrap().iter().map(|e| e.status).collect()
+    }
+}
+
