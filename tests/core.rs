@@ -490,3 +490,26 @@ fn stale_connection_is_detected_when_server_is_stopped() {
     assert_eq!(nc.last_error().unwrap().status, Status::StaleConnection);
     assert_eq!(*disc.lock().unwrap(), Some(Status::StaleConnection));
 }
+
+#[test]
+fn tail_of_a_burst_is_sent_without_flush() {
+    // A burst large enough for publishers to write inline, then a small tail and no flush:
+    // the tail must still go out (the writer task picks it up by itself).
+    let s = NatsServer::start();
+    let sub_c = connect(&s);
+    let sub = sub_c.subscribe_sync("burst", None).unwrap();
+    sub.set_pending_limits(-1, -1).unwrap();
+    sub_c.flush(T).unwrap();
+    let p = connect(&s);
+    for round in 0..3u32 {
+        let n = 20_000 + round * 7;
+        for i in 0..n {
+            p.publish("burst", &i.to_le_bytes()).unwrap();
+        }
+        for i in 0..n {
+            let m = sub.next_msg(T).unwrap_or_else(|e| panic!("round {} message {} of {}: {}", round, i, n, e));
+            assert_eq!(m.data(), &i.to_le_bytes());
+        }
+        std::thread::sleep(Duration::from_millis(if round == 0 { 1 } else { 100 }));
+    }
+}

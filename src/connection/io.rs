@@ -201,6 +201,7 @@ fn on_disconnect(inner: &Inner) {
         w.connected = false;
         w.direct = None;
         w.writer_busy = false;
+        w.writer_polling = false;
         // The rest of a frame partly written to the dead socket must not be replayed.
         let taken = std::mem::take(&mut w.taken);
         let n = taken.min(w.buf.len());
@@ -497,6 +498,7 @@ async fn serve(inner: &Arc<Inner>, est: Established) -> Ended {
         let mut w = inner.w.lock();
         w.direct = Some(p.clone());
         w.writer_busy = false;
+        w.writer_polling = false;
     }
     let mut writer = tokio::spawn(writer_loop(inner.clone(), wr));
     let reader = reader_loop(inner.clone(), rd, rbuf);
@@ -555,7 +557,7 @@ async fn serve(inner: &Arc<Inner>, est: Established) -> Ended {
 async fn writer_loop(inner: Arc<Inner>, mut wr: WriteHalf) -> Result<()> {
     let mut spare: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     loop {
-        let closing = {
+        let idle = {
             let mut w = inner.w.lock();
             if w.buf.is_empty() {
                 if w.closed {
@@ -564,7 +566,10 @@ async fn writer_loop(inner: Arc<Inner>, mut wr: WriteHalf) -> Result<()> {
                 if !w.connected {
                     return Err(err!(Io, "disconnected"));
                 }
-                None
+                // While a publisher streams, refills may not wake us: poll every millisecond.
+                let polling = w.last_inline.is_some_and(|t| t.elapsed() < Duration::from_millis(50));
+                w.writer_polling = polling;
+                Some(polling)
             } else {
                 std::mem::swap(&mut w.buf, &mut spare);
                 w.pings_in_buf = 0;
@@ -573,14 +578,17 @@ async fn writer_loop(inner: Arc<Inner>, mut wr: WriteHalf) -> Result<()> {
                 if w.space_waiters > 0 {
                     inner.w_space.notify_all();
                 }
-                Some(w.closed)
+                None
             }
         };
-        match closing {
-            None => {
+        match idle {
+            Some(false) => {
                 inner.w_notify.notified().await;
             }
-            Some(_) => {
+            Some(true) => {
+                let _ = tokio::time::timeout(Duration::from_millis(1), inner.w_notify.notified()).await;
+            }
+            None => {
                 wr.write_all(&spare).await.map_err(|e| err!(Io, "write failed: {}", e))?;
                 inner.w.lock().writer_busy = false;
                 spare.clear();

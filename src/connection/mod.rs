@@ -64,6 +64,8 @@ pub struct Statistics {
 
 /// Above this many buffered bytes, publishers wait for the writer (back-pressure).
 const WRITE_HIGH_WATER: usize = 4 * 1024 * 1024;
+/// After an inline write, publishers count as streaming for this long (see `publish_raw`).
+const STREAMING: Duration = Duration::from_micros(200);
 /// From this many buffered bytes on, a publisher writes the buffer to the socket itself when
 /// the writer task is idle (as a C client would), instead of handing it to another thread.
 const INLINE_FLUSH: usize = 32 * 1024;
@@ -100,6 +102,10 @@ pub(crate) struct WriteState {
     /// (after an inline write). They are dropped on disconnect, so the reconnect buffer only
     /// ever replays whole frames.
     pub taken: usize,
+    /// When a publisher last wrote the buffer itself (it is streaming).
+    pub last_inline: Option<Instant>,
+    /// The idle writer task looks at the buffer every millisecond without being woken.
+    pub writer_polling: bool,
 }
 
 pub(crate) enum Event {
@@ -221,6 +227,8 @@ impl Connection {
                 writer_busy: false,
                 direct: None,
                 taken: 0,
+                last_inline: None,
+                writer_polling: false,
             }),
             w_space: Condvar::new(),
             w_notify: tokio::sync::Notify::new(),
@@ -531,8 +539,15 @@ impl Inner {
         w.out_msgs += 1;
         w.out_bytes += total as u64;
         let mut notify = was_empty && w.connected;
+        if notify && (w.writer_busy || w.writer_polling) && w.last_inline.is_some_and(|t| t.elapsed() < STREAMING) {
+            // A publisher is streaming and writes the buffer itself: do not wake the writer for
+            // every refill. Only when the writer will look again by itself (it is writing, or
+            // polling every millisecond), so a tail is never left behind.
+            notify = false;
+        }
         if w.buf.len() >= INLINE_FLUSH && w.connected && !w.writer_busy && w.pings_in_buf == 0 {
             notify |= inline_flush(&mut w);
+            w.last_inline = Some(Instant::now());
         }
         drop(w);
         if notify {
@@ -655,14 +670,12 @@ impl Inner {
             if !w.connected {
                 return Err(err!(NotConnected, "not connected (reconnecting)"));
             }
-            let was_empty = w.buf.is_empty();
             w.buf.extend_from_slice(encode::PING);
             w.pings_in_buf += 1;
             w.pongs.push_back(PongWaiter::Flush(waiter.clone()));
             drop(w);
-            if was_empty {
-                self.w_notify.notify_one();
-            }
+            // Always wake the writer: publishes may be waiting for the streaming tick.
+            self.w_notify.notify_one();
         }
         match waiter.wait_until(deadline_after(timeout)) {
             Some(r) => r,
