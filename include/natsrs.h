@@ -676,6 +676,14 @@ enum natsrs_status natsrs_options_set_servers(struct natsrs_options *opts,
                                               size_t count);
 
 /**
+ * Fail requests that wait for a reply with NATSRS_STATUS_NOT_CONNECTED as soon as the
+ * connection drops (default false: they keep waiting for a reply after the reconnect, up to
+ * their timeout).
+ */
+enum natsrs_status natsrs_options_set_fail_requests_on_disconnect(struct natsrs_options *opts,
+                                                                  bool on);
+
+/**
  * Do not deliver this connection's own publishes to its own subscriptions.
  */
 enum natsrs_status natsrs_options_set_no_echo(struct natsrs_options *opts, bool on);

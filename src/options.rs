@@ -173,6 +173,9 @@ pub struct Options {
     pub no_randomize: bool,
     pub ignore_discovered_servers: bool,
     pub retry_on_failed_connect: bool,
+    /// Fail requests waiting for a reply at once when the connection drops (instead of letting
+    /// them wait for a reply after the reconnect or for their timeout).
+    pub fail_requests_on_disconnect: bool,
     pub closed_cb: Option<ConnCallback>,
     pub connected_cb: Option<ConnCallback>,
     pub disconnected_cb: Option<DisconnectCallback>,
@@ -210,6 +213,7 @@ impl Default for Options {
             no_randomize: false,
             ignore_discovered_servers: false,
             retry_on_failed_connect: false,
+            fail_requests_on_disconnect: false,
             closed_cb: None,
             connected_cb: None,
             disconnected_cb: None,

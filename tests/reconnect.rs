@@ -1398,3 +1398,25 @@ fn request_made_while_disconnected_is_buffered() {
     assert_eq!(r.expect("buffered request answered after the reconnect"), "pong");
     assert!(wait_until(|| ev.reconnected() == 1, LONG));
 }
+
+#[test]
+fn requests_fail_fast_on_disconnect_when_asked() {
+    let mut s = NatsServer::start();
+    let mut o = fast_opts(&s.url());
+    o.fail_requests_on_disconnect = true;
+    let nc = connect(o);
+    let _silent = nc.subscribe_sync("ff.silent", None).unwrap();
+    nc.flush(MSG).unwrap();
+    let nc2 = nc.0.clone();
+    let h = thread::spawn(move || {
+        let t0 = Instant::now();
+        (nc2.request("ff.silent", b"?", Duration::from_secs(30)), t0.elapsed())
+    });
+    thread::sleep(Duration::from_millis(200));
+    s.stop();
+    let (r, took) = h.join().unwrap();
+    assert_eq!(r.unwrap_err().status, Status::NotConnected);
+    assert!(took < Duration::from_secs(20), "failed at the disconnect, not at the timeout ({:?})", took);
+    s.restart();
+    assert!(wait_until(|| nc.status() == ConnectionStatus::Connected, LONG));
+}

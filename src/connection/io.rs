@@ -210,6 +210,12 @@ fn on_disconnect(inner: &Inner) {
         std::mem::take(&mut w.pongs)
     };
     fail_pongs(pongs, || err!(NotConnected, "connection lost before the PONG arrived"));
+    if inner.opts.fail_requests_on_disconnect {
+        let waiters: Vec<_> = inner.resp.lock().waiters.drain().map(|(_, w)| w).collect();
+        for w in waiters {
+            w.complete(Err(err!(NotConnected, "connection lost while waiting for the reply")));
+        }
+    }
 }
 
 /// Tries every server in the pool once, in order. Used for the initial connect.

@@ -123,6 +123,14 @@ unsafe fn set_flag(opts: *mut natsrs_options, f: impl FnOnce(&mut Options)) -> S
     })
 }
 
+/// Fail requests that wait for a reply with NATSRS_STATUS_NOT_CONNECTED as soon as the
+/// connection drops (default false: they keep waiting for a reply after the reconnect, up to
+/// their timeout).
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_fail_requests_on_disconnect(opts: *mut natsrs_options, on: bool) -> Status {
+    set_flag(opts, |o| o.fail_requests_on_disconnect = on)
+}
+
 /// Do not deliver this connection's own publishes to its own subscriptions.
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_options_set_no_echo(opts: *mut natsrs_options, on: bool) -> Status {

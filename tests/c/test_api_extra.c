@@ -107,6 +107,8 @@ static void test_pool_getters_and_strings(void) {
   CHECK_OK(natsrs_options_set_max_reconnect(o, -1));
   CHECK_OK(natsrs_options_set_ignore_discovered_servers(o, true));
   CHECK_OK(natsrs_options_set_retry_on_failed_connect(o, false));
+  CHECK_STATUS(natsrs_options_set_fail_requests_on_disconnect(NULL, true), NP);
+  CHECK_OK(natsrs_options_set_fail_requests_on_disconnect(o, true));
   REQUIRE_OK(natsrs_connection_connect(o, &nc));
   natsrs_options_free(o);
 
