@@ -2,7 +2,6 @@
 
 use std::sync::{Arc, Weak};
 
-use crate::connection::Inner;
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -10,10 +9,18 @@ use tokio::runtime::{Builder, Handle, Runtime};
 
 static RUNTIME: Mutex<Option<Arc<Runtime>>> = Mutex::new(None);
 
-/// Live connections, so that `shutdown` can close them before the runtime goes away.
-static CONNECTIONS: Mutex<Vec<Weak<Inner>>> = Mutex::new(Vec::new());
+/// Something to close before the runtime goes away (a connection).
+pub(crate) trait OnShutdown: Send + Sync {
+    fn on_shutdown(&self);
+}
 
-pub(crate) fn register(c: &Arc<Inner>) {
+/// Live connections, so that `shutdown` can close them before the runtime goes away.
+static CONNECTIONS: Mutex<Vec<Weak<dyn OnShutdown>>> = Mutex::new(Vec::new());
+
+/// Default number of runtime worker threads (`NATSRS_WORKER_THREADS` overrides it).
+pub const DEFAULT_WORKER_THREADS: usize = 2;
+
+pub(crate) fn register(c: &Arc<dyn OnShutdown>) {
     let mut v = CONNECTIONS.lock();
     v.retain(|w| w.strong_count() > 0);
     v.push(Arc::downgrade(c));
@@ -24,7 +31,7 @@ fn worker_threads() -> usize {
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|n| *n > 0 && *n <= 64)
-        .unwrap_or(2)
+        .unwrap_or(DEFAULT_WORKER_THREADS)
 }
 
 /// Handle to the shared runtime, starting it if needed.
@@ -47,9 +54,9 @@ pub fn handle() -> std::io::Result<Handle> {
 /// Stops the shared runtime, waiting up to `timeout` for its tasks. Connections still open are
 /// cut off; a later call to any connect function starts a new runtime.
 pub fn shutdown(timeout: Duration) {
-    let conns: Vec<Arc<Inner>> = CONNECTIONS.lock().drain(..).filter_map(|w| w.upgrade()).collect();
+    let conns: Vec<Arc<dyn OnShutdown>> = CONNECTIONS.lock().drain(..).filter_map(|w| w.upgrade()).collect();
     for c in conns {
-        c.close(Some(crate::error::err!(ConnectionClosed, "library shut down")));
+        c.on_shutdown();
     }
     let rt = RUNTIME.lock().take();
     if let Some(rt) = rt {

@@ -1,4 +1,5 @@
-//! Subscriptions: per-subscription queues with pending limits, async dispatcher threads, sync pull.
+//! Subscriptions: the per-subscription queue with pending limits (filled by the reader), the
+//! synchronous pull side, and the public `Subscription` handle.
 
 use std::collections::VecDeque;
 use std::ffi::CString;
@@ -9,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use super::Inner;
+use super::dispatch;
+use super::state::Inner;
 use crate::error::{err, Error, Result, Status};
 use crate::msg::Msg;
 
@@ -36,8 +38,6 @@ pub(crate) struct SubQueue {
     pub pending_err: Option<Error>,
     /// No more messages are accepted (max reached, drained, unsubscribed, closed).
     pub input_closed: bool,
-    /// Stop at once; queued messages are discarded.
-    pub stopped: bool,
     pub draining: bool,
     /// Everything is finished (dispatcher exited / sync queue consumed after input closed).
     pub done: bool,
@@ -54,7 +54,8 @@ pub(crate) struct SubInner {
     pub conn: Weak<Inner>,
     pub q: Mutex<SubQueue>,
     pub cv: Condvar,
-    pub stopped: AtomicBool,
+    /// Stopped at once (unsubscribed, freed, closed): queued messages are discarded.
+    stopped: AtomicBool,
     pub delivered: AtomicU64,
     pub dispatcher: Mutex<Option<JoinHandle<()>>>,
     pub dispatcher_id: Mutex<Option<ThreadId>>,
@@ -66,7 +67,8 @@ pub(crate) struct SubInner {
 #[derive(Clone)]
 pub struct Subscription(pub(crate) Arc<SubInner>);
 
-const DISPATCH_BATCH: usize = 1024;
+/// Most messages a dispatcher takes out of the queue in one go.
+pub(super) const DISPATCH_BATCH: usize = 1024;
 
 impl SubInner {
     pub(crate) fn new(
@@ -99,7 +101,6 @@ impl SubInner {
                 slow: false,
                 pending_err: None,
                 input_closed: false,
-                stopped: false,
                 draining: false,
                 done: false,
                 waiters: 0,
@@ -176,10 +177,9 @@ impl SubInner {
     /// Stops the subscription at once (queued messages are discarded). Returns false if it was stopped already.
     pub(crate) fn stop(&self, status: Status) -> bool {
         let mut q = self.q.lock();
-        if q.stopped {
+        if self.stopped.swap(true, Ordering::AcqRel) {
             return false;
         }
-        q.stopped = true;
         if !q.input_closed {
             q.input_closed = true;
             q.end_status = status;
@@ -189,39 +189,18 @@ impl SubInner {
         if self.kind != SubKind::Async {
             q.done = true;
         }
-        self.stopped.store(true, Ordering::Release);
         self.cv.notify_all();
         true
     }
 
-    /// Waits for the dispatcher thread to exit, unless called from it.
+    #[inline]
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+
+    /// Waits for the dispatcher thread to exit (not from a handler).
     pub(crate) fn join_dispatcher(&self) {
-        let me = std::thread::current().id();
-        if *self.dispatcher_id.lock() == Some(me) {
-            return;
-        }
-        let h = self.dispatcher.lock().take();
-        if let Some(h) = h {
-            let _ = h.join();
-        }
-    }
-
-    pub(crate) fn is_dispatcher_thread(&self) -> bool {
-        *self.dispatcher_id.lock() == Some(std::thread::current().id())
-    }
-
-    /// Starts the dispatcher thread of an async subscription.
-    pub(crate) fn start_dispatcher(self: &Arc<Self>, handler: MsgHandler) -> Result<()> {
-        let sub = self.clone();
-        let name = format!("natsrs-sub-{}", self.sid);
-        let h = std::thread::Builder::new()
-            .name(name)
-            .stack_size(512 * 1024)
-            .spawn(move || dispatch_loop(sub, handler))
-            .map_err(|e| err!(Io, "cannot start dispatcher thread: {}", e))?;
-        *self.dispatcher_id.lock() = Some(h.thread().id());
-        *self.dispatcher.lock() = Some(h);
-        Ok(())
+        dispatch::join(self);
     }
 
     pub(crate) fn next_msg(&self, timeout: Duration) -> Result<Msg> {
@@ -241,7 +220,7 @@ impl SubInner {
                 self.mark_done_if_sync(&mut q);
                 return Ok(m);
             }
-            if q.input_closed || q.stopped {
+            if q.input_closed || self.is_stopped() {
                 q.done = true;
                 return Err(end_error(q.end_status, self));
             }
@@ -313,7 +292,7 @@ impl SubInner {
 
 /// Releases the memory of a large backlog once the queue is empty again.
 #[inline]
-fn shrink_if_idle(q: &mut SubQueue) {
+pub(super) fn shrink_if_idle(q: &mut SubQueue) {
     if q.msgs.is_empty() && q.msgs.capacity() > 4 * DISPATCH_BATCH {
         q.msgs.shrink_to(DISPATCH_BATCH);
     }
@@ -324,56 +303,6 @@ fn end_error(status: Status, sub: &SubInner) -> Error {
         Status::MaxMessages => err!(MaxMessages, "subscription '{}' reached its maximum", sub.subject_str()),
         Status::ConnectionClosed => err!(ConnectionClosed, "connection closed"),
         s => Error::new(s, format!("subscription '{}' is no longer valid", sub.subject_str())),
-    }
-}
-
-fn dispatch_loop(sub: Arc<SubInner>, mut handler: MsgHandler) {
-    let handle = Subscription(sub.clone());
-    let mut local: VecDeque<Msg> = VecDeque::new();
-    'outer: loop {
-        {
-            let mut q = sub.q.lock();
-            while q.msgs.is_empty() && !q.stopped && !q.input_closed {
-                q.waiters += 1;
-                sub.cv.wait(&mut q);
-                q.waiters -= 1;
-            }
-            if q.stopped || (q.msgs.is_empty() && q.input_closed) {
-                break 'outer;
-            }
-            // Move a bounded batch out under the lock; the queue keeps its own allocation, and
-            // gives it back once a backlog is gone.
-            for _ in 0..DISPATCH_BATCH {
-                match q.msgs.pop_front() {
-                    Some(m) => {
-                        q.bytes -= m.size();
-                        local.push_back(m);
-                    }
-                    None => break,
-                }
-            }
-            shrink_if_idle(&mut q);
-        }
-        while let Some(m) = local.pop_front() {
-            if sub.stopped.load(Ordering::Acquire) {
-                break 'outer;
-            }
-            handler(&handle, m);
-            sub.delivered.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-    local.clear();
-    drop(handler); // runs userdata_free
-    let finished_normally = {
-        let mut q = sub.q.lock();
-        q.done = true;
-        sub.cv.notify_all();
-        !q.stopped
-    };
-    if finished_normally {
-        if let Some(conn) = sub.conn.upgrade() {
-            conn.remove_sub(sub.sid);
-        }
     }
 }
 
@@ -462,11 +391,14 @@ impl Subscription {
 
     /// Waits until a drain finished. Returns Timeout if it did not within `timeout`.
     pub fn drain_wait(&self, timeout: Duration) -> Result<()> {
-        if !self.0.q.lock().input_closed && !self.0.q.lock().draining {
-            return Err(err!(IllegalState, "subscription is not draining"));
+        {
+            let q = self.0.q.lock();
+            if !q.input_closed && !q.draining {
+                return Err(err!(IllegalState, "subscription is not draining"));
+            }
         }
         let deadline = Instant::now().checked_add(timeout);
-        if self.0.is_dispatcher_thread() {
+        if dispatch::is_dispatcher_thread(&self.0) {
             return Err(err!(IllegalState, "drain_wait cannot be called from the subscription's own handler"));
         }
         if self.0.wait_done(deadline) {

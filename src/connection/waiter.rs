@@ -43,3 +43,36 @@ impl<T> Waiter<T> {
         }
     }
 }
+
+/// A gate that opens once and lets every waiter through, then and later.
+pub(crate) struct Latch {
+    open: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Latch {
+    pub fn new() -> Latch {
+        Latch { open: Mutex::new(false), cv: Condvar::new() }
+    }
+
+    pub fn open(&self) {
+        *self.open.lock() = true;
+        self.cv.notify_all();
+    }
+
+    /// Waits until open or the deadline (None = forever). True when open.
+    pub fn wait_until(&self, deadline: Option<Instant>) -> bool {
+        let mut g = self.open.lock();
+        while !*g {
+            match deadline {
+                Some(d) => {
+                    if self.cv.wait_until(&mut g, d).timed_out() {
+                        return *g;
+                    }
+                }
+                None => self.cv.wait(&mut g),
+            }
+        }
+        true
+    }
+}

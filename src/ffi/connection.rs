@@ -219,7 +219,7 @@ pub unsafe extern "C" fn natsrs_connection_request(
         nn(subject, "subject")?;
         let t = timeout_ms(timeout_ms_, "timeout_ms")?;
         let s = std::ffi::CStr::from_ptr(subject).to_bytes();
-        let m = c.request(s, None, payload(data, len)?, t)?;
+        let m = Connection(c).request_bytes(s, payload(data, len)?, t)?;
         put(out, owned_msg(m));
         Ok(())
     })
