@@ -434,22 +434,27 @@ fn jwt_authentication_expired() {
         let op = Operator::generate();
         let srv = NatsServer::start_with_config(&op.server_config());
         let shortlived = op.new_user("shortlived", Some(Duration::from_secs(3)));
-        let seen: Arc<Mutex<Vec<Error>>> = Arc::new(Mutex::new(Vec::new()));
-        let (s1, s2) = (seen.clone(), seen.clone());
+        let errors: Arc<Mutex<Vec<Error>>> = Arc::new(Mutex::new(Vec::new()));
+        let disconnects: Arc<Mutex<Vec<Error>>> = Arc::new(Mutex::new(Vec::new()));
+        let (s1, s2) = (errors.clone(), disconnects.clone());
         let mut o = opts(&srv.url());
         o.auth.creds_file = Some(shortlived.creds.clone());
-        o.max_reconnect = 2;
+        // Reconnect forever: only the "same auth refusal twice" rule may end it.
+        o.max_reconnect = -1;
         o.error_cb = Some(Arc::new(move |_c: &Connection, _s: Option<&Subscription>, e: &Error| s1.lock().unwrap().push(e.clone())));
         o.disconnected_cb = Some(Arc::new(move |_c: &Connection, e: &Error| s2.lock().unwrap().push(e.clone())));
         let nc = connect(o);
         roundtrip(&nc);
-        let expired = || {
-            seen.lock().unwrap().iter().any(|e| e.status == Status::AuthExpired)
-                || nc.last_error().is_some_and(|e| e.status == Status::AuthExpired)
-        };
-        assert!(wait_until(expired, Duration::from_secs(15)), "no AuthExpired error; seen {:?}, last {:?}", seen.lock().unwrap(), nc.last_error());
-        // The JWT stays expired: reconnects fail and the connection ends up closed.
+        // The error handler hears of the expiry (as with nats.c and nats.go), not only the
+        // disconnected handler.
+        let expired = || errors.lock().unwrap().iter().any(|e| e.status == Status::AuthExpired);
+        assert!(wait_until(expired, Duration::from_secs(15)), "no AuthExpired error; errors {:?}, disconnects {:?}", errors.lock().unwrap(), disconnects.lock().unwrap());
+        // The JWT stays expired: an auth-expired server is no healthy target, so the connection
+        // closes after at most one more try instead of bouncing.
         assert!(wait_until(|| nc.is_closed(), Duration::from_secs(15)), "still {:?}", nc.status());
+        let n = disconnects.lock().unwrap().len();
+        assert!(n <= 2, "disconnected {} times: {:?}", n, disconnects.lock().unwrap());
+        assert!(nc.stats().reconnects <= 1, "reconnected {} times", nc.stats().reconnects);
     });
 }
 

@@ -112,7 +112,17 @@ impl Inner {
         }
         crate::runtime::register(&(inner.clone() as Arc<dyn crate::runtime::OnShutdown>));
         let ready: Arc<Waiter<Result<()>>> = Arc::new(Waiter::new());
-        rt.spawn(session::main_task(inner.clone(), ReadyGuard(ready.clone()), IoDoneGuard(inner.clone())));
+        let task = rt.spawn(session::main_task(inner.clone(), ReadyGuard(ready.clone()), IoDoneGuard(inner.clone())));
+        // A panic in the I/O task must not leave the connection alive but dead: close it.
+        let weak = Arc::downgrade(&inner);
+        rt.spawn(async move {
+            if let Err(e) = task.await {
+                if let (true, Some(inner)) = (e.is_panic(), weak.upgrade()) {
+                    let msg = super::panic_text(&*e.into_panic());
+                    std::thread::spawn(move || inner.close(Some(err!(Panic, "the connection's I/O task failed: {}", msg))));
+                }
+            }
+        });
         match ready.wait_until(None) {
             Some(Ok(())) => Ok(inner),
             Some(Err(e)) => {

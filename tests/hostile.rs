@@ -1,0 +1,323 @@
+//! Issue 8's hostile-server and race defects, each against a scripted TCP peer (behaviour a real
+//! server never shows) or a real server: bad discovered URLs, a hanging dial during close, a PING
+//! flood from a peer that never reads, an -ERR flood with a slow error handler, close and
+//! unsubscribe races between handlers, unread messages that must not pin read chunks.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+mod common;
+
+use common::{wait_until, NatsServer};
+use natsrs::{Connection, ConnectionStatus, Error, Options, Status, Subscription};
+
+const INFO: &str = "INFO {\"server_id\":\"FAKE\",\"version\":\"2.15.1\",\"proto\":1,\"headers\":true,\"max_payload\":1048576}\r\n";
+
+/// Accepts connections and runs `script(n, stream)` for the n-th one (0-based).
+fn peer<F>(script: F) -> u16
+where
+    F: Fn(usize, TcpStream) + Send + Sync + 'static,
+{
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let script = Arc::new(script);
+    thread::spawn(move || {
+        for (i, s) in l.incoming().enumerate() {
+            let Ok(s) = s else { break };
+            let sc = script.clone();
+            thread::spawn(move || sc(i, s));
+            if i > 20 {
+                break;
+            }
+        }
+    });
+    port
+}
+
+/// Sends `info`, reads CONNECT + PING, answers PONG.
+fn handshake(mut s: TcpStream, info: &str) -> (TcpStream, BufReader<TcpStream>) {
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(info.as_bytes()).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    assert!(line.starts_with("CONNECT {"), "{}", line);
+    line.clear();
+    r.read_line(&mut line).unwrap();
+    assert_eq!(line, "PING\r\n");
+    s.write_all(b"PONG\r\n").unwrap();
+    (s, r)
+}
+
+/// Answers every PING with PONG until the socket closes.
+fn serve_pings(mut s: TcpStream, mut r: BufReader<TcpStream>) {
+    let mut line = String::new();
+    while r.read_line(&mut line).unwrap_or(0) > 0 {
+        if line == "PING\r\n" {
+            let _ = s.write_all(b"PONG\r\n");
+        }
+        line.clear();
+    }
+}
+
+fn opts(port: u16) -> Options {
+    let mut o = Options::default();
+    o.set_url(&format!("nats://127.0.0.1:{}", port)).unwrap();
+    o.reconnect_wait = Duration::from_millis(50);
+    o.reconnect_jitter = Duration::ZERO;
+    o.connect_timeout = Duration::from_millis(500);
+    o
+}
+
+fn errors_into(o: &mut Options) -> Arc<Mutex<Vec<Error>>> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    o.error_cb = Some(Arc::new(move |_c: &Connection, _s: Option<&Subscription>, e: &Error| s.lock().unwrap().push(e.clone())));
+    seen
+}
+
+fn rss_kib() -> u64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = s.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Defect 1: a multi-byte character after '%' in a discovered URL, in the first INFO and in a
+/// later one: the URL is skipped and reported; the connection keeps working.
+#[test]
+fn bad_connect_urls_are_skipped_and_reported() {
+    let bad_info = "INFO {\"server_id\":\"FAKE\",\"proto\":1,\"headers\":true,\"max_payload\":1048576,\"connect_urls\":[\"a:%1\u{e9}@h:4222\",\"127.0.0.1:1\"]}\r\n";
+    let port = peer(move |_, s| {
+        let (mut s, r) = handshake(s, bad_info);
+        thread::sleep(Duration::from_millis(200));
+        let _ = s.write_all("INFO {\"server_id\":\"FAKE\",\"proto\":1,\"connect_urls\":[\"x:%2\u{20ac}@h:1\"]}\r\n".as_bytes());
+        serve_pings(s, r);
+    });
+    let mut o = opts(port);
+    let errors = errors_into(&mut o);
+    let nc = Connection::connect(o).expect("connect with a bad connect_urls entry");
+    thread::sleep(Duration::from_millis(400));
+    nc.flush(Duration::from_secs(2)).expect("the connection still works after a bad async INFO");
+    assert_eq!(nc.status(), ConnectionStatus::Connected);
+    assert!(nc.servers().iter().any(|u| u.ends_with(":1")), "{:?}", nc.servers());
+    assert!(wait_until(|| errors.lock().unwrap().len() >= 2, Duration::from_secs(2)), "{:?}", errors.lock().unwrap());
+    nc.close();
+}
+
+/// Issue 7: close during a reconnect whose dial hangs (the peer accepts and never sends INFO)
+/// returns at once instead of waiting for the connect timeout.
+#[test]
+fn close_cancels_a_hanging_dial() {
+    let port = peer(|_, s| {
+        thread::sleep(Duration::from_secs(20));
+        drop(s);
+    });
+    let mut o = opts(port);
+    o.connect_timeout = Duration::from_secs(5);
+    o.retry_on_failed_connect = true;
+    let nc = Connection::connect(o).unwrap();
+    thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    nc.close();
+    assert!(t.elapsed() < Duration::from_millis(1500), "close took {:?}", t.elapsed());
+}
+
+/// Defect 6: a peer that floods PING and never reads gets no unbounded PONG queue; the
+/// connection is treated as stale, and a publish does not block for long.
+#[test]
+fn ping_flood_from_a_peer_that_never_reads() {
+    let stop = Arc::new(AtomicBool::new(false));
+    let st = stop.clone();
+    let port = peer(move |i, s| {
+        let (mut s, _r) = handshake(s, INFO);
+        if i > 0 {
+            // Later connections behave.
+            serve_pings(s, _r);
+            return;
+        }
+        let flood = b"PING\r\n".repeat(10_000);
+        let t = Instant::now();
+        while !st.load(Ordering::Relaxed) && t.elapsed() < Duration::from_secs(20) {
+            if s.write_all(&flood).is_err() {
+                break;
+            }
+        }
+    });
+    let before = rss_kib();
+    let mut o = opts(port);
+    let disconnects = Arc::new(AtomicUsize::new(0));
+    let d = disconnects.clone();
+    o.disconnected_cb = Some(Arc::new(move |_c: &Connection, _e: &Error| {
+        d.fetch_add(1, Ordering::SeqCst);
+    }));
+    let nc = Connection::connect(o).unwrap();
+    let t = Instant::now();
+    let mut slowest = Duration::ZERO;
+    while disconnects.load(Ordering::SeqCst) == 0 && t.elapsed() < Duration::from_secs(15) {
+        let p = Instant::now();
+        let _ = nc.publish("x", b"0123456789abcdef");
+        slowest = slowest.max(p.elapsed());
+        thread::sleep(Duration::from_millis(20));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let grown = rss_kib().saturating_sub(before);
+    assert!(disconnects.load(Ordering::SeqCst) >= 1, "the flooding peer was never dropped");
+    assert!(grown < 128 * 1024, "RSS grew by {} KiB", grown);
+    assert!(slowest < Duration::from_secs(7), "a publish blocked for {:?}", slowest);
+    nc.close();
+}
+
+/// Defect 8: 20,000 -ERR lines with a 1 ms error handler: the error queue is bounded and close
+/// returns promptly.
+#[test]
+fn error_flood_with_a_slow_handler_closes_promptly() {
+    let port = peer(|_, s| {
+        let (mut s, r) = handshake(s, INFO);
+        let line = b"-ERR 'Permissions Violation for Publish to \"denied\"'\r\n".repeat(20_000);
+        let _ = s.write_all(&line);
+        serve_pings(s, r);
+    });
+    let mut o = opts(port);
+    let handled = Arc::new(AtomicUsize::new(0));
+    let h = handled.clone();
+    o.error_cb = Some(Arc::new(move |_c: &Connection, _s: Option<&Subscription>, _e: &Error| {
+        h.fetch_add(1, Ordering::SeqCst);
+        thread::sleep(Duration::from_millis(1));
+    }));
+    let nc = Connection::connect(o).unwrap();
+    nc.flush(Duration::from_secs(10)).unwrap();
+    let t = Instant::now();
+    nc.close();
+    assert!(t.elapsed() < Duration::from_secs(2), "close took {:?}", t.elapsed());
+    assert!(handled.load(Ordering::SeqCst) <= natsrs::connection::MAX_QUEUED_ASYNC_ERRORS + 2);
+}
+
+/// Defects 3 and 5: two handlers close the connection at the same time (no deadlock), and a
+/// second close() from outside waits until the running handler is done.
+#[test]
+fn handlers_closing_at_once_and_a_second_close() {
+    let srv = NatsServer::start();
+    let mut o = Options::default();
+    o.set_url(&srv.url()).unwrap();
+    o.closed_cb = Some(Arc::new(|_c: &Connection| {}));
+    let nc = Connection::connect(o).unwrap();
+    let done = Arc::new(AtomicUsize::new(0));
+    let mut subs = Vec::new();
+    for subj in ["a", "b"] {
+        let (c, d) = (nc.clone(), done.clone());
+        subs.push(
+            nc.subscribe(
+                subj,
+                None,
+                Box::new(move |_s, _m| {
+                    thread::sleep(Duration::from_millis(100));
+                    c.close();
+                    d.fetch_add(1, Ordering::SeqCst);
+                }),
+            )
+            .unwrap(),
+        );
+    }
+    nc.publish("a", b"").unwrap();
+    nc.publish("b", b"").unwrap();
+    assert!(wait_until(|| done.load(Ordering::SeqCst) == 2, Duration::from_secs(10)), "handlers deadlocked in close");
+    assert!(nc.is_closed());
+
+    // A handler that runs for 500 ms; close from two threads: both return after it finished.
+    let nc = common::connect({
+        let mut o = Options::default();
+        o.set_url(&srv.url()).unwrap();
+        o
+    });
+    let finished = Arc::new(AtomicBool::new(false));
+    let f = finished.clone();
+    let started = Arc::new(AtomicBool::new(false));
+    let s2 = started.clone();
+    let _sub = nc
+        .subscribe(
+            "slow",
+            None,
+            Box::new(move |_s, _m| {
+                s2.store(true, Ordering::SeqCst);
+                thread::sleep(Duration::from_millis(500));
+                f.store(true, Ordering::SeqCst);
+            }),
+        )
+        .unwrap();
+    nc.publish("slow", b"").unwrap();
+    assert!(wait_until(|| started.load(Ordering::SeqCst), Duration::from_secs(5)));
+    let c1 = nc.0.clone();
+    let first = thread::spawn(move || c1.close());
+    thread::sleep(Duration::from_millis(100));
+    nc.close();
+    assert!(finished.load(Ordering::SeqCst), "the second close returned while a handler was still running");
+    first.join().unwrap();
+}
+
+/// Defect 4: two handlers unsubscribe each other's subscription at the same time.
+#[test]
+fn handlers_unsubscribing_each_other() {
+    let srv = NatsServer::start();
+    let nc = common::connect({
+        let mut o = Options::default();
+        o.set_url(&srv.url()).unwrap();
+        o
+    });
+    let other: Arc<Mutex<[Option<Subscription>; 2]>> = Arc::new(Mutex::new([None, None]));
+    let done = Arc::new(AtomicUsize::new(0));
+    for (i, subj) in ["x", "y"].into_iter().enumerate() {
+        let (o2, d) = (other.clone(), done.clone());
+        let s = nc
+            .subscribe(
+                subj,
+                None,
+                Box::new(move |_s, _m| {
+                    thread::sleep(Duration::from_millis(100));
+                    let peer = o2.lock().unwrap()[1 - i].clone();
+                    if let Some(p) = peer {
+                        let _ = p.unsubscribe();
+                    }
+                    d.fetch_add(1, Ordering::SeqCst);
+                }),
+            )
+            .unwrap();
+        other.lock().unwrap()[i] = Some(s);
+    }
+    nc.publish("x", b"").unwrap();
+    nc.publish("y", b"").unwrap();
+    assert!(wait_until(|| done.load(Ordering::SeqCst) == 2, Duration::from_secs(10)), "handlers deadlocked in unsubscribe");
+}
+
+/// Defect 9: unread small messages are charged for the memory they hold: 4,000 unread 15-byte
+/// messages, each in its own read, must not pin 64 KiB each.
+#[test]
+fn unread_messages_do_not_pin_read_chunks() {
+    let srv = NatsServer::start();
+    let url = srv.url();
+    let nc = common::connect({
+        let mut o = Options::default();
+        o.set_url(&url).unwrap();
+        o
+    });
+    let sub = nc.subscribe_sync("pin", None).unwrap();
+    nc.flush(Duration::from_secs(5)).unwrap();
+    let publisher = common::connect({
+        let mut o = Options::default();
+        o.set_url(&url).unwrap();
+        o
+    });
+    let before = rss_kib();
+    for _ in 0..4000 {
+        publisher.publish("pin", b"fifteen bytes!!").unwrap();
+        publisher.flush(Duration::from_secs(5)).unwrap();
+    }
+    assert!(wait_until(|| sub.pending().0 == 4000, Duration::from_secs(10)), "{:?}", sub.pending());
+    let grown = rss_kib().saturating_sub(before);
+    // 4,000 x 64 KiB would be 250 MB; allow generous slack for allocator noise.
+    eprintln!("RSS grew by {} KiB", grown);
+    assert!(grown < 32 * 1024, "RSS grew by {} KiB for 60 KB of messages", grown);
+}
