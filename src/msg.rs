@@ -164,6 +164,30 @@ impl Msg {
         &self.frame[r(self.header_raw)]
     }
     /// Size used for pending-bytes accounting.
+    /// Moves the message's bytes into `arena`, a dense buffer of queued messages, so that it no
+    /// longer keeps its (much larger) read chunk alive. Offsets are relative to the frame, so
+    /// they stay valid.
+    pub(crate) fn compact_into(&mut self, arena: &mut BytesMut, page: usize) {
+        let n = self.frame.len();
+        if arena.capacity() - arena.len() < n {
+            *arena = BytesMut::with_capacity(page.max(n));
+        }
+        arena.extend_from_slice(&self.frame);
+        self.frame = arena.split().freeze();
+    }
+
+    /// Bytes of the frame this message views.
+    #[inline]
+    pub(crate) fn frame_len(&self) -> usize {
+        self.frame.len()
+    }
+
+    /// Where the frame's bytes are (to tell which read chunk they live in).
+    #[inline]
+    pub(crate) fn frame_addr(&self) -> usize {
+        self.frame.as_ptr() as usize
+    }
+
     #[inline]
     pub(crate) fn size(&self) -> usize {
         (self.data.1 - self.data.0) as usize + (self.header_raw.1 - self.header_raw.0) as usize

@@ -8,6 +8,7 @@ use std::sync::{Arc, Weak};
 use std::thread::{JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
+use bytes::BytesMut;
 use once_cell::sync::OnceCell;
 use parking_lot::{Condvar, Mutex};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -32,6 +33,11 @@ pub(crate) enum SubKind {
 pub(crate) struct SubQueue {
     pub msgs: VecDeque<Msg>,
     pub bytes: usize,
+    /// Where small waiting messages are copied to (pages are freed as the queue drains).
+    pub arena: BytesMut,
+    /// Address of a message from the read chunk seen last, and how many came from it.
+    pub chunk_at: usize,
+    pub chunk_run: u32,
     pub limit_msgs: i64,
     pub limit_bytes: i64,
     pub received: u64,
@@ -73,6 +79,14 @@ pub(crate) struct SubInner {
 #[derive(Clone)]
 pub struct Subscription(pub(crate) Arc<SubInner>);
 
+/// Queued messages up to this frame size are copied out of their read chunk (see `push`);
+/// larger ones keep their zero-copy view (they weigh enough to be charged fairly).
+pub const COMPACT_MAX_FRAME: usize = 2048;
+/// Messages from one read chunk that a queue copies before it keeps the chunk (dense).
+const DENSE_RUN: u32 = 8;
+/// Size of the buffers that hold copied messages.
+const ARENA_PAGE: usize = 16 * 1024;
+
 /// Most messages a dispatcher takes out of the queue in one go.
 pub(super) const DISPATCH_BATCH: usize = 1024;
 
@@ -99,6 +113,9 @@ impl SubInner {
             q: Mutex::new(SubQueue {
                 msgs: VecDeque::new(),
                 bytes: 0,
+                arena: BytesMut::new(),
+                chunk_at: 0,
+                chunk_run: 0,
                 limit_msgs: limits.0,
                 limit_bytes: limits.1,
                 received: 0,
@@ -129,7 +146,7 @@ impl SubInner {
     /// Called by the reader for every message routed to this subscription.
     /// Returns (reached_max, slow_consumer_episode_started).
     #[inline]
-    pub(crate) fn push(&self, msg: Msg) -> (bool, bool) {
+    pub(crate) fn push(&self, mut msg: Msg) -> (bool, bool) {
         let mut q = self.q.lock();
         if q.input_closed {
             return (false, false);
@@ -151,6 +168,12 @@ impl SubInner {
         } else {
             q.slow = false;
             q.bytes += size;
+            if !q.msgs.is_empty() && msg.frame_len() <= COMPACT_MAX_FRAME && sparse_in_chunk(&mut q, msg.frame_addr()) {
+                // It will wait behind others, and few of this queue's messages share its read
+                // chunk: copy it out, so an unread message costs what it weighs rather than
+                // the chunk it came in.
+                msg.compact_into(&mut q.arena, ARENA_PAGE);
+            }
             q.msgs.push_back(msg);
             if q.msgs.len() == 1 {
                 self.signal();
@@ -308,6 +331,20 @@ impl SubInner {
             }
         }
     }
+}
+
+/// Whether a queued message at `addr` should be copied out of its read chunk: the first
+/// `DENSE_RUN` messages this queue gets from a chunk are; after that the chunk is dense with
+/// this queue's messages and keeping it costs little per message.
+#[inline]
+fn sparse_in_chunk(q: &mut SubQueue, addr: usize) -> bool {
+    if addr.abs_diff(q.chunk_at) >= super::handshake::READ_CHUNK {
+        q.chunk_at = addr;
+        q.chunk_run = 1;
+        return true;
+    }
+    q.chunk_run = q.chunk_run.saturating_add(1);
+    q.chunk_run <= DENSE_RUN
 }
 
 /// Releases the memory of a large backlog once the queue is empty again.
