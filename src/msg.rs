@@ -243,6 +243,22 @@ impl Msg {
     }
 
     /// Replies to this message on its reply subject through the connection it came from.
+    /// Answers with `reply`'s headers and data (its subject is ignored: this message's reply
+    /// subject is used).
+    pub fn respond_msg(&self, reply: &Msg) -> Result<()> {
+        let to = self
+            .reply()
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| err!(IllegalState, "message has no reply subject"))?;
+        let conn = self
+            .conn
+            .as_ref()
+            .and_then(|w| w.upgrade())
+            .ok_or_else(|| err!(IllegalState, "message is not bound to a connection"))?;
+        let hdrs = reply.encoded_headers();
+        conn.publish_raw(to.as_bytes(), None, hdrs.as_deref(), reply.data())
+    }
+
     pub fn respond(&self, data: &[u8]) -> Result<()> {
         let reply = self
             .reply()
