@@ -184,6 +184,22 @@ typedef struct natsrs_options natsrs_options;
 typedef struct natsrs_server_info natsrs_server_info;
 
 /**
+ * A running service. Opaque; create with natsrs_service_add; release with natsrs_service_free.
+ */
+typedef struct natsrs_service natsrs_service;
+
+/**
+ * A group of endpoints with a common subject prefix. Opaque; release with
+ * natsrs_service_group_free (the endpoints stay).
+ */
+typedef struct natsrs_service_group natsrs_service_group;
+
+/**
+ * A request to an endpoint, borrowed for the duration of the handler call.
+ */
+typedef struct natsrs_service_request natsrs_service_request;
+
+/**
  * A list of strings returned by the library. Opaque; release with natsrs_strings_free.
  */
 typedef struct natsrs_strings natsrs_strings;
@@ -284,6 +300,19 @@ typedef enum natsrs_status (*natsrs_sign_handler)(void *userdata,
                                                   const uint8_t *nonce,
                                                   size_t nonce_len,
                                                   uint8_t *sig_out);
+
+/**
+ * Stats handler: returns the JSON for the `data` field of `endpoint`'s stats (NULL: null).
+ * The text is copied before the call returns; it stays the handler's.
+ */
+typedef const char *(*natsrs_service_stats_handler)(void *userdata, const char *endpoint);
+
+/**
+ * Endpoint handler: runs on the endpoint's dispatcher thread, one request at a time. `req` is
+ * borrowed for the duration of the call; answer it with natsrs_service_request_respond or
+ * natsrs_service_request_respond_error.
+ */
+typedef void (*natsrs_service_handler)(void *userdata, const struct natsrs_service_request *req);
 
 #ifdef __cplusplus
 extern "C" {
@@ -1074,6 +1103,137 @@ enum natsrs_status natsrs_options_set_tls_insecure_skip_verify(struct natsrs_opt
  */
 enum natsrs_status natsrs_options_set_tls_handshake_timeout_ms(struct natsrs_options *opts,
                                                                int64_t ms);
+
+/**
+ * Starts a service on `nc` from `config_json` (name and semantic version required).
+ * `stats_handler` may be NULL. Returns an owned natsrs_service; release with
+ * natsrs_service_free (which stops it).
+ */
+enum natsrs_status natsrs_service_add(struct natsrs_connection *nc,
+                                      const char *config_json,
+                                      natsrs_service_stats_handler stats_handler,
+                                      void *userdata,
+                                      natsrs_userdata_free userdata_free,
+                                      struct natsrs_service **out);
+
+/**
+ * Adds an endpoint. `subject` NULL: the name; `queue_group` NULL: the service's (default
+ * "q"); `metadata_json` NULL or a JSON object of strings. `userdata_free` runs once when the
+ * endpoint is gone (after natsrs_service_stop / natsrs_service_free).
+ */
+enum natsrs_status natsrs_service_add_endpoint(struct natsrs_service *svc,
+                                               const char *name,
+                                               const char *subject,
+                                               const char *queue_group,
+                                               const char *metadata_json,
+                                               natsrs_service_handler handler,
+                                               void *userdata,
+                                               natsrs_userdata_free userdata_free);
+
+/**
+ * A group: its endpoints' subjects start with `name.`; `queue_group` NULL: the service's.
+ * Returns an owned natsrs_service_group; release with natsrs_service_group_free.
+ */
+enum natsrs_status natsrs_service_add_group(struct natsrs_service *svc,
+                                            const char *name,
+                                            const char *queue_group,
+                                            struct natsrs_service_group **out);
+
+/**
+ * Adds an endpoint to a group (arguments as natsrs_service_add_endpoint).
+ */
+enum natsrs_status natsrs_service_group_add_endpoint(struct natsrs_service_group *group,
+                                                     const char *name,
+                                                     const char *subject,
+                                                     const char *queue_group,
+                                                     const char *metadata_json,
+                                                     natsrs_service_handler handler,
+                                                     void *userdata,
+                                                     natsrs_userdata_free userdata_free);
+
+/**
+ * A nested group. Returns an owned natsrs_service_group; release with natsrs_service_group_free.
+ */
+enum natsrs_status natsrs_service_group_add_group(struct natsrs_service_group *group,
+                                                  const char *name,
+                                                  const char *queue_group,
+                                                  struct natsrs_service_group **out);
+
+/**
+ * Releases a group handle (its endpoints keep running). Accepts NULL.
+ */
+void natsrs_service_group_free(struct natsrs_service_group *group);
+
+/**
+ * The request message (subject, reply, headers, data). Borrowed; valid during the handler
+ * call. NULL if `req` is NULL.
+ */
+const struct natsrs_msg *natsrs_service_request_msg(const struct natsrs_service_request *req);
+
+/**
+ * Answers the request with `len` bytes at `data`.
+ */
+enum natsrs_status natsrs_service_request_respond(const struct natsrs_service_request *req,
+                                                  const uint8_t *data,
+                                                  size_t len);
+
+/**
+ * Answers with an error: headers `Nats-Service-Error: description` and
+ * `Nats-Service-Error-Code: code` ("500" if `code` is NULL or empty), and `data`. Counts as an
+ * error in the endpoint's stats.
+ */
+enum natsrs_status natsrs_service_request_respond_error(const struct natsrs_service_request *req,
+                                                        const char *code,
+                                                        const char *description,
+                                                        const uint8_t *data,
+                                                        size_t len);
+
+/**
+ * The service instance id. Borrowed; valid until natsrs_service_free. NULL if `svc` is NULL.
+ */
+const char *natsrs_service_id(const struct natsrs_service *svc);
+
+/**
+ * The `$SRV.PING` reply. Returns an owned string; release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_service_ping_json(const struct natsrs_service *svc, char **out);
+
+/**
+ * The `$SRV.INFO` reply. Returns an owned string; release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_service_info_json(const struct natsrs_service *svc, char **out);
+
+/**
+ * The `$SRV.STATS` reply. Returns an owned string; release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_service_stats_json(const struct natsrs_service *svc, char **out);
+
+/**
+ * Zeroes the endpoints' stats and restarts the `started` clock.
+ */
+enum natsrs_status natsrs_service_reset(struct natsrs_service *svc);
+
+/**
+ * Stops the service: endpoints drain (requests already received are answered), discovery
+ * stops. When it returns, no handler runs again and the handlers' userdata_free have run
+ * (unless called from a handler). Idempotent.
+ */
+enum natsrs_status natsrs_service_stop(struct natsrs_service *svc);
+
+/**
+ * Whether the service is stopped. false if `svc` is NULL.
+ */
+bool natsrs_service_is_stopped(const struct natsrs_service *svc);
+
+/**
+ * Stops (see natsrs_service_stop) and releases the service. Accepts NULL.
+ */
+void natsrs_service_free(struct natsrs_service *svc);
+
+/**
+ * Releases a string returned by the library (JSON getters). Accepts NULL.
+ */
+void natsrs_string_free(char *s);
 
 /**
  * Returns a static description of a `natsrs_status` value (never NULL; values that are not a

@@ -10,6 +10,7 @@ pub mod connection;
 pub mod msg;
 pub mod options;
 pub mod security;
+pub mod service;
 pub mod status;
 pub mod subscription;
 
