@@ -15,6 +15,7 @@
 //! - `stream`: plain/TLS socket types; `waiter`: one-shot waits
 
 mod completions;
+mod delivery_pool;
 mod dispatch;
 mod events;
 mod handshake;
@@ -37,6 +38,7 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 
 pub use completions::Completion;
+pub use delivery_pool::POOL_BATCH;
 pub use events::MAX_QUEUED_ASYNC_ERRORS;
 pub use pool::MAX_POOL_SERVERS;
 pub(crate) use state::Inner;

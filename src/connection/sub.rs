@@ -13,6 +13,7 @@ use once_cell::sync::OnceCell;
 use parking_lot::{Condvar, Mutex};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
+use super::delivery_pool::PoolSlot;
 use super::dispatch;
 use super::notify_fd;
 use super::state::Inner;
@@ -71,6 +72,8 @@ pub(crate) struct SubInner {
     /// An eventfd made readable when a message enters an empty queue or the input ends (sync
     /// subscriptions, on request: event loops watch it).
     notify: OnceCell<OwnedFd>,
+    /// Set when the subscription is delivered by the connection's delivery pool.
+    pub(super) pooled: OnceCell<Arc<PoolSlot>>,
     /// Set when the C handle was freed; events then pass NULL instead of the handle.
     pub handle_freed: AtomicBool,
 }
@@ -135,6 +138,7 @@ impl SubInner {
             dispatcher: Mutex::new(None),
             dispatcher_id: Mutex::new(None),
             notify: OnceCell::new(),
+            pooled: OnceCell::new(),
             handle_freed: AtomicBool::new(false),
         }))
     }
@@ -202,12 +206,20 @@ impl SubInner {
         self.signal();
     }
 
-    /// Makes the notification fd readable, if there is one.
+    /// Makes the notification fd readable, if there is one, and schedules a pooled
+    /// subscription. Called with the queue lock held.
     #[inline]
     fn signal(&self) {
         if let Some(fd) = self.notify.get() {
             notify_fd::signal(fd);
         }
+        if let Some(p) = self.pooled.get() {
+            p.schedule();
+        }
+    }
+
+    pub(super) fn pooled(&self) -> Option<&Arc<PoolSlot>> {
+        self.pooled.get()
     }
 
     fn mark_done_if_sync(&self, q: &mut SubQueue) {
