@@ -1,30 +1,24 @@
 //! Messages: received ones are zero-copy views into the connection's read buffer.
 
-use std::ffi::{c_char, CString};
+use std::ffi::CStr;
 use std::sync::{Arc, Weak};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use once_cell::sync::OnceCell;
 
-use crate::connection::Inner;
 use crate::error::{err, Result};
 use crate::proto::HeaderMap;
 
-/// NUL-terminated copies of the header names and values, built on first use by the C accessors.
-#[derive(Default)]
-pub(crate) struct CHeaders {
-    pub keys: Vec<CString>,
-    pub key_ptrs: Vec<*const c_char>,
-    /// Per key (same order as `keys`): the values and their pointer array.
-    pub values: Vec<(Vec<CString>, Vec<*const c_char>)>,
+/// Where [`Msg::respond`] publishes: the connection a message arrived on. Implemented by the
+/// connection engine; a message holds it weakly, so a queued message never keeps a connection
+/// alive.
+pub(crate) trait Responder: Send + Sync {
+    /// Publishes `data` on `subject` (no reply subject, no headers).
+    fn publish_reply(&self, subject: &[u8], data: &[u8]) -> Result<()>;
 }
-// SAFETY: the raw pointers point into the CStrings owned by the same struct, which is immutable once built.
-unsafe impl Send for CHeaders {}
-unsafe impl Sync for CHeaders {}
 
 struct MsgExt {
     headers: Option<HeaderMap>,
-    cheaders: OnceCell<CHeaders>,
 }
 
 /// A NATS message.
@@ -37,10 +31,11 @@ pub struct Msg {
     reply: Option<(u32, u32)>,
     header_raw: (u32, u32),
     data: (u32, u32),
-    /// Parsed headers and their C copies, built on first use (kept out of line so that a
-    /// message without header access stays small).
+    /// Parsed headers, built on first use (kept out of line so that a message without header
+    /// access stays small).
     ext: OnceCell<Box<MsgExt>>,
-    pub(crate) conn: Option<Weak<Inner>>,
+    /// The connection to respond through (set for received messages with a reply subject).
+    conn: Option<Weak<dyn Responder>>,
 }
 
 impl Clone for Msg {
@@ -52,7 +47,7 @@ impl Clone for Msg {
             header_raw: self.header_raw,
             data: self.data,
             ext: match self.ext.get() {
-                Some(e) => OnceCell::with_value(Box::new(MsgExt { headers: e.headers.clone(), cheaders: OnceCell::new() })),
+                Some(e) => OnceCell::with_value(Box::new(MsgExt { headers: e.headers.clone() })),
                 None => OnceCell::new(),
             },
             conn: self.conn.clone(),
@@ -134,10 +129,11 @@ impl Msg {
     pub fn subject_bytes(&self) -> &[u8] {
         &self.frame[r(self.subject)]
     }
-    /// Pointer to the NUL-terminated subject.
+    /// The subject as a borrowed NUL-terminated string: a view into the frame, which holds a
+    /// NUL right after the subject (no copy).
     #[inline]
-    pub(crate) fn subject_cptr(&self) -> *const c_char {
-        self.frame[self.subject.0 as usize..].as_ptr() as *const c_char
+    pub fn subject_cstr(&self) -> &CStr {
+        nul_terminated_at(&self.frame, self.subject)
     }
     pub fn reply(&self) -> Option<&str> {
         self.reply.map(|rr| std::str::from_utf8(&self.frame[r(rr)]).unwrap_or(""))
@@ -145,11 +141,9 @@ impl Msg {
     pub fn reply_bytes(&self) -> Option<&[u8]> {
         self.reply.map(|rr| &self.frame[r(rr)])
     }
-    pub(crate) fn reply_cptr(&self) -> *const c_char {
-        match self.reply {
-            Some(rr) => self.frame[rr.0 as usize..].as_ptr() as *const c_char,
-            None => std::ptr::null(),
-        }
+    /// The reply subject as a borrowed NUL-terminated string (a view into the frame, no copy).
+    pub fn reply_cstr(&self) -> Option<&CStr> {
+        self.reply.map(|rr| nul_terminated_at(&self.frame, rr))
     }
     #[inline]
     pub fn data(&self) -> &[u8] {
@@ -173,7 +167,7 @@ impl Msg {
         self.ext.get_or_init(|| {
             let blk = self.header_block();
             let headers = if blk.is_empty() { None } else { HeaderMap::decode(blk).ok() };
-            Box::new(MsgExt { headers, cheaders: OnceCell::new() })
+            Box::new(MsgExt { headers })
         })
     }
 
@@ -182,17 +176,10 @@ impl Msg {
         self.ext().headers.as_ref()
     }
 
-    /// NUL-terminated copies of the headers for the C accessors, built once.
-    pub(crate) fn cheaders(&self, build: impl FnOnce(Option<&HeaderMap>) -> CHeaders) -> &CHeaders {
-        let e = self.ext();
-        e.cheaders.get_or_init(|| build(e.headers.as_ref()))
-    }
-
-    /// Mutable headers (creates an empty map on first use). Invalidates C caches.
+    /// Mutable headers (creates an empty map on first use).
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
         self.ext();
         let e = self.ext.get_mut().expect("initialised above");
-        e.cheaders = OnceCell::new();
         e.headers.get_or_insert_with(HeaderMap::new)
     }
 
@@ -229,14 +216,26 @@ impl Msg {
             .as_ref()
             .and_then(|w| w.upgrade())
             .ok_or_else(|| err!(IllegalState, "message is not bound to a connection"))?;
-        conn.publish_raw(reply.as_bytes(), None, None, data)
+        conn.publish_reply(reply.as_bytes(), data)
     }
 
-    pub(crate) fn attach(&mut self, conn: &Arc<Inner>) {
+    /// Binds a received message to the connection it arrived on, for [`Msg::respond`] (only
+    /// when it has a reply subject).
+    #[inline]
+    pub(crate) fn attach<R: Responder + 'static>(&mut self, conn: &Arc<R>) {
         if self.reply.is_some() {
-            self.conn = Some(Arc::downgrade(conn));
+            let weak: Weak<dyn Responder> = Arc::downgrade(conn) as Weak<R>;
+            self.conn = Some(weak);
         }
     }
+}
+
+/// The NUL-terminated string that starts at `range.0` in `frame` (the frame holds a NUL at
+/// `range.1`; if the bytes in between hold a NUL, the string ends there, as C would read it).
+#[inline]
+fn nul_terminated_at(frame: &[u8], range: (u32, u32)) -> &CStr {
+    let end = (range.1 as usize + 1).min(frame.len());
+    CStr::from_bytes_until_nul(&frame[range.0 as usize..end]).unwrap_or(c"")
 }
 
 #[cfg(test)]
@@ -259,5 +258,31 @@ mod tests {
         assert_eq!(c.headers().unwrap().get_all("K"), ["1", "2"]);
         assert_eq!((c.subject(), c.reply(), c.data()), ("a.b", Some("r"), &b"data"[..]));
         assert!(Msg::new("a\0b", None, b"").is_err());
+        assert_eq!(c.subject_cstr(), c"a.b");
+        assert_eq!(c.reply_cstr(), Some(c"r"));
+        assert_eq!(Msg::new("x", None, b"").unwrap().reply_cstr(), None);
+    }
+
+    struct Echo(parking_lot::Mutex<Vec<(Vec<u8>, Vec<u8>)>>);
+    impl Responder for Echo {
+        fn publish_reply(&self, subject: &[u8], data: &[u8]) -> Result<()> {
+            self.0.lock().push((subject.to_vec(), data.to_vec()));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn respond_goes_through_the_attached_responder_weakly() {
+        let r = Arc::new(Echo(parking_lot::Mutex::new(Vec::new())));
+        let mut m = Msg::new("a", Some("inbox.1"), b"q").unwrap();
+        assert_eq!(m.respond(b"x").unwrap_err().status, crate::error::Status::IllegalState);
+        m.attach(&r);
+        m.respond(b"answer").unwrap();
+        assert_eq!(r.0.lock()[0], (b"inbox.1".to_vec(), b"answer".to_vec()));
+        let mut plain = Msg::new("a", None, b"").unwrap();
+        plain.attach(&r);
+        assert_eq!(plain.respond(b"x").unwrap_err().status, crate::error::Status::IllegalState);
+        drop(r);
+        assert_eq!(m.respond(b"x").unwrap_err().status, crate::error::Status::IllegalState);
     }
 }

@@ -24,7 +24,6 @@ use crate::options::{Options, ServerUrl};
 use crate::proto::{encode, subject, ServerInfo};
 
 /// Connection state as seen by users.
-#[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnectionStatus {
     Disconnected = 0,
@@ -51,7 +50,6 @@ impl ConnectionStatus {
 }
 
 /// Connection statistics.
-#[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Statistics {
     pub in_msgs: u64,
@@ -328,6 +326,22 @@ impl Connection {
 
     pub fn drain(&self, timeout: Duration) -> Result<()> {
         self.0.drain(timeout)
+    }
+
+    /// Drains with the drain timeout of the connection's options (`Options::drain_timeout`).
+    pub fn drain_default(&self) -> Result<()> {
+        self.0.drain(self.0.opts.drain_timeout)
+    }
+
+    /// Publishes with the subject and optional reply given as bytes (validated like every
+    /// subject, but not required to be UTF-8).
+    pub fn publish_bytes(&self, subject: &[u8], reply: Option<&[u8]>, data: &[u8]) -> Result<()> {
+        self.0.publish_raw(subject, reply, None, data)
+    }
+
+    /// Like [`Connection::request`] with the subject given as bytes.
+    pub fn request_bytes(&self, subject: &[u8], data: &[u8], timeout: Duration) -> Result<Msg> {
+        self.0.request(subject, None, data, timeout)
     }
 
     pub fn close(&self) {
@@ -972,5 +986,12 @@ fn event_loop(conn: std::sync::Weak<Inner>, rx: mpsc::Receiver<Event>) {
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connection").field("status", &self.status()).field("url", &self.connected_url()).finish()
+    }
+}
+
+/// `Msg::respond` publishes through the connection the message arrived on.
+impl crate::msg::Responder for Inner {
+    fn publish_reply(&self, subject: &[u8], data: &[u8]) -> Result<()> {
+        self.publish_raw(subject, None, None, data)
     }
 }

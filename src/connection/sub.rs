@@ -58,8 +58,6 @@ pub(crate) struct SubInner {
     pub delivered: AtomicU64,
     pub dispatcher: Mutex<Option<JoinHandle<()>>>,
     pub dispatcher_id: Mutex<Option<ThreadId>>,
-    /// Set when the C handle was freed; events then pass NULL instead of the handle.
-    pub handle_freed: AtomicBool,
 }
 
 /// A subscription handle (cheap to clone).
@@ -110,7 +108,6 @@ impl SubInner {
             delivered: AtomicU64::new(0),
             dispatcher: Mutex::new(None),
             dispatcher_id: Mutex::new(None),
-            handle_freed: AtomicBool::new(false),
         }))
     }
 
@@ -422,6 +419,14 @@ impl Subscription {
         }
         self.0.join_dispatcher();
         Ok(())
+    }
+
+    /// Unsubscribes if still active, then waits until the handler has finished for good (its
+    /// closure dropped), unless called from the handler itself. Unlike [`Subscription::unsubscribe`]
+    /// it also waits when the subscription had already ended (e.g. unsubscribed from its handler).
+    pub fn unsubscribe_and_wait(&self) {
+        let _ = self.unsubscribe();
+        self.0.join_dispatcher();
     }
 
     /// Unsubscribes automatically after `max` messages in total have been received.
