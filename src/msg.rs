@@ -28,7 +28,8 @@ struct MsgExt {
 pub struct Msg {
     frame: Bytes,
     subject: (u32, u32),
-    reply: Option<(u32, u32)>,
+    /// `NO_REPLY` when there is none (a sentinel rather than an Option keeps `Msg` small).
+    reply: (u32, u32),
     header_raw: (u32, u32),
     data: (u32, u32),
     /// Parsed headers, built on first use (kept out of line so that a message without header
@@ -65,6 +66,9 @@ impl std::fmt::Debug for Msg {
     }
 }
 
+/// `Msg::reply` of a message without a reply subject.
+const NO_REPLY: (u32, u32) = (u32::MAX, u32::MAX);
+
 #[inline]
 fn r(range: (u32, u32)) -> std::ops::Range<usize> {
     range.0 as usize..range.1 as usize
@@ -84,7 +88,7 @@ impl Msg {
         Msg {
             frame,
             subject: (subject.start as u32, subject.end as u32),
-            reply: reply.map(|r| (r.start as u32, r.end as u32)),
+            reply: reply.map_or(NO_REPLY, |r| (r.start as u32, r.end as u32)),
             header_raw: (header.start as u32, header.end as u32),
             data: (data.start as u32, data.end as u32),
             ext: OnceCell::new(),
@@ -112,7 +116,7 @@ impl Msg {
         Ok(Msg {
             frame: b.freeze(),
             subject: s,
-            reply: rep,
+            reply: rep.unwrap_or(NO_REPLY),
             header_raw: (ds, ds),
             data: (ds, ds + data.len() as u32),
             ext: OnceCell::new(),
@@ -136,14 +140,18 @@ impl Msg {
         nul_terminated_at(&self.frame, self.subject)
     }
     pub fn reply(&self) -> Option<&str> {
-        self.reply.map(|rr| std::str::from_utf8(&self.frame[r(rr)]).unwrap_or(""))
+        self.reply_range().map(|rr| std::str::from_utf8(&self.frame[r(rr)]).unwrap_or(""))
     }
     pub fn reply_bytes(&self) -> Option<&[u8]> {
-        self.reply.map(|rr| &self.frame[r(rr)])
+        self.reply_range().map(|rr| &self.frame[r(rr)])
     }
     /// The reply subject as a borrowed NUL-terminated string (a view into the frame, no copy).
     pub fn reply_cstr(&self) -> Option<&CStr> {
-        self.reply.map(|rr| nul_terminated_at(&self.frame, rr))
+        self.reply_range().map(|rr| nul_terminated_at(&self.frame, rr))
+    }
+    #[inline]
+    fn reply_range(&self) -> Option<(u32, u32)> {
+        (self.reply != NO_REPLY).then_some(self.reply)
     }
     #[inline]
     pub fn data(&self) -> &[u8] {
@@ -223,7 +231,7 @@ impl Msg {
     /// when it has a reply subject).
     #[inline]
     pub(crate) fn attach<R: Responder + 'static>(&mut self, conn: &Arc<R>) {
-        if self.reply.is_some() {
+        if self.reply != NO_REPLY {
             let weak: Weak<dyn Responder> = Arc::downgrade(conn) as Weak<R>;
             self.conn = Some(weak);
         }

@@ -32,7 +32,7 @@ pub(crate) use callbacks::UserData;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::{err, Result};
+    use crate::error::{err, Result, Status};
     use status::natsrs_status;
     use std::ffi::CStr;
     use std::time::Duration;
