@@ -37,16 +37,29 @@ mod tests {
     use std::ffi::CStr;
     use std::time::Duration;
 
+    /// This thread's last-error text.
+    fn last() -> Vec<u8> {
+        // SAFETY: last_error_ptr points to this thread's NUL-terminated text, alive until the
+        // next guarded call; we copy it at once.
+        unsafe { CStr::from_ptr(last_error_ptr()) }.to_bytes().to_vec()
+    }
+
+    /// A static string returned by natsrs_status_str.
+    fn status_text(v: i32) -> String {
+        // SAFETY: natsrs_status_str returns a static NUL-terminated string.
+        unsafe { CStr::from_ptr(super::status::natsrs_status_str(v)) }.to_str().unwrap().to_string()
+    }
+
     #[test]
     fn guard_turns_panics_into_status_and_message() {
         let st = guard(|| panic!("boom {}", 42));
         assert_eq!(st, natsrs_status::Panic);
-        let msg = unsafe { CStr::from_ptr(last_error_ptr()) }.to_str().unwrap().to_string();
+        let msg = String::from_utf8(last()).unwrap();
         assert!(msg.contains("boom 42"), "{}", msg);
         assert_eq!(guard_val(7, || -> Result<i32> { panic!("x") }), 7);
         let st = guard(|| Err(err!(Timeout, "slow")));
         assert_eq!(st, natsrs_status::Timeout);
-        let msg = unsafe { CStr::from_ptr(last_error_ptr()) }.to_str().unwrap().to_string();
+        let msg = String::from_utf8(last()).unwrap();
         assert!(msg.contains("slow"));
     }
 
@@ -54,41 +67,45 @@ mod tests {
     fn success_clears_the_last_error() {
         let _ = guard(|| Err(err!(Timeout, "slow")));
         assert_eq!(guard(|| Ok(())), natsrs_status::Ok);
-        assert_eq!(unsafe { CStr::from_ptr(last_error_ptr()) }.to_bytes(), b"");
+        assert_eq!(last(), b"");
         let _ = guard(|| Err(err!(Timeout, "slow")));
         assert_eq!(guard_val(3, || Ok(4)), 4);
-        assert_eq!(unsafe { CStr::from_ptr(last_error_ptr()) }.to_bytes(), b"");
+        assert_eq!(last(), b"");
     }
 
     #[test]
     fn last_error_copy_truncates_and_reports_the_length() {
         let _ = guard(|| Err(err!(Timeout, "slow")));
-        let full = unsafe { CStr::from_ptr(last_error_ptr()) }.to_bytes().to_vec();
+        let full = last();
         let mut buf = [0x55u8; 5];
+        // SAFETY: the buffer is writable for its length.
         let n = unsafe { status::natsrs_last_error_copy(buf.as_mut_ptr().cast(), buf.len()) };
         assert_eq!(n, full.len());
         assert_eq!(&buf[..4], &full[..4]);
         assert_eq!(buf[4], 0);
+        // SAFETY: (NULL, 0) is allowed.
         assert_eq!(unsafe { status::natsrs_last_error_copy(std::ptr::null_mut(), 0) }, full.len());
         let mut big = [0u8; 128];
+        // SAFETY: the buffer is writable for its length.
         let n = unsafe { status::natsrs_last_error_copy(big.as_mut_ptr().cast(), big.len()) };
-        assert_eq!(&big[..n + 1], unsafe { CStr::from_ptr(last_error_ptr()) }.to_bytes_with_nul());
+        assert_eq!(&big[..n], &full[..]);
+        assert_eq!(big[n], 0);
     }
 
     #[test]
     fn status_text_for_every_value() {
         for s in crate::error::Status::ALL {
-            let p = super::status::natsrs_status_str(s as i32);
-            assert!(!unsafe { CStr::from_ptr(p) }.to_bytes().is_empty());
+            assert!(!status_text(s as i32).is_empty());
         }
-        let p = super::status::natsrs_status_str(12345);
-        assert_eq!(unsafe { CStr::from_ptr(p) }.to_str().unwrap(), "unknown status");
+        assert_eq!(status_text(12345), "unknown status");
     }
 
     #[test]
     fn payload_and_timeout_rules() {
-        assert!(unsafe { payload(std::ptr::null(), 0) }.unwrap().is_empty());
-        assert_eq!(unsafe { payload(std::ptr::null(), 3) }.unwrap_err().status, Status::NullParameter);
+        // SAFETY: NULL payloads are checked before any read.
+        let (empty, bad) = unsafe { (payload(std::ptr::null(), 0), payload(std::ptr::null(), 3)) };
+        assert!(empty.unwrap().is_empty());
+        assert_eq!(bad.unwrap_err().status, Status::NullParameter);
         assert_eq!(timeout_ms(0, "t").unwrap_err().status, Status::InvalidArgument);
         assert_eq!(timeout_ms(-5, "t").unwrap_err().status, Status::InvalidArgument);
         assert_eq!(timeout_ms(5, "t").unwrap(), Duration::from_millis(5));
