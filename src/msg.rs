@@ -98,7 +98,7 @@ impl Msg {
 
     /// Creates a message to publish.
     pub fn new(subject: &str, reply: Option<&str>, data: &[u8]) -> Result<Msg> {
-        if subject.as_bytes().contains(&0) || reply.map_or(false, |r| r.as_bytes().contains(&0)) {
+        if subject.as_bytes().contains(&0) || reply.is_some_and(|r| r.as_bytes().contains(&0)) {
             return Err(err!(InvalidArgument, "subject or reply contains a NUL byte"));
         }
         let mut b = BytesMut::with_capacity(subject.len() + reply.map_or(0, |r| r.len() + 1) + 1 + data.len());

@@ -139,8 +139,11 @@ pub unsafe extern "C" fn natsrs_server_info_jetstream(si: *const natsrs_server_i
 /// Releases a server info snapshot. NULL is ignored.
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_server_info_free(si: *mut natsrs_server_info) {
-    // SAFETY: `si` is NULL or a handle the caller gives up (C contract).
-    let _ = guard(|| Ok(drop(unsafe { handle::free_box(si) })));
+    let _ = guard(|| {
+        // SAFETY: `si` is NULL or a handle the caller gives up (C contract).
+        drop(unsafe { handle::free_box(si) });
+        Ok(())
+    });
 }
 
 /// Writes a new string list to `out`.
@@ -204,6 +207,9 @@ pub unsafe extern "C" fn natsrs_strings_get(list: *const natsrs_strings, index: 
 /// Releases a string list. NULL is ignored.
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_strings_free(list: *mut natsrs_strings) {
-    // SAFETY: `list` is NULL or a handle the caller gives up (C contract).
-    let _ = guard(|| Ok(drop(unsafe { handle::free_box(list) })));
+    let _ = guard(|| {
+        // SAFETY: `list` is NULL or a handle the caller gives up (C contract).
+        drop(unsafe { handle::free_box(list) });
+        Ok(())
+    });
 }

@@ -300,6 +300,9 @@ pub unsafe extern "C" fn natsrs_msg_clone(msg: *const natsrs_msg, out: *mut *mut
 /// Releases an owned message. NULL is ignored. Never call it on a message passed to a handler.
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_msg_free(msg: *mut natsrs_msg) {
-    // SAFETY: `msg` is NULL or an owned message the caller gives up (C contract).
-    let _ = guard(|| Ok(drop(unsafe { handle::free_box(msg) })));
+    let _ = guard(|| {
+        // SAFETY: `msg` is NULL or an owned message the caller gives up (C contract).
+        drop(unsafe { handle::free_box(msg) });
+        Ok(())
+    });
 }

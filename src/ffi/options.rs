@@ -82,8 +82,11 @@ pub unsafe extern "C" fn natsrs_options_new(out: *mut *mut natsrs_options) -> na
 /// such connection releases it.
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_options_free(opts: *mut natsrs_options) {
-    // SAFETY: `opts` is NULL or a handle the caller gives up (C contract).
-    let _ = guard(|| Ok(drop(unsafe { handle::free_box(opts) })));
+    let _ = guard(|| {
+        // SAFETY: `opts` is NULL or a handle the caller gives up (C contract).
+        drop(unsafe { handle::free_box(opts) });
+        Ok(())
+    });
 }
 
 /// Sets the server list: one URL or several separated by commas (blanks allowed), e.g.
