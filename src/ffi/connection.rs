@@ -3,7 +3,7 @@
 use std::ffi::{c_char, c_void};
 use std::sync::{Arc, OnceLock};
 
-use super::callbacks::{self, ConnCtx, UserData};
+use super::callbacks::{self, ConnCtx};
 use super::handle::{self, arc_into_raw, borrow, ArcOwned, Castable};
 use super::msg::{natsrs_msg, owned_msg};
 use super::options::{natsrs_options, natsrs_userdata_free};
@@ -170,9 +170,9 @@ pub unsafe extern "C" fn natsrs_connection_subscribe(
     userdata_free: natsrs_userdata_free,
     out: *mut *mut natsrs_subscription,
 ) -> natsrs_status {
-    let ud = UserData { ptr: userdata, free: userdata_free };
+    let h = Some((handler, userdata, userdata_free));
     // SAFETY: forwarded C contract on every pointer.
-    guard(|| unsafe { super::subscription::subscribe(nc, subject, None, Some((handler, ud)), out) })
+    guard(|| unsafe { super::subscription::subscribe(nc, subject, None, h, out) })
 }
 
 /// Like natsrs_connection_subscribe, as a member of queue group `queue`: each message goes to
@@ -187,9 +187,9 @@ pub unsafe extern "C" fn natsrs_connection_queue_subscribe(
     userdata_free: natsrs_userdata_free,
     out: *mut *mut natsrs_subscription,
 ) -> natsrs_status {
-    let ud = UserData { ptr: userdata, free: userdata_free };
+    let h = Some((handler, userdata, userdata_free));
     // SAFETY: forwarded C contract on every pointer.
-    guard(|| unsafe { super::subscription::subscribe(nc, subject, Some(queue), Some((handler, ud)), out) })
+    guard(|| unsafe { super::subscription::subscribe(nc, subject, Some(queue), h, out) })
 }
 
 /// Synchronous subscription: receive with natsrs_subscription_next_msg(s).

@@ -382,10 +382,9 @@ unsafe fn set_slot<F: Copy>(
     slot: impl FnOnce(&mut Registrations) -> &mut Option<Reg<F>>,
 ) -> natsrs_status {
     guard(|| {
-        let reg = Reg::new(cb, userdata, userdata_free);
         // SAFETY: forwarded caller guarantee.
         let o = unsafe { opts_mut(opts) }?;
-        *slot(&mut o.callbacks) = reg;
+        *slot(&mut o.callbacks) = Reg::new(cb, userdata, userdata_free);
         Ok(())
     })
 }

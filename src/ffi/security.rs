@@ -50,9 +50,9 @@ pub unsafe extern "C" fn natsrs_options_set_token_handler(
     userdata_free: natsrs_userdata_free,
 ) -> natsrs_status {
     guard(|| {
-        let reg = Reg::new(handler, userdata, userdata_free);
         // SAFETY: `opts` is NULL or live (C contract).
         let o = unsafe { opts_mut(opts) }?;
+        let reg = Reg::new(handler, userdata, userdata_free);
         let reg = reg.ok_or_else(|| err!(NullParameter, "'handler' is NULL"))?;
         o.inner.auth.token_handler = None;
         o.callbacks.token = Some(reg);
@@ -84,9 +84,11 @@ pub unsafe extern "C" fn natsrs_options_set_nkey(
     userdata_free: natsrs_userdata_free,
 ) -> natsrs_status {
     guard(|| {
+        // SAFETY: `opts` is NULL or live (C contract).
+        let o = unsafe { opts_mut(opts) }?;
         let reg = Reg::new(sign, userdata, userdata_free);
-        // SAFETY: `opts` NULL or live, `public_key` NULL or a NUL-terminated string (C contract).
-        let (o, pk) = unsafe { (opts_mut(opts)?, cstr(public_key, "public_key")?) };
+        // SAFETY: `public_key` is NULL or a NUL-terminated string (C contract).
+        let pk = unsafe { cstr(public_key, "public_key") }?;
         let reg = reg.ok_or_else(|| err!(NullParameter, "'sign' is NULL"))?;
         o.inner.auth.nkey_public = Some(pk.to_string());
         o.inner.auth.nkey_sign = None;
@@ -137,9 +139,9 @@ pub unsafe extern "C" fn natsrs_options_set_user_jwt_handler(
     userdata_free: natsrs_userdata_free,
 ) -> natsrs_status {
     guard(|| {
-        let reg = Reg::new(jwt_handler, userdata, userdata_free);
         // SAFETY: `opts` is NULL or live (C contract).
         let o = unsafe { opts_mut(opts) }?;
+        let reg = Reg::new(jwt_handler, userdata, userdata_free);
         let reg = reg.ok_or_else(|| err!(NullParameter, "'jwt_handler' is NULL"))?;
         let s = sign.ok_or_else(|| err!(NullParameter, "'sign' is NULL"))?;
         o.inner.auth.jwt_handler = None;

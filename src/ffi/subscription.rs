@@ -9,6 +9,7 @@ use super::callbacks::{ConnCtx, UdPtr, UserData};
 use super::connection::natsrs_connection;
 use super::handle::{self, arc_as_ptr, arc_into_raw, borrow, ArcOwned, Castable};
 use super::msg::{natsrs_msg, owned_msg};
+use super::options::natsrs_userdata_free;
 use super::status::natsrs_status;
 use super::{cstr, guard, guard_val, nn, put};
 use crate::connection::Subscription;
@@ -76,7 +77,9 @@ fn make_handler(
     })
 }
 
-/// Subscribes (async with `handler`, else sync) and writes the new handle to `out`.
+/// Subscribes (async with `handler`, else sync) and writes the new handle to `out`. As before
+/// the split, the userdata is the library's (released on error) once the connection, `out`,
+/// the subject and the queue were accepted.
 ///
 /// # Safety
 /// `nc` is NULL or a live connection; `subject`/`queue` NULL or NUL-terminated strings; `out`
@@ -85,7 +88,7 @@ pub(crate) unsafe fn subscribe(
     nc: *mut natsrs_connection,
     subject: *const c_char,
     queue: Option<*const c_char>,
-    handler: Option<(natsrs_msg_handler, UserData)>,
+    handler: Option<(natsrs_msg_handler, *mut c_void, natsrs_userdata_free)>,
     out: *mut *mut natsrs_subscription,
 ) -> Result<()> {
     // SAFETY: forwarded caller guarantee.
@@ -107,7 +110,9 @@ pub(crate) unsafe fn subscribe(
         ctx: h.ctx.clone(),
     });
     let sub = match handler {
-        Some((cb, ud)) => {
+        Some((cb, ptr, free)) => {
+            // From here on the library owns the userdata (an error below releases it).
+            let ud = UserData { ptr, free };
             let Some(cb) = cb else {
                 drop(ud);
                 return Err(err!(NullParameter, "'handler' is NULL"));

@@ -82,6 +82,8 @@ static void test_error_of_the_call_just_made_across_threads(void) {
   natsrs_connection_free(nc);
 }
 
+static void slow_handler(void *ud, natsrs_subscription *sub, const natsrs_msg *msg);
+
 /* ---- userdata_free of connection callbacks ---------------------------------------------- */
 
 typedef struct {
@@ -219,6 +221,34 @@ static void test_free_from_own_callback(void) {
   tu_counter_destroy(&s.done);
 }
 
+/* Who owns userdata after a failed registration (unchanged by the C-layer split): not the library
+ * when the handle/out arguments are refused, the library (released at once) after that. */
+static void count_ud(void *p) { atomic_fetch_add((atomic_int *)p, 1); }
+
+static void test_userdata_of_failed_registrations(void) {
+  atomic_int freed = 0;
+  CHECK_STATUS(natsrs_options_set_closed_handler(NULL, on_closed, &freed, count_ud),
+               NATSRS_STATUS_NULL_PARAMETER);
+  natsrs_subscription *sub = TU_SENTINEL;
+  CHECK_STATUS(natsrs_connection_subscribe(NULL, "a", slow_handler, &freed, count_ud, &sub),
+               NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_EQ(atomic_load(&freed), 0);
+  natsrs_options *o = NULL;
+  REQUIRE_OK(natsrs_options_new(&o));
+  CHECK_OK(natsrs_options_set_closed_handler(o, NULL, &freed, count_ud)); /* removes: released */
+  CHECK_EQ(atomic_load(&freed), 1);
+  CHECK_STATUS(natsrs_options_set_token_handler(o, NULL, &freed, count_ud), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_EQ(atomic_load(&freed), 2);
+  natsrs_options_free(o);
+  natsrs_connection *nc = tu_connect();
+  REQUIRE(nc);
+  CHECK_STATUS(natsrs_connection_subscribe(nc, "a", NULL, &freed, count_ud, &sub),
+               NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_EQ(atomic_load(&freed), 3);
+  CHECK(sub == TU_SENTINEL);
+  natsrs_connection_free(nc);
+}
+
 /* ---- drain with the options' timeout ---------------------------------------------------- */
 
 static void slow_handler(void *ud, natsrs_subscription *sub, const natsrs_msg *msg) {
@@ -227,6 +257,7 @@ static void slow_handler(void *ud, natsrs_subscription *sub, const natsrs_msg *m
   (void)msg;
   tu_sleep_ms(3000);
 }
+
 
 static void test_drain_zero_uses_the_options_drain_timeout(void) {
   char subj[128];
@@ -289,6 +320,7 @@ static const tu_test tests[] = {
     TU_TEST(test_userdata_freed_before_connection_free_returns),
     TU_TEST(test_options_own_userdata_across_connects),
     TU_TEST(test_free_from_own_callback),
+    TU_TEST(test_userdata_of_failed_registrations),
     TU_TEST(test_drain_zero_uses_the_options_drain_timeout),
     TU_TEST(test_drain_negative_uses_the_default),
     TU_TEST(test_msg_create_checks_subject_and_reply_like_publish),
