@@ -10,6 +10,7 @@
  *  - Every handle has a natsrs_<noun>_free that accepts NULL; free implies close/unsubscribe.
  *  - Callbacks get userdata first; userdata_free runs exactly once when the library is done.
  *  - Times are int64_t milliseconds (*_ms).
+ *  - A successful call clears natsrs_last_error_message(); natsrs_last_error_copy() copies it.
  */
 
 #ifndef NATSRS_H
@@ -278,7 +279,7 @@ typedef void (*natsrs_error_handler)(void *userdata,
 
 /**
  * Custom reconnect delay: given the number of completed passes through the server pool,
- * returns the time to wait in milliseconds before the next pass.
+ * returns the time to wait in milliseconds before the next pass (negative counts as 0).
  */
 typedef int64_t (*natsrs_reconnect_delay_handler)(void *userdata,
                                                   struct natsrs_connection *nc,
@@ -293,13 +294,15 @@ typedef const char *(*natsrs_string_handler)(void *userdata);
 
 /**
  * Signs `nonce` (`nonce_len` bytes) with the user's private nkey: write the 64-byte raw
- * ed25519 signature into `sig_out` (room for exactly 64 bytes) and return NATSRS_STATUS_OK.
+ * ed25519 signature into `sig_out` (room for exactly 64 bytes) and return NATSRS_STATUS_OK (0).
+ * Any other value fails the attempt: a natsrs_status value is reported as that status, any
+ * other number as NATSRS_STATUS_INVALID_ARGUMENT.
  * Runs on a library thread that is not an I/O thread, on every connect and reconnect.
  */
-typedef enum natsrs_status (*natsrs_sign_handler)(void *userdata,
-                                                  const uint8_t *nonce,
-                                                  size_t nonce_len,
-                                                  uint8_t *sig_out);
+typedef int32_t (*natsrs_sign_handler)(void *userdata,
+                                       const uint8_t *nonce,
+                                       size_t nonce_len,
+                                       uint8_t *sig_out);
 
 /**
  * Stats handler: returns the JSON for the `data` field of `endpoint`'s stats (NULL: null).
@@ -474,7 +477,7 @@ enum natsrs_status natsrs_connection_request(struct natsrs_connection *nc,
                                              const char *subject,
                                              const uint8_t *data,
                                              size_t len,
-                                             int64_t timeout_ms_,
+                                             int64_t timeout_ms,
                                              struct natsrs_msg **out);
 
 /**
@@ -483,7 +486,7 @@ enum natsrs_status natsrs_connection_request(struct natsrs_connection *nc,
  */
 enum natsrs_status natsrs_connection_request_msg(struct natsrs_connection *nc,
                                                  const struct natsrs_msg *msg,
-                                                 int64_t timeout_ms_,
+                                                 int64_t timeout_ms,
                                                  struct natsrs_msg **out);
 
 /**
@@ -498,7 +501,7 @@ enum natsrs_status natsrs_connection_new_inbox(struct natsrs_connection *nc,
  * Sends a PING and waits up to `timeout_ms` for the PONG: everything published before is then
  * processed by the server.
  */
-enum natsrs_status natsrs_connection_flush(struct natsrs_connection *nc, int64_t timeout_ms_);
+enum natsrs_status natsrs_connection_flush(struct natsrs_connection *nc, int64_t timeout_ms);
 
 /**
  * Measures the round-trip time to the server in milliseconds (fractional).
@@ -507,10 +510,12 @@ enum natsrs_status natsrs_connection_rtt(struct natsrs_connection *nc, double *o
 
 /**
  * Drains the connection: stops new subscriptions, lets every subscription deliver what already
- * reached the client, flushes publishes, then closes. Blocks up to `timeout_ms` (the connection
- * is closed in any case; NATSRS_STATUS_TIMEOUT if the drain did not finish in time).
+ * reached the client, flushes publishes, then closes. Blocks up to `timeout_ms`; 0 or negative
+ * means the options' drain timeout (natsrs_options_set_drain_timeout_ms, default 30000 ms,
+ * as in nats.go). The connection is closed in any case;
+ * NATSRS_STATUS_TIMEOUT if the drain did not finish in time.
  */
-enum natsrs_status natsrs_connection_drain(struct natsrs_connection *nc, int64_t timeout_ms_);
+enum natsrs_status natsrs_connection_drain(struct natsrs_connection *nc, int64_t timeout_ms);
 
 /**
  * Closes the connection (idempotent). Publishes already buffered get a short chance to be
@@ -521,6 +526,10 @@ enum natsrs_status natsrs_connection_close(struct natsrs_connection *nc);
 
 /**
  * Closes (if needed) and releases the connection. NULL is ignored. Call once per handle.
+ * When it returns, no callback of the connection runs any more and the userdata of its
+ * connection callbacks has been released (userdata_free has run) unless the options it was
+ * made with are still alive (then natsrs_options_free releases it). Called from one of this
+ * connection's own callbacks, the release happens when that callback returns.
  */
 void natsrs_connection_free(struct natsrs_connection *nc);
 
@@ -549,6 +558,32 @@ enum natsrs_status natsrs_connection_stats(const struct natsrs_connection *nc,
  * The server's maximum payload in bytes.
  */
 enum natsrs_status natsrs_connection_max_payload(const struct natsrs_connection *nc, int64_t *out);
+
+/**
+ * Writes the URL of the server currently connected to into `buf` (NUL-terminated).
+ * NATSRS_STATUS_NOT_CONNECTED while disconnected; NATSRS_STATUS_BUFFER_TOO_SMALL if it does not fit.
+ */
+enum natsrs_status natsrs_connection_connected_url(const struct natsrs_connection *nc,
+                                                   char *buf,
+                                                   size_t buf_len);
+
+/**
+ * Writes the id of the server currently connected to into `buf` (NUL-terminated).
+ * NATSRS_STATUS_NOT_CONNECTED while disconnected; NATSRS_STATUS_BUFFER_TOO_SMALL if it does not fit.
+ */
+enum natsrs_status natsrs_connection_connected_server_id(const struct natsrs_connection *nc,
+                                                         char *buf,
+                                                         size_t buf_len);
+
+/**
+ * The error that last disconnected or closed the connection: `*out_status` gets its status
+ * (NATSRS_STATUS_OK if none) and, if `buf` is not NULL, its text is written to `buf`
+ * (truncated to fit, always NUL-terminated when buf_len > 0).
+ */
+enum natsrs_status natsrs_connection_last_error(const struct natsrs_connection *nc,
+                                                enum natsrs_status *out_status,
+                                                char *buf,
+                                                size_t buf_len);
 
 /**
  * Takes a snapshot of the server's INFO and the connected URL.
@@ -637,33 +672,8 @@ const char *natsrs_strings_get(const struct natsrs_strings *list, size_t index);
 void natsrs_strings_free(struct natsrs_strings *list);
 
 /**
- * Writes the URL of the server currently connected to into `buf` (NUL-terminated).
- * NATSRS_STATUS_NOT_CONNECTED while disconnected; NATSRS_STATUS_BUFFER_TOO_SMALL if it does not fit.
- */
-enum natsrs_status natsrs_connection_connected_url(const struct natsrs_connection *nc,
-                                                   char *buf,
-                                                   size_t buf_len);
-
-/**
- * Writes the id of the server currently connected to into `buf` (NUL-terminated).
- * NATSRS_STATUS_NOT_CONNECTED while disconnected; NATSRS_STATUS_BUFFER_TOO_SMALL if it does not fit.
- */
-enum natsrs_status natsrs_connection_connected_server_id(const struct natsrs_connection *nc,
-                                                         char *buf,
-                                                         size_t buf_len);
-
-/**
- * The error that last disconnected or closed the connection: `*out_status` gets its status
- * (NATSRS_STATUS_OK if none) and, if `buf` is not NULL, its text is written to `buf`
- * (truncated to fit, always NUL-terminated when buf_len > 0).
- */
-enum natsrs_status natsrs_connection_last_error(const struct natsrs_connection *nc,
-                                                enum natsrs_status *out_status,
-                                                char *buf,
-                                                size_t buf_len);
-
-/**
  * Creates a message to publish with natsrs_connection_publish_msg. `reply` may be NULL.
+ * `subject` and `reply` are checked as publish does (NATSRS_STATUS_INVALID_SUBJECT).
  * Returns an owned natsrs_msg; release with natsrs_msg_free.
  */
 enum natsrs_status natsrs_msg_create(const char *subject,
@@ -768,8 +778,10 @@ void natsrs_msg_free(struct natsrs_msg *msg);
 enum natsrs_status natsrs_options_new(struct natsrs_options **out);
 
 /**
- * Releases options. NULL is ignored. Connections made with them are not affected; callback
- * userdata is released when the last connection using it is done.
+ * Releases options. NULL is ignored. Connections made with them are not affected. The
+ * userdata of their callbacks is released (userdata_free runs) here, on the calling thread,
+ * unless a connection made with them is still alive: then natsrs_connection_free of the last
+ * such connection releases it.
  */
 void natsrs_options_free(struct natsrs_options *opts);
 
@@ -825,6 +837,14 @@ enum natsrs_status natsrs_options_set_allow_reconnect(struct natsrs_options *opt
 enum natsrs_status natsrs_options_set_no_randomize(struct natsrs_options *opts, bool on);
 
 /**
+ * Async subscriptions of connections made with these options share `threads` delivery threads
+ * (each subscription sticks to one, so its order holds; a slow handler delays only the
+ * subscriptions on its thread). 0 (the default): a thread per subscription. At most 1024.
+ */
+enum natsrs_status natsrs_options_set_delivery_pool_threads(struct natsrs_options *opts,
+                                                            int32_t threads);
+
+/**
  * Do not add servers learned from the cluster (INFO connect_urls) to the pool.
  */
 enum natsrs_status natsrs_options_set_ignore_discovered_servers(struct natsrs_options *opts,
@@ -847,7 +867,8 @@ enum natsrs_status natsrs_options_set_ping_interval_ms(struct natsrs_options *op
 enum natsrs_status natsrs_options_set_connect_timeout_ms(struct natsrs_options *opts, int64_t ms);
 
 /**
- * Default timeout of natsrs_connection_drain when the caller passes none (default 30000 ms).
+ * Timeout of natsrs_connection_drain when it is called with 0 or a negative timeout
+ * (default 30000 ms, as in nats.go).
  */
 enum natsrs_status natsrs_options_set_drain_timeout_ms(struct natsrs_options *opts, int64_t ms);
 
@@ -916,7 +937,7 @@ enum natsrs_status natsrs_options_set_pending_limits(struct natsrs_options *opts
 /**
  * Sets the handler called once when the connection is closed for good.
  * `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
- * done with `userdata`. Runs on the connection's event thread.
+ * done with `userdata` (see natsrs_options_free). Runs on the connection's event thread.
  */
 enum natsrs_status natsrs_options_set_closed_handler(struct natsrs_options *opts,
                                                      natsrs_connection_handler cb,
@@ -926,7 +947,7 @@ enum natsrs_status natsrs_options_set_closed_handler(struct natsrs_options *opts
 /**
  * Sets the handler called after every successful reconnect.
  * `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
- * done with `userdata`. Runs on the connection's event thread.
+ * done with `userdata` (see natsrs_options_free). Runs on the connection's event thread.
  */
 enum natsrs_status natsrs_options_set_reconnected_handler(struct natsrs_options *opts,
                                                           natsrs_connection_handler cb,
@@ -936,7 +957,7 @@ enum natsrs_status natsrs_options_set_reconnected_handler(struct natsrs_options 
 /**
  * Sets the handler called when a connection made with retry_on_failed_connect first succeeds.
  * `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
- * done with `userdata`. Runs on the connection's event thread.
+ * done with `userdata` (see natsrs_options_free). Runs on the connection's event thread.
  */
 enum natsrs_status natsrs_options_set_connected_handler(struct natsrs_options *opts,
                                                         natsrs_connection_handler cb,
@@ -946,7 +967,7 @@ enum natsrs_status natsrs_options_set_connected_handler(struct natsrs_options *o
 /**
  * Sets the handler called when the cluster announces servers not seen before.
  * `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
- * done with `userdata`. Runs on the connection's event thread.
+ * done with `userdata` (see natsrs_options_free). Runs on the connection's event thread.
  */
 enum natsrs_status natsrs_options_set_discovered_servers_handler(struct natsrs_options *opts,
                                                                  natsrs_connection_handler cb,
@@ -956,7 +977,7 @@ enum natsrs_status natsrs_options_set_discovered_servers_handler(struct natsrs_o
 /**
  * Sets the handler called when the server enters lame duck mode (it will shut down soon).
  * `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
- * done with `userdata`. Runs on the connection's event thread.
+ * done with `userdata` (see natsrs_options_free). Runs on the connection's event thread.
  */
 enum natsrs_status natsrs_options_set_lame_duck_handler(struct natsrs_options *opts,
                                                         natsrs_connection_handler cb,
@@ -1242,10 +1263,21 @@ void natsrs_string_free(char *s);
 const char *natsrs_status_str(int32_t status);
 
 /**
- * Returns the detail message of the last failed call on this thread ("" if none).
+ * Returns the detail message of the last failed call on this thread; "" when the last call
+ * succeeded (every call that returns a status or a value clears it on success).
  * Borrowed; valid until the next libnatsrs call on this thread.
  */
 const char *natsrs_last_error_message(void);
+
+/**
+ * Copies this thread's last error message (see natsrs_last_error_message) into `buf`,
+ * truncated to `buf_len - 1` bytes and always NUL-terminated when `buf_len > 0`; `buf` may be
+ * NULL when `buf_len` is 0. Returns the length of the whole message (without the NUL), so a
+ * result `>= buf_len` means it was truncated. Does not change the last error. For bindings
+ * whose consecutive calls may run on different OS threads (Go's cgo): call the function and
+ * this one in the same C helper (see README, "C API conventions").
+ */
+size_t natsrs_last_error_copy(char *buf, size_t buf_len);
 
 /**
  * Returns the library version, e.g. "0.1.0". Borrowed; static.
@@ -1266,7 +1298,7 @@ enum natsrs_status natsrs_shutdown(int64_t timeout_ms);
  * Returns an owned natsrs_msg; release with natsrs_msg_free.
  */
 enum natsrs_status natsrs_subscription_next_msg(struct natsrs_subscription *sub,
-                                                int64_t timeout_ms_,
+                                                int64_t timeout_ms,
                                                 struct natsrs_msg **out);
 
 /**
@@ -1277,7 +1309,7 @@ enum natsrs_status natsrs_subscription_next_msg(struct natsrs_subscription *sub,
  */
 enum natsrs_status natsrs_subscription_next_msgs(struct natsrs_subscription *sub,
                                                  size_t max,
-                                                 int64_t timeout_ms_,
+                                                 int64_t timeout_ms,
                                                  struct natsrs_msg **out_array,
                                                  size_t *out_count);
 
@@ -1303,7 +1335,7 @@ enum natsrs_status natsrs_subscription_drain(struct natsrs_subscription *sub);
  * Waits up to `timeout_ms` for a drain started with natsrs_subscription_drain to finish.
  */
 enum natsrs_status natsrs_subscription_drain_wait(struct natsrs_subscription *sub,
-                                                  int64_t timeout_ms_);
+                                                  int64_t timeout_ms);
 
 /**
  * Sets this subscription's pending limits (messages, bytes); negative = unlimited, 0 invalid.

@@ -65,6 +65,12 @@ pub(crate) struct Inner {
     pub(super) was_tls: AtomicBool,
 }
 
+impl crate::msg::Responder for Inner {
+    fn publish_reply(&self, subject: &[u8], headers: Option<&[u8]>, data: &[u8]) -> Result<()> {
+        self.publish_raw(subject, None, headers, data)
+    }
+}
+
 impl crate::runtime::OnShutdown for Inner {
     fn on_shutdown(&self) {
         self.close(Some(err!(ConnectionClosed, "library shut down")));

@@ -74,8 +74,6 @@ pub(crate) struct SubInner {
     notify: OnceCell<OwnedFd>,
     /// Set when the subscription is delivered by the connection's delivery pool.
     pub(super) pooled: OnceCell<Arc<PoolSlot>>,
-    /// Set when the C handle was freed; events then pass NULL instead of the handle.
-    pub handle_freed: AtomicBool,
 }
 
 /// A subscription handle (cheap to clone).
@@ -139,7 +137,6 @@ impl SubInner {
             dispatcher_id: Mutex::new(None),
             notify: OnceCell::new(),
             pooled: OnceCell::new(),
-            handle_freed: AtomicBool::new(false),
         }))
     }
 
@@ -477,6 +474,14 @@ impl Subscription {
         }
         self.0.join_dispatcher();
         Ok(())
+    }
+
+    /// Unsubscribes if still active, then waits until the handler has finished for good (its
+    /// closure dropped), unless called from the handler itself. Unlike [`Subscription::unsubscribe`]
+    /// it also waits when the subscription had already ended (e.g. unsubscribed from its handler).
+    pub fn unsubscribe_and_wait(&self) {
+        let _ = self.unsubscribe();
+        self.0.join_dispatcher();
     }
 
     /// Unsubscribes automatically after `max` messages in total have been received.

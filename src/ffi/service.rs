@@ -8,12 +8,13 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::connection::{conn_arc, natsrs_connection};
+use super::connection::{conn, natsrs_connection};
+use super::handle::{borrow, box_into_raw, free_box, BoxOwned, Castable};
 use super::msg::natsrs_msg;
 use super::options::natsrs_userdata_free;
+use super::status::natsrs_status;
 use super::{cstr, guard, guard_val, nn, opt_cstr, payload, put, UserData};
-use crate::connection::Connection;
-use crate::error::{err, Result, Status};
+use crate::error::{err, Result};
 use crate::service::{EndpointConfig, EndpointStats, Group, Request, RequestHandler, Service, ServiceConfig, StatsHandler};
 
 /// A running service. Opaque; create with natsrs_service_add; release with natsrs_service_free.
@@ -30,7 +31,22 @@ pub struct natsrs_service_group {
 
 /// A request to an endpoint, borrowed for the duration of the handler call.
 pub struct natsrs_service_request {
-    _private: [u8; 0],
+    req: *const Request,
+    msg: natsrs_msg,
+}
+
+// SAFETY: made only by Box::into_raw in this module (service, group); requests live on the
+// dispatcher's stack for the duration of the handler call.
+unsafe impl Castable for natsrs_service {
+    type Ownership = BoxOwned;
+}
+// SAFETY: as above.
+unsafe impl Castable for natsrs_service_group {
+    type Ownership = BoxOwned;
+}
+// SAFETY: as above.
+unsafe impl Castable for natsrs_service_request {
+    type Ownership = BoxOwned;
 }
 
 /// Endpoint handler: runs on the endpoint's dispatcher thread, one request at a time. `req` is
@@ -77,12 +93,14 @@ pub unsafe extern "C" fn natsrs_service_add(
     userdata: *mut c_void,
     userdata_free: natsrs_userdata_free,
     out: *mut *mut natsrs_service,
-) -> Status {
+) -> natsrs_status {
     let ud = UserData { ptr: userdata, free: userdata_free };
     guard(|| {
-        let c = Connection(conn_arc(nc)?);
+        // SAFETY: `nc` is a connection handle (or NULL, refused).
+        let c = unsafe { conn(nc) }?;
         nn(out, "out")?;
-        let j: ConfigJson = serde_json::from_str(cstr(config_json, "config_json")?).map_err(|e| err!(InvalidArgument, "bad service config: {}", e))?;
+        // SAFETY: a NUL-terminated string from the caller, read during the call.
+        let j: ConfigJson = serde_json::from_str(unsafe { cstr(config_json, "config_json") }?).map_err(|e| err!(InvalidArgument, "bad service config: {}", e))?;
         let stats: Option<StatsHandler> = stats_handler.map(|cb| {
             let ud = Arc::new(ud);
             Arc::new(move |st: &EndpointStats| {
@@ -99,23 +117,26 @@ pub unsafe extern "C" fn natsrs_service_add(
             }) as StatsHandler
         });
         let cfg = ServiceConfig { name: j.name, version: j.version, description: j.description, metadata: j.metadata, queue_group: j.queue_group, stats_handler: stats };
-        let svc = Service::add(&c, cfg)?;
+        let svc = Service::add(c, cfg)?;
         let id = CString::new(svc.id()).unwrap_or_default();
-        put(out, Box::into_raw(Box::new(natsrs_service { svc, id })));
+        // SAFETY: `out` checked non-NULL.
+        unsafe { put(out, box_into_raw(natsrs_service { svc, id })) };
         Ok(())
     })
 }
 
+/// # Safety
+/// `svc` is NULL or a live natsrs_service handle.
 unsafe fn svc_ref<'a>(svc: *const natsrs_service) -> Result<&'a natsrs_service> {
-    nn(svc, "svc")?;
-    // SAFETY: created by Box::into_raw in natsrs_service_add, alive until natsrs_service_free.
-    Ok(unsafe { &*svc })
+    // SAFETY: forwarded caller guarantee.
+    unsafe { borrow(svc, "svc") }
 }
 
+/// # Safety
+/// `g` is NULL or a live natsrs_service_group handle.
 unsafe fn group_ref<'a>(g: *const natsrs_service_group) -> Result<&'a natsrs_service_group> {
-    nn(g, "group")?;
-    // SAFETY: created by Box::into_raw in an add_group call, alive until its free.
-    Ok(unsafe { &*g })
+    // SAFETY: forwarded caller guarantee.
+    unsafe { borrow(g, "group") }
 }
 
 struct EndpointArgs {
@@ -123,6 +144,8 @@ struct EndpointArgs {
     handler: RequestHandler,
 }
 
+/// # Safety
+/// The strings are NULL or NUL-terminated and readable during the call.
 unsafe fn endpoint_args(
     name: *const c_char,
     subject: *const c_char,
@@ -131,18 +154,19 @@ unsafe fn endpoint_args(
     handler: natsrs_service_handler,
     ud: UserData,
 ) -> Result<EndpointArgs> {
+    // SAFETY (all four): forwarded caller guarantee.
     let cfg = EndpointConfig {
-        name: cstr(name, "name")?.to_string(),
-        subject: opt_cstr(subject, "subject")?.map(str::to_string),
-        queue_group: opt_cstr(queue_group, "queue_group")?.map(str::to_string),
-        metadata: metadata(opt_cstr(metadata_json, "metadata_json")?)?,
+        name: unsafe { cstr(name, "name") }?.to_string(),
+        subject: unsafe { opt_cstr(subject, "subject") }?.map(str::to_string),
+        queue_group: unsafe { opt_cstr(queue_group, "queue_group") }?.map(str::to_string),
+        metadata: metadata(unsafe { opt_cstr(metadata_json, "metadata_json") }?)?,
     };
     let cb = handler.ok_or_else(|| err!(NullParameter, "'handler' is NULL"))?;
     let handler: RequestHandler = Arc::new(move |r: &Request| {
         let ud = &ud; // the whole UserData (Send + Sync), not its raw pointer field
-        let p = r as *const Request as *const natsrs_service_request;
-        // SAFETY: the caller's function with its userdata; `r` outlives the call.
-        unsafe { cb(ud.ptr, p) };
+        let creq = natsrs_service_request { req: r as *const Request, msg: natsrs_msg::borrowed(r.msg().clone()) };
+        // SAFETY: the caller's function with its userdata; `creq` outlives the call.
+        unsafe { cb(ud.ptr, &creq) };
     });
     Ok(EndpointArgs { cfg, handler })
 }
@@ -160,11 +184,13 @@ pub unsafe extern "C" fn natsrs_service_add_endpoint(
     handler: natsrs_service_handler,
     userdata: *mut c_void,
     userdata_free: natsrs_userdata_free,
-) -> Status {
+) -> natsrs_status {
     let ud = UserData { ptr: userdata, free: userdata_free };
     guard(|| {
-        let s = svc_ref(svc)?;
-        let a = endpoint_args(name, subject, queue_group, metadata_json, handler, ud)?;
+        // SAFETY: handle and strings from the caller (NULL refused where required).
+        let s = unsafe { svc_ref(svc) }?;
+        // SAFETY: as above.
+        let a = unsafe { endpoint_args(name, subject, queue_group, metadata_json, handler, ud) }?;
         s.svc.add_endpoint(a.cfg, a.handler)
     })
 }
@@ -177,12 +203,15 @@ pub unsafe extern "C" fn natsrs_service_add_group(
     name: *const c_char,
     queue_group: *const c_char,
     out: *mut *mut natsrs_service_group,
-) -> Status {
+) -> natsrs_status {
     guard(|| {
-        let s = svc_ref(svc)?;
+        // SAFETY: handle and strings from the caller (NULL refused where required).
+        let s = unsafe { svc_ref(svc) }?;
         nn(out, "out")?;
-        let g = s.svc.add_group(cstr(name, "name")?, opt_cstr(queue_group, "queue_group")?)?;
-        put(out, Box::into_raw(Box::new(natsrs_service_group { group: g })));
+        // SAFETY: as above.
+        let g = s.svc.add_group(unsafe { cstr(name, "name") }?, unsafe { opt_cstr(queue_group, "queue_group") }?)?;
+        // SAFETY: `out` checked non-NULL.
+        unsafe { put(out, box_into_raw(natsrs_service_group { group: g })) };
         Ok(())
     })
 }
@@ -198,11 +227,13 @@ pub unsafe extern "C" fn natsrs_service_group_add_endpoint(
     handler: natsrs_service_handler,
     userdata: *mut c_void,
     userdata_free: natsrs_userdata_free,
-) -> Status {
+) -> natsrs_status {
     let ud = UserData { ptr: userdata, free: userdata_free };
     guard(|| {
-        let g = group_ref(group)?;
-        let a = endpoint_args(name, subject, queue_group, metadata_json, handler, ud)?;
+        // SAFETY: handle and strings from the caller (NULL refused where required).
+        let g = unsafe { group_ref(group) }?;
+        // SAFETY: as above.
+        let a = unsafe { endpoint_args(name, subject, queue_group, metadata_json, handler, ud) }?;
         g.group.add_endpoint(a.cfg, a.handler)
     })
 }
@@ -214,12 +245,15 @@ pub unsafe extern "C" fn natsrs_service_group_add_group(
     name: *const c_char,
     queue_group: *const c_char,
     out: *mut *mut natsrs_service_group,
-) -> Status {
+) -> natsrs_status {
     guard(|| {
-        let g = group_ref(group)?;
+        // SAFETY: handle and strings from the caller (NULL refused where required).
+        let g = unsafe { group_ref(group) }?;
         nn(out, "out")?;
-        let ng = g.group.add_group(cstr(name, "name")?, opt_cstr(queue_group, "queue_group")?)?;
-        put(out, Box::into_raw(Box::new(natsrs_service_group { group: ng })));
+        // SAFETY: as above.
+        let ng = g.group.add_group(unsafe { cstr(name, "name") }?, unsafe { opt_cstr(queue_group, "queue_group") }?)?;
+        // SAFETY: `out` checked non-NULL.
+        unsafe { put(out, box_into_raw(natsrs_service_group { group: ng })) };
         Ok(())
     })
 }
@@ -227,29 +261,40 @@ pub unsafe extern "C" fn natsrs_service_group_add_group(
 /// Releases a group handle (its endpoints keep running). Accepts NULL.
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_service_group_free(group: *mut natsrs_service_group) {
-    if !group.is_null() {
-        // SAFETY: created by Box::into_raw; the caller frees it once.
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(unsafe { Box::from_raw(group) })));
-    }
+    let _ = guard(|| {
+        // SAFETY: NULL or made by box_into_raw; the caller frees it once.
+        drop(unsafe { free_box(group) });
+        Ok(())
+    });
 }
 
-unsafe fn req_ref<'a>(req: *const natsrs_service_request) -> Result<&'a Request> {
-    nn(req, "req")?;
-    // SAFETY: the pointer is a &Request handed to the handler, valid during the call.
-    Ok(unsafe { &*(req as *const Request) })
+/// # Safety
+/// `req` is NULL or the request handed to a handler that is still running.
+unsafe fn req_ref<'a>(req: *const natsrs_service_request) -> Result<&'a natsrs_service_request> {
+    // SAFETY: forwarded caller guarantee.
+    unsafe { borrow(req, "req") }
+}
+
+impl natsrs_service_request {
+    fn request(&self) -> &Request {
+        // SAFETY: `req` points at the Request of the running handler call, which outlives self.
+        unsafe { &*self.req }
+    }
 }
 
 /// The request message (subject, reply, headers, data). Borrowed; valid during the handler
 /// call. NULL if `req` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_service_request_msg(req: *const natsrs_service_request) -> *const natsrs_msg {
-    guard_val(std::ptr::null(), || Ok(req_ref(req)?.msg() as *const crate::msg::Msg as *const natsrs_msg))
+    // SAFETY: `req` is a running handler's request (or NULL, refused).
+    guard_val(std::ptr::null(), || Ok(&unsafe { req_ref(req) }?.msg as *const natsrs_msg))
 }
 
 /// Answers the request with `len` bytes at `data`.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_service_request_respond(req: *const natsrs_service_request, data: *const u8, len: usize) -> Status {
-    guard(|| req_ref(req)?.respond(payload(data, len)?))
+pub unsafe extern "C" fn natsrs_service_request_respond(req: *const natsrs_service_request, data: *const u8, len: usize) -> natsrs_status {
+    // SAFETY: `req` as above; (data, len) a caller payload read during the call.
+    guard(|| unsafe { req_ref(req) }?.request().respond(unsafe { payload(data, len) }?))
 }
 
 /// Answers with an error: headers `Nats-Service-Error: description` and
@@ -262,17 +307,23 @@ pub unsafe extern "C" fn natsrs_service_request_respond_error(
     description: *const c_char,
     data: *const u8,
     len: usize,
-) -> Status {
+) -> natsrs_status {
     guard(|| {
-        let r = req_ref(req)?;
-        r.respond_error(opt_cstr(code, "code")?.unwrap_or(""), cstr(description, "description")?, payload(data, len)?)
+        // SAFETY: `req` as above; strings and payload read during the call.
+        let r = unsafe { req_ref(req) }?.request();
+        let code = unsafe { opt_cstr(code, "code") }?.unwrap_or("");
+        // SAFETY: as above.
+        let description = unsafe { cstr(description, "description") }?;
+        // SAFETY: as above.
+        r.respond_error(code, description, unsafe { payload(data, len) }?)
     })
 }
 
 /// The service instance id. Borrowed; valid until natsrs_service_free. NULL if `svc` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_service_id(svc: *const natsrs_service) -> *const c_char {
-    guard_val(std::ptr::null(), || Ok(svc_ref(svc)?.id.as_ptr()))
+    // SAFETY: `svc` is a handle (or NULL, refused).
+    guard_val(std::ptr::null(), || Ok(unsafe { svc_ref(svc) }?.id.as_ptr()))
 }
 
 fn json_out<T: serde::Serialize>(v: &T, out: *mut *mut c_char) -> Result<()> {
@@ -284,9 +335,10 @@ fn json_out<T: serde::Serialize>(v: &T, out: *mut *mut c_char) -> Result<()> {
 
 /// The `$SRV.PING` reply. Returns an owned string; release with natsrs_string_free.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_service_ping_json(svc: *const natsrs_service, out: *mut *mut c_char) -> Status {
+pub unsafe extern "C" fn natsrs_service_ping_json(svc: *const natsrs_service, out: *mut *mut c_char) -> natsrs_status {
     guard(|| {
-        let s = svc_ref(svc)?;
+        // SAFETY: `svc` is a handle (or NULL, refused).
+        let s = unsafe { svc_ref(svc) }?;
         nn(out, "out")?;
         json_out(&s.svc.ping(), out)
     })
@@ -294,9 +346,10 @@ pub unsafe extern "C" fn natsrs_service_ping_json(svc: *const natsrs_service, ou
 
 /// The `$SRV.INFO` reply. Returns an owned string; release with natsrs_string_free.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_service_info_json(svc: *const natsrs_service, out: *mut *mut c_char) -> Status {
+pub unsafe extern "C" fn natsrs_service_info_json(svc: *const natsrs_service, out: *mut *mut c_char) -> natsrs_status {
     guard(|| {
-        let s = svc_ref(svc)?;
+        // SAFETY: `svc` is a handle (or NULL, refused).
+        let s = unsafe { svc_ref(svc) }?;
         nn(out, "out")?;
         json_out(&s.svc.info(), out)
     })
@@ -304,9 +357,10 @@ pub unsafe extern "C" fn natsrs_service_info_json(svc: *const natsrs_service, ou
 
 /// The `$SRV.STATS` reply. Returns an owned string; release with natsrs_string_free.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_service_stats_json(svc: *const natsrs_service, out: *mut *mut c_char) -> Status {
+pub unsafe extern "C" fn natsrs_service_stats_json(svc: *const natsrs_service, out: *mut *mut c_char) -> natsrs_status {
     guard(|| {
-        let s = svc_ref(svc)?;
+        // SAFETY: `svc` is a handle (or NULL, refused).
+        let s = unsafe { svc_ref(svc) }?;
         nn(out, "out")?;
         json_out(&s.svc.stats(), out)
     })
@@ -314,9 +368,10 @@ pub unsafe extern "C" fn natsrs_service_stats_json(svc: *const natsrs_service, o
 
 /// Zeroes the endpoints' stats and restarts the `started` clock.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_service_reset(svc: *mut natsrs_service) -> Status {
+pub unsafe extern "C" fn natsrs_service_reset(svc: *mut natsrs_service) -> natsrs_status {
     guard(|| {
-        svc_ref(svc)?.svc.reset();
+        // SAFETY: `svc` is a handle (or NULL, refused).
+        unsafe { svc_ref(svc) }?.svc.reset();
         Ok(())
     })
 }
@@ -325,14 +380,16 @@ pub unsafe extern "C" fn natsrs_service_reset(svc: *mut natsrs_service) -> Statu
 /// stops. When it returns, no handler runs again and the handlers' userdata_free have run
 /// (unless called from a handler). Idempotent.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_service_stop(svc: *mut natsrs_service) -> Status {
-    guard(|| svc_ref(svc)?.svc.stop())
+pub unsafe extern "C" fn natsrs_service_stop(svc: *mut natsrs_service) -> natsrs_status {
+    // SAFETY: `svc` is a handle (or NULL, refused).
+    guard(|| unsafe { svc_ref(svc) }?.svc.stop())
 }
 
 /// Whether the service is stopped. false if `svc` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_service_is_stopped(svc: *const natsrs_service) -> bool {
-    guard_val(false, || Ok(svc_ref(svc)?.svc.is_stopped()))
+    // SAFETY: `svc` is a handle (or NULL, refused).
+    guard_val(false, || Ok(unsafe { svc_ref(svc) }?.svc.is_stopped()))
 }
 
 /// Stops (see natsrs_service_stop) and releases the service. Accepts NULL.
@@ -342,8 +399,8 @@ pub unsafe extern "C" fn natsrs_service_free(svc: *mut natsrs_service) {
         return;
     }
     let _ = guard(|| {
-        // SAFETY: created by Box::into_raw in natsrs_service_add; the caller frees it once.
-        let b = unsafe { Box::from_raw(svc) };
+        // SAFETY: made by box_into_raw in natsrs_service_add; the caller frees it once.
+        let Some(b) = (unsafe { free_box(svc) }) else { return Ok(()) };
         let r = b.svc.stop();
         drop(b);
         r
