@@ -12,7 +12,6 @@ use std::thread::{JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex, RwLock};
-use rand::Rng;
 
 pub(crate) use sub::{SubInner, SubKind};
 pub use sub::{MsgHandler, Subscription};
@@ -176,9 +175,7 @@ pub(crate) struct Inner {
 pub struct Connection(pub(crate) Arc<Inner>);
 
 pub(crate) fn nuid() -> String {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut rng = rand::thread_rng();
-    (0..22).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+    crate::nuid::next()
 }
 
 fn deadline_after(timeout: Duration) -> Option<Instant> {
