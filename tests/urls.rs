@@ -5,9 +5,10 @@
 
 mod peer;
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use natsrs::{Connection, Options, Status};
+use natsrs::{Connection, Error, Options, Status};
 use peer::{answer_pings, handshake, peer, within};
 
 /// Longest a connect may take in these tests before it counts as a hang.
@@ -41,9 +42,24 @@ fn bad_connect_urls_in_the_first_info_are_skipped() {
             answer_pings(&mut s, &mut r);
         }
     });
-    let nc = within("connect with bad connect_urls", CONNECT_LIMIT, move || Connection::connect(opts(port))).unwrap();
+    let errors: Arc<Mutex<Vec<Error>>> = Arc::default();
+    let mut o = opts(port);
+    let e2 = errors.clone();
+    o.error_cb = Some(Arc::new(move |_, _, e| e2.lock().unwrap().push(e.clone())));
+    let nc = within("connect with bad connect_urls", CONNECT_LIMIT, move || Connection::connect(o)).unwrap();
     assert_eq!(nc.discovered_servers(), ["nats://127.0.0.1:1".to_string()]);
     nc.flush(Duration::from_secs(2)).unwrap();
+    // Each bad URL is reported to the error handler.
+    let t0 = Instant::now();
+    while errors.lock().unwrap().len() < BAD_ANNOUNCED.len() && t0.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let errors = errors.lock().unwrap().clone();
+    assert_eq!(errors.len(), BAD_ANNOUNCED.len(), "{errors:?}");
+    for (e, url) in errors.iter().zip(BAD_ANNOUNCED) {
+        assert_eq!(e.status, Status::InvalidArgument);
+        assert!(e.message.contains(url), "{url} not in {:?}", e.message);
+    }
     nc.close();
 }
 

@@ -461,9 +461,10 @@ fn add_discovered(inner: &Inner, pool: &mut super::Pool, info: &ServerInfo) -> b
         return false;
     }
     let scheme = pool.current.as_ref().map(|u| u.scheme.clone()).unwrap_or_else(|| "nats".into());
-    let mut announced: Vec<ServerUrl> = Vec::with_capacity(info.connect_urls.len());
-    for cu in &info.connect_urls {
-        let Ok(mut u) = ServerUrl::parse(&format!("{}://{}", scheme, cu)) else { continue };
+    let (parsed, bad) = crate::options::parse_announced(&scheme, &info.connect_urls);
+    bad.into_iter().for_each(|e| inner.async_error(None, e));
+    let mut announced: Vec<ServerUrl> = Vec::with_capacity(parsed.len());
+    for mut u in parsed {
         if let Some(cur) = pool.current.as_ref() {
             // Verify TLS against the name the user gave when the cluster announces bare IPs.
             if u.host.parse::<std::net::IpAddr>().is_ok() && cur.host.parse::<std::net::IpAddr>().is_err() {
