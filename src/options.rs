@@ -217,6 +217,33 @@ pub struct Options {
     pub reconnect_delay_cb: Option<ReconnectDelayCallback>,
 }
 
+/// Prefix of inbox subjects (`_INBOX.<id>...`).
+pub const DEFAULT_INBOX_PREFIX: &str = "_INBOX";
+/// Keep-alive PING period.
+pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(120);
+/// Unanswered PINGs before the connection is stale.
+pub const DEFAULT_MAX_PINGS_OUT: u32 = 2;
+/// Time for dialling and handshaking one server.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Pending limit of a subscription, in messages.
+pub const DEFAULT_SUB_PENDING_MSGS: i64 = 512 * 1024;
+/// Pending limit of a subscription, in bytes.
+pub const DEFAULT_SUB_PENDING_BYTES: i64 = 64 * 1024 * 1024;
+/// Drain timeout used when drain is called without one (nats.go's default).
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Delivery threads shared by async subscriptions; 0 = a thread per subscription.
+pub const DEFAULT_DELIVERY_POOL_THREADS: usize = 0;
+/// Failed attempts per server before it leaves the pool (-1 = forever).
+pub const DEFAULT_MAX_RECONNECT: i64 = 60;
+/// Wait after a full pass through the pool.
+pub const DEFAULT_RECONNECT_WAIT: Duration = Duration::from_secs(2);
+/// Largest random extra wait (plain connections).
+pub const DEFAULT_RECONNECT_JITTER: Duration = Duration::from_millis(100);
+/// Largest random extra wait (TLS connections).
+pub const DEFAULT_RECONNECT_JITTER_TLS: Duration = Duration::from_secs(1);
+/// Bytes of publishes kept while disconnected.
+pub const DEFAULT_RECONNECT_BUF_SIZE: i64 = 8 * 1024 * 1024;
+
 impl Default for Options {
     fn default() -> Options {
         Options {
@@ -225,23 +252,23 @@ impl Default for Options {
             no_echo: false,
             verbose: false,
             pedantic: false,
-            inbox_prefix: "_INBOX".to_string(),
-            ping_interval: Duration::from_secs(120),
-            max_pings_out: 2,
-            connect_timeout: Duration::from_secs(2),
+            inbox_prefix: DEFAULT_INBOX_PREFIX.to_string(),
+            ping_interval: DEFAULT_PING_INTERVAL,
+            max_pings_out: DEFAULT_MAX_PINGS_OUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             auth: crate::auth::AuthOptions::default(),
             tls: crate::tls::TlsOptions::default(),
             old_request_style: false,
-            sub_pending_msgs: 512 * 1024,
-            sub_pending_bytes: 64 * 1024 * 1024,
-            drain_timeout: Duration::from_secs(30),
-            delivery_pool_threads: 0,
+            sub_pending_msgs: DEFAULT_SUB_PENDING_MSGS,
+            sub_pending_bytes: DEFAULT_SUB_PENDING_BYTES,
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+            delivery_pool_threads: DEFAULT_DELIVERY_POOL_THREADS,
             allow_reconnect: true,
-            max_reconnect: 60,
-            reconnect_wait: Duration::from_secs(2),
-            reconnect_jitter: Duration::from_millis(100),
-            reconnect_jitter_tls: Duration::from_secs(1),
-            reconnect_buf_size: 8 * 1024 * 1024,
+            max_reconnect: DEFAULT_MAX_RECONNECT,
+            reconnect_wait: DEFAULT_RECONNECT_WAIT,
+            reconnect_jitter: DEFAULT_RECONNECT_JITTER,
+            reconnect_jitter_tls: DEFAULT_RECONNECT_JITTER_TLS,
+            reconnect_buf_size: DEFAULT_RECONNECT_BUF_SIZE,
             no_randomize: false,
             ignore_discovered_servers: false,
             retry_on_failed_connect: false,
