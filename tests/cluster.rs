@@ -15,7 +15,7 @@ use std::thread;
 use std::time::Duration;
 
 use common::{free_port, NatsCluster, NatsServer};
-use natsrs::{Connection, ConnectionStatus, Error, Msg, Options, Status, Subscription};
+use natsrs::{Connection, ConnectionStatus, Error, Options, Status};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -46,7 +46,7 @@ fn port_of(url: &str) -> u16 {
 /// Sequence numbers received by an async subscription, in delivery order.
 type Received = Arc<Mutex<Vec<u64>>>;
 
-fn seq_handler(rx: &Received) -> Box<dyn FnMut(&Subscription, Msg) + Send> {
+fn seq_handler(rx: &Received) -> natsrs::connection::MsgHandler {
     let rx = rx.clone();
     Box::new(move |_s, m| {
         let v: u64 = std::str::from_utf8(m.data()).unwrap().parse().unwrap();
@@ -72,7 +72,7 @@ impl Load {
                 seq += 1;
                 n.store(seq, Ordering::SeqCst);
                 p.publish(subject, seq.to_string().as_bytes())?;
-                if seq % 4 == 0 {
+                if seq.is_multiple_of(4) {
                     thread::sleep(Duration::from_millis(1));
                 }
             }

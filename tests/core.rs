@@ -16,7 +16,7 @@ fn connect(s: &NatsServer) -> Connection {
     Connection::connect_to(&s.url()).expect("connect")
 }
 
-fn counter_handler(n: &Arc<AtomicUsize>) -> Box<dyn FnMut(&natsrs::Subscription, Msg) + Send> {
+fn counter_handler(n: &Arc<AtomicUsize>) -> natsrs::connection::MsgHandler {
     let n = n.clone();
     Box::new(move |_, _| {
         n.fetch_add(1, Ordering::SeqCst);

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 mod common;
 
 use common::{wait_until, NatsServer};
-use natsrs::{Connection, ConnectionStatus, Error, Options, Status, Subscription};
+use natsrs::{Connection, ConnectionStatus, Error, Options, Subscription};
 
 const INFO: &str = "INFO {\"server_id\":\"FAKE\",\"version\":\"2.15.1\",\"proto\":1,\"headers\":true,\"max_payload\":1048576}\r\n";
 

@@ -45,9 +45,9 @@ fn kill_and_restart_under_load_leaks_nothing() {
     let publisher = thread::spawn(move || {
         let mut i = 0u64;
         while !st.load(Ordering::Relaxed) {
-            let _ = pc.publish(if i % 2 == 0 { "soak.a" } else { "soak.sync" }, b"payload of a soak message");
+            let _ = pc.publish(if i.is_multiple_of(2) { "soak.a" } else { "soak.sync" }, b"payload of a soak message");
             i += 1;
-            if i % 256 == 0 {
+            if i.is_multiple_of(256) {
                 thread::sleep(Duration::from_millis(1));
             }
         }

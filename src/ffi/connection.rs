@@ -20,15 +20,6 @@ use crate::options::Options;
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) const DEFAULT_DRAIN_TIMEOUT_MS: i64 = 30_000;
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn documented_drain_default_is_the_core_default() {
-        let d = crate::options::Options::default().drain_timeout;
-        assert_eq!(d, std::time::Duration::from_millis(super::DEFAULT_DRAIN_TIMEOUT_MS as u64));
-    }
-}
-
 /// A connection. Opaque; create with natsrs_connection_connect; release with natsrs_connection_free.
 pub struct natsrs_connection {
     /// Set when connect returns, or by the first callback that runs before that.
@@ -453,4 +444,13 @@ pub unsafe extern "C" fn natsrs_connection_last_error(
         unsafe { put(out_status, st) };
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn documented_drain_default_is_the_core_default() {
+        let d = crate::options::Options::default().drain_timeout;
+        assert_eq!(d, std::time::Duration::from_millis(super::DEFAULT_DRAIN_TIMEOUT_MS as u64));
+    }
 }

@@ -123,7 +123,7 @@ pub fn http_get(port: u16, path: &str) -> Option<String> {
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).ok()?;
     let text = String::from_utf8_lossy(&buf).into_owned();
-    if !text.starts_with("HTTP/1.") || !text.split(' ').nth(1).is_some_and(|c| c == "200") {
+    if !text.starts_with("HTTP/1.") || text.split(' ').nth(1).is_none_or(|c| c != "200") {
         return None;
     }
     let body = text.split_once("\r\n\r\n")?.1;
