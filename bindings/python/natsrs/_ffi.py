@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "d073358d0128565d23306582523c14c0b17686048646a8d6c43fdbd5331bb2da"
+HEADER_SHA256 = "ab19ebf27f1e8f0c7a9c4825d749eb55218d631c110d4830c09352a7e1811157"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -110,8 +110,10 @@ class natsrs_statistics(Structure):
 
 
 # callback types (a Python function wrapped in one of these must be kept alive while C may call it)
-natsrs_msg_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_void_p)
+natsrs_request_handler = CFUNCTYPE(None, c_void_p, c_int, c_void_p)
 natsrs_userdata_free = CFUNCTYPE(None, c_void_p)
+natsrs_status_handler = CFUNCTYPE(None, c_void_p, c_int)
+natsrs_msg_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_void_p)
 natsrs_connection_handler = CFUNCTYPE(None, c_void_p, c_void_p)
 natsrs_disconnected_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_int, c_char_p)
 natsrs_error_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_void_p, c_int, c_char_p)
@@ -121,6 +123,12 @@ natsrs_sign_handler = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, c_void_p)
 
 # (name, restype, argtypes) of every function in the header
 FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
+    ("natsrs_connection_request_async", c_int, (c_void_p, c_char_p, c_char_p, c_size_t, c_int64, natsrs_request_handler, c_void_p, natsrs_userdata_free, POINTER(c_uint64))),
+    ("natsrs_connection_request_msg_async", c_int, (c_void_p, c_void_p, c_int64, natsrs_request_handler, c_void_p, natsrs_userdata_free, POINTER(c_uint64))),
+    ("natsrs_connection_request_cancel", c_int, (c_void_p, c_uint64)),
+    ("natsrs_connection_flush_async", c_int, (c_void_p, c_int64, natsrs_status_handler, c_void_p, natsrs_userdata_free)),
+    ("natsrs_subscription_notify_fd", c_int, (c_void_p, POINTER(c_int32))),
+    ("natsrs_subscription_try_next_msgs", c_int, (c_void_p, c_size_t, POINTER(c_void_p), POINTER(c_size_t))),
     ("natsrs_connection_connect", c_int, (c_void_p, POINTER(c_void_p))),
     ("natsrs_connection_connect_to", c_int, (c_char_p, POINTER(c_void_p))),
     ("natsrs_connection_publish", c_int, (c_void_p, c_char_p, c_char_p, c_size_t)),
