@@ -26,6 +26,7 @@ __all__ = ["Client", "Msg", "Subscription", "connect", "DEFAULT_SUB_PENDING_MSGS
 DEFAULT_SUB_PENDING_MSGS_LIMIT = 512 * 1024
 DEFAULT_SUB_PENDING_BYTES_LIMIT = 128 * 1024 * 1024
 _S = _ffi
+_FOREVER_MS = 3_600_000  # "no timeout": waits are repeated in chunks of this
 
 Callback = Callable[[], None]
 ErrorCallback = Callable[[Exception], None]
@@ -176,7 +177,10 @@ class Subscription:
         p = self._acq()
         try:
             out = c_void_p()
-            st = lib.natsrs_subscription_next_msg(p, _core.ms(timeout, -1), byref(out))
+            while True:
+                st = lib.natsrs_subscription_next_msg(p, _core.ms(timeout, _FOREVER_MS), byref(out))
+                if st != _S.NATSRS_STATUS_TIMEOUT or timeout is not None:
+                    break
             if st != OK:
                 raise _core.raise_status(st)
             assert out.value is not None
@@ -195,7 +199,10 @@ class Subscription:
         try:
             arr = (c_void_p * max_msgs)()
             n = c_size_t(0)
-            st = lib.natsrs_subscription_next_msgs(p, max_msgs, _core.ms(timeout, -1), arr, byref(n))
+            while True:
+                st = lib.natsrs_subscription_next_msgs(p, max_msgs, _core.ms(timeout, _FOREVER_MS), arr, byref(n))
+                if st != _S.NATSRS_STATUS_TIMEOUT or timeout is not None:
+                    break
             if st != OK:
                 raise _core.raise_status(st)
             out = []
@@ -242,7 +249,7 @@ class Subscription:
         try:
             check(lib.natsrs_subscription_drain(p))
             if self._cb is not None:
-                check(lib.natsrs_subscription_drain_wait(p, _core.ms(timeout, -1)))
+                check(lib.natsrs_subscription_drain_wait(p, _core.ms(timeout, _FOREVER_MS)))
         finally:
             self._guard.release()
 
@@ -298,7 +305,18 @@ class Subscription:
             self._guard.release()
 
     def close(self) -> None:
-        """Unsubscribes (if still active) and releases the handle. Idempotent."""
+        """Unsubscribes (if still active) and releases the handle. Idempotent. A ``next_msg``
+        blocked in another thread returns (BadSubscriptionError) and the handle is released after it."""
+        if not self._guard.closed:
+            try:
+                p = self._guard.acquire(UseAfterCloseError)
+            except UseAfterCloseError:
+                p = 0
+            if p:
+                try:
+                    lib.natsrs_subscription_unsubscribe(p)
+                finally:
+                    self._guard.release()
         self._guard.close()
         self._client._forget(self)
 
