@@ -245,13 +245,22 @@ class Subscription:
         if limit > 0:
             check(lib.natsrs_subscription_auto_unsubscribe(self._guard.ptr, limit))
             return
+        if self._cb is None and self._future is None:
+            # as nats-py: messages already received stay readable by next_msg / the iterator
+            while self._fill():
+                pass
+            if self._guard.ptr is not None:
+                check(lib.natsrs_subscription_unsubscribe(self._guard.ptr))
+            self._stop_processing(keep_buffered=True)
+            return
         check(lib.natsrs_subscription_unsubscribe(self._guard.ptr))
         self._stop_processing()
 
-    def _stop_processing(self) -> None:
+    def _stop_processing(self, keep_buffered: bool = False) -> None:
         """Stops delivery at once (messages not yet delivered are dropped, as in nats-py)."""
         self._closed = True
-        self._buf.clear()
+        if not keep_buffered:
+            self._buf.clear()
         self._end(BadSubscriptionError())
         t = self._wait_for_msgs_task
         if t is not None and not t.done() and t is not asyncio.current_task():
