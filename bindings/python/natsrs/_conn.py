@@ -68,8 +68,7 @@ class ConnCore:
         self._finalizer()
 
     # ---- operations
-    def publish(self, subject: str, payload: bytes, reply: str = "",
-                headers: Optional[Dict[str, Any]] = None) -> None:
+    def publish(self, subject: str, payload: bytes, reply: str = "", headers: Optional[Dict[str, Any]] = None) -> None:
         p = self.require_open()
         if headers:
             m = _core.make_c_msg(subject, reply or None, payload, headers)

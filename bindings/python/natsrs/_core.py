@@ -53,7 +53,8 @@ def _load() -> Tuple[_ffi.Lib, pathlib.Path]:
     if not os.environ.get("NATSRS_LIB_PATH"):
         tried.append("$NATSRS_LIB_PATH (not set)")
     raise LibraryNotFoundError(
-        "natsrs: cannot load libnatsrs; tried: " + "; ".join(tried)
+        "natsrs: cannot load libnatsrs; tried: "
+        + "; ".join(tried)
         + ". Install the package with `pip install ./bindings/python` (which builds and bundles the"
         " library) or set NATSRS_LIB_PATH to a libnatsrs.so."
     )
@@ -209,8 +210,9 @@ def _py_disconnected_handler(ud: Optional[int], nc: Optional[int], status: int, 
         _leave()
 
 
-def _py_error_handler(ud: Optional[int], nc: Optional[int], sub: Optional[int], status: int,
-                      text: Optional[bytes]) -> None:
+def _py_error_handler(
+    ud: Optional[int], nc: Optional[int], sub: Optional[int], status: int, text: Optional[bytes]
+) -> None:
     _enter()
     target = _registry.get(ud or 0)
     try:
@@ -359,8 +361,7 @@ def extract(p: int) -> Tuple[str, str, bytes, Optional[Dict[str, str]], Optional
     )
 
 
-def make_c_msg(subject: str, reply: Optional[str], data: bytes,
-               headers: Optional[Dict[str, Any]]) -> int:
+def make_c_msg(subject: str, reply: Optional[str], data: bytes, headers: Optional[Dict[str, Any]]) -> int:
     """An owned C message (free with natsrs_msg_free) with headers; header values may be a string
     or a list of strings."""
     out = c_void_p()

@@ -111,16 +111,50 @@ class _DelayTarget:
 
 
 OPTION_NAMES = {
-    "name", "pedantic", "verbose", "allow_reconnect", "connect_timeout", "reconnect_time_wait",
-    "max_reconnect_attempts", "ping_interval", "max_outstanding_pings", "dont_randomize",
-    "flusher_queue_size", "no_echo", "tls", "tls_hostname", "tls_handshake_first", "user", "password",
-    "token", "drain_timeout", "signature_cb", "user_jwt_cb", "user_credentials", "nkeys_seed",
-    "nkeys_seed_str", "inbox_prefix", "pending_size", "flush_timeout", "ws_connection_headers",
-    "reconnect_to_server_handler", "lame_duck_mode_cb", "skip_subject_validation",
+    "name",
+    "pedantic",
+    "verbose",
+    "allow_reconnect",
+    "connect_timeout",
+    "reconnect_time_wait",
+    "max_reconnect_attempts",
+    "ping_interval",
+    "max_outstanding_pings",
+    "dont_randomize",
+    "flusher_queue_size",
+    "no_echo",
+    "tls",
+    "tls_hostname",
+    "tls_handshake_first",
+    "user",
+    "password",
+    "token",
+    "drain_timeout",
+    "signature_cb",
+    "user_jwt_cb",
+    "user_credentials",
+    "nkeys_seed",
+    "nkeys_seed_str",
+    "inbox_prefix",
+    "pending_size",
+    "flush_timeout",
+    "ws_connection_headers",
+    "reconnect_to_server_handler",
+    "lame_duck_mode_cb",
+    "skip_subject_validation",
     # natsrs extensions
-    "tls_ca_file", "tls_cert_file", "tls_key_file", "tls_insecure", "retry_on_failed_connect",
-    "reconnect_jitter", "reconnect_jitter_tls", "ignore_discovered_servers", "old_request_style",
-    "fail_requests_on_disconnect", "reconnect_delay_cb", "tls_required",
+    "tls_ca_file",
+    "tls_cert_file",
+    "tls_key_file",
+    "tls_insecure",
+    "retry_on_failed_connect",
+    "reconnect_jitter",
+    "reconnect_jitter_tls",
+    "ignore_discovered_servers",
+    "old_request_style",
+    "fail_requests_on_disconnect",
+    "reconnect_delay_cb",
+    "tls_required",
 }
 
 
@@ -165,8 +199,9 @@ def _servers_list(servers: Union[str, Sequence[str]]) -> List[str]:
     return out
 
 
-def build_options(servers: Union[str, Sequence[str]], events: Events, *, has: Callable[[str], bool],
-                  **kw: Any) -> BuiltOptions:
+def build_options(
+    servers: Union[str, Sequence[str]], events: Events, *, has: Callable[[str], bool], **kw: Any
+) -> BuiltOptions:
     """``has(name)`` says whether the caller set a callback named ``name`` (error_cb, ...)."""
     unknown = set(kw) - OPTION_NAMES
     if unknown:
@@ -208,8 +243,11 @@ def build_options(servers: Union[str, Sequence[str]], events: Events, *, has: Ca
                 prefix = bytes(prefix).decode()
             check(lib.natsrs_options_set_inbox_prefix(p, prefix.encode()))
         if "reconnect_jitter" in kw or "reconnect_jitter_tls" in kw:
-            check(lib.natsrs_options_set_reconnect_jitter_ms(
-                p, sec("reconnect_jitter", 0.1) or 0, sec("reconnect_jitter_tls", 1.0) or 0))
+            check(
+                lib.natsrs_options_set_reconnect_jitter_ms(
+                    p, sec("reconnect_jitter", 0.1) or 0, sec("reconnect_jitter_tls", 1.0) or 0
+                )
+            )
         for opt, setter in (
             ("retry_on_failed_connect", lib.natsrs_options_set_retry_on_failed_connect),
             ("ignore_discovered_servers", lib.natsrs_options_set_ignore_discovered_servers),
@@ -238,8 +276,11 @@ def build_options(servers: Union[str, Sequence[str]], events: Events, *, has: Ca
                 jwt_file, seed_file = str(creds[0]), str(creds[1])
                 check(lib.natsrs_options_set_user_credentials_files(p, jwt_file.encode(), seed_file.encode()))
             else:
-                check(lib.natsrs_options_set_user_credentials_file(p, os.fspath(creds).encode()
-                                                                    if not hasattr(creds, "data") else str(creds).encode()))
+                check(
+                    lib.natsrs_options_set_user_credentials_file(
+                        p, os.fspath(creds).encode() if not hasattr(creds, "data") else str(creds).encode()
+                    )
+                )
         if kw.get("nkeys_seed"):
             check(lib.natsrs_options_set_nkey_seed_file(p, os.fspath(kw["nkeys_seed"]).encode()))
         if kw.get("nkeys_seed_str"):
@@ -250,8 +291,11 @@ def build_options(servers: Union[str, Sequence[str]], events: Events, *, has: Ca
             check(lib.natsrs_options_set_nkey_seed_file(p, path.encode()))
         if kw.get("user_jwt_cb") is not None and kw.get("signature_cb") is not None:
             key = _core.register(_SignTarget(kw["user_jwt_cb"], kw["signature_cb"], events))
-            check(lib.natsrs_options_set_user_jwt_handler(p, _core.STRING_HANDLER, _core.SIGN_HANDLER, key,
-                                                          _core.USERDATA_FREE))
+            check(
+                lib.natsrs_options_set_user_jwt_handler(
+                    p, _core.STRING_HANDLER, _core.SIGN_HANDLER, key, _core.USERDATA_FREE
+                )
+            )
 
         # ---- TLS
         ctx: Optional[ssl.SSLContext] = kw.get("tls")
@@ -269,8 +313,11 @@ def build_options(servers: Union[str, Sequence[str]], events: Events, *, has: Ca
         if kw.get("tls_ca_file"):
             check(lib.natsrs_options_set_tls_ca_file(p, os.fspath(kw["tls_ca_file"]).encode()))
         if kw.get("tls_cert_file") or kw.get("tls_key_file"):
-            check(lib.natsrs_options_set_tls_client_cert_file(
-                p, os.fspath(kw["tls_cert_file"]).encode(), os.fspath(kw["tls_key_file"]).encode()))
+            check(
+                lib.natsrs_options_set_tls_client_cert_file(
+                    p, os.fspath(kw["tls_cert_file"]).encode(), os.fspath(kw["tls_key_file"]).encode()
+                )
+            )
         if kw.get("tls_hostname"):
             check(lib.natsrs_options_set_tls_server_name(p, enc(kw["tls_hostname"])))
         if kw.get("tls_handshake_first"):
@@ -281,21 +328,24 @@ def build_options(servers: Union[str, Sequence[str]], events: Events, *, has: Ca
         # ---- events: the error handler always (callback exceptions and slow consumers go there)
         U = _core.USERDATA_FREE
         check(lib.natsrs_options_set_error_handler(p, _core.ERROR_HANDLER, _reg(events, "error"), U))
-        check(lib.natsrs_options_set_disconnected_handler(p, _core.DISCONNECTED_HANDLER,
-                                                           _reg(events, "disconnected"), U))
+        check(
+            lib.natsrs_options_set_disconnected_handler(p, _core.DISCONNECTED_HANDLER, _reg(events, "disconnected"), U)
+        )
         check(lib.natsrs_options_set_closed_handler(p, _core.CONNECTION_HANDLER, _reg(events, "closed"), U))
         if has("reconnected_cb"):
-            check(lib.natsrs_options_set_reconnected_handler(p, _core.CONNECTION_HANDLER,
-                                                              _reg(events, "reconnected"), U))
+            check(
+                lib.natsrs_options_set_reconnected_handler(p, _core.CONNECTION_HANDLER, _reg(events, "reconnected"), U)
+            )
         if has("discovered_server_cb"):
-            check(lib.natsrs_options_set_discovered_servers_handler(p, _core.CONNECTION_HANDLER,
-                                                                     _reg(events, "discovered"), U))
+            check(
+                lib.natsrs_options_set_discovered_servers_handler(
+                    p, _core.CONNECTION_HANDLER, _reg(events, "discovered"), U
+                )
+            )
         if has("lame_duck_mode_cb"):
-            check(lib.natsrs_options_set_lame_duck_handler(p, _core.CONNECTION_HANDLER,
-                                                            _reg(events, "lame_duck"), U))
+            check(lib.natsrs_options_set_lame_duck_handler(p, _core.CONNECTION_HANDLER, _reg(events, "lame_duck"), U))
         if has("connected_cb"):
-            check(lib.natsrs_options_set_connected_handler(p, _core.CONNECTION_HANDLER,
-                                                            _reg(events, "connected"), U))
+            check(lib.natsrs_options_set_connected_handler(p, _core.CONNECTION_HANDLER, _reg(events, "connected"), U))
         if kw.get("reconnect_delay_cb") is not None:
             key = _core.register(_DelayTarget(kw["reconnect_delay_cb"], events))
             check(lib.natsrs_options_set_reconnect_delay_handler(p, _core.RECONNECT_DELAY_HANDLER, key, U))

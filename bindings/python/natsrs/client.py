@@ -10,18 +10,29 @@ from __future__ import annotations
 
 import threading
 import weakref
-from ctypes import POINTER, byref, c_int64, c_size_t, c_uint64, c_void_p
+from ctypes import byref, c_int64, c_size_t, c_uint64, c_void_p
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
 
 from . import _core, _ffi
 from ._conn import ConnCore
 from ._core import OK, check, lib
 from ._options import Events, build_options, connect_blocking
-from .errors import (BadSubscriptionError, ConnectionClosedError, Error, SlowConsumerError, TimeoutError,
-                     UseAfterCloseError)
+from .errors import (
+    BadSubscriptionError,
+    ConnectionClosedError,
+    Error,
+    SlowConsumerError,
+    UseAfterCloseError,
+)
 
-__all__ = ["Client", "Msg", "Subscription", "connect", "DEFAULT_SUB_PENDING_MSGS_LIMIT",
-           "DEFAULT_SUB_PENDING_BYTES_LIMIT"]
+__all__ = [
+    "Client",
+    "Msg",
+    "Subscription",
+    "connect",
+    "DEFAULT_SUB_PENDING_MSGS_LIMIT",
+    "DEFAULT_SUB_PENDING_BYTES_LIMIT",
+]
 
 DEFAULT_SUB_PENDING_MSGS_LIMIT = 512 * 1024
 DEFAULT_SUB_PENDING_BYTES_LIMIT = 128 * 1024 * 1024
@@ -37,9 +48,16 @@ class Msg:
 
     __slots__ = ("subject", "reply", "data", "headers", "_multi", "_client", "_sid")
 
-    def __init__(self, client: Optional["Client"], subject: str = "", reply: str = "", data: bytes = b"",
-                 headers: Optional[Dict[str, str]] = None, multi: Optional[Dict[str, List[str]]] = None,
-                 sid: int = 0) -> None:
+    def __init__(
+        self,
+        client: Optional["Client"],
+        subject: str = "",
+        reply: str = "",
+        data: bytes = b"",
+        headers: Optional[Dict[str, str]] = None,
+        multi: Optional[Dict[str, List[str]]] = None,
+        sid: int = 0,
+    ) -> None:
         self._client = client
         self.subject = subject
         self.reply = reply
@@ -145,7 +163,9 @@ class Subscription:
     :meth:`next_msg` or by iterating. ``close()`` (or leaving a ``with`` block) unsubscribes and
     releases the handle."""
 
-    def __init__(self, client: "Client", ptr: int, subject: str, queue: str, cb: Optional[Callable[[Msg], Any]]) -> None:
+    def __init__(
+        self, client: "Client", ptr: int, subject: str, queue: str, cb: Optional[Callable[[Msg], Any]]
+    ) -> None:
         self._client = client
         self._guard = _core.HandleGuard(ptr, _free_sub)
         self._finalizer = weakref.finalize(self, _core.HandleGuard.finalize, self._guard)
@@ -208,6 +228,8 @@ class Subscription:
             out = []
             for i in range(n.value):
                 mp = arr[i]
+                if mp is None:
+                    continue
                 try:
                     subject, reply, data, headers, multi = _core.extract(mp)
                 finally:
@@ -341,14 +363,21 @@ class Client:
         self._subs_lock = threading.Lock()
 
     # ---- publish / subscribe / request
-    def publish(self, subject: str, payload: bytes = b"", reply: str = "",
-                headers: Optional[Dict[str, Any]] = None) -> None:
+    def publish(
+        self, subject: str, payload: bytes = b"", reply: str = "", headers: Optional[Dict[str, Any]] = None
+    ) -> None:
         """Publishes ``payload`` (buffered; :meth:`flush` waits until the server has it)."""
         self._core.publish(subject, payload, reply, headers)
 
-    def subscribe(self, subject: str, queue: str = "", cb: Optional[Callable[[Msg], Any]] = None,
-                  max_msgs: int = 0, pending_msgs_limit: int = DEFAULT_SUB_PENDING_MSGS_LIMIT,
-                  pending_bytes_limit: int = DEFAULT_SUB_PENDING_BYTES_LIMIT) -> Subscription:
+    def subscribe(
+        self,
+        subject: str,
+        queue: str = "",
+        cb: Optional[Callable[[Msg], Any]] = None,
+        max_msgs: int = 0,
+        pending_msgs_limit: int = DEFAULT_SUB_PENDING_MSGS_LIMIT,
+        pending_bytes_limit: int = DEFAULT_SUB_PENDING_BYTES_LIMIT,
+    ) -> Subscription:
         """Subscribes. With ``cb`` the callback runs on the subscription's dispatcher thread;
         without it use ``next_msg`` / iteration. ``max_msgs`` > 0 auto-unsubscribes after that many."""
         p = self._core.require_open()
@@ -359,7 +388,9 @@ class Client:
             target = _SubTarget(cb, self._events, self)
             key = _core.register(target)
             if q:
-                st = lib.natsrs_connection_queue_subscribe(p, s, q, _core.MSG_HANDLER, key, _core.USERDATA_FREE, byref(out))
+                st = lib.natsrs_connection_queue_subscribe(
+                    p, s, q, _core.MSG_HANDLER, key, _core.USERDATA_FREE, byref(out)
+                )
             else:
                 st = lib.natsrs_connection_subscribe(p, s, _core.MSG_HANDLER, key, _core.USERDATA_FREE, byref(out))
         elif q:
@@ -375,8 +406,10 @@ class Client:
         sub = Subscription(self, out.value, subject, queue, cb)
         try:
             if pending_msgs_limit or pending_bytes_limit:
-                sub.set_pending_limits(pending_msgs_limit if pending_msgs_limit > 0 else -1,
-                                       pending_bytes_limit if pending_bytes_limit > 0 else -1)
+                sub.set_pending_limits(
+                    pending_msgs_limit if pending_msgs_limit > 0 else -1,
+                    pending_bytes_limit if pending_bytes_limit > 0 else -1,
+                )
             if max_msgs > 0:
                 sub.unsubscribe(limit=max_msgs)
         except BaseException:
@@ -391,8 +424,9 @@ class Client:
         with self._subs_lock:
             self._subs.pop(sub.sid, None)
 
-    def request(self, subject: str, payload: bytes = b"", timeout: float = 0.5,
-                headers: Optional[Dict[str, Any]] = None) -> Msg:
+    def request(
+        self, subject: str, payload: bytes = b"", timeout: float = 0.5, headers: Optional[Dict[str, Any]] = None
+    ) -> Msg:
         """Sends a request and waits up to ``timeout`` seconds for the reply.
         Raises NoRespondersError when nobody listens, TimeoutError on timeout."""
         p = self._core.require_open()
@@ -456,8 +490,11 @@ class Client:
 
     @property
     def is_connected(self) -> bool:
-        return self._core.status() in (_S.NATSRS_CONNECTION_STATUS_CONNECTED, _S.NATSRS_CONNECTION_STATUS_DRAINING_SUBS,
-                                       _S.NATSRS_CONNECTION_STATUS_DRAINING_PUBS)
+        return self._core.status() in (
+            _S.NATSRS_CONNECTION_STATUS_CONNECTED,
+            _S.NATSRS_CONNECTION_STATUS_DRAINING_SUBS,
+            _S.NATSRS_CONNECTION_STATUS_DRAINING_PUBS,
+        )
 
     @property
     def is_reconnecting(self) -> bool:
@@ -469,7 +506,10 @@ class Client:
 
     @property
     def is_draining(self) -> bool:
-        return self._core.status() in (_S.NATSRS_CONNECTION_STATUS_DRAINING_SUBS, _S.NATSRS_CONNECTION_STATUS_DRAINING_PUBS)
+        return self._core.status() in (
+            _S.NATSRS_CONNECTION_STATUS_DRAINING_SUBS,
+            _S.NATSRS_CONNECTION_STATUS_DRAINING_PUBS,
+        )
 
     @property
     def connected_url(self) -> Optional[str]:
@@ -505,19 +545,35 @@ class Client:
         return self._core.stats()
 
 
-def connect(servers: Union[str, Sequence[str]] = "nats://localhost:4222", *,
-            error_cb: Optional[ErrorCallback] = None, disconnected_cb: Optional[Callback] = None,
-            closed_cb: Optional[Callback] = None, discovered_server_cb: Optional[Callback] = None,
-            reconnected_cb: Optional[Callback] = None, lame_duck_mode_cb: Optional[Callback] = None,
-            connected_cb: Optional[Callback] = None, **options: Any) -> Client:
+def connect(
+    servers: Union[str, Sequence[str]] = "nats://localhost:4222",
+    *,
+    error_cb: Optional[ErrorCallback] = None,
+    disconnected_cb: Optional[Callback] = None,
+    closed_cb: Optional[Callback] = None,
+    discovered_server_cb: Optional[Callback] = None,
+    reconnected_cb: Optional[Callback] = None,
+    lame_duck_mode_cb: Optional[Callback] = None,
+    connected_cb: Optional[Callback] = None,
+    **options: Any,
+) -> Client:
     """Connects (blocking) and returns a :class:`Client`. Keyword options are nats-py's
     (``name``, ``user``, ``password``, ``token``, ``user_credentials``, ``nkeys_seed``,
     ``allow_reconnect``, ``max_reconnect_attempts``, ``reconnect_time_wait``, ...) plus
     ``tls_ca_file``, ``tls_cert_file``, ``tls_key_file``, ``tls_hostname``, ``retry_on_failed_connect``."""
-    cbs = {k: v for k, v in dict(error_cb=error_cb, disconnected_cb=disconnected_cb, closed_cb=closed_cb,
-                                 discovered_server_cb=discovered_server_cb, reconnected_cb=reconnected_cb,
-                                 lame_duck_mode_cb=lame_duck_mode_cb, connected_cb=connected_cb).items()
-           if v is not None}
+    cbs = {
+        k: v
+        for k, v in dict(
+            error_cb=error_cb,
+            disconnected_cb=disconnected_cb,
+            closed_cb=closed_cb,
+            discovered_server_cb=discovered_server_cb,
+            reconnected_cb=reconnected_cb,
+            lame_duck_mode_cb=lame_duck_mode_cb,
+            connected_cb=connected_cb,
+        ).items()
+        if v is not None
+    }
     events = _BlockingEvents(cbs)
     built = build_options(servers, events, has=lambda n: n in cbs, **options)
     try:

@@ -13,16 +13,50 @@ from typing import Any, Dict, Optional, Type
 from . import _ffi
 
 __all__ = [
-    "Error", "TimeoutError", "NoRespondersError", "StaleConnectionError", "OutboundBufferLimitError",
-    "UnexpectedEOF", "FlushTimeoutError", "ConnectionClosedError", "SecureConnRequiredError",
-    "SecureConnWantedError", "SecureConnFailedError", "BadSubscriptionError", "BadSubjectError",
-    "BadQueueError", "BadHeaderError", "SlowConsumerError", "BadTimeoutError", "AuthorizationError",
-    "AuthExpiredError", "NoServersError", "JsonParseError", "MaxPayloadError", "DrainTimeoutError",
-    "ConnectionDrainingError", "ConnectionReconnectingError", "InvalidUserCredentialsError",
-    "InvalidCallbackTypeError", "ProtocolError", "ServerNotInPoolError", "NotJSMessageError",
-    "MsgAlreadyAckdError", "InvalidArgumentError", "NotConnectedError", "IoError", "NotFoundError",
-    "IllegalStateError", "PermissionViolationError", "MaxMessagesError", "HeadersNotSupportedError",
-    "JetStreamError", "InternalError", "UseAfterCloseError", "LibraryNotFoundError", "error_for",
+    "Error",
+    "TimeoutError",
+    "NoRespondersError",
+    "StaleConnectionError",
+    "OutboundBufferLimitError",
+    "UnexpectedEOF",
+    "FlushTimeoutError",
+    "ConnectionClosedError",
+    "SecureConnRequiredError",
+    "SecureConnWantedError",
+    "SecureConnFailedError",
+    "BadSubscriptionError",
+    "BadSubjectError",
+    "BadQueueError",
+    "BadHeaderError",
+    "SlowConsumerError",
+    "BadTimeoutError",
+    "AuthorizationError",
+    "AuthExpiredError",
+    "NoServersError",
+    "JsonParseError",
+    "MaxPayloadError",
+    "DrainTimeoutError",
+    "ConnectionDrainingError",
+    "ConnectionReconnectingError",
+    "InvalidUserCredentialsError",
+    "InvalidCallbackTypeError",
+    "ProtocolError",
+    "ServerNotInPoolError",
+    "NotJSMessageError",
+    "MsgAlreadyAckdError",
+    "InvalidArgumentError",
+    "NotConnectedError",
+    "IoError",
+    "NotFoundError",
+    "IllegalStateError",
+    "PermissionViolationError",
+    "MaxMessagesError",
+    "HeadersNotSupportedError",
+    "JetStreamError",
+    "InternalError",
+    "UseAfterCloseError",
+    "LibraryNotFoundError",
+    "error_for",
 ]
 
 
@@ -100,8 +134,16 @@ class BadHeaderError(Error):
 class SlowConsumerError(Error):
     default_message = "nats: slow consumer, messages dropped"
 
-    def __init__(self, message: Optional[str] = None, status: int = _ffi.NATSRS_STATUS_SLOW_CONSUMER,
-                 *, subject: str = "", reply: str = "", sid: int = 0, sub: Any = None) -> None:
+    def __init__(
+        self,
+        message: Optional[str] = None,
+        status: int = _ffi.NATSRS_STATUS_SLOW_CONSUMER,
+        *,
+        subject: str = "",
+        reply: str = "",
+        sid: int = 0,
+        sub: Any = None,
+    ) -> None:
         super().__init__(message, status)
         self.subject = subject
         self.reply = reply

@@ -7,12 +7,12 @@ import time
 from typing import Any, List
 
 import pytest
+from conftest import run
 
 import natsrs.aio as nats
 from natsrs.aio.client import Client
+from natsrs.aio.errors import BadSubscriptionError, ConnectionClosedError, NoRespondersError, TimeoutError
 from natsrs.aio.msg import Msg
-from natsrs.aio.errors import (BadSubscriptionError, ConnectionClosedError, NoRespondersError, TimeoutError)
-from conftest import run
 
 
 def test_layout_matches_nats_py() -> None:
@@ -196,7 +196,7 @@ def test_drain_subscription_and_connection(url: str) -> None:
 
         nc2 = await nats.connect(url, closed_cb=closed_cb)
         await nc2.subscribe("a.cdrain", cb=cb2)
-        for i in range(50):
+        for _ in range(50):
             await nc2.publish("a.cdrain", b"x")
         await nc2.drain()
         assert len(got2) == 50 and nc2.is_closed and closed.is_set()
@@ -298,7 +298,7 @@ def test_slow_consumer_reported(url: str) -> None:
 
         nc = await nats.connect(url, error_cb=error_cb)
         sub = await nc.subscribe("a.slow", pending_msgs_limit=10)
-        for i in range(100):
+        for _ in range(100):
             await nc.publish("a.slow", b"x")
         await nc.flush()
         await asyncio.sleep(0.2)
@@ -346,8 +346,14 @@ def test_reconnect_after_server_restart(make_server: Any) -> None:
         async def closed_cb() -> None:
             events.append("closed")
 
-        nc = await nats.connect(s.url, reconnect_time_wait=0.1, max_reconnect_attempts=-1,
-                                disconnected_cb=disconnected_cb, reconnected_cb=reconnected_cb, closed_cb=closed_cb)
+        nc = await nats.connect(
+            s.url,
+            reconnect_time_wait=0.1,
+            max_reconnect_attempts=-1,
+            disconnected_cb=disconnected_cb,
+            reconnected_cb=reconnected_cb,
+            closed_cb=closed_cb,
+        )
         sub = await nc.subscribe("a.rc")
         await asyncio.get_running_loop().run_in_executor(None, s.restart)
         await asyncio.wait_for(reconnected.wait(), 10)
@@ -378,8 +384,9 @@ def test_cluster_failover(make_server: Any, tmpdir_session: Any) -> None:
         async def discovered_server_cb() -> None:
             discovered.set()
 
-        nc = await nats.connect(a.url, reconnect_time_wait=0.1, reconnected_cb=reconnected_cb,
-                                discovered_server_cb=discovered_server_cb)
+        nc = await nats.connect(
+            a.url, reconnect_time_wait=0.1, reconnected_cb=reconnected_cb, discovered_server_cb=discovered_server_cb
+        )
         for _ in range(200):  # the route forms; b's client URL is announced to us
             if nc.discovered_servers:
                 break

@@ -7,16 +7,17 @@ import time
 from typing import Any, List
 
 import pytest
+from conftest import wait_until
 
 import natsrs
 from natsrs import errors
-from conftest import wait_until
 
 
 def test_publish_subscribe_callback(url: str) -> None:
     got: List[natsrs.Msg] = []
     threads: List[str] = []
     with natsrs.connect(url, name="blocking-test") as nc:
+
         def cb(m: natsrs.Msg) -> None:
             threads.append(threading.current_thread().name)
             got.append(m)
@@ -152,6 +153,7 @@ def test_callback_that_raises_goes_to_error_cb(url: str) -> None:
     errs: List[BaseException] = []
     got: List[bytes] = []
     with natsrs.connect(url, error_cb=errs.append) as nc:
+
         def cb(m: natsrs.Msg) -> None:
             got.append(m.data)
             raise ValueError("boom " + m.data.decode())
@@ -176,9 +178,11 @@ def test_callback_raises_without_error_cb_is_logged(url: str, caplog: Any) -> No
 def test_threads_share_a_connection(url: str) -> None:
     with natsrs.connect(url) as nc:
         sub = nc.subscribe("b.thr")
+
         def pub() -> None:
-            for i in range(500):
+            for _ in range(500):
                 nc.publish("b.thr", b"x")
+
         ts = [threading.Thread(target=pub) for _ in range(4)]
         for t in ts:
             t.start()
@@ -218,10 +222,14 @@ def test_no_servers(make_server: Any) -> None:
 def test_reconnect_after_server_restart(make_server: Any) -> None:
     s = make_server()
     events: List[str] = []
-    with natsrs.connect(s.url, reconnect_time_wait=0.1, max_reconnect_attempts=-1,
-                        disconnected_cb=lambda: events.append("disconnected"),
-                        reconnected_cb=lambda: events.append("reconnected"),
-                        closed_cb=lambda: events.append("closed")) as nc:
+    with natsrs.connect(
+        s.url,
+        reconnect_time_wait=0.1,
+        max_reconnect_attempts=-1,
+        disconnected_cb=lambda: events.append("disconnected"),
+        reconnected_cb=lambda: events.append("reconnected"),
+        closed_cb=lambda: events.append("closed"),
+    ) as nc:
         sub = nc.subscribe("b.rc")
         s.restart()
         assert wait_until(lambda: "reconnected" in events, 10)

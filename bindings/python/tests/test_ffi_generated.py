@@ -29,8 +29,9 @@ def test_generator_covers_every_function_of_the_header() -> None:
 def test_stale_module_is_detected(tmp_path: pathlib.Path) -> None:
     out = tmp_path / "_ffi.py"
     out.write_text((PKG / "natsrs/_ffi.py").read_text().replace("natsrs_connection_flush", "natsrs_connection_flsh", 1))
-    r = subprocess.run([sys.executable, str(PKG / "tools/gen_ffi.py"), "--check", "--out", str(out)],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, str(PKG / "tools/gen_ffi.py"), "--check", "--out", str(out)], capture_output=True, text=True
+    )
     assert r.returncode == 1 and "stale" in r.stderr
 
 

@@ -7,10 +7,10 @@ from typing import List
 
 import nats as natspy  # the real nats-py
 import pytest
+from conftest import run
 
 import natsrs
 import natsrs.aio as nats
-from conftest import run
 
 
 def test_nats_py_publishes_natsrs_aio_receives(url: str) -> None:

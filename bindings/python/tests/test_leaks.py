@@ -8,10 +8,11 @@ import gc
 import os
 from typing import Any, List
 
+from conftest import run
+
 import natsrs
 import natsrs.aio as nats
 from natsrs import _core
-from conftest import run
 
 
 def rss_kib() -> int:
@@ -33,6 +34,7 @@ def settle() -> None:
 
 def test_10000_subscriptions_created_and_dropped(url: str) -> None:
     with natsrs.connect(url) as nc:
+
         def round_(n: int) -> None:
             subs: List[Any] = []
             for i in range(n):

@@ -25,8 +25,9 @@ def test_bundled_library_is_used_when_installed() -> None:
 
 def test_missing_library_error_lists_what_was_tried(tmp_path: pathlib.Path) -> None:
     pkg = tmp_path / "natsrs"
-    shutil.copytree(pathlib.Path(natsrs.__file__).parent, pkg,
-                    ignore=shutil.ignore_patterns("libnatsrs.so", "__pycache__"))
+    shutil.copytree(
+        pathlib.Path(natsrs.__file__).parent, pkg, ignore=shutil.ignore_patterns("libnatsrs.so", "__pycache__")
+    )
     env = dict(os.environ, NATSRS_LIB_PATH=str(tmp_path / "nope.so"), PYTHONPATH=str(tmp_path))
     r = subprocess.run([sys.executable, "-c", "import natsrs"], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert r.returncode != 0

@@ -9,7 +9,7 @@ import pathlib
 import subprocess
 import sys
 
-PROGRAM = '''
+PROGRAM = """
 import asyncio
 import nats
 from nats.errors import ConnectionClosedError, TimeoutError, NoServersError
@@ -76,7 +76,7 @@ async def main():
 
 if __name__ == '__main__':
     asyncio.run(main())
-'''
+"""
 
 
 def _run(tmp: pathlib.Path, text: str, name: str) -> str:
@@ -98,7 +98,8 @@ def _normalise(out: str) -> str:
 def test_nats_py_readme_program_runs_unchanged(url: str, tmp_path: pathlib.Path) -> None:
     prog = PROGRAM.replace("nats://demo.nats.io:4222", url)
     ours = prog.replace("import nats\n", "import natsrs.aio as nats\n").replace(
-        "from nats.errors import", "from natsrs.aio.errors import")
+        "from nats.errors import", "from natsrs.aio.errors import"
+    )
     assert ours.count("natsrs") == 2
     want = _run(tmp_path, prog, "with_nats_py.py")
     got = _run(tmp_path, ours, "with_natsrs.py")

@@ -145,15 +145,11 @@ def parse(text: str) -> Header:
             continue
         m = re.match(r"^typedef (.+?)\(\*(\w+)\)\((.*)\)$", s)
         if m:
-            h.callbacks.append(
-                (m.group(2), m.group(1).strip(), [param_type(a) for a in split_args(m.group(3))])
-            )
+            h.callbacks.append((m.group(2), m.group(1).strip(), [param_type(a) for a in split_args(m.group(3))]))
             continue
         m = re.match(r"^(.+?)\b(natsrs_\w+)\((.*)\)$", s)
         if m:
-            h.functions.append(
-                (m.group(2), m.group(1).strip(), [param_type(a) for a in split_args(m.group(3))])
-            )
+            h.functions.append((m.group(2), m.group(1).strip(), [param_type(a) for a in split_args(m.group(3))]))
             continue
         raise SystemExit(f"gen_ffi: unrecognised declaration: {s[:120]!r}")
     return h

@@ -22,8 +22,16 @@ from .. import _core, _ffi
 from .._conn import ConnCore
 from .._core import OK, lib
 from .._options import Events, build_options, connect_blocking
-from ..errors import (BadSubjectError, ConnectionClosedError, DrainTimeoutError, Error, FlushTimeoutError,
-                      InvalidCallbackTypeError, SlowConsumerError, error_for)
+from ..errors import (
+    BadSubjectError,
+    ConnectionClosedError,
+    DrainTimeoutError,
+    Error,
+    FlushTimeoutError,
+    InvalidCallbackTypeError,
+    SlowConsumerError,
+    error_for,
+)
 from .msg import Msg
 from .subscription import DEFAULT_SUB_PENDING_BYTES_LIMIT, DEFAULT_SUB_PENDING_MSGS_LIMIT, Subscription
 
@@ -115,6 +123,7 @@ class _AioEvents(Events):
             if c is not None and status not in (OK, _S.NATSRS_STATUS_CONNECTION_CLOSED):
                 c._err = error_for(status, text)
             self.spawn("disconnected_cb")
+
         self._post(run)
 
     def on_reconnected(self) -> None:
@@ -124,6 +133,7 @@ class _AioEvents(Events):
         def run() -> None:
             self.closed.set()
             self.spawn("closed_cb")
+
         self._post(run)
 
     def on_discovered(self) -> None:
@@ -142,8 +152,13 @@ class _Completion:
 
     __slots__ = ("loop", "fut", "client", "flush")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, fut: "asyncio.Future[Any]", client: Optional["Client"],
-                 flush: bool = False) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        fut: "asyncio.Future[Any]",
+        client: Optional["Client"],
+        flush: bool = False,
+    ) -> None:
         self.loop = loop
         self.fut = fut
         self.client = client
@@ -160,7 +175,9 @@ class _Completion:
                     lib.natsrs_msg_free(msg)
                 result = Msg(self.client, subject, reply, data, headers, multi)
         else:
-            exc = error_for(status, "", FlushTimeoutError if self.flush and status == _S.NATSRS_STATUS_TIMEOUT else None)
+            exc = error_for(
+                status, "", FlushTimeoutError if self.flush and status == _S.NATSRS_STATUS_TIMEOUT else None
+            )
         try:
             self.loop.call_soon_threadsafe(_resolve, self.fut, result, exc)
         except RuntimeError:
@@ -246,9 +263,14 @@ class Client:
         its CA certificates and verify mode are used; for a client certificate also pass
         ``tls_cert_file``/``tls_key_file``)."""
         cbs: Dict[str, Any] = {}
-        for key, cb in (("error_cb", error_cb), ("disconnected_cb", disconnected_cb), ("closed_cb", closed_cb),
-                        ("discovered_server_cb", discovered_server_cb), ("reconnected_cb", reconnected_cb),
-                        ("lame_duck_mode_cb", lame_duck_mode_cb)):
+        for key, cb in (
+            ("error_cb", error_cb),
+            ("disconnected_cb", disconnected_cb),
+            ("closed_cb", closed_cb),
+            ("discovered_server_cb", discovered_server_cb),
+            ("reconnected_cb", reconnected_cb),
+            ("lame_duck_mode_cb", lame_duck_mode_cb),
+        ):
             if cb is None:
                 continue
             if not inspect.iscoroutinefunction(cb):
@@ -263,14 +285,31 @@ class Client:
         self._flush_timeout = flush_timeout
         self._drain_timeout = drain_timeout
         opts: Dict[str, Any] = dict(
-            name=name, pedantic=pedantic, verbose=verbose, allow_reconnect=allow_reconnect,
-            connect_timeout=connect_timeout, reconnect_time_wait=reconnect_time_wait,
-            max_reconnect_attempts=max_reconnect_attempts, ping_interval=ping_interval,
-            max_outstanding_pings=max_outstanding_pings, dont_randomize=dont_randomize, no_echo=no_echo,
-            tls=tls, tls_hostname=tls_hostname, tls_handshake_first=tls_handshake_first, user=user,
-            password=password, token=token, drain_timeout=drain_timeout, signature_cb=signature_cb,
-            user_jwt_cb=user_jwt_cb, user_credentials=user_credentials, nkeys_seed=nkeys_seed,
-            nkeys_seed_str=nkeys_seed_str, inbox_prefix=inbox_prefix, pending_size=pending_size,
+            name=name,
+            pedantic=pedantic,
+            verbose=verbose,
+            allow_reconnect=allow_reconnect,
+            connect_timeout=connect_timeout,
+            reconnect_time_wait=reconnect_time_wait,
+            max_reconnect_attempts=max_reconnect_attempts,
+            ping_interval=ping_interval,
+            max_outstanding_pings=max_outstanding_pings,
+            dont_randomize=dont_randomize,
+            no_echo=no_echo,
+            tls=tls,
+            tls_hostname=tls_hostname,
+            tls_handshake_first=tls_handshake_first,
+            user=user,
+            password=password,
+            token=token,
+            drain_timeout=drain_timeout,
+            signature_cb=signature_cb,
+            user_jwt_cb=user_jwt_cb,
+            user_credentials=user_credentials,
+            nkeys_seed=nkeys_seed,
+            nkeys_seed_str=nkeys_seed_str,
+            inbox_prefix=inbox_prefix,
+            pending_size=pending_size,
         )
         opts.update(natsrs_options)
         self.options = dict(opts, servers=servers)
@@ -301,8 +340,9 @@ class Client:
         self._subs.pop(sub._id, None)
 
     # ---- API
-    async def publish(self, subject: str, payload: bytes = b"", reply: str = "",
-                      headers: Optional[Dict[str, str]] = None) -> None:
+    async def publish(
+        self, subject: str, payload: bytes = b"", reply: str = "", headers: Optional[Dict[str, str]] = None
+    ) -> None:
         """Publishes a message (buffered; ``flush()`` waits until the server has it)."""
         if not subject:
             raise BadSubjectError()
@@ -337,13 +377,15 @@ class Client:
         assert out.value is not None
         ptr = out.value
         if pending_msgs_limit or pending_bytes_limit:
-            lib.natsrs_subscription_set_pending_limits(ptr, pending_msgs_limit if pending_msgs_limit > 0 else -1,
-                                                       pending_bytes_limit if pending_bytes_limit > 0 else -1)
+            lib.natsrs_subscription_set_pending_limits(
+                ptr,
+                pending_msgs_limit if pending_msgs_limit > 0 else -1,
+                pending_bytes_limit if pending_bytes_limit > 0 else -1,
+            )
         if max_msgs > 0:
             lib.natsrs_subscription_auto_unsubscribe(ptr, max_msgs)
         try:
-            sub = Subscription(self, ptr, subject, queue, cb, future, max_msgs, pending_msgs_limit,
-                               pending_bytes_limit)
+            sub = Subscription(self, ptr, subject, queue, cb, future, max_msgs, pending_msgs_limit, pending_bytes_limit)
         except BaseException:
             lib.natsrs_subscription_free(ptr)
             raise
@@ -352,8 +394,14 @@ class Client:
             self._events.subs[ptr] = sub
         return sub
 
-    async def request(self, subject: str, payload: bytes = b"", timeout: float = 0.5, old_style: bool = False,
-                      headers: Optional[Dict[str, Any]] = None) -> Msg:
+    async def request(
+        self,
+        subject: str,
+        payload: bytes = b"",
+        timeout: float = 0.5,
+        old_style: bool = False,
+        headers: Optional[Dict[str, Any]] = None,
+    ) -> Msg:
         """Sends a request and awaits the first reply (``TimeoutError`` after ``timeout``
         seconds, ``NoRespondersError`` when nobody listens). Cancelling the awaiting task
         cancels the request in the library."""
@@ -369,13 +417,23 @@ class Client:
         if headers:
             m = _core.make_c_msg(subject, None, payload, headers)
             try:
-                st = lib.natsrs_connection_request_msg_async(p, m, t, _core.REQUEST_HANDLER, key,
-                                                             _core.USERDATA_FREE, byref(rid))
+                st = lib.natsrs_connection_request_msg_async(
+                    p, m, t, _core.REQUEST_HANDLER, key, _core.USERDATA_FREE, byref(rid)
+                )
             finally:
                 lib.natsrs_msg_free(m)
         else:
-            st = lib.natsrs_connection_request_async(p, subject.encode(), payload, len(payload), t,
-                                                     _core.REQUEST_HANDLER, key, _core.USERDATA_FREE, byref(rid))
+            st = lib.natsrs_connection_request_async(
+                p,
+                subject.encode(),
+                payload,
+                len(payload),
+                t,
+                _core.REQUEST_HANDLER,
+                key,
+                _core.USERDATA_FREE,
+                byref(rid),
+            )
         if st != OK:
             err = _core.raise_status(st)
             _core.unregister(key)
@@ -489,8 +547,11 @@ class Client:
 
     @property
     def is_connected(self) -> bool:
-        return self._status() in (_S.NATSRS_CONNECTION_STATUS_CONNECTED, _S.NATSRS_CONNECTION_STATUS_DRAINING_SUBS,
-                                  _S.NATSRS_CONNECTION_STATUS_DRAINING_PUBS)
+        return self._status() in (
+            _S.NATSRS_CONNECTION_STATUS_CONNECTED,
+            _S.NATSRS_CONNECTION_STATUS_DRAINING_SUBS,
+            _S.NATSRS_CONNECTION_STATUS_DRAINING_PUBS,
+        )
 
     @property
     def is_reconnecting(self) -> bool:

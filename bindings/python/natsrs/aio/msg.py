@@ -18,9 +18,16 @@ class Msg:
 
     __slots__ = ("_client", "subject", "reply", "data", "headers", "_multi", "_sid", "_ackd")
 
-    def __init__(self, _client: Optional["Client"] = None, subject: str = "", reply: str = "", data: bytes = b"",
-                 headers: Optional[Dict[str, str]] = None, _multi: Optional[Dict[str, List[str]]] = None,
-                 _sid: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        _client: Optional["Client"] = None,
+        subject: str = "",
+        reply: str = "",
+        data: bytes = b"",
+        headers: Optional[Dict[str, str]] = None,
+        _multi: Optional[Dict[str, List[str]]] = None,
+        _sid: Optional[int] = None,
+    ) -> None:
         self._client = _client
         self.subject = subject
         self.reply = reply
@@ -63,8 +70,12 @@ class Msg:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Msg):
             return NotImplemented
-        return (self.subject, self.reply, self.data, self.headers) == (other.subject, other.reply, other.data,
-                                                                       other.headers)
+        return (self.subject, self.reply, self.data, self.headers) == (
+            other.subject,
+            other.reply,
+            other.data,
+            other.headers,
+        )
 
     __hash__ = None  # type: ignore[assignment]
 

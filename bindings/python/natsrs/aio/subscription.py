@@ -18,8 +18,14 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Deque
 
 from .. import _core, _ffi
 from .._core import OK, check, lib
-from ..errors import (BadSubscriptionError, ConnectionClosedError, ConnectionDrainingError, Error,
-                      TimeoutError, error_for)
+from ..errors import (
+    BadSubscriptionError,
+    ConnectionClosedError,
+    ConnectionDrainingError,
+    Error,
+    TimeoutError,
+    error_for,
+)
 from .msg import Msg
 
 if TYPE_CHECKING:
@@ -40,11 +46,18 @@ def _free_sub(ptr: int) -> None:
 class Subscription:
     """Interest in a subject. Create with ``await nc.subscribe(...)``."""
 
-    def __init__(self, conn: "Client", ptr: int, subject: str = "", queue: str = "",
-                 cb: Optional[Callable[[Msg], Awaitable[None]]] = None,
-                 future: Optional["asyncio.Future[Msg]"] = None, max_msgs: int = 0,
-                 pending_msgs_limit: int = DEFAULT_SUB_PENDING_MSGS_LIMIT,
-                 pending_bytes_limit: int = DEFAULT_SUB_PENDING_BYTES_LIMIT) -> None:
+    def __init__(
+        self,
+        conn: "Client",
+        ptr: int,
+        subject: str = "",
+        queue: str = "",
+        cb: Optional[Callable[[Msg], Awaitable[None]]] = None,
+        future: Optional["asyncio.Future[Msg]"] = None,
+        max_msgs: int = 0,
+        pending_msgs_limit: int = DEFAULT_SUB_PENDING_MSGS_LIMIT,
+        pending_bytes_limit: int = DEFAULT_SUB_PENDING_BYTES_LIMIT,
+    ) -> None:
         self._conn = conn
         self._loop = asyncio.get_running_loop()
         self._guard = _core.HandleGuard(ptr, _free_sub)
@@ -156,9 +169,18 @@ class Subscription:
             return 0
         n = self._count.value
         if n:
-            arr, sid, client, buf, extract, free = self._arr, self._id, self._conn, self._buf, _core.extract, lib.natsrs_msg_free
+            arr, sid, client, buf, extract, free = (
+                self._arr,
+                self._id,
+                self._conn,
+                self._buf,
+                _core.extract,
+                lib.natsrs_msg_free,
+            )
             for i in range(n):
                 mp = arr[i]
+                if mp is None:
+                    continue
                 try:
                     subject, reply, data, headers, multi = extract(mp)
                 finally:
