@@ -220,9 +220,8 @@ python_binding_tests() {
     return 1
   fi
   rm -rf bindings/python/build bindings/python/natsrs.egg-info
-  env -u NATSRS_LIB_PATH -u NATS_URL NATSRS_TEST_INSTALLED=1 PYTHONPATH="$site" \
-    limit "$STAGE_TIMEOUT" "$NATSRS_ROOT/.venv/bin/python" -m pytest -q -p no:cacheprovider \
-    bindings/python/tests
+  limit "$STAGE_TIMEOUT" env -u NATSRS_LIB_PATH -u NATS_URL NATSRS_TEST_INSTALLED=1 PYTHONPATH="$site" \
+    "$NATSRS_ROOT/.venv/bin/python" -m pytest -q -p no:cacheprovider bindings/python/tests
   rc=$?
   [ "$rc" = 5 ] && echo "pytest collected no tests in bindings/python/tests"
   return "$rc"

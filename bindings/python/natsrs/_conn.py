@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import threading
 import weakref
@@ -33,6 +34,29 @@ def _finalize_conn(ptr_box: List[int], files: List[str]) -> None:
             pass
 
 
+_live: "weakref.WeakSet[ConnCore]" = weakref.WeakSet()
+
+
+def _at_exit() -> None:
+    """Before the interpreter finalizes: close and free every connection, then stop the library's
+    runtime and wait for its threads, so that no library thread calls into Python while the
+    interpreter shuts down (a thread entering a finalizing interpreter is force-unwound, which
+    aborts the process)."""
+    for core in list(_live):
+        try:
+            core.close()
+            core.free_now()
+        except Exception:  # pragma: no cover
+            pass
+    try:
+        lib.natsrs_shutdown(2000)
+    except Exception:  # pragma: no cover
+        pass
+
+
+atexit.register(_at_exit)
+
+
 class ConnCore:
     """Owns one ``natsrs_connection``. ``close()`` closes it (idempotent, safe from any thread);
     the handle itself is freed by the finalizer when the owning client is garbage, so a call racing
@@ -45,6 +69,7 @@ class ConnCore:
         self._box = [ptr]
         self._finalizer = weakref.finalize(self, _finalize_conn, self._box, list(temp_files or []))
         self.errors_received = 0
+        _live.add(self)
 
     # ---- state
     def require_open(self) -> int:
