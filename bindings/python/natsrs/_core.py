@@ -343,7 +343,7 @@ def extract(p: int) -> Tuple[str, str, bytes, Optional[Dict[str, str]], Optional
                 vs = []
             multi[k] = vs
             headers[k] = vs[0] if vs else ""
-    code = L.natsrs_msg_status_code(p)
+    code = L.natsrs_msg_status_code(p) if not n else 0  # status messages carry no payload
     if code:
         if headers is None:
             headers = {}

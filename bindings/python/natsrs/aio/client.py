@@ -38,6 +38,7 @@ from .subscription import DEFAULT_SUB_PENDING_BYTES_LIMIT, DEFAULT_SUB_PENDING_M
 __all__ = ["Client", "Callback", "ErrorCallback", "DEFAULT_INBOX_PREFIX"]
 
 log = logging.getLogger("nats.aio.client")
+_publish = lib.natsrs_connection_publish
 _S = _ffi
 
 DEFAULT_INBOX_PREFIX = b"_INBOX"
@@ -344,9 +345,15 @@ class Client:
         self, subject: str, payload: bytes = b"", reply: str = "", headers: Optional[Dict[str, str]] = None
     ) -> None:
         """Publishes a message (buffered; ``flush()`` waits until the server has it)."""
-        if not subject:
-            raise BadSubjectError()
-        self._c().publish(subject, payload, reply, headers)
+        core = self._core
+        if core is None or core.closed:
+            raise ConnectionClosedError()
+        if reply or headers:
+            core.publish(subject, payload, reply, headers)
+            return
+        st = _publish(core.ptr, subject.encode(), payload, len(payload))
+        if st != OK:
+            raise _core.raise_status(st)
 
     async def subscribe(
         self,
