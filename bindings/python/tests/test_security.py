@@ -1,0 +1,121 @@
+"""TLS (CA, client certificate, host name, SSLContext), nkeys (seed file and seed string) and
+creds (JWT) against servers configured with the project's generated test PKI
+(cargo example gen_test_pki, also used by the C security examples)."""
+
+from __future__ import annotations
+
+import pathlib
+import ssl
+import subprocess
+from typing import Any, Iterator
+
+import pytest
+from conftest import ROOT, run
+
+import natsrs
+import natsrs.aio as nats
+
+
+@pytest.fixture(scope="session")
+def pki(tmpdir_session: pathlib.Path) -> Iterator[pathlib.Path]:
+    d = tmpdir_session / "pki"
+    r = subprocess.run(
+        ["cargo", "run", "--release", "--quiet", "--example", "gen_test_pki", "--", str(d)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=2400,
+    )
+    assert r.returncode == 0, r.stderr
+    yield d
+
+
+def test_mutual_tls_blocking(pki: pathlib.Path, make_server: Any) -> None:
+    s = make_server("-c", str(pki / "tls.conf"))
+    url = f"tls://127.0.0.1:{s.port}"
+    ca, cert, key = pki / "ca.pem", pki / "client-cert.pem", pki / "client-key.pem"
+    with natsrs.connect(url, tls_ca_file=ca, tls_cert_file=cert, tls_key_file=key) as nc:
+        sub = nc.subscribe("tls.x")
+        nc.publish("tls.x", b"secret")
+        assert sub.next_msg(2).data == b"secret"
+    with natsrs.connect(url, tls_ca_file=ca, tls_cert_file=cert, tls_key_file=key, tls_hostname="localhost") as nc:
+        nc.flush()
+    with pytest.raises(natsrs.errors.Error):  # no client certificate: the server refuses
+        natsrs.connect(url, tls_ca_file=ca, allow_reconnect=False, max_reconnect_attempts=0)
+    with pytest.raises(natsrs.errors.Error):  # the certificate is not for this name
+        natsrs.connect(
+            url,
+            tls_ca_file=ca,
+            tls_cert_file=cert,
+            tls_key_file=key,
+            tls_hostname="wronghost",
+            allow_reconnect=False,
+            max_reconnect_attempts=0,
+        )
+    with pytest.raises(natsrs.errors.Error):  # an unrelated CA does not trust the server
+        natsrs.connect(
+            url,
+            tls_ca_file=pki / "other-ca.pem",
+            tls_cert_file=cert,
+            tls_key_file=key,
+            allow_reconnect=False,
+            max_reconnect_attempts=0,
+        )
+
+
+def test_tls_with_ssl_context_aio(pki: pathlib.Path, make_server: Any) -> None:
+    s = make_server("-c", str(pki / "tls.conf"))
+
+    async def main() -> None:
+        ctx = ssl.create_default_context(purpose=ssl.Purpose.SERVER_AUTH)
+        ctx.load_verify_locations(str(pki / "ca.pem"))
+        ctx.load_cert_chain(certfile=str(pki / "client-cert.pem"), keyfile=str(pki / "client-key.pem"))
+        nc = await nats.connect(
+            servers=[f"tls://127.0.0.1:{s.port}"],
+            tls=ctx,
+            tls_hostname="localhost",
+            tls_cert_file=str(pki / "client-cert.pem"),
+            tls_key_file=str(pki / "client-key.pem"),
+        )
+        sub = await nc.subscribe("tls.y")
+        await nc.publish("tls.y", b"over tls")
+        assert (await sub.next_msg(2)).data == b"over tls"
+        await nc.close()
+
+    run(main())
+
+
+def test_nkeys(pki: pathlib.Path, make_server: Any) -> None:
+    s = make_server("-c", str(pki / "nkey.conf"))
+    with natsrs.connect(s.url, nkeys_seed=str(pki / "user.nk")) as nc:
+        nc.flush()
+    with pytest.raises(natsrs.errors.AuthorizationError):
+        natsrs.connect(s.url, allow_reconnect=False)
+    seed = [ln for ln in (pki / "user.nk").read_text().splitlines() if ln.startswith("SU")][0]
+
+    async def main() -> None:
+        nc = await nats.connect(s.url, nkeys_seed_str=seed)
+        await nc.flush()
+        await nc.close()
+        nc = await nats.connect(s.url, nkeys_seed=str(pki / "user.nk"))
+        await nc.flush()
+        await nc.close()
+
+    run(main())
+
+
+def test_creds(pki: pathlib.Path, make_server: Any) -> None:
+    s = make_server("-c", str(pki / "operator.conf"))
+    with natsrs.connect(s.url, user_credentials=str(pki / "user.creds")) as nc:
+        sub = nc.subscribe("creds.x")
+        nc.publish("creds.x", b"jwt")
+        assert sub.next_msg(2).data == b"jwt"
+    with natsrs.connect(s.url, user_credentials=(str(pki / "user.jwt"), str(pki / "user.seed"))) as nc:
+        nc.flush()
+
+    async def main() -> None:
+        nc = await nats.connect(s.url, user_credentials=str(pki / "user.creds"))
+        await nc.flush()
+        await nc.close()
+
+    run(main())
