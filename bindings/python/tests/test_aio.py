@@ -402,3 +402,43 @@ def test_cluster_failover(make_server: Any, tmpdir_session: Any) -> None:
         await nc.close()
 
     run(main())
+
+
+def test_flood_does_not_starve_the_loop(url: str) -> None:
+    import threading
+
+    import natsrs
+
+    async def main() -> None:
+        nc = await nats.connect(url)
+        n = 0
+
+        async def cb(m: Msg) -> None:
+            nonlocal n
+            n += 1
+
+        await nc.subscribe("a.flood", cb=cb)
+        await nc.flush()
+        stop = threading.Event()
+
+        def flood() -> None:
+            with natsrs.connect(url) as pc:
+                while not stop.is_set():
+                    for _ in range(1000):
+                        pc.publish("a.flood", b"x")
+                    pc.flush()
+
+        th = threading.Thread(target=flood)
+        th.start()
+        ticks = 0
+        try:
+            for _ in range(20):
+                await asyncio.sleep(0.01)
+                ticks += 1
+        finally:
+            stop.set()
+            await asyncio.get_running_loop().run_in_executor(None, th.join)
+        assert ticks == 20 and n > 0
+        await nc.close()
+
+    run(main())

@@ -202,6 +202,8 @@ class Subscription:
             while not self._closed:
                 if not buf:
                     if self._fill():
+                        # one yield per batch: a steady flood must not starve the event loop
+                        await asyncio.sleep(0)
                         continue
                     if self._ended is not None:
                         return
@@ -236,6 +238,7 @@ class Subscription:
             if buf:
                 return buf.popleft()
             if self._fill():
+                await asyncio.sleep(0)  # once per batch, so that a flood cannot starve the loop
                 continue
             if self._ended is not None or self._closed:
                 if self._conn.is_closed:
