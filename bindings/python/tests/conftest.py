@@ -127,3 +127,17 @@ def wait_until(pred: Callable[[], bool], timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.01)
     return pred()
+
+
+@pytest.fixture(scope="session")
+def pki(tmpdir_session: pathlib.Path) -> Iterator[pathlib.Path]:
+    d = tmpdir_session / "pki"
+    r = subprocess.run(
+        ["cargo", "run", "--release", "--quiet", "--example", "gen_test_pki", "--", str(d)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=2400,
+    )
+    assert r.returncode == 0, r.stderr
+    yield d

@@ -6,28 +6,13 @@ from __future__ import annotations
 
 import pathlib
 import ssl
-import subprocess
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-from conftest import ROOT, run
+from conftest import run
 
 import natsrs
 import natsrs.aio as nats
-
-
-@pytest.fixture(scope="session")
-def pki(tmpdir_session: pathlib.Path) -> Iterator[pathlib.Path]:
-    d = tmpdir_session / "pki"
-    r = subprocess.run(
-        ["cargo", "run", "--release", "--quiet", "--example", "gen_test_pki", "--", str(d)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=2400,
-    )
-    assert r.returncode == 0, r.stderr
-    yield d
 
 
 def test_mutual_tls_blocking(pki: pathlib.Path, make_server: Any) -> None:
