@@ -361,6 +361,68 @@ def extract(p: int) -> Tuple[str, str, bytes, Optional[Dict[str, str]], Optional
     )
 
 
+def _typed_data_fn() -> Any:
+    # natsrs_msg_data typed as a char pointer: slicing the result copies into bytes in one step
+    fn = lib._dll["natsrs_msg_data"]
+    fn.restype = POINTER(ctypes.c_char)
+    fn.argtypes = (c_void_p,)
+    return fn
+
+
+_msg_data_chars = _typed_data_fn()
+
+
+class BatchExtractor:
+    """Copies C messages into Python values with the library functions bound once and scratch
+    out-parameters of its own: use one extractor per consumer thread. ``run(arr, n, make)`` copies
+    and frees a batch of owned messages; ``one(p, make)`` copies a borrowed one."""
+
+    __slots__ = ("keys", "count", "bkeys", "bcount")
+
+    def __init__(self) -> None:
+        self.keys = POINTER(c_char_p)()
+        self.count = c_size_t(0)
+        self.bkeys = byref(self.keys)
+        self.bcount = byref(self.count)
+
+    def one(self, p: int, make: Callable[..., Any]) -> Any:
+        L = lib
+        subject = L.natsrs_msg_subject(p)
+        reply = L.natsrs_msg_reply(p)
+        dn = L.natsrs_msg_data_len(p)
+        data = _msg_data_chars(p)[:dn] if dn else b""
+        headers: Optional[Dict[str, str]] = None
+        multi: Optional[Dict[str, List[str]]] = None
+        if (L.natsrs_msg_header_keys(p, self.bkeys, self.bcount) == OK and self.count.value) or not dn:
+            _, _, _, headers, multi = extract(p)
+        return make(subject.decode() if subject else "", reply.decode() if reply else "", data, headers, multi)
+
+    def run(self, arr: Any, n: int, make: Callable[..., Any]) -> List[Any]:
+        L = lib
+        subject_fn, reply_fn, len_fn = L.natsrs_msg_subject, L.natsrs_msg_reply, L.natsrs_msg_data_len
+        keys_fn, free_fn, data_fn = L.natsrs_msg_header_keys, L.natsrs_msg_free, _msg_data_chars
+        count, bkeys, bcount = self.count, self.bkeys, self.bcount
+        out: List[Any] = []
+        append = out.append
+        for i in range(n):
+            p = arr[i]
+            if p is None:
+                continue
+            try:
+                subject = subject_fn(p)
+                reply = reply_fn(p)
+                dn = len_fn(p)
+                data = data_fn(p)[:dn] if dn else b""
+                headers: Optional[Dict[str, str]] = None
+                multi: Optional[Dict[str, List[str]]] = None
+                if (keys_fn(p, bkeys, bcount) == OK and count.value) or not dn:
+                    _, _, _, headers, multi = extract(p)
+            finally:
+                free_fn(p)
+            append(make(subject.decode() if subject else "", reply.decode() if reply else "", data, headers, multi))
+        return out
+
+
 def make_c_msg(subject: str, reply: Optional[str], data: bytes, headers: Optional[Dict[str, Any]]) -> int:
     """An owned C message (free with natsrs_msg_free) with headers; header values may be a string
     or a list of strings."""

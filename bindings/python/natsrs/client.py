@@ -142,16 +142,17 @@ class _SubTarget:
     """Registry entry of a callback subscription (not the user-facing object, so dropping the
     Subscription never leaks through the registry)."""
 
-    __slots__ = ("cb", "events", "client_ref", "__weakref__")
+    __slots__ = ("cb", "events", "client_ref", "extractor", "__weakref__")
 
     def __init__(self, cb: Callable[[Msg], Any], events: Events, client: "Client") -> None:
         self.cb = cb
         self.events = events
         self.client_ref = weakref.ref(client)
+        self.extractor = _core.BatchExtractor()  # one dispatcher thread per subscription
 
     def on_msg(self, p: int) -> None:
-        subject, reply, data, headers, multi = _core.extract(p)
-        self.cb(Msg(self.client_ref(), subject, reply, data, headers, multi))
+        client = self.client_ref()
+        self.cb(self.extractor.one(p, lambda s, r, d, h, m: Msg(client, s, r, d, h, m)))
 
 
 def _free_sub(ptr: int) -> None:
@@ -225,17 +226,8 @@ class Subscription:
                     break
             if st != OK:
                 raise _core.raise_status(st)
-            out = []
-            for i in range(n.value):
-                mp = arr[i]
-                if mp is None:
-                    continue
-                try:
-                    subject, reply, data, headers, multi = _core.extract(mp)
-                finally:
-                    lib.natsrs_msg_free(mp)
-                out.append(Msg(self._client, subject, reply, data, headers, multi, self._sid))
-            return out
+            sid, client = self._sid, self._client
+            return _core.BatchExtractor().run(arr, n.value, lambda s, r, d, h, m: Msg(client, s, r, d, h, m, sid))
         finally:
             self._guard.release()
 

@@ -73,6 +73,7 @@ class Subscription:
         self._buf: Deque[Msg] = collections.deque()
         self._arr = (c_void_p * BATCH)()
         self._count = c_size_t(0)
+        self._extractor = _core.BatchExtractor()
         self._event = asyncio.Event()
         self._ended: Optional[Error] = None
         self._closed = False
@@ -169,23 +170,8 @@ class Subscription:
             return 0
         n = self._count.value
         if n:
-            arr, sid, client, buf, extract, free = (
-                self._arr,
-                self._id,
-                self._conn,
-                self._buf,
-                _core.extract,
-                lib.natsrs_msg_free,
-            )
-            for i in range(n):
-                mp = arr[i]
-                if mp is None:
-                    continue
-                try:
-                    subject, reply, data, headers, multi = extract(mp)
-                finally:
-                    free(mp)
-                buf.append(Msg(client, subject, reply, data, headers, multi, sid))
+            client, sid = self._conn, self._id
+            self._buf.extend(self._extractor.run(self._arr, n, lambda s, r, d, h, m: Msg(client, s, r, d, h, m, sid)))
         return n
 
     def _end(self, err: Error) -> None:
