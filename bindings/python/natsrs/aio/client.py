@@ -214,6 +214,7 @@ class Client:
         self._err: Optional[Exception] = None
         self._subs: Dict[int, Subscription] = {}
         self._closing = False
+        self._pubs = 0
         self._flush_timeout: Optional[float] = None
         self._drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
         self.options: Dict[str, Any] = {}
@@ -354,6 +355,11 @@ class Client:
         st = _publish(core.ptr, subject.encode(), payload, len(payload))
         if st != OK:
             raise _core.raise_status(st)
+        self._pubs += 1
+        if not self._pubs & 127:
+            # The library takes the message without waiting, so a publishing loop would never let
+            # other tasks (subscription consumers) run: yield once every 128 messages.
+            await asyncio.sleep(0)
 
     async def subscribe(
         self,
