@@ -238,3 +238,32 @@ def test_reconnect_after_server_restart(make_server: Any) -> None:
         assert sub.next_msg(2).data == b"after"
     assert wait_until(lambda: "closed" in events)
     assert events.index("disconnected") < events.index("reconnected")
+
+
+def test_close_wakes_a_thread_blocked_in_next_msg(url: str) -> None:
+    nc = natsrs.connect(url)
+    sub = nc.subscribe("b.block")
+    sub2 = nc.subscribe("b.block2")
+    results: List[Any] = []
+
+    def wait(s: natsrs.Subscription) -> None:
+        try:
+            s.next_msg(timeout=None)
+            results.append("msg")
+        except Exception as e:
+            results.append(type(e).__name__)
+
+    t1 = threading.Thread(target=wait, args=(sub,))
+    t2 = threading.Thread(target=wait, args=(sub2,))
+    t1.start()
+    t2.start()
+    time.sleep(0.1)
+    sub.close()  # unsubscribes: the waiter returns; the handle is freed after it
+    t1.join(5)
+    assert not t1.is_alive()
+    nc.close()  # the connection closes: the other waiter returns
+    t2.join(5)
+    assert not t2.is_alive()
+    assert results == ["BadSubscriptionError", "ConnectionClosedError"]
+    with pytest.raises(errors.UseAfterCloseError):
+        sub.next_msg(0.1)
