@@ -77,7 +77,7 @@ class _StringTarget:
         v = self.fn()
         if isinstance(v, str):
             v = v.encode()
-        self.buf = ctypes.create_string_buffer(bytes(v))
+        self.buf = ctypes.create_string_buffer(bytes(v).strip())
         return ctypes.addressof(self.buf)
 
 

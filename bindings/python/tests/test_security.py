@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pathlib
 import ssl
-from typing import Any
+from typing import Any, List
 
 import pytest
 from conftest import run
@@ -104,3 +104,32 @@ def test_creds(pki: pathlib.Path, make_server: Any) -> None:
         await nc.close()
 
     run(main())
+
+
+def test_user_jwt_cb_and_signature_cb(pki: pathlib.Path, make_server: Any) -> None:
+    """nats-py's callback pair: the JWT, and the base64 signature of the server's nonce."""
+    nkeys = pytest.importorskip("nkeys")
+    import base64
+
+    s = make_server("-c", str(pki / "operator.conf"))
+    seed = [ln for ln in (pki / "user.seed").read_bytes().split() if ln.startswith(b"SU")][0]
+    calls: List[str] = []
+
+    def user_jwt_cb() -> bytes:
+        calls.append("jwt")
+        return [ln for ln in (pki / "user.jwt").read_bytes().split() if ln.startswith(b"eyJ")][0]
+
+    def signature_cb(nonce: str) -> bytes:
+        calls.append("sig")
+        kp = nkeys.from_seed(bytearray(seed))
+        return base64.b64encode(kp.sign(nonce.encode()))
+
+    async def main() -> None:
+        nc = await nats.connect(s.url, user_jwt_cb=user_jwt_cb, signature_cb=signature_cb)
+        await nc.flush()
+        await nc.close()
+
+    run(main())
+    assert calls == ["jwt", "sig"]
+    with natsrs.connect(s.url, user_jwt_cb=user_jwt_cb, signature_cb=signature_cb) as nc:
+        nc.flush()
