@@ -217,6 +217,7 @@ def test_properties_and_stats(url: str) -> None:
         assert nc.last_error is None
         assert nc.new_inbox().startswith("_INBOX.")
         assert 0 < await nc.rtt() < 1
+        assert (nc.connected_server_version.major, nc.connected_server_version.minor) == (2, 15)
         await nc.publish("a.s", b"abc")
         await nc.flush(timeout=2)
         assert nc.stats["out_msgs"] >= 1 and nc.stats["out_bytes"] >= 3 and "reconnects" in nc.stats

@@ -35,7 +35,7 @@ from ..errors import (
 from .msg import Msg
 from .subscription import DEFAULT_SUB_PENDING_BYTES_LIMIT, DEFAULT_SUB_PENDING_MSGS_LIMIT, Subscription
 
-__all__ = ["Client", "Callback", "ErrorCallback", "DEFAULT_INBOX_PREFIX"]
+__all__ = ["Client", "ServerVersion", "Callback", "ErrorCallback", "DEFAULT_INBOX_PREFIX"]
 
 log = logging.getLogger("nats.aio.client")
 _publish = lib.natsrs_connection_publish
@@ -192,6 +192,46 @@ def _resolve(fut: "asyncio.Future[Any]", result: Any, exc: Optional[BaseExceptio
         fut.set_exception(exc)
     else:
         fut.set_result(result)
+
+
+class ServerVersion:
+    """The server's version as nats-py gives it (``major``, ``minor``, ``patch``, ...)."""
+
+    def __init__(self, server_version: str) -> None:
+        self._server_version = server_version
+        import re
+
+        m = re.match(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([^+]*))?(?:\+(.*))?$", server_version.strip())
+        self._major, self._minor, self._patch = (int(m.group(i)) for i in (1, 2, 3)) if m else (0, 0, 0)
+        self._prerelease = (m.group(4) or "") if m else ""
+        self._build = (m.group(5) or "") if m else ""
+
+    @property
+    def major(self) -> int:
+        return self._major
+
+    @property
+    def minor(self) -> int:
+        return self._minor
+
+    @property
+    def patch(self) -> int:
+        return self._patch
+
+    @property
+    def prerelease(self) -> str:
+        return self._prerelease
+
+    @property
+    def build(self) -> str:
+        return self._build
+
+    @property
+    def dev(self) -> str:
+        return self._prerelease
+
+    def __repr__(self) -> str:
+        return f"<nats server v{self._server_version}>"
 
 
 class Client:
@@ -616,8 +656,8 @@ class Client:
         return str(ip) if ip is not None else None
 
     @property
-    def connected_server_version(self) -> str:
-        return str(self._core.server_info().get("version", "")) if self._core is not None else ""
+    def connected_server_version(self) -> "ServerVersion":
+        return ServerVersion(str(self._core.server_info().get("version", "")) if self._core is not None else "")
 
     @property
     def last_error(self) -> Optional[Exception]:
