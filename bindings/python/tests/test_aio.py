@@ -443,3 +443,24 @@ def test_flood_does_not_starve_the_loop(url: str) -> None:
         await nc.close()
 
     run(main())
+
+
+def test_event_callback_that_raises_goes_to_error_cb(url: str) -> None:
+    async def main() -> None:
+        errs: List[Exception] = []
+
+        async def error_cb(e: Exception) -> None:
+            errs.append(e)
+
+        async def closed_cb() -> None:
+            raise RuntimeError("in closed_cb")
+
+        nc = await nats.connect(url, error_cb=error_cb, closed_cb=closed_cb)
+        await nc.close()
+        for _ in range(100):
+            if errs:
+                break
+            await asyncio.sleep(0.01)
+        assert [str(e) for e in errs] == ["in closed_cb"]
+
+    run(main())

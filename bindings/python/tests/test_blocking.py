@@ -267,3 +267,14 @@ def test_close_wakes_a_thread_blocked_in_next_msg(url: str) -> None:
     assert results == ["BadSubscriptionError", "ConnectionClosedError"]
     with pytest.raises(errors.UseAfterCloseError):
         sub.next_msg(0.1)
+
+
+def test_event_callback_that_raises_goes_to_error_cb(url: str) -> None:
+    errs: List[BaseException] = []
+
+    def closed_cb() -> None:
+        raise RuntimeError("in closed_cb")
+
+    nc = natsrs.connect(url, error_cb=errs.append, closed_cb=closed_cb)
+    nc.close()
+    assert wait_until(lambda: any("in closed_cb" in str(e) for e in errs))
