@@ -12,10 +12,13 @@ pub mod auth;
 pub mod connection;
 pub mod error;
 pub mod ffi;
+pub(crate) mod files;
 pub mod msg;
+pub(crate) mod nuid;
 pub mod options;
 pub mod proto;
 pub mod runtime;
+pub mod service;
 pub mod tls;
 
 pub use connection::{Connection, ConnectionStatus, Statistics, Subscription};

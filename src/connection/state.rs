@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use parking_lot::{Mutex, RwLock};
 
 use super::completions::{Completion, Completions, Slot};
+use super::delivery_pool::DeliveryPool;
 use super::dispatch::{self, in_handler};
 use super::events::{Event, Events};
 use super::pool::Pool;
@@ -24,9 +25,11 @@ use crate::options::Options;
 use crate::proto::{encode, subject, ServerInfo};
 
 /// max_payload assumed before the server said otherwise (and when it says 0 or less).
-pub const DEFAULT_MAX_PAYLOAD: i64 = 1024 * 1024;
+pub use crate::proto::info::DEFAULT_MAX_PAYLOAD;
 /// Largest max_payload the client accepts from a server's INFO (it allocates for it).
-pub const MAX_ACCEPTED_PAYLOAD: i64 = super::reader::MAX_INCOMING_PAYLOAD as i64;
+pub use crate::proto::info::MAX_ACCEPTED_PAYLOAD;
+/// Bad URLs of one INFO reported one by one (the rest are counted in one more error).
+const MAX_REPORTED_BAD_URLS: usize = 16;
 /// How long close() waits for the I/O task to push out what was published before it.
 const CLOSE_IO_WAIT: Duration = Duration::from_secs(2);
 /// Drain: flush time left when the subscriptions used up the whole timeout.
@@ -49,6 +52,8 @@ pub(crate) struct Inner {
     pub(super) resp: Mutex<RespMux>,
     pub(super) events: Arc<Events>,
     pub(super) completions: Completions,
+    /// The delivery pool of async subscriptions, when the options ask for one.
+    pub(super) delivery: once_cell::sync::OnceCell<DeliveryPool>,
     /// Notified (all waiters) when the connection closes; see `closing`.
     shutdown: tokio::sync::Notify,
     pub(super) force_reconnect: tokio::sync::Notify,
@@ -60,6 +65,12 @@ pub(crate) struct Inner {
     pub(super) ever_connected: AtomicBool,
     /// The last connection used TLS (selects the TLS reconnect jitter).
     pub(super) was_tls: AtomicBool,
+}
+
+impl crate::msg::Responder for Inner {
+    fn publish_reply(&self, subject: &[u8], headers: Option<&[u8]>, data: &[u8]) -> Result<()> {
+        self.publish_raw(subject, None, headers, data)
+    }
 }
 
 impl crate::runtime::OnShutdown for Inner {
@@ -100,6 +111,7 @@ impl Inner {
             resp: Mutex::new(RespMux::new(prefix)),
             events: Arc::new(Events::new()),
             completions: Completions::default(),
+            delivery: once_cell::sync::OnceCell::new(),
             shutdown: tokio::sync::Notify::new(),
             force_reconnect: tokio::sync::Notify::new(),
             pool: Mutex::new(Pool::new(&opts.servers, opts.no_randomize)),
@@ -196,11 +208,15 @@ impl Inner {
         self.events.emit(Event::AsyncError(sub, e));
     }
 
-    /// URLs in a server's connect_urls that could not be parsed are skipped and reported.
-    pub(super) fn report_bad_urls(&self, bad: Vec<String>) {
-        if let Some(first) = bad.first() {
-            let e = err!(Protocol, "ignored {} invalid URL(s) announced by the server, e.g. '{}'", bad.len(), first.escape_debug());
+    /// URLs in a server's connect_urls that could not be parsed are skipped and reported (the
+    /// first `MAX_REPORTED_BAD_URLS` one by one, then how many more).
+    pub(super) fn report_bad_urls(&self, bad: Vec<Error>) {
+        let n = bad.len();
+        for e in bad.into_iter().take(MAX_REPORTED_BAD_URLS) {
             self.async_error(None, e);
+        }
+        if n > MAX_REPORTED_BAD_URLS {
+            self.async_error(None, err!(InvalidArgument, "the server announced {} more bad URLs", n - MAX_REPORTED_BAD_URLS));
         }
     }
 
@@ -261,7 +277,7 @@ impl Inner {
         let sid = self.next_sid.fetch_add(1, Ordering::Relaxed);
         let sub = SubInner::new(sid, subj, queue, kind, self, (self.opts.sub_pending_msgs, self.opts.sub_pending_bytes))?;
         if let Some(h) = handler {
-            dispatch::start(&sub, h)?;
+            dispatch::start(self, &sub, h)?;
         }
         self.register_sub(&sub);
         Ok(Subscription(sub))
@@ -428,6 +444,9 @@ impl Inner {
         }
         for s in &subs {
             dispatch::join(s);
+        }
+        if let Some(p) = self.delivery.get() {
+            p.shutdown();
         }
         // Give the I/O task a moment to flush what was published before close.
         if !on_runtime {
