@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "ab19ebf27f1e8f0c7a9c4825d749eb55218d631c110d4830c09352a7e1811157"
+HEADER_SHA256 = "6d1c4697f05ebbd72eb101a12782aeab3eda801421bd47ef798373b106c85fce"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -119,7 +119,9 @@ natsrs_disconnected_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_int, c_char_
 natsrs_error_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_void_p, c_int, c_char_p)
 natsrs_reconnect_delay_handler = CFUNCTYPE(c_int64, c_void_p, c_void_p, c_uint64)
 natsrs_string_handler = CFUNCTYPE(c_void_p, c_void_p)
-natsrs_sign_handler = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, c_void_p)
+natsrs_sign_handler = CFUNCTYPE(c_int32, c_void_p, c_void_p, c_size_t, c_void_p)
+natsrs_service_stats_handler = CFUNCTYPE(c_void_p, c_void_p, c_char_p)
+natsrs_service_handler = CFUNCTYPE(None, c_void_p, c_void_p)
 
 # (name, restype, argtypes) of every function in the header
 FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
@@ -140,7 +142,7 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_connection_queue_subscribe_sync", c_int, (c_void_p, c_char_p, c_char_p, POINTER(c_void_p))),
     ("natsrs_connection_request", c_int, (c_void_p, c_char_p, c_char_p, c_size_t, c_int64, POINTER(c_void_p))),
     ("natsrs_connection_request_msg", c_int, (c_void_p, c_void_p, c_int64, POINTER(c_void_p))),
-    ("natsrs_connection_new_inbox", c_int, (c_void_p, c_char_p, c_size_t)),
+    ("natsrs_connection_new_inbox", c_int, (c_void_p, c_void_p, c_size_t)),
     ("natsrs_connection_flush", c_int, (c_void_p, c_int64)),
     ("natsrs_connection_rtt", c_int, (c_void_p, POINTER(c_double))),
     ("natsrs_connection_drain", c_int, (c_void_p, c_int64)),
@@ -151,6 +153,9 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_connection_force_reconnect", c_int, (c_void_p,)),
     ("natsrs_connection_stats", c_int, (c_void_p, POINTER(natsrs_statistics))),
     ("natsrs_connection_max_payload", c_int, (c_void_p, POINTER(c_int64))),
+    ("natsrs_connection_connected_url", c_int, (c_void_p, c_void_p, c_size_t)),
+    ("natsrs_connection_connected_server_id", c_int, (c_void_p, c_void_p, c_size_t)),
+    ("natsrs_connection_last_error", c_int, (c_void_p, POINTER(c_int), c_void_p, c_size_t)),
     ("natsrs_connection_server_info", c_int, (c_void_p, POINTER(c_void_p))),
     ("natsrs_server_info_server_id", c_char_p, (c_void_p,)),
     ("natsrs_server_info_server_name", c_char_p, (c_void_p,)),
@@ -166,9 +171,6 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_strings_count", c_size_t, (c_void_p,)),
     ("natsrs_strings_get", c_char_p, (c_void_p, c_size_t)),
     ("natsrs_strings_free", None, (c_void_p,)),
-    ("natsrs_connection_connected_url", c_int, (c_void_p, c_char_p, c_size_t)),
-    ("natsrs_connection_connected_server_id", c_int, (c_void_p, c_char_p, c_size_t)),
-    ("natsrs_connection_last_error", c_int, (c_void_p, POINTER(c_int), c_char_p, c_size_t)),
     ("natsrs_msg_create", c_int, (c_char_p, c_char_p, c_char_p, c_size_t, POINTER(c_void_p))),
     ("natsrs_msg_subject", c_char_p, (c_void_p,)),
     ("natsrs_msg_reply", c_char_p, (c_void_p,)),
@@ -195,6 +197,7 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_options_set_old_request_style", c_int, (c_void_p, c_bool)),
     ("natsrs_options_set_allow_reconnect", c_int, (c_void_p, c_bool)),
     ("natsrs_options_set_no_randomize", c_int, (c_void_p, c_bool)),
+    ("natsrs_options_set_delivery_pool_threads", c_int, (c_void_p, c_int32)),
     ("natsrs_options_set_ignore_discovered_servers", c_int, (c_void_p, c_bool)),
     ("natsrs_options_set_retry_on_failed_connect", c_int, (c_void_p, c_bool)),
     ("natsrs_options_set_ping_interval_ms", c_int, (c_void_p, c_int64)),
@@ -234,8 +237,27 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_options_set_tls_handshake_first", c_int, (c_void_p, c_bool)),
     ("natsrs_options_set_tls_insecure_skip_verify", c_int, (c_void_p, c_bool)),
     ("natsrs_options_set_tls_handshake_timeout_ms", c_int, (c_void_p, c_int64)),
+    ("natsrs_service_add", c_int, (c_void_p, c_char_p, natsrs_service_stats_handler, c_void_p, natsrs_userdata_free, POINTER(c_void_p))),
+    ("natsrs_service_add_endpoint", c_int, (c_void_p, c_char_p, c_char_p, c_char_p, c_char_p, natsrs_service_handler, c_void_p, natsrs_userdata_free)),
+    ("natsrs_service_add_group", c_int, (c_void_p, c_char_p, c_char_p, POINTER(c_void_p))),
+    ("natsrs_service_group_add_endpoint", c_int, (c_void_p, c_char_p, c_char_p, c_char_p, c_char_p, natsrs_service_handler, c_void_p, natsrs_userdata_free)),
+    ("natsrs_service_group_add_group", c_int, (c_void_p, c_char_p, c_char_p, POINTER(c_void_p))),
+    ("natsrs_service_group_free", None, (c_void_p,)),
+    ("natsrs_service_request_msg", c_void_p, (c_void_p,)),
+    ("natsrs_service_request_respond", c_int, (c_void_p, c_char_p, c_size_t)),
+    ("natsrs_service_request_respond_error", c_int, (c_void_p, c_char_p, c_char_p, c_char_p, c_size_t)),
+    ("natsrs_service_id", c_char_p, (c_void_p,)),
+    ("natsrs_service_ping_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_service_info_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_service_stats_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_service_reset", c_int, (c_void_p,)),
+    ("natsrs_service_stop", c_int, (c_void_p,)),
+    ("natsrs_service_is_stopped", c_bool, (c_void_p,)),
+    ("natsrs_service_free", None, (c_void_p,)),
+    ("natsrs_string_free", None, (c_void_p,)),
     ("natsrs_status_str", c_char_p, (c_int32,)),
     ("natsrs_last_error_message", c_char_p, ()),
+    ("natsrs_last_error_copy", c_size_t, (c_void_p, c_size_t)),
     ("natsrs_version", c_char_p, ()),
     ("natsrs_shutdown", c_int, (c_int64,)),
     ("natsrs_subscription_next_msg", c_int, (c_void_p, c_int64, POINTER(c_void_p))),

@@ -190,11 +190,14 @@ class TypeMapper:
             if base in SCALARS:
                 return SCALARS[base]
             raise SystemExit(f"gen_ffi: unknown type {ctype!r} in {where}")
+        const = ctype.strip().startswith("const ")
         if stars == 1:
             if base == "char":
                 # returned strings / callback strings: char* as bytes, except callback returns
                 if is_return and in_callback:
                     return "c_void_p"
+                if not is_return and not in_callback and not const:
+                    return "c_void_p"  # a caller's buffer, or an owned string given back (free)
                 return "c_char_p"
             if base in ("void", "uint8_t") or base in self.opaque:
                 if base == "uint8_t" and not is_return and not in_callback and "const" in ctype:
@@ -210,7 +213,9 @@ class TypeMapper:
             if base in self.opaque or base == "void":
                 return "POINTER(c_void_p)"
             if base == "char":
-                return "POINTER(c_char_p)"
+                # char **out: an owned string (its address is needed to free it);
+                # const char **out: a borrowed one, read as bytes
+                return "POINTER(c_char_p)" if const else "POINTER(c_void_p)"
         if stars == 3 and base == "char":
             return "POINTER(POINTER(c_char_p))"
         raise SystemExit(f"gen_ffi: unsupported type {ctype!r} in {where}")
