@@ -1,6 +1,6 @@
 """The blocking, thread-safe API: ``natsrs.connect(...)`` returns a :class:`Client`.
 
-Message callbacks run on the subscription's dispatcher thread (a library thread), one message at a
+Message callbacks run on a library delivery thread (a subscription sticks to one), one message at a
 time, in order; event callbacks (``error_cb``, ``disconnected_cb``, ...) run on the connection's
 event thread. Callbacks are plain functions here (the asyncio API in ``natsrs.aio`` takes
 coroutine functions). Times are seconds (float), as in nats-py.
@@ -148,7 +148,7 @@ class _SubTarget:
         self.cb = cb
         self.events = events
         self.client_ref = weakref.ref(client)
-        self.extractor = _core.BatchExtractor()  # one dispatcher thread per subscription
+        self.extractor = _core.BatchExtractor()  # a subscription's handler never runs twice at once
 
     def on_msg(self, p: int) -> None:
         client = self.client_ref()
@@ -370,7 +370,7 @@ class Client:
         pending_msgs_limit: int = DEFAULT_SUB_PENDING_MSGS_LIMIT,
         pending_bytes_limit: int = DEFAULT_SUB_PENDING_BYTES_LIMIT,
     ) -> Subscription:
-        """Subscribes. With ``cb`` the callback runs on the subscription's dispatcher thread;
+        """Subscribes. With ``cb`` the callback runs on a library delivery thread, in order;
         without it use ``next_msg`` / iteration. ``max_msgs`` > 0 auto-unsubscribes after that many."""
         p = self._core.require_open()
         out = c_void_p()
