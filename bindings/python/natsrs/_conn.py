@@ -20,11 +20,14 @@ def _free_conn(ptr: int) -> None:
     lib.natsrs_connection_free(ptr)
 
 
-def _finalize_conn(ptr_box: List[int], files: List[str]) -> None:
+def _finalize_conn(ptr_box: List[int], files: List[str], reap: List[bool]) -> None:
     p = ptr_box[0] if ptr_box else 0
     if p:
         ptr_box[0] = 0
-        _core.free_later_or_now(_free_conn, p)
+        if reap and reap[0]:
+            _core._reaper.put(_free_conn, p)  # a service handler may be waiting for this thread
+        else:
+            _core.free_later_or_now(_free_conn, p)
     import os
 
     for f in files:
@@ -67,7 +70,8 @@ class ConnCore:
         self.closed = False
         self.lock = threading.Lock()
         self._box = [ptr]
-        self._finalizer = weakref.finalize(self, _finalize_conn, self._box, list(temp_files or []))
+        self.reap_on_free = [False]  # set once a service runs on this connection
+        self._finalizer = weakref.finalize(self, _finalize_conn, self._box, list(temp_files or []), self.reap_on_free)
         self.errors_received = 0
         _live.add(self)
 

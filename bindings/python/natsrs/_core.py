@@ -294,7 +294,21 @@ def _py_status_handler(ud: Optional[int], status: int) -> None:
         _leave()
 
 
+def _py_service_handler(ud: Optional[int], req: Optional[int]) -> None:
+    _enter()
+    target = _registry.get(ud or 0)
+    try:
+        if target is not None and req:
+            target.on_request(req)
+    except BaseException as e:
+        log.error("natsrs: exception in a service handler", exc_info=e)
+    finally:
+        _leave()
+
+
 USERDATA_FREE = _ffi.natsrs_userdata_free(_py_userdata_free)
+_svc_t = getattr(_ffi, "natsrs_service_handler", None)
+SERVICE_HANDLER = _svc_t(_py_service_handler) if _svc_t is not None else None
 MSG_HANDLER = _ffi.natsrs_msg_handler(_py_msg_handler)
 CONNECTION_HANDLER = _ffi.natsrs_connection_handler(_py_connection_handler)
 DISCONNECTED_HANDLER = _ffi.natsrs_disconnected_handler(_py_disconnected_handler)
