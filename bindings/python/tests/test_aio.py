@@ -160,7 +160,11 @@ def test_unsubscribe_limit_and_max_msgs(url: str) -> None:
         for i in range(5):
             await nc.publish("a.lim", b"%d" % i)
         await nc.flush()
-        await asyncio.sleep(0.2)
+        for _ in range(500):
+            if len(got) >= 2:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
         assert got == [b"0", b"1"]
         assert [m.data async for m in sub2.messages] == [b"0", b"1", b"2"]
         await nc.close()
@@ -267,7 +271,7 @@ def test_callback_that_raises_goes_to_error_cb(url: str) -> None:
         await nc.publish("a.raise", b"1")
         await nc.publish("a.raise", b"2")
         await nc.flush()
-        for _ in range(100):
+        for _ in range(500):
             if len(errs) == 2:
                 break
             await asyncio.sleep(0.01)
@@ -302,7 +306,10 @@ def test_slow_consumer_reported(url: str) -> None:
         for _ in range(100):
             await nc.publish("a.slow", b"x")
         await nc.flush()
-        await asyncio.sleep(0.2)
+        for _ in range(500):
+            if any(isinstance(e, nats.errors.SlowConsumerError) for e in errs):
+                break
+            await asyncio.sleep(0.01)
         assert any(isinstance(e, nats.errors.SlowConsumerError) for e in errs)
         assert sub.pending_msgs <= 10
         await nc.close()
@@ -457,7 +464,7 @@ def test_event_callback_that_raises_goes_to_error_cb(url: str) -> None:
 
         nc = await nats.connect(url, error_cb=error_cb, closed_cb=closed_cb)
         await nc.close()
-        for _ in range(100):
+        for _ in range(500):
             if errs:
                 break
             await asyncio.sleep(0.01)
