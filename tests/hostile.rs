@@ -94,7 +94,7 @@ fn bad_connect_urls_are_skipped_and_reported() {
     let port = peer(move |_, s| {
         let (mut s, r) = handshake(s, bad_info);
         thread::sleep(Duration::from_millis(200));
-        let _ = s.write_all("INFO {\"server_id\":\"FAKE\",\"proto\":1,\"connect_urls\":[\"x:%2\u{20ac}@h:1\"]}\r\n".as_bytes());
+        let _ = s.write_all("INFO {\"server_id\":\"FAKE\",\"proto\":1,\"connect_urls\":[\"x:%2\u{20ac}@h:1\",\"127.0.0.1:1\"]}\r\n".as_bytes());
         serve_pings(s, r);
     });
     let mut o = opts(port);

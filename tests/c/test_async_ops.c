@@ -216,7 +216,10 @@ typedef struct {
 static void in_order(void *ud, natsrs_subscription *sub, const natsrs_msg *m) {
   (void)sub;
   ordered *o = ud;
-  int v = atoi((const char *)natsrs_msg_data(m));
+  char buf[16] = {0};
+  size_t n = natsrs_msg_data_len(m) < sizeof buf - 1 ? natsrs_msg_data_len(m) : sizeof buf - 1;
+  memcpy(buf, natsrs_msg_data(m), n);
+  int v = atoi(buf);
   if (v != o->last + 1) o->disorder = 1;
   o->last = v;
   tu_counter_add(&o->got, 1);
