@@ -66,4 +66,25 @@ class BinaryDistribution(Distribution):
         return True
 
 
-setup(cmdclass={"build_py": BuildPyWithRust}, distclass=BinaryDistribution)
+cmdclass = {"build_py": BuildPyWithRust}
+try:  # setuptools >= 70.1 has bdist_wheel; older ones take it from the wheel package
+    from setuptools.command.bdist_wheel import bdist_wheel as _bdist_wheel
+except ImportError:  # pragma: no cover
+    try:
+        from wheel.bdist_wheel import bdist_wheel as _bdist_wheel
+    except ImportError:
+        _bdist_wheel = None
+
+if _bdist_wheel is not None:
+
+    class BdistWheelAnyPython(_bdist_wheel):
+        """The package is pure Python plus a C library loaded with ctypes: one wheel for every
+        Python 3 of the platform (py3-none-<platform>)."""
+
+        def get_tag(self):  # type: ignore[no-untyped-def]
+            _, _, plat = super().get_tag()
+            return "py3", "none", plat
+
+    cmdclass["bdist_wheel"] = BdistWheelAnyPython
+
+setup(cmdclass=cmdclass, distclass=BinaryDistribution)
