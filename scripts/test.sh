@@ -10,11 +10,14 @@
 #               and three more servers (mutual TLS, nkey users, operator/JWT mode) for
 #               examples-c/tls.c and nkeys_creds.c (NATS_TLS_URL, NATS_NKEY_URL, NATS_CREDS_URL...)
 #   5. python:  pytest -q tests/python against the same server
+#   6. python-binding: pip install ./bindings/python into a temporary directory (builds and
+#               bundles libnatsrs), then pytest bindings/python/tests with that package (its own
+#               servers; mypy --strict, ruff, the examples and the ffi freshness check included)
 # Stops at the first failing stage (servers are always stopped), prints a summary and a closing
 # line "N passed, M failed" (test counts where the runner prints them, else 1 per stage).
 #
 # Knobs:
-#   NATSRS_TEST_ONLY=rust|c|examples|python   a subset (comma-separated list allowed);
+#   NATSRS_TEST_ONLY=rust|c|examples|python|python-binding   a subset (comma-separated list allowed);
 #                                             the build stage always runs
 #   NATSRS_KEEP_GOING=1                       run the later stages even after a failure
 #   NATSRS_STAGE_TIMEOUT=<seconds>            limit for each test stage (default 1200; builds
@@ -39,8 +42,8 @@ case ",$ONLY," in
   ,,) ;;
   *)
     for w in ${ONLY//,/ }; do
-      case "$w" in rust|c|examples|python) ;; *)
-        echo "NATSRS_TEST_ONLY: unknown part '$w' (use rust, c, examples or python)" >&2; exit 2;;
+      case "$w" in rust|c|examples|python|python-binding) ;; *)
+        echo "NATSRS_TEST_ONLY: unknown part '$w' (use rust, c, examples, python or python-binding)" >&2; exit 2;;
       esac
     done;;
 esac
@@ -204,6 +207,26 @@ python_tests() {
   return "$rc"
 }
 
+# The Python binding: installed with pip (which runs cargo and bundles libnatsrs.so) into a
+# directory of its own, then tested from there with NATSRS_LIB_PATH unset, so the bundled library
+# is the one loaded. The tests start their own servers.
+python_binding_tests() {
+  local site="$NATSRS_TMP/py-natsrs" rc
+  rm -rf "$site"
+  echo "pip install ./bindings/python --target $site"
+  if ! limit 2400 "$NATSRS_ROOT/.venv/bin/python" -m pip install -q --disable-pip-version-check \
+      --no-deps --target "$site" ./bindings/python; then
+    echo "pip install ./bindings/python failed"
+    return 1
+  fi
+  rm -rf bindings/python/build bindings/python/natsrs.egg-info
+  limit "$STAGE_TIMEOUT" env -u NATSRS_LIB_PATH -u NATS_URL NATSRS_TEST_INSTALLED=1 PYTHONPATH="$site" \
+    "$NATSRS_ROOT/.venv/bin/python" -m pytest -q -p no:cacheprovider bindings/python/tests
+  rc=$?
+  [ "$rc" = 5 ] && echo "pytest collected no tests in bindings/python/tests"
+  return "$rc"
+}
+
 # ---- 1. setup + build -----------------------------------------------------------------------------
 run_stage setup none bash "$NATSRS_ROOT/scripts/setup.sh"
 export PATH="$NATSRS_ROOT/.venv/bin:$PATH"
@@ -261,6 +284,11 @@ elif want c || want examples || want python; then
     TOTAL_FAILED=$((TOTAL_FAILED + 1))
     FAILED_ANY=1
   fi
+fi
+
+# ---- 4. Python binding (its own servers) ---------------------------------------------------------------
+if want python-binding; then
+  run_stage py-binding pytest python_binding_tests
 fi
 
 # ---- summary ----------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""``nats.aio`` of nats-py: ``natsrs.aio.aio.client``, ``.msg``, ``.subscription``, ``.errors``."""

@@ -1,0 +1,4 @@
+from __future__ import annotations
+
+from ...errors import *  # noqa: F401,F403
+from ...errors import __all__  # noqa: F401

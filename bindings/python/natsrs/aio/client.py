@@ -1,0 +1,679 @@
+"""nats-py's ``nats.aio.client``: the asyncio client.
+
+Nothing here blocks the event loop while it waits: requests and flushes use the library's
+non-blocking calls (the completion callback resolves a future with
+``loop.call_soon_threadsafe``), subscriptions are drained in batches when their notify fd becomes
+readable. Only ``connect``, ``drain`` and ``close`` hand their (one-off) blocking library call to
+the default executor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import ssl
+import weakref
+from ctypes import byref, c_uint64, c_void_p
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Union
+from urllib.parse import ParseResult, urlparse
+
+from .. import _core, _ffi
+from .._conn import ConnCore
+from .._core import OK, lib
+from .._options import Events, build_options, connect_blocking
+from ..errors import (
+    BadSubjectError,
+    ConnectionClosedError,
+    DrainTimeoutError,
+    Error,
+    FlushTimeoutError,
+    InvalidCallbackTypeError,
+    SlowConsumerError,
+    error_for,
+)
+from .msg import Msg
+from .subscription import DEFAULT_SUB_PENDING_BYTES_LIMIT, DEFAULT_SUB_PENDING_MSGS_LIMIT, Subscription
+
+__all__ = ["Client", "ServerVersion", "Callback", "ErrorCallback", "DEFAULT_INBOX_PREFIX"]
+
+log = logging.getLogger("nats.aio.client")
+_publish = lib.natsrs_connection_publish
+_S = _ffi
+
+DEFAULT_INBOX_PREFIX = b"_INBOX"
+DEFAULT_PENDING_SIZE = 2 * 1024 * 1024
+DEFAULT_BUFFER_SIZE = 32768
+DEFAULT_RECONNECT_TIME_WAIT = 2
+DEFAULT_MAX_RECONNECT_ATTEMPTS = 60
+DEFAULT_PING_INTERVAL = 120
+DEFAULT_MAX_OUTSTANDING_PINGS = 2
+DEFAULT_MAX_PAYLOAD_SIZE = 1048576
+DEFAULT_MAX_FLUSHER_QUEUE_SIZE = 1024
+DEFAULT_FLUSH_TIMEOUT = 10
+DEFAULT_CONNECT_TIMEOUT = 2
+DEFAULT_DRAIN_TIMEOUT = 30
+
+Callback = Callable[[], Awaitable[None]]
+ErrorCallback = Callable[[Exception], Awaitable[None]]
+JWTCallback = Callable[[], Union[bytearray, bytes]]
+SignatureCallback = Callable[[str], bytes]
+TokenCallback = Callable[[], str]
+CredentialCallback = Callable[[], str]
+
+
+async def _default_error_callback(ex: Exception) -> None:
+    log.error("nats: encountered error", exc_info=ex)
+
+
+class _AioEvents(Events):
+    """Hands the connection's events (library threads) to the event loop as tasks."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, cbs: Dict[str, Any]) -> None:
+        self.loop = loop
+        self.cbs = cbs
+        self.tasks: Set["asyncio.Task[None]"] = set()
+        self.closed = asyncio.Event()
+        self.client: Optional["weakref.ref[Client]"] = None
+        self.subs: "weakref.WeakValueDictionary[int, Subscription]" = weakref.WeakValueDictionary()
+
+    def _post(self, fn: Callable[..., None], *args: Any) -> None:
+        try:
+            self.loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:  # the loop is closed
+            pass
+
+    def spawn(self, name: str, *args: Any) -> None:
+        """On the loop thread: runs callback ``name`` as a task."""
+        cb = self.cbs.get(name)
+        if cb is None:
+            return
+        task = self.loop.create_task(self._run(name, cb, args))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _run(self, name: str, cb: Callable[..., Awaitable[None]], args: Any) -> None:
+        try:
+            await cb(*args)
+        except asyncio.CancelledError:
+            pass
+        except Exception as e:
+            if name == "error_cb":
+                log.error("nats: error_cb raised", exc_info=e)
+            else:
+                self.spawn("error_cb", e)
+
+    def _error_in_loop(self, exc: Error, sub_ptr: int) -> None:
+        c = self.client() if self.client else None
+        if c is not None:
+            c._err = exc
+            if c._core is not None:
+                c._core.errors_received += 1
+        if isinstance(exc, SlowConsumerError) and sub_ptr:
+            sub = self.subs.get(sub_ptr)
+            if sub is not None:
+                exc.sub, exc.subject, exc.sid = sub, sub.subject, sub._id
+        self.spawn("error_cb", exc)
+
+    def on_error(self, exc: Error, sub_ptr: int) -> None:
+        self._post(self._error_in_loop, exc, sub_ptr)
+
+    def on_disconnected(self, status: int, text: str) -> None:
+        def run() -> None:
+            c = self.client() if self.client else None
+            if c is not None and status not in (OK, _S.NATSRS_STATUS_CONNECTION_CLOSED):
+                c._err = error_for(status, text)
+            self.spawn("disconnected_cb")
+
+        self._post(run)
+
+    def on_reconnected(self) -> None:
+        self._post(self.spawn, "reconnected_cb")
+
+    def on_closed(self) -> None:
+        def run() -> None:
+            self.closed.set()
+            self.spawn("closed_cb")
+
+        self._post(run)
+
+    def on_discovered(self) -> None:
+        self._post(self.spawn, "discovered_server_cb")
+
+    def on_lame_duck(self) -> None:
+        self._post(self.spawn, "lame_duck_mode_cb")
+
+    def report_exception(self, exc: BaseException) -> None:
+        self._post(self.spawn, "error_cb", exc)
+
+
+class _Completion:
+    """Registry entry of one non-blocking request or flush: the completion callback (on the
+    library's completion thread) resolves the future on the loop."""
+
+    __slots__ = ("loop", "fut", "client", "flush")
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        fut: "asyncio.Future[Any]",
+        client: Optional["Client"],
+        flush: bool = False,
+    ) -> None:
+        self.loop = loop
+        self.fut = fut
+        self.client = client
+        self.flush = flush
+
+    def complete(self, status: int, msg: int) -> None:
+        result: Any = None
+        exc: Optional[BaseException] = None
+        if status == OK:
+            if msg:
+                try:
+                    subject, reply, data, headers, multi = _core.extract(msg)
+                finally:
+                    lib.natsrs_msg_free(msg)
+                result = Msg(self.client, subject, reply, data, headers, multi)
+        else:
+            exc = error_for(
+                status, "", FlushTimeoutError if self.flush and status == _S.NATSRS_STATUS_TIMEOUT else None
+            )
+        try:
+            self.loop.call_soon_threadsafe(_resolve, self.fut, result, exc)
+        except RuntimeError:
+            pass
+
+
+def _resolve(fut: "asyncio.Future[Any]", result: Any, exc: Optional[BaseException]) -> None:
+    if fut.done():
+        return
+    if exc is not None:
+        fut.set_exception(exc)
+    else:
+        fut.set_result(result)
+
+
+class ServerVersion:
+    """The server's version as nats-py gives it (``major``, ``minor``, ``patch``, ...)."""
+
+    def __init__(self, server_version: str) -> None:
+        self._server_version = server_version
+        import re
+
+        m = re.match(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([^+]*))?(?:\+(.*))?$", server_version.strip())
+        self._major, self._minor, self._patch = (int(m.group(i)) for i in (1, 2, 3)) if m else (0, 0, 0)
+        self._prerelease = (m.group(4) or "") if m else ""
+        self._build = (m.group(5) or "") if m else ""
+
+    @property
+    def major(self) -> int:
+        return self._major
+
+    @property
+    def minor(self) -> int:
+        return self._minor
+
+    @property
+    def patch(self) -> int:
+        return self._patch
+
+    @property
+    def prerelease(self) -> str:
+        return self._prerelease
+
+    @property
+    def build(self) -> str:
+        return self._build
+
+    @property
+    def dev(self) -> str:
+        return self._prerelease
+
+    def __repr__(self) -> str:
+        return f"<nats server v{self._server_version}>"
+
+
+class Client:
+    """Asyncio client for NATS, with nats-py's API."""
+
+    DISCONNECTED = 0
+    CONNECTED = 1
+    CLOSED = 2
+    RECONNECTING = 3
+    CONNECTING = 4
+    DRAINING_SUBS = 5
+    DRAINING_PUBS = 6
+
+    def __repr__(self) -> str:
+        return f"<nats client v{__version__}>"
+
+    def __init__(self) -> None:
+        self._core: Optional[ConnCore] = None
+        self._events: Optional[_AioEvents] = None
+        self._err: Optional[Exception] = None
+        self._subs: Dict[int, Subscription] = {}
+        self._closing = False
+        self._pubs = 0
+        self._flush_timeout: Optional[float] = None
+        self._drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
+        self.options: Dict[str, Any] = {}
+        self._error_cb: ErrorCallback = _default_error_callback
+
+    async def connect(
+        self,
+        servers: Union[str, List[str]] = "nats://localhost:4222",
+        error_cb: Optional[ErrorCallback] = None,
+        disconnected_cb: Optional[Callback] = None,
+        closed_cb: Optional[Callback] = None,
+        discovered_server_cb: Optional[Callback] = None,
+        reconnected_cb: Optional[Callback] = None,
+        name: Optional[str] = None,
+        pedantic: bool = False,
+        verbose: bool = False,
+        allow_reconnect: bool = True,
+        connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
+        reconnect_time_wait: int = DEFAULT_RECONNECT_TIME_WAIT,
+        max_reconnect_attempts: int = DEFAULT_MAX_RECONNECT_ATTEMPTS,
+        ping_interval: int = DEFAULT_PING_INTERVAL,
+        max_outstanding_pings: int = DEFAULT_MAX_OUTSTANDING_PINGS,
+        dont_randomize: bool = False,
+        flusher_queue_size: int = DEFAULT_MAX_FLUSHER_QUEUE_SIZE,
+        no_echo: bool = False,
+        tls: Optional[ssl.SSLContext] = None,
+        tls_hostname: Optional[str] = None,
+        tls_handshake_first: bool = False,
+        user: Optional[Union[str, CredentialCallback]] = None,
+        password: Optional[Union[str, CredentialCallback]] = None,
+        token: Optional[Union[str, TokenCallback]] = None,
+        drain_timeout: int = DEFAULT_DRAIN_TIMEOUT,
+        signature_cb: Optional[SignatureCallback] = None,
+        user_jwt_cb: Optional[JWTCallback] = None,
+        user_credentials: Optional[Any] = None,
+        nkeys_seed: Optional[str] = None,
+        nkeys_seed_str: Optional[str] = None,
+        inbox_prefix: Union[str, bytes] = DEFAULT_INBOX_PREFIX,
+        pending_size: int = DEFAULT_PENDING_SIZE,
+        flush_timeout: Optional[float] = None,
+        ws_connection_headers: Optional[Dict[str, List[str]]] = None,
+        reconnect_to_server_handler: Optional[Any] = None,
+        lame_duck_mode_cb: Optional[Callback] = None,
+        skip_subject_validation: bool = False,
+        **natsrs_options: Any,
+    ) -> None:
+        """Connects to a NATS server (nats-py's keyword options; TLS from an ``ssl.SSLContext``:
+        its CA certificates and verify mode are used; for a client certificate also pass
+        ``tls_cert_file``/``tls_key_file``)."""
+        cbs: Dict[str, Any] = {}
+        for key, cb in (
+            ("error_cb", error_cb),
+            ("disconnected_cb", disconnected_cb),
+            ("closed_cb", closed_cb),
+            ("discovered_server_cb", discovered_server_cb),
+            ("reconnected_cb", reconnected_cb),
+            ("lame_duck_mode_cb", lame_duck_mode_cb),
+        ):
+            if cb is None:
+                continue
+            if not inspect.iscoroutinefunction(cb):
+                raise InvalidCallbackTypeError(f"nats: {key} must be a coroutine function")
+            cbs[key] = cb
+        if "error_cb" not in cbs:
+            cbs["error_cb"] = _default_error_callback
+        self._error_cb = cbs["error_cb"]
+        loop = asyncio.get_running_loop()
+        events = _AioEvents(loop, cbs)
+        events.client = weakref.ref(self)
+        self._flush_timeout = flush_timeout
+        self._drain_timeout = drain_timeout
+        opts: Dict[str, Any] = dict(
+            name=name,
+            pedantic=pedantic,
+            verbose=verbose,
+            allow_reconnect=allow_reconnect,
+            connect_timeout=connect_timeout,
+            reconnect_time_wait=reconnect_time_wait,
+            max_reconnect_attempts=max_reconnect_attempts,
+            ping_interval=ping_interval,
+            max_outstanding_pings=max_outstanding_pings,
+            dont_randomize=dont_randomize,
+            no_echo=no_echo,
+            tls=tls,
+            tls_hostname=tls_hostname,
+            tls_handshake_first=tls_handshake_first,
+            user=user,
+            password=password,
+            token=token,
+            drain_timeout=drain_timeout,
+            signature_cb=signature_cb,
+            user_jwt_cb=user_jwt_cb,
+            user_credentials=user_credentials,
+            nkeys_seed=nkeys_seed,
+            nkeys_seed_str=nkeys_seed_str,
+            inbox_prefix=inbox_prefix,
+            pending_size=pending_size,
+        )
+        opts.update(natsrs_options)
+        self.options = dict(opts, servers=servers)
+        built = build_options(servers, events, has=lambda n: n in cbs, **opts)
+        try:
+            ptr = await loop.run_in_executor(None, connect_blocking, built)
+        except BaseException as e:
+            built.cleanup_files()
+            if isinstance(e, Exception):
+                self._err = e
+                events.spawn("error_cb", e)
+                await asyncio.sleep(0)
+            raise
+        self._core = ConnCore(ptr, built.temp_files)
+        self._events = events
+
+    # ---- helpers
+    def _c(self) -> ConnCore:
+        if self._core is None:
+            raise ConnectionClosedError()
+        return self._core
+
+    def _report_exception(self, exc: BaseException) -> None:
+        if self._events is not None:
+            self._events.spawn("error_cb", exc)
+
+    def _remove_sub(self, sub: Subscription) -> None:
+        self._subs.pop(sub._id, None)
+
+    # ---- API
+    async def publish(
+        self, subject: str, payload: bytes = b"", reply: str = "", headers: Optional[Dict[str, str]] = None
+    ) -> None:
+        """Publishes a message (buffered; ``flush()`` waits until the server has it)."""
+        core = self._core
+        if core is None or core.closed:
+            raise ConnectionClosedError()
+        if reply or headers:
+            core.publish(subject, payload, reply, headers)
+            return
+        st = _publish(core.ptr, subject.encode(), payload, len(payload))
+        if st != OK:
+            raise _core.raise_status(st)
+        self._pubs += 1
+        if not self._pubs & 127:
+            # The library takes the message without waiting, so a publishing loop would never let
+            # other tasks (subscription consumers) run: yield once every 128 messages.
+            await asyncio.sleep(0)
+
+    async def subscribe(
+        self,
+        subject: str,
+        queue: str = "",
+        cb: Optional[Callable[[Msg], Awaitable[None]]] = None,
+        future: Optional["asyncio.Future[Msg]"] = None,
+        max_msgs: int = 0,
+        pending_msgs_limit: int = DEFAULT_SUB_PENDING_MSGS_LIMIT,
+        pending_bytes_limit: int = DEFAULT_SUB_PENDING_BYTES_LIMIT,
+    ) -> Subscription:
+        """Subscribes. With ``cb`` (a coroutine function) messages are processed in order by one
+        task; without it use ``sub.next_msg()`` or ``async for msg in sub.messages``."""
+        if not subject:
+            raise BadSubjectError()
+        if cb is not None and not inspect.iscoroutinefunction(cb):
+            if not (hasattr(cb, "func") and inspect.iscoroutinefunction(cb.func)):
+                raise Error("nats: must use coroutine for subscriptions")
+        core = self._c()
+        p = core.require_open()
+        out = c_void_p()
+        if queue:
+            st = lib.natsrs_connection_queue_subscribe_sync(p, subject.encode(), queue.encode(), byref(out))
+        else:
+            st = lib.natsrs_connection_subscribe_sync(p, subject.encode(), byref(out))
+        if st != OK:
+            raise _core.raise_status(st)
+        assert out.value is not None
+        ptr = out.value
+        if pending_msgs_limit or pending_bytes_limit:
+            lib.natsrs_subscription_set_pending_limits(
+                ptr,
+                pending_msgs_limit if pending_msgs_limit > 0 else -1,
+                pending_bytes_limit if pending_bytes_limit > 0 else -1,
+            )
+        if max_msgs > 0:
+            lib.natsrs_subscription_auto_unsubscribe(ptr, max_msgs)
+        try:
+            sub = Subscription(self, ptr, subject, queue, cb, future, max_msgs, pending_msgs_limit, pending_bytes_limit)
+        except BaseException:
+            lib.natsrs_subscription_free(ptr)
+            raise
+        self._subs[sub._id] = sub
+        if self._events is not None:
+            self._events.subs[ptr] = sub
+        return sub
+
+    async def request(
+        self,
+        subject: str,
+        payload: bytes = b"",
+        timeout: float = 0.5,
+        old_style: bool = False,
+        headers: Optional[Dict[str, Any]] = None,
+    ) -> Msg:
+        """Sends a request and awaits the first reply (``TimeoutError`` after ``timeout``
+        seconds, ``NoRespondersError`` when nobody listens). Cancelling the awaiting task
+        cancels the request in the library."""
+        if not subject:
+            raise BadSubjectError()
+        core = self._c()
+        p = core.require_open()
+        loop = asyncio.get_running_loop()
+        fut: "asyncio.Future[Msg]" = loop.create_future()
+        key = _core.register(_Completion(loop, fut, self))
+        rid = c_uint64(0)
+        t = _core.ms(timeout)
+        if headers:
+            m = _core.make_c_msg(subject, None, payload, headers)
+            try:
+                st = lib.natsrs_connection_request_msg_async(
+                    p, m, t, _core.REQUEST_HANDLER, key, _core.USERDATA_FREE, byref(rid)
+                )
+            finally:
+                lib.natsrs_msg_free(m)
+        else:
+            st = lib.natsrs_connection_request_async(
+                p,
+                subject.encode(),
+                payload,
+                len(payload),
+                t,
+                _core.REQUEST_HANDLER,
+                key,
+                _core.USERDATA_FREE,
+                byref(rid),
+            )
+        if st != OK:
+            err = _core.raise_status(st)
+            _core.unregister(key)
+            raise err
+        try:
+            return await fut
+        except asyncio.CancelledError:
+            lib.natsrs_connection_request_cancel(p, rid.value)
+            raise
+
+    def new_inbox(self) -> str:
+        """A unique inbox subject (with the connection's inbox prefix)."""
+        return self._c().new_inbox()
+
+    async def flush(self, timeout: int = DEFAULT_FLUSH_TIMEOUT) -> None:
+        """Waits until the server has processed everything sent before (``FlushTimeoutError``
+        after ``timeout`` seconds)."""
+        if timeout is None or timeout <= 0:
+            from ..errors import BadTimeoutError
+
+            raise BadTimeoutError()
+        core = self._c()
+        p = core.require_open()
+        loop = asyncio.get_running_loop()
+        fut: "asyncio.Future[None]" = loop.create_future()
+        key = _core.register(_Completion(loop, fut, None, flush=True))
+        st = lib.natsrs_connection_flush_async(p, _core.ms(timeout), _core.STATUS_HANDLER, key, _core.USERDATA_FREE)
+        if st != OK:
+            err = _core.raise_status(st)
+            _core.unregister(key)
+            raise err
+        await fut
+
+    async def rtt(self, timeout: int = DEFAULT_FLUSH_TIMEOUT) -> float:
+        """Round-trip time to the server in seconds (a PING/PONG)."""
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        await self.flush(timeout)
+        return loop.time() - t0
+
+    async def drain(self) -> None:
+        """Drains every subscription (messages already received are processed), flushes, then
+        closes. A drain that does not finish in ``drain_timeout`` is reported to ``error_cb``."""
+        if self.is_closed:
+            raise ConnectionClosedError()
+        core = self._c()
+        if self._closing:
+            return
+        self._closing = True
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(None, core.drain, _core.ms(self._drain_timeout))
+        except DrainTimeoutError as e:
+            self._report_exception(e)
+        except ConnectionClosedError:
+            pass
+        await self._finish_close()
+
+    async def close(self) -> None:
+        """Closes the connection: subscriptions stop, pending requests fail, then
+        ``disconnected_cb`` and ``closed_cb`` run."""
+        core = self._core
+        if core is None or core.closed and self._events is not None and self._events.closed.is_set():
+            return
+        self._closing = True
+        if not core.closed:
+            await asyncio.get_running_loop().run_in_executor(None, core.close)
+        await self._finish_close()
+
+    async def _finish_close(self) -> None:
+        for sub in list(self._subs.values()):
+            sub._stop_processing()
+        self._subs.clear()
+        ev = self._events
+        if ev is not None:
+            try:
+                await asyncio.wait_for(ev.closed.wait(), 5)
+            except asyncio.TimeoutError:
+                pass
+            # let the event callbacks (disconnected_cb, closed_cb) finish, as nats-py does
+            for _ in range(3):
+                tasks = [t for t in ev.tasks if not t.done()]
+                if not tasks:
+                    break
+                await asyncio.wait(tasks, timeout=5)
+
+    async def force_reconnect(self) -> None:
+        self._c().force_reconnect()
+
+    async def __aenter__(self) -> "Client":
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.close()
+
+    def jetstream(self, **opts: Any) -> Any:
+        raise NotImplementedError("natsrs: JetStream is not in libnatsrs yet")
+
+    def jsm(self, **opts: Any) -> Any:
+        raise NotImplementedError("natsrs: JetStream is not in libnatsrs yet")
+
+    # ---- properties
+    def _status(self) -> int:
+        if self._core is None:
+            return _S.NATSRS_CONNECTION_STATUS_DISCONNECTED
+        return self._core.status()
+
+    @property
+    def is_closed(self) -> bool:
+        return self._core is not None and self._status() == _S.NATSRS_CONNECTION_STATUS_CLOSED
+
+    @property
+    def is_connected(self) -> bool:
+        return self._status() in (
+            _S.NATSRS_CONNECTION_STATUS_CONNECTED,
+            _S.NATSRS_CONNECTION_STATUS_DRAINING_SUBS,
+            _S.NATSRS_CONNECTION_STATUS_DRAINING_PUBS,
+        )
+
+    @property
+    def is_reconnecting(self) -> bool:
+        return self._status() == _S.NATSRS_CONNECTION_STATUS_RECONNECTING
+
+    @property
+    def is_connecting(self) -> bool:
+        return self._status() == _S.NATSRS_CONNECTION_STATUS_CONNECTING
+
+    @property
+    def is_draining(self) -> bool:
+        return self._status() in (_S.NATSRS_CONNECTION_STATUS_DRAINING_SUBS, _S.NATSRS_CONNECTION_STATUS_DRAINING_PUBS)
+
+    @property
+    def is_draining_pubs(self) -> bool:
+        return self._status() == _S.NATSRS_CONNECTION_STATUS_DRAINING_PUBS
+
+    @property
+    def connected_url(self) -> Optional[ParseResult]:
+        if self._core is None or not self.is_connected:
+            return None
+        u = self._core.connected_url()
+        return urlparse(u) if u else None
+
+    @property
+    def servers(self) -> List[ParseResult]:
+        return [urlparse(s) for s in self._core.servers()] if self._core is not None else []
+
+    @property
+    def discovered_servers(self) -> List[ParseResult]:
+        return [urlparse(s) for s in self._core.discovered_servers()] if self._core is not None else []
+
+    @property
+    def max_payload(self) -> int:
+        return self._core.max_payload() if self._core is not None else 0
+
+    @property
+    def client_id(self) -> Optional[int]:
+        if self._core is None:
+            return None
+        cid = self._core.server_info().get("client_id")
+        return int(cid) if cid is not None else None
+
+    @property
+    def client_ip(self) -> Optional[str]:
+        if self._core is None:
+            return None
+        ip = self._core.server_info().get("client_ip")
+        return str(ip) if ip is not None else None
+
+    @property
+    def connected_server_version(self) -> "ServerVersion":
+        return ServerVersion(str(self._core.server_info().get("version", "")) if self._core is not None else "")
+
+    @property
+    def last_error(self) -> Optional[Exception]:
+        if self._err is not None:
+            return self._err
+        return self._core.last_error() if self._core is not None else None
+
+    @property
+    def pending_data_size(self) -> int:
+        return 0
+
+    @property
+    def stats(self) -> Dict[str, int]:
+        if self._core is None:
+            return {"in_msgs": 0, "out_msgs": 0, "in_bytes": 0, "out_bytes": 0, "reconnects": 0, "errors_received": 0}
+        return self._core.stats()
+
+
+__version__ = "natsrs"

@@ -1,0 +1,315 @@
+"""nats-py's ``nats.aio.subscription``: subscriptions of the asyncio API.
+
+A subscription is a synchronous library subscription whose notify fd the event loop watches
+(``loop.add_reader``). When it becomes readable the binding drains the queued messages in
+batches with ``natsrs_subscription_try_next_msgs``: no thread hop and no callback per message.
+Messages wait in the library's queue (where the pending limits apply) until the consumer (the
+callback task, ``next_msg`` or the ``messages`` iterator) asks for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import os
+import weakref
+from ctypes import byref, c_int32, c_int64, c_size_t, c_uint64, c_void_p
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Deque, Optional
+
+from .. import _core, _ffi
+from .._core import OK, check, lib
+from ..errors import (
+    BadSubscriptionError,
+    ConnectionClosedError,
+    ConnectionDrainingError,
+    Error,
+    TimeoutError,
+    error_for,
+)
+from .msg import Msg
+
+if TYPE_CHECKING:
+    from .client import Client
+
+__all__ = ["Subscription", "DEFAULT_SUB_PENDING_MSGS_LIMIT", "DEFAULT_SUB_PENDING_BYTES_LIMIT"]
+
+DEFAULT_SUB_PENDING_MSGS_LIMIT = 512 * 1024
+DEFAULT_SUB_PENDING_BYTES_LIMIT = 128 * 1024 * 1024
+BATCH = 256
+_S = _ffi
+
+
+def _free_sub(ptr: int) -> None:
+    lib.natsrs_subscription_free(ptr)
+
+
+class Subscription:
+    """Interest in a subject. Create with ``await nc.subscribe(...)``."""
+
+    def __init__(
+        self,
+        conn: "Client",
+        ptr: int,
+        subject: str = "",
+        queue: str = "",
+        cb: Optional[Callable[[Msg], Awaitable[None]]] = None,
+        future: Optional["asyncio.Future[Msg]"] = None,
+        max_msgs: int = 0,
+        pending_msgs_limit: int = DEFAULT_SUB_PENDING_MSGS_LIMIT,
+        pending_bytes_limit: int = DEFAULT_SUB_PENDING_BYTES_LIMIT,
+    ) -> None:
+        self._conn = conn
+        self._loop = asyncio.get_running_loop()
+        self._guard = _core.HandleGuard(ptr, _free_sub)
+        self._finalizer = weakref.finalize(self, _core.HandleGuard.finalize, self._guard)
+        self._id = int(lib.natsrs_subscription_sid(ptr))
+        self._subject = subject
+        self._queue = queue
+        self._cb = cb
+        self._future = future
+        self._max_msgs = max_msgs
+        self._pending_msgs_limit = pending_msgs_limit
+        self._pending_bytes_limit = pending_bytes_limit
+        self._buf: Deque[Msg] = collections.deque()
+        self._arr = (c_void_p * BATCH)()
+        self._count = c_size_t(0)
+        self._extractor = _core.BatchExtractor()
+        self._event = asyncio.Event()
+        self._ended: Optional[Error] = None
+        self._closed = False
+        self._draining = False
+        self._wait_for_msgs_task: Optional["asyncio.Task[None]"] = None
+        fd = c_int32(-1)
+        check(lib.natsrs_subscription_notify_fd(ptr, byref(fd)))
+        self._fd = int(fd.value)
+        self._loop.add_reader(self._fd, self._on_readable)
+        self._reading = True
+        if cb is not None or future is not None:
+            self._wait_for_msgs_task = self._loop.create_task(self._wait_for_msgs())
+
+    # ---- properties
+    @property
+    def subject(self) -> str:
+        return self._subject
+
+    @property
+    def queue(self) -> str:
+        return self._queue
+
+    @property
+    def messages(self) -> AsyncIterator[Msg]:
+        """An async iterator over the messages; it ends when the subscription ends."""
+        if self._cb is not None:
+            raise Error("cannot iterate over messages with a non iteration subscription type")
+        return _SubscriptionMessageIterator(self)
+
+    def _pending(self) -> "tuple[int, int]":
+        if self._guard.closed or self._guard.ptr is None:
+            return len(self._buf), sum(len(m.data) for m in self._buf)
+        m, b = c_int64(0), c_int64(0)
+        lib.natsrs_subscription_pending(self._guard.ptr, byref(m), byref(b))
+        return int(m.value) + len(self._buf), int(b.value) + sum(len(x.data) for x in self._buf)
+
+    @property
+    def pending_msgs(self) -> int:
+        return self._pending()[0]
+
+    @property
+    def pending_bytes(self) -> int:
+        return self._pending()[1]
+
+    @property
+    def delivered(self) -> int:
+        if self._guard.ptr is None:
+            return 0
+        out = c_uint64(0)
+        lib.natsrs_subscription_delivered(self._guard.ptr, byref(out))
+        return int(out.value) - len(self._buf)
+
+    @property
+    def dropped(self) -> int:
+        if self._guard.ptr is None:
+            return 0
+        out = c_uint64(0)
+        lib.natsrs_subscription_dropped(self._guard.ptr, byref(out))
+        return int(out.value)
+
+    # ---- delivery
+    def _on_readable(self) -> None:
+        try:
+            os.read(self._fd, 8)
+        except (BlockingIOError, InterruptedError):
+            pass
+        except OSError:
+            self._stop_reading()
+        self._event.set()
+
+    def _stop_reading(self) -> None:
+        if self._reading:
+            self._reading = False
+            try:
+                self._loop.remove_reader(self._fd)
+            except (ValueError, OSError, RuntimeError):
+                pass
+
+    def _fill(self) -> int:
+        """Moves up to BATCH queued messages from the library into the buffer. Returns how many;
+        sets ``_ended`` when the subscription has ended."""
+        p = self._guard.ptr
+        if p is None or self._closed:
+            if self._ended is None:
+                self._ended = ConnectionClosedError() if self._conn.is_closed else BadSubscriptionError()
+            return 0
+        while True:
+            st = lib.natsrs_subscription_try_next_msgs(p, BATCH, self._arr, byref(self._count))
+            if st == OK:
+                break
+            if st == _S.NATSRS_STATUS_SLOW_CONSUMER:
+                continue  # reported through error_cb by the connection's error handler
+            self._end(error_for(st, _core.last_error_message()))
+            return 0
+        n = self._count.value
+        if n:
+            client, sid = self._conn, self._id
+            self._buf.extend(self._extractor.run(self._arr, n, lambda s, r, d, h, m: Msg(client, s, r, d, h, m, sid)))
+        return n
+
+    def _end(self, err: Error) -> None:
+        if self._ended is None:
+            self._ended = err
+        self._stop_reading()
+        self._event.set()
+        self._guard.close()
+        self._conn._remove_sub(self)
+
+    async def _wait_for_msgs(self) -> None:
+        buf, event = self._buf, self._event
+        try:
+            while not self._closed:
+                if not buf:
+                    if self._fill():
+                        # one yield per batch: a steady flood must not starve the event loop
+                        await asyncio.sleep(0)
+                        continue
+                    if self._ended is not None:
+                        return
+                    event.clear()
+                    await event.wait()
+                    continue
+                msg = buf.popleft()
+                if self._future is not None:
+                    if not self._future.done():
+                        self._future.set_result(msg)
+                    self._stop_processing()
+                    return
+                assert self._cb is not None
+                try:
+                    await self._cb(msg)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as e:
+                    self._conn._report_exception(e)
+        except asyncio.CancelledError:
+            pass
+
+    async def next_msg(self, timeout: Optional[float] = 1.0) -> Msg:
+        """The next message, waiting up to ``timeout`` seconds (None or 0: no limit).
+        Raises ``TimeoutError``; ``ConnectionClosedError`` once the connection closed."""
+        if self._cb is not None:
+            raise Error("nats: next_msg cannot be used in async subscriptions")
+        buf, event = self._buf, self._event
+        loop = self._loop
+        deadline = loop.time() + timeout if timeout else None
+        while True:
+            if buf:
+                return buf.popleft()
+            if self._fill():
+                await asyncio.sleep(0)  # once per batch, so that a flood cannot starve the loop
+                continue
+            if self._ended is not None or self._closed:
+                if self._conn.is_closed:
+                    raise ConnectionClosedError()
+                raise self._ended if self._ended is not None else BadSubscriptionError()
+            event.clear()
+            if deadline is None:
+                await event.wait()
+                continue
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError()
+            try:
+                await asyncio.wait_for(event.wait(), remaining)
+            except asyncio.TimeoutError:
+                if not buf and not self._fill():
+                    raise TimeoutError() from None
+
+    # ---- ending
+    async def unsubscribe(self, limit: int = 0) -> None:
+        """Removes interest now, or after ``limit`` messages in total when ``limit > 0``."""
+        if self._conn.is_closed:
+            raise ConnectionClosedError()
+        if self._conn.is_draining:
+            raise ConnectionDrainingError()
+        if self._closed or self._guard.ptr is None:
+            raise BadSubscriptionError()
+        self._max_msgs = limit
+        if limit > 0:
+            check(lib.natsrs_subscription_auto_unsubscribe(self._guard.ptr, limit))
+            return
+        if self._cb is None and self._future is None:
+            # as nats-py: messages already received stay readable by next_msg / the iterator
+            while self._fill():
+                pass
+            if self._guard.ptr is not None:
+                check(lib.natsrs_subscription_unsubscribe(self._guard.ptr))
+            self._stop_processing(keep_buffered=True)
+            return
+        check(lib.natsrs_subscription_unsubscribe(self._guard.ptr))
+        self._stop_processing()
+
+    def _stop_processing(self, keep_buffered: bool = False) -> None:
+        """Stops delivery at once (messages not yet delivered are dropped, as in nats-py)."""
+        self._closed = True
+        if not keep_buffered:
+            self._buf.clear()
+        self._end(BadSubscriptionError())
+        t = self._wait_for_msgs_task
+        if t is not None and not t.done() and t is not asyncio.current_task():
+            t.cancel()
+
+    async def drain(self) -> None:
+        """Removes interest, lets the messages already received be processed, then ends."""
+        if self._conn.is_closed:
+            raise ConnectionClosedError()
+        if self._closed or self._guard.ptr is None:
+            raise BadSubscriptionError()
+        self._draining = True
+        check(lib.natsrs_subscription_drain(self._guard.ptr))
+        self._event.set()
+        t = self._wait_for_msgs_task
+        if t is not None:
+            await asyncio.shield(t)
+
+    def __repr__(self) -> str:
+        return f"<natsrs.aio.Subscription subject='{self._subject}' queue='{self._queue}' sid={self._id}>"
+
+
+class _SubscriptionMessageIterator:
+    def __init__(self, sub: Subscription) -> None:
+        self._sub = sub
+
+    def __aiter__(self) -> "_SubscriptionMessageIterator":
+        return self
+
+    async def __anext__(self) -> Msg:
+        try:
+            return await self._sub.next_msg(timeout=None)
+        except (ConnectionClosedError, BadSubscriptionError):
+            raise StopAsyncIteration from None
+        except Error as e:
+            if self._sub._ended is not None:
+                raise StopAsyncIteration from e
+            raise
+
+
+_unused: Any = (c_void_p,)

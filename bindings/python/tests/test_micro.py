@@ -1,0 +1,95 @@
+"""natsrs.aio.micro (nats-py's nats.micro) on the library's services."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import nats as natspy
+import pytest
+from conftest import run
+
+import natsrs.aio as nats
+from natsrs.aio.micro import Request, ServiceError, add_service
+from natsrs.aio.micro.service import EndpointConfig, ServiceConfig
+
+
+def test_service_endpoints_groups_errors_stats_and_discovery(url: str) -> None:
+    async def main() -> None:
+        nc = await nats.connect(url)
+
+        async def echo(req: Request) -> None:
+            await req.respond(req.data)
+
+        async def divide(req: Request) -> None:
+            a, b = json.loads(req.data)
+            if b == 0:
+                raise ServiceError("400", "division by zero")
+            await asyncio.sleep(0.001)  # a handler may await
+            await req.respond(json.dumps(a / b).encode())
+
+        async def broken(req: Request) -> None:
+            raise ValueError("oops")
+
+        svc = await add_service(nc, name="calc", version="1.2.3", description="a calculator", metadata={"team": "py"})
+        await svc.add_endpoint(name="echo", handler=echo, metadata={"unit": "bytes"})
+        await svc.add_endpoint(EndpointConfig(name="broken", handler=broken, subject="calc.broken"))
+        math = svc.add_group(name="math")
+        await math.add_endpoint(name="divide", handler=divide)
+        await nc.flush()
+
+        py = await natspy.connect(url)
+        assert (await py.request("echo", b"hi", timeout=2)).data == b"hi"
+        assert json.loads((await py.request("math.divide", b"[6, 3]", timeout=2)).data) == 2.0
+        err = await py.request("math.divide", b"[1, 0]", timeout=2)
+        assert err.headers is not None
+        assert err.headers["Nats-Service-Error-Code"] == "400"
+        assert err.headers["Nats-Service-Error"] == "division by zero"
+        err = await py.request("calc.broken", b"", timeout=2)
+        assert err.headers is not None and err.headers["Nats-Service-Error-Code"] == "500"
+        assert "oops" in err.headers["Nats-Service-Error"]
+
+        info = svc.info()
+        assert (info.name, info.version, info.description, info.id) == ("calc", "1.2.3", "a calculator", svc.id)
+        assert sorted(e.subject for e in info.endpoints) == ["calc.broken", "echo", "math.divide"]
+        stats = svc.stats()
+        by_name = {e.name: e for e in stats.endpoints}
+        assert by_name["divide"].num_requests == 2 and by_name["divide"].num_errors == 1
+        assert by_name["echo"].num_requests == 1 and by_name["echo"].num_errors == 0
+        assert svc.ping().name == "calc"
+
+        # discovery from nats-py
+        ping = json.loads((await py.request("$SRV.PING.calc", b"", timeout=2)).data)
+        assert ping["name"] == "calc" and ping["id"] == svc.id
+        sinfo = json.loads((await py.request(f"$SRV.INFO.calc.{svc.id}", b"", timeout=2)).data)
+        assert sinfo["metadata"] == {"team": "py"}
+
+        await svc.reset()
+        assert all(e.num_requests == 0 for e in svc.stats().endpoints)
+        await svc.stop()
+        assert svc.stopped.is_set()
+        with pytest.raises(natspy.errors.NoRespondersError):
+            await py.request("echo", b"", timeout=1)
+        await py.close()
+        await nc.close()
+
+    run(main())
+
+
+def test_many_concurrent_requests_and_close_with_running_service(url: str) -> None:
+    async def main() -> None:
+        nc = await nats.connect(url)
+
+        async def slow_echo(req: Request) -> None:
+            await asyncio.sleep(0.001)
+            await req.respond(req.data)
+
+        svc = await add_service(nc, ServiceConfig(name="svc2", version="0.0.1"))
+        await svc.add_endpoint(name="slow", handler=slow_echo)
+        client = await nats.connect(url)
+        rs = await asyncio.gather(*[client.request("slow", b"%d" % i, timeout=5) for i in range(50)])
+        assert sorted(r.data for r in rs) == sorted(b"%d" % i for i in range(50))
+        await client.close()
+        await nc.close()  # the service goes with its connection
+
+    run(main())
