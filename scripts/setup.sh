@@ -28,6 +28,19 @@ if command -v flock >/dev/null 2>&1; then
   flock 9
 fi
 
+# ---- Rust components the test command uses (cargo fmt, cargo clippy) --------------------------------
+for comp in rustfmt clippy; do
+  sub=$([ "$comp" = rustfmt ] && echo fmt || echo clippy)
+  if ! cargo "$sub" --version >/dev/null 2>&1; then
+    if command -v rustup >/dev/null 2>&1; then
+      say "installing the Rust component $comp (rustup)"
+      rustup component add "$comp" >/dev/null 2>&1 || die "cargo $sub is missing and 'rustup component add $comp' failed"
+    else
+      die "cargo $sub is missing (install the Rust component $comp)"
+    fi
+  fi
+done
+
 # ---- system tools ------------------------------------------------------------------------------
 # tool -> Debian package that provides it
 declare -A DEB_FOR=(
