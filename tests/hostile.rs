@@ -3,65 +3,38 @@
 //! flood from a peer that never reads, an -ERR flood with a slow error handler, close and
 //! unsubscribe races between handlers, unread messages that must not pin read chunks.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufReader, Write};
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 mod common;
+mod peer;
 
 use common::{wait_until, NatsServer};
 use natsrs::{Connection, ConnectionStatus, Error, Options, Subscription};
 
-const INFO: &str = "INFO {\"server_id\":\"FAKE\",\"version\":\"2.15.1\",\"proto\":1,\"headers\":true,\"max_payload\":1048576}\r\n";
+const INFO: &str = r#"{"server_id":"FAKE","version":"2.15.1","proto":1,"headers":true,"max_payload":1048576}"#;
 
-/// Accepts connections and runs `script(n, stream)` for the n-th one (0-based).
-fn peer<F>(script: F) -> u16
-where
-    F: Fn(usize, TcpStream) + Send + Sync + 'static,
-{
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    let script = Arc::new(script);
-    thread::spawn(move || {
-        for (i, s) in l.incoming().enumerate() {
-            let Ok(s) = s else { break };
-            let sc = script.clone();
-            thread::spawn(move || sc(i, s));
-            if i > 20 {
-                break;
-            }
-        }
-    });
-    port
-}
-
-/// Sends `info`, reads CONNECT + PING, answers PONG.
-fn handshake(mut s: TcpStream, info: &str) -> (TcpStream, BufReader<TcpStream>) {
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(info.as_bytes()).unwrap();
-    let mut r = BufReader::new(s.try_clone().unwrap());
-    let mut line = String::new();
-    r.read_line(&mut line).unwrap();
-    assert!(line.starts_with("CONNECT {"), "{}", line);
-    line.clear();
-    r.read_line(&mut line).unwrap();
-    assert_eq!(line, "PING\r\n");
-    s.write_all(b"PONG\r\n").unwrap();
+/// The scripted peer's handshake; the test ends the connection if the client went away.
+fn handshake(mut s: TcpStream, info_json: &str) -> (TcpStream, BufReader<TcpStream>) {
+    let r = peer::handshake(&mut s, info_json).expect("the client completes the handshake");
     (s, r)
 }
 
 /// Answers every PING with PONG until the socket closes.
 fn serve_pings(mut s: TcpStream, mut r: BufReader<TcpStream>) {
-    let mut line = String::new();
-    while r.read_line(&mut line).unwrap_or(0) > 0 {
-        if line == "PING\r\n" {
-            let _ = s.write_all(b"PONG\r\n");
-        }
-        line.clear();
-    }
+    peer::answer_pings(&mut s, &mut r);
+}
+
+/// Up to 20 connections.
+fn peer<F>(script: F) -> u16
+where
+    F: Fn(usize, TcpStream) + Send + Sync + 'static,
+{
+    peer::peer(20, script)
 }
 
 fn opts(port: u16) -> Options {
@@ -90,7 +63,7 @@ fn rss_kib() -> u64 {
 /// later one: the URL is skipped and reported; the connection keeps working.
 #[test]
 fn bad_connect_urls_are_skipped_and_reported() {
-    let bad_info = "INFO {\"server_id\":\"FAKE\",\"proto\":1,\"headers\":true,\"max_payload\":1048576,\"connect_urls\":[\"a:%1\u{e9}@h:4222\",\"127.0.0.1:1\"]}\r\n";
+    let bad_info = "{\"server_id\":\"FAKE\",\"proto\":1,\"headers\":true,\"max_payload\":1048576,\"connect_urls\":[\"a:%1\u{e9}@h:4222\",\"127.0.0.1:1\"]}";
     let port = peer(move |_, s| {
         let (mut s, r) = handshake(s, bad_info);
         thread::sleep(Duration::from_millis(200));
