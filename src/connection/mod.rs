@@ -40,9 +40,9 @@ pub use completions::Completion;
 pub use delivery_pool::POOL_BATCH;
 pub use events::MAX_QUEUED_ASYNC_ERRORS;
 pub use pool::MAX_POOL_SERVERS;
-pub(crate) use state::Inner;
+use state::Inner;
 pub use state::{DEFAULT_MAX_PAYLOAD, MAX_ACCEPTED_PAYLOAD};
-pub(crate) use sub::{SubInner, SubKind};
+use sub::{SubInner, SubKind};
 pub use sub::{MsgHandler, Subscription};
 pub use writer::DEFAULT_WRITE_STALL_TIMEOUT;
 
@@ -92,7 +92,7 @@ pub struct Statistics {
 
 /// A connection to a NATS server (cheap to clone; all clones share one connection).
 #[derive(Clone)]
-pub struct Connection(pub(crate) Arc<Inner>);
+pub struct Connection(Arc<Inner>);
 
 /// The text of a panic payload.
 pub(crate) fn panic_text(p: &(dyn std::any::Any + Send)) -> String {

@@ -35,8 +35,8 @@ const CLOSE_IO_WAIT: Duration = Duration::from_secs(2);
 /// Drain: flush time left when the subscriptions used up the whole timeout.
 const DRAIN_MIN_FLUSH: Duration = Duration::from_millis(1);
 
-pub(crate) struct Inner {
-    pub(crate) opts: Options,
+pub(super) struct Inner {
+    pub(super) opts: Options,
     pub(super) writer: Writer,
     pub(super) subs: RwLock<HashMap<u64, Arc<SubInner>>>,
     /// Bumped on every change of `subs` (the reader's routing cache checks it).
@@ -44,7 +44,7 @@ pub(crate) struct Inner {
     pub(super) next_sid: AtomicU64,
     status: AtomicU8,
     pub(super) info: RwLock<Arc<ServerInfo>>,
-    pub(crate) max_payload: AtomicI64,
+    pub(super) max_payload: AtomicI64,
     headers_ok: AtomicBool,
     pub(super) in_msgs: AtomicU64,
     pub(super) in_bytes: AtomicU64,
@@ -149,7 +149,7 @@ impl Inner {
     }
 
     #[inline]
-    pub(crate) fn status(&self) -> ConnectionStatus {
+    pub(super) fn status(&self) -> ConnectionStatus {
         ConnectionStatus::from_u8(self.status.load(Ordering::Acquire))
     }
 
@@ -174,7 +174,7 @@ impl Inner {
     }
 
     #[inline]
-    pub(crate) fn is_closed(&self) -> bool {
+    pub(super) fn is_closed(&self) -> bool {
         self.status() == ConnectionStatus::Closed
     }
 
@@ -191,7 +191,7 @@ impl Inner {
         }
     }
 
-    pub(crate) fn stats(&self) -> Statistics {
+    pub(super) fn stats(&self) -> Statistics {
         let (out_msgs, out_bytes) = self.writer.out_counts();
         let dropped = self.subs.read().values().map(|s| s.q.lock().dropped).sum();
         Statistics {
@@ -236,7 +236,7 @@ impl Inner {
     // ---------- publish ----------
 
     #[inline]
-    pub(crate) fn publish_raw(&self, subj: &[u8], reply: Option<&[u8]>, hdrs: Option<&[u8]>, data: &[u8]) -> Result<()> {
+    pub(super) fn publish_raw(&self, subj: &[u8], reply: Option<&[u8]>, hdrs: Option<&[u8]>, data: &[u8]) -> Result<()> {
         if !subject::valid_publish_subject(subj) {
             return Err(err!(InvalidSubject, "invalid publish subject '{}'", String::from_utf8_lossy(subj)));
         }
@@ -258,7 +258,7 @@ impl Inner {
 
     // ---------- subscriptions ----------
 
-    pub(crate) fn subscribe(self: &Arc<Self>, subj: &str, queue: Option<&str>, kind: SubKind, handler: Option<MsgHandler>) -> Result<Subscription> {
+    pub(super) fn subscribe(self: &Arc<Self>, subj: &str, queue: Option<&str>, kind: SubKind, handler: Option<MsgHandler>) -> Result<Subscription> {
         if !subject::valid_subscribe_subject(subj.as_bytes()) {
             return Err(err!(InvalidSubject, "invalid subscription subject '{}'", subj));
         }
@@ -294,7 +294,7 @@ impl Inner {
         });
     }
 
-    pub(crate) fn remove_sub(&self, sid: u64) -> Option<Arc<SubInner>> {
+    pub(super) fn remove_sub(&self, sid: u64) -> Option<Arc<SubInner>> {
         let r = self.subs.write().remove(&sid);
         if r.is_some() {
             self.subs_gen.fetch_add(1, Ordering::Release);
@@ -303,7 +303,7 @@ impl Inner {
     }
 
     /// Sends UNSUB (with an optional max) and, without a max, forgets the sid.
-    pub(crate) fn unsubscribe_sid(&self, sid: u64, max: Option<u64>) {
+    pub(super) fn unsubscribe_sid(&self, sid: u64, max: Option<u64>) {
         if max.is_none() {
             self.remove_sub(sid);
         }
@@ -331,7 +331,7 @@ impl Inner {
 
     // ---------- flush / drain / close ----------
 
-    pub(crate) fn flush(&self, timeout: Duration) -> Result<()> {
+    pub(super) fn flush(&self, timeout: Duration) -> Result<()> {
         if timeout.is_zero() {
             return Err(err!(InvalidArgument, "flush timeout must be positive"));
         }
@@ -370,7 +370,7 @@ impl Inner {
         Ok(())
     }
 
-    pub(crate) fn drain(self: &Arc<Self>, timeout: Duration) -> Result<()> {
+    pub(super) fn drain(self: &Arc<Self>, timeout: Duration) -> Result<()> {
         if timeout.is_zero() {
             return Err(err!(InvalidArgument, "drain timeout must be positive"));
         }
@@ -419,7 +419,7 @@ impl Inner {
     /// Closes the connection: pending writes get a short chance to go out, waiters fail,
     /// dispatchers stop, the closed callback runs. Idempotent: every call returns once that
     /// is done (a call from inside a callback does not wait for other callbacks).
-    pub(crate) fn close(&self, reason: Option<Error>) {
+    pub(super) fn close(&self, reason: Option<Error>) {
         let on_runtime = tokio::runtime::Handle::try_current().is_ok();
         let prev = self.status.swap(ConnectionStatus::Closed as u8, Ordering::AcqRel);
         if prev == ConnectionStatus::Closed as u8 {

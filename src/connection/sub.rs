@@ -24,51 +24,51 @@ use crate::msg::Msg;
 pub type MsgHandler = Box<dyn FnMut(&Subscription, Msg) + Send>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SubKind {
+pub(super) enum SubKind {
     Async,
     Sync,
     /// The connection's request/reply multiplexer.
     Resp,
 }
 
-pub(crate) struct SubQueue {
-    pub msgs: VecDeque<Msg>,
-    pub bytes: usize,
+pub(super) struct SubQueue {
+    pub(super) msgs: VecDeque<Msg>,
+    pub(super) bytes: usize,
     /// Where small waiting messages are copied to (pages are freed as the queue drains).
-    pub arena: BytesMut,
+    pub(super) arena: BytesMut,
     /// Address of a message from the read chunk seen last, and how many came from it.
-    pub chunk_at: usize,
-    pub chunk_run: u32,
-    pub limit_msgs: i64,
-    pub limit_bytes: i64,
-    pub received: u64,
-    pub max: u64,
-    pub dropped: u64,
-    pub slow: bool,
-    pub pending_err: Option<Error>,
+    pub(super) chunk_at: usize,
+    pub(super) chunk_run: u32,
+    pub(super) limit_msgs: i64,
+    pub(super) limit_bytes: i64,
+    pub(super) received: u64,
+    pub(super) max: u64,
+    pub(super) dropped: u64,
+    pub(super) slow: bool,
+    pub(super) pending_err: Option<Error>,
     /// No more messages are accepted (max reached, drained, unsubscribed, closed).
-    pub input_closed: bool,
-    pub draining: bool,
+    pub(super) input_closed: bool,
+    pub(super) draining: bool,
     /// Everything is finished (dispatcher exited / sync queue consumed after input closed).
-    pub done: bool,
-    pub waiters: u32,
+    pub(super) done: bool,
+    pub(super) waiters: u32,
     /// Why input closed, reported by next_msg once the queue is empty.
-    pub end_status: Status,
+    pub(super) end_status: Status,
 }
 
-pub(crate) struct SubInner {
-    pub sid: u64,
-    pub subject: CString,
-    pub queue: Option<CString>,
-    pub kind: SubKind,
-    pub conn: Weak<Inner>,
-    pub q: Mutex<SubQueue>,
-    pub cv: Condvar,
+pub(super) struct SubInner {
+    pub(super) sid: u64,
+    pub(super) subject: CString,
+    pub(super) queue: Option<CString>,
+    pub(super) kind: SubKind,
+    pub(super) conn: Weak<Inner>,
+    pub(super) q: Mutex<SubQueue>,
+    pub(super) cv: Condvar,
     /// Stopped at once (unsubscribed, freed, closed): queued messages are discarded.
     stopped: AtomicBool,
-    pub delivered: AtomicU64,
-    pub dispatcher: Mutex<Option<JoinHandle<()>>>,
-    pub dispatcher_id: Mutex<Option<ThreadId>>,
+    pub(super) delivered: AtomicU64,
+    pub(super) dispatcher: Mutex<Option<JoinHandle<()>>>,
+    pub(super) dispatcher_id: Mutex<Option<ThreadId>>,
     /// An eventfd made readable when a message enters an empty queue or the input ends (sync
     /// subscriptions, on request: event loops watch it).
     notify: OnceCell<OwnedFd>,
@@ -78,7 +78,7 @@ pub(crate) struct SubInner {
 
 /// A subscription handle (cheap to clone).
 #[derive(Clone)]
-pub struct Subscription(pub(crate) Arc<SubInner>);
+pub struct Subscription(pub(super) Arc<SubInner>);
 
 /// Queued messages up to this frame size are copied out of their read chunk (see `push`);
 /// larger ones keep their zero-copy view (they weigh enough to be charged fairly).
@@ -92,7 +92,7 @@ const ARENA_PAGE: usize = 16 * 1024;
 pub(super) const DISPATCH_BATCH: usize = 1024;
 
 impl SubInner {
-    pub(crate) fn new(
+    pub(super) fn new(
         sid: u64,
         subject: &str,
         queue: Option<&str>,
@@ -140,14 +140,14 @@ impl SubInner {
         }))
     }
 
-    pub(crate) fn subject_str(&self) -> &str {
+    pub(super) fn subject_str(&self) -> &str {
         self.subject.to_str().unwrap_or("")
     }
 
     /// Called by the reader for every message routed to this subscription.
     /// Returns (reached_max, slow_consumer_episode_started).
     #[inline]
-    pub(crate) fn push(&self, mut msg: Msg) -> (bool, bool) {
+    pub(super) fn push(&self, mut msg: Msg) -> (bool, bool) {
         let mut q = self.q.lock();
         if q.input_closed {
             return (false, false);
@@ -192,7 +192,7 @@ impl SubInner {
     }
 
     /// No more input; queued messages are still delivered.
-    pub(crate) fn close_input(&self, status: Status) {
+    pub(super) fn close_input(&self, status: Status) {
         let mut q = self.q.lock();
         if !q.input_closed {
             q.input_closed = true;
@@ -226,7 +226,7 @@ impl SubInner {
     }
 
     /// Stops the subscription at once (queued messages are discarded). Returns false if it was stopped already.
-    pub(crate) fn stop(&self, status: Status) -> bool {
+    pub(super) fn stop(&self, status: Status) -> bool {
         let mut q = self.q.lock();
         if self.stopped.swap(true, Ordering::AcqRel) {
             return false;
@@ -246,16 +246,16 @@ impl SubInner {
     }
 
     #[inline]
-    pub(crate) fn is_stopped(&self) -> bool {
+    pub(super) fn is_stopped(&self) -> bool {
         self.stopped.load(Ordering::Acquire)
     }
 
     /// Waits for the dispatcher thread to exit (not from a handler).
-    pub(crate) fn join_dispatcher(&self) {
+    pub(super) fn join_dispatcher(&self) {
         dispatch::join(self);
     }
 
-    pub(crate) fn next_msg(&self, timeout: Duration) -> Result<Msg> {
+    pub(super) fn next_msg(&self, timeout: Duration) -> Result<Msg> {
         if self.kind != SubKind::Sync {
             return Err(err!(IllegalState, "next_msg is only valid on a synchronous subscription"));
         }
@@ -297,7 +297,7 @@ impl SubInner {
         }
     }
 
-    pub(crate) fn next_msgs(&self, max: usize, timeout: Duration, out: &mut Vec<Msg>) -> Result<()> {
+    pub(super) fn next_msgs(&self, max: usize, timeout: Duration, out: &mut Vec<Msg>) -> Result<()> {
         if max == 0 {
             return Err(err!(InvalidArgument, "max must be at least 1"));
         }
@@ -320,7 +320,7 @@ impl SubInner {
     }
 
     /// Waits until the subscription is completely finished (e.g. after drain).
-    pub(crate) fn wait_done(&self, deadline: Option<Instant>) -> bool {
+    pub(super) fn wait_done(&self, deadline: Option<Instant>) -> bool {
         let mut q = self.q.lock();
         loop {
             if q.done || (self.kind != SubKind::Async && q.input_closed && q.msgs.is_empty()) {

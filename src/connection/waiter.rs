@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex};
 
-pub(crate) struct Waiter<T> {
+pub(super) struct Waiter<T> {
     slot: Mutex<Option<T>>,
     cv: Condvar,
 }
@@ -45,7 +45,7 @@ impl<T> Waiter<T> {
 }
 
 /// A gate that opens once and lets every waiter through, then and later.
-pub(crate) struct Latch {
+pub(super) struct Latch {
     open: Mutex<bool>,
     cv: Condvar,
 }
