@@ -12,6 +12,7 @@ pub mod auth;
 pub mod connection;
 pub mod error;
 pub mod ffi;
+pub mod jetstream;
 pub mod msg;
 pub mod options;
 pub mod proto;
