@@ -151,8 +151,11 @@ impl PullCore {
         let start = Instant::now();
         let timeout = if o.no_wait && o.timeout.is_zero() { self.js.timeout() } else { o.timeout };
         let deadline = start + timeout;
-        let expires = if o.no_wait { None } else { Some(timeout.saturating_sub(FETCH_EXPIRES_MARGIN)) };
-        let reply = self.pull(&pull_body(batch, o.max_bytes, expires, o.no_wait, o.heartbeat))?;
+        // First a no-wait request: what is there comes at once and the server's "no messages"
+        // ends a short batch right away; only when nothing came, a request that waits (expires
+        // just before the client's timeout) follows.
+        let mut reply = self.pull(&pull_body(batch, o.max_bytes, None, true, None))?;
+        let mut waiting = false;
         let mut out = Vec::new();
         let mut bytes = 0usize;
         let mut last_seen = Instant::now();
@@ -192,7 +195,16 @@ impl PullCore {
                     PullStatus::Control => continue,
                     PullStatus::Ended { .. } => {
                         if current {
-                            break;
+                            if waiting || o.no_wait || !out.is_empty() {
+                                break;
+                            }
+                            let left = deadline.saturating_duration_since(Instant::now());
+                            if left <= FETCH_EXPIRES_MARGIN {
+                                break;
+                            }
+                            let body = pull_body(batch, o.max_bytes, Some(left - FETCH_EXPIRES_MARGIN), false, o.heartbeat);
+                            reply = self.pull(&body)?;
+                            waiting = true;
                         }
                     }
                     PullStatus::Refused(e) => {
