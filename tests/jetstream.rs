@@ -871,3 +871,138 @@ fn cluster_r3_stream_publish_consume() {
     }
     assert_eq!(n, 500);
 }
+
+#[test]
+fn domain_prefix_and_v2_ack_metadata() {
+    let s = NatsServer::start_with_config("jetstream {\n  domain: hub\n  store_dir: \"$TMPDIR/js\"\n}\n");
+    let nc = connect(opts(&s.url()));
+    let js = JetStream::with_options(&nc, JetStreamOptions { domain: Some("hub".into()), ..Default::default() }).unwrap();
+    assert_eq!(js.account_info().unwrap().domain.as_deref(), Some("hub"));
+    stream(&js, "D", &["dom.>"]);
+    let ack = js.publish("dom.a", b"x").unwrap();
+    assert_eq!(ack.domain.as_deref(), Some("hub"));
+    let sub = js.pull_subscribe("dom.>", Some("C"), SubscribeOptions::default()).unwrap();
+    let m = sub.fetch(1, MSG).unwrap().remove(0);
+    let md = m.metadata().unwrap();
+    // This server still sends the 9-token (v1) ack subject; v2 parsing is unit-tested.
+    assert!(md.domain.is_none() || md.domain.as_deref() == Some("hub"), "{:?}", m.reply());
+    assert_eq!((md.stream.as_str(), md.consumer.as_str(), md.stream_seq), ("D", "C", 1));
+    m.ack_sync(MSG).unwrap();
+    // A wrong domain: nobody answers.
+    let bad = JetStream::with_options(&nc, JetStreamOptions { domain: Some("other".into()), ..Default::default() }).unwrap();
+    assert_eq!(bad.account_info().unwrap_err().status, Status::NoResponders);
+}
+
+#[test]
+fn lists_are_paged() {
+    let (_s, _nc, js) = setup();
+    // STREAM.LIST pages hold 256 infos: 300 streams take two pages.
+    for i in 0..300 {
+        let mut c = StreamConfig::new(&format!("S{i:03}"), &[&format!("pg.{i}")]);
+        c.storage = Some(StorageType::Memory);
+        js.add_stream(&c).unwrap();
+    }
+    let list = js.streams(None).unwrap();
+    assert_eq!(list.len(), 300);
+    let names: HashSet<String> = list.into_iter().map(|i| i.config.name).collect();
+    assert_eq!(names.len(), 300);
+    assert_eq!(js.stream_names(None).unwrap().len(), 300);
+    assert_eq!(js.streams(Some("pg.7")).unwrap().len(), 1);
+    // CONSUMER.LIST pages hold 256 infos too.
+    for i in 0..260 {
+        js.add_consumer("S000", &ConsumerConfig::durable(&format!("c{i}"))).unwrap();
+    }
+    assert_eq!(js.consumers("S000").unwrap().len(), 260);
+    assert_eq!(js.consumer_names("S000").unwrap().len(), 260);
+}
+
+#[test]
+fn push_flow_control_and_heartbeats_never_reach_the_app() {
+    let (_s, _nc, js) = setup();
+    stream(&js, "FC", &["fc.>"]);
+    let payload = vec![b'x'; 64 * 1024];
+    for _ in 0..600 {
+        js.publish_async("fc.big", &payload, None).unwrap();
+    }
+    js.publish_async_complete(WAIT).unwrap();
+    let mut o = SubscribeOptions::default();
+    o.config.flow_control = Some(true);
+    o.config.idle_heartbeat = Some(Duration::from_millis(200));
+    o.config.ack_policy = Some(AckPolicy::None);
+    let sub = js.subscribe_sync("fc.>", o).unwrap();
+    let _ = sub.subscription().set_pending_limits(-1, -1);
+    // 600 x 64 KiB = 37.5 MiB > the 32 MiB the server sends before it waits for a flow-control
+    // reply: receiving everything means the replies were sent.
+    for i in 0..600u64 {
+        let m = sub.next_msg(MSG).unwrap_or_else(|e| panic!("message {i}: {e}"));
+        assert_eq!(m.data().len(), 64 * 1024);
+        assert_eq!(m.metadata().unwrap().stream_seq, i + 1);
+    }
+    // Idle: only heartbeats arrive, and next_msg does not return them.
+    assert_eq!(sub.next_msg(Duration::from_millis(700)).unwrap_err().status, Status::Timeout);
+}
+
+#[test]
+fn cluster_leader_killed_during_async_publish_keeps_every_acked_message() {
+    let mut c = NatsCluster::start_jetstream(3);
+    let nc = connect(opts(&c.url_list()));
+    let js = JetStream::with_options(
+        &nc,
+        JetStreamOptions { publish_async_max_pending: 64, timeout: Duration::from_secs(2), ..Default::default() },
+    )
+    .unwrap();
+    let mut cfg = StreamConfig::new("KL", &["kl.>"]);
+    cfg.num_replicas = Some(3);
+    js.add_stream(&cfg).unwrap();
+    assert!(wait_until(|| js.stream_info("KL").map(|i| i.leader().is_some()).unwrap_or(false), WAIT));
+    let leader = js.stream_info("KL").unwrap().leader().unwrap().to_string();
+    let idx: usize = leader.trim_start_matches("node").parse().unwrap();
+
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let failed = Arc::new(AtomicUsize::new(0));
+    let mut killed = false;
+    let start = Instant::now();
+    let mut i = 0u64;
+    let mut last_failed = 0;
+    // Publish until 4000 acks (2000 before the kill), pausing a little after failures (no
+    // leader for a moment: "no responders"; the old connection's acks: disconnected).
+    while acked.lock().unwrap().len() < 4000 && start.elapsed() < Duration::from_secs(40) {
+        if !killed && acked.lock().unwrap().len() >= 2000 {
+            c.kill(idx);
+            killed = true;
+        }
+        let f = failed.load(Ordering::Relaxed);
+        if f != last_failed {
+            last_failed = f;
+            thread::sleep(Duration::from_millis(10));
+        }
+        let (a, f) = (acked.clone(), failed.clone());
+        let id = format!("m{i}");
+        let r = js.publish_msg_async(
+            Msg::new("kl.x", None, id.as_bytes()).unwrap(),
+            &PublishOptions { msg_id: Some(id.clone()), ..Default::default() },
+            Some(Box::new(move |r| match r {
+                Ok(ack) => a.lock().unwrap().push((id, ack.seq)),
+                Err(_) => {
+                    f.fetch_add(1, Ordering::Relaxed);
+                }
+            })),
+        );
+        match r {
+            Ok(_) => i += 1,
+            Err(_) => thread::sleep(Duration::from_millis(20)), // stalled while the leader moves
+        }
+    }
+    js.publish_async_complete(Duration::from_secs(20)).unwrap();
+    let acked = acked.lock().unwrap().clone();
+    assert!(killed);
+    assert!(acked.len() >= 4000, "acked {} failed {}", acked.len(), failed.load(Ordering::Relaxed));
+    // Every acked message is in the stream, at its sequence.
+    assert!(wait_until(|| js.stream_info("KL").map(|i| i.leader().is_some()).unwrap_or(false), Duration::from_secs(20)));
+    for (id, seq) in acked.iter().step_by(7) {
+        let m = js.get_msg("KL", *seq).unwrap_or_else(|e| panic!("seq {seq}: {e}"));
+        assert_eq!(m.data, id.as_bytes());
+    }
+    let st = js.stream_info("KL").unwrap().state;
+    assert!(st.messages >= acked.len() as u64);
+}
