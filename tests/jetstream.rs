@@ -51,6 +51,21 @@ fn publish_n(js: &JetStream, subject: &str, n: usize) {
     }
 }
 
+/// A fresh cluster may not know all its peers yet ("no suitable peers for placement"): retry.
+fn add_stream_clustered(js: &JetStream, cfg: &StreamConfig) -> natsrs::jetstream::StreamInfo {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match js.add_stream(cfg) {
+            Ok(i) => return i,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("add_stream (retrying): {e}");
+                thread::sleep(Duration::from_millis(250));
+            }
+            Err(e) => panic!("add_stream: {e}"),
+        }
+    }
+}
+
 fn pub_opts() -> PublishOptions {
     PublishOptions::default()
 }
@@ -850,7 +865,7 @@ fn cluster_r3_stream_publish_consume() {
     let js = JetStream::new(&nc);
     let mut cfg = StreamConfig::new("R3", &["r3.>"]);
     cfg.num_replicas = Some(3);
-    let info = js.add_stream(&cfg).unwrap();
+    let info = add_stream_clustered(&js, &cfg);
     assert_eq!(info.config.num_replicas, Some(3));
     assert!(wait_until(|| js.stream_info("R3").map(|i| i.leader().is_some()).unwrap_or(false), WAIT));
     let info = js.stream_info("R3").unwrap();
@@ -953,7 +968,7 @@ fn cluster_leader_killed_during_async_publish_keeps_every_acked_message() {
     .unwrap();
     let mut cfg = StreamConfig::new("KL", &["kl.>"]);
     cfg.num_replicas = Some(3);
-    js.add_stream(&cfg).unwrap();
+    add_stream_clustered(&js, &cfg);
     assert!(wait_until(|| js.stream_info("KL").map(|i| i.leader().is_some()).unwrap_or(false), WAIT));
     let leader = js.stream_info("KL").unwrap().leader().unwrap().to_string();
     let idx: usize = leader.trim_start_matches("node").parse().unwrap();
@@ -1005,4 +1020,52 @@ fn cluster_leader_killed_during_async_publish_keeps_every_acked_message() {
     }
     let st = js.stream_info("KL").unwrap().state;
     assert!(st.messages >= acked.len() as u64);
+}
+
+#[test]
+fn fetch_interrupted_by_disconnect_then_works_again() {
+    let (mut s, nc, js) = setup();
+    stream(&js, "F", &["f.>"]);
+    let sub = Arc::new(js.pull_subscribe("f.>", Some("FD"), SubscribeOptions::default()).unwrap());
+    let s2 = sub.clone();
+    let t = Instant::now();
+    let h = thread::spawn(move || s2.fetch(5, Duration::from_secs(20)));
+    thread::sleep(Duration::from_millis(300));
+    s.restart();
+    let e = h.join().unwrap().unwrap_err();
+    assert_eq!(e.status, Status::NotConnected, "{e}");
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+    assert!(wait_until(|| nc.status() == natsrs::ConnectionStatus::Connected, WAIT));
+    assert!(wait_until(|| js.publish("f.1", b"again").is_ok(), WAIT));
+    let m = sub.fetch(5, MSG).unwrap();
+    assert_eq!(m[0].data(), b"again");
+}
+
+#[test]
+fn push_drain_and_unsubscribe_delete_options() {
+    let (_s, _nc, js) = setup();
+    stream(&js, "PD", &["pd.>"]);
+    publish_n(&js, "pd.a", 20);
+    let n = Arc::new(AtomicUsize::new(0));
+    let n2 = n.clone();
+    let sub = js
+        .subscribe(
+            "pd.>",
+            Box::new(move |_m| {
+                thread::sleep(Duration::from_millis(5));
+                n2.fetch_add(1, Ordering::Relaxed);
+            }),
+            SubscribeOptions { durable: Some("DR".into()), ..Default::default() },
+        )
+        .unwrap();
+    assert!(wait_until(|| n.load(Ordering::Relaxed) >= 1, WAIT));
+    sub.drain(MSG).unwrap();
+    assert_eq!(n.load(Ordering::Relaxed), 20, "queued messages handled before the drain ended");
+    assert_eq!(js.consumer_info("PD", "DR").unwrap_err().status, Status::NotFound, "created durable deleted");
+    // nats-py style: keep it.
+    let sub = js
+        .subscribe("pd.>", Box::new(|_m| {}), SubscribeOptions { durable: Some("KEEP".into()), delete_consumer: Some(false), ..Default::default() })
+        .unwrap();
+    sub.unsubscribe().unwrap();
+    assert!(js.consumer_info("PD", "KEEP").is_ok());
 }

@@ -85,6 +85,13 @@ pub struct AccountInfo {
     pub extra: Map<String, Value>,
 }
 
+impl AccountInfo {
+    /// The server's JSON form.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("account info serializes")
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AccountLimits {
     #[serde(default)]

@@ -21,6 +21,7 @@ use super::JetStream;
 use crate::connection::{Connection, ConnectionStatus, Subscription};
 use crate::error::{err, Error, Result, Status};
 use crate::msg::Msg;
+use crate::proto::HeaderMap;
 
 /// How often the ack timer looks at the connection state when no ack deadline is nearer.
 pub const ACK_TIMER_TICK: Duration = Duration::from_millis(20);
@@ -178,7 +179,14 @@ impl AsyncPublisher {
         next
     }
 
-    fn publish(&self, mut m: Msg, timeout: Duration, cb: Option<PubAckCallback>) -> Result<PubAckFuture> {
+    fn publish(
+        &self,
+        subject: &str,
+        headers: Option<&HeaderMap>,
+        data: &[u8],
+        timeout: Duration,
+        cb: Option<PubAckCallback>,
+    ) -> Result<PubAckFuture> {
         let slot = Arc::new(Slot { res: Mutex::new(None), cv: Condvar::new() });
         let token = {
             let mut st = self.st.lock();
@@ -207,17 +215,12 @@ impl AsyncPublisher {
             token
         };
         let reply = format!("{}{}", self.prefix, token);
-        let res = match m.reply() {
-            None => {
-                // Rebuild with the reply subject, keeping the headers.
-                let mut nm = Msg::new(m.subject(), Some(&reply), m.data())?;
-                if let Some(h) = m.headers() {
-                    *nm.headers_mut() = h.clone();
-                }
-                m = nm;
+        let res = match headers {
+            None => self.conn.publish_request(subject, &reply, data),
+            Some(h) => Msg::new(subject, Some(&reply), data).and_then(|mut m| {
+                *m.headers_mut() = h.clone();
                 self.conn.publish_msg(&m)
-            }
-            Some(_) => Err(err!(InvalidArgument, "an async-published message must not have a reply subject")),
+            }),
         };
         if let Err(e) = res {
             let mut st = self.st.lock();
@@ -293,7 +296,8 @@ impl JetStream {
 
     /// Publishes without waiting for the ack; see [`JetStream::publish_msg_async`].
     pub fn publish_async(&self, subject: &str, data: &[u8], cb: Option<PubAckCallback>) -> Result<PubAckFuture> {
-        self.publish_msg_async(Msg::new(subject, None, data)?, &PublishOptions::default(), cb)
+        let p = self.async_publisher()?;
+        p.publish(subject, None, data, self.0.opts.timeout, cb)
     }
 
     /// Publishes without waiting for the ack. Returns at once unless the window is full (then
@@ -301,9 +305,13 @@ impl JetStream {
     /// the error exactly once; the returned future gives the same outcome. The ack times out
     /// after `opts.timeout` (default: the context's timeout). Must not have a reply subject.
     pub fn publish_msg_async(&self, mut m: Msg, opts: &PublishOptions, cb: Option<PubAckCallback>) -> Result<PubAckFuture> {
+        if m.reply().is_some() {
+            return Err(err!(InvalidArgument, "an async-published message must not have a reply subject"));
+        }
         opts.apply(&mut m)?;
         let p = self.async_publisher()?;
-        p.publish(m, opts.timeout.unwrap_or(self.0.opts.timeout), cb)
+        let hdrs = m.headers().filter(|h| !h.is_empty());
+        p.publish(m.subject(), hdrs, m.data(), opts.timeout.unwrap_or(self.0.opts.timeout), cb)
     }
 
     /// Number of async publishes still waiting for their ack.

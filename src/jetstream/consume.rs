@@ -164,6 +164,11 @@ impl Messages {
                         self.pending_msgs = self.pending_msgs.saturating_sub(pending_msgs as usize);
                         self.pending_bytes = self.pending_bytes.saturating_sub(pending_bytes as usize);
                     }
+                    PullStatus::Interrupted { .. } => {
+                        // The request is gone: pull again (after the reconnect, if any).
+                        self.pending_msgs = 0;
+                        self.pending_bytes = 0;
+                    }
                     PullStatus::Refused(e) => {
                         // Our request was not queued: it owes nothing.
                         self.pending_msgs = 0;

@@ -29,6 +29,13 @@ pub struct PubAck {
     pub domain: Option<String>,
 }
 
+impl PubAck {
+    /// The server's JSON form.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("pub ack serializes")
+    }
+}
+
 #[derive(Deserialize)]
 struct PubAckReply {
     #[serde(default)]

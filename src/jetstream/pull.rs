@@ -9,7 +9,7 @@ use super::consumer::{ConsumerConfig, ConsumerInfo, DEFAULT_ACK_POLICY, DEFAULT_
 use super::jsmsg::{handle_control, JsMsg};
 use super::push::SubscribeOptions;
 use super::{nanos, JetStream};
-use crate::connection::{Connection, Subscription};
+use crate::connection::{Connection, ConnectionStatus, Subscription};
 use crate::error::{err, Error, Result, Status};
 use crate::msg::Msg;
 
@@ -18,6 +18,8 @@ pub const FETCH_BYTES_BATCH: usize = 1_000_000;
 /// The pull request expires this much before the client's fetch timeout, so the server's
 /// "request timeout" arrives before the client gives up.
 pub const FETCH_EXPIRES_MARGIN: Duration = Duration::from_millis(10);
+/// How often a waiting fetch checks whether the connection dropped.
+pub const FETCH_STATE_POLL: Duration = Duration::from_millis(100);
 /// Shortest expiry sent to the server.
 pub const MIN_PULL_EXPIRES: Duration = Duration::from_millis(1);
 
@@ -49,6 +51,9 @@ pub(crate) enum PullStatus {
     /// The request (or part of it) ended: no more messages for it. Carries the counts the
     /// server says the request still owed (`Nats-Pending-Messages`/`-Bytes`).
     Ended { pending_msgs: u64, pending_bytes: u64 },
+    /// The server dropped the request (leadership change, server shutdown): pull again.
+    /// `shutdown` is true when the server is going away.
+    Interrupted { shutdown: bool },
     /// A warning (e.g. "Exceeded MaxWaiting"): the request was refused.
     Refused(Error),
     /// The consumer cannot serve pulls any more (deleted, push based, not found).
@@ -71,9 +76,11 @@ pub(crate) fn classify_status(m: &Msg, stream: &str, consumer: &str) -> PullStat
                 PullStatus::Terminal(err!(NotFound, "consumer '{}' of stream '{}' was deleted", consumer, stream))
             } else if d.contains("push based") {
                 PullStatus::Terminal(err!(IllegalState, "consumer '{}' is push based: it cannot be pulled from", consumer))
-            } else if d.contains("exceeds maxbytes") || d.contains("leadership change") || d.contains("server shutdown")
-                || d.contains("batch completed")
-            {
+            } else if d.contains("leadership change") {
+                PullStatus::Interrupted { shutdown: false }
+            } else if d.contains("server shutdown") {
+                PullStatus::Interrupted { shutdown: true }
+            } else if d.contains("exceeds maxbytes") || d.contains("batch completed") {
                 ended()
             } else {
                 PullStatus::Refused(err!(Jetstream, "pull request refused: {} {}", code, desc))
@@ -159,9 +166,18 @@ impl PullCore {
         let mut out = Vec::new();
         let mut bytes = 0usize;
         let mut last_seen = Instant::now();
+        let reconnects = self.conn.stats().reconnects;
         loop {
+            // A pull request does not survive a disconnect: end the fetch instead of waiting
+            // for its timeout.
+            if self.conn.status() != ConnectionStatus::Connected || self.conn.stats().reconnects != reconnects {
+                if out.is_empty() {
+                    return Err(err!(NotConnected, "disconnected during the fetch (the pull request is lost)"));
+                }
+                break;
+            }
             let now = Instant::now();
-            let mut wait = deadline.saturating_duration_since(now);
+            let mut wait = deadline.saturating_duration_since(now).min(FETCH_STATE_POLL);
             if let Some(hb) = o.heartbeat {
                 let hb_left = (hb * 2).saturating_sub(now.duration_since(last_seen));
                 if hb_left.is_zero() {
@@ -197,6 +213,23 @@ impl PullCore {
                         if current {
                             if waiting || o.no_wait || !out.is_empty() {
                                 break;
+                            }
+                            let left = deadline.saturating_duration_since(Instant::now());
+                            if left <= FETCH_EXPIRES_MARGIN {
+                                break;
+                            }
+                            let body = pull_body(batch, o.max_bytes, Some(left - FETCH_EXPIRES_MARGIN), false, o.heartbeat);
+                            reply = self.pull(&body)?;
+                            waiting = true;
+                        }
+                    }
+                    PullStatus::Interrupted { shutdown } => {
+                        if current {
+                            if !out.is_empty() {
+                                break;
+                            }
+                            if shutdown {
+                                return Err(err!(NotConnected, "fetch: the server is shutting down (the pull request is lost)"));
                             }
                             let left = deadline.saturating_duration_since(Instant::now());
                             if left <= FETCH_EXPIRES_MARGIN {
