@@ -1069,3 +1069,31 @@ fn push_drain_and_unsubscribe_delete_options() {
     sub.unsubscribe().unwrap();
     assert!(js.consumer_info("PD", "KEEP").is_ok());
 }
+
+#[test]
+fn messages_report_missed_heartbeats_then_resume() {
+    let (s, _nc, js) = setup();
+    stream(&js, "HB", &["hb.>"]);
+    let c = js
+        .stream("HB")
+        .unwrap()
+        .create_or_update_consumer(&ConsumerConfig { durable_name: Some("H".into()), ack_policy: Some(AckPolicy::Explicit), ..Default::default() })
+        .unwrap();
+    let mut it = c
+        .messages(ConsumeOptions { expires: Duration::from_secs(2), heartbeat: Some(Duration::from_millis(300)), ..Default::default() })
+        .unwrap();
+    // Heartbeats keep it quiet while idle.
+    assert_eq!(it.next(Duration::from_millis(1000)).unwrap_err().message, "no message within 1s");
+    // A frozen server sends no heartbeats.
+    s.signal("STOP");
+    let t = Instant::now();
+    let e = it.next(Duration::from_secs(5)).unwrap_err();
+    s.signal("CONT");
+    assert_eq!(e.status, Status::Timeout);
+    assert!(e.message.contains("missed heartbeats"), "{e}");
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    // It pulls again and goes on.
+    js.publish("hb.1", b"after").unwrap();
+    let m = it.next(MSG).unwrap();
+    assert_eq!(m.data(), b"after");
+}

@@ -6,6 +6,9 @@
 //! that do not come in time and, when the connection drops or reconnects, every pending ack
 //! (its outcome is unknown), so the window can never stay full.
 //!
+//! A publish answered by "no responders" (no stream leader for a moment) is sent again after
+//! the retry wait, at most `retry_attempts` times, within its ack timeout.
+//!
 //! Completion callbacks run on the reply subscription's dispatcher thread (acks, errors from
 //! the server) or on the context's ack-timer thread (timeouts, disconnects); never on an I/O
 //! thread.
@@ -74,11 +77,18 @@ struct Pending {
     slot: Arc<Slot>,
     cb: Option<PubAckCallback>,
     deadline: Instant,
+    /// The message as sent (with its reply subject), kept to publish it again after a
+    /// "no responders" answer (no stream leader for a moment).
+    msg: Msg,
+    retries_left: u32,
+    retry_wait: Duration,
 }
 
 struct State {
     pending: HashMap<u64, Pending>,
     deadlines: BTreeSet<(Instant, u64)>,
+    /// Publishes to send again at the given time.
+    retries: BTreeSet<(Instant, u64)>,
     next: u64,
     closed: bool,
 }
@@ -103,7 +113,13 @@ impl AsyncPublisher {
             conn: conn.clone(),
             prefix: prefix.clone(),
             sub: Mutex::new(None),
-            st: Mutex::new(State { pending: HashMap::new(), deadlines: BTreeSet::new(), next: 1, closed: false }),
+            st: Mutex::new(State {
+                pending: HashMap::new(),
+                deadlines: BTreeSet::new(),
+                retries: BTreeSet::new(),
+                next: 1,
+                closed: false,
+            }),
             freed: Condvar::new(),
             max_pending: js.0.opts.publish_async_max_pending,
             stall_wait: js.0.opts.publish_async_stall_wait,
@@ -116,7 +132,11 @@ impl AsyncPublisher {
             Box::new(move |_s, m: Msg| {
                 let Some(p) = weak.upgrade() else { return };
                 let Some(token) = m.subject().get(plen..).and_then(|t| t.parse::<u64>().ok()) else { return };
-                p.resolve(token, parse_pub_ack(&m));
+                let res = parse_pub_ack(&m);
+                if matches!(&res, Err(e) if e.status == Status::NoResponders) && p.schedule_retry(token) {
+                    return;
+                }
+                p.resolve(token, res);
             }),
         )?;
         // Unlimited pending on the ack inbox: the window bounds it.
@@ -128,6 +148,43 @@ impl AsyncPublisher {
             .spawn(move || timer_loop(weak))
             .map_err(|e| err!(Io, "cannot start the ack timer thread: {}", e))?;
         Ok(p)
+    }
+
+    /// Schedules a new attempt of a publish answered by "no responders"; false when it has no
+    /// attempts left (or its ack deadline comes first).
+    fn schedule_retry(&self, token: u64) -> bool {
+        let mut st = self.st.lock();
+        let Some(p) = st.pending.get_mut(&token) else { return true };
+        let at = Instant::now() + p.retry_wait;
+        if p.retries_left == 0 || at >= p.deadline {
+            return false;
+        }
+        p.retries_left -= 1;
+        st.retries.insert((at, token));
+        true
+    }
+
+    /// Sends the publishes whose retry time came; returns the next retry time.
+    fn send_retries(&self, now: Instant) -> Option<Instant> {
+        let mut due = Vec::new();
+        let next = {
+            let mut st = self.st.lock();
+            while let Some(&(t, token)) = st.retries.iter().next() {
+                if t > now {
+                    break;
+                }
+                st.retries.remove(&(t, token));
+                if let Some(p) = st.pending.get(&token) {
+                    due.push(p.msg.clone());
+                }
+            }
+            st.retries.iter().next().map(|x| x.0)
+        };
+        for m in due {
+            // A failure here surfaces as the ack timeout.
+            let _ = self.conn.publish_msg(&m);
+        }
+        next
     }
 
     fn resolve(&self, token: u64, res: Result<PubAck>) {
@@ -145,6 +202,7 @@ impl AsyncPublisher {
         let all: Vec<Pending> = {
             let mut st = self.st.lock();
             st.deadlines.clear();
+            st.retries.clear();
             let v = st.pending.drain().map(|(_, p)| p).collect();
             self.freed.notify_all();
             v
@@ -185,10 +243,11 @@ impl AsyncPublisher {
         headers: Option<&HeaderMap>,
         data: &[u8],
         timeout: Duration,
+        retry: (u32, Duration),
         cb: Option<PubAckCallback>,
     ) -> Result<PubAckFuture> {
         let slot = Arc::new(Slot { res: Mutex::new(None), cv: Condvar::new() });
-        let token = {
+        let (token, msg) = {
             let mut st = self.st.lock();
             if st.pending.len() >= self.max_pending {
                 let deadline = Instant::now() + self.stall_wait;
@@ -209,19 +268,19 @@ impl AsyncPublisher {
             }
             let token = st.next;
             st.next += 1;
+            // Built under the lock so that the window check and the insert are one step.
+            let reply = format!("{}{}", self.prefix, token);
+            let mut msg = Msg::new(subject, Some(&reply), data)?;
+            if let Some(h) = headers {
+                *msg.headers_mut() = h.clone();
+            }
             let deadline = Instant::now() + timeout;
-            st.pending.insert(token, Pending { slot: slot.clone(), cb, deadline });
+            let p = Pending { slot: slot.clone(), cb, deadline, msg: msg.clone(), retries_left: retry.0, retry_wait: retry.1 };
+            st.pending.insert(token, p);
             st.deadlines.insert((deadline, token));
-            token
+            (token, msg)
         };
-        let reply = format!("{}{}", self.prefix, token);
-        let res = match headers {
-            None => self.conn.publish_request(subject, &reply, data),
-            Some(h) => Msg::new(subject, Some(&reply), data).and_then(|mut m| {
-                *m.headers_mut() = h.clone();
-                self.conn.publish_msg(&m)
-            }),
-        };
+        let res = self.conn.publish_msg(&msg);
         if let Err(e) = res {
             let mut st = self.st.lock();
             if let Some(p) = st.pending.remove(&token) {
@@ -276,7 +335,11 @@ fn timer_loop(weak: Weak<AsyncPublisher>) {
         was_connected = connected;
         last_reconnects = Some(reconnects);
         let now = Instant::now();
-        let next = p.expire(now);
+        let next_retry = p.send_retries(now);
+        let next = match (p.expire(now), next_retry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let wait = next.map_or(ACK_TIMER_TICK, |d| d.saturating_duration_since(now).min(ACK_TIMER_TICK));
         drop(p);
         std::thread::sleep(wait.max(Duration::from_millis(1)));
@@ -297,7 +360,8 @@ impl JetStream {
     /// Publishes without waiting for the ack; see [`JetStream::publish_msg_async`].
     pub fn publish_async(&self, subject: &str, data: &[u8], cb: Option<PubAckCallback>) -> Result<PubAckFuture> {
         let p = self.async_publisher()?;
-        p.publish(subject, None, data, self.0.opts.timeout, cb)
+        let retry = (super::DEFAULT_PUBLISH_RETRY_ATTEMPTS, super::DEFAULT_PUBLISH_RETRY_WAIT);
+        p.publish(subject, None, data, self.0.opts.timeout, retry, cb)
     }
 
     /// Publishes without waiting for the ack. Returns at once unless the window is full (then
@@ -311,7 +375,11 @@ impl JetStream {
         opts.apply(&mut m)?;
         let p = self.async_publisher()?;
         let hdrs = m.headers().filter(|h| !h.is_empty());
-        p.publish(m.subject(), hdrs, m.data(), opts.timeout.unwrap_or(self.0.opts.timeout), cb)
+        let retry = (
+            opts.retry_attempts.unwrap_or(super::DEFAULT_PUBLISH_RETRY_ATTEMPTS),
+            opts.retry_wait.unwrap_or(super::DEFAULT_PUBLISH_RETRY_WAIT),
+        );
+        p.publish(m.subject(), hdrs, m.data(), opts.timeout.unwrap_or(self.0.opts.timeout), retry, cb)
     }
 
     /// Number of async publishes still waiting for their ack.

@@ -68,7 +68,7 @@ pub struct PublishOptions {
     /// Ack timeout; default: the context's timeout.
     pub timeout: Option<Duration>,
     /// Retries when the server answers "no responders" (no stream, or no leader yet); default
-    /// [`super::DEFAULT_PUBLISH_RETRY_ATTEMPTS`]. Synchronous publish only.
+    /// [`super::DEFAULT_PUBLISH_RETRY_ATTEMPTS`]. Async publishes retry within their ack timeout.
     pub retry_attempts: Option<u32>,
     /// Wait between those retries; default [`super::DEFAULT_PUBLISH_RETRY_WAIT`].
     pub retry_wait: Option<Duration>,
