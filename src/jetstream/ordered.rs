@@ -212,11 +212,11 @@ impl OrderedConsumer {
         ConsumeContext::start(Box::new(self), handler, on_error)
     }
 
-    /// Stops reading and deletes the current incarnation (best effort).
+    /// Stops reading and deletes the current incarnation (best effort, in the background).
     pub fn stop(&mut self) {
-        if let Some(mut m) = self.msgs.take() {
-            m.stop();
-            let _ = self.js.delete_consumer(&self.stream, &self.name);
+        if self.msgs.is_some() {
+            self.reset();
+            self.resets -= 1;
         }
     }
 }
