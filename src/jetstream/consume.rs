@@ -175,6 +175,12 @@ impl Messages {
                         self.pending_bytes = 0;
                         return Err(e);
                     }
+                    PullStatus::NoResponders => {
+                        self.core.check_consumer()?;
+                        self.pending_msgs = 0;
+                        self.pending_bytes = 0;
+                        std::thread::sleep(super::pull::PULL_NO_RESPONDERS_WAIT);
+                    }
                     PullStatus::Terminal(e) => return Err(e),
                 }
                 continue;

@@ -20,6 +20,8 @@ pub const FETCH_BYTES_BATCH: usize = 1_000_000;
 pub const FETCH_EXPIRES_MARGIN: Duration = Duration::from_millis(10);
 /// How often a waiting fetch checks whether the connection dropped.
 pub const FETCH_STATE_POLL: Duration = Duration::from_millis(100);
+/// Wait before pulling again after a "no responders" answer for a consumer that exists.
+pub const PULL_NO_RESPONDERS_WAIT: Duration = Duration::from_millis(100);
 /// Shortest expiry sent to the server.
 pub const MIN_PULL_EXPIRES: Duration = Duration::from_millis(1);
 
@@ -54,6 +56,9 @@ pub(crate) enum PullStatus {
     /// The server dropped the request (leadership change, server shutdown): pull again.
     /// `shutdown` is true when the server is going away.
     Interrupted { shutdown: bool },
+    /// Nobody serves pulls for this consumer right now: it was deleted, or (in a cluster) its
+    /// leader is not elected yet. See [`PullCore::check_consumer`].
+    NoResponders,
     /// A warning (e.g. "Exceeded MaxWaiting"): the request was refused.
     Refused(Error),
     /// The consumer cannot serve pulls any more (deleted, push based, not found).
@@ -86,10 +91,7 @@ pub(crate) fn classify_status(m: &Msg, stream: &str, consumer: &str) -> PullStat
                 PullStatus::Refused(err!(Jetstream, "pull request refused: {} {}", code, desc))
             }
         }
-        503 => PullStatus::Terminal(Error::new(
-            Status::NotFound,
-            format!("no responders for pulls from consumer '{}' of stream '{}' (consumer deleted or JetStream unavailable)", consumer, stream),
-        )),
+        503 => PullStatus::NoResponders,
         _ => PullStatus::Refused(err!(Jetstream, "pull request failed: status {} {}", code, desc)),
     }
 }
@@ -140,6 +142,18 @@ impl PullCore {
             prefix,
             next_id: AtomicU64::new(1),
         })
+    }
+
+    /// After a "no responders" answer: a clear error when the consumer is gone, Ok when it
+    /// exists (no leader yet, or JetStream briefly unavailable) so the caller pulls again.
+    pub fn check_consumer(&self) -> Result<()> {
+        match self.js.consumer_info(&self.stream, &self.consumer) {
+            Err(e) if e.status == Status::NotFound => Err(Error::new(
+                Status::NotFound,
+                format!("consumer '{}' of stream '{}' does not exist (deleted?): {}", self.consumer, self.stream, e.message),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Sends a pull request; returns its reply subject.
@@ -246,6 +260,26 @@ impl PullCore {
                                 return Err(e);
                             }
                             break;
+                        }
+                    }
+                    PullStatus::NoResponders => {
+                        if current {
+                            if !out.is_empty() {
+                                break;
+                            }
+                            self.check_consumer()?;
+                            let left = deadline.saturating_duration_since(Instant::now());
+                            if left <= PULL_NO_RESPONDERS_WAIT + FETCH_EXPIRES_MARGIN {
+                                break;
+                            }
+                            std::thread::sleep(PULL_NO_RESPONDERS_WAIT);
+                            let left = left - PULL_NO_RESPONDERS_WAIT;
+                            let body = if waiting {
+                                pull_body(batch, o.max_bytes, Some(left - FETCH_EXPIRES_MARGIN), false, o.heartbeat)
+                            } else {
+                                pull_body(batch, o.max_bytes, None, true, None)
+                            };
+                            reply = self.pull(&body)?;
                         }
                     }
                     PullStatus::Terminal(e) => return Err(e),

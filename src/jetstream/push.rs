@@ -97,7 +97,7 @@ impl JetStream {
                 let Some(ds) = info.config.deliver_subject.clone().filter(|s| !s.is_empty()) else {
                     return Err(err!(IllegalState, "consumer '{}' is a pull consumer: use pull_subscribe", info.name));
                 };
-                if info.config.deliver_group.as_deref() != queue {
+                if info.config.deliver_group.as_deref().filter(|g| !g.is_empty()) != queue {
                     return Err(err!(
                         IllegalState,
                         "consumer '{}' has deliver group {:?}, the subscription asks for {:?}",
