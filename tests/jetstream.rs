@@ -463,8 +463,12 @@ fn async_publish_disconnect_frees_the_window() {
     for f in futs {
         assert_eq!(f.wait(MSG).unwrap_err().status, Status::NotConnected);
     }
-    // After the reconnect, async publishing works.
+    // After the reconnect, async publishing works, and a publish made right after it is not
+    // failed as "disconnected" by the reconnect that came before it.
     assert!(wait_until(|| nc.status() == natsrs::ConnectionStatus::Connected, WAIT));
+    let f = js.publish_async("silent.a", b"x", None).unwrap();
+    thread::sleep(Duration::from_millis(300));
+    assert!(f.try_result().is_none(), "{:?}", f.try_result());
     stream(&js, "S", &["s.>"]);
     assert_eq!(js.publish_async("s.1", b"ok", None).unwrap().wait(MSG).unwrap().seq, 1);
 }
@@ -632,7 +636,7 @@ fn backoff_redeliveries() {
     stream(&js, "B", &["b.>"]);
     let mut o = SubscribeOptions::default();
     o.config.max_deliver = Some(3);
-    o.config.backoff = Some(vec![Duration::from_millis(200), Duration::from_millis(800)]);
+    o.config.backoff = Some(vec![Duration::from_millis(200), Duration::from_millis(1500)]);
     let sub = js.subscribe_sync("b.>", o).unwrap();
     js.publish("b.1", b"x").unwrap();
     let mut times = Vec::new();
@@ -642,9 +646,9 @@ fn backoff_redeliveries() {
     }
     let d1 = times[1] - times[0];
     let d2 = times[2] - times[1];
-    assert!(d1 >= Duration::from_millis(150) && d1 < Duration::from_millis(700), "{d1:?}");
-    assert!(d2 >= Duration::from_millis(650), "{d2:?}");
-    assert_eq!(sub.next_msg(Duration::from_millis(1200)).unwrap_err().status, Status::Timeout);
+    assert!(d1 >= Duration::from_millis(150) && d1 < Duration::from_millis(1200), "{d1:?}");
+    assert!(d2 >= Duration::from_millis(1300), "{d2:?}");
+    assert_eq!(sub.next_msg(Duration::from_millis(2000)).unwrap_err().status, Status::Timeout);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1080,10 +1084,10 @@ fn messages_report_missed_heartbeats_then_resume() {
         .create_or_update_consumer(&ConsumerConfig { durable_name: Some("H".into()), ack_policy: Some(AckPolicy::Explicit), ..Default::default() })
         .unwrap();
     let mut it = c
-        .messages(ConsumeOptions { expires: Duration::from_secs(2), heartbeat: Some(Duration::from_millis(300)), ..Default::default() })
+        .messages(ConsumeOptions { expires: Duration::from_secs(2), heartbeat: Some(Duration::from_millis(500)), ..Default::default() })
         .unwrap();
     // Heartbeats keep it quiet while idle.
-    assert_eq!(it.next(Duration::from_millis(1000)).unwrap_err().message, "no message within 1s");
+    assert_eq!(it.next(Duration::from_millis(1500)).unwrap_err().message, "no message within 1.5s");
     // A frozen server sends no heartbeats.
     s.signal("STOP");
     let t = Instant::now();
@@ -1091,7 +1095,7 @@ fn messages_report_missed_heartbeats_then_resume() {
     s.signal("CONT");
     assert_eq!(e.status, Status::Timeout);
     assert!(e.message.contains("missed heartbeats"), "{e}");
-    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    assert!(t.elapsed() < Duration::from_millis(2500), "{:?}", t.elapsed());
     // It pulls again and goes on.
     js.publish("hb.1", b"after").unwrap();
     let m = it.next(MSG).unwrap();

@@ -82,6 +82,8 @@ struct Pending {
     msg: Msg,
     retries_left: u32,
     retry_wait: Duration,
+    /// The connection's reconnect count when it was published.
+    epoch: u64,
 }
 
 struct State {
@@ -199,11 +201,22 @@ impl AsyncPublisher {
     }
 
     fn fail_all(&self, mk: impl Fn() -> Error) {
+        self.fail_before(u64::MAX, mk)
+    }
+
+    /// Fails the pending publishes made before reconnect number `epoch`.
+    fn fail_before(&self, epoch: u64, mk: impl Fn() -> Error) {
         let all: Vec<Pending> = {
             let mut st = self.st.lock();
-            st.deadlines.clear();
-            st.retries.clear();
-            let v = st.pending.drain().map(|(_, p)| p).collect();
+            let tokens: Vec<u64> = st.pending.iter().filter(|(_, p)| p.epoch < epoch).map(|(t, _)| *t).collect();
+            let mut v = Vec::with_capacity(tokens.len());
+            for t in tokens {
+                if let Some(p) = st.pending.remove(&t) {
+                    st.deadlines.remove(&(p.deadline, t));
+                    st.retries.retain(|x| x.1 != t);
+                    v.push(p);
+                }
+            }
             self.freed.notify_all();
             v
         };
@@ -275,7 +288,8 @@ impl AsyncPublisher {
                 *msg.headers_mut() = h.clone();
             }
             let deadline = Instant::now() + timeout;
-            let p = Pending { slot: slot.clone(), cb, deadline, msg: msg.clone(), retries_left: retry.0, retry_wait: retry.1 };
+            let epoch = self.conn.reconnects();
+            let p = Pending { slot: slot.clone(), cb, deadline, msg: msg.clone(), retries_left: retry.0, retry_wait: retry.1, epoch };
             st.pending.insert(token, p);
             st.deadlines.insert((deadline, token));
             (token, msg)
@@ -327,10 +341,14 @@ fn timer_loop(weak: Weak<AsyncPublisher>) {
             p.fail_all(|| err!(ConnectionClosed, "connection closed before the pub ack arrived"));
         }
         let connected = status == ConnectionStatus::Connected;
-        let reconnects = p.conn.stats().reconnects;
+        let reconnects = p.conn.reconnects();
         let reconnected = last_reconnects.map_or(false, |r| r != reconnects);
-        if (was_connected && !connected) || reconnected {
-            p.fail_all(|| Error::new(Status::NotConnected, "disconnected before the pub ack arrived (outcome unknown)"));
+        let lost = || Error::new(Status::NotConnected, "disconnected before the pub ack arrived (outcome unknown)");
+        if was_connected && !connected {
+            p.fail_all(lost);
+        } else if reconnected {
+            // Publishes made since this reconnect went out on the new connection: keep them.
+            p.fail_before(reconnects, lost);
         }
         was_connected = connected;
         last_reconnects = Some(reconnects);

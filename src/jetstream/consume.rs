@@ -87,7 +87,7 @@ impl Messages {
             return Err(err!(InvalidArgument, "the heartbeat must be at most half of expires"));
         }
         let core = PullCore::new(js, stream, consumer)?;
-        let reconnects = core.conn.stats().reconnects;
+        let reconnects = core.conn.reconnects();
         Ok(Messages { core, opts, pending_msgs: 0, pending_bytes: 0, last_seen: Instant::now(), reconnects, stopped: false })
     }
 
@@ -124,7 +124,7 @@ impl Messages {
         let deadline = Instant::now() + timeout;
         let hb2 = self.opts.heartbeat() * 2;
         loop {
-            let r = self.core.conn.stats().reconnects;
+            let r = self.core.conn.reconnects();
             if r != self.reconnects {
                 // Pull requests do not survive a reconnect: start over.
                 self.reconnects = r;

@@ -21,16 +21,16 @@ use parking_lot::Mutex;
 use crate::connection::Connection;
 use crate::error::{err, Result};
 
-mod api;
-mod async_publish;
-mod consume;
-mod consumer;
-mod jsmsg;
-mod ordered;
-mod publish;
-mod pull;
-mod push;
-mod stream;
+pub mod api;
+pub mod async_publish;
+pub mod consume;
+pub mod consumer;
+pub mod jsmsg;
+pub mod ordered;
+pub mod publish;
+pub mod pull;
+pub mod push;
+pub mod stream;
 #[cfg(test)]
 mod tests;
 

@@ -67,7 +67,7 @@ impl OrderedConsumer {
                 format!("oc_{}", tail)
             }
         };
-        let reconnects = js.0.conn.stats().reconnects;
+        let reconnects = js.0.conn.reconnects();
         let mut oc = OrderedConsumer {
             js,
             stream: stream.to_string(),
@@ -140,7 +140,7 @@ impl OrderedConsumer {
             co.heartbeat = Some(ORDERED_HEARTBEAT.min(co.expires / 2));
         }
         self.msgs = Some(Messages::new(&self.js, &self.stream, &self.name, co)?);
-        self.reconnects = self.js.0.conn.stats().reconnects;
+        self.reconnects = self.js.0.conn.reconnects();
         self.retry = ORDERED_RETRY_FIRST;
         Ok(())
     }
@@ -168,7 +168,7 @@ impl OrderedConsumer {
             if self.js.0.conn.is_closed() {
                 return Err(err!(ConnectionClosed, "connection closed"));
             }
-            if self.msgs.is_some() && self.js.0.conn.stats().reconnects != self.reconnects {
+            if self.msgs.is_some() && self.js.0.conn.reconnects() != self.reconnects {
                 self.reset();
             }
             if self.msgs.is_none() {

@@ -180,11 +180,11 @@ impl PullCore {
         let mut out = Vec::new();
         let mut bytes = 0usize;
         let mut last_seen = Instant::now();
-        let reconnects = self.conn.stats().reconnects;
+        let reconnects = self.conn.reconnects();
         loop {
             // A pull request does not survive a disconnect: end the fetch instead of waiting
             // for its timeout.
-            if self.conn.status() != ConnectionStatus::Connected || self.conn.stats().reconnects != reconnects {
+            if self.conn.status() != ConnectionStatus::Connected || self.conn.reconnects() != reconnects {
                 if out.is_empty() {
                     return Err(err!(NotConnected, "disconnected during the fetch (the pull request is lost)"));
                 }
