@@ -11,6 +11,8 @@ use super::{check_name, nanos, JetStream};
 use crate::error::{err, Result};
 
 /// Ack policy used by the subscribe helpers when the config leaves it unset.
+///
+/// cbindgen:ignore
 pub const DEFAULT_ACK_POLICY: AckPolicy = AckPolicy::Explicit;
 /// Inactivity after which the server removes an ephemeral pull consumer made by `pull_subscribe`.
 pub const DEFAULT_EPHEMERAL_INACTIVE_THRESHOLD: Duration = Duration::from_secs(5 * 60);
