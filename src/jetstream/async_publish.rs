@@ -342,7 +342,7 @@ fn timer_loop(weak: Weak<AsyncPublisher>) {
         }
         let connected = status == ConnectionStatus::Connected;
         let reconnects = p.conn.reconnects();
-        let reconnected = last_reconnects.map_or(false, |r| r != reconnects);
+        let reconnected = last_reconnects.is_some_and(|r| r != reconnects);
         let lost = || Error::new(Status::NotConnected, "disconnected before the pub ack arrived (outcome unknown)");
         if was_connected && !connected {
             p.fail_all(lost);

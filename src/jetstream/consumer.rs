@@ -204,7 +204,7 @@ impl JetStream {
             Some(name) => {
                 check_name("consumer", name)?;
                 match cfg.filter_subject.as_deref() {
-                    Some(f) if !f.is_empty() && cfg.filter_subjects.as_ref().map_or(true, |v| v.is_empty()) => {
+                    Some(f) if !f.is_empty() && cfg.filter_subjects.as_ref().is_none_or(|v| v.is_empty()) => {
                         format!("CONSUMER.CREATE.{}.{}.{}", stream, name, f)
                     }
                     _ => format!("CONSUMER.CREATE.{}.{}", stream, name),

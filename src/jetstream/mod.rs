@@ -9,6 +9,39 @@
 //! other key in `extra`, so unknown and future fields round-trip. Durations are [`Duration`] in
 //! Rust and integer nanoseconds in the JSON.
 //!
+//! The seed README's JetStream snippets in Rust:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use natsrs::jetstream::*;
+//! # fn main() -> natsrs::Result<()> {
+//! let nc = natsrs::Connection::connect_to("nats://127.0.0.1:4222")?;
+//! let js = JetStream::with_options(&nc, JetStreamOptions { publish_async_max_pending: 256, ..Default::default() })?;
+//! js.add_stream(&StreamConfig::new("ORDERS", &["ORDERS.*"]))?;
+//! js.publish("ORDERS.scratch", b"hello")?;
+//! for _ in 0..500 {
+//!     js.publish_async("ORDERS.scratch", b"hello", None)?;
+//! }
+//! js.publish_async_complete(Duration::from_secs(5))?;
+//! let _push = js.subscribe("ORDERS.*", Box::new(|m: JsMsg| println!("{:?}", m.data())), SubscribeOptions::default())?;
+//! let mut o = SubscribeOptions { durable: Some("MONITOR".into()), ..Default::default() };
+//! o.config.max_deliver = Some(3);
+//! let sync = js.subscribe_sync("ORDERS.*", o)?;
+//! let m = sync.next_msg(Duration::from_secs(1))?;
+//! m.ack()?;
+//! sync.unsubscribe()?;
+//! let pull = js.pull_subscribe("ORDERS.*", Some("MONITOR2"), SubscribeOptions::default())?;
+//! for m in pull.fetch(10, Duration::from_secs(1))? {
+//!     m.ack()?;
+//! }
+//! pull.drain(Duration::from_secs(1))?;
+//! js.add_consumer("ORDERS", &ConsumerConfig::durable("MONITOR3"))?;
+//! js.delete_consumer("ORDERS", "MONITOR3")?;
+//! js.delete_stream("ORDERS")?;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Threading: callbacks (push subscription handlers, async publish completions, `consume`
 //! handlers) never run on the library's I/O threads; each runs on a dispatcher thread of its own
 //! subscription or consumer, as for core subscriptions.

@@ -173,7 +173,7 @@ impl OrderedConsumer {
             }
             if self.msgs.is_none() {
                 if let Err(e) = self.create() {
-                    if e.api.map_or(false, |(_, c)| c == super::error_codes::STREAM_NOT_FOUND) {
+                    if e.api.is_some_and(|(_, c)| c == super::error_codes::STREAM_NOT_FOUND) {
                         return Err(e);
                     }
                     let wait = self.retry.min(deadline.saturating_duration_since(Instant::now()));

@@ -320,7 +320,7 @@ impl JetStream {
         }
         cfg.deliver_subject = None;
         let b = self.bind_or_create(&stream, name, opts.bind.is_some(), cfg)?;
-        if b.info.config.deliver_subject.as_deref().map_or(false, |s| !s.is_empty()) {
+        if b.info.config.deliver_subject.as_deref().is_some_and(|s| !s.is_empty()) {
             return Err(err!(IllegalState, "consumer '{}' is a push consumer: use subscribe", b.consumer));
         }
         let core = PullCore::new(self, &b.stream, &b.consumer)?;
