@@ -125,14 +125,21 @@ impl Status {
 pub struct Error {
     pub status: Status,
     pub message: String,
+    /// For a JetStream API error: the server's `(code, err_code)` (e.g. `(400, 10058)`); the
+    /// server's description is in `message`.
+    pub api: Option<(u16, u64)>,
 }
 
 impl Error {
     pub fn new(status: Status, message: impl Into<String>) -> Error {
-        Error { status, message: message.into() }
+        Error { status, message: message.into(), api: None }
     }
     pub fn status(&self) -> Status {
         self.status
+    }
+    /// The JetStream API error `(code, err_code)` this error carries, if any.
+    pub fn api_error(&self) -> Option<(u16, u64)> {
+        self.api
     }
 }
 

@@ -13,6 +13,7 @@ pub mod connection;
 pub mod error;
 pub mod ffi;
 pub(crate) mod files;
+pub mod jetstream;
 pub mod msg;
 pub(crate) mod nuid;
 pub mod options;

@@ -245,6 +245,11 @@ impl Connection {
         self.0.stats()
     }
 
+    /// Number of reconnects so far (one atomic load; `stats().reconnects` takes a lock).
+    pub fn reconnects(&self) -> u64 {
+        self.0.reconnects.load(Ordering::Relaxed)
+    }
+
     pub fn max_payload(&self) -> i64 {
         self.0.max_payload.load(Ordering::Relaxed)
     }

@@ -1,0 +1,428 @@
+//! Async publish: a window of outstanding publishes whose acks arrive on one wildcard inbox.
+//!
+//! Each context has one reply subscription `<inbox>.*`; every publish gets a token (the last
+//! reply token) in a map. At most `publish_async_max_pending` acks are outstanding: a publish
+//! over the limit blocks up to `publish_async_stall_wait`, then fails. A timer thread fails acks
+//! that do not come in time and, when the connection drops or reconnects, every pending ack
+//! (its outcome is unknown), so the window can never stay full.
+//!
+//! A publish answered by "no responders" (no stream leader for a moment) is sent again after
+//! the retry wait, at most `retry_attempts` times, within its ack timeout.
+//!
+//! Completion callbacks run on the reply subscription's dispatcher thread (acks, errors from
+//! the server) or on the context's ack-timer thread (timeouts, disconnects); never on an I/O
+//! thread.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use super::publish::{parse_pub_ack, PubAck, PublishOptions};
+use super::JetStream;
+use crate::connection::{Connection, ConnectionStatus, Subscription};
+use crate::error::{err, Error, Result, Status};
+use crate::msg::Msg;
+use crate::proto::HeaderMap;
+
+/// How often the ack timer looks at the connection state when no ack deadline is nearer.
+pub const ACK_TIMER_TICK: Duration = Duration::from_millis(20);
+
+/// Completion callback of one async publish: the ack or the error.
+pub type PubAckCallback = Box<dyn FnOnce(Result<PubAck>) + Send>;
+
+struct Slot {
+    res: Mutex<Option<Result<PubAck>>>,
+    cv: Condvar,
+}
+
+/// The outcome of one async publish, to wait for or poll.
+#[derive(Clone)]
+pub struct PubAckFuture(Arc<Slot>);
+
+impl std::fmt::Debug for PubAckFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PubAckFuture").field("done", &self.0.res.lock().is_some()).finish()
+    }
+}
+
+impl PubAckFuture {
+    /// Waits up to `timeout` for the outcome (`Timeout` if it is not known yet; the publish
+    /// itself still completes at its own ack timeout).
+    pub fn wait(&self, timeout: Duration) -> Result<PubAck> {
+        let deadline = Instant::now().checked_add(timeout);
+        let mut g = self.0.res.lock();
+        loop {
+            if let Some(r) = g.as_ref() {
+                return r.clone();
+            }
+            match deadline {
+                Some(d) => {
+                    if self.0.cv.wait_until(&mut g, d).timed_out() && g.is_none() {
+                        return Err(err!(Timeout, "the pub ack did not arrive within {:?}", timeout));
+                    }
+                }
+                None => self.0.cv.wait(&mut g),
+            }
+        }
+    }
+    /// The outcome if it is known.
+    pub fn try_result(&self) -> Option<Result<PubAck>> {
+        self.0.res.lock().clone()
+    }
+}
+
+struct Pending {
+    slot: Arc<Slot>,
+    cb: Option<PubAckCallback>,
+    deadline: Instant,
+    /// The message as sent (with its reply subject), kept to publish it again after a
+    /// "no responders" answer (no stream leader for a moment).
+    msg: Msg,
+    retries_left: u32,
+    retry_wait: Duration,
+    /// The connection's reconnect count when it was published.
+    epoch: u64,
+}
+
+struct State {
+    pending: HashMap<u64, Pending>,
+    deadlines: BTreeSet<(Instant, u64)>,
+    /// Publishes to send again at the given time.
+    retries: BTreeSet<(Instant, u64)>,
+    next: u64,
+    closed: bool,
+}
+
+pub(crate) struct AsyncPublisher {
+    conn: Connection,
+    /// `<inbox>.`; replies are `<inbox>.<token>`.
+    prefix: String,
+    sub: Mutex<Option<Subscription>>,
+    st: Mutex<State>,
+    /// Signalled when a slot frees up and when the window empties.
+    freed: Condvar,
+    max_pending: usize,
+    stall_wait: Duration,
+}
+
+impl AsyncPublisher {
+    fn start(js: &JetStream) -> Result<Arc<AsyncPublisher>> {
+        let conn = js.0.conn.clone();
+        let prefix = format!("{}.", conn.new_inbox());
+        let p = Arc::new(AsyncPublisher {
+            conn: conn.clone(),
+            prefix: prefix.clone(),
+            sub: Mutex::new(None),
+            st: Mutex::new(State {
+                pending: HashMap::new(),
+                deadlines: BTreeSet::new(),
+                retries: BTreeSet::new(),
+                next: 1,
+                closed: false,
+            }),
+            freed: Condvar::new(),
+            max_pending: js.0.opts.publish_async_max_pending,
+            stall_wait: js.0.opts.publish_async_stall_wait,
+        });
+        let weak = Arc::downgrade(&p);
+        let plen = prefix.len();
+        let sub = conn.subscribe(
+            &format!("{}*", prefix),
+            None,
+            Box::new(move |_s, m: Msg| {
+                let Some(p) = weak.upgrade() else { return };
+                let Some(token) = m.subject().get(plen..).and_then(|t| t.parse::<u64>().ok()) else { return };
+                let res = parse_pub_ack(&m);
+                if matches!(&res, Err(e) if e.status == Status::NoResponders) && p.schedule_retry(token) {
+                    return;
+                }
+                p.resolve(token, res);
+            }),
+        )?;
+        // Unlimited pending on the ack inbox: the window bounds it.
+        let _ = sub.set_pending_limits(-1, -1);
+        *p.sub.lock() = Some(sub);
+        let weak = Arc::downgrade(&p);
+        std::thread::Builder::new()
+            .name("natsrs-js-acks".into())
+            .spawn(move || timer_loop(weak))
+            .map_err(|e| err!(Io, "cannot start the ack timer thread: {}", e))?;
+        Ok(p)
+    }
+
+    /// Schedules a new attempt of a publish answered by "no responders"; false when it has no
+    /// attempts left (or its ack deadline comes first).
+    fn schedule_retry(&self, token: u64) -> bool {
+        let mut st = self.st.lock();
+        let Some(p) = st.pending.get_mut(&token) else { return true };
+        let at = Instant::now() + p.retry_wait;
+        if p.retries_left == 0 || at >= p.deadline {
+            return false;
+        }
+        p.retries_left -= 1;
+        st.retries.insert((at, token));
+        true
+    }
+
+    /// Sends the publishes whose retry time came; returns the next retry time.
+    fn send_retries(&self, now: Instant) -> Option<Instant> {
+        let mut due = Vec::new();
+        let next = {
+            let mut st = self.st.lock();
+            while let Some(&(t, token)) = st.retries.iter().next() {
+                if t > now {
+                    break;
+                }
+                st.retries.remove(&(t, token));
+                if let Some(p) = st.pending.get(&token) {
+                    due.push(p.msg.clone());
+                }
+            }
+            st.retries.iter().next().map(|x| x.0)
+        };
+        for m in due {
+            // A failure here surfaces as the ack timeout.
+            let _ = self.conn.publish_msg(&m);
+        }
+        next
+    }
+
+    fn resolve(&self, token: u64, res: Result<PubAck>) {
+        let p = {
+            let mut st = self.st.lock();
+            let Some(p) = st.pending.remove(&token) else { return };
+            st.deadlines.remove(&(p.deadline, token));
+            self.freed.notify_all();
+            p
+        };
+        complete(p, res);
+    }
+
+    fn fail_all(&self, mk: impl Fn() -> Error) {
+        self.fail_before(u64::MAX, mk)
+    }
+
+    /// Fails the pending publishes made before reconnect number `epoch`.
+    fn fail_before(&self, epoch: u64, mk: impl Fn() -> Error) {
+        let all: Vec<Pending> = {
+            let mut st = self.st.lock();
+            let tokens: Vec<u64> = st.pending.iter().filter(|(_, p)| p.epoch < epoch).map(|(t, _)| *t).collect();
+            let mut v = Vec::with_capacity(tokens.len());
+            for t in tokens {
+                if let Some(p) = st.pending.remove(&t) {
+                    st.deadlines.remove(&(p.deadline, t));
+                    st.retries.retain(|x| x.1 != t);
+                    v.push(p);
+                }
+            }
+            self.freed.notify_all();
+            v
+        };
+        for p in all {
+            complete(p, Err(mk()));
+        }
+    }
+
+    /// Fails the acks whose deadline passed; returns the next deadline.
+    fn expire(&self, now: Instant) -> Option<Instant> {
+        let mut expired = Vec::new();
+        let next = {
+            let mut st = self.st.lock();
+            while let Some(&(d, token)) = st.deadlines.iter().next() {
+                if d > now {
+                    break;
+                }
+                st.deadlines.remove(&(d, token));
+                if let Some(p) = st.pending.remove(&token) {
+                    expired.push(p);
+                }
+            }
+            if !expired.is_empty() {
+                self.freed.notify_all();
+            }
+            st.deadlines.iter().next().map(|x| x.0)
+        };
+        for p in expired {
+            complete(p, Err(err!(Timeout, "no pub ack within the ack timeout")));
+        }
+        next
+    }
+
+    fn publish(
+        &self,
+        subject: &str,
+        headers: Option<&HeaderMap>,
+        data: &[u8],
+        timeout: Duration,
+        retry: (u32, Duration),
+        cb: Option<PubAckCallback>,
+    ) -> Result<PubAckFuture> {
+        let slot = Arc::new(Slot { res: Mutex::new(None), cv: Condvar::new() });
+        let (token, msg) = {
+            let mut st = self.st.lock();
+            if st.pending.len() >= self.max_pending {
+                let deadline = Instant::now() + self.stall_wait;
+                while st.pending.len() >= self.max_pending && !st.closed {
+                    if self.freed.wait_until(&mut st, deadline).timed_out() && st.pending.len() >= self.max_pending {
+                        return Err(err!(
+                            Timeout,
+                            "stalled with too many outstanding async publishes ({} pending, max {}) for {:?}",
+                            st.pending.len(),
+                            self.max_pending,
+                            self.stall_wait
+                        ));
+                    }
+                }
+            }
+            if st.closed {
+                return Err(err!(IllegalState, "the async publisher is closed"));
+            }
+            let token = st.next;
+            st.next += 1;
+            // Built under the lock so that the window check and the insert are one step.
+            let reply = format!("{}{}", self.prefix, token);
+            let mut msg = Msg::new(subject, Some(&reply), data)?;
+            if let Some(h) = headers {
+                *msg.headers_mut() = h.clone();
+            }
+            let deadline = Instant::now() + timeout;
+            let epoch = self.conn.reconnects();
+            let p = Pending { slot: slot.clone(), cb, deadline, msg: msg.clone(), retries_left: retry.0, retry_wait: retry.1, epoch };
+            st.pending.insert(token, p);
+            st.deadlines.insert((deadline, token));
+            (token, msg)
+        };
+        let res = self.conn.publish_msg(&msg);
+        if let Err(e) = res {
+            let mut st = self.st.lock();
+            if let Some(p) = st.pending.remove(&token) {
+                st.deadlines.remove(&(p.deadline, token));
+            }
+            self.freed.notify_all();
+            return Err(e);
+        }
+        Ok(PubAckFuture(slot))
+    }
+}
+
+impl Drop for AsyncPublisher {
+    fn drop(&mut self) {
+        self.st.lock().closed = true;
+        if let Some(s) = self.sub.lock().take() {
+            let _ = s.unsubscribe();
+        }
+        self.fail_all(|| err!(IllegalState, "the JetStream context was dropped before the ack arrived"));
+    }
+}
+
+fn complete(p: Pending, res: Result<PubAck>) {
+    {
+        let mut g = p.slot.res.lock();
+        *g = Some(res.clone());
+        p.slot.cv.notify_all();
+    }
+    if let Some(cb) = p.cb {
+        cb(res);
+    }
+}
+
+fn timer_loop(weak: Weak<AsyncPublisher>) {
+    let mut last_reconnects: Option<u64> = None;
+    let mut was_connected = true;
+    loop {
+        let Some(p) = weak.upgrade() else { return };
+        if p.st.lock().closed {
+            return;
+        }
+        let status = p.conn.status();
+        if status == ConnectionStatus::Closed {
+            p.fail_all(|| err!(ConnectionClosed, "connection closed before the pub ack arrived"));
+        }
+        let connected = status == ConnectionStatus::Connected;
+        let reconnects = p.conn.reconnects();
+        let reconnected = last_reconnects.is_some_and(|r| r != reconnects);
+        let lost = || Error::new(Status::NotConnected, "disconnected before the pub ack arrived (outcome unknown)");
+        if was_connected && !connected {
+            p.fail_all(lost);
+        } else if reconnected {
+            // Publishes made since this reconnect went out on the new connection: keep them.
+            p.fail_before(reconnects, lost);
+        }
+        was_connected = connected;
+        last_reconnects = Some(reconnects);
+        let now = Instant::now();
+        let next_retry = p.send_retries(now);
+        let next = match (p.expire(now), next_retry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let wait = next.map_or(ACK_TIMER_TICK, |d| d.saturating_duration_since(now).min(ACK_TIMER_TICK));
+        drop(p);
+        std::thread::sleep(wait.max(Duration::from_millis(1)));
+    }
+}
+
+impl JetStream {
+    fn async_publisher(&self) -> Result<Arc<AsyncPublisher>> {
+        let mut g = self.0.async_pub.lock();
+        if let Some(p) = g.as_ref() {
+            return Ok(p.clone());
+        }
+        let p = AsyncPublisher::start(self)?;
+        *g = Some(p.clone());
+        Ok(p)
+    }
+
+    /// Publishes without waiting for the ack; see [`JetStream::publish_msg_async`].
+    pub fn publish_async(&self, subject: &str, data: &[u8], cb: Option<PubAckCallback>) -> Result<PubAckFuture> {
+        let p = self.async_publisher()?;
+        let retry = (super::DEFAULT_PUBLISH_RETRY_ATTEMPTS, super::DEFAULT_PUBLISH_RETRY_WAIT);
+        p.publish(subject, None, data, self.0.opts.timeout, retry, cb)
+    }
+
+    /// Publishes without waiting for the ack. Returns at once unless the window is full (then
+    /// waits up to the stall wait, then fails with `Timeout`). `cb` (optional) gets the ack or
+    /// the error exactly once; the returned future gives the same outcome. The ack times out
+    /// after `opts.timeout` (default: the context's timeout). Must not have a reply subject.
+    pub fn publish_msg_async(&self, mut m: Msg, opts: &PublishOptions, cb: Option<PubAckCallback>) -> Result<PubAckFuture> {
+        if m.reply().is_some() {
+            return Err(err!(InvalidArgument, "an async-published message must not have a reply subject"));
+        }
+        opts.apply(&mut m)?;
+        let p = self.async_publisher()?;
+        let hdrs = m.headers().filter(|h| !h.is_empty());
+        let retry = (
+            opts.retry_attempts.unwrap_or(super::DEFAULT_PUBLISH_RETRY_ATTEMPTS),
+            opts.retry_wait.unwrap_or(super::DEFAULT_PUBLISH_RETRY_WAIT),
+        );
+        p.publish(m.subject(), hdrs, m.data(), opts.timeout.unwrap_or(self.0.opts.timeout), retry, cb)
+    }
+
+    /// Number of async publishes still waiting for their ack.
+    pub fn publish_async_pending(&self) -> usize {
+        match self.0.async_pub.lock().as_ref() {
+            Some(p) => p.st.lock().pending.len(),
+            None => 0,
+        }
+    }
+
+    /// Waits until every async publish completed (acked or failed); `Timeout` otherwise.
+    pub fn publish_async_complete(&self, timeout: Duration) -> Result<()> {
+        let Some(p) = self.0.async_pub.lock().clone() else { return Ok(()) };
+        let deadline = Instant::now().checked_add(timeout);
+        let mut st = p.st.lock();
+        while !st.pending.is_empty() {
+            match deadline {
+                Some(d) => {
+                    if p.freed.wait_until(&mut st, d).timed_out() && !st.pending.is_empty() {
+                        return Err(err!(Timeout, "{} async publishes still pending after {:?}", st.pending.len(), timeout));
+                    }
+                }
+                None => p.freed.wait(&mut st),
+            }
+        }
+        Ok(())
+    }
+}

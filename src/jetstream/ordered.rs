@@ -1,0 +1,237 @@
+//! Ordered consumer (protocol.md §2.9): gap-free, in-order, no-ack reading over a chain of
+//! ephemeral pull consumers; a new one is made on a sequence gap, missed heartbeats, a deleted
+//! consumer or a reconnect, starting after the last stream sequence delivered.
+
+use std::time::{Duration, Instant};
+
+use super::consume::{ConsumeContext, ConsumeErrorHandler, ConsumeOptions, Messages, MsgSource};
+use super::consumer::{AckPolicy, ConsumerConfig, DeliverPolicy, ReplayPolicy};
+use super::jsmsg::JsMsg;
+use super::JetStream;
+use crate::error::{err, Result, Status};
+
+/// Inactivity after which the server removes an ordered consumer incarnation.
+pub const ORDERED_INACTIVE_THRESHOLD: Duration = Duration::from_secs(5 * 60);
+/// First wait before retrying a failed (re)creation; doubles up to the maximum.
+pub const ORDERED_RETRY_FIRST: Duration = Duration::from_millis(250);
+pub const ORDERED_RETRY_MAX: Duration = Duration::from_secs(10);
+/// Idle heartbeat of each incarnation.
+pub const ORDERED_HEARTBEAT: Duration = Duration::from_secs(5);
+
+/// Options of an ordered consumer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderedConsumerOptions {
+    /// Subjects to read (empty = the whole stream).
+    pub filter_subjects: Vec<String>,
+    /// Where the first incarnation starts (default `All`).
+    pub deliver_policy: Option<DeliverPolicy>,
+    pub opt_start_seq: Option<u64>,
+    /// RFC 3339 start time for `ByStartTime`.
+    pub opt_start_time: Option<String>,
+    pub replay_policy: Option<ReplayPolicy>,
+    pub headers_only: bool,
+    /// Prefix of the incarnations' names (default: a random one).
+    pub name_prefix: Option<String>,
+    /// Pull tuning; the heartbeat defaults to [`ORDERED_HEARTBEAT`].
+    pub consume: Option<ConsumeOptions>,
+}
+
+/// An ordered consumer; read with [`OrderedConsumer::next`] or hand it to
+/// [`OrderedConsumer::consume`].
+pub struct OrderedConsumer {
+    js: JetStream,
+    stream: String,
+    opts: OrderedConsumerOptions,
+    prefix: String,
+    serial: u64,
+    name: String,
+    msgs: Option<Messages>,
+    stream_seq: u64,
+    consumer_seq: u64,
+    reconnects: u64,
+    retry: Duration,
+    resets: u64,
+}
+
+impl OrderedConsumer {
+    pub(crate) fn new(js: JetStream, stream: &str, opts: OrderedConsumerOptions) -> Result<OrderedConsumer> {
+        super::check_name("stream", stream)?;
+        let prefix = match &opts.name_prefix {
+            Some(p) => {
+                super::check_name("consumer", p)?;
+                p.clone()
+            }
+            None => {
+                let inbox = js.0.conn.new_inbox();
+                let tail = inbox.rsplit('.').next().unwrap_or("oc").to_string();
+                format!("oc_{}", tail)
+            }
+        };
+        let reconnects = js.0.conn.reconnects();
+        let mut oc = OrderedConsumer {
+            js,
+            stream: stream.to_string(),
+            opts,
+            prefix,
+            serial: 0,
+            name: String::new(),
+            msgs: None,
+            stream_seq: 0,
+            consumer_seq: 0,
+            reconnects,
+            retry: ORDERED_RETRY_FIRST,
+            resets: 0,
+        };
+        oc.create()?;
+        Ok(oc)
+    }
+
+    /// Name of the current incarnation.
+    pub fn consumer_name(&self) -> &str {
+        &self.name
+    }
+    /// Last stream sequence delivered.
+    pub fn stream_seq(&self) -> u64 {
+        self.stream_seq
+    }
+    /// How many times the consumer was recreated.
+    pub fn resets(&self) -> u64 {
+        self.resets
+    }
+
+    fn config(&self) -> ConsumerConfig {
+        let mut c = ConsumerConfig {
+            name: Some(self.name.clone()),
+            ack_policy: Some(AckPolicy::None),
+            mem_storage: Some(true),
+            num_replicas: Some(1),
+            inactive_threshold: Some(ORDERED_INACTIVE_THRESHOLD),
+            replay_policy: self.opts.replay_policy,
+            headers_only: if self.opts.headers_only { Some(true) } else { None },
+            ..Default::default()
+        };
+        match self.opts.filter_subjects.len() {
+            0 => {}
+            1 => c.filter_subject = Some(self.opts.filter_subjects[0].clone()),
+            _ => c.filter_subjects = Some(self.opts.filter_subjects.clone()),
+        }
+        if self.stream_seq == 0 {
+            c.deliver_policy = Some(self.opts.deliver_policy.unwrap_or(DeliverPolicy::All));
+            c.opt_start_seq = self.opts.opt_start_seq;
+            c.opt_start_time = self.opts.opt_start_time.clone();
+            if c.deliver_policy == Some(DeliverPolicy::LastPerSubject) && self.opts.filter_subjects.is_empty() {
+                c.filter_subjects = Some(vec![">".to_string()]);
+            }
+        } else {
+            c.deliver_policy = Some(DeliverPolicy::ByStartSequence);
+            c.opt_start_seq = Some(self.stream_seq + 1);
+        }
+        c
+    }
+
+    fn create(&mut self) -> Result<()> {
+        self.serial += 1;
+        self.name = format!("{}_{}", self.prefix, self.serial);
+        self.consumer_seq = 0;
+        let cfg = self.config();
+        self.js.create_consumer_action(&self.stream, &cfg, "create")?;
+        let mut co = self.opts.consume.clone().unwrap_or_default();
+        if co.heartbeat.is_none() {
+            co.heartbeat = Some(ORDERED_HEARTBEAT.min(co.expires / 2));
+        }
+        self.msgs = Some(Messages::new(&self.js, &self.stream, &self.name, co)?);
+        self.reconnects = self.js.0.conn.reconnects();
+        self.retry = ORDERED_RETRY_FIRST;
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        self.resets += 1;
+        if let Some(mut m) = self.msgs.take() {
+            m.stop();
+        }
+        // Best effort, off the caller's thread: the old incarnation also expires by itself.
+        let (js, stream, name) = (self.js.clone(), self.stream.clone(), self.name.clone());
+        let _ = std::thread::Builder::new().name("natsrs-js-ordered-del".into()).spawn(move || {
+            let _ = js.delete_consumer(&stream, &name);
+        });
+    }
+
+    /// The next message in stream order, each exactly once. `Timeout` when none came in time.
+    pub fn next(&mut self, timeout: Duration) -> Result<JsMsg> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(err!(Timeout, "no message within {:?}", timeout));
+            }
+            if self.js.0.conn.is_closed() {
+                return Err(err!(ConnectionClosed, "connection closed"));
+            }
+            if self.msgs.is_some() && self.js.0.conn.reconnects() != self.reconnects {
+                self.reset();
+            }
+            if self.msgs.is_none() {
+                if let Err(e) = self.create() {
+                    if e.api.is_some_and(|(_, c)| c == super::error_codes::STREAM_NOT_FOUND) {
+                        return Err(e);
+                    }
+                    let wait = self.retry.min(deadline.saturating_duration_since(Instant::now()));
+                    self.retry = (self.retry * 2).min(ORDERED_RETRY_MAX);
+                    if wait.is_zero() {
+                        return Err(e);
+                    }
+                    std::thread::sleep(wait);
+                    continue;
+                }
+            }
+            let m = self.msgs.as_mut().expect("created above").next(left);
+            match m {
+                Ok(m) => {
+                    let Ok(md) = m.metadata() else { continue };
+                    if md.consumer != self.name {
+                        continue; // a stale incarnation
+                    }
+                    if md.consumer_seq != self.consumer_seq + 1 {
+                        self.reset();
+                        continue;
+                    }
+                    self.consumer_seq = md.consumer_seq;
+                    self.stream_seq = md.stream_seq;
+                    return Ok(m);
+                }
+                Err(e) if e.status == Status::Timeout && !e.message.contains("heartbeat") => return Err(e),
+                Err(e) if e.status == Status::ConnectionClosed => return Err(e),
+                Err(_) => self.reset(),
+            }
+        }
+    }
+
+    /// Reads with a handler on its own thread until stopped.
+    pub fn consume(self, handler: Box<dyn FnMut(JsMsg) + Send>, on_error: Option<ConsumeErrorHandler>) -> Result<ConsumeContext> {
+        ConsumeContext::start(Box::new(self), handler, on_error)
+    }
+
+    /// Stops reading and deletes the current incarnation (best effort, in the background).
+    pub fn stop(&mut self) {
+        if self.msgs.is_some() {
+            self.reset();
+            self.resets -= 1;
+        }
+    }
+}
+
+impl MsgSource for OrderedConsumer {
+    fn next_msg(&mut self, timeout: Duration) -> Result<JsMsg> {
+        self.next(timeout)
+    }
+    fn stop_source(&mut self) {
+        self.stop()
+    }
+}
+
+impl Drop for OrderedConsumer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

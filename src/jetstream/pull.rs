@@ -1,0 +1,408 @@
+//! Pull consumers: `pull_subscribe` + `fetch` (batch, bytes, no-wait).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::consumer::{ConsumerConfig, ConsumerInfo, DEFAULT_ACK_POLICY, DEFAULT_EPHEMERAL_INACTIVE_THRESHOLD};
+use super::jsmsg::{handle_control, JsMsg};
+use super::push::SubscribeOptions;
+use super::{nanos, JetStream};
+use crate::connection::{Connection, ConnectionStatus, Subscription};
+use crate::error::{err, Error, Result, Status};
+use crate::msg::Msg;
+
+/// Batch size used by a fetch by bytes (the byte limit ends it).
+pub const FETCH_BYTES_BATCH: usize = 1_000_000;
+/// The pull request expires this much before the client's fetch timeout, so the server's
+/// "request timeout" arrives before the client gives up.
+pub const FETCH_EXPIRES_MARGIN: Duration = Duration::from_millis(10);
+/// How often a waiting fetch checks whether the connection dropped.
+pub const FETCH_STATE_POLL: Duration = Duration::from_millis(100);
+/// Wait before pulling again after a "no responders" answer for a consumer that exists.
+pub const PULL_NO_RESPONDERS_WAIT: Duration = Duration::from_millis(100);
+/// Shortest expiry sent to the server.
+pub const MIN_PULL_EXPIRES: Duration = Duration::from_millis(1);
+
+/// What one fetch asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchOptions {
+    /// At most this many messages.
+    pub batch: usize,
+    /// At most this many bytes (0 = no limit).
+    pub max_bytes: usize,
+    /// Give up after this long (an empty result is a `Timeout`).
+    pub timeout: Duration,
+    /// Return at once with what is available (possibly nothing, which is not an error).
+    pub no_wait: bool,
+    /// Ask the server for idle heartbeats at this interval; two missed ones end the fetch.
+    pub heartbeat: Option<Duration>,
+}
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        FetchOptions { batch: 1, max_bytes: 0, timeout: super::DEFAULT_TIMEOUT, no_wait: false, heartbeat: None }
+    }
+}
+
+/// How a status message from the server affects a pull.
+pub(crate) enum PullStatus {
+    /// Heartbeat or flow control: nothing to do.
+    Control,
+    /// The request (or part of it) ended: no more messages for it. Carries the counts the
+    /// server says the request still owed (`Nats-Pending-Messages`/`-Bytes`).
+    Ended { pending_msgs: u64, pending_bytes: u64 },
+    /// The server dropped the request (leadership change, server shutdown): pull again.
+    /// `shutdown` is true when the server is going away.
+    Interrupted { shutdown: bool },
+    /// Nobody serves pulls for this consumer right now: it was deleted, or (in a cluster) its
+    /// leader is not elected yet. See [`PullCore::check_consumer`].
+    NoResponders,
+    /// A warning (e.g. "Exceeded MaxWaiting"): the request was refused.
+    Refused(Error),
+    /// The consumer cannot serve pulls any more (deleted, push based, not found).
+    Terminal(Error),
+}
+
+/// Classifies a status message received on a pull inbox.
+pub(crate) fn classify_status(m: &Msg, stream: &str, consumer: &str) -> PullStatus {
+    let code = m.status_code();
+    let h = m.headers();
+    let desc = h.and_then(|h| h.description()).unwrap_or("").to_string();
+    let num = |k: &str| h.and_then(|h| h.get(k)).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let ended = || PullStatus::Ended { pending_msgs: num("Nats-Pending-Messages"), pending_bytes: num("Nats-Pending-Bytes") };
+    match code {
+        100 => PullStatus::Control,
+        404 | 408 => ended(),
+        409 => {
+            let d = desc.to_ascii_lowercase();
+            if d.contains("consumer deleted") {
+                PullStatus::Terminal(err!(NotFound, "consumer '{}' of stream '{}' was deleted", consumer, stream))
+            } else if d.contains("push based") {
+                PullStatus::Terminal(err!(IllegalState, "consumer '{}' is push based: it cannot be pulled from", consumer))
+            } else if d.contains("leadership change") {
+                PullStatus::Interrupted { shutdown: false }
+            } else if d.contains("server shutdown") {
+                PullStatus::Interrupted { shutdown: true }
+            } else if d.contains("exceeds maxbytes") || d.contains("batch completed") {
+                ended()
+            } else {
+                PullStatus::Refused(err!(Jetstream, "pull request refused: {} {}", code, desc))
+            }
+        }
+        503 => PullStatus::NoResponders,
+        _ => PullStatus::Refused(err!(Jetstream, "pull request failed: status {} {}", code, desc)),
+    }
+}
+
+/// The pull request body.
+pub(crate) fn pull_body(batch: usize, max_bytes: usize, expires: Option<Duration>, no_wait: bool, hb: Option<Duration>) -> Vec<u8> {
+    let mut b = json!({ "batch": batch.max(1) });
+    if max_bytes > 0 {
+        b["max_bytes"] = json!(max_bytes);
+    }
+    if let Some(e) = expires {
+        b["expires"] = json!(nanos::to_ns(&e.max(MIN_PULL_EXPIRES)));
+    }
+    if no_wait {
+        b["no_wait"] = json!(true);
+    }
+    if let Some(h) = hb {
+        b["idle_heartbeat"] = json!(nanos::to_ns(&h));
+    }
+    b.to_string().into_bytes()
+}
+
+/// One consumer's pull machinery: a sync subscription on `<inbox>.*` and the request subject.
+pub(crate) struct PullCore {
+    pub js: JetStream,
+    pub conn: Connection,
+    pub stream: String,
+    pub consumer: String,
+    pub sub: Subscription,
+    /// `<inbox>.`; each pull request replies to `<inbox>.<id>`.
+    pub prefix: String,
+    pub next_subject: String,
+    next_id: AtomicU64,
+}
+
+impl PullCore {
+    pub fn new(js: &JetStream, stream: &str, consumer: &str) -> Result<PullCore> {
+        let conn = js.0.conn.clone();
+        let prefix = format!("{}.", conn.new_inbox());
+        let sub = conn.subscribe_sync(&format!("{}*", prefix), None)?;
+        Ok(PullCore {
+            js: js.clone(),
+            conn,
+            stream: stream.to_string(),
+            consumer: consumer.to_string(),
+            sub,
+            next_subject: format!("{}CONSUMER.MSG.NEXT.{}.{}", js.0.prefix, stream, consumer),
+            prefix,
+            next_id: AtomicU64::new(1),
+        })
+    }
+
+    /// After a "no responders" answer: a clear error when the consumer is gone, Ok when it
+    /// exists (no leader yet, or JetStream briefly unavailable) so the caller pulls again.
+    pub fn check_consumer(&self) -> Result<()> {
+        match self.js.consumer_info(&self.stream, &self.consumer) {
+            Err(e) if e.status == Status::NotFound => Err(Error::new(
+                Status::NotFound,
+                format!("consumer '{}' of stream '{}' does not exist (deleted?): {}", self.consumer, self.stream, e.message),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Sends a pull request; returns its reply subject.
+    pub fn pull(&self, body: &[u8]) -> Result<String> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let reply = format!("{}{}", self.prefix, id);
+        self.conn.publish_request(&self.next_subject, &reply, body)?;
+        Ok(reply)
+    }
+
+    pub fn fetch(&self, o: &FetchOptions) -> Result<Vec<JsMsg>> {
+        if o.timeout.is_zero() && !o.no_wait {
+            return Err(err!(InvalidArgument, "fetch timeout must be positive"));
+        }
+        let batch = if o.batch == 0 { if o.max_bytes > 0 { FETCH_BYTES_BATCH } else { 1 } } else { o.batch };
+        let start = Instant::now();
+        let timeout = if o.no_wait && o.timeout.is_zero() { self.js.timeout() } else { o.timeout };
+        let deadline = start + timeout;
+        // First a no-wait request: what is there comes at once and the server's "no messages"
+        // ends a short batch right away; only when nothing came, a request that waits (expires
+        // just before the client's timeout) follows.
+        let mut reply = self.pull(&pull_body(batch, o.max_bytes, None, true, None))?;
+        let mut waiting = false;
+        let mut out = Vec::new();
+        let mut bytes = 0usize;
+        let mut last_seen = Instant::now();
+        let reconnects = self.conn.reconnects();
+        loop {
+            // A pull request does not survive a disconnect: end the fetch instead of waiting
+            // for its timeout.
+            if self.conn.status() != ConnectionStatus::Connected || self.conn.reconnects() != reconnects {
+                if out.is_empty() {
+                    return Err(err!(NotConnected, "disconnected during the fetch (the pull request is lost)"));
+                }
+                break;
+            }
+            let now = Instant::now();
+            let mut wait = deadline.saturating_duration_since(now).min(FETCH_STATE_POLL);
+            if let Some(hb) = o.heartbeat {
+                let hb_left = (hb * 2).saturating_sub(now.duration_since(last_seen));
+                if hb_left.is_zero() {
+                    if out.is_empty() {
+                        return Err(err!(Timeout, "fetch: missed idle heartbeats from the server"));
+                    }
+                    break;
+                }
+                wait = wait.min(hb_left);
+            }
+            if wait.is_zero() {
+                break;
+            }
+            let m = match self.sub.next_msg(wait) {
+                Ok(m) => m,
+                Err(e) if e.status == Status::Timeout => continue,
+                Err(e) => {
+                    if out.is_empty() {
+                        return Err(e);
+                    }
+                    break;
+                }
+            };
+            last_seen = Instant::now();
+            if m.status_code() != 0 && m.data().is_empty() {
+                if handle_control(&m, &self.conn) {
+                    continue;
+                }
+                let current = m.subject() == reply;
+                match classify_status(&m, &self.stream, &self.consumer) {
+                    PullStatus::Control => continue,
+                    PullStatus::Ended { .. } => {
+                        if current {
+                            if waiting || o.no_wait || !out.is_empty() {
+                                break;
+                            }
+                            let left = deadline.saturating_duration_since(Instant::now());
+                            if left <= FETCH_EXPIRES_MARGIN {
+                                break;
+                            }
+                            let body = pull_body(batch, o.max_bytes, Some(left - FETCH_EXPIRES_MARGIN), false, o.heartbeat);
+                            reply = self.pull(&body)?;
+                            waiting = true;
+                        }
+                    }
+                    PullStatus::Interrupted { shutdown } => {
+                        if current {
+                            if !out.is_empty() {
+                                break;
+                            }
+                            if shutdown {
+                                return Err(err!(NotConnected, "fetch: the server is shutting down (the pull request is lost)"));
+                            }
+                            let left = deadline.saturating_duration_since(Instant::now());
+                            if left <= FETCH_EXPIRES_MARGIN {
+                                break;
+                            }
+                            let body = pull_body(batch, o.max_bytes, Some(left - FETCH_EXPIRES_MARGIN), false, o.heartbeat);
+                            reply = self.pull(&body)?;
+                            waiting = true;
+                        }
+                    }
+                    PullStatus::Refused(e) => {
+                        if current {
+                            if out.is_empty() {
+                                return Err(e);
+                            }
+                            break;
+                        }
+                    }
+                    PullStatus::NoResponders => {
+                        if current {
+                            if !out.is_empty() {
+                                break;
+                            }
+                            self.check_consumer()?;
+                            let left = deadline.saturating_duration_since(Instant::now());
+                            if left <= PULL_NO_RESPONDERS_WAIT + FETCH_EXPIRES_MARGIN {
+                                break;
+                            }
+                            std::thread::sleep(PULL_NO_RESPONDERS_WAIT);
+                            let left = left - PULL_NO_RESPONDERS_WAIT;
+                            let body = if waiting {
+                                pull_body(batch, o.max_bytes, Some(left - FETCH_EXPIRES_MARGIN), false, o.heartbeat)
+                            } else {
+                                pull_body(batch, o.max_bytes, None, true, None)
+                            };
+                            reply = self.pull(&body)?;
+                        }
+                    }
+                    PullStatus::Terminal(e) => return Err(e),
+                }
+                continue;
+            }
+            bytes += m.subject().len() + m.reply().map_or(0, |r| r.len()) + m.header_block().len() + m.data().len();
+            out.push(JsMsg::new(m, &self.conn));
+            if out.len() >= batch || (o.max_bytes > 0 && bytes >= o.max_bytes) {
+                break;
+            }
+        }
+        if out.is_empty() && !o.no_wait {
+            return Err(err!(Timeout, "fetch: no messages within {:?}", timeout));
+        }
+        Ok(out)
+    }
+}
+
+impl JetStream {
+    /// Pull subscription (seed: `js.PullSubscribe("ORDERS.*", "MONITOR")`): binds to the durable
+    /// consumer `durable` (created with `opts.config` if missing) or, without a name, creates an
+    /// ephemeral one. The stream is found from the subject unless `opts.stream`.
+    pub fn pull_subscribe(&self, subject: &str, durable: Option<&str>, opts: SubscribeOptions) -> Result<PullSubscription> {
+        let stream = self.resolve_stream(subject, &opts)?;
+        let name = opts.bind.as_deref().or(durable).or(opts.durable.as_deref());
+        let mut cfg: ConsumerConfig = opts.config.clone();
+        if let Some(n) = name {
+            cfg.durable_name = Some(n.to_string());
+        } else if cfg.inactive_threshold.is_none() {
+            cfg.inactive_threshold = Some(DEFAULT_EPHEMERAL_INACTIVE_THRESHOLD);
+        }
+        if cfg.filter_subject.is_none() && cfg.filter_subjects.is_none() {
+            cfg.filter_subject = Some(subject.to_string());
+        }
+        if cfg.ack_policy.is_none() {
+            cfg.ack_policy = Some(DEFAULT_ACK_POLICY);
+        }
+        cfg.deliver_subject = None;
+        let b = self.bind_or_create(&stream, name, opts.bind.is_some(), cfg)?;
+        if b.info.config.deliver_subject.as_deref().is_some_and(|s| !s.is_empty()) {
+            return Err(err!(IllegalState, "consumer '{}' is a push consumer: use subscribe", b.consumer));
+        }
+        let core = PullCore::new(self, &b.stream, &b.consumer)?;
+        Ok(PullSubscription { core, created: b.created, delete_consumer: opts.delete_consumer.unwrap_or(true) })
+    }
+}
+
+/// A pull-consumer subscription.
+pub struct PullSubscription {
+    core: PullCore,
+    created: bool,
+    delete_consumer: bool,
+}
+
+impl std::fmt::Debug for PullSubscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PullSubscription").field("stream", &self.core.stream).field("consumer", &self.core.consumer).finish()
+    }
+}
+
+impl PullSubscription {
+    pub fn stream_name(&self) -> &str {
+        &self.core.stream
+    }
+    pub fn consumer_name(&self) -> &str {
+        &self.core.consumer
+    }
+    pub fn created_consumer(&self) -> bool {
+        self.created
+    }
+    pub fn set_delete_consumer(&mut self, delete: bool) {
+        self.delete_consumer = delete;
+    }
+    pub fn consumer_info(&self) -> Result<ConsumerInfo> {
+        self.core.js.consumer_info(&self.core.stream, &self.core.consumer)
+    }
+
+    /// Up to `batch` messages; returns as soon as the batch is full or the server says there
+    /// is no more (a short batch), `Timeout` when nothing came within `timeout`.
+    pub fn fetch(&self, batch: usize, timeout: Duration) -> Result<Vec<JsMsg>> {
+        self.core.fetch(&FetchOptions { batch, timeout, ..Default::default() })
+    }
+
+    /// Messages up to `max_bytes` in total (subject, reply, headers and payload).
+    pub fn fetch_bytes(&self, max_bytes: usize, timeout: Duration) -> Result<Vec<JsMsg>> {
+        if max_bytes == 0 {
+            return Err(err!(InvalidArgument, "max_bytes must be positive"));
+        }
+        self.core.fetch(&FetchOptions { batch: 0, max_bytes, timeout, ..Default::default() })
+    }
+
+    /// What is available right now, up to `batch` (possibly nothing: not an error).
+    pub fn fetch_no_wait(&self, batch: usize) -> Result<Vec<JsMsg>> {
+        self.core.fetch(&FetchOptions { batch, no_wait: true, timeout: Duration::ZERO, ..Default::default() })
+    }
+
+    pub fn fetch_with(&self, o: &FetchOptions) -> Result<Vec<JsMsg>> {
+        self.core.fetch(o)
+    }
+
+    fn cleanup(&self) -> Result<()> {
+        if self.created && self.delete_consumer {
+            match self.core.js.delete_consumer(&self.core.stream, &self.core.consumer) {
+                Ok(()) => {}
+                Err(e) if e.status == Status::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    pub fn unsubscribe(&self) -> Result<()> {
+        self.core.sub.unsubscribe()?;
+        self.cleanup()
+    }
+
+    pub fn drain(&self, timeout: Duration) -> Result<()> {
+        // Interest ends after what is in flight arrived; unread messages stay unacked and are
+        // redelivered by the server.
+        self.core.sub.drain()?;
+        let _ = self.core.conn.flush(timeout);
+        let _ = self.core.sub.unsubscribe();
+        self.cleanup()
+    }
+}
