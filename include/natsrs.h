@@ -194,6 +194,27 @@ typedef struct natsrs_strings natsrs_strings;
 typedef struct natsrs_subscription natsrs_subscription;
 
 /**
+ * Completion of natsrs_connection_request_async: runs once, on the connection's completion
+ * thread (never a library I/O thread). With NATSRS_STATUS_OK, `msg` is the reply: an owned
+ * natsrs_msg; release with natsrs_msg_free. Otherwise (TIMEOUT, NO_RESPONDERS,
+ * CONNECTION_CLOSED, NOT_CONNECTED) `msg` is NULL.
+ */
+typedef void (*natsrs_request_handler)(void *userdata,
+                                       enum natsrs_status status,
+                                       struct natsrs_msg *msg);
+
+/**
+ * Called when the library is done with a callback's userdata (exactly once).
+ */
+typedef void (*natsrs_userdata_free)(void *userdata);
+
+/**
+ * Completion of a non-blocking call without a result (natsrs_connection_flush_async): runs
+ * once, on the connection's completion thread.
+ */
+typedef void (*natsrs_status_handler)(void *userdata, enum natsrs_status status);
+
+/**
  * Message handler of an async subscription. Runs on the subscription's dispatcher thread (never
  * on a library I/O thread), one message at a time, in order. `msg` is borrowed for the duration
  * of the call. Blocking natsrs_* calls (publish, request, flush, unsubscribe, free) are allowed.
@@ -201,11 +222,6 @@ typedef struct natsrs_subscription natsrs_subscription;
 typedef void (*natsrs_msg_handler)(void *userdata,
                                    struct natsrs_subscription *sub,
                                    const struct natsrs_msg *msg);
-
-/**
- * Called when the library is done with a callback's userdata (exactly once).
- */
-typedef void (*natsrs_userdata_free)(void *userdata);
 
 /**
  * Connection statistics.
@@ -272,6 +288,72 @@ typedef enum natsrs_status (*natsrs_sign_handler)(void *userdata,
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Starts a request and returns at once; `handler` runs once with the reply or the error.
+ * `*out_id` (may be NULL) gets an id for natsrs_connection_request_cancel. `userdata_free`
+ * (may be NULL) runs once when the library is done with `userdata` (after the handler, or
+ * at cancel). On an error status the handler does not run and `userdata_free` has run.
+ */
+enum natsrs_status natsrs_connection_request_async(struct natsrs_connection *nc,
+                                                   const char *subject,
+                                                   const uint8_t *data,
+                                                   size_t len,
+                                                   int64_t timeout_ms,
+                                                   natsrs_request_handler handler,
+                                                   void *userdata,
+                                                   natsrs_userdata_free userdata_free,
+                                                   uint64_t *out_id);
+
+/**
+ * Like natsrs_connection_request_async, with the subject, headers and payload of `msg`
+ * (borrowed for the call).
+ */
+enum natsrs_status natsrs_connection_request_msg_async(struct natsrs_connection *nc,
+                                                       const struct natsrs_msg *msg,
+                                                       int64_t timeout_ms,
+                                                       natsrs_request_handler handler,
+                                                       void *userdata,
+                                                       natsrs_userdata_free userdata_free,
+                                                       uint64_t *out_id);
+
+/**
+ * Cancels a request started with natsrs_connection_request_async. NATSRS_STATUS_OK: it was
+ * pending; its handler will not run and its `userdata_free` has run. NATSRS_STATUS_NOT_FOUND:
+ * it already completed (the handler ran or is running), so no reply is lost.
+ */
+enum natsrs_status natsrs_connection_request_cancel(struct natsrs_connection *nc, uint64_t id);
+
+/**
+ * Starts a flush and returns at once: `handler` runs once on the completion thread with OK
+ * when the server has processed everything sent before, or TIMEOUT / NOT_CONNECTED /
+ * CONNECTION_CLOSED. On an error status the handler does not run and `userdata_free` has run.
+ */
+enum natsrs_status natsrs_connection_flush_async(struct natsrs_connection *nc,
+                                                 int64_t timeout_ms,
+                                                 natsrs_status_handler handler,
+                                                 void *userdata,
+                                                 natsrs_userdata_free userdata_free);
+
+/**
+ * For a synchronous subscription: a file descriptor (eventfd; non-blocking, close-on-exec,
+ * owned by the subscription and closed with it) that becomes readable when a message is
+ * queued into an empty queue or the subscription ends. Read it (8 bytes) to clear it, then
+ * drain with natsrs_subscription_try_next_msgs until it returns a count of 0. Borrowed; valid
+ * until natsrs_subscription_free.
+ */
+enum natsrs_status natsrs_subscription_notify_fd(struct natsrs_subscription *sub, int32_t *out_fd);
+
+/**
+ * Non-blocking batched receive: up to `max` queued messages into `out_array` (room for `max`
+ * pointers); `*out_count` gets the number, possibly 0. An ended subscription with nothing
+ * queued gives its end status (as natsrs_subscription_next_msg). Each message is owned;
+ * release each with natsrs_msg_free.
+ */
+enum natsrs_status natsrs_subscription_try_next_msgs(struct natsrs_subscription *sub,
+                                                     size_t max,
+                                                     struct natsrs_msg **out_array,
+                                                     size_t *out_count);
 
 /**
  * Connects using `opts` (NULL = defaults: nats://127.0.0.1:4222). Blocks until connected or

@@ -14,9 +14,11 @@
 //! - `request`: request/reply
 //! - `stream`: plain/TLS socket types; `waiter`: one-shot waits
 
+mod completions;
 mod dispatch;
 mod events;
 mod handshake;
+mod notify_fd;
 mod pool;
 mod reader;
 mod request;
@@ -34,6 +36,7 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 
+pub use completions::Completion;
 pub use events::MAX_QUEUED_ASYNC_ERRORS;
 pub use pool::MAX_POOL_SERVERS;
 pub(crate) use state::Inner;
@@ -166,6 +169,30 @@ impl Connection {
     pub fn request_msg(&self, msg: &Msg, timeout: Duration) -> Result<Msg> {
         let hdrs = msg.encoded_headers();
         request::request(&self.0, msg.subject_bytes(), hdrs.as_deref(), msg.data(), timeout)
+    }
+
+    /// Starts a request and returns at once with an id for [`Connection::cancel_request`].
+    /// `done` runs once, on the connection's completion thread (never a runtime thread), with
+    /// the reply or the error (timeout, no responders, connection closed).
+    pub fn request_async(&self, subject: &str, data: &[u8], timeout: Duration, done: Completion<Msg>) -> Result<u64> {
+        request::request_async(&self.0, subject.as_bytes(), None, data, timeout, done)
+    }
+
+    /// `request_async` with a message's headers.
+    pub fn request_msg_async(&self, msg: &Msg, timeout: Duration, done: Completion<Msg>) -> Result<u64> {
+        let hdrs = msg.encoded_headers();
+        request::request_async(&self.0, msg.subject_bytes(), hdrs.as_deref(), msg.data(), timeout, done)
+    }
+
+    /// Cancels a request started with `request_async`. True: its completion will not run (it
+    /// was dropped). False: it already completed or is completing (no reply is lost).
+    pub fn cancel_request(&self, id: u64) -> bool {
+        request::cancel(&self.0, id)
+    }
+
+    /// Starts a flush and returns at once; `done` runs once on the completion thread.
+    pub fn flush_async(&self, timeout: Duration, done: Completion<()>) -> Result<()> {
+        self.0.flush_async(timeout, done)
     }
 
     pub fn new_inbox(&self) -> String {

@@ -131,6 +131,11 @@ fn on_pong(inner: &Inner) {
         Some(PongWaiter::Flush(wt)) => {
             wt.complete(Ok(()));
         }
+        Some(PongWaiter::FlushAsync(slot)) => {
+            if let Some(f) = slot.take() {
+                inner.completions.run(f, Ok(()));
+            }
+        }
         Some(PongWaiter::DrainSub(s)) => {
             inner.remove_sub(s.sid);
             s.close_input(Status::InvalidSubscription);

@@ -6,13 +6,39 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::completions::{Completion, Slot};
 use super::state::Inner;
 use super::sub::{SubInner, SubKind};
 use super::waiter::Waiter;
 use crate::error::{err, Error, Result, Status};
 use crate::msg::Msg;
 
-type ReplySlot = Arc<Waiter<Result<Msg>>>;
+/// Who waits for a reply: a blocked caller, or a completion.
+pub(super) enum ReplySlot {
+    Blocking(Arc<Waiter<Result<Msg>>>),
+    /// The completion and the request's subject (for the no-responders message).
+    Async(Arc<Slot<Msg>>, String),
+}
+
+impl ReplySlot {
+    /// Hands the outcome over (async completions go to the completion thread).
+    fn complete(self, inner: &Inner, r: Result<Msg>) {
+        match self {
+            ReplySlot::Blocking(w) => {
+                w.complete(r);
+            }
+            ReplySlot::Async(slot, subject) => {
+                if let Some(f) = slot.take() {
+                    let r = match r {
+                        Ok(m) if m.is_no_responders() => Err(no_responders(subject.as_bytes())),
+                        r => r,
+                    };
+                    inner.completions.run(f, r);
+                }
+            }
+        }
+    }
+}
 
 /// The request multiplexer's state.
 pub(super) struct RespMux {
@@ -41,7 +67,7 @@ impl RespMux {
 pub(super) fn fail_all(inner: &Inner, e: impl Fn() -> Error) {
     let waiters = inner.resp.lock().take_all();
     for w in waiters {
-        w.complete(Err(e()));
+        w.complete(inner, Err(e()));
     }
 }
 
@@ -85,7 +111,7 @@ pub(super) fn request(inner: &Arc<Inner>, subj: &[u8], hdrs: Option<&[u8]>, data
         ensure_resp_sub(inner, &mut r)?;
         let token = r.next;
         r.next += 1;
-        r.waiters.insert(token, waiter.clone());
+        r.waiters.insert(token, ReplySlot::Blocking(waiter.clone()));
         (token, format!("{}{}", r.prefix, token))
     };
     if let Err(e) = inner.publish_raw(subj, Some(reply.as_bytes()), hdrs, data) {
@@ -125,6 +151,61 @@ pub(super) fn deliver_response(inner: &Inner, msg: Msg) {
         r.waiters.remove(&token)
     };
     if let Some(w) = waiter {
-        w.complete(Ok(msg));
+        w.complete(inner, Ok(msg));
+    }
+}
+
+/// Starts a request and returns at once: `done` runs once on the completion thread with the
+/// reply, a timeout, no responders or the close. Returns an id for `cancel`.
+pub(super) fn request_async(inner: &Arc<Inner>, subj: &[u8], hdrs: Option<&[u8]>, data: &[u8], timeout: Duration, done: Completion<Msg>) -> Result<u64> {
+    if timeout.is_zero() {
+        return Err(err!(InvalidArgument, "request timeout must be positive"));
+    }
+    if inner.is_closed() {
+        return Err(err!(ConnectionClosed, "connection closed"));
+    }
+    let rt = crate::runtime::handle().map_err(|e| err!(Io, "cannot start the runtime: {}", e))?;
+    let slot = Slot::new(done);
+    let what = String::from_utf8_lossy(subj).into_owned();
+    let (token, reply) = {
+        let mut r = inner.resp.lock();
+        ensure_resp_sub(inner, &mut r)?;
+        let token = r.next;
+        r.next += 1;
+        r.waiters.insert(token, ReplySlot::Async(slot.clone(), what.clone()));
+        (token, format!("{}{}", r.prefix, token))
+    };
+    if let Err(e) = inner.publish_raw(subj, Some(reply.as_bytes()), hdrs, data) {
+        inner.resp.lock().waiters.remove(&token);
+        return Err(e);
+    }
+    let weak = Arc::downgrade(inner);
+    rt.spawn(async move {
+        tokio::time::sleep(timeout).await;
+        let Some(inner) = weak.upgrade() else { return };
+        let timed_out = inner.resp.lock().waiters.remove(&token);
+        if let Some(w) = timed_out {
+            w.complete(&inner, Err(err!(Timeout, "request on '{}' timed out after {:?}", what, timeout)));
+        }
+    });
+    Ok(token)
+}
+
+/// Cancels a request started with `request_async`: true when its completion will not run
+/// (it is dropped here), false when it already completed or is completing.
+pub(super) fn cancel(inner: &Inner, id: u64) -> bool {
+    let w = inner.resp.lock().waiters.remove(&id);
+    match w {
+        Some(ReplySlot::Async(slot, _)) => {
+            drop(slot.take());
+            true
+        }
+        Some(other) => {
+            // Not ours to cancel: a blocking request with the same token cannot exist (tokens are
+            // unique), but put it back rather than lose it.
+            inner.resp.lock().waiters.insert(id, other);
+            false
+        }
+        None => false,
     }
 }

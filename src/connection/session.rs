@@ -144,6 +144,11 @@ pub(super) fn fail_pongs(inner: &Inner, pongs: impl IntoIterator<Item = PongWait
             PongWaiter::Flush(w) => {
                 w.complete(Err(mk()));
             }
+            PongWaiter::FlushAsync(slot) => {
+                if let Some(f) = slot.take() {
+                    inner.completions.run(f, Err(mk()));
+                }
+            }
             PongWaiter::DrainSub(s) => {
                 inner.remove_sub(s.sid);
                 s.close_input(Status::InvalidSubscription);

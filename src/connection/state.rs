@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, RwLock};
 
+use super::completions::{Completion, Completions, Slot};
 use super::dispatch::{self, in_handler};
 use super::events::{Event, Events};
 use super::pool::Pool;
@@ -47,6 +48,7 @@ pub(crate) struct Inner {
     pub(super) reconnects: AtomicU64,
     pub(super) resp: Mutex<RespMux>,
     pub(super) events: Arc<Events>,
+    pub(super) completions: Completions,
     /// Notified (all waiters) when the connection closes; see `closing`.
     shutdown: tokio::sync::Notify,
     pub(super) force_reconnect: tokio::sync::Notify,
@@ -97,6 +99,7 @@ impl Inner {
             reconnects: AtomicU64::new(0),
             resp: Mutex::new(RespMux::new(prefix)),
             events: Arc::new(Events::new()),
+            completions: Completions::default(),
             shutdown: tokio::sync::Notify::new(),
             force_reconnect: tokio::sync::Notify::new(),
             pool: Mutex::new(Pool::new(&opts.servers, opts.no_randomize)),
@@ -328,6 +331,29 @@ impl Inner {
         }
     }
 
+    /// Starts a flush and returns at once: `done` runs once on the completion thread when the
+    /// server's PONG arrives, at the timeout, or when the connection drops.
+    pub(super) fn flush_async(self: &Arc<Self>, timeout: Duration, done: Completion<()>) -> Result<()> {
+        if timeout.is_zero() {
+            return Err(err!(InvalidArgument, "flush timeout must be positive"));
+        }
+        let rt = crate::runtime::handle().map_err(|e| err!(Io, "cannot start the runtime: {}", e))?;
+        let slot = Slot::new(done);
+        match self.writer.ping(|_| {}, PongWaiter::FlushAsync(slot.clone())) {
+            Ok(()) => {}
+            Err((Appended::Closed, _)) => return Err(err!(ConnectionClosed, "connection closed")),
+            Err(_) => return Err(err!(NotConnected, "not connected (reconnecting)")),
+        }
+        let (weak_slot, weak) = (Arc::downgrade(&slot), Arc::downgrade(self));
+        rt.spawn(async move {
+            tokio::time::sleep(timeout).await;
+            if let (Some(f), Some(inner)) = (weak_slot.upgrade().and_then(|s| s.take()), weak.upgrade()) {
+                inner.completions.run(f, Err(err!(Timeout, "flush timed out after {:?}", timeout)));
+            }
+        });
+        Ok(())
+    }
+
     pub(crate) fn drain(self: &Arc<Self>, timeout: Duration) -> Result<()> {
         if timeout.is_zero() {
             return Err(err!(InvalidArgument, "drain timeout must be positive"));
@@ -393,6 +419,8 @@ impl Inner {
         session::fail_pongs(self, pongs, || err!(ConnectionClosed, "connection closed"));
         self.shutdown.notify_waiters();
         request::fail_all(self, || err!(ConnectionClosed, "connection closed"));
+        // Completions of failed calls run before close returns (userdata released).
+        self.completions.finish();
         let subs: Vec<Arc<SubInner>> = self.subs.write().drain().map(|(_, s)| s).collect();
         self.subs_gen.fetch_add(1, Ordering::Release);
         for s in &subs {

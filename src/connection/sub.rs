@@ -8,9 +8,12 @@ use std::sync::{Arc, Weak};
 use std::thread::{JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
+use once_cell::sync::OnceCell;
 use parking_lot::{Condvar, Mutex};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use super::dispatch;
+use super::notify_fd;
 use super::state::Inner;
 use crate::error::{err, Error, Result, Status};
 use crate::msg::Msg;
@@ -59,6 +62,9 @@ pub(crate) struct SubInner {
     pub delivered: AtomicU64,
     pub dispatcher: Mutex<Option<JoinHandle<()>>>,
     pub dispatcher_id: Mutex<Option<ThreadId>>,
+    /// An eventfd made readable when a message enters an empty queue or the input ends (sync
+    /// subscriptions, on request: event loops watch it).
+    notify: OnceCell<OwnedFd>,
     /// Set when the C handle was freed; events then pass NULL instead of the handle.
     pub handle_freed: AtomicBool,
 }
@@ -111,6 +117,7 @@ impl SubInner {
             delivered: AtomicU64::new(0),
             dispatcher: Mutex::new(None),
             dispatcher_id: Mutex::new(None),
+            notify: OnceCell::new(),
             handle_freed: AtomicBool::new(false),
         }))
     }
@@ -145,6 +152,9 @@ impl SubInner {
             q.slow = false;
             q.bytes += size;
             q.msgs.push_back(msg);
+            if q.msgs.len() == 1 {
+                self.signal();
+            }
         }
         let reached = q.max > 0 && q.received >= q.max;
         if reached {
@@ -166,6 +176,15 @@ impl SubInner {
         }
         self.mark_done_if_sync(&mut q);
         self.cv.notify_all();
+        self.signal();
+    }
+
+    /// Makes the notification fd readable, if there is one.
+    #[inline]
+    fn signal(&self) {
+        if let Some(fd) = self.notify.get() {
+            notify_fd::signal(fd);
+        }
     }
 
     fn mark_done_if_sync(&self, q: &mut SubQueue) {
@@ -190,6 +209,7 @@ impl SubInner {
             q.done = true;
         }
         self.cv.notify_all();
+        self.signal();
         true
     }
 
@@ -339,6 +359,63 @@ impl Subscription {
             }
         }
         Ok(v)
+    }
+
+    /// Takes up to `max` queued messages without waiting (possibly none). A synchronous
+    /// subscription's errors come as from `next_msg` (slow consumer once; the end once empty).
+    pub fn try_next_msgs(&self, max: usize) -> Result<Vec<Msg>> {
+        if self.0.kind != SubKind::Sync {
+            return Err(err!(IllegalState, "try_next_msgs is only valid on a synchronous subscription"));
+        }
+        if max == 0 {
+            return Err(err!(InvalidArgument, "max must be at least 1"));
+        }
+        let mut v = Vec::new();
+        {
+            let mut q = self.0.q.lock();
+            if let Some(e) = q.pending_err.take() {
+                return Err(e);
+            }
+            while v.len() < max {
+                match q.msgs.pop_front() {
+                    Some(m) => {
+                        q.bytes -= m.size();
+                        v.push(m);
+                    }
+                    None => break,
+                }
+            }
+            if v.is_empty() && (q.input_closed || self.0.is_stopped()) {
+                q.done = true;
+                return Err(end_error(q.end_status, &self.0));
+            }
+            self.0.delivered.fetch_add(v.len() as u64, Ordering::Relaxed);
+            shrink_if_idle(&mut q);
+            self.0.mark_done_if_sync(&mut q);
+        }
+        if let Some(c) = self.0.conn.upgrade() {
+            for m in v.iter_mut() {
+                m.attach(&c);
+            }
+        }
+        Ok(v)
+    }
+
+    /// A file descriptor (eventfd, non-blocking, close-on-exec, owned by the subscription) that
+    /// becomes readable when a message enters the empty queue or the subscription ends. Read it
+    /// to clear it, then drain with `try_next_msgs` until it returns nothing. Synchronous
+    /// subscriptions only.
+    pub fn notify_fd(&self) -> Result<RawFd> {
+        if self.0.kind != SubKind::Sync {
+            return Err(err!(IllegalState, "notify_fd is only valid on a synchronous subscription"));
+        }
+        let fd = self.0.notify.get_or_try_init(notify_fd::create)?;
+        // Anything queued or ended before the fd existed must be seen too.
+        let q = self.0.q.lock();
+        if !q.msgs.is_empty() || q.input_closed || q.pending_err.is_some() {
+            notify_fd::signal(fd);
+        }
+        Ok(fd.as_raw_fd())
     }
 
     /// Removes interest. No handler runs after this returns (unless called from the handler itself).

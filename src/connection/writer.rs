@@ -17,6 +17,7 @@ use parking_lot::{Condvar, Mutex};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::Notify;
 
+use super::completions::Slot;
 use super::stream::WriteHalf;
 use super::waiter::Waiter;
 use super::SubInner;
@@ -51,6 +52,8 @@ pub(super) enum PongWaiter {
     /// A PING left over in a buffer from before a reconnect: its PONG is ignored.
     Ignore,
     Flush(Arc<Waiter<Result<()>>>),
+    /// A non-blocking flush (its timer may have taken the completion already).
+    FlushAsync(Arc<Slot<()>>),
     DrainSub(Arc<SubInner>),
 }
 

@@ -5,6 +5,7 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 
+pub mod async_ops;
 pub mod connection;
 pub mod msg;
 pub mod options;

@@ -1,0 +1,189 @@
+//! Non-blocking calls for event loops (asyncio, Go contexts): request and flush with a
+//! completion callback and a cancel call, and a subscription's notification fd with a
+//! non-blocking batch receive.
+
+use std::ffi::{c_char, c_void};
+use std::sync::Arc;
+
+use super::connection::{conn_arc, natsrs_connection};
+use super::msg::{msg_ref, natsrs_msg, owned_msg};
+use super::options::natsrs_userdata_free;
+use super::subscription::{natsrs_subscription, sub_ref};
+use super::{cstr, guard, nn, payload, put, UserData};
+use crate::connection::{Completion, Connection, Subscription};
+use crate::error::{err, Result, Status};
+use crate::msg::Msg;
+
+/// Completion of natsrs_connection_request_async: runs once, on the connection's completion
+/// thread (never a library I/O thread). With NATSRS_STATUS_OK, `msg` is the reply: an owned
+/// natsrs_msg; release with natsrs_msg_free. Otherwise (TIMEOUT, NO_RESPONDERS,
+/// CONNECTION_CLOSED, NOT_CONNECTED) `msg` is NULL.
+pub type natsrs_request_handler = Option<unsafe extern "C" fn(userdata: *mut c_void, status: Status, msg: *mut natsrs_msg)>;
+
+/// Completion of a non-blocking call without a result (natsrs_connection_flush_async): runs
+/// once, on the connection's completion thread.
+pub type natsrs_status_handler = Option<unsafe extern "C" fn(userdata: *mut c_void, status: Status)>;
+
+fn request_completion(cb: unsafe extern "C" fn(*mut c_void, Status, *mut natsrs_msg), ud: UserData) -> Completion<Msg> {
+    Box::new(move |r: Result<Msg>| {
+        let (st, m) = match r {
+            Ok(m) => (Status::Ok, owned_msg(m)),
+            Err(e) => (e.status, std::ptr::null_mut()),
+        };
+        // SAFETY: a C function the caller registered, called once with its own userdata; the
+        // message (if any) becomes the callee's.
+        unsafe { cb(ud.ptr, st, m) };
+        drop(ud);
+    })
+}
+
+/// Starts a request and returns at once; `handler` runs once with the reply or the error.
+/// `*out_id` (may be NULL) gets an id for natsrs_connection_request_cancel. `userdata_free`
+/// (may be NULL) runs once when the library is done with `userdata` (after the handler, or
+/// at cancel). On an error status the handler does not run and `userdata_free` has run.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_connection_request_async(
+    nc: *mut natsrs_connection,
+    subject: *const c_char,
+    data: *const u8,
+    len: usize,
+    timeout_ms: i64,
+    handler: natsrs_request_handler,
+    userdata: *mut c_void,
+    userdata_free: natsrs_userdata_free,
+    out_id: *mut u64,
+) -> Status {
+    let ud = UserData { ptr: userdata, free: userdata_free };
+    guard(|| {
+        let c = Connection(conn_arc(nc)?);
+        let s = cstr(subject, "subject")?;
+        let d = payload(data, len)?;
+        let t = super::timeout_ms(timeout_ms, "timeout_ms")?;
+        let cb = handler.ok_or_else(|| err!(NullParameter, "'handler' is NULL"))?;
+        let id = c.request_async(s, d, t, request_completion(cb, ud))?;
+        if !out_id.is_null() {
+            put(out_id, id);
+        }
+        Ok(())
+    })
+}
+
+/// Like natsrs_connection_request_async, with the subject, headers and payload of `msg`
+/// (borrowed for the call).
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_connection_request_msg_async(
+    nc: *mut natsrs_connection,
+    msg: *const natsrs_msg,
+    timeout_ms: i64,
+    handler: natsrs_request_handler,
+    userdata: *mut c_void,
+    userdata_free: natsrs_userdata_free,
+    out_id: *mut u64,
+) -> Status {
+    let ud = UserData { ptr: userdata, free: userdata_free };
+    guard(|| {
+        let c = Connection(conn_arc(nc)?);
+        let m = msg_ref(msg)?;
+        let t = super::timeout_ms(timeout_ms, "timeout_ms")?;
+        let cb = handler.ok_or_else(|| err!(NullParameter, "'handler' is NULL"))?;
+        let id = c.request_msg_async(m, t, request_completion(cb, ud))?;
+        if !out_id.is_null() {
+            put(out_id, id);
+        }
+        Ok(())
+    })
+}
+
+/// Cancels a request started with natsrs_connection_request_async. NATSRS_STATUS_OK: it was
+/// pending; its handler will not run and its `userdata_free` has run. NATSRS_STATUS_NOT_FOUND:
+/// it already completed (the handler ran or is running), so no reply is lost.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_connection_request_cancel(nc: *mut natsrs_connection, id: u64) -> Status {
+    guard(|| {
+        let c = Connection(conn_arc(nc)?);
+        if c.cancel_request(id) {
+            Ok(())
+        } else {
+            Err(err!(NotFound, "request {} is not pending (it completed already)", id))
+        }
+    })
+}
+
+/// Starts a flush and returns at once: `handler` runs once on the completion thread with OK
+/// when the server has processed everything sent before, or TIMEOUT / NOT_CONNECTED /
+/// CONNECTION_CLOSED. On an error status the handler does not run and `userdata_free` has run.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_connection_flush_async(
+    nc: *mut natsrs_connection,
+    timeout_ms: i64,
+    handler: natsrs_status_handler,
+    userdata: *mut c_void,
+    userdata_free: natsrs_userdata_free,
+) -> Status {
+    let ud = UserData { ptr: userdata, free: userdata_free };
+    guard(|| {
+        let c = Connection(conn_arc(nc)?);
+        let t = super::timeout_ms(timeout_ms, "timeout_ms")?;
+        let cb = handler.ok_or_else(|| err!(NullParameter, "'handler' is NULL"))?;
+        c.flush_async(
+            t,
+            Box::new(move |r: Result<()>| {
+                let st = r.err().map_or(Status::Ok, |e| e.status);
+                // SAFETY: a C function the caller registered, called once with its userdata.
+                unsafe { cb(ud.ptr, st) };
+                drop(ud);
+            }),
+        )
+    })
+}
+
+unsafe fn sub_handle(sub: *mut natsrs_subscription) -> Result<Subscription> {
+    let s = sub_ref(sub)?;
+    let p = s as *const crate::connection::SubInner;
+    // SAFETY: the handle holds a strong reference (see natsrs_subscription); we add one that
+    // the returned value owns.
+    Arc::increment_strong_count(p);
+    Ok(Subscription(Arc::from_raw(p)))
+}
+
+/// For a synchronous subscription: a file descriptor (eventfd; non-blocking, close-on-exec,
+/// owned by the subscription and closed with it) that becomes readable when a message is
+/// queued into an empty queue or the subscription ends. Read it (8 bytes) to clear it, then
+/// drain with natsrs_subscription_try_next_msgs until it returns a count of 0. Borrowed; valid
+/// until natsrs_subscription_free.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_subscription_notify_fd(sub: *mut natsrs_subscription, out_fd: *mut i32) -> Status {
+    guard(|| {
+        let s = sub_handle(sub)?;
+        nn(out_fd, "out_fd")?;
+        let fd = s.notify_fd()?;
+        put(out_fd, fd);
+        Ok(())
+    })
+}
+
+/// Non-blocking batched receive: up to `max` queued messages into `out_array` (room for `max`
+/// pointers); `*out_count` gets the number, possibly 0. An ended subscription with nothing
+/// queued gives its end status (as natsrs_subscription_next_msg). Each message is owned;
+/// release each with natsrs_msg_free.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_subscription_try_next_msgs(
+    sub: *mut natsrs_subscription,
+    max: usize,
+    out_array: *mut *mut natsrs_msg,
+    out_count: *mut usize,
+) -> Status {
+    guard(|| {
+        let s = sub_handle(sub)?;
+        nn(out_array, "out_array")?;
+        nn(out_count, "out_count")?;
+        let v = s.try_next_msgs(max)?;
+        let n = v.len();
+        for (i, m) in v.into_iter().enumerate() {
+            // SAFETY: the caller gives room for `max` pointers and n <= max.
+            out_array.add(i).write(owned_msg(m));
+        }
+        put(out_count, n);
+        Ok(())
+    })
+}
