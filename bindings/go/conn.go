@@ -157,6 +157,10 @@ func (o Options) Connect() (*Conn, error) {
 	var cnc *C.natsrs_connection
 	st := C.gn_connect(copts, &cnc, &cerr)
 	if err := takeErr(st, cerr); err != nil {
+		// nats.go reports "no servers available" when no server could be reached.
+		if e, ok := err.(*Error); ok && e.Status == stIO {
+			e.base = ErrNoServers
+		}
 		return nil, err
 	}
 	core.ptr = cnc

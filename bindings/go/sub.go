@@ -209,12 +209,7 @@ func (nc *Conn) subscribe(subj, queue string, cb MsgHandler, ch chan *Msg, isSyn
 	st := C.gn_subscribe(p, ps, ns, pq, nq, C.bool(async), ud, &out, &cerr)
 	runtime.KeepAlive(nc)
 	if err := takeErr(st, cerr); err != nil {
-		if async {
-			s.cgoh.Delete() // the core does not call userdata_free when subscribe fails
-		}
-		if err == ErrConnectionDraining || err == ErrConnectionClosed {
-			return nil, err
-		}
+		// (the core has run userdata_free: the handle is already deleted)
 		return nil, err
 	}
 	s.h.ptr = out
@@ -316,6 +311,9 @@ func (s *Subscription) Type() SubscriptionType {
 func (s *Subscription) IsValid() bool {
 	if s == nil || s.closedF.Load() {
 		return false
+	}
+	if s.draining.Load() {
+		return true // until the drain finished
 	}
 	p := s.h.acquire()
 	if p == nil {
