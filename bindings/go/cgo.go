@@ -12,6 +12,8 @@ package nats
 #cgo nocallback gn_request
 #cgo noescape gn_sub_pending
 #cgo nocallback gn_sub_pending
+#cgo noescape gn_try_batch
+#cgo nocallback gn_try_batch
 */
 import "C"
 

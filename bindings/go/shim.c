@@ -395,3 +395,74 @@ void gn_fill_view(const natsrs_msg *msg, gn_msg_view *v) {
     v->hdr = buf;
     v->hdr_len = off;
 }
+
+// ---- non-blocking calls -----------------------------------------------------------------------
+
+static void on_request_done(void *ud, natsrs_status st, natsrs_msg *msg) {
+    gn_msg_view v;
+    if (st == NATSRS_STATUS_OK && msg != NULL) {
+        gn_fill_view(msg, &v);
+        goOnRequestDone((uintptr_t)ud, (int)st, &v);
+        free(v.hdr);
+        natsrs_msg_free(msg);
+    } else {
+        goOnRequestDone((uintptr_t)ud, (int)st, NULL);
+    }
+}
+
+static void on_flush_done(void *ud, natsrs_status st) { goOnFlushDone((uintptr_t)ud, (int)st); }
+
+natsrs_status gn_request_async(natsrs_connection *nc, const char *subj, size_t subj_len,
+                               const char *hdr, size_t hdr_len, const uint8_t *data, size_t len,
+                               int64_t timeout_ms, uintptr_t ud, uint64_t *out_id, char **err) {
+    natsrs_status st;
+    if (hdr_len == 0) {
+        tmpstr s;
+        const char *ps = tmp_str(&s, subj, subj_len);
+        st = natsrs_connection_request_async(nc, ps, len ? data : NULL, len, timeout_ms, on_request_done,
+                                             (void *)ud, ud_free, out_id);
+        tmp_free(&s);
+    } else {
+        natsrs_msg *m = NULL;
+        st = make_msg(subj, subj_len, NULL, 0, hdr, hdr_len, data, len, &m);
+        if (st == NATSRS_STATUS_OK) {
+            st = natsrs_connection_request_msg_async(nc, m, timeout_ms, on_request_done, (void *)ud,
+                                                     ud_free, out_id);
+            natsrs_msg_free(m);
+        } else {
+            ud_free((void *)ud);
+        }
+    }
+    if (st != NATSRS_STATUS_OK && err != NULL) *err = dup_err();
+    return st;
+}
+
+natsrs_status gn_flush_async(natsrs_connection *nc, int64_t timeout_ms, uintptr_t ud, char **err) {
+    RET(natsrs_connection_flush_async(nc, timeout_ms, on_flush_done, (void *)ud, ud_free));
+}
+
+natsrs_status gn_try_batch(natsrs_subscription *sub, size_t nprev, size_t max, natsrs_msg **msgs,
+                           gn_msg_view *views, size_t *count, char **err) {
+    gn_free_batch(msgs, views, nprev);
+    size_t n = 0;
+    natsrs_status st = natsrs_subscription_try_next_msgs(sub, max, msgs, &n);
+    if (st != NATSRS_STATUS_OK) {
+        if (err != NULL) *err = dup_err();
+        *count = 0;
+        return st;
+    }
+    for (size_t i = 0; i < n; i++) gn_fill_view(msgs[i], &views[i]);
+    *count = n;
+    return st;
+}
+
+natsrs_status gn_notify_fd(natsrs_subscription *sub, int *out_fd, char **err) {
+    int32_t fd = -1;
+    natsrs_status st = natsrs_subscription_notify_fd(sub, &fd);
+    if (st != NATSRS_STATUS_OK) {
+        if (err != NULL) *err = dup_err();
+        return st;
+    }
+    *out_fd = fd;
+    return st;
+}

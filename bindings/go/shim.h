@@ -81,3 +81,13 @@ natsrs_status gn_last_error(natsrs_connection *nc, natsrs_status *st, char *buf,
 void gn_fill_view(const natsrs_msg *msg, gn_msg_view *v);
 
 #endif
+
+// Non-blocking calls (context support). The request/flush completion runs goOnRequestDone /
+// goOnFlushDone with the handle `ud` (deleted by the core's userdata_free).
+natsrs_status gn_request_async(natsrs_connection *nc, const char *subj, size_t subj_len,
+                               const char *hdr, size_t hdr_len, const uint8_t *data, size_t len,
+                               int64_t timeout_ms, uintptr_t ud, uint64_t *out_id, char **err);
+natsrs_status gn_flush_async(natsrs_connection *nc, int64_t timeout_ms, uintptr_t ud, char **err);
+natsrs_status gn_try_batch(natsrs_subscription *sub, size_t nprev, size_t max, natsrs_msg **msgs,
+                           gn_msg_view *views, size_t *count, char **err);
+natsrs_status gn_notify_fd(natsrs_subscription *sub, int *out_fd, char **err);

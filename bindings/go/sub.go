@@ -6,6 +6,7 @@ package nats
 import "C"
 
 import (
+	"os"
 	"runtime"
 	"runtime/cgo"
 	"sync"
@@ -124,6 +125,7 @@ type Subscription struct {
 	nextMu sync.Mutex
 	batch  *batchBuf
 	local  []*Msg
+	nfile  atomic.Pointer[os.File] // notify eventfd (dup), polled by the netpoller
 
 	limMu                 sync.Mutex
 	pMsgsLimit, pBytesLim int
@@ -243,6 +245,9 @@ func (s *Subscription) finish(connClosed bool) {
 		core.mu.Unlock()
 	}
 	s.h.close(connClosed)
+	if f := s.nfile.Swap(nil); f != nil {
+		f.Close()
+	}
 	s.limMu.Lock()
 	cb := s.closedCB
 	s.limMu.Unlock()
@@ -264,34 +269,38 @@ func (s *Subscription) endErr() error {
 }
 
 // pump delivers the messages of a channel subscription: batches are taken from the core's
-// queue (no C->Go callback per message) and sent on the channel.
+// queue without waiting (no C->Go callback per message); between batches the goroutine parks on
+// the subscription's notify fd in Go's netpoller, so no OS thread is held per subscription.
 func (s *Subscription) pump() {
 	b := s.batch
 	defer b.free()
+	f, err := s.notifyFile()
+	if err != nil {
+		s.finish(err == ErrConnectionClosed)
+		return
+	}
+	var buf [8]byte
+	var msgs []*Msg
 	for {
-		p := s.h.acquire()
-		if p == nil {
-			return
-		}
-		var cerr *C.char
-		var n C.size_t
-		st := C.gn_next_batch(p, b.n, batchMax, 1000, &b.msgs[0], &b.views[0], &n, &cerr)
-		s.h.release()
-		b.n = n
-		err := takeErr(st, cerr)
+		msgs = msgs[:0]
+		n, err := s.tryFetch(func(m *Msg) { msgs = append(msgs, m) })
 		switch err {
 		case nil:
-		case ErrTimeout, ErrSlowConsumer:
+		case ErrSlowConsumer:
 			continue
 		default:
 			s.finish(err == ErrConnectionClosed)
 			return
 		}
-		for i := 0; i < int(n); i++ {
-			m := copyView(&b.views[i], s)
+		for _, m := range msgs {
 			select {
 			case s.mch <- m:
 			case <-s.done:
+				return
+			}
+		}
+		if n == 0 {
+			if _, rerr := f.Read(buf[:]); rerr != nil && s.closedF.Load() {
 				return
 			}
 		}
@@ -470,13 +479,7 @@ func (s *Subscription) fetch(timeout time.Duration) error {
 	s.h.release()
 	b.n = n
 	if err := takeErr(st, cerr); err != nil {
-		switch err {
-		case ErrTimeout, ErrSlowConsumer:
-		case ErrConnectionClosed:
-			s.finish(true)
-		default:
-			s.finish(false)
-		}
+		s.fetchErr(err)
 		return err
 	}
 	for i := 0; i < int(n); i++ {
