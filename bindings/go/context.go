@@ -264,6 +264,9 @@ func (s *Subscription) NextMsgWithContext(ctx context.Context) (*Msg, error) {
 			if cerr := ctx.Err(); cerr != nil {
 				return nil, cerr
 			}
+			if s.closedF.Load() {
+				return nil, s.endErr()
+			}
 			if !os.IsTimeout(rerr) {
 				return nil, rerr
 			}
