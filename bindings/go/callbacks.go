@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/cgo"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -17,9 +18,19 @@ import (
 // runtime/cgo.Handle; a panic in a user callback never crosses into C: it is recovered and
 // reported through the connection's ErrorHandler.
 
+// liveHandles counts the handles given to C that the core has not released yet (tests check
+// that it goes back to zero: every userdata_free ran).
+var liveHandles atomic.Int64
+
+func newHandle(v any) cgo.Handle {
+	liveHandles.Add(1)
+	return cgo.NewHandle(v)
+}
+
 //export goHandleDelete
 func goHandleDelete(ud C.uintptr_t) {
 	cgo.Handle(ud).Delete()
+	liveHandles.Add(-1)
 }
 
 //export goOnMsg

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"runtime/cgo"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -210,13 +209,11 @@ func (s *optSetter) str(which C.int, a, b string, what string) {
 
 // cb registers callback `which` with a new handle to v (deleted by the core's userdata_free).
 func (s *optSetter) cb(which C.int, v any, arg string, what string) {
-	h := cgo.NewHandle(v)
+	h := newHandle(v)
 	var cerr *C.char
 	pa, na := cstr(arg)
+	// On failure too, the core has run userdata_free (the handle is deleted).
 	st := C.gn_opt_cb(s.o, which, C.uintptr_t(h), pa, na, &cerr)
-	if st != C.NATSRS_STATUS_OK {
-		h.Delete()
-	}
 	s.check(st, cerr, what)
 }
 

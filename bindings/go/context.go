@@ -92,7 +92,7 @@ func (nc *Conn) requestCtx(ctx context.Context, subj, hdr string, data []byte) (
 		return nil, err
 	}
 	w := &reqWaiter{ch: make(chan reqResult, 1)}
-	h := cgo.NewHandle(w)
+	h := newHandle(w)
 	var id C.uint64_t
 	var cerr *C.char
 	ps, ns := cstr(subj)
@@ -151,7 +151,7 @@ func (nc *Conn) FlushWithContext(ctx context.Context) error {
 		return err
 	}
 	w := &reqWaiter{ch: make(chan reqResult, 1)}
-	h := cgo.NewHandle(w)
+	h := newHandle(w)
 	var cerr *C.char
 	st := C.gn_flush_async(p, C.int64_t(tmo), C.uintptr_t(h), &cerr)
 	runtime.KeepAlive(nc)

@@ -201,7 +201,7 @@ func (nc *Conn) subscribe(subj, queue string, cb MsgHandler, ch chan *Msg, isSyn
 	}
 	var ud C.uintptr_t
 	if async {
-		s.cgoh = cgo.NewHandle(s)
+		s.cgoh = newHandle(s)
 		ud = C.uintptr_t(s.cgoh)
 	}
 	var cerr *C.char
@@ -221,11 +221,24 @@ func (nc *Conn) subscribe(subj, queue string, cb MsgHandler, ch chan *Msg, isSyn
 	core.subs[s.key] = weak.Make(s)
 	core.mu.Unlock()
 	// A forgotten (unreachable) subscription is freed by the garbage collector.
-	runtime.AddCleanup(s, func(h *subHandle) { h.close(false) }, s.h)
+	runtime.AddCleanup(s, func(c subCleanup) {
+		c.core.mu.Lock()
+		if w, ok := c.core.subs[c.key]; ok && w.Value() == nil {
+			delete(c.core.subs, c.key)
+		}
+		c.core.mu.Unlock()
+		c.h.close(false)
+	}, subCleanup{core, s.h, s.key})
 	if s.typ == ChanSubscription {
 		go s.pump()
 	}
 	return s, nil
+}
+
+type subCleanup struct {
+	core *connCore
+	h    *subHandle
+	key  uintptr
 }
 
 // finish marks the subscription as finished: no more deliveries, the C handle is released.
