@@ -10,11 +10,13 @@
 #               and three more servers (mutual TLS, nkey users, operator/JWT mode) for
 #               examples-c/tls.c and nkeys_creds.c (NATS_TLS_URL, NATS_NKEY_URL, NATS_CREDS_URL...)
 #   5. python:  pytest -q tests/python against the same server
+#   6. go:      bindings/go/ci.sh (go vet, go test -race, also with GOEXPERIMENT=cgocheck2 and
+#               -tags debug, interop with nats.go, the Go examples; starts its own servers)
 # Stops at the first failing stage (servers are always stopped), prints a summary and a closing
 # line "N passed, M failed" (test counts where the runner prints them, else 1 per stage).
 #
 # Knobs:
-#   NATSRS_TEST_ONLY=rust|c|examples|python   a subset (comma-separated list allowed);
+#   NATSRS_TEST_ONLY=rust|c|examples|python|go   a subset (comma-separated list allowed);
 #                                             the build stage always runs
 #   NATSRS_KEEP_GOING=1                       run the later stages even after a failure
 #   NATSRS_STAGE_TIMEOUT=<seconds>            limit for each test stage (default 1200; builds
@@ -39,8 +41,8 @@ case ",$ONLY," in
   ,,) ;;
   *)
     for w in ${ONLY//,/ }; do
-      case "$w" in rust|c|examples|python) ;; *)
-        echo "NATSRS_TEST_ONLY: unknown part '$w' (use rust, c, examples or python)" >&2; exit 2;;
+      case "$w" in rust|c|examples|python|go) ;; *)
+        echo "NATSRS_TEST_ONLY: unknown part '$w' (use rust, c, examples, python or go)" >&2; exit 2;;
       esac
     done;;
 esac
@@ -261,6 +263,11 @@ elif want c || want examples || want python; then
     TOTAL_FAILED=$((TOTAL_FAILED + 1))
     FAILED_ANY=1
   fi
+fi
+
+# ---- 4. Go binding (its own servers) --------------------------------------------------------------
+if want go; then
+  run_stage go plain limit "$STAGE_TIMEOUT" bash "$NATSRS_ROOT/bindings/go/ci.sh"
 fi
 
 # ---- summary ----------------------------------------------------------------------------------------
