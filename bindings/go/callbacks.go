@@ -33,22 +33,6 @@ func goHandleDelete(ud C.uintptr_t) {
 	liveHandles.Add(-1)
 }
 
-//export goOnMsg
-func goOnMsg(ud C.uintptr_t, v *C.gn_msg_view, msg *C.natsrs_msg) {
-	s, _ := handleValue(cgo.Handle(ud)).(*Subscription)
-	if s == nil || s.closedF.Load() {
-		return
-	}
-	m := copyView(v, s)
-	n := s.delivered.Add(1)
-	if core := s.conn.core; core != nil {
-		core.safeCall(s, func() { s.mcb(m) })
-	}
-	if max := s.max.Load(); max > 0 && n >= max {
-		go s.finish(false)
-	}
-}
-
 // safeCall runs a user callback; a panic is recovered and reported to the ErrorHandler.
 func (c *connCore) safeCall(sub *Subscription, f func()) {
 	defer func() {

@@ -47,14 +47,6 @@ static void tmp_free(tmpstr *t) { free(t->p); t->p = NULL; }
 
 static void ud_free(void *ud) { goHandleDelete((uintptr_t)ud); }
 
-static void on_msg(void *ud, natsrs_subscription *sub, const natsrs_msg *msg) {
-    (void)sub;
-    gn_msg_view v;
-    gn_fill_view(msg, &v);
-    goOnMsg((uintptr_t)ud, &v, (natsrs_msg *)msg);
-    free(v.hdr);
-}
-
 static void on_closed(void *ud, natsrs_connection *nc) { (void)nc; goOnConnEvent((uintptr_t)ud, GN_CB_CLOSED, 0, NULL); }
 static void on_reconnected(void *ud, natsrs_connection *nc) { (void)nc; goOnConnEvent((uintptr_t)ud, GN_CB_RECONNECTED, 0, NULL); }
 static void on_connected(void *ud, natsrs_connection *nc) { (void)nc; goOnConnEvent((uintptr_t)ud, GN_CB_CONNECTED, 0, NULL); }
@@ -280,13 +272,11 @@ natsrs_status gn_subscribe(natsrs_connection *nc, const char *subj, size_t subj_
     const char *ps = tmp_str(&s, subj, subj_len);
     const char *pq = tmp_opt(&q, queue, queue_len);
     natsrs_status st;
-    if (async) {
-        st = pq ? natsrs_connection_queue_subscribe(nc, ps, pq, on_msg, (void *)ud, ud_free, out)
-                : natsrs_connection_subscribe(nc, ps, on_msg, (void *)ud, ud_free, out);
-    } else {
-        st = pq ? natsrs_connection_queue_subscribe_sync(nc, ps, pq, out)
-                : natsrs_connection_subscribe_sync(nc, ps, out);
-    }
+    (void)async;
+    (void)ud;
+    // Sync subscriptions only: the Go side takes messages in batches (see sub.go).
+    st = pq ? natsrs_connection_queue_subscribe_sync(nc, ps, pq, out)
+            : natsrs_connection_subscribe_sync(nc, ps, out);
     if (st != NATSRS_STATUS_OK && err != NULL) *err = dup_err();
     tmp_free(&s);
     tmp_free(&q);

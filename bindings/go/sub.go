@@ -8,7 +8,6 @@ import "C"
 import (
 	"os"
 	"runtime"
-	"runtime/cgo"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -115,7 +114,6 @@ type Subscription struct {
 	key  uintptr
 	done chan struct{}
 
-	cgoh      cgo.Handle
 	closedF   atomic.Bool
 	draining  atomic.Bool
 	delivered atomic.Uint64
@@ -188,30 +186,25 @@ func (nc *Conn) subscribe(subj, queue string, cb MsgHandler, ch chan *Msg, isSyn
 		h: &subHandle{}, done: make(chan struct{}),
 		pMsgsLimit: DefaultSubPendingMsgsLimit, pBytesLim: DefaultSubPendingBytesLimit,
 	}
-	async := cb != nil
+	// Every kind is a sync subscription in the core: a goroutine (async and channel kinds) or
+	// NextMsg (sync kind) takes the messages in batches, so there is no C->Go callback per
+	// message and no OS thread per subscription (waits are in Go's netpoller).
 	switch {
-	case async:
+	case cb != nil:
 		s.typ = AsyncSubscription
 	case ch != nil:
 		s.typ = ChanSubscription
-		s.batch = &batchBuf{}
 	default:
 		s.typ = SyncSubscription
-		s.batch = &batchBuf{}
 	}
-	var ud C.uintptr_t
-	if async {
-		s.cgoh = newHandle(s)
-		ud = C.uintptr_t(s.cgoh)
-	}
+	s.batch = &batchBuf{}
 	var cerr *C.char
 	var out *C.natsrs_subscription
 	ps, ns := cstr(subj)
 	pq, nq := cstr(queue)
-	st := C.gn_subscribe(p, ps, ns, pq, nq, C.bool(async), ud, &out, &cerr)
+	st := C.gn_subscribe(p, ps, ns, pq, nq, C.bool(false), 0, &out, &cerr)
 	runtime.KeepAlive(nc)
 	if err := takeErr(st, cerr); err != nil {
-		// (the core has run userdata_free: the handle is already deleted)
 		return nil, err
 	}
 	s.h.ptr = out
@@ -229,7 +222,7 @@ func (nc *Conn) subscribe(subj, queue string, cb MsgHandler, ch chan *Msg, isSyn
 		c.core.mu.Unlock()
 		c.h.close(false)
 	}, subCleanup{core, s.h, s.key})
-	if s.typ == ChanSubscription {
+	if s.typ != SyncSubscription {
 		go s.pump()
 	}
 	return s, nil
@@ -281,7 +274,7 @@ func (s *Subscription) endErr() error {
 	return ErrBadSubscription
 }
 
-// pump delivers the messages of a channel subscription: batches are taken from the core's
+// pump delivers the messages of an async or channel subscription (handler or channel): batches are taken from the core's
 // queue without waiting (no C->Go callback per message); between batches the goroutine parks on
 // the subscription's notify fd in Go's netpoller, so no OS thread is held per subscription.
 func (s *Subscription) pump() {
@@ -306,6 +299,18 @@ func (s *Subscription) pump() {
 			return
 		}
 		for _, m := range msgs {
+			if s.mcb != nil {
+				if s.closedF.Load() {
+					return
+				}
+				n := s.delivered.Add(1)
+				s.conn.core.safeCall(s, func() { s.mcb(m) })
+				if max := s.max.Load(); max > 0 && n >= max {
+					s.finish(false)
+					return
+				}
+				continue
+			}
 			select {
 			case s.mch <- m:
 			case <-s.done:
