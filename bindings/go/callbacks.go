@@ -87,8 +87,19 @@ func goOnConnEvent(ud C.uintptr_t, kind C.int, st C.int, text *C.char) {
 	switch kind {
 	case C.GN_CB_CLOSED:
 		c.closed.Store(true)
-		run(o.ClosedCB)
-		go c.releaseSubs()
+		if c.draining.Load() {
+			// After a drain every message that reached the client is handled before the
+			// ClosedHandler runs (as in nats.go).
+			limit := o.DrainTimeout
+			if limit <= 0 {
+				limit = DefaultDrainTimeout
+			}
+			waitPumps(c.releaseSubs(true), limit)
+			run(o.ClosedCB)
+		} else {
+			run(o.ClosedCB)
+			go c.releaseSubs(false)
+		}
 	case C.GN_CB_RECONNECTED:
 		run(o.ReconnectedCB)
 	case C.GN_CB_CONNECTED:

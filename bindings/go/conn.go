@@ -76,10 +76,11 @@ type Conn struct {
 // connCore is what C callbacks reach through their handles. It never points at the Conn
 // strongly, so an abandoned Conn can be collected and its cleanup closes and frees the C side.
 type connCore struct {
-	ptr    *C.natsrs_connection
-	self   weak.Pointer[Conn]
-	closed atomic.Bool
-	freed  atomic.Bool
+	ptr      *C.natsrs_connection
+	self     weak.Pointer[Conn]
+	closed   atomic.Bool
+	freed    atomic.Bool
+	draining atomic.Bool // Drain called: deliver the batches in hand when the core closes
 
 	mu     sync.Mutex
 	opts   *Options // handlers (guarded by mu for the Set* methods)
@@ -585,13 +586,13 @@ func (nc *Conn) Close() {
 		st := C.gn_close(c.ptr, &cerr)
 		_ = takeErr(st, cerr)
 	}
-	c.releaseSubs()
+	c.releaseSubs(false)
 	runtime.KeepAlive(nc)
 }
 
 // releaseSubs frees the C handles of the connection's subscriptions (they cannot deliver any
 // more once the connection is closed).
-func (c *connCore) releaseSubs() {
+func (c *connCore) releaseSubs(soft bool) []*Subscription {
 	c.mu.Lock()
 	subs := make([]*Subscription, 0, len(c.subs))
 	for _, w := range c.subs {
@@ -601,7 +602,23 @@ func (c *connCore) releaseSubs() {
 	}
 	c.mu.Unlock()
 	for _, s := range subs {
-		s.markClosed(true)
+		s.markClosed(true, soft)
+	}
+	return subs
+}
+
+// waitPumps waits (bounded) until the pumps of subs delivered what they hold.
+func waitPumps(subs []*Subscription, limit time.Duration) {
+	deadline := time.After(limit)
+	for _, s := range subs {
+		if s.pumpDone == nil {
+			continue
+		}
+		select {
+		case <-s.pumpDone:
+		case <-deadline:
+			return
+		}
 	}
 }
 
@@ -621,6 +638,7 @@ func (nc *Conn) Drain() error {
 	if timeout <= 0 {
 		timeout = DefaultDrainTimeout
 	}
+	nc.core.draining.Store(true)
 	go func() {
 		var cerr *C.char
 		st := C.gn_drain(p, C.int64_t(ms(timeout)), &cerr)
@@ -628,7 +646,13 @@ func (nc *Conn) Drain() error {
 		if err == ErrTimeout {
 			nc.core.reportError(nil, ErrDrainTimeout)
 		}
-		nc.Close()
+		// The core closed the connection; the closed event delivered the batches in hand.
+		if !nc.core.closed.Swap(true) {
+			var cerr *C.char
+			_ = takeErr(C.gn_close(p, &cerr), cerr)
+		}
+		nc.core.releaseSubs(true)
+		runtime.KeepAlive(nc)
 	}()
 	return nil
 }

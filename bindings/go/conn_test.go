@@ -358,8 +358,8 @@ func TestFlushAndDrain(t *testing.T) {
 	}
 	// Subscription drain delivers what is queued.
 	var n atomic.Int32
-	sub, _ := nc.Subscribe("drain.foo", func(*Msg) { time.Sleep(time.Millisecond); n.Add(1) })
-	for i := 0; i < 50; i++ {
+	sub, _ := nc.Subscribe("drain.foo", func(*Msg) { n.Add(1) })
+	for i := 0; i < 5000; i++ {
 		nc.Publish("drain.foo", nil)
 	}
 	nc.Flush()
@@ -367,17 +367,17 @@ func TestFlushAndDrain(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, func() bool { return !sub.IsValid() })
-	if n.Load() != 50 {
-		t.Fatalf("drained %d", n.Load())
+	if n.Load() != 5000 {
+		t.Fatalf("drained %d of 5000", n.Load())
 	}
 	// Connection drain: handler sees every message, then closed handler runs.
 	closed := make(chan struct{})
-	nc2 := connect(t, ClosedHandler(func(*Conn) { close(closed) }))
-	var m atomic.Int32
-	nc2.Subscribe("drain.bar", func(*Msg) { time.Sleep(time.Millisecond); m.Add(1) })
+	var m, atClose atomic.Int32
+	nc2 := connect(t, ClosedHandler(func(*Conn) { atClose.Store(m.Load()); close(closed) }))
+	nc2.Subscribe("drain.bar", func(*Msg) { m.Add(1) })
 	nc2.Flush()
 	pub := connect(t)
-	for i := 0; i < 100; i++ {
+	for i := 0; i < 5000; i++ {
 		pub.Publish("drain.bar", nil)
 	}
 	pub.Flush()
@@ -391,8 +391,8 @@ func TestFlushAndDrain(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("not closed after drain")
 	}
-	if m.Load() != 100 {
-		t.Fatalf("drain delivered %d of 100", m.Load())
+	if m.Load() != 5000 || atClose.Load() != 5000 {
+		t.Fatalf("drain delivered %d of 5000 (%d when the closed handler ran)", m.Load(), atClose.Load())
 	}
 	if !nc2.IsClosed() {
 		t.Fatal("not closed")
@@ -529,5 +529,44 @@ func TestUnsubscribeFromHandler(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if n.Load() != 1 || sub.IsValid() {
 		t.Fatalf("n=%d valid=%v", n.Load(), sub.IsValid())
+	}
+}
+
+func TestNoHandlerCallsAfterCloseOrUnsubscribe(t *testing.T) {
+	pub := connect(t)
+	for _, viaClose := range []bool{false, true} {
+		nc, err := Connect(defaultServer.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n atomic.Int32
+		var stopped atomic.Bool
+		var late atomic.Int32
+		sub, _ := nc.Subscribe("stop.foo", func(*Msg) {
+			if stopped.Load() {
+				late.Add(1)
+			}
+			n.Add(1)
+			time.Sleep(10 * time.Microsecond)
+		})
+		nc.Flush()
+		for i := 0; i < 20000; i++ {
+			pub.Publish("stop.foo", nil)
+		}
+		pub.Flush()
+		waitFor(t, 2*time.Second, func() bool { return n.Load() > 10 })
+		if viaClose {
+			nc.Close()
+		} else {
+			sub.Unsubscribe()
+		}
+		// A call that was already running may finish; none starts after the return.
+		time.Sleep(5 * time.Millisecond)
+		stopped.Store(true)
+		time.Sleep(50 * time.Millisecond)
+		if late.Load() != 0 {
+			t.Fatalf("close=%v: %d handler calls after the return", viaClose, late.Load())
+		}
+		nc.Close()
 	}
 }

@@ -110,11 +110,13 @@ type Subscription struct {
 	typ  SubscriptionType
 	mcb  MsgHandler
 	mch  chan *Msg
-	h    *subHandle
-	key  uintptr
-	done chan struct{}
+	h        *subHandle
+	key      uintptr
+	done     chan struct{}
+	pumpDone chan struct{} // closed when the pump goroutine exits (async and channel kinds)
 
 	closedF   atomic.Bool
+	stopNow   atomic.Bool // no more handler calls / channel sends, not even for a batch in hand
 	draining  atomic.Bool
 	delivered atomic.Uint64
 	max       atomic.Uint64
@@ -223,6 +225,7 @@ func (nc *Conn) subscribe(subj, queue string, cb MsgHandler, ch chan *Msg, isSyn
 		c.h.close(false)
 	}, subCleanup{core, s.h, s.key})
 	if s.typ != SyncSubscription {
+		s.pumpDone = make(chan struct{})
 		go s.pump()
 	}
 	return s, nil
@@ -244,7 +247,6 @@ func (s *Subscription) finish(connClosed bool) {
 		}
 		return
 	}
-	close(s.done)
 	if core := s.conn.core; core != nil {
 		core.mu.Lock()
 		delete(core.subs, s.key)
@@ -262,8 +264,21 @@ func (s *Subscription) finish(connClosed bool) {
 	}
 }
 
-// markClosed is used by Conn.Close.
-func (s *Subscription) markClosed(connClosed bool) { s.finish(connClosed) }
+// stop ends deliveries at once (Unsubscribe, Close): the batch a pump holds is dropped.
+func (s *Subscription) stop() {
+	if !s.stopNow.Swap(true) {
+		close(s.done)
+	}
+}
+
+// markClosed is used when the connection closed; after a connection drain, the batches in hand
+// are still delivered (soft), after Close they are not.
+func (s *Subscription) markClosed(connClosed, soft bool) {
+	if !soft {
+		s.stop()
+	}
+	s.finish(connClosed)
+}
 
 func (s *Subscription) endErr() error {
 	s.h.mu.Lock()
@@ -279,6 +294,7 @@ func (s *Subscription) endErr() error {
 // the subscription's notify fd in Go's netpoller, so no OS thread is held per subscription.
 func (s *Subscription) pump() {
 	b := s.batch
+	defer close(s.pumpDone)
 	defer b.free()
 	f, err := s.notifyFile()
 	if err != nil {
@@ -300,7 +316,7 @@ func (s *Subscription) pump() {
 		}
 		for _, m := range msgs {
 			if s.mcb != nil {
-				if s.closedF.Load() {
+				if s.stopNow.Load() {
 					return
 				}
 				n := s.delivered.Add(1)
@@ -367,6 +383,7 @@ func (s *Subscription) Unsubscribe() error {
 	st := C.gn_sub_op(p, C.GN_SUB_UNSUBSCRIBE, 0, 0, &cerr)
 	s.h.release()
 	err := takeErr(st, cerr)
+	s.stop()
 	s.finish(false)
 	if err == ErrBadSubscription || err == ErrMaxMessages {
 		err = nil
@@ -429,8 +446,15 @@ func (s *Subscription) Drain() error {
 		if err == ErrTimeout {
 			s.conn.core.reportError(s, ErrDrainTimeout)
 		}
-		// A synchronous subscription still hands out the messages NextMsg already took.
-		s.finish(false)
+		// Async and channel subscriptions: the pump still delivers the batch it holds and ends
+		// the subscription when the core reports the end. A synchronous subscription still hands
+		// out the messages NextMsg already took.
+		if err != nil {
+			s.stop()
+		}
+		if s.typ == SyncSubscription || err != nil {
+			s.finish(false)
+		}
 	}()
 	return nil
 }
