@@ -166,6 +166,11 @@ func (o Options) Connect() (*Conn, error) {
 	core.ptr = cnc
 	nc.core = core
 	runtime.AddCleanup(nc, func(c *connCore) { go c.destroy() }, core)
+	// nats.go runs the ConnectHandler (asynchronously) when the first connect succeeded in
+	// Connect; the core's connected event covers the RetryOnFailedConnect case.
+	if cb := nc.Opts.ConnectedCB; cb != nil && nc.Status() == CONNECTED {
+		go core.safeCall(nil, func() { cb(nc) })
+	}
 	return nc, nil
 }
 

@@ -12,7 +12,13 @@ import (
 )
 
 func TestConnectAndStatus(t *testing.T) {
-	nc := connect(t, Name("go-test"))
+	connected := make(chan struct{})
+	nc := connect(t, Name("go-test"), ConnectHandler(func(*Conn) { close(connected) }))
+	select {
+	case <-connected:
+	case <-time.After(2 * time.Second):
+		t.Fatal("ConnectHandler not called")
+	}
 	if !nc.IsConnected() || nc.Status() != CONNECTED || nc.IsClosed() || nc.IsReconnecting() {
 		t.Fatalf("status %v", nc.Status())
 	}
