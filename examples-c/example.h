@@ -9,6 +9,8 @@
  *   example_connect()  connect to example_url() or exit(1)
  *   counter_*          a mutex/condvar counter: callbacks bump it, main waits on it
  *                      with a timeout (never "sleep and hope")
+ *   EXAMPLE_SKIPPED    exit status of an example whose environment is not set
+ *                      (77, automake's "skipped"); `make run` counts it as skipped
  */
 #ifndef NATSRS_EXAMPLE_H
 #define NATSRS_EXAMPLE_H
@@ -26,6 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* Exit status meaning "skipped: the environment this example needs is not set". */
+#define EXAMPLE_SKIPPED 77
 
 static inline void example_fail(const char *what, natsrs_status s) {
   fprintf(stderr, "FAILED: %s -> %s: %s\n", what, natsrs_status_str(s),

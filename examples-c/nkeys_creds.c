@@ -18,8 +18,8 @@
  *       handlers (not shown here).
  * Each part does a request/reply round trip on its authenticated connection.
  *
- * Environment (a part whose variables are unset is skipped; with none set the
- * example only prints how to run it and exits 0):
+ * Environment (a part whose variables are unset is skipped, and the example
+ * then exits 77, "skipped"; with none set it only prints how to run it):
  *   NATS_NKEY_URL, NATS_NKEY_SEED_FILE    part (a), e.g. nats://127.0.0.1:4225
  *   NATS_CREDS_URL, NATS_CREDS_FILE       part (b), e.g. nats://127.0.0.1:4226
  *
@@ -121,8 +121,8 @@ int main(void) {
            "    NATS_NKEY_URL=nats://127.0.0.1:4225 NATS_NKEY_SEED_FILE=/tmp/pki/user.nk \\\n"
            "    NATS_CREDS_URL=nats://127.0.0.1:4226 NATS_CREDS_FILE=/tmp/pki/user.creds \\\n"
            "      ./build/nkeys_creds\n"
-           "nkeys_creds: SKIPPED\n");
-    return 0;
+           "nkeys_creds: skipped\n");
+    return EXAMPLE_SKIPPED;
   }
 
   /* (a) nkey seed file */
@@ -184,6 +184,10 @@ int main(void) {
     unlink(path);
   }
 
+  if (!do_nkey || !do_creds) {
+    printf("nkeys_creds: part skipped (see above)\n");
+    return EXAMPLE_SKIPPED;
+  }
   printf("nkeys_creds: OK\n");
   return 0;
 }

@@ -12,7 +12,7 @@
  *
  * Environment:
  *   NATS_TLS_URL    e.g. tls://127.0.0.1:4443 (when unset the example only
- *                   prints how to run it and exits 0)
+ *                   prints how to run it, "skipped", and exits 77)
  *   NATS_CA_FILE    root CA (PEM) that signed the server certificate
  *   NATS_CERT_FILE  client certificate (PEM)  } both or neither; needed when
  *   NATS_KEY_FILE   client private key (PEM)  } the server verifies clients
@@ -80,8 +80,8 @@ int main(void) {
            "    NATS_TLS_URL=tls://127.0.0.1:4443 NATS_CA_FILE=/tmp/pki/ca.pem \\\n"
            "    NATS_CERT_FILE=/tmp/pki/client-cert.pem NATS_KEY_FILE=/tmp/pki/client-key.pem \\\n"
            "      ./build/tls\n"
-           "tls: SKIPPED\n");
-    return 0;
+           "tls: skipped\n");
+    return EXAMPLE_SKIPPED;
   }
   EXPECT(!cert_file == !key_file, "set both NATS_CERT_FILE and NATS_KEY_FILE, or neither");
 

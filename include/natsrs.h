@@ -10,6 +10,7 @@
  *  - Every handle has a natsrs_<noun>_free that accepts NULL; free implies close/unsubscribe.
  *  - Callbacks get userdata first; userdata_free runs exactly once when the library is done.
  *  - Times are int64_t milliseconds (*_ms).
+ *  - A successful call clears natsrs_last_error_message(); natsrs_last_error_copy() copies it.
  */
 
 #ifndef NATSRS_H
@@ -184,6 +185,22 @@ typedef struct natsrs_options natsrs_options;
 typedef struct natsrs_server_info natsrs_server_info;
 
 /**
+ * A running service. Opaque; create with natsrs_service_add; release with natsrs_service_free.
+ */
+typedef struct natsrs_service natsrs_service;
+
+/**
+ * A group of endpoints with a common subject prefix. Opaque; release with
+ * natsrs_service_group_free (the endpoints stay).
+ */
+typedef struct natsrs_service_group natsrs_service_group;
+
+/**
+ * A request to an endpoint, borrowed for the duration of the handler call.
+ */
+typedef struct natsrs_service_request natsrs_service_request;
+
+/**
  * A list of strings returned by the library. Opaque; release with natsrs_strings_free.
  */
 typedef struct natsrs_strings natsrs_strings;
@@ -262,7 +279,7 @@ typedef void (*natsrs_error_handler)(void *userdata,
 
 /**
  * Custom reconnect delay: given the number of completed passes through the server pool,
- * returns the time to wait in milliseconds before the next pass.
+ * returns the time to wait in milliseconds before the next pass (negative counts as 0).
  */
 typedef int64_t (*natsrs_reconnect_delay_handler)(void *userdata,
                                                   struct natsrs_connection *nc,
@@ -277,13 +294,28 @@ typedef const char *(*natsrs_string_handler)(void *userdata);
 
 /**
  * Signs `nonce` (`nonce_len` bytes) with the user's private nkey: write the 64-byte raw
- * ed25519 signature into `sig_out` (room for exactly 64 bytes) and return NATSRS_STATUS_OK.
+ * ed25519 signature into `sig_out` (room for exactly 64 bytes) and return NATSRS_STATUS_OK (0).
+ * Any other value fails the attempt: a natsrs_status value is reported as that status, any
+ * other number as NATSRS_STATUS_INVALID_ARGUMENT.
  * Runs on a library thread that is not an I/O thread, on every connect and reconnect.
  */
-typedef enum natsrs_status (*natsrs_sign_handler)(void *userdata,
-                                                  const uint8_t *nonce,
-                                                  size_t nonce_len,
-                                                  uint8_t *sig_out);
+typedef int32_t (*natsrs_sign_handler)(void *userdata,
+                                       const uint8_t *nonce,
+                                       size_t nonce_len,
+                                       uint8_t *sig_out);
+
+/**
+ * Stats handler: returns the JSON for the `data` field of `endpoint`'s stats (NULL: null).
+ * The text is copied before the call returns; it stays the handler's.
+ */
+typedef const char *(*natsrs_service_stats_handler)(void *userdata, const char *endpoint);
+
+/**
+ * Endpoint handler: runs on the endpoint's dispatcher thread, one request at a time. `req` is
+ * borrowed for the duration of the call; answer it with natsrs_service_request_respond or
+ * natsrs_service_request_respond_error.
+ */
+typedef void (*natsrs_service_handler)(void *userdata, const struct natsrs_service_request *req);
 
 #ifdef __cplusplus
 extern "C" {
@@ -445,7 +477,7 @@ enum natsrs_status natsrs_connection_request(struct natsrs_connection *nc,
                                              const char *subject,
                                              const uint8_t *data,
                                              size_t len,
-                                             int64_t timeout_ms_,
+                                             int64_t timeout_ms,
                                              struct natsrs_msg **out);
 
 /**
@@ -454,7 +486,7 @@ enum natsrs_status natsrs_connection_request(struct natsrs_connection *nc,
  */
 enum natsrs_status natsrs_connection_request_msg(struct natsrs_connection *nc,
                                                  const struct natsrs_msg *msg,
-                                                 int64_t timeout_ms_,
+                                                 int64_t timeout_ms,
                                                  struct natsrs_msg **out);
 
 /**
@@ -469,7 +501,7 @@ enum natsrs_status natsrs_connection_new_inbox(struct natsrs_connection *nc,
  * Sends a PING and waits up to `timeout_ms` for the PONG: everything published before is then
  * processed by the server.
  */
-enum natsrs_status natsrs_connection_flush(struct natsrs_connection *nc, int64_t timeout_ms_);
+enum natsrs_status natsrs_connection_flush(struct natsrs_connection *nc, int64_t timeout_ms);
 
 /**
  * Measures the round-trip time to the server in milliseconds (fractional).
@@ -478,10 +510,12 @@ enum natsrs_status natsrs_connection_rtt(struct natsrs_connection *nc, double *o
 
 /**
  * Drains the connection: stops new subscriptions, lets every subscription deliver what already
- * reached the client, flushes publishes, then closes. Blocks up to `timeout_ms` (the connection
- * is closed in any case; NATSRS_STATUS_TIMEOUT if the drain did not finish in time).
+ * reached the client, flushes publishes, then closes. Blocks up to `timeout_ms`; 0 or negative
+ * means the options' drain timeout (natsrs_options_set_drain_timeout_ms, default 30000 ms,
+ * as in nats.go). The connection is closed in any case;
+ * NATSRS_STATUS_TIMEOUT if the drain did not finish in time.
  */
-enum natsrs_status natsrs_connection_drain(struct natsrs_connection *nc, int64_t timeout_ms_);
+enum natsrs_status natsrs_connection_drain(struct natsrs_connection *nc, int64_t timeout_ms);
 
 /**
  * Closes the connection (idempotent). Publishes already buffered get a short chance to be
@@ -492,6 +526,10 @@ enum natsrs_status natsrs_connection_close(struct natsrs_connection *nc);
 
 /**
  * Closes (if needed) and releases the connection. NULL is ignored. Call once per handle.
+ * When it returns, no callback of the connection runs any more and the userdata of its
+ * connection callbacks has been released (userdata_free has run) unless the options it was
+ * made with are still alive (then natsrs_options_free releases it). Called from one of this
+ * connection's own callbacks, the release happens when that callback returns.
  */
 void natsrs_connection_free(struct natsrs_connection *nc);
 
@@ -520,6 +558,32 @@ enum natsrs_status natsrs_connection_stats(const struct natsrs_connection *nc,
  * The server's maximum payload in bytes.
  */
 enum natsrs_status natsrs_connection_max_payload(const struct natsrs_connection *nc, int64_t *out);
+
+/**
+ * Writes the URL of the server currently connected to into `buf` (NUL-terminated).
+ * NATSRS_STATUS_NOT_CONNECTED while disconnected; NATSRS_STATUS_BUFFER_TOO_SMALL if it does not fit.
+ */
+enum natsrs_status natsrs_connection_connected_url(const struct natsrs_connection *nc,
+                                                   char *buf,
+                                                   size_t buf_len);
+
+/**
+ * Writes the id of the server currently connected to into `buf` (NUL-terminated).
+ * NATSRS_STATUS_NOT_CONNECTED while disconnected; NATSRS_STATUS_BUFFER_TOO_SMALL if it does not fit.
+ */
+enum natsrs_status natsrs_connection_connected_server_id(const struct natsrs_connection *nc,
+                                                         char *buf,
+                                                         size_t buf_len);
+
+/**
+ * The error that last disconnected or closed the connection: `*out_status` gets its status
+ * (NATSRS_STATUS_OK if none) and, if `buf` is not NULL, its text is written to `buf`
+ * (truncated to fit, always NUL-terminated when buf_len > 0).
+ */
+enum natsrs_status natsrs_connection_last_error(const struct natsrs_connection *nc,
+                                                enum natsrs_status *out_status,
+                                                char *buf,
+                                                size_t buf_len);
 
 /**
  * Takes a snapshot of the server's INFO and the connected URL.
@@ -608,33 +672,8 @@ const char *natsrs_strings_get(const struct natsrs_strings *list, size_t index);
 void natsrs_strings_free(struct natsrs_strings *list);
 
 /**
- * Writes the URL of the server currently connected to into `buf` (NUL-terminated).
- * NATSRS_STATUS_NOT_CONNECTED while disconnected; NATSRS_STATUS_BUFFER_TOO_SMALL if it does not fit.
- */
-enum natsrs_status natsrs_connection_connected_url(const struct natsrs_connection *nc,
-                                                   char *buf,
-                                                   size_t buf_len);
-
-/**
- * Writes the id of the server currently connected to into `buf` (NUL-terminated).
- * NATSRS_STATUS_NOT_CONNECTED while disconnected; NATSRS_STATUS_BUFFER_TOO_SMALL if it does not fit.
- */
-enum natsrs_status natsrs_connection_connected_server_id(const struct natsrs_connection *nc,
-                                                         char *buf,
-                                                         size_t buf_len);
-
-/**
- * The error that last disconnected or closed the connection: `*out_status` gets its status
- * (NATSRS_STATUS_OK if none) and, if `buf` is not NULL, its text is written to `buf`
- * (truncated to fit, always NUL-terminated when buf_len > 0).
- */
-enum natsrs_status natsrs_connection_last_error(const struct natsrs_connection *nc,
-                                                enum natsrs_status *out_status,
-                                                char *buf,
-                                                size_t buf_len);
-
-/**
  * Creates a message to publish with natsrs_connection_publish_msg. `reply` may be NULL.
+ * `subject` and `reply` are checked as publish does (NATSRS_STATUS_INVALID_SUBJECT).
  * Returns an owned natsrs_msg; release with natsrs_msg_free.
  */
 enum natsrs_status natsrs_msg_create(const char *subject,
@@ -739,8 +778,10 @@ void natsrs_msg_free(struct natsrs_msg *msg);
 enum natsrs_status natsrs_options_new(struct natsrs_options **out);
 
 /**
- * Releases options. NULL is ignored. Connections made with them are not affected; callback
- * userdata is released when the last connection using it is done.
+ * Releases options. NULL is ignored. Connections made with them are not affected. The
+ * userdata of their callbacks is released (userdata_free runs) here, on the calling thread,
+ * unless a connection made with them is still alive: then natsrs_connection_free of the last
+ * such connection releases it.
  */
 void natsrs_options_free(struct natsrs_options *opts);
 
@@ -796,6 +837,14 @@ enum natsrs_status natsrs_options_set_allow_reconnect(struct natsrs_options *opt
 enum natsrs_status natsrs_options_set_no_randomize(struct natsrs_options *opts, bool on);
 
 /**
+ * Async subscriptions of connections made with these options share `threads` delivery threads
+ * (each subscription sticks to one, so its order holds; a slow handler delays only the
+ * subscriptions on its thread). 0 (the default): a thread per subscription. At most 1024.
+ */
+enum natsrs_status natsrs_options_set_delivery_pool_threads(struct natsrs_options *opts,
+                                                            int32_t threads);
+
+/**
  * Do not add servers learned from the cluster (INFO connect_urls) to the pool.
  */
 enum natsrs_status natsrs_options_set_ignore_discovered_servers(struct natsrs_options *opts,
@@ -818,7 +867,8 @@ enum natsrs_status natsrs_options_set_ping_interval_ms(struct natsrs_options *op
 enum natsrs_status natsrs_options_set_connect_timeout_ms(struct natsrs_options *opts, int64_t ms);
 
 /**
- * Default timeout of natsrs_connection_drain when the caller passes none (default 30000 ms).
+ * Timeout of natsrs_connection_drain when it is called with 0 or a negative timeout
+ * (default 30000 ms, as in nats.go).
  */
 enum natsrs_status natsrs_options_set_drain_timeout_ms(struct natsrs_options *opts, int64_t ms);
 
@@ -887,7 +937,7 @@ enum natsrs_status natsrs_options_set_pending_limits(struct natsrs_options *opts
 /**
  * Sets the handler called once when the connection is closed for good.
  * `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
- * done with `userdata`. Runs on the connection's event thread.
+ * done with `userdata` (see natsrs_options_free). Runs on the connection's event thread.
  */
 enum natsrs_status natsrs_options_set_closed_handler(struct natsrs_options *opts,
                                                      natsrs_connection_handler cb,
@@ -897,7 +947,7 @@ enum natsrs_status natsrs_options_set_closed_handler(struct natsrs_options *opts
 /**
  * Sets the handler called after every successful reconnect.
  * `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
- * done with `userdata`. Runs on the connection's event thread.
+ * done with `userdata` (see natsrs_options_free). Runs on the connection's event thread.
  */
 enum natsrs_status natsrs_options_set_reconnected_handler(struct natsrs_options *opts,
                                                           natsrs_connection_handler cb,
@@ -907,7 +957,7 @@ enum natsrs_status natsrs_options_set_reconnected_handler(struct natsrs_options 
 /**
  * Sets the handler called when a connection made with retry_on_failed_connect first succeeds.
  * `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
- * done with `userdata`. Runs on the connection's event thread.
+ * done with `userdata` (see natsrs_options_free). Runs on the connection's event thread.
  */
 enum natsrs_status natsrs_options_set_connected_handler(struct natsrs_options *opts,
                                                         natsrs_connection_handler cb,
@@ -917,7 +967,7 @@ enum natsrs_status natsrs_options_set_connected_handler(struct natsrs_options *o
 /**
  * Sets the handler called when the cluster announces servers not seen before.
  * `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
- * done with `userdata`. Runs on the connection's event thread.
+ * done with `userdata` (see natsrs_options_free). Runs on the connection's event thread.
  */
 enum natsrs_status natsrs_options_set_discovered_servers_handler(struct natsrs_options *opts,
                                                                  natsrs_connection_handler cb,
@@ -927,7 +977,7 @@ enum natsrs_status natsrs_options_set_discovered_servers_handler(struct natsrs_o
 /**
  * Sets the handler called when the server enters lame duck mode (it will shut down soon).
  * `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
- * done with `userdata`. Runs on the connection's event thread.
+ * done with `userdata` (see natsrs_options_free). Runs on the connection's event thread.
  */
 enum natsrs_status natsrs_options_set_lame_duck_handler(struct natsrs_options *opts,
                                                         natsrs_connection_handler cb,
@@ -1076,16 +1126,158 @@ enum natsrs_status natsrs_options_set_tls_handshake_timeout_ms(struct natsrs_opt
                                                                int64_t ms);
 
 /**
+ * Starts a service on `nc` from `config_json` (name and semantic version required).
+ * `stats_handler` may be NULL. Returns an owned natsrs_service; release with
+ * natsrs_service_free (which stops it).
+ */
+enum natsrs_status natsrs_service_add(struct natsrs_connection *nc,
+                                      const char *config_json,
+                                      natsrs_service_stats_handler stats_handler,
+                                      void *userdata,
+                                      natsrs_userdata_free userdata_free,
+                                      struct natsrs_service **out);
+
+/**
+ * Adds an endpoint. `subject` NULL: the name; `queue_group` NULL: the service's (default
+ * "q"); `metadata_json` NULL or a JSON object of strings. `userdata_free` runs once when the
+ * endpoint is gone (after natsrs_service_stop / natsrs_service_free).
+ */
+enum natsrs_status natsrs_service_add_endpoint(struct natsrs_service *svc,
+                                               const char *name,
+                                               const char *subject,
+                                               const char *queue_group,
+                                               const char *metadata_json,
+                                               natsrs_service_handler handler,
+                                               void *userdata,
+                                               natsrs_userdata_free userdata_free);
+
+/**
+ * A group: its endpoints' subjects start with `name.`; `queue_group` NULL: the service's.
+ * Returns an owned natsrs_service_group; release with natsrs_service_group_free.
+ */
+enum natsrs_status natsrs_service_add_group(struct natsrs_service *svc,
+                                            const char *name,
+                                            const char *queue_group,
+                                            struct natsrs_service_group **out);
+
+/**
+ * Adds an endpoint to a group (arguments as natsrs_service_add_endpoint).
+ */
+enum natsrs_status natsrs_service_group_add_endpoint(struct natsrs_service_group *group,
+                                                     const char *name,
+                                                     const char *subject,
+                                                     const char *queue_group,
+                                                     const char *metadata_json,
+                                                     natsrs_service_handler handler,
+                                                     void *userdata,
+                                                     natsrs_userdata_free userdata_free);
+
+/**
+ * A nested group. Returns an owned natsrs_service_group; release with natsrs_service_group_free.
+ */
+enum natsrs_status natsrs_service_group_add_group(struct natsrs_service_group *group,
+                                                  const char *name,
+                                                  const char *queue_group,
+                                                  struct natsrs_service_group **out);
+
+/**
+ * Releases a group handle (its endpoints keep running). Accepts NULL.
+ */
+void natsrs_service_group_free(struct natsrs_service_group *group);
+
+/**
+ * The request message (subject, reply, headers, data). Borrowed; valid during the handler
+ * call. NULL if `req` is NULL.
+ */
+const struct natsrs_msg *natsrs_service_request_msg(const struct natsrs_service_request *req);
+
+/**
+ * Answers the request with `len` bytes at `data`.
+ */
+enum natsrs_status natsrs_service_request_respond(const struct natsrs_service_request *req,
+                                                  const uint8_t *data,
+                                                  size_t len);
+
+/**
+ * Answers with an error: headers `Nats-Service-Error: description` and
+ * `Nats-Service-Error-Code: code` ("500" if `code` is NULL or empty), and `data`. Counts as an
+ * error in the endpoint's stats.
+ */
+enum natsrs_status natsrs_service_request_respond_error(const struct natsrs_service_request *req,
+                                                        const char *code,
+                                                        const char *description,
+                                                        const uint8_t *data,
+                                                        size_t len);
+
+/**
+ * The service instance id. Borrowed; valid until natsrs_service_free. NULL if `svc` is NULL.
+ */
+const char *natsrs_service_id(const struct natsrs_service *svc);
+
+/**
+ * The `$SRV.PING` reply. Returns an owned string; release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_service_ping_json(const struct natsrs_service *svc, char **out);
+
+/**
+ * The `$SRV.INFO` reply. Returns an owned string; release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_service_info_json(const struct natsrs_service *svc, char **out);
+
+/**
+ * The `$SRV.STATS` reply. Returns an owned string; release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_service_stats_json(const struct natsrs_service *svc, char **out);
+
+/**
+ * Zeroes the endpoints' stats and restarts the `started` clock.
+ */
+enum natsrs_status natsrs_service_reset(struct natsrs_service *svc);
+
+/**
+ * Stops the service: endpoints drain (requests already received are answered), discovery
+ * stops. When it returns, no handler runs again and the handlers' userdata_free have run
+ * (unless called from a handler). Idempotent.
+ */
+enum natsrs_status natsrs_service_stop(struct natsrs_service *svc);
+
+/**
+ * Whether the service is stopped. false if `svc` is NULL.
+ */
+bool natsrs_service_is_stopped(const struct natsrs_service *svc);
+
+/**
+ * Stops (see natsrs_service_stop) and releases the service. Accepts NULL.
+ */
+void natsrs_service_free(struct natsrs_service *svc);
+
+/**
+ * Releases a string returned by the library (JSON getters). Accepts NULL.
+ */
+void natsrs_string_free(char *s);
+
+/**
  * Returns a static description of a `natsrs_status` value (never NULL; values that are not a
  * declared status give "unknown status"). Borrowed; valid for the life of the process.
  */
 const char *natsrs_status_str(int32_t status);
 
 /**
- * Returns the detail message of the last failed call on this thread ("" if none).
+ * Returns the detail message of the last failed call on this thread; "" when the last call
+ * succeeded (every call that returns a status or a value clears it on success).
  * Borrowed; valid until the next libnatsrs call on this thread.
  */
 const char *natsrs_last_error_message(void);
+
+/**
+ * Copies this thread's last error message (see natsrs_last_error_message) into `buf`,
+ * truncated to `buf_len - 1` bytes and always NUL-terminated when `buf_len > 0`; `buf` may be
+ * NULL when `buf_len` is 0. Returns the length of the whole message (without the NUL), so a
+ * result `>= buf_len` means it was truncated. Does not change the last error. For bindings
+ * whose consecutive calls may run on different OS threads (Go's cgo): call the function and
+ * this one in the same C helper (see README, "C API conventions").
+ */
+size_t natsrs_last_error_copy(char *buf, size_t buf_len);
 
 /**
  * Returns the library version, e.g. "0.1.0". Borrowed; static.
@@ -1106,7 +1298,7 @@ enum natsrs_status natsrs_shutdown(int64_t timeout_ms);
  * Returns an owned natsrs_msg; release with natsrs_msg_free.
  */
 enum natsrs_status natsrs_subscription_next_msg(struct natsrs_subscription *sub,
-                                                int64_t timeout_ms_,
+                                                int64_t timeout_ms,
                                                 struct natsrs_msg **out);
 
 /**
@@ -1117,7 +1309,7 @@ enum natsrs_status natsrs_subscription_next_msg(struct natsrs_subscription *sub,
  */
 enum natsrs_status natsrs_subscription_next_msgs(struct natsrs_subscription *sub,
                                                  size_t max,
-                                                 int64_t timeout_ms_,
+                                                 int64_t timeout_ms,
                                                  struct natsrs_msg **out_array,
                                                  size_t *out_count);
 
@@ -1143,7 +1335,7 @@ enum natsrs_status natsrs_subscription_drain(struct natsrs_subscription *sub);
  * Waits up to `timeout_ms` for a drain started with natsrs_subscription_drain to finish.
  */
 enum natsrs_status natsrs_subscription_drain_wait(struct natsrs_subscription *sub,
-                                                  int64_t timeout_ms_);
+                                                  int64_t timeout_ms);
 
 /**
  * Sets this subscription's pending limits (messages, bytes); negative = unlimited, 0 invalid.

@@ -1,11 +1,12 @@
-//! Error and status types shared by the core and the C API.
+//! Error and status types of the core. The C API mirrors `Status` as `natsrs_status`
+//! (src/ffi/status.rs); nothing here knows about C.
 
 use std::fmt;
 
-/// Status code returned by every fallible libnatsrs function.
+/// What went wrong, in one word (the kind of an [`Error`]).
 ///
-/// Values are explicit and never renumbered or reused. `NATSRS_STATUS_OK` is 0.
-#[repr(C)]
+/// The discriminants are the values of the C API's `natsrs_status` (which the C layer maps
+/// explicitly); they are never renumbered or reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
     /// Success.
@@ -44,7 +45,7 @@ pub enum Status {
     NotFound = 16,
     /// The call is not valid in the object's current state.
     IllegalState = 17,
-    /// A Rust panic was caught at the C boundary; see natsrs_last_error_message().
+    /// A Rust panic was caught (at an API boundary).
     Panic = 18,
     /// A queue group name was empty or contained blanks.
     InvalidQueue = 19,
@@ -82,56 +83,39 @@ impl Status {
         Status::MaxMessages, Status::AuthExpired, Status::BadCredentials,
     ];
 
-    /// The status with this numeric value, if any.
-    pub fn from_i32(v: i32) -> Option<Status> {
-        Status::ALL.iter().copied().find(|s| *s as i32 == v)
-    }
-
     /// Static description of the status.
     pub fn as_str(self) -> &'static str {
-        // The table below is ASCII only.
-        self.as_cstr().to_str().unwrap_or("unknown status")
-    }
-
-    /// Static NUL-terminated description of the status.
-    pub fn as_cstr(self) -> &'static std::ffi::CStr {
-        macro_rules! c {
-            ($s:literal) => {
-                // SAFETY: literal with a trailing NUL and no interior NUL.
-                unsafe { std::ffi::CStr::from_bytes_with_nul_unchecked(concat!($s, "\0").as_bytes()) }
-            };
-        }
         match self {
-            Status::Ok => c!("OK"),
-            Status::NullParameter => c!("NULL parameter"),
-            Status::InvalidArgument => c!("invalid argument"),
-            Status::InvalidSubject => c!("invalid subject"),
-            Status::Timeout => c!("timeout"),
-            Status::NoResponders => c!("no responders available for request"),
-            Status::ConnectionClosed => c!("connection closed"),
-            Status::NotConnected => c!("not connected"),
-            Status::MaxPayload => c!("maximum payload exceeded"),
-            Status::SlowConsumer => c!("slow consumer, messages dropped"),
-            Status::Io => c!("I/O error"),
-            Status::Protocol => c!("protocol error"),
-            Status::Authorization => c!("authorization violation"),
-            Status::Tls => c!("TLS error"),
-            Status::NoServers => c!("no servers available for connection"),
-            Status::Jetstream => c!("JetStream error"),
-            Status::NotFound => c!("not found"),
-            Status::IllegalState => c!("illegal state"),
-            Status::Panic => c!("internal panic"),
-            Status::InvalidQueue => c!("invalid queue name"),
-            Status::HeadersNotSupported => c!("headers not supported by this server"),
-            Status::Draining => c!("draining"),
-            Status::BufferFull => c!("outbound buffer limit exceeded"),
-            Status::StaleConnection => c!("stale connection"),
-            Status::Permission => c!("permissions violation"),
-            Status::InvalidSubscription => c!("invalid subscription"),
-            Status::BufferTooSmall => c!("buffer too small"),
-            Status::MaxMessages => c!("maximum messages delivered"),
-            Status::AuthExpired => c!("authentication expired"),
-            Status::BadCredentials => c!("bad credentials"),
+            Status::Ok => "OK",
+            Status::NullParameter => "NULL parameter",
+            Status::InvalidArgument => "invalid argument",
+            Status::InvalidSubject => "invalid subject",
+            Status::Timeout => "timeout",
+            Status::NoResponders => "no responders available for request",
+            Status::ConnectionClosed => "connection closed",
+            Status::NotConnected => "not connected",
+            Status::MaxPayload => "maximum payload exceeded",
+            Status::SlowConsumer => "slow consumer, messages dropped",
+            Status::Io => "I/O error",
+            Status::Protocol => "protocol error",
+            Status::Authorization => "authorization violation",
+            Status::Tls => "TLS error",
+            Status::NoServers => "no servers available for connection",
+            Status::Jetstream => "JetStream error",
+            Status::NotFound => "not found",
+            Status::IllegalState => "illegal state",
+            Status::Panic => "internal panic",
+            Status::InvalidQueue => "invalid queue name",
+            Status::HeadersNotSupported => "headers not supported by this server",
+            Status::Draining => "draining",
+            Status::BufferFull => "outbound buffer limit exceeded",
+            Status::StaleConnection => "stale connection",
+            Status::Permission => "permissions violation",
+            Status::InvalidSubscription => "invalid subscription",
+            Status::BufferTooSmall => "buffer too small",
+            Status::MaxMessages => "maximum messages delivered",
+            Status::AuthExpired => "authentication expired",
+            Status::BadCredentials => "bad credentials",
         }
     }
 }

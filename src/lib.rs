@@ -16,6 +16,7 @@ pub mod msg;
 pub mod options;
 pub mod proto;
 pub mod runtime;
+pub mod service;
 pub mod tls;
 
 pub use connection::{Connection, ConnectionStatus, Statistics, Subscription};

@@ -176,6 +176,9 @@ pub struct Options {
     /// Fail requests waiting for a reply at once when the connection drops (instead of letting
     /// them wait for a reply after the reconnect or for their timeout).
     pub fail_requests_on_disconnect: bool,
+    /// Async subscriptions of this connection share this many delivery threads (each
+    /// subscription sticks to one); 0 (the default): a thread per subscription.
+    pub delivery_pool_threads: usize,
     pub closed_cb: Option<ConnCallback>,
     pub connected_cb: Option<ConnCallback>,
     pub disconnected_cb: Option<DisconnectCallback>,
@@ -204,6 +207,7 @@ impl Default for Options {
             sub_pending_msgs: 512 * 1024,
             sub_pending_bytes: 64 * 1024 * 1024,
             drain_timeout: Duration::from_secs(30),
+            delivery_pool_threads: 0,
             allow_reconnect: true,
             max_reconnect: 60,
             reconnect_wait: Duration::from_secs(2),

@@ -7,6 +7,8 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use super::delivery_pool::DeliveryPool;
+use super::state::Inner;
 use super::sub::{shrink_if_idle, SubInner, DISPATCH_BATCH};
 use super::{MsgHandler, Subscription};
 use crate::error::{err, Result};
@@ -33,8 +35,16 @@ pub(super) fn run_handler(f: impl FnOnce()) {
     IN_HANDLER.with(|c| c.set(c.get() - 1));
 }
 
-/// Starts the dispatcher thread of an async subscription.
-pub(super) fn start(sub: &Arc<SubInner>, handler: MsgHandler) -> Result<()> {
+/// Starts delivery for an async subscription: on the connection's delivery pool when the
+/// options ask for one, else on a thread of its own.
+pub(super) fn start(inner: &Inner, sub: &Arc<SubInner>, handler: MsgHandler) -> Result<()> {
+    let threads = inner.opts.delivery_pool_threads;
+    if threads > 0 {
+        let pool = inner.delivery.get_or_try_init(|| DeliveryPool::new(threads))?;
+        let slot = pool.attach(sub, handler);
+        let _ = sub.pooled.set(slot);
+        return Ok(());
+    }
     let s = sub.clone();
     let h = std::thread::Builder::new()
         .name(format!("natsrs-sub-{}", sub.sid))
@@ -49,6 +59,10 @@ pub(super) fn start(sub: &Arc<SubInner>, handler: MsgHandler) -> Result<()> {
 /// Waits for the dispatcher thread to exit, unless called from a handler (its own, which would
 /// wait for itself, or another one, which may be waited for by this dispatcher's handler).
 pub(super) fn join(sub: &SubInner) {
+    if let Some(p) = sub.pooled() {
+        p.release();
+        return;
+    }
     if is_dispatcher_thread(sub) || in_handler() {
         return;
     }
@@ -59,6 +73,9 @@ pub(super) fn join(sub: &SubInner) {
 }
 
 pub(super) fn is_dispatcher_thread(sub: &SubInner) -> bool {
+    if let Some(p) = sub.pooled() {
+        return p.is_running_here();
+    }
     *sub.dispatcher_id.lock() == Some(std::thread::current().id())
 }
 

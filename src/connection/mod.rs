@@ -15,6 +15,7 @@
 //! - `stream`: plain/TLS socket types; `waiter`: one-shot waits
 
 mod completions;
+mod delivery_pool;
 mod dispatch;
 mod events;
 mod handshake;
@@ -37,6 +38,7 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 
 pub use completions::Completion;
+pub use delivery_pool::POOL_BATCH;
 pub use events::MAX_QUEUED_ASYNC_ERRORS;
 pub use pool::MAX_POOL_SERVERS;
 pub(crate) use state::Inner;
@@ -54,7 +56,6 @@ use crate::options::{Options, ServerUrl};
 use crate::proto::ServerInfo;
 
 /// Connection state as seen by users.
-#[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnectionStatus {
     Disconnected = 0,
@@ -81,7 +82,6 @@ impl ConnectionStatus {
 }
 
 /// Connection statistics.
-#[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Statistics {
     pub in_msgs: u64,
@@ -214,6 +214,17 @@ impl Connection {
         self.0.drain(timeout)
     }
 
+    /// Drains with the drain timeout of the connection's options (`Options::drain_timeout`).
+    pub fn drain_default(&self) -> Result<()> {
+        self.0.drain(self.0.opts.drain_timeout)
+    }
+
+    /// Publishes with the subject and optional reply given as bytes (validated like every
+    /// subject, but not required to be UTF-8).
+    pub fn publish_bytes(&self, subject: &[u8], reply: Option<&[u8]>, data: &[u8]) -> Result<()> {
+        self.0.publish_raw(subject, reply, None, data)
+    }
+
     pub fn close(&self) {
         self.0.close(None);
     }
@@ -275,3 +286,5 @@ impl std::fmt::Debug for Connection {
         f.debug_struct("Connection").field("status", &self.status()).field("url", &self.connected_url()).finish()
     }
 }
+
+

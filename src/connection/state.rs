@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use parking_lot::{Mutex, RwLock};
 
 use super::completions::{Completion, Completions, Slot};
+use super::delivery_pool::DeliveryPool;
 use super::dispatch::{self, in_handler};
 use super::events::{Event, Events};
 use super::pool::Pool;
@@ -49,6 +50,8 @@ pub(crate) struct Inner {
     pub(super) resp: Mutex<RespMux>,
     pub(super) events: Arc<Events>,
     pub(super) completions: Completions,
+    /// The delivery pool of async subscriptions, when the options ask for one.
+    pub(super) delivery: once_cell::sync::OnceCell<DeliveryPool>,
     /// Notified (all waiters) when the connection closes; see `closing`.
     shutdown: tokio::sync::Notify,
     pub(super) force_reconnect: tokio::sync::Notify,
@@ -60,6 +63,12 @@ pub(crate) struct Inner {
     pub(super) ever_connected: AtomicBool,
     /// The last connection used TLS (selects the TLS reconnect jitter).
     pub(super) was_tls: AtomicBool,
+}
+
+impl crate::msg::Responder for Inner {
+    fn publish_reply(&self, subject: &[u8], headers: Option<&[u8]>, data: &[u8]) -> Result<()> {
+        self.publish_raw(subject, None, headers, data)
+    }
 }
 
 impl crate::runtime::OnShutdown for Inner {
@@ -100,6 +109,7 @@ impl Inner {
             resp: Mutex::new(RespMux::new(prefix)),
             events: Arc::new(Events::new()),
             completions: Completions::default(),
+            delivery: once_cell::sync::OnceCell::new(),
             shutdown: tokio::sync::Notify::new(),
             force_reconnect: tokio::sync::Notify::new(),
             pool: Mutex::new(Pool::new(&opts.servers, opts.no_randomize)),
@@ -261,7 +271,7 @@ impl Inner {
         let sid = self.next_sid.fetch_add(1, Ordering::Relaxed);
         let sub = SubInner::new(sid, subj, queue, kind, self, (self.opts.sub_pending_msgs, self.opts.sub_pending_bytes))?;
         if let Some(h) = handler {
-            dispatch::start(&sub, h)?;
+            dispatch::start(self, &sub, h)?;
         }
         self.register_sub(&sub);
         Ok(Subscription(sub))
@@ -428,6 +438,9 @@ impl Inner {
         }
         for s in &subs {
             dispatch::join(s);
+        }
+        if let Some(p) = self.delivery.get() {
+            p.shutdown();
         }
         // Give the I/O task a moment to flush what was published before close.
         if !on_runtime {

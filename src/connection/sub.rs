@@ -8,10 +8,12 @@ use std::sync::{Arc, Weak};
 use std::thread::{JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
+use bytes::BytesMut;
 use once_cell::sync::OnceCell;
 use parking_lot::{Condvar, Mutex};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
+use super::delivery_pool::PoolSlot;
 use super::dispatch;
 use super::notify_fd;
 use super::state::Inner;
@@ -32,6 +34,11 @@ pub(crate) enum SubKind {
 pub(crate) struct SubQueue {
     pub msgs: VecDeque<Msg>,
     pub bytes: usize,
+    /// Where small waiting messages are copied to (pages are freed as the queue drains).
+    pub arena: BytesMut,
+    /// Address of a message from the read chunk seen last, and how many came from it.
+    pub chunk_at: usize,
+    pub chunk_run: u32,
     pub limit_msgs: i64,
     pub limit_bytes: i64,
     pub received: u64,
@@ -65,13 +72,21 @@ pub(crate) struct SubInner {
     /// An eventfd made readable when a message enters an empty queue or the input ends (sync
     /// subscriptions, on request: event loops watch it).
     notify: OnceCell<OwnedFd>,
-    /// Set when the C handle was freed; events then pass NULL instead of the handle.
-    pub handle_freed: AtomicBool,
+    /// Set when the subscription is delivered by the connection's delivery pool.
+    pub(super) pooled: OnceCell<Arc<PoolSlot>>,
 }
 
 /// A subscription handle (cheap to clone).
 #[derive(Clone)]
 pub struct Subscription(pub(crate) Arc<SubInner>);
+
+/// Queued messages up to this frame size are copied out of their read chunk (see `push`);
+/// larger ones keep their zero-copy view (they weigh enough to be charged fairly).
+pub const COMPACT_MAX_FRAME: usize = 2048;
+/// Messages from one read chunk that a queue copies before it keeps the chunk (dense).
+const DENSE_RUN: u32 = 8;
+/// Size of the buffers that hold copied messages.
+const ARENA_PAGE: usize = 16 * 1024;
 
 /// Most messages a dispatcher takes out of the queue in one go.
 pub(super) const DISPATCH_BATCH: usize = 1024;
@@ -99,6 +114,9 @@ impl SubInner {
             q: Mutex::new(SubQueue {
                 msgs: VecDeque::new(),
                 bytes: 0,
+                arena: BytesMut::new(),
+                chunk_at: 0,
+                chunk_run: 0,
                 limit_msgs: limits.0,
                 limit_bytes: limits.1,
                 received: 0,
@@ -118,7 +136,7 @@ impl SubInner {
             dispatcher: Mutex::new(None),
             dispatcher_id: Mutex::new(None),
             notify: OnceCell::new(),
-            handle_freed: AtomicBool::new(false),
+            pooled: OnceCell::new(),
         }))
     }
 
@@ -129,7 +147,7 @@ impl SubInner {
     /// Called by the reader for every message routed to this subscription.
     /// Returns (reached_max, slow_consumer_episode_started).
     #[inline]
-    pub(crate) fn push(&self, msg: Msg) -> (bool, bool) {
+    pub(crate) fn push(&self, mut msg: Msg) -> (bool, bool) {
         let mut q = self.q.lock();
         if q.input_closed {
             return (false, false);
@@ -151,6 +169,12 @@ impl SubInner {
         } else {
             q.slow = false;
             q.bytes += size;
+            if !q.msgs.is_empty() && msg.frame_len() <= COMPACT_MAX_FRAME && sparse_in_chunk(&mut q, msg.frame_addr()) {
+                // It will wait behind others, and few of this queue's messages share its read
+                // chunk: copy it out, so an unread message costs what it weighs rather than
+                // the chunk it came in.
+                msg.compact_into(&mut q.arena, ARENA_PAGE);
+            }
             q.msgs.push_back(msg);
             if q.msgs.len() == 1 {
                 self.signal();
@@ -179,12 +203,20 @@ impl SubInner {
         self.signal();
     }
 
-    /// Makes the notification fd readable, if there is one.
+    /// Makes the notification fd readable, if there is one, and schedules a pooled
+    /// subscription. Called with the queue lock held.
     #[inline]
     fn signal(&self) {
         if let Some(fd) = self.notify.get() {
             notify_fd::signal(fd);
         }
+        if let Some(p) = self.pooled.get() {
+            p.schedule();
+        }
+    }
+
+    pub(super) fn pooled(&self) -> Option<&Arc<PoolSlot>> {
+        self.pooled.get()
     }
 
     fn mark_done_if_sync(&self, q: &mut SubQueue) {
@@ -310,6 +342,20 @@ impl SubInner {
     }
 }
 
+/// Whether a queued message at `addr` should be copied out of its read chunk: the first
+/// `DENSE_RUN` messages this queue gets from a chunk are; after that the chunk is dense with
+/// this queue's messages and keeping it costs little per message.
+#[inline]
+fn sparse_in_chunk(q: &mut SubQueue, addr: usize) -> bool {
+    if addr.abs_diff(q.chunk_at) >= super::handshake::READ_CHUNK {
+        q.chunk_at = addr;
+        q.chunk_run = 1;
+        return true;
+    }
+    q.chunk_run = q.chunk_run.saturating_add(1);
+    q.chunk_run <= DENSE_RUN
+}
+
 /// Releases the memory of a large backlog once the queue is empty again.
 #[inline]
 pub(super) fn shrink_if_idle(q: &mut SubQueue) {
@@ -428,6 +474,14 @@ impl Subscription {
         }
         self.0.join_dispatcher();
         Ok(())
+    }
+
+    /// Unsubscribes if still active, then waits until the handler has finished for good (its
+    /// closure dropped), unless called from the handler itself. Unlike [`Subscription::unsubscribe`]
+    /// it also waits when the subscription had already ended (e.g. unsubscribed from its handler).
+    pub fn unsubscribe_and_wait(&self) {
+        let _ = self.unsubscribe();
+        self.0.join_dispatcher();
     }
 
     /// Unsubscribes automatically after `max` messages in total have been received.

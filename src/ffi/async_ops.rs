@@ -3,32 +3,33 @@
 //! non-blocking batch receive.
 
 use std::ffi::{c_char, c_void};
-use std::sync::Arc;
 
-use super::connection::{conn_arc, natsrs_connection};
-use super::msg::{msg_ref, natsrs_msg, owned_msg};
+use super::connection::{conn, natsrs_connection};
+use super::handle::borrow;
+use super::msg::{natsrs_msg, owned_msg};
 use super::options::natsrs_userdata_free;
-use super::subscription::{natsrs_subscription, sub_ref};
+use super::status::natsrs_status;
+use super::subscription::natsrs_subscription;
 use super::{cstr, guard, nn, payload, put, UserData};
-use crate::connection::{Completion, Connection, Subscription};
-use crate::error::{err, Result, Status};
+use crate::connection::{Completion, Subscription};
+use crate::error::{err, Result};
 use crate::msg::Msg;
 
 /// Completion of natsrs_connection_request_async: runs once, on the connection's completion
 /// thread (never a library I/O thread). With NATSRS_STATUS_OK, `msg` is the reply: an owned
 /// natsrs_msg; release with natsrs_msg_free. Otherwise (TIMEOUT, NO_RESPONDERS,
 /// CONNECTION_CLOSED, NOT_CONNECTED) `msg` is NULL.
-pub type natsrs_request_handler = Option<unsafe extern "C" fn(userdata: *mut c_void, status: Status, msg: *mut natsrs_msg)>;
+pub type natsrs_request_handler = Option<unsafe extern "C" fn(userdata: *mut c_void, status: natsrs_status, msg: *mut natsrs_msg)>;
 
 /// Completion of a non-blocking call without a result (natsrs_connection_flush_async): runs
 /// once, on the connection's completion thread.
-pub type natsrs_status_handler = Option<unsafe extern "C" fn(userdata: *mut c_void, status: Status)>;
+pub type natsrs_status_handler = Option<unsafe extern "C" fn(userdata: *mut c_void, status: natsrs_status)>;
 
-fn request_completion(cb: unsafe extern "C" fn(*mut c_void, Status, *mut natsrs_msg), ud: UserData) -> Completion<Msg> {
+fn request_completion(cb: unsafe extern "C" fn(*mut c_void, natsrs_status, *mut natsrs_msg), ud: UserData) -> Completion<Msg> {
     Box::new(move |r: Result<Msg>| {
         let (st, m) = match r {
-            Ok(m) => (Status::Ok, owned_msg(m)),
-            Err(e) => (e.status, std::ptr::null_mut()),
+            Ok(m) => (natsrs_status::Ok, owned_msg(m)),
+            Err(e) => (natsrs_status::from(e.status), std::ptr::null_mut()),
         };
         // SAFETY: a C function the caller registered, called once with its own userdata; the
         // message (if any) becomes the callee's.
@@ -52,17 +53,21 @@ pub unsafe extern "C" fn natsrs_connection_request_async(
     userdata: *mut c_void,
     userdata_free: natsrs_userdata_free,
     out_id: *mut u64,
-) -> Status {
+) -> natsrs_status {
     let ud = UserData { ptr: userdata, free: userdata_free };
     guard(|| {
-        let c = Connection(conn_arc(nc)?);
-        let s = cstr(subject, "subject")?;
-        let d = payload(data, len)?;
+        // SAFETY: `nc` is a handle from natsrs_connection_connect (or NULL, refused).
+        let c = unsafe { conn(nc) }?;
+        // SAFETY: NUL-terminated string and (data, len) payload from the caller, used during the call.
+        let s = unsafe { cstr(subject, "subject") }?;
+        // SAFETY: as above.
+        let d = unsafe { payload(data, len) }?;
         let t = super::timeout_ms(timeout_ms, "timeout_ms")?;
         let cb = handler.ok_or_else(|| err!(NullParameter, "'handler' is NULL"))?;
         let id = c.request_async(s, d, t, request_completion(cb, ud))?;
         if !out_id.is_null() {
-            put(out_id, id);
+            // SAFETY: checked non-NULL; the caller gives a writable u64.
+            unsafe { put(out_id, id) };
         }
         Ok(())
     })
@@ -79,16 +84,19 @@ pub unsafe extern "C" fn natsrs_connection_request_msg_async(
     userdata: *mut c_void,
     userdata_free: natsrs_userdata_free,
     out_id: *mut u64,
-) -> Status {
+) -> natsrs_status {
     let ud = UserData { ptr: userdata, free: userdata_free };
     guard(|| {
-        let c = Connection(conn_arc(nc)?);
-        let m = msg_ref(msg)?;
+        // SAFETY: `nc` is a handle from natsrs_connection_connect (or NULL, refused).
+        let c = unsafe { conn(nc) }?;
+        // SAFETY: `msg` is a natsrs_msg handle (or NULL, refused), borrowed for the call.
+        let m = &unsafe { borrow(msg, "msg") }?.msg;
         let t = super::timeout_ms(timeout_ms, "timeout_ms")?;
         let cb = handler.ok_or_else(|| err!(NullParameter, "'handler' is NULL"))?;
         let id = c.request_msg_async(m, t, request_completion(cb, ud))?;
         if !out_id.is_null() {
-            put(out_id, id);
+            // SAFETY: checked non-NULL; the caller gives a writable u64.
+            unsafe { put(out_id, id) };
         }
         Ok(())
     })
@@ -98,9 +106,10 @@ pub unsafe extern "C" fn natsrs_connection_request_msg_async(
 /// pending; its handler will not run and its `userdata_free` has run. NATSRS_STATUS_NOT_FOUND:
 /// it already completed (the handler ran or is running), so no reply is lost.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_connection_request_cancel(nc: *mut natsrs_connection, id: u64) -> Status {
+pub unsafe extern "C" fn natsrs_connection_request_cancel(nc: *mut natsrs_connection, id: u64) -> natsrs_status {
     guard(|| {
-        let c = Connection(conn_arc(nc)?);
+        // SAFETY: `nc` is a handle from natsrs_connection_connect (or NULL, refused).
+        let c = unsafe { conn(nc) }?;
         if c.cancel_request(id) {
             Ok(())
         } else {
@@ -119,16 +128,17 @@ pub unsafe extern "C" fn natsrs_connection_flush_async(
     handler: natsrs_status_handler,
     userdata: *mut c_void,
     userdata_free: natsrs_userdata_free,
-) -> Status {
+) -> natsrs_status {
     let ud = UserData { ptr: userdata, free: userdata_free };
     guard(|| {
-        let c = Connection(conn_arc(nc)?);
+        // SAFETY: `nc` is a handle from natsrs_connection_connect (or NULL, refused).
+        let c = unsafe { conn(nc) }?;
         let t = super::timeout_ms(timeout_ms, "timeout_ms")?;
         let cb = handler.ok_or_else(|| err!(NullParameter, "'handler' is NULL"))?;
         c.flush_async(
             t,
             Box::new(move |r: Result<()>| {
-                let st = r.err().map_or(Status::Ok, |e| e.status);
+                let st = r.err().map_or(natsrs_status::Ok, |e| natsrs_status::from(e.status));
                 // SAFETY: a C function the caller registered, called once with its userdata.
                 unsafe { cb(ud.ptr, st) };
                 drop(ud);
@@ -137,13 +147,11 @@ pub unsafe extern "C" fn natsrs_connection_flush_async(
     })
 }
 
-unsafe fn sub_handle(sub: *mut natsrs_subscription) -> Result<Subscription> {
-    let s = sub_ref(sub)?;
-    let p = s as *const crate::connection::SubInner;
-    // SAFETY: the handle holds a strong reference (see natsrs_subscription); we add one that
-    // the returned value owns.
-    Arc::increment_strong_count(p);
-    Ok(Subscription(Arc::from_raw(p)))
+/// # Safety
+/// `sub` is NULL or a live natsrs_subscription handle.
+unsafe fn sub_handle<'a>(sub: *mut natsrs_subscription) -> Result<&'a Subscription> {
+    // SAFETY: forwarded caller guarantee.
+    unsafe { borrow(sub, "sub") }?.subscription()
 }
 
 /// For a synchronous subscription: a file descriptor (eventfd; non-blocking, close-on-exec,
@@ -152,12 +160,14 @@ unsafe fn sub_handle(sub: *mut natsrs_subscription) -> Result<Subscription> {
 /// drain with natsrs_subscription_try_next_msgs until it returns a count of 0. Borrowed; valid
 /// until natsrs_subscription_free.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_subscription_notify_fd(sub: *mut natsrs_subscription, out_fd: *mut i32) -> Status {
+pub unsafe extern "C" fn natsrs_subscription_notify_fd(sub: *mut natsrs_subscription, out_fd: *mut i32) -> natsrs_status {
     guard(|| {
-        let s = sub_handle(sub)?;
+        // SAFETY: `sub` is a handle (or NULL, refused).
+        let s = unsafe { sub_handle(sub) }?;
         nn(out_fd, "out_fd")?;
         let fd = s.notify_fd()?;
-        put(out_fd, fd);
+        // SAFETY: checked non-NULL.
+        unsafe { put(out_fd, fd) };
         Ok(())
     })
 }
@@ -172,18 +182,20 @@ pub unsafe extern "C" fn natsrs_subscription_try_next_msgs(
     max: usize,
     out_array: *mut *mut natsrs_msg,
     out_count: *mut usize,
-) -> Status {
+) -> natsrs_status {
     guard(|| {
-        let s = sub_handle(sub)?;
+        // SAFETY: `sub` is a handle (or NULL, refused).
+        let s = unsafe { sub_handle(sub) }?;
         nn(out_array, "out_array")?;
         nn(out_count, "out_count")?;
         let v = s.try_next_msgs(max)?;
         let n = v.len();
         for (i, m) in v.into_iter().enumerate() {
             // SAFETY: the caller gives room for `max` pointers and n <= max.
-            out_array.add(i).write(owned_msg(m));
+            unsafe { out_array.add(i).write(owned_msg(m)) };
         }
-        put(out_count, n);
+        // SAFETY: checked non-NULL.
+        unsafe { put(out_count, n) };
         Ok(())
     })
 }

@@ -3,16 +3,15 @@
 //! No malloc/free contract crosses the boundary: callbacks return borrowed strings that the
 //! library copies at once, or write into buffers the library provides.
 
-use std::ffi::{c_char, c_void, CStr};
+use std::ffi::{c_char, c_void};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use super::options::{natsrs_options, natsrs_userdata_free};
-use super::{cstr, guard, nn, payload, UserData};
-use crate::auth::{JwtHandler, SignatureHandler, TokenHandler};
-use crate::error::{err, Result, Status};
-use crate::options::Options;
+use super::callbacks::Reg;
+use super::options::{natsrs_options, natsrs_userdata_free, opts_mut, with_opts};
+use super::status::natsrs_status;
+use super::{cstr, guard, nn, payload};
+use crate::error::{err, Result};
 use crate::tls::TlsVersion;
 
 /// Returns a string (token or JWT) for the next connect. The pointer is borrowed: the library
@@ -21,49 +20,24 @@ use crate::tls::TlsVersion;
 pub type natsrs_string_handler = Option<unsafe extern "C" fn(userdata: *mut c_void) -> *const c_char>;
 
 /// Signs `nonce` (`nonce_len` bytes) with the user's private nkey: write the 64-byte raw
-/// ed25519 signature into `sig_out` (room for exactly 64 bytes) and return NATSRS_STATUS_OK.
+/// ed25519 signature into `sig_out` (room for exactly 64 bytes) and return NATSRS_STATUS_OK (0).
+/// Any other value fails the attempt: a natsrs_status value is reported as that status, any
+/// other number as NATSRS_STATUS_INVALID_ARGUMENT.
 /// Runs on a library thread that is not an I/O thread, on every connect and reconnect.
 pub type natsrs_sign_handler =
-    Option<unsafe extern "C" fn(userdata: *mut c_void, nonce: *const u8, nonce_len: usize, sig_out: *mut u8) -> Status>;
+    Option<unsafe extern "C" fn(userdata: *mut c_void, nonce: *const u8, nonce_len: usize, sig_out: *mut u8) -> i32>;
 
-unsafe fn with_opts(opts: *mut natsrs_options, f: impl FnOnce(&mut Options) -> Result<()>) -> Status {
-    guard(|| {
-        nn(opts, "opts")?;
-        f(&mut (*opts).inner)
-    })
-}
-
+/// A non-empty path argument.
+///
+/// # Safety
+/// `p` is NULL or a NUL-terminated string.
 unsafe fn path(p: *const c_char, name: &str) -> Result<PathBuf> {
-    let s = cstr(p, name)?;
+    // SAFETY: forwarded caller guarantee.
+    let s = unsafe { cstr(p, name) }?;
     if s.is_empty() {
         return Err(err!(InvalidArgument, "'{}' is empty", name));
     }
     Ok(PathBuf::from(s))
-}
-
-fn string_handler(cb: unsafe extern "C" fn(*mut c_void) -> *const c_char, ud: Arc<UserData>, what: &'static str) -> Arc<dyn Fn() -> Result<String> + Send + Sync> {
-    Arc::new(move || {
-        // SAFETY: user callback; the returned pointer is borrowed and copied at once.
-        let p = unsafe { cb(ud.ptr) };
-        if p.is_null() {
-            return Err(err!(Authorization, "the {} handler returned NULL", what));
-        }
-        // SAFETY: non-NULL NUL-terminated string from the callback.
-        let s = unsafe { CStr::from_ptr(p) };
-        s.to_str().map(|s| s.to_string()).map_err(|_| err!(InvalidArgument, "the {} handler returned invalid UTF-8", what))
-    })
-}
-
-fn sign_handler(cb: unsafe extern "C" fn(*mut c_void, *const u8, usize, *mut u8) -> Status, ud: Arc<UserData>) -> SignatureHandler {
-    Arc::new(move |nonce: &[u8]| {
-        let mut sig = [0u8; 64];
-        // SAFETY: user callback writing at most 64 bytes into our buffer.
-        let st = unsafe { cb(ud.ptr, nonce.as_ptr(), nonce.len(), sig.as_mut_ptr()) };
-        if st != Status::Ok {
-            return Err(crate::error::Error::new(st, "the signature handler failed"));
-        }
-        Ok(sig.to_vec())
-    })
 }
 
 /// Calls `handler` on every connect to get the authentication token.
@@ -74,11 +48,14 @@ pub unsafe extern "C" fn natsrs_options_set_token_handler(
     handler: natsrs_string_handler,
     userdata: *mut c_void,
     userdata_free: natsrs_userdata_free,
-) -> Status {
-    with_opts(opts, |o| {
-        let ud = Arc::new(UserData { ptr: userdata, free: userdata_free });
-        let h = handler.ok_or_else(|| err!(NullParameter, "'handler' is NULL"))?;
-        o.auth.token_handler = Some(string_handler(h, ud, "token") as TokenHandler);
+) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `opts` is NULL or live (C contract).
+        let o = unsafe { opts_mut(opts) }?;
+        let reg = Reg::new(handler, userdata, userdata_free);
+        let reg = reg.ok_or_else(|| err!(NullParameter, "'handler' is NULL"))?;
+        o.inner.auth.token_handler = None;
+        o.callbacks.token = Some(reg);
         Ok(())
     })
 }
@@ -86,11 +63,14 @@ pub unsafe extern "C" fn natsrs_options_set_token_handler(
 /// Authenticates with the user nkey seed in `seed_file` (comments and blank lines allowed). The
 /// file is read on every connect; the seed is wiped from memory after signing.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_options_set_nkey_seed_file(opts: *mut natsrs_options, seed_file: *const c_char) -> Status {
-    with_opts(opts, |o| {
-        o.auth.nkey_seed_file = Some(path(seed_file, "seed_file")?);
-        Ok(())
-    })
+pub unsafe extern "C" fn natsrs_options_set_nkey_seed_file(opts: *mut natsrs_options, seed_file: *const c_char) -> natsrs_status {
+    // SAFETY: `opts` NULL or live, pointer arguments NULL or valid for the call (C contract).
+    unsafe {
+        with_opts(opts, |o| {
+            o.auth.nkey_seed_file = Some(path(seed_file, "seed_file")?);
+            Ok(())
+        })
+    }
 }
 
 /// Authenticates with the user nkey `public_key`; `sign` signs the server nonce (the library
@@ -102,13 +82,17 @@ pub unsafe extern "C" fn natsrs_options_set_nkey(
     sign: natsrs_sign_handler,
     userdata: *mut c_void,
     userdata_free: natsrs_userdata_free,
-) -> Status {
-    with_opts(opts, |o| {
-        let ud = Arc::new(UserData { ptr: userdata, free: userdata_free });
-        let pk = cstr(public_key, "public_key")?.to_string();
-        let s = sign.ok_or_else(|| err!(NullParameter, "'sign' is NULL"))?;
-        o.auth.nkey_public = Some(pk);
-        o.auth.nkey_sign = Some(sign_handler(s, ud));
+) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `opts` is NULL or live (C contract).
+        let o = unsafe { opts_mut(opts) }?;
+        let reg = Reg::new(sign, userdata, userdata_free);
+        // SAFETY: `public_key` is NULL or a NUL-terminated string (C contract).
+        let pk = unsafe { cstr(public_key, "public_key") }?;
+        let reg = reg.ok_or_else(|| err!(NullParameter, "'sign' is NULL"))?;
+        o.inner.auth.nkey_public = Some(pk.to_string());
+        o.inner.auth.nkey_sign = None;
+        o.callbacks.nkey = Some((pk.to_string(), reg));
         Ok(())
     })
 }
@@ -116,11 +100,14 @@ pub unsafe extern "C" fn natsrs_options_set_nkey(
 /// Authenticates with a creds file (user JWT and seed in the standard decorated format), read on
 /// every connect and reconnect.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_options_set_user_credentials_file(opts: *mut natsrs_options, creds_file: *const c_char) -> Status {
-    with_opts(opts, |o| {
-        o.auth.creds_file = Some(path(creds_file, "creds_file")?);
-        Ok(())
-    })
+pub unsafe extern "C" fn natsrs_options_set_user_credentials_file(opts: *mut natsrs_options, creds_file: *const c_char) -> natsrs_status {
+    // SAFETY: `opts` NULL or live, pointer arguments NULL or valid for the call (C contract).
+    unsafe {
+        with_opts(opts, |o| {
+            o.auth.creds_file = Some(path(creds_file, "creds_file")?);
+            Ok(())
+        })
+    }
 }
 
 /// Authenticates with a user JWT file and a separate seed file (`seed_file` may be NULL when the
@@ -130,12 +117,15 @@ pub unsafe extern "C" fn natsrs_options_set_user_credentials_files(
     opts: *mut natsrs_options,
     jwt_file: *const c_char,
     seed_file: *const c_char,
-) -> Status {
-    with_opts(opts, |o| {
-        o.auth.jwt_file = Some(path(jwt_file, "jwt_file")?);
-        o.auth.seed_file = if seed_file.is_null() { None } else { Some(path(seed_file, "seed_file")?) };
-        Ok(())
-    })
+) -> natsrs_status {
+    // SAFETY: `opts` NULL or live, pointer arguments NULL or valid for the call (C contract).
+    unsafe {
+        with_opts(opts, |o| {
+            o.auth.jwt_file = Some(path(jwt_file, "jwt_file")?);
+            o.auth.seed_file = if seed_file.is_null() { None } else { Some(path(seed_file, "seed_file")?) };
+            Ok(())
+        })
+    }
 }
 
 /// Authenticates with a user JWT returned by `jwt_handler` and a nonce signature made by `sign`.
@@ -147,43 +137,55 @@ pub unsafe extern "C" fn natsrs_options_set_user_jwt_handler(
     sign: natsrs_sign_handler,
     userdata: *mut c_void,
     userdata_free: natsrs_userdata_free,
-) -> Status {
-    with_opts(opts, |o| {
-        let ud = Arc::new(UserData { ptr: userdata, free: userdata_free });
-        let j = jwt_handler.ok_or_else(|| err!(NullParameter, "'jwt_handler' is NULL"))?;
+) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `opts` is NULL or live (C contract).
+        let o = unsafe { opts_mut(opts) }?;
+        let reg = Reg::new(jwt_handler, userdata, userdata_free);
+        let reg = reg.ok_or_else(|| err!(NullParameter, "'jwt_handler' is NULL"))?;
         let s = sign.ok_or_else(|| err!(NullParameter, "'sign' is NULL"))?;
-        o.auth.jwt_handler = Some(string_handler(j, ud.clone(), "JWT") as JwtHandler);
-        o.auth.jwt_sign = Some(sign_handler(s, ud));
+        o.inner.auth.jwt_handler = None;
+        o.inner.auth.jwt_sign = None;
+        o.callbacks.jwt = Some((reg, s));
         Ok(())
     })
 }
 
 /// Use TLS with every server, also for nats:// URLs (tls:// URLs always use TLS).
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_options_set_tls_required(opts: *mut natsrs_options, required: bool) -> Status {
-    with_opts(opts, |o| {
-        o.tls.required = required;
-        Ok(())
-    })
+pub unsafe extern "C" fn natsrs_options_set_tls_required(opts: *mut natsrs_options, required: bool) -> natsrs_status {
+    // SAFETY: `opts` NULL or live, pointer arguments NULL or valid for the call (C contract).
+    unsafe {
+        with_opts(opts, |o| {
+            o.tls.required = required;
+            Ok(())
+        })
+    }
 }
 
 /// Trust the root CA certificates in the PEM file `ca_file` (instead of the system roots).
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_options_set_tls_ca_file(opts: *mut natsrs_options, ca_file: *const c_char) -> Status {
-    with_opts(opts, |o| {
-        o.tls.ca_file = Some(path(ca_file, "ca_file")?);
-        Ok(())
-    })
+pub unsafe extern "C" fn natsrs_options_set_tls_ca_file(opts: *mut natsrs_options, ca_file: *const c_char) -> natsrs_status {
+    // SAFETY: `opts` NULL or live, pointer arguments NULL or valid for the call (C contract).
+    unsafe {
+        with_opts(opts, |o| {
+            o.tls.ca_file = Some(path(ca_file, "ca_file")?);
+            Ok(())
+        })
+    }
 }
 
 /// Trust the root CA certificates in `pem` (`len` bytes of PEM text in memory; copied).
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_options_set_tls_ca_pem(opts: *mut natsrs_options, pem: *const u8, len: usize) -> Status {
-    with_opts(opts, |o| {
-        nn(pem, "pem")?;
-        o.tls.ca_pem = Some(payload(pem, len)?.to_vec());
-        Ok(())
-    })
+pub unsafe extern "C" fn natsrs_options_set_tls_ca_pem(opts: *mut natsrs_options, pem: *const u8, len: usize) -> natsrs_status {
+    // SAFETY: `opts` NULL or live, pointer arguments NULL or valid for the call (C contract).
+    unsafe {
+        with_opts(opts, |o| {
+            nn(pem, "pem")?;
+            o.tls.ca_pem = Some(payload(pem, len)?.to_vec());
+            Ok(())
+        })
+    }
 }
 
 /// Client certificate chain and private key files (PEM) for mutual TLS.
@@ -192,15 +194,18 @@ pub unsafe extern "C" fn natsrs_options_set_tls_client_cert_file(
     opts: *mut natsrs_options,
     cert_file: *const c_char,
     key_file: *const c_char,
-) -> Status {
-    with_opts(opts, |o| {
-        let (c, k) = (path(cert_file, "cert_file")?, path(key_file, "key_file")?);
-        o.tls.cert_file = Some(c);
-        o.tls.key_file = Some(k);
-        o.tls.cert_pem = None;
-        o.tls.key_pem = None;
-        Ok(())
-    })
+) -> natsrs_status {
+    // SAFETY: `opts` NULL or live, pointer arguments NULL or valid for the call (C contract).
+    unsafe {
+        with_opts(opts, |o| {
+            let (c, k) = (path(cert_file, "cert_file")?, path(key_file, "key_file")?);
+            o.tls.cert_file = Some(c);
+            o.tls.key_file = Some(k);
+            o.tls.cert_pem = None;
+            o.tls.key_pem = None;
+            Ok(())
+        })
+    }
 }
 
 /// Client certificate chain and private key as PEM in memory (copied) for mutual TLS.
@@ -211,68 +216,86 @@ pub unsafe extern "C" fn natsrs_options_set_tls_client_cert_pem(
     cert_len: usize,
     key_pem: *const u8,
     key_len: usize,
-) -> Status {
-    with_opts(opts, |o| {
-        nn(cert_pem, "cert_pem")?;
-        nn(key_pem, "key_pem")?;
-        o.tls.cert_pem = Some(payload(cert_pem, cert_len)?.to_vec());
-        o.tls.key_pem = Some(payload(key_pem, key_len)?.to_vec());
-        o.tls.cert_file = None;
-        o.tls.key_file = None;
-        Ok(())
-    })
+) -> natsrs_status {
+    // SAFETY: `opts` NULL or live, pointer arguments NULL or valid for the call (C contract).
+    unsafe {
+        with_opts(opts, |o| {
+            nn(cert_pem, "cert_pem")?;
+            nn(key_pem, "key_pem")?;
+            o.tls.cert_pem = Some(payload(cert_pem, cert_len)?.to_vec());
+            o.tls.key_pem = Some(payload(key_pem, key_len)?.to_vec());
+            o.tls.cert_file = None;
+            o.tls.key_file = None;
+            Ok(())
+        })
+    }
 }
 
 /// Name expected in the server certificate (and sent as SNI) instead of the URL's host.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_options_set_tls_server_name(opts: *mut natsrs_options, name: *const c_char) -> Status {
-    with_opts(opts, |o| {
-        o.tls.server_name = Some(cstr(name, "name")?.to_string());
-        Ok(())
-    })
+pub unsafe extern "C" fn natsrs_options_set_tls_server_name(opts: *mut natsrs_options, name: *const c_char) -> natsrs_status {
+    // SAFETY: `opts` NULL or live, pointer arguments NULL or valid for the call (C contract).
+    unsafe {
+        with_opts(opts, |o| {
+            o.tls.server_name = Some(cstr(name, "name")?.to_string());
+            Ok(())
+        })
+    }
 }
 
 /// Minimum TLS version: 12 for TLS 1.2 (default), 13 for TLS 1.3.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_options_set_tls_min_version(opts: *mut natsrs_options, version: i32) -> Status {
-    with_opts(opts, |o| {
-        o.tls.min_version = Some(match version {
-            12 => TlsVersion::Tls12,
-            13 => TlsVersion::Tls13,
-            v => return Err(err!(InvalidArgument, "unsupported TLS version {} (use 12 or 13)", v)),
-        });
-        Ok(())
-    })
+pub unsafe extern "C" fn natsrs_options_set_tls_min_version(opts: *mut natsrs_options, version: i32) -> natsrs_status {
+    // SAFETY: `opts` NULL or live, pointer arguments NULL or valid for the call (C contract).
+    unsafe {
+        with_opts(opts, |o| {
+            o.tls.min_version = Some(match version {
+                12 => TlsVersion::Tls12,
+                13 => TlsVersion::Tls13,
+                v => return Err(err!(InvalidArgument, "unsupported TLS version {} (use 12 or 13)", v)),
+            });
+            Ok(())
+        })
+    }
 }
 
 /// TLS handshake first: start TLS right after the TCP connect, before the server's INFO (the
 /// server must be configured with `handshake_first`).
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_options_set_tls_handshake_first(opts: *mut natsrs_options, on: bool) -> Status {
-    with_opts(opts, |o| {
-        o.tls.handshake_first = on;
-        Ok(())
-    })
+pub unsafe extern "C" fn natsrs_options_set_tls_handshake_first(opts: *mut natsrs_options, on: bool) -> natsrs_status {
+    // SAFETY: `opts` NULL or live, pointer arguments NULL or valid for the call (C contract).
+    unsafe {
+        with_opts(opts, |o| {
+            o.tls.handshake_first = on;
+            Ok(())
+        })
+    }
 }
 
 /// UNSAFE: accept any server certificate without verifying chain, name or expiry. Traffic is
 /// encrypted but the server is not authenticated: for tests only.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_options_set_tls_insecure_skip_verify(opts: *mut natsrs_options, skip: bool) -> Status {
-    with_opts(opts, |o| {
-        o.tls.insecure_skip_verify = skip;
-        Ok(())
-    })
+pub unsafe extern "C" fn natsrs_options_set_tls_insecure_skip_verify(opts: *mut natsrs_options, skip: bool) -> natsrs_status {
+    // SAFETY: `opts` NULL or live, pointer arguments NULL or valid for the call (C contract).
+    unsafe {
+        with_opts(opts, |o| {
+            o.tls.insecure_skip_verify = skip;
+            Ok(())
+        })
+    }
 }
 
 /// Timeout of one TLS handshake (default 2000 ms), so a reconnect never hangs in it.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_options_set_tls_handshake_timeout_ms(opts: *mut natsrs_options, ms: i64) -> Status {
-    with_opts(opts, |o| {
-        if ms <= 0 {
-            return Err(err!(InvalidArgument, "timeout must be positive"));
-        }
-        o.tls.handshake_timeout = Some(Duration::from_millis(ms as u64));
-        Ok(())
-    })
+pub unsafe extern "C" fn natsrs_options_set_tls_handshake_timeout_ms(opts: *mut natsrs_options, ms: i64) -> natsrs_status {
+    // SAFETY: `opts` NULL or live, pointer arguments NULL or valid for the call (C contract).
+    unsafe {
+        with_opts(opts, |o| {
+            if ms <= 0 {
+                return Err(err!(InvalidArgument, "timeout must be positive"));
+            }
+            o.tls.handshake_timeout = Some(Duration::from_millis(ms as u64));
+            Ok(())
+        })
+    }
 }

@@ -1,18 +1,56 @@
-//! `natsrs_subscription`.
+//! `natsrs_subscription`: the C handle of a core `Subscription`, its message handler, receive,
+//! unsubscribe, drain, limits, counters, free.
 
-use std::ffi::{c_char, c_void};
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::ffi::{c_char, c_void, CString};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
+use super::callbacks::{ConnCtx, UdPtr, UserData};
+use super::connection::natsrs_connection;
+use super::handle::{self, arc_as_ptr, arc_into_raw, borrow, ArcOwned, Castable};
 use super::msg::{natsrs_msg, owned_msg};
-use super::{guard, guard_val, nn, put, timeout_ms, UserData};
-use crate::connection::{MsgHandler, SubInner, Subscription};
-use crate::error::{err, Result, Status};
+use super::options::natsrs_userdata_free;
+use super::status::natsrs_status;
+use super::{cstr, guard, guard_val, nn, put};
+use crate::connection::Subscription;
+use crate::error::{err, Result};
 use crate::msg::Msg;
 
 /// A subscription. Opaque; release with natsrs_subscription_free.
 pub struct natsrs_subscription {
-    _private: [u8; 0],
+    /// Set when subscribe returns, or by the handler's first message if that comes first.
+    sub: OnceLock<Subscription>,
+    subject: CString,
+    queue: Option<CString>,
+    /// The handle was freed: the error callback passes NULL instead of it.
+    freed: AtomicBool,
+    ctx: Arc<ConnCtx>,
+}
+
+// SAFETY: pointers to natsrs_subscription are only made by arc_into_raw / arc_as_ptr.
+unsafe impl Castable for natsrs_subscription {
+    type Ownership = ArcOwned;
+}
+
+impl natsrs_subscription {
+    /// The core subscription behind the handle.
+    pub(crate) fn subscription(&self) -> Result<&Subscription> {
+        self.sub.get().ok_or_else(|| err!(IllegalState, "the subscription is not set up yet"))
+    }
+
+    pub(crate) fn is_freed(&self) -> bool {
+        self.freed.load(Ordering::Acquire)
+    }
+}
+
+/// Borrows the core subscription behind `sub`.
+///
+/// # Safety
+/// `sub` is NULL or a live handle (between subscribe and natsrs_subscription_free, or the
+/// pointer a handler received, during that call).
+unsafe fn sub_of<'a>(sub: *const natsrs_subscription) -> Result<&'a Subscription> {
+    // SAFETY: forwarded caller guarantee.
+    unsafe { borrow(sub, "sub") }?.subscription()
 }
 
 /// Message handler of an async subscription. Runs on the subscription's dispatcher thread (never
@@ -21,35 +59,74 @@ pub struct natsrs_subscription {
 pub type natsrs_msg_handler =
     Option<unsafe extern "C" fn(userdata: *mut c_void, sub: *mut natsrs_subscription, msg: *const natsrs_msg)>;
 
-pub(crate) fn sub_into_raw(s: Subscription) -> *mut natsrs_subscription {
-    Arc::into_raw(s.0) as *mut natsrs_subscription
-}
-
-pub(crate) unsafe fn sub_ref<'a>(sub: *const natsrs_subscription) -> Result<&'a SubInner> {
-    nn(sub, "sub")?;
-    // SAFETY: created by Arc::into_raw in sub_into_raw; the handle keeps it alive until free.
-    Ok(&*(sub as *const SubInner))
-}
-
-unsafe fn sub_arc(sub: *const natsrs_subscription) -> Result<Subscription> {
-    nn(sub, "sub")?;
-    let p = sub as *const SubInner;
-    // SAFETY: as above; adds one reference that the returned value owns.
-    Arc::increment_strong_count(p);
-    Ok(Subscription(Arc::from_raw(p)))
-}
-
-pub(crate) fn make_handler(
+/// The handler given to the core: calls C with the handle and a borrowed message. It owns the
+/// userdata, so userdata_free runs when the dispatcher is done (before unsubscribe/free return).
+fn make_handler(
     cb: unsafe extern "C" fn(*mut c_void, *mut natsrs_subscription, *const natsrs_msg),
     ud: UserData,
-) -> MsgHandler {
+    handle: Arc<natsrs_subscription>,
+) -> crate::connection::MsgHandler {
+    let ptr = UdPtr(ud.ptr);
     Box::new(move |s: &Subscription, m: Msg| {
-        let ud = &ud;
-        let sp = Arc::as_ptr(&s.0) as *mut natsrs_subscription;
-        let mp = &m as *const Msg as *const natsrs_msg;
-        // SAFETY: C callback registered by the user; `m` outlives the call.
-        unsafe { cb(ud.ptr, sp, mp) };
+        let _owner = &ud;
+        let _ = handle.sub.get_or_init(|| s.clone());
+        let msg = natsrs_msg::borrowed(m);
+        // SAFETY: the C handler registered with this userdata; the handle is kept alive by the
+        // closure and `msg` outlives the call.
+        unsafe { cb(ptr.get(), arc_as_ptr(&handle), &msg) };
     })
+}
+
+/// Subscribes (async with `handler`, else sync) and writes the new handle to `out`. As before
+/// the split, the userdata is the library's (released on error) once the connection, `out`,
+/// the subject and the queue were accepted.
+///
+/// # Safety
+/// `nc` is NULL or a live connection; `subject`/`queue` NULL or NUL-terminated strings; `out`
+/// NULL or writable.
+pub(crate) unsafe fn subscribe(
+    nc: *mut natsrs_connection,
+    subject: *const c_char,
+    queue: Option<*const c_char>,
+    handler: Option<(natsrs_msg_handler, *mut c_void, natsrs_userdata_free)>,
+    out: *mut *mut natsrs_subscription,
+) -> Result<()> {
+    // SAFETY: forwarded caller guarantee.
+    let h = unsafe { borrow(nc, "nc") }?;
+    let c = h.connection()?;
+    nn(out, "out")?;
+    // SAFETY: forwarded caller guarantee.
+    let subj = unsafe { cstr(subject, "subject") }?;
+    let q = match queue {
+        // SAFETY: forwarded caller guarantee.
+        Some(p) => Some(unsafe { cstr(p, "queue") }?),
+        None => None,
+    };
+    let handle = Arc::new(natsrs_subscription {
+        sub: OnceLock::new(),
+        subject: CString::new(subj).map_err(|_| err!(InvalidSubject, "subject contains NUL"))?,
+        queue: q.map(CString::new).transpose().map_err(|_| err!(InvalidQueue, "queue contains NUL"))?,
+        freed: AtomicBool::new(false),
+        ctx: h.ctx.clone(),
+    });
+    let sub = match handler {
+        Some((cb, ptr, free)) => {
+            // From here on the library owns the userdata (an error below releases it).
+            let ud = UserData { ptr, free };
+            let Some(cb) = cb else {
+                drop(ud);
+                return Err(err!(NullParameter, "'handler' is NULL"));
+            };
+            c.subscribe(subj, q, make_handler(cb, ud, handle.clone()))?
+        }
+        None => c.subscribe_sync(subj, q)?,
+    };
+    let sid = sub.sid();
+    let _ = handle.sub.set(sub);
+    h.ctx.add_sub(sid, &handle);
+    // SAFETY: `out` checked non-NULL above.
+    unsafe { put(out, arc_into_raw(handle)) };
+    Ok(())
 }
 
 /// Waits up to `timeout_ms` for the next message of a synchronous subscription.
@@ -57,12 +134,14 @@ pub(crate) fn make_handler(
 /// NATSRS_STATUS_MAX_MESSAGES / INVALID_SUBSCRIPTION / CONNECTION_CLOSED once it has ended.
 /// Returns an owned natsrs_msg; release with natsrs_msg_free.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_subscription_next_msg(sub: *mut natsrs_subscription, timeout_ms_: i64, out: *mut *mut natsrs_msg) -> Status {
+pub unsafe extern "C" fn natsrs_subscription_next_msg(sub: *mut natsrs_subscription, timeout_ms: i64, out: *mut *mut natsrs_msg) -> natsrs_status {
     guard(|| {
-        let s = sub_arc(sub)?;
+        // SAFETY: `sub` is NULL or a live handle (C contract).
+        let s = unsafe { sub_of(sub) }?;
         nn(out, "out")?;
-        let m = s.next_msg(timeout_ms(timeout_ms_, "timeout_ms")?)?;
-        put(out, owned_msg(m));
+        let m = s.next_msg(super::timeout_ms(timeout_ms, "timeout_ms")?)?;
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out, owned_msg(m)) };
         Ok(())
     })
 }
@@ -75,23 +154,26 @@ pub unsafe extern "C" fn natsrs_subscription_next_msg(sub: *mut natsrs_subscript
 pub unsafe extern "C" fn natsrs_subscription_next_msgs(
     sub: *mut natsrs_subscription,
     max: usize,
-    timeout_ms_: i64,
+    timeout_ms: i64,
     out_array: *mut *mut natsrs_msg,
     out_count: *mut usize,
-) -> Status {
+) -> natsrs_status {
     guard(|| {
-        let s = sub_arc(sub)?;
+        // SAFETY: `sub` is NULL or a live handle (C contract).
+        let s = unsafe { sub_of(sub) }?;
         nn(out_array, "out_array")?;
         nn(out_count, "out_count")?;
         if max == 0 {
             return Err(err!(InvalidArgument, "max must be at least 1"));
         }
-        let v = s.next_msgs(max, timeout_ms(timeout_ms_, "timeout_ms")?)?;
+        let v = s.next_msgs(max, super::timeout_ms(timeout_ms, "timeout_ms")?)?;
         let n = v.len();
         for (i, m) in v.into_iter().enumerate() {
-            out_array.add(i).write(owned_msg(m));
+            // SAFETY: `out_array` has room for `max` pointers (C contract) and i < n <= max.
+            unsafe { out_array.add(i).write(owned_msg(m)) };
         }
-        put(out_count, n);
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out_count, n) };
         Ok(())
     })
 }
@@ -99,46 +181,56 @@ pub unsafe extern "C" fn natsrs_subscription_next_msgs(
 /// Removes interest in the subject. After it returns, the handler does not run again (unless
 /// it is called from that handler, which then finishes normally).
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_subscription_unsubscribe(sub: *mut natsrs_subscription) -> Status {
-    guard(|| sub_arc(sub)?.unsubscribe())
+pub unsafe extern "C" fn natsrs_subscription_unsubscribe(sub: *mut natsrs_subscription) -> natsrs_status {
+    // SAFETY: `sub` is NULL or a live handle (C contract).
+    guard(|| unsafe { sub_of(sub) }?.unsubscribe())
 }
 
 /// Unsubscribes automatically once `max` messages in total were received.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_subscription_auto_unsubscribe(sub: *mut natsrs_subscription, max: u64) -> Status {
-    guard(|| sub_arc(sub)?.auto_unsubscribe(max))
+pub unsafe extern "C" fn natsrs_subscription_auto_unsubscribe(sub: *mut natsrs_subscription, max: u64) -> natsrs_status {
+    // SAFETY: `sub` is NULL or a live handle (C contract).
+    guard(|| unsafe { sub_of(sub) }?.auto_unsubscribe(max))
 }
 
 /// Starts draining: interest is removed, messages already sent by the server are still delivered,
 /// then the subscription ends. Returns at once; wait with natsrs_subscription_drain_wait.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_subscription_drain(sub: *mut natsrs_subscription) -> Status {
-    guard(|| sub_arc(sub)?.drain())
+pub unsafe extern "C" fn natsrs_subscription_drain(sub: *mut natsrs_subscription) -> natsrs_status {
+    // SAFETY: `sub` is NULL or a live handle (C contract).
+    guard(|| unsafe { sub_of(sub) }?.drain())
 }
 
 /// Waits up to `timeout_ms` for a drain started with natsrs_subscription_drain to finish.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_subscription_drain_wait(sub: *mut natsrs_subscription, timeout_ms_: i64) -> Status {
-    guard(|| sub_arc(sub)?.drain_wait(timeout_ms(timeout_ms_, "timeout_ms")?))
+pub unsafe extern "C" fn natsrs_subscription_drain_wait(sub: *mut natsrs_subscription, timeout_ms: i64) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `sub` is NULL or a live handle (C contract).
+        let s = unsafe { sub_of(sub) }?;
+        s.drain_wait(super::timeout_ms(timeout_ms, "timeout_ms")?)
+    })
 }
 
 /// Sets this subscription's pending limits (messages, bytes); negative = unlimited, 0 invalid.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_subscription_set_pending_limits(sub: *mut natsrs_subscription, msgs: i64, bytes: i64) -> Status {
-    guard(|| sub_arc(sub)?.set_pending_limits(msgs, bytes))
+pub unsafe extern "C" fn natsrs_subscription_set_pending_limits(sub: *mut natsrs_subscription, msgs: i64, bytes: i64) -> natsrs_status {
+    // SAFETY: `sub` is NULL or a live handle (C contract).
+    guard(|| unsafe { sub_of(sub) }?.set_pending_limits(msgs, bytes))
 }
 
 /// Messages and bytes queued in the client and not yet delivered. Either out-pointer may be NULL.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_subscription_pending(sub: *const natsrs_subscription, out_msgs: *mut i64, out_bytes: *mut i64) -> Status {
+pub unsafe extern "C" fn natsrs_subscription_pending(sub: *const natsrs_subscription, out_msgs: *mut i64, out_bytes: *mut i64) -> natsrs_status {
     guard(|| {
-        let s = sub_arc(sub)?;
-        let (m, b) = s.pending();
+        // SAFETY: `sub` is NULL or a live handle (C contract).
+        let (m, b) = unsafe { sub_of(sub) }?.pending();
         if !out_msgs.is_null() {
-            put(out_msgs, m);
+            // SAFETY: non-NULL out-pointer (C contract: writable).
+            unsafe { put(out_msgs, m) };
         }
         if !out_bytes.is_null() {
-            put(out_bytes, b);
+            // SAFETY: as above.
+            unsafe { put(out_bytes, b) };
         }
         Ok(())
     })
@@ -146,22 +238,26 @@ pub unsafe extern "C" fn natsrs_subscription_pending(sub: *const natsrs_subscrip
 
 /// Messages dropped because the pending limits were exceeded.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_subscription_dropped(sub: *const natsrs_subscription, out: *mut u64) -> Status {
+pub unsafe extern "C" fn natsrs_subscription_dropped(sub: *const natsrs_subscription, out: *mut u64) -> natsrs_status {
     guard(|| {
-        let s = sub_arc(sub)?;
+        // SAFETY: `sub` is NULL or a live handle (C contract).
+        let s = unsafe { sub_of(sub) }?;
         nn(out, "out")?;
-        put(out, s.dropped());
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out, s.dropped()) };
         Ok(())
     })
 }
 
 /// Messages delivered to the handler or returned by next_msg so far.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_subscription_delivered(sub: *const natsrs_subscription, out: *mut u64) -> Status {
+pub unsafe extern "C" fn natsrs_subscription_delivered(sub: *const natsrs_subscription, out: *mut u64) -> natsrs_status {
     guard(|| {
-        let s = sub_arc(sub)?;
+        // SAFETY: `sub` is NULL or a live handle (C contract).
+        let s = unsafe { sub_of(sub) }?;
         nn(out, "out")?;
-        put(out, s.delivered());
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out, s.delivered()) };
         Ok(())
     })
 }
@@ -169,25 +265,32 @@ pub unsafe extern "C" fn natsrs_subscription_delivered(sub: *const natsrs_subscr
 /// The subscription's subject. Borrowed; valid until natsrs_subscription_free. NULL if `sub` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_subscription_subject(sub: *const natsrs_subscription) -> *const c_char {
-    guard_val(std::ptr::null(), || Ok(sub_ref(sub)?.subject.as_ptr()))
+    // SAFETY: `sub` is NULL or a live handle (C contract).
+    guard_val(std::ptr::null(), || Ok(unsafe { borrow(sub, "sub") }?.subject.as_ptr()))
 }
 
 /// The queue group, or NULL if none. Borrowed; valid until natsrs_subscription_free.
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_subscription_queue(sub: *const natsrs_subscription) -> *const c_char {
-    guard_val(std::ptr::null(), || Ok(sub_ref(sub)?.queue.as_ref().map_or(std::ptr::null(), |q| q.as_ptr())))
+    guard_val(std::ptr::null(), || {
+        // SAFETY: `sub` is NULL or a live handle (C contract).
+        let h = unsafe { borrow(sub, "sub") }?;
+        Ok(h.queue.as_ref().map_or(std::ptr::null(), |q| q.as_ptr()))
+    })
 }
 
 /// The subscription id used on the wire (0 if `sub` is NULL).
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_subscription_sid(sub: *const natsrs_subscription) -> u64 {
-    guard_val(0, || Ok(sub_ref(sub)?.sid))
+    // SAFETY: `sub` is NULL or a live handle (C contract).
+    guard_val(0, || Ok(unsafe { sub_of(sub) }?.sid()))
 }
 
 /// True while the subscription can still receive messages.
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_subscription_is_valid(sub: *const natsrs_subscription) -> bool {
-    guard_val(false, || Ok(sub_arc(sub)?.is_valid()))
+    // SAFETY: `sub` is NULL or a live handle (C contract).
+    guard_val(false, || Ok(unsafe { sub_of(sub) }?.is_valid()))
 }
 
 /// Unsubscribes (if still active) and releases the handle. NULL is ignored. No handler runs
@@ -196,18 +299,13 @@ pub unsafe extern "C" fn natsrs_subscription_is_valid(sub: *const natsrs_subscri
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_subscription_free(sub: *mut natsrs_subscription) {
     let _ = guard(|| {
-        if sub.is_null() {
-            return Ok(());
+        // SAFETY: `sub` is NULL or a handle the caller gives up (C contract).
+        let Some(h) = (unsafe { handle::free_arc(sub) }) else { return Ok(()) };
+        h.freed.store(true, Ordering::Release);
+        if let Ok(s) = h.subscription() {
+            h.ctx.remove_sub(s.sid());
+            s.unsubscribe_and_wait();
         }
-        let arc = Arc::from_raw(sub as *const SubInner);
-        arc.handle_freed.store(true, Ordering::Release);
-        let s = Subscription(arc);
-        if s.0.stop(Status::InvalidSubscription) {
-            if let Some(c) = s.0.conn.upgrade() {
-                c.unsubscribe_sid(s.0.sid, None);
-            }
-        }
-        s.0.join_dispatcher();
         Ok(())
     });
 }

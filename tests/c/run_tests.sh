@@ -55,9 +55,18 @@ header_cxx() {
     "$BUILD/header_check_cpp"
 }
 
+# Parameter names in the header are the C API's, not Rust's (no `timeout_ms_`-style names).
+no_rust_names() {
+  if grep -nE '[A-Za-z0-9]_[,)]' "$INCDIR/natsrs.h"; then
+    echo "parameter names ending in '_' leak from Rust into the header (lines above)"
+    return 1
+  fi
+}
+
 echo "== header checks ($INCDIR/natsrs.h)"
 check "header compiles as C11, included twice, links" header_c
 check "header compiles as C++17, included twice, C linkage" header_cxx
+check "no Rust parameter names in the header" no_rust_names
 check "every header function is exported (check_exports.sh)" \
   "$here/check_exports.sh" "$INCDIR/natsrs.h" "$LIBDIR/libnatsrs.so"
 check "every exported function is declared in the header (check_exports.sh --reverse)" \

@@ -12,7 +12,7 @@ static const char *tok_handler(void *ud) {
   (void)ud;
   return "t";
 }
-static natsrs_status sign_handler(void *ud, const uint8_t *nonce, size_t len, uint8_t *sig) {
+static int32_t sign_handler(void *ud, const uint8_t *nonce, size_t len, uint8_t *sig) {
   (void)ud;
   (void)nonce;
   (void)len;

@@ -207,7 +207,63 @@ static void test_notify_fd_and_try_next_msgs(void) {
   natsrs_connection_free(nc);
 }
 
+typedef struct {
+  tu_counter got;
+  _Atomic int last;
+  _Atomic int disorder;
+} ordered;
+
+static void in_order(void *ud, natsrs_subscription *sub, const natsrs_msg *m) {
+  (void)sub;
+  ordered *o = ud;
+  int v = atoi((const char *)natsrs_msg_data(m));
+  if (v != o->last + 1) o->disorder = 1;
+  o->last = v;
+  tu_counter_add(&o->got, 1);
+}
+
+static void test_delivery_pool(void) {
+  natsrs_options *opts = NULL;
+  REQUIRE_OK(natsrs_options_new(&opts));
+  CHECK_OK(natsrs_options_set_url(opts, tu_url()));
+  CHECK_STATUS(natsrs_options_set_delivery_pool_threads(opts, -1), NATSRS_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(natsrs_options_set_delivery_pool_threads(NULL, 2), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_OK(natsrs_options_set_delivery_pool_threads(opts, 2));
+  natsrs_connection *nc = NULL;
+  REQUIRE_OK(natsrs_connection_connect(opts, &nc));
+  natsrs_options_free(opts);
+  ordered o[8];
+  natsrs_subscription *subs[8];
+  for (int i = 0; i < 8; i++) {
+    memset(&o[i], 0, sizeof o[i]);
+    tu_counter_init(&o[i].got);
+    char subj[128], sfx[16];
+    snprintf(sfx, sizeof sfx, "p%d", i);
+    tu_subject(subj, sizeof subj, sfx);
+    REQUIRE_OK(natsrs_connection_subscribe(nc, subj, in_order, &o[i], NULL, &subs[i]));
+  }
+  for (int n = 1; n <= 200; n++) {
+    char buf[16];
+    int len = snprintf(buf, sizeof buf, "%d", n);
+    for (int i = 0; i < 8; i++) {
+      char subj[128], sfx[16];
+      snprintf(sfx, sizeof sfx, "p%d", i);
+      tu_subject(subj, sizeof subj, sfx);
+      CHECK_OK(natsrs_connection_publish(nc, subj, (const uint8_t *)buf, (size_t)len));
+    }
+  }
+  CHECK_OK(natsrs_connection_flush(nc, 2000));
+  for (int i = 0; i < 8; i++) {
+    CHECK_EQ(tu_counter_wait(&o[i].got, 200, 5000), 200);
+    CHECK_EQ(o[i].disorder, 0);
+    natsrs_subscription_free(subs[i]);
+    tu_counter_destroy(&o[i].got);
+  }
+  natsrs_connection_free(nc);
+}
+
 static const tu_test tests[] = {
+    TU_TEST(test_delivery_pool),
     TU_TEST(test_request_async_reply_timeout_no_responders),
     TU_TEST(test_close_completes_pending_async_calls),
     TU_TEST(test_flush_async),
