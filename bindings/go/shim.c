@@ -76,8 +76,8 @@ static const char *on_user_jwt(void *ud) {
     last_string = goOnString((uintptr_t)ud, GN_CB_USER_JWT);
     return last_string;
 }
-static natsrs_status on_sign(void *ud, const uint8_t *nonce, size_t len, uint8_t *sig_out) {
-    return (natsrs_status)goOnSign((uintptr_t)ud, (uint8_t *)nonce, len, sig_out);
+static int32_t on_sign(void *ud, const uint8_t *nonce, size_t len, uint8_t *sig_out) {
+    return (int32_t)goOnSign((uintptr_t)ud, (uint8_t *)nonce, len, sig_out);
 }
 
 // ---- options ----------------------------------------------------------------------------------
