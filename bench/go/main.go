@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -249,6 +250,14 @@ func main() {
 		os.Exit(2)
 	}
 	bcase, url := os.Args[1], os.Args[2]
+	if p := os.Getenv("BENCH_CPUPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			die("cpuprofile", err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	var n uint64
 	if len(os.Args) > 3 {
 		n, _ = strconv.ParseUint(os.Args[3], 10, 64)

@@ -152,8 +152,8 @@ func Name(name string) Option {
 	return func(o *Options) error { o.Name = name; return nil }
 }
 
-// Secure is an Option to enable TLS secure connections that skip server verification by
-// default. Pass a TLS Configuration for proper TLS. Only the tls.Config fields the core can
+// Secure is an Option to enable TLS secure connections (the server certificate is verified).
+// Pass a TLS Configuration to customize it. Only the tls.Config fields the core can
 // honour are accepted (Certificates, ServerName, MinVersion, MaxVersion 1.3, InsecureSkipVerify);
 // Connect fails with ErrNotSupported for any other field that is set.
 func Secure(tls ...*tls.Config) Option {
