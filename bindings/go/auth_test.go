@@ -372,3 +372,34 @@ func TestClusterDiscoveryAndLameDuck(t *testing.T) {
 		t.Fatal("no lame duck notification")
 	}
 }
+
+func TestUserJWTAndSeedAndCredentialBytes(t *testing.T) {
+	dir := testPKI(t)
+	s := startServer(t, "-c", filepath.Join(dir, "operator.conf"))
+	creds, err := os.ReadFile(filepath.Join(dir, "user.creds"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := Connect(s.URL, UserCredentialBytes(creds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	jwt, _ := os.ReadFile(filepath.Join(dir, "user.jwt"))
+	seed, _ := os.ReadFile(filepath.Join(dir, "user.seed"))
+	nc, err = Connect(s.URL, UserCredentialBytes(jwt, seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	j, _ := credsSection(jwt, "JWT")
+	sd, _ := credsSection(seed, "SEED")
+	nc, err = Connect(s.URL, UserJWTAndSeed(j, sd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	if _, err := userSeedKey(sd[:len(sd)-1] + "A"); err == nil {
+		t.Fatal("corrupted seed accepted")
+	}
+}

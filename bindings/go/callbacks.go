@@ -79,6 +79,13 @@ func goOnConnEvent(ud C.uintptr_t, kind C.int, st C.int, text *C.char) {
 	c.mu.Lock()
 	o := *c.opts
 	c.mu.Unlock()
+	if o.NoCallbacksAfterClientClose && c.userClosed.Load() {
+		if kind == C.GN_CB_CLOSED {
+			c.closed.Store(true)
+			go c.releaseSubs(false)
+		}
+		return
+	}
 	run := func(cb ConnHandler) {
 		if cb != nil {
 			c.safeCall(nil, func() { cb(nc) })

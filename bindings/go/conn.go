@@ -76,16 +76,17 @@ type Conn struct {
 // connCore is what C callbacks reach through their handles. It never points at the Conn
 // strongly, so an abandoned Conn can be collected and its cleanup closes and frees the C side.
 type connCore struct {
-	ptr      *C.natsrs_connection
-	self     weak.Pointer[Conn]
-	closed   atomic.Bool
-	freed    atomic.Bool
-	draining atomic.Bool // Drain called: deliver the batches in hand when the core closes
+	ptr        *C.natsrs_connection
+	self       weak.Pointer[Conn]
+	closed     atomic.Bool
+	freed      atomic.Bool
+	draining   atomic.Bool // Drain called: deliver the batches in hand when the core closes
+	userClosed atomic.Bool // Close called (NoCallbacksAfterClientClose)
 
-	mu     sync.Mutex
-	opts   *Options // handlers (guarded by mu for the Set* methods)
-	subs   map[uintptr]weak.Pointer[Subscription]
-	retry  bool // RetryOnFailedConnect: run ReconnectedCB on the first async connect
+	mu    sync.Mutex
+	opts  *Options // handlers (guarded by mu for the Set* methods)
+	subs  map[uintptr]weak.Pointer[Subscription]
+	retry bool // RetryOnFailedConnect: run ReconnectedCB on the first async connect
 }
 
 // Connect will attempt to connect to the NATS system. The url can contain username/password
@@ -586,6 +587,7 @@ func (nc *Conn) Close() {
 		return
 	}
 	c := nc.core
+	c.userClosed.Store(true)
 	if !c.closed.Swap(true) {
 		var cerr *C.char
 		st := C.gn_close(c.ptr, &cerr)

@@ -576,3 +576,29 @@ func TestNoHandlerCallsAfterCloseOrUnsubscribe(t *testing.T) {
 		nc.Close()
 	}
 }
+
+func TestServerInfoAccessors(t *testing.T) {
+	closedCalls := make(chan struct{}, 1)
+	nc := connect(t, NoCallbacksAfterClientClose(), ClosedHandler(func(*Conn) { closedCalls <- struct{}{} }))
+	if id, err := nc.GetClientID(); err != nil || id == 0 {
+		t.Fatalf("client id %d %v", id, err)
+	}
+	if ip, err := nc.GetClientIP(); err != nil || !ip.IsLoopback() {
+		t.Fatalf("client ip %v %v", ip, err)
+	}
+	if nc.ConnectedAddr() == "" || nc.AuthRequired() || nc.TLSRequired() || nc.ConnectedServerVersion() == "" {
+		t.Fatalf("addr %q auth %v tls %v version %q", nc.ConnectedAddr(), nc.AuthRequired(), nc.TLSRequired(), nc.ConnectedServerVersion())
+	}
+	if js, _ := nc.ConnectedServerJetStream(); !js && defaultServer.cmd != nil {
+		t.Fatal("jetstream not reported")
+	}
+	nc.Close()
+	select {
+	case <-closedCalls:
+		t.Fatal("closed handler ran despite NoCallbacksAfterClientClose")
+	case <-time.After(50 * time.Millisecond):
+	}
+	if _, err := nc.GetClientID(); err != ErrConnectionClosed {
+		t.Fatal(err)
+	}
+}

@@ -104,21 +104,23 @@ type Options struct {
 	ReconnectBufSize    int
 	// SubChanLen is kept for source compatibility (libnatsrs queues per subscription with the
 	// pending limits).
-	SubChanLen           int
-	UserJWT              UserJWTHandler
-	Nkey                 string
-	SignatureCB          SignatureHandler
-	User                 string
-	Password             string
-	UserInfo             UserInfoCB
-	Token                string
-	TokenHandler         AuthTokenHandler
-	Dialer               *net.Dialer
-	UseOldRequestStyle   bool
-	LameDuckModeHandler  ConnHandler
-	RetryOnFailedConnect bool
-	InboxPrefix          string
+	SubChanLen              int
+	UserJWT                 UserJWTHandler
+	Nkey                    string
+	SignatureCB             SignatureHandler
+	User                    string
+	Password                string
+	UserInfo                UserInfoCB
+	Token                   string
+	TokenHandler            AuthTokenHandler
+	Dialer                  *net.Dialer
+	UseOldRequestStyle      bool
+	LameDuckModeHandler     ConnHandler
+	RetryOnFailedConnect    bool
+	InboxPrefix             string
 	IgnoreDiscoveredServers bool
+	// NoCallbacksAfterClientClose: no connection callbacks once Close was called.
+	NoCallbacksAfterClientClose bool
 
 	// libnatsrs-specific (set by the options below).
 	credsFile     string

@@ -106,10 +106,10 @@ type Subscription struct {
 	// Optional queue group name.
 	Queue string
 
-	conn *Conn
-	typ  SubscriptionType
-	mcb  MsgHandler
-	mch  chan *Msg
+	conn     *Conn
+	typ      SubscriptionType
+	mcb      MsgHandler
+	mch      chan *Msg
 	h        *subHandle
 	key      uintptr
 	done     chan struct{}

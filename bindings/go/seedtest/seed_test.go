@@ -41,7 +41,7 @@ func TestSeedBasicUsage(t *testing.T) {
 
 	// Channel Subscriber
 	ch := make(chan *nats.Msg, 64)
-	sub, err = nc.ChanSubscribe("foo", ch) // SEED EDIT: ":=" -> "=" (no new variables; nats.go does not compile it either)
+	sub, err = nc.ChanSubscribe("foo", ch)   // SEED EDIT: ":=" -> "=" (no new variables; nats.go does not compile it either)
 	nc.Publish("foo", []byte("Hello World")) // (test scaffolding: otherwise the next line waits forever)
 	msg := <-ch
 
@@ -305,7 +305,7 @@ func TestSeedAdvancedUsage(t *testing.T) {
 	nc1, _ := nats.Connect(url) // SEED EDIT: nats.Connect returns (nc, err); "nats://host1:4222" -> url
 	nc2, _ := nats.Connect(url) // SEED EDIT: same
 
-	got := make(chan struct{}, 1) // (test scaffolding)
+	got := make(chan struct{}, 1)            // (test scaffolding)
 	nc1.Subscribe("foo", func(m *nats.Msg) { // SEED EDIT: *Msg -> *nats.Msg
 		fmt.Printf("Received a message: %s\n", string(m.Data))
 		got <- struct{}{}
@@ -329,7 +329,9 @@ func TestSeedAdvancedUsage(t *testing.T) {
 	nc2.Close()
 }
 
-func someBackoffFunction(attempts int) time.Duration { return time.Duration(attempts) * 10 * time.Millisecond }
+func someBackoffFunction(attempts int) time.Duration {
+	return time.Duration(attempts) * 10 * time.Millisecond
+}
 
 // ## Clustered Usage
 func TestSeedClusteredUsage(t *testing.T) {
@@ -448,7 +450,7 @@ func TestSeedContext(t *testing.T) {
 
 	// Synchronous subscriber with context
 	sub, err := nc.SubscribeSync("foo")
-	nc.Publish("foo", []byte("x")) // (test scaffolding)
+	nc.Publish("foo", []byte("x"))         // (test scaffolding)
 	msg, err = sub.NextMsgWithContext(ctx) // SEED EDIT: ":=" -> "="
 	if err != nil || string(msg.Data) != "x" {
 		t.Fatalf("%v %v", msg, err)
@@ -501,7 +503,7 @@ func TestSeedAuthentication(t *testing.T) {
 	nk := startServer(t, "-c", filepath.Join(dir, "nkey.conf"))
 	serverUrl := nk.url
 	opt, err := nats.NkeyOptionFromSeed(filepath.Join(dir, "user.nk")) // SEED EDIT: path
-	nc, err = nats.Connect(serverUrl, opt)                              // SEED EDIT: ":=" -> "="
+	nc, err = nats.Connect(serverUrl, opt)                             // SEED EDIT: ":=" -> "="
 	if err != nil {
 		t.Fatal(err)
 	}
