@@ -269,6 +269,7 @@ func TestReconnectHandlers(t *testing.T) {
 		t.Fatal(err)
 	}
 	sub, _ := nc.SubscribeSync("reco.foo")
+	statuses := nc.StatusChanged(RECONNECTING, CONNECTED, CLOSED)
 	nc.Flush()
 	s.Stop()
 	select {
@@ -299,6 +300,19 @@ func TestReconnectHandlers(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("closed handler not called")
 	}
+	var seen []Status
+	for len(seen) < 3 {
+		select {
+		case st := <-statuses:
+			seen = append(seen, st)
+		case <-time.After(2 * time.Second):
+			t.Fatalf("status changes %v", seen)
+		}
+	}
+	if seen[0] != RECONNECTING || seen[1] != CONNECTED || seen[2] != CLOSED {
+		t.Fatalf("status changes %v", seen)
+	}
+	nc.RemoveStatusListener(statuses)
 }
 
 func TestRetryOnFailedConnect(t *testing.T) {

@@ -79,6 +79,18 @@ func goOnConnEvent(ud C.uintptr_t, kind C.int, st C.int, text *C.char) {
 	c.mu.Lock()
 	o := *c.opts
 	c.mu.Unlock()
+	switch kind {
+	case C.GN_CB_CLOSED:
+		c.emitStatus(CLOSED)
+	case C.GN_CB_RECONNECTED, C.GN_CB_CONNECTED:
+		c.emitStatus(CONNECTED)
+	case C.GN_CB_DISCONNECTED:
+		if nc.Status() == RECONNECTING {
+			c.emitStatus(RECONNECTING)
+		} else {
+			c.emitStatus(DISCONNECTED)
+		}
+	}
 	if o.NoCallbacksAfterClientClose && c.userClosed.Load() {
 		if kind == C.GN_CB_CLOSED {
 			c.closed.Store(true)

@@ -218,3 +218,46 @@ func wipe(b []byte) {
 		b[i] = 'x'
 	}
 }
+
+// StatusChanged returns a channel on which the given connection status changes are reported
+// (default: CONNECTED, RECONNECTING, DISCONNECTED, CLOSED). The channel buffers up to 10
+// events; further events are dropped while it is full. It stays registered until
+// RemoveStatusListener.
+func (nc *Conn) StatusChanged(statuses ...Status) chan Status {
+	if len(statuses) == 0 {
+		statuses = []Status{CONNECTED, RECONNECTING, DISCONNECTED, CLOSED}
+	}
+	ch := make(chan Status, 10)
+	c := nc.core
+	c.mu.Lock()
+	if c.statusListeners == nil {
+		c.statusListeners = map[chan Status][]Status{}
+	}
+	c.statusListeners[ch] = statuses
+	c.mu.Unlock()
+	return ch
+}
+
+// RemoveStatusListener removes a status change listener. The channel is not closed.
+func (nc *Conn) RemoveStatusListener(ch chan Status) {
+	c := nc.core
+	c.mu.Lock()
+	delete(c.statusListeners, ch)
+	c.mu.Unlock()
+}
+
+func (c *connCore) emitStatus(st Status) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for ch, want := range c.statusListeners {
+		for _, w := range want {
+			if w == st {
+				select {
+				case ch <- st:
+				default:
+				}
+				break
+			}
+		}
+	}
+}

@@ -83,6 +83,8 @@ type connCore struct {
 	draining   atomic.Bool // Drain called: deliver the batches in hand when the core closes
 	userClosed atomic.Bool // Close called (NoCallbacksAfterClientClose)
 
+	statusListeners map[chan Status][]Status // StatusChanged (guarded by mu)
+
 	mu    sync.Mutex
 	opts  *Options // handlers (guarded by mu for the Set* methods)
 	subs  map[uintptr]weak.Pointer[Subscription]

@@ -50,6 +50,13 @@ func TestThousandConnectionsNoLeak(t *testing.T) {
 					nc.Publish("leak.conn", []byte("x"))
 					nc.Flush()
 				}
+				if i%4 == 1 {
+					// Subscriptions of every kind, left to Close.
+					nc.Subscribe("leak.conn", func(*Msg) {})
+					nc.ChanSubscribe("leak.conn", make(chan *Msg, 1))
+					nc.SubscribeSync("leak.conn")
+					nc.Publish("leak.conn", []byte("y"))
+				}
 				nc.Close()
 			}
 		}()
