@@ -85,7 +85,8 @@ func goOnConnEvent(ud C.uintptr_t, kind C.int, st C.int, text *C.char) {
 	case C.GN_CB_RECONNECTED, C.GN_CB_CONNECTED:
 		c.emitStatus(CONNECTED)
 	case C.GN_CB_DISCONNECTED:
-		if nc.Status() == RECONNECTING {
+		// (the event may be handled after the reconnect already happened: decide by options)
+		if o.AllowReconnect && !c.closed.Load() && nc.Status() != CLOSED {
 			c.emitStatus(RECONNECTING)
 		} else {
 			c.emitStatus(DISCONNECTED)
