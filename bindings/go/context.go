@@ -7,10 +7,8 @@ import "C"
 
 import (
 	"context"
-	"os"
 	"runtime"
 	"runtime/cgo"
-	"syscall"
 	"time"
 )
 
@@ -167,37 +165,6 @@ func (nc *Conn) FlushWithContext(ctx context.Context) error {
 	}
 }
 
-// notifyFile returns the subscription's notify eventfd (dup'ed) as a pollable *os.File: reading
-// it parks the goroutine in Go's netpoller, no OS thread waits.
-func (s *Subscription) notifyFile() (*os.File, error) {
-	if f := s.nfile.Load(); f != nil {
-		return f, nil
-	}
-	p := s.h.acquire()
-	if p == nil {
-		return nil, s.endErr()
-	}
-	var fd C.int
-	var cerr *C.char
-	st := C.gn_notify_fd(p, &fd, &cerr)
-	s.h.release()
-	if err := takeErr(st, cerr); err != nil {
-		return nil, err
-	}
-	nfd, err := syscall.Dup(int(fd))
-	if err != nil {
-		return nil, err
-	}
-	syscall.CloseOnExec(nfd)
-	if err := syscall.SetNonblock(nfd, true); err != nil {
-		syscall.Close(nfd)
-		return nil, err
-	}
-	f := os.NewFile(uintptr(nfd), "natsrs-notify")
-	s.nfile.Store(f)
-	return f, nil
-}
-
 // tryFetch takes what is queued without waiting (called with nextMu held, or by the pump).
 func (s *Subscription) tryFetch(deliver func(*Msg)) (int, error) {
 	p := s.h.acquire()
@@ -240,17 +207,10 @@ func (s *Subscription) NextMsgWithContext(ctx context.Context) (*Msg, error) {
 	if len(s.local) > 0 {
 		return s.popLocal()
 	}
-	f, err := s.notifyFile()
+	fd, wake, err := s.notifyChan()
 	if err != nil {
 		return nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Unix(1, 0)) })
-	defer func() {
-		if !stop() {
-			f.SetReadDeadline(time.Time{})
-		}
-	}()
-	var buf [8]byte
 	for {
 		_, err := s.tryFetch(func(m *Msg) { s.local = append(s.local, m) })
 		if err != nil {
@@ -260,16 +220,12 @@ func (s *Subscription) NextMsgWithContext(ctx context.Context) (*Msg, error) {
 		if len(s.local) > 0 {
 			return s.popLocal()
 		}
-		if _, rerr := f.Read(buf[:]); rerr != nil {
-			if cerr := ctx.Err(); cerr != nil {
-				return nil, cerr
-			}
-			if s.closedF.Load() {
-				return nil, s.endErr()
-			}
-			if !os.IsTimeout(rerr) {
-				return nil, rerr
-			}
+		select {
+		case <-wake:
+			clearNotify(fd)
+		case <-s.ended:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -136,4 +137,54 @@ func TestAbandonedConnIsFreed(t *testing.T) {
 	}()
 	// Neither Close nor Unsubscribe: the cleanup closes and frees the C side.
 	settle(t, "handles of an abandoned connection", 10*time.Second, func() bool { return liveHandles.Load() <= handles0 })
+}
+
+// 10,000 subscriptions alive at once, all with a pumping goroutine (async and channel kinds):
+// no OS thread per subscription, one file descriptor each (the core's eventfd).
+func TestTenThousandLiveSubscriptions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	nc := connect(t)
+	runtime.GC()
+	fds0, g0 := openFDs(), runtime.NumGoroutine()
+	const total = 10000
+	var got atomic.Int32
+	subs := make([]*Subscription, 0, total)
+	for i := 0; i < total; i++ {
+		subj := fmt.Sprintf("live.%d", i)
+		var s *Subscription
+		var err error
+		if i%2 == 0 {
+			s, err = nc.Subscribe(subj, func(*Msg) { got.Add(1) })
+		} else {
+			s, err = nc.ChanSubscribe(subj, make(chan *Msg, 1))
+		}
+		if err != nil {
+			t.Fatalf("subscription %d: %v", i, err)
+		}
+		subs = append(subs, s)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < total; i += 2 {
+		nc.Publish(fmt.Sprintf("live.%d", i), nil)
+	}
+	nc.Flush()
+	settle(t, "deliveries", 10*time.Second, func() bool { return got.Load() == total/2 })
+	if n := openFDs() - fds0; n > total+50 {
+		t.Fatalf("%d file descriptors for %d subscriptions", n, total)
+	}
+	if n, _ := runtime.ThreadCreateProfile(nil); n > 200 {
+		t.Fatalf("%d OS threads", n)
+	}
+	for _, s := range subs {
+		if err := s.Unsubscribe(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	settle(t, "subscriptions", 10*time.Second, func() bool { return nc.NumSubscriptions() == 0 })
+	settle(t, "fds", 10*time.Second, func() bool { return openFDs() <= fds0+5 })
+	settle(t, "goroutines", 10*time.Second, func() bool { return runtime.NumGoroutine() <= g0+5 })
 }

@@ -6,7 +6,6 @@ package nats
 import "C"
 
 import (
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -53,6 +52,22 @@ type subHandle struct {
 	refs       int
 	closed     bool // finished: no new C call may start
 	connClosed bool
+
+	// Registration of the core's notify eventfd with the poller (removed before the free).
+	wake      chan struct{}
+	notifyFd  int
+	notifyTok uint64
+}
+
+// free releases the C handle (h.ptr already taken); the poller forgets its fd first.
+func (h *subHandle) free(p *C.natsrs_subscription) {
+	h.mu.Lock()
+	wake, fd, tok := h.wake, h.notifyFd, h.notifyTok
+	h.mu.Unlock()
+	if wake != nil {
+		poller.remove(fd, tok)
+	}
+	C.natsrs_subscription_free(p)
 }
 
 func (h *subHandle) acquire() *C.natsrs_subscription {
@@ -74,7 +89,7 @@ func (h *subHandle) release() {
 	}
 	h.mu.Unlock()
 	if p != nil {
-		C.natsrs_subscription_free(p)
+		h.free(p)
 	}
 }
 
@@ -93,7 +108,7 @@ func (h *subHandle) close(connClosed bool) bool {
 	}
 	h.mu.Unlock()
 	if p != nil {
-		C.natsrs_subscription_free(p)
+		h.free(p)
 	}
 	return true
 }
@@ -125,7 +140,7 @@ type Subscription struct {
 	nextMu sync.Mutex
 	batch  *batchBuf
 	local  []*Msg
-	nfile  atomic.Pointer[os.File] // notify eventfd (dup), polled by the netpoller
+	ended  chan struct{} // closed by finish
 
 	limMu                 sync.Mutex
 	pMsgsLimit, pBytesLim int
@@ -185,7 +200,7 @@ func (nc *Conn) subscribe(subj, queue string, cb MsgHandler, ch chan *Msg, isSyn
 	}
 	s := &Subscription{
 		Subject: subj, Queue: queue, conn: nc, mcb: cb, mch: ch,
-		h: &subHandle{}, done: make(chan struct{}),
+		h: &subHandle{}, done: make(chan struct{}), ended: make(chan struct{}),
 		pMsgsLimit: DefaultSubPendingMsgsLimit, pBytesLim: DefaultSubPendingBytesLimit,
 	}
 	// Every kind is a sync subscription in the core: a goroutine (async and channel kinds) or
@@ -253,9 +268,7 @@ func (s *Subscription) finish(connClosed bool) {
 		core.mu.Unlock()
 	}
 	s.h.close(connClosed)
-	if f := s.nfile.Swap(nil); f != nil {
-		f.Close()
-	}
+	close(s.ended)
 	s.limMu.Lock()
 	cb := s.closedCB
 	s.limMu.Unlock()
@@ -296,46 +309,52 @@ func (s *Subscription) pump() {
 	b := s.batch
 	defer close(s.pumpDone)
 	defer b.free()
-	f, err := s.notifyFile()
+	fd, wake, err := s.notifyChan()
 	if err != nil {
 		s.finish(err == ErrConnectionClosed)
 		return
 	}
-	var buf [8]byte
 	var msgs []*Msg
 	for {
-		msgs = msgs[:0]
-		n, err := s.tryFetch(func(m *Msg) { msgs = append(msgs, m) })
-		switch err {
-		case nil:
-		case ErrSlowConsumer:
-			continue
-		default:
-			s.finish(err == ErrConnectionClosed)
+		select {
+		case <-wake:
+			clearNotify(fd)
+		case <-s.ended:
+		case <-s.done:
 			return
 		}
-		for _, m := range msgs {
-			if s.mcb != nil {
-				if s.stopNow.Load() {
-					return
-				}
-				n := s.delivered.Add(1)
-				s.conn.core.safeCall(s, func() { s.mcb(m) })
-				if max := s.max.Load(); max > 0 && n >= max {
-					s.finish(false)
-					return
-				}
+		for {
+			msgs = msgs[:0]
+			n, err := s.tryFetch(func(m *Msg) { msgs = append(msgs, m) })
+			switch err {
+			case nil:
+			case ErrSlowConsumer:
 				continue
-			}
-			select {
-			case s.mch <- m:
-			case <-s.done:
+			default:
+				s.finish(err == ErrConnectionClosed)
 				return
 			}
-		}
-		if n == 0 {
-			if _, rerr := f.Read(buf[:]); rerr != nil && s.closedF.Load() {
-				return
+			for _, m := range msgs {
+				if s.mcb != nil {
+					if s.stopNow.Load() {
+						return
+					}
+					n := s.delivered.Add(1)
+					s.conn.core.safeCall(s, func() { s.mcb(m) })
+					if max := s.max.Load(); max > 0 && n >= max {
+						s.finish(false)
+						return
+					}
+					continue
+				}
+				select {
+				case s.mch <- m:
+				case <-s.done:
+					return
+				}
+			}
+			if n == 0 {
+				break
 			}
 		}
 	}
