@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
-use crate::error::{err, Result};
+use crate::error::{err, Result, Status};
 
 /// Returns the token to send; called on every connect and reconnect.
 pub type TokenHandler = Arc<dyn Fn() -> Result<String> + Send + Sync>;
@@ -341,11 +341,10 @@ pub fn public_key_from_seed(seed: &str) -> Result<String> {
     Ok(user_key_pair(seed)?.public_key())
 }
 
-/// Reads a whole file into a buffer that is wiped when dropped.
+/// Reads a whole file (a small regular file, see [`crate::files`]) into a buffer that is
+/// wiped when dropped. Errors are `BadCredentials`.
 fn read_secret_file(path: &Path, what: &str) -> Result<Zeroizing<Vec<u8>>> {
-    std::fs::read(path)
-        .map(Zeroizing::new)
-        .map_err(|e| err!(BadCredentials, "cannot read {} {}: {}", what, path.display(), e))
+    crate::files::read_small_file(path, what, Status::BadCredentials)
 }
 
 fn utf8<'a>(bytes: &'a [u8], path: &Path, what: &str) -> Result<&'a str> {

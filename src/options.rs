@@ -28,56 +28,79 @@ pub struct ServerUrl {
     pub tls_host: Option<String>,
 }
 
+/// Port used when a server URL names none.
+pub const DEFAULT_PORT: u16 = 4222;
+/// Scheme given to a URL written without one (`host:port`).
+pub const DEFAULT_SCHEME: &str = "nats";
+/// Server the connection uses when no URL was set.
+pub const DEFAULT_URL: &str = "nats://127.0.0.1:4222";
+
 impl ServerUrl {
     /// Parses `nats://user:pass@host:port`, `tls://token@host`, `host:port`, `[::1]:4222` ...
+    ///
+    /// The `url` crate does the parsing (WHATWG rules for a non-special scheme). On top of it:
+    /// only `nats` and `tls`; no path (a trailing `/` is fine), query or fragment; a port in
+    /// 1..=65535 (default 4222); credentials must be well-formed percent-encoded UTF-8; no
+    /// input the URL standard would silently repair (tabs or newlines inside, control
+    /// characters at the ends). Any other input gives `InvalidArgument`, never a panic.
     pub fn parse(s: &str) -> Result<ServerUrl> {
         let s = s.trim();
         if s.is_empty() {
             return Err(err!(InvalidArgument, "empty server URL"));
         }
-        let (scheme, rest) = match s.find("://") {
-            Some(i) => (s[..i].to_ascii_lowercase(), &s[i + 3..]),
-            None => ("nats".to_string(), s),
+        let bad = |why: &str| err!(InvalidArgument, "bad server URL '{}': {}", s, why);
+        let with_scheme;
+        let text = if s.contains("://") {
+            s
+        } else {
+            with_scheme = format!("{DEFAULT_SCHEME}://{s}");
+            &with_scheme
         };
-        match scheme.as_str() {
-            "nats" | "tls" => {}
-            other => return Err(err!(InvalidArgument, "unsupported URL scheme '{}' in '{}'", other, s)),
+        let violation = std::cell::Cell::new(None);
+        let record = |v: url::SyntaxViolation| {
+            use url::SyntaxViolation as V;
+            if matches!(v, V::PercentDecode | V::TabOrNewlineIgnored | V::C0SpaceIgnored) && violation.get().is_none() {
+                violation.set(Some(v));
+            }
+        };
+        let u = url::Url::options().syntax_violation_callback(Some(&record)).parse(text).map_err(|e| bad(&e.to_string()))?;
+        if let Some(v) = violation.get() {
+            return Err(bad(v.description()));
         }
-        let rest = rest.trim_end_matches('/');
-        let (userinfo, hostport) = match rest.rfind('@') {
-            Some(i) => (Some(&rest[..i]), &rest[i + 1..]),
-            None => (None, rest),
+        let scheme = u.scheme().to_string();
+        if scheme != "nats" && scheme != "tls" {
+            return Err(err!(InvalidArgument, "unsupported URL scheme '{}' in '{}'", scheme, s));
+        }
+        if !(u.path().is_empty() || u.path() == "/") || u.query().is_some() || u.fragment().is_some() {
+            return Err(bad("a server URL has no path, query or fragment"));
+        }
+        let host = match u.host() {
+            Some(url::Host::Ipv6(a)) => a.to_string(),
+            Some(url::Host::Ipv4(a)) => a.to_string(),
+            Some(url::Host::Domain(d)) if !d.is_empty() && !d.contains('%') => d.to_string(),
+            _ => return Err(err!(InvalidArgument, "bad host in server URL '{}'", s)),
+        };
+        let port = match u.port() {
+            None => DEFAULT_PORT,
+            Some(0) => return Err(err!(InvalidArgument, "bad port in server URL '{}'", s)),
+            Some(p) => p,
         };
         let (mut user, mut password, mut token) = (None, None, None);
-        if let Some(ui) = userinfo {
-            match ui.find(':') {
-                Some(i) => {
-                    user = Some(percent_decode(&ui[..i]));
-                    password = Some(percent_decode(&ui[i + 1..]));
-                }
-                None => token = Some(percent_decode(ui)),
-            }
-        }
-        let (host, port) = if let Some(stripped) = hostport.strip_prefix('[') {
-            let end = stripped
-                .find(']')
-                .ok_or_else(|| err!(InvalidArgument, "unterminated IPv6 address in '{}'", s))?;
-            let host = &stripped[..end];
-            let after = &stripped[end + 1..];
-            let port = match after.strip_prefix(':') {
-                Some(p) => parse_port(p, s)?,
-                None if after.is_empty() => 4222,
-                None => return Err(err!(InvalidArgument, "bad server URL '{}'", s)),
-            };
-            (host.to_string(), port)
-        } else {
-            match hostport.rfind(':') {
-                Some(i) => (hostport[..i].to_string(), parse_port(&hostport[i + 1..], s)?),
-                None => (hostport.to_string(), 4222),
-            }
+        let name = decode_credential(u.username()).ok_or_else(|| bad("the user name is not UTF-8 after percent-decoding"))?;
+        let pass = match u.password() {
+            Some(p) => Some(decode_credential(p).ok_or_else(|| bad("the password is not UTF-8 after percent-decoding"))?),
+            // The url crate drops an empty password (`user:@host`); keep today's meaning,
+            // user + empty password rather than a token, by looking for the ':' in the input.
+            None if has_empty_password(text) => Some(String::new()),
+            None => None,
         };
-        if host.is_empty() || host.contains(|c: char| c.is_whitespace() || c == '/') {
-            return Err(err!(InvalidArgument, "bad host in server URL '{}'", s));
+        match pass {
+            Some(p) => {
+                user = Some(name);
+                password = Some(p);
+            }
+            None if !name.is_empty() => token = Some(name),
+            None => {}
         }
         Ok(ServerUrl { scheme, host, port, user, password, token, tls_host: None })
     }
@@ -101,29 +124,18 @@ impl ServerUrl {
     }
 }
 
-fn parse_port(p: &str, whole: &str) -> Result<u16> {
-    p.parse::<u16>()
-        .ok()
-        .filter(|v| *v != 0)
-        .ok_or_else(|| err!(InvalidArgument, "bad port in server URL '{}'", whole))
+/// Percent-decodes a user name or password as the url crate returns it (escapes already
+/// checked by the parser). None when the bytes are not UTF-8.
+fn decode_credential(encoded: &str) -> Option<String> {
+    percent_encoding::percent_decode_str(encoded).decode_utf8().ok().map(|c| c.into_owned())
 }
 
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// True when the credentials of `url` (scheme present) end with `:` (`user:@host`). The
+/// authority ends at the first `/`, `?` or `#`; the credentials at its last `@`.
+fn has_empty_password(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    authority.rsplit_once('@').is_some_and(|(cred, _)| cred.ends_with(':'))
 }
 
 /// Splits a comma-separated URL list (blanks allowed around entries) and parses each.
@@ -139,6 +151,22 @@ pub fn parse_url_list(list: &str) -> Result<Vec<ServerUrl>> {
         return Err(err!(InvalidArgument, "no server URL given"));
     }
     Ok(v)
+}
+
+/// Parses the URLs a server announces in INFO `connect_urls` (`host:port`, without a scheme),
+/// giving each the scheme of the server the client is connected to. Returns the good ones in
+/// order and an `InvalidArgument` error for each bad one, so the engine can skip and report
+/// them; never panics, whatever the server sent.
+pub fn parse_announced(scheme: &str, announced: &[String]) -> (Vec<ServerUrl>, Vec<Error>) {
+    let mut good = Vec::with_capacity(announced.len());
+    let mut bad = Vec::new();
+    for a in announced {
+        match ServerUrl::parse(&format!("{scheme}://{a}")) {
+            Ok(u) => good.push(u),
+            Err(e) => bad.push(err!(InvalidArgument, "the server announced a bad URL '{}': {}", a, e.message)),
+        }
+    }
+    (good, bad)
 }
 
 /// All connection options. Defaults follow nats.go.
@@ -254,6 +282,7 @@ impl Options {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Status;
 
     #[test]
     fn url_forms() {
@@ -275,6 +304,105 @@ mod tests {
         let v = parse_url_list(" nats://a:1222, nats://b:1223 ,nats://c:1224").unwrap();
         assert_eq!(v.iter().map(|u| u.port).collect::<Vec<_>>(), [1222, 1223, 1224]);
         assert!(parse_url_list(" , ").is_err());
+    }
+
+    /// Issue 7 and issue 8 defect 1: a non-ASCII character after `%` panicked (byte slicing of
+    /// a `&str`); a `%` that does not start a valid escape is now an invalid argument.
+    #[test]
+    fn bad_percent_escapes_are_invalid_argument_not_panic() {
+        for bad in [
+            "nats://a:%é@h",
+            "nats://a:%1é@h:4222",
+            "nats://a:%Aé@h:4222",
+            "nats://a:%2€@h:4222",
+            "nats://%1é@h",
+            "nats://u%é:p@h",
+            "nats://a:%@h",
+            "nats://a:%4@h",
+            "nats://a:%zz@h",
+            "nats://a:%ff@h",
+        ] {
+            let r = std::panic::catch_unwind(|| ServerUrl::parse(bad)).unwrap_or_else(|_| panic!("ServerUrl::parse panicked on {bad:?}"));
+            assert_eq!(r.unwrap_err().status, Status::InvalidArgument, "{bad:?}");
+            let list = format!("nats://ok:4222, {bad}");
+            let r = std::panic::catch_unwind(|| parse_url_list(&list)).unwrap_or_else(|_| panic!("parse_url_list panicked on {bad:?}"));
+            assert_eq!(r.unwrap_err().status, Status::InvalidArgument, "{bad:?}");
+            let r = std::panic::catch_unwind(|| Options::new().set_url(bad)).unwrap_or_else(|_| panic!("set_url panicked on {bad:?}"));
+            assert_eq!(r.unwrap_err().status, Status::InvalidArgument, "{bad:?}");
+        }
+    }
+
+    /// Issue 8 defect 12: a `+` sign or a second colon in the port was accepted (`h:1:2` became
+    /// host `h:1`).
+    #[test]
+    fn ports_and_hosts_are_strict() {
+        for bad in [
+            "nats://h:+4222",
+            "nats://h:1:2",
+            "h:1:2",
+            "h:+4222",
+            "nats://h:-1",
+            "nats://h: 4222",
+            "nats://h:4222x",
+            "nats://::1:4222",
+            "nats://h/path",
+            "nats://h?q=1",
+            "nats://h#frag",
+            "nats://h\n:4222",
+            "nats://a b:4222",
+            "nats://",
+            "nats://u@",
+            "nats:///h",
+            "ws://h:4222",
+            "wss://h:4222",
+        ] {
+            let r = std::panic::catch_unwind(|| ServerUrl::parse(bad)).unwrap_or_else(|_| panic!("panicked on {bad:?}"));
+            assert_eq!(r.map(|u| u.display()).unwrap_err().status, Status::InvalidArgument, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn url_forms_and_credentials_are_kept() {
+        let u = ServerUrl::parse("NATS://H.example:4223").unwrap();
+        assert_eq!((u.scheme.as_str(), u.host.as_str(), u.port), ("nats", "H.example", 4223));
+        let u = ServerUrl::parse("  host:5555/ ").unwrap();
+        assert_eq!((u.display().as_str(), u.user.as_deref(), u.token.as_deref()), ("nats://host:5555", None, None));
+        let u = ServerUrl::parse("tls://[::1]").unwrap();
+        assert!(u.is_tls());
+        assert_eq!((u.host.as_str(), u.port, u.display().as_str()), ("::1", 4222, "tls://[::1]:4222"));
+        let u = ServerUrl::parse("nats://127.0.0.1:4222/").unwrap();
+        assert_eq!((u.host.as_str(), u.port, u.tls_host.as_deref()), ("127.0.0.1", 4222, None));
+        // user:password (first ':' splits; reserved characters percent-encoded or not)
+        for (url, user, pass) in [
+            ("nats://u:s3cr3t%21@h", "u", "s3cr3t!"),
+            ("nats://u:p:x@h", "u", "p:x"),
+            ("nats://u:p%3Ax@h", "u", "p:x"),
+            ("nats://u:p%20w@h", "u", "p w"),
+            ("nats://u%40corp:p@h", "u@corp", "p"),
+            ("nats://u:p%C3%A9@h", "u", "pé"),
+            ("nats://u:pé@h", "u", "pé"),
+            ("nats://u:@h", "u", ""),
+            ("nats://:pw@h", "", "pw"),
+        ] {
+            let u = ServerUrl::parse(url).unwrap();
+            assert_eq!((u.user.as_deref(), u.password.as_deref(), u.token.as_deref()), (Some(user), Some(pass), None), "{url}");
+            assert_eq!((u.host.as_str(), u.port), ("h", 4222), "{url}");
+        }
+        // token@ (the last '@' ends the credentials)
+        for (url, token) in [("nats://t0k3n@h", "t0k3n"), ("nats://a@b@h:1", "a@b"), ("tok%2Fen@h", "tok/en")] {
+            let u = ServerUrl::parse(url).unwrap();
+            assert_eq!((u.user.as_deref(), u.password.as_deref(), u.token.as_deref()), (None, None, Some(token)), "{url}");
+        }
+    }
+
+    #[test]
+    fn announced_urls_are_parsed_or_reported() {
+        let announced: Vec<String> = ["10.0.0.1:4222", "a:%1é@h:4222", "[::1]:4223", "h:1:2", "", "host"].iter().map(|s| s.to_string()).collect();
+        let (good, bad) = parse_announced("tls", &announced);
+        assert_eq!(good.iter().map(|u| u.display()).collect::<Vec<_>>(), ["tls://10.0.0.1:4222", "tls://[::1]:4223", "tls://host:4222"]);
+        assert_eq!(bad.len(), 3);
+        assert!(bad.iter().all(|e| e.status == Status::InvalidArgument && e.message.contains("announced a bad URL")));
+        assert!(bad[0].message.contains("a:%1é@h:4222"), "{}", bad[0].message);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! [`TlsOptions::client_config`] builds the rustls client configuration (root CAs from a PEM file
 //! or memory, else the system roots, else the bundled webpki roots; optional client certificate
-//! for mutual TLS; minimum version; optional and unsafe skip-verify). [`connect`] runs the
+//! for mutual TLS; minimum version; optional and unsafe skip-verify); it reads files, so the
+//! engine calls it through [`load_client_config`], off the runtime's I/O workers. [`connect`] runs the
 //! handshake on an established TCP stream under a timeout and turns failures into `Status::Tls`
 //! errors whose message says what went wrong (untrusted CA, name mismatch, expired, alert, ...).
 
@@ -20,7 +21,7 @@ use rustls::{AlertDescription, CertificateError, ClientConfig, DigitallySignedSt
 use tokio::net::TcpStream;
 use zeroize::Zeroizing;
 
-use crate::error::{err, Error, Result};
+use crate::error::{err, Error, Result, Status};
 
 /// Handshake timeout used when [`TlsOptions::handshake_timeout`] is not set.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -105,17 +106,6 @@ impl TlsOptions {
         Ok(())
     }
 
-    /// True if anything TLS-specific was configured, i.e. the user expects TLS to be used.
-    pub fn is_configured(&self) -> bool {
-        self.required
-            || self.ca_file.is_some()
-            || self.ca_pem.is_some()
-            || self.cert_file.is_some()
-            || self.cert_pem.is_some()
-            || self.handshake_first
-            || self.insecure_skip_verify
-    }
-
     /// The name to verify and send as SNI for a server whose URL host is `url_host`.
     pub fn server_name_for<'a>(&'a self, url_host: &'a str) -> &'a str {
         self.server_name.as_deref().filter(|s| !s.is_empty()).unwrap_or(url_host)
@@ -127,8 +117,9 @@ impl TlsOptions {
     }
 
     /// Builds the rustls client configuration. Certificate and key files are read now, so a
-    /// rotated file is picked up on the next connect attempt. Bad input gives `Status::Tls` with
-    /// a message naming the input.
+    /// rotated file is picked up on the next connect attempt; this blocks on the filesystem, so
+    /// async code calls [`load_client_config`] instead. Bad input gives `Status::Tls` with a
+    /// message naming the input.
     pub fn client_config(&self) -> Result<Arc<ClientConfig>> {
         self.validate()?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -173,9 +164,8 @@ impl TlsOptions {
         }
         let mut store = RootCertStore::empty();
         if let Some(path) = &self.ca_file {
-            let what = format!("CA file {}", path.display());
-            let pem = read_file(path, &what)?;
-            add_roots(&mut store, &pem, &what)?;
+            let pem = read_file(path, "CA file")?;
+            add_roots(&mut store, &pem, &format!("CA file {}", path.display()))?;
         }
         if let Some(pem) = &self.ca_pem {
             add_roots(&mut store, pem, "CA PEM (in memory)")?;
@@ -186,16 +176,14 @@ impl TlsOptions {
     fn client_identity(&self) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>> {
         let (cert_pem, cert_what) = match (&self.cert_file, &self.cert_pem) {
             (Some(p), _) => {
-                let what = format!("client certificate file {}", p.display());
-                (Zeroizing::new(read_file(p, &what)?), what)
+                (read_file(p, "client certificate file")?, format!("client certificate file {}", p.display()))
             }
             (None, Some(pem)) => (Zeroizing::new(pem.clone()), "client certificate PEM (in memory)".to_string()),
             (None, None) => return Ok(None),
         };
         let (key_pem, key_what) = match (&self.key_file, &self.key_pem) {
             (Some(p), _) => {
-                let what = format!("client key file {}", p.display());
-                (Zeroizing::new(read_file(p, &what)?), what)
+                (read_file(p, "client key file")?, format!("client key file {}", p.display()))
             }
             (None, Some(pem)) => (Zeroizing::new(pem.clone()), "client key PEM (in memory)".to_string()),
             (None, None) => return Err(err!(InvalidArgument, "a client certificate needs its private key")),
@@ -214,8 +202,22 @@ impl TlsOptions {
     }
 }
 
-fn read_file(path: &Path, what: &str) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| err!(Tls, "cannot read {}: {}", what, e))
+/// Builds the client configuration ([`TlsOptions::client_config`]) on the runtime's blocking
+/// pool, never on an I/O worker: the CA, certificate and key files (and, the first time, the
+/// system roots) are read there, so a slow filesystem cannot stall other connections' I/O. The
+/// engine calls it on each TLS connect attempt, as it reads the creds and seed files, so rotated
+/// files are picked up by the next reconnect.
+pub async fn load_client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>> {
+    let opts = opts.clone();
+    tokio::task::spawn_blocking(move || opts.client_config())
+        .await
+        .map_err(|_| err!(Panic, "building the TLS configuration panicked"))?
+}
+
+/// Reads a CA, certificate or key file (a small regular file, see [`crate::files`]); errors
+/// are `Status::Tls` and name the file.
+fn read_file(path: &Path, what: &str) -> Result<Zeroizing<Vec<u8>>> {
+    crate::files::read_small_file(path, what, Status::Tls)
 }
 
 fn parse_certs(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>> {
@@ -485,7 +487,6 @@ mod tests {
         let o = TlsOptions::default();
         assert!(o.validate().is_ok());
         assert_eq!(o.handshake_timeout(), Duration::from_secs(2));
-        assert!(!o.is_configured());
         // System roots (or bundled fallback) are never empty.
         assert!(!system_roots().unwrap().is_empty());
         o.client_config().unwrap();
@@ -580,6 +581,47 @@ mod tests {
         // Errors naming files include the path.
         let e = tls_err(&TlsOptions { ca_file: Some(garbage.clone()), ..Default::default() });
         assert!(e.message.contains("garbage.pem"), "{}", e.message);
+    }
+
+    /// Issue 7: certificate files were read on a runtime worker. With a file read that takes
+    /// 300 ms, a 5 ms ticker on a one-thread runtime stalls when the configuration is built
+    /// inline (what the engine did) and keeps ticking when it is built by `load_client_config`.
+    #[test]
+    fn files_are_read_off_the_runtime_workers() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (ca_pem, ..) = pki();
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join(format!("{}-ca.pem", crate::files::SLOW_READ_MARKER));
+        std::fs::write(&f, &ca_pem).unwrap();
+        let o = TlsOptions { ca_file: Some(f), ..Default::default() };
+        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        let ticks_while_building = |offloaded: bool| {
+            rt.block_on(async {
+                let ticks = Arc::new(AtomicUsize::new(0));
+                let t2 = ticks.clone();
+                let ticker = tokio::spawn(async move {
+                    let mut iv = tokio::time::interval(Duration::from_millis(5));
+                    loop {
+                        iv.tick().await;
+                        t2.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                let before = ticks.load(Ordering::Relaxed);
+                if offloaded {
+                    load_client_config(&o).await.unwrap();
+                } else {
+                    o.client_config().unwrap();
+                }
+                let n = ticks.load(Ordering::Relaxed) - before;
+                ticker.abort();
+                n
+            })
+        };
+        let inline = ticks_while_building(false);
+        let offloaded = ticks_while_building(true);
+        assert!(inline <= 1, "inline build: {inline} ticks");
+        assert!(offloaded >= 20, "offloaded build: {offloaded} ticks");
     }
 
     #[test]

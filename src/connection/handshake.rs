@@ -151,7 +151,7 @@ fn io_error(e: &std::io::Error, host: &str) -> Error {
 
 async fn tls_upgrade(inner: &Inner, tcp: TcpStream, url: &ServerUrl) -> Result<Stream> {
     let t = &inner.opts.tls;
-    let cfg = t.client_config()?;
+    let cfg = crate::tls::load_client_config(t).await?;
     let host = t.server_name_for(url.tls_host.as_deref().unwrap_or(&url.host));
     let s = crate::tls::connect(tcp, cfg, host, t.handshake_timeout()).await?;
     Ok(Stream::Tls(Box::new(s)))

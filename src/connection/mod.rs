@@ -35,7 +35,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rand::Rng;
 
 pub use completions::Completion;
 pub use delivery_pool::POOL_BATCH;
@@ -47,8 +46,7 @@ pub(crate) use sub::{SubInner, SubKind};
 pub use sub::{MsgHandler, Subscription};
 pub use writer::DEFAULT_WRITE_STALL_TIMEOUT;
 
-/// The server used when none is given.
-pub const DEFAULT_URL: &str = "nats://127.0.0.1:4222";
+pub use crate::options::DEFAULT_URL;
 
 use crate::error::{err, Error, Result};
 use crate::msg::Msg;
@@ -108,9 +106,7 @@ pub(crate) fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
 }
 
 pub(crate) fn nuid() -> String {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut rng = rand::thread_rng();
-    (0..22).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+    crate::nuid::next()
 }
 
 impl Connection {

@@ -6,12 +6,15 @@ use std::collections::HashSet;
 
 use rand::seq::SliceRandom;
 
-use crate::options::ServerUrl;
+use crate::error::Error;
+use crate::options::{parse_announced, ServerUrl, DEFAULT_SCHEME};
 use crate::proto::ServerInfo;
 
 /// Most servers a pool holds: discovered URLs past this are ignored (a hostile or broken
 /// server could announce millions).
 pub const MAX_POOL_SERVERS: usize = 1024;
+/// Announced URLs looked at per INFO (the rest are ignored).
+pub const MAX_ANNOUNCED_URLS: usize = 4 * MAX_POOL_SERVERS;
 
 /// The identity of a server in the pool.
 type Key = (String, u16);
@@ -130,27 +133,22 @@ impl Pool {
 
     /// Applies INFO `connect_urls`: unseen servers join as implicit ones, implicit ones no longer
     /// announced leave (never explicit ones or the current one). Linear in the number of URLs;
-    /// at most `MAX_POOL_SERVERS` entries. Returns (a server never seen before was added, URLs
-    /// that could not be parsed).
-    pub(super) fn apply_discovered(&mut self, info: &ServerInfo, no_randomize: bool) -> (bool, Vec<String>) {
-        let mut bad = Vec::new();
+    /// at most `MAX_POOL_SERVERS` entries (only the first `MAX_ANNOUNCED_URLS` announced URLs
+    /// are looked at). Returns (a server never seen before was added, errors for URLs that
+    /// could not be parsed).
+    pub(super) fn apply_discovered(&mut self, info: &ServerInfo, no_randomize: bool) -> (bool, Vec<Error>) {
         if info.connect_urls.is_empty() {
-            return (false, bad);
+            return (false, Vec::new());
         }
-        let scheme = self.current.as_ref().map(|u| u.scheme.clone()).unwrap_or_else(|| "nats".into());
-        let mut announced: Vec<ServerUrl> = Vec::with_capacity(info.connect_urls.len().min(MAX_POOL_SERVERS));
+        let scheme = self.current.as_ref().map(|u| u.scheme.clone()).unwrap_or_else(|| DEFAULT_SCHEME.into());
+        let considered = &info.connect_urls[..info.connect_urls.len().min(MAX_ANNOUNCED_URLS)];
+        let (parsed, bad) = parse_announced(&scheme, considered);
+        let mut announced: Vec<ServerUrl> = Vec::with_capacity(parsed.len().min(MAX_POOL_SERVERS));
         let mut announced_keys: HashSet<Key> = HashSet::with_capacity(announced.capacity());
-        for cu in &info.connect_urls {
+        for mut u in parsed {
             if announced.len() >= MAX_POOL_SERVERS {
                 break;
             }
-            let mut u = match ServerUrl::parse(&format!("{}://{}", scheme, cu)) {
-                Ok(u) => u,
-                Err(_) => {
-                    bad.push(cu.clone());
-                    continue;
-                }
-            };
             if let Some(cur) = self.current.as_ref() {
                 // Verify TLS against the name the user gave when the cluster announces bare IPs.
                 if u.host.parse::<std::net::IpAddr>().is_ok() && cur.host.parse::<std::net::IpAddr>().is_err() {

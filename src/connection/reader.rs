@@ -22,7 +22,7 @@ use crate::proto::{Op, Parser, ServerInfo};
 /// Longest control line accepted from the server.
 const MAX_CONTROL_LINE: usize = 1024 * 1024;
 /// Incoming frames may be larger than max_payload by the header block; allow generous room.
-pub(super) const MAX_INCOMING_PAYLOAD: usize = 64 * 1024 * 1024;
+pub(super) const MAX_INCOMING_PAYLOAD: usize = crate::proto::info::MAX_ACCEPTED_PAYLOAD as usize;
 
 /// Why a served socket ended.
 pub(super) enum Ended {

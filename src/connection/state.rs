@@ -25,9 +25,11 @@ use crate::options::Options;
 use crate::proto::{encode, subject, ServerInfo};
 
 /// max_payload assumed before the server said otherwise (and when it says 0 or less).
-pub const DEFAULT_MAX_PAYLOAD: i64 = 1024 * 1024;
+pub use crate::proto::info::DEFAULT_MAX_PAYLOAD;
 /// Largest max_payload the client accepts from a server's INFO (it allocates for it).
-pub const MAX_ACCEPTED_PAYLOAD: i64 = super::reader::MAX_INCOMING_PAYLOAD as i64;
+pub use crate::proto::info::MAX_ACCEPTED_PAYLOAD;
+/// Bad URLs of one INFO reported one by one (the rest are counted in one more error).
+const MAX_REPORTED_BAD_URLS: usize = 16;
 /// How long close() waits for the I/O task to push out what was published before it.
 const CLOSE_IO_WAIT: Duration = Duration::from_secs(2);
 /// Drain: flush time left when the subscriptions used up the whole timeout.
@@ -206,11 +208,15 @@ impl Inner {
         self.events.emit(Event::AsyncError(sub, e));
     }
 
-    /// URLs in a server's connect_urls that could not be parsed are skipped and reported.
-    pub(super) fn report_bad_urls(&self, bad: Vec<String>) {
-        if let Some(first) = bad.first() {
-            let e = err!(Protocol, "ignored {} invalid URL(s) announced by the server, e.g. '{}'", bad.len(), first.escape_debug());
+    /// URLs in a server's connect_urls that could not be parsed are skipped and reported (the
+    /// first `MAX_REPORTED_BAD_URLS` one by one, then how many more).
+    pub(super) fn report_bad_urls(&self, bad: Vec<Error>) {
+        let n = bad.len();
+        for e in bad.into_iter().take(MAX_REPORTED_BAD_URLS) {
             self.async_error(None, e);
+        }
+        if n > MAX_REPORTED_BAD_URLS {
+            self.async_error(None, err!(InvalidArgument, "the server announced {} more bad URLs", n - MAX_REPORTED_BAD_URLS));
         }
     }
 

@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 
 /// Fields of the server's INFO a client uses. Parsing is lenient: unknown
 /// fields are ignored and a field of the wrong type (or out of range for its
-/// Rust type) keeps its default.
+/// Rust type) keeps its default. `max_payload` is what the client will use:
+/// capped at [`MAX_ACCEPTED_PAYLOAD`], [`DEFAULT_MAX_PAYLOAD`] when unusable.
 #[derive(Debug, Clone, Default)]
 pub struct ServerInfo {
     pub server_id: String,
@@ -34,6 +35,28 @@ pub struct ServerInfo {
     pub client_ip: String,
     /// The JSON text as received.
     pub raw_json: String,
+}
+
+/// max_payload assumed when the server announces none (or zero, or a negative or non-integer
+/// value): the server's own default, 1 MiB.
+pub const DEFAULT_MAX_PAYLOAD: i64 = 1024 * 1024;
+/// The largest max_payload the client accepts from a server (64 MiB, the largest frame the
+/// reader takes); a larger announced value is capped, so the client never sizes buffers or
+/// accepts publishes for what a server merely claims.
+pub const MAX_ACCEPTED_PAYLOAD: i64 = 64 * 1024 * 1024;
+
+/// INFO max_payload as the client uses it: capped at `MAX_ACCEPTED_PAYLOAD`, and
+/// `DEFAULT_MAX_PAYLOAD` when missing, not an integer, zero or negative.
+fn accepted_max_payload(v: Option<&Value>) -> i64 {
+    match v {
+        Some(Value::Number(n)) => match (n.as_i64(), n.as_u64()) {
+            (Some(p), _) if p > 0 => p.min(MAX_ACCEPTED_PAYLOAD),
+            // Positive but beyond i64.
+            (None, Some(_)) => MAX_ACCEPTED_PAYLOAD,
+            _ => DEFAULT_MAX_PAYLOAD,
+        },
+        _ => DEFAULT_MAX_PAYLOAD,
+    }
 }
 
 fn get_str(o: &Map<String, Value>, k: &str) -> Option<String> {
@@ -83,7 +106,7 @@ impl ServerInfo {
                 .and_then(|p| i32::try_from(p).ok())
                 .unwrap_or(0),
             headers: get_bool(o, "headers"),
-            max_payload: o.get("max_payload").and_then(Value::as_i64).unwrap_or(0),
+            max_payload: accepted_max_payload(o.get("max_payload")),
             auth_required: get_bool(o, "auth_required"),
             tls_required: get_bool(o, "tls_required"),
             tls_available: get_bool(o, "tls_available"),
@@ -172,7 +195,7 @@ mod tests {
         let i = ServerInfo::parse(b"{}").unwrap();
         assert_eq!(i.server_id, "");
         assert_eq!(i.port, 0);
-        assert_eq!(i.max_payload, 0);
+        assert_eq!(i.max_payload, DEFAULT_MAX_PAYLOAD);
         assert!(!i.headers);
         assert_eq!(i.nonce, None);
         assert!(i.connect_urls.is_empty());
@@ -185,7 +208,7 @@ mod tests {
     fn wrong_types_are_ignored() {
         let json = br#"{"max_payload":"big","port":70000,"proto":"1","headers":"true","connect_urls":"a:1","ws_connect_urls":[1,"b:2",null],"nonce":5,"client_id":-1,"server_id":7,"ldm":1,"domain":null}"#;
         let i = ServerInfo::parse(json).unwrap();
-        assert_eq!(i.max_payload, 0);
+        assert_eq!(i.max_payload, DEFAULT_MAX_PAYLOAD);
         assert_eq!(i.port, 0);
         assert_eq!(i.proto, 0);
         assert!(!i.headers);
@@ -198,10 +221,36 @@ mod tests {
         assert_eq!(i.domain, None);
         // negative and huge values
         let i = ServerInfo::parse(br#"{"max_payload":-1,"proto":99999999999}"#).unwrap();
-        assert_eq!(i.max_payload, -1);
+        assert_eq!(i.max_payload, DEFAULT_MAX_PAYLOAD);
         assert_eq!(i.proto, 0);
         let i = ServerInfo::parse(br#"{"max_payload":1e6}"#).unwrap();
-        assert_eq!(i.max_payload, 0);
+        assert_eq!(i.max_payload, DEFAULT_MAX_PAYLOAD);
+    }
+
+    /// Issue 8 defect 12: an INFO max_payload of 2^62 was taken as is. What the client will
+    /// allocate for is capped; a missing, zero, negative or non-integer value means the default.
+    #[test]
+    fn max_payload_is_capped_and_defaulted() {
+        const MIB: i64 = 1024 * 1024;
+        for (json, want) in [
+            (r#"{"max_payload":4611686018427387904}"#, 64 * MIB),
+            (r#"{"max_payload":9223372036854775807}"#, 64 * MIB),
+            (r#"{"max_payload":18446744073709551615}"#, 64 * MIB),
+            (r#"{"max_payload":67108865}"#, 64 * MIB),
+            (r#"{"max_payload":67108864}"#, 64 * MIB),
+            (r#"{"max_payload":8388608}"#, 8 * MIB),
+            (r#"{"max_payload":1048576}"#, MIB),
+            (r#"{"max_payload":1}"#, 1),
+            (r#"{"max_payload":0}"#, MIB),
+            (r#"{"max_payload":-1}"#, MIB),
+            (r#"{"max_payload":-9223372036854775808}"#, MIB),
+            (r#"{"max_payload":"big"}"#, MIB),
+            (r#"{"max_payload":1e6}"#, MIB),
+            (r#"{}"#, MIB),
+        ] {
+            assert_eq!(ServerInfo::parse(json.as_bytes()).unwrap().max_payload, want, "{json}");
+        }
+        assert_eq!((MAX_ACCEPTED_PAYLOAD, DEFAULT_MAX_PAYLOAD), (64 * MIB, MIB));
     }
 
     #[test]
