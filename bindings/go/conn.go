@@ -521,6 +521,14 @@ func (nc *Conn) request(subj, hdr string, data []byte, timeout time.Duration) (*
 	if timeout <= 0 {
 		return nil, ErrBadTimeout
 	}
+	// Up to maxBlockingRequests requests wait in a blocking C call (lowest latency); more
+	// concurrent ones use the non-blocking request and wait on a channel, so that thousands of
+	// goroutines waiting for replies do not each hold an OS thread (Go stops at 10,000).
+	if blockingRequests.Add(1) > maxBlockingRequests {
+		blockingRequests.Add(-1)
+		return nc.requestAsync(subj, hdr, data, timeout)
+	}
+	defer blockingRequests.Add(-1)
 	var cerr *C.char
 	var view C.gn_msg_view
 	var out *C.natsrs_msg
@@ -538,6 +546,10 @@ func (nc *Conn) request(subj, hdr string, data []byte, timeout time.Duration) (*
 	C.natsrs_msg_free(out)
 	return m, nil
 }
+
+const maxBlockingRequests = 32
+
+var blockingRequests atomic.Int32
 
 func freeView(v *C.gn_msg_view) {
 	if v.hdr != nil {

@@ -117,6 +117,25 @@ func (nc *Conn) requestCtx(ctx context.Context, subj, hdr string, data []byte) (
 	}
 }
 
+// requestAsync is Request on the core's non-blocking request (see Conn.request).
+func (nc *Conn) requestAsync(subj, hdr string, data []byte, timeout time.Duration) (*Msg, error) {
+	p := nc.cptr()
+	w := &reqWaiter{ch: make(chan reqResult, 1)}
+	h := newHandle(w)
+	var cerr *C.char
+	ps, ns := cstr(subj)
+	ph, nh := cstr(hdr)
+	pd, nd := cbytes(data)
+	st := C.gn_request_async(p, ps, ns, ph, nh, pd, nd, C.int64_t(ms(timeout)), C.uintptr_t(h), nil, &cerr)
+	runtime.KeepAlive(hdr)
+	if err := takeErr(st, cerr); err != nil {
+		return nil, err // userdata_free has run
+	}
+	r := <-w.ch // the core ends the request at its timeout at the latest
+	runtime.KeepAlive(nc)
+	return r.m, r.err
+}
+
 // A core timeout that coincides with the context's deadline is the context's error, as in
 // nats.go.
 func mapCtxTimeout(ctx context.Context, err error) error {

@@ -119,3 +119,31 @@ func TestNextMsgWithContext(t *testing.T) {
 		t.Fatalf("after unsubscribe: %v", err)
 	}
 }
+
+// Thousands of concurrent Requests do not hold an OS thread each.
+func TestManyConcurrentRequests(t *testing.T) {
+	nc := connect(t)
+	nc.Subscribe("many.req", func(m *Msg) {
+		go func() { time.Sleep(100 * time.Millisecond); m.Respond(m.Data) }()
+	})
+	nc.Flush()
+	const n = 3000
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			m, err := nc.Request("many.req", []byte(fmt.Sprint(i)), 10*time.Second)
+			if err == nil && string(m.Data) != fmt.Sprint(i) {
+				err = fmt.Errorf("reply %q for %d", m.Data, i)
+			}
+			errs <- err
+		}(i)
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if th := threads(); th > 500 {
+		t.Fatalf("%d OS threads for %d concurrent requests", th, n)
+	}
+}
