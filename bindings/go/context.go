@@ -226,6 +226,12 @@ func (s *Subscription) NextMsgWithContext(ctx context.Context) (*Msg, error) {
 	if len(s.local) > 0 {
 		return s.popLocal()
 	}
+	return s.waitNext(ctx.Done(), ctx.Err)
+}
+
+// waitNext waits for the next message on the notify fd (called with nextMu held): no OS thread
+// is held. done/doneErr end the wait (a context, or a timer for NextMsg).
+func (s *Subscription) waitNext(done <-chan struct{}, doneErr func() error) (*Msg, error) {
 	fd, wake, err := s.notifyChan()
 	if err != nil {
 		return nil, err
@@ -243,8 +249,8 @@ func (s *Subscription) NextMsgWithContext(ctx context.Context) (*Msg, error) {
 		case <-wake:
 			clearNotify(fd)
 		case <-s.ended:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		case <-done:
+			return nil, doneErr()
 		}
 	}
 }

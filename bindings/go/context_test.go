@@ -147,3 +147,45 @@ func TestManyConcurrentRequests(t *testing.T) {
 		t.Fatalf("%d OS threads for %d concurrent requests", th, n)
 	}
 }
+
+// Thousands of goroutines in NextMsg do not hold an OS thread each.
+func TestManyConcurrentNextMsg(t *testing.T) {
+	nc := connect(t)
+	const n = 2000
+	subs := make([]*Subscription, n)
+	for i := range subs {
+		subs[i], _ = nc.SubscribeSync(fmt.Sprintf("many.next.%d", i))
+	}
+	nc.Flush()
+	errs := make(chan error, n)
+	for i := range subs {
+		go func(i int) {
+			m, err := subs[i].NextMsg(10 * time.Second)
+			if err == nil && string(m.Data) != fmt.Sprint(i) {
+				err = fmt.Errorf("got %q on %d", m.Data, i)
+			}
+			errs <- err
+		}(i)
+	}
+	time.Sleep(100 * time.Millisecond)
+	for i := range subs {
+		nc.Publish(fmt.Sprintf("many.next.%d", i), []byte(fmt.Sprint(i)))
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Timeouts on the non-blocking path too.
+	for i := 0; i < 100; i++ {
+		go func(i int) { _, err := subs[i].NextMsg(50 * time.Millisecond); errs <- err }(i)
+	}
+	for i := 0; i < 100; i++ {
+		if err := <-errs; err != ErrTimeout {
+			t.Fatalf("expected ErrTimeout, got %v", err)
+		}
+	}
+	if th := threads(); th > 500 {
+		t.Fatalf("%d OS threads", th)
+	}
+}

@@ -6,6 +6,7 @@ package nats
 import "C"
 
 import (
+	"context"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,10 @@ const (
 )
 
 const batchMax = 64
+
+const maxBlockingWaits = 32
+
+var blockingWaits atomic.Int32
 
 // batchBuf receives a batch of owned C messages and their views (C memory only: no Go
 // pointers, so it may be passed to C). The batch is freed by the next gn_next_batch call.
@@ -510,6 +515,15 @@ func (s *Subscription) NextMsg(timeout time.Duration) (*Msg, error) {
 	if timeout <= 0 {
 		timeout = time.Millisecond
 	}
+	// Up to maxBlockingWaits NextMsg calls wait in a blocking C call; more concurrent ones wait
+	// on the notify fd with a timer, so that many waiting goroutines do not hold OS threads.
+	if blockingWaits.Add(1) > maxBlockingWaits {
+		blockingWaits.Add(-1)
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		return s.waitNext(ctx.Done(), func() error { return ErrTimeout })
+	}
+	defer blockingWaits.Add(-1)
 	if err := s.fetch(timeout); err != nil {
 		return nil, err
 	}
