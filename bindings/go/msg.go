@@ -1,0 +1,140 @@
+package nats
+
+import (
+	"bytes"
+	"crypto/rand"
+)
+
+const (
+	statusHdr    = "Status"
+	descrHdr     = "Description"
+	noResponders = "503"
+)
+
+// Msg represents a message delivered by NATS. This structure is used by Subscribers and
+// PublishMsg(). A new Msg is allocated for every delivered message (its data is copied into Go
+// memory once), so it is safe to keep a reference to it after a handler returns.
+type Msg struct {
+	Subject string
+	Reply   string
+	Header  Header
+	Data    []byte
+	Sub     *Subscription
+}
+
+// NewMsg creates a message for publishing that will use headers.
+func NewMsg(subject string) *Msg {
+	return &Msg{Subject: subject, Header: make(Header)}
+}
+
+// Equal compares two msgs, ignores sub but checks all other public fields.
+func (m *Msg) Equal(msg *Msg) bool {
+	if m == msg {
+		return true
+	}
+	if m == nil || msg == nil {
+		return false
+	}
+	if m.Subject != msg.Subject || m.Reply != msg.Reply || !bytes.Equal(m.Data, msg.Data) {
+		return false
+	}
+	if len(m.Header) != len(msg.Header) {
+		return false
+	}
+	for k, v := range m.Header {
+		w, ok := msg.Header[k]
+		if !ok || len(v) != len(w) {
+			return false
+		}
+		for i := range v {
+			if v[i] != w[i] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Size returns a message size in bytes.
+func (m *Msg) Size() int {
+	n := len(m.Subject) + len(m.Reply) + len(m.Data)
+	for k, vs := range m.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
+}
+
+// Respond allows a convenient way to respond to requests in service based subscriptions.
+func (m *Msg) Respond(data []byte) error {
+	if m == nil || m.Sub == nil {
+		return ErrMsgNotBound
+	}
+	if m.Reply == "" {
+		return ErrMsgNoReply
+	}
+	return m.Sub.conn.Publish(m.Reply, data)
+}
+
+// RespondMsg allows a convenient way to respond to requests in service based subscriptions that
+// might include headers.
+func (m *Msg) RespondMsg(msg *Msg) error {
+	if m == nil || m.Sub == nil {
+		return ErrMsgNotBound
+	}
+	if m.Reply == "" {
+		return ErrMsgNoReply
+	}
+	msg.Subject = m.Reply
+	return m.Sub.conn.PublishMsg(msg)
+}
+
+// Header represents the optional Header for a NATS message, based on the implementation of
+// http.Header. Keys are case-sensitive (as in nats.go).
+type Header map[string][]string
+
+// Add adds the key, value pair to the header. It is case-sensitive and appends to any existing
+// values associated with key.
+func (h Header) Add(key, value string) {
+	h[key] = append(h[key], value)
+}
+
+// Set sets the header entries associated with key to the single element value. It is
+// case-sensitive and replaces any existing values associated with key.
+func (h Header) Set(key, value string) {
+	h[key] = []string{value}
+}
+
+// Get gets the first value associated with the given key. It is case-sensitive.
+func (h Header) Get(key string) string {
+	if h == nil {
+		return ""
+	}
+	if v := h[key]; v != nil {
+		return v[0]
+	}
+	return ""
+}
+
+// Values returns all values associated with the given key. It is case-sensitive.
+func (h Header) Values(key string) []string {
+	return h[key]
+}
+
+// Del deletes the values associated with a key. It is case-sensitive.
+func (h Header) Del(key string) {
+	delete(h, key)
+}
+
+const nuidDigits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// nuid returns a random 22-character base62 identifier.
+func nuid() string {
+	var raw [22]byte
+	_, _ = rand.Read(raw[:])
+	for i := range raw {
+		raw[i] = nuidDigits[int(raw[i])%len(nuidDigits)]
+	}
+	return string(raw[:])
+}

@@ -1,0 +1,472 @@
+package nats
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+)
+
+// Default constants, as in nats.go.
+const (
+	Version                   = "1.55.0-natsrs"
+	DefaultURL                = "nats://127.0.0.1:4222"
+	DefaultPort               = 4222
+	DefaultMaxReconnect       = 60
+	DefaultReconnectWait      = 2 * time.Second
+	DefaultReconnectJitter    = 100 * time.Millisecond
+	DefaultReconnectJitterTLS = time.Second
+	DefaultTimeout            = 2 * time.Second
+	DefaultPingInterval       = 2 * time.Minute
+	DefaultMaxPingOut         = 2
+	DefaultMaxChanLen         = 64 * 1024
+	DefaultReconnectBufSize   = 8 * 1024 * 1024
+	RequestChanLen            = 8
+	DefaultDrainTimeout       = 30 * time.Second
+	DefaultFlusherTimeout     = time.Minute
+	LangString                = "go"
+	InboxPrefix               = "_INBOX."
+)
+
+// Pending limits of a subscription (nats.go's defaults, also the core's).
+const (
+	DefaultSubPendingMsgsLimit  = 512 * 1024
+	DefaultSubPendingBytesLimit = 64 * 1024 * 1024
+)
+
+// ConnHandler is used for asynchronous events such as disconnected and closed connections.
+type ConnHandler func(*Conn)
+
+// ConnErrHandler is used to process asynchronous events like disconnected connection with the
+// error (if any).
+type ConnErrHandler func(*Conn, error)
+
+// ErrHandler is used to process asynchronous errors encountered while processing inbound
+// messages.
+type ErrHandler func(*Conn, *Subscription, error)
+
+// UserJWTHandler is used to fetch and return the account signed JWT for this user.
+type UserJWTHandler func() (string, error)
+
+// SignatureHandler is used to sign a nonce from the server while authenticating with nkeys.
+type SignatureHandler func([]byte) ([]byte, error)
+
+// AuthTokenHandler is used to generate a new token.
+type AuthTokenHandler func() string
+
+// UserInfoCB is used to pass the username and password when establishing connection.
+type UserInfoCB func() (string, string)
+
+// ReconnectDelayHandler is used to get from the user the desired delay the library should pause
+// before attempting to reconnect again. Note that this is invoked after the library tried the
+// whole list of URLs and failed to reconnect.
+type ReconnectDelayHandler func(attempts int) time.Duration
+
+// Option is a function on the options for a connection.
+type Option func(*Options) error
+
+// Options can be used to create a customized connection (nats.go's field names; the fields
+// that the libnatsrs core has no equivalent for are documented on the field).
+type Options struct {
+	Url                    string
+	Servers                []string
+	NoRandomize            bool
+	NoEcho                 bool
+	Name                   string
+	Verbose                bool
+	Pedantic               bool
+	Secure                 bool
+	TLSConfig              *tls.Config
+	TLSHandshakeFirst      bool
+	AllowReconnect         bool
+	MaxReconnect           int
+	ReconnectWait          time.Duration
+	CustomReconnectDelayCB ReconnectDelayHandler
+	ReconnectJitter        time.Duration
+	ReconnectJitterTLS     time.Duration
+	Timeout                time.Duration
+	DrainTimeout           time.Duration
+	// FlusherTimeout is kept for source compatibility; libnatsrs's writer never blocks a
+	// publisher on a slow socket, so it has no effect.
+	FlusherTimeout      time.Duration
+	PingInterval        time.Duration
+	MaxPingsOut         int
+	ClosedCB            ConnHandler
+	DisconnectedCB      ConnHandler
+	DisconnectedErrCB   ConnErrHandler
+	ConnectedCB         ConnHandler
+	ReconnectedCB       ConnHandler
+	DiscoveredServersCB ConnHandler
+	AsyncErrorCB        ErrHandler
+	ReconnectBufSize    int
+	// SubChanLen is kept for source compatibility (libnatsrs queues per subscription with the
+	// pending limits).
+	SubChanLen              int
+	UserJWT                 UserJWTHandler
+	Nkey                    string
+	SignatureCB             SignatureHandler
+	User                    string
+	Password                string
+	UserInfo                UserInfoCB
+	Token                   string
+	TokenHandler            AuthTokenHandler
+	Dialer                  *net.Dialer
+	UseOldRequestStyle      bool
+	LameDuckModeHandler     ConnHandler
+	RetryOnFailedConnect    bool
+	InboxPrefix             string
+	IgnoreDiscoveredServers bool
+	// NoCallbacksAfterClientClose: no connection callbacks once Close was called.
+	NoCallbacksAfterClientClose bool
+
+	// libnatsrs-specific (set by the options below).
+	credsFile     string
+	credsSeedFile string
+	nkeySeedFile  string
+	caFiles       []string
+	certFile      string
+	keyFile       string
+}
+
+// GetDefaultOptions returns default configuration options for the client.
+func GetDefaultOptions() Options {
+	return Options{
+		AllowReconnect:     true,
+		MaxReconnect:       DefaultMaxReconnect,
+		ReconnectWait:      DefaultReconnectWait,
+		ReconnectJitter:    DefaultReconnectJitter,
+		ReconnectJitterTLS: DefaultReconnectJitterTLS,
+		Timeout:            DefaultTimeout,
+		PingInterval:       DefaultPingInterval,
+		MaxPingsOut:        DefaultMaxPingOut,
+		SubChanLen:         DefaultMaxChanLen,
+		ReconnectBufSize:   DefaultReconnectBufSize,
+		DrainTimeout:       DefaultDrainTimeout,
+		FlusherTimeout:     DefaultFlusherTimeout,
+	}
+}
+
+// Name is an Option to set the client name.
+func Name(name string) Option {
+	return func(o *Options) error { o.Name = name; return nil }
+}
+
+// Secure is an Option to enable TLS secure connections (the server certificate is verified).
+// Pass a TLS Configuration to customize it. Only the tls.Config fields the core can
+// honour are accepted (Certificates, ServerName, MinVersion, MaxVersion 1.3, InsecureSkipVerify);
+// Connect fails with ErrNotSupported for any other field that is set.
+func Secure(tls ...*tls.Config) Option {
+	return func(o *Options) error {
+		o.Secure = true
+		if len(tls) > 1 {
+			return ErrMultipleTLSConfigs
+		}
+		if len(tls) == 1 {
+			o.TLSConfig = tls[0]
+		}
+		return nil
+	}
+}
+
+// RootCAs is a helper option to provide the RootCAs pool from a list of filenames.
+func RootCAs(file ...string) Option {
+	return func(o *Options) error {
+		for _, f := range file {
+			if _, err := os.Stat(f); err != nil {
+				return fmt.Errorf("nats: error loading or parsing rootCA file: %w", err)
+			}
+		}
+		o.caFiles = append(o.caFiles, file...)
+		o.Secure = true
+		return nil
+	}
+}
+
+// ClientCert is a helper option to provide the client certificate from a file.
+func ClientCert(certFile, keyFile string) Option {
+	return func(o *Options) error {
+		if _, err := tls.LoadX509KeyPair(certFile, keyFile); err != nil {
+			return fmt.Errorf("nats: error loading client certificate: %w", err)
+		}
+		o.certFile, o.keyFile = certFile, keyFile
+		o.Secure = true
+		return nil
+	}
+}
+
+// NoReconnect is an Option to turn off reconnect behavior.
+func NoReconnect() Option {
+	return func(o *Options) error { o.AllowReconnect = false; return nil }
+}
+
+// DontRandomize is an Option to turn off randomizing the server pool.
+func DontRandomize() Option {
+	return func(o *Options) error { o.NoRandomize = true; return nil }
+}
+
+// NoEcho is an Option to turn off messages echoing back from a server.
+func NoEcho() Option {
+	return func(o *Options) error { o.NoEcho = true; return nil }
+}
+
+// ReconnectWait is an Option to set the wait time between reconnect attempts.
+func ReconnectWait(t time.Duration) Option {
+	return func(o *Options) error { o.ReconnectWait = t; return nil }
+}
+
+// MaxReconnects is an Option to set the maximum number of reconnect attempts (per server;
+// negative: forever).
+func MaxReconnects(max int) Option {
+	return func(o *Options) error { o.MaxReconnect = max; return nil }
+}
+
+// ReconnectJitter is an Option to set the upper bound of a random delay added to ReconnectWait.
+func ReconnectJitter(jitter, jitterForTLS time.Duration) Option {
+	return func(o *Options) error {
+		o.ReconnectJitter = jitter
+		o.ReconnectJitterTLS = jitterForTLS
+		return nil
+	}
+}
+
+// CustomReconnectDelay is an Option to set the CustomReconnectDelayCB option.
+func CustomReconnectDelay(cb ReconnectDelayHandler) Option {
+	return func(o *Options) error { o.CustomReconnectDelayCB = cb; return nil }
+}
+
+// PingInterval is an Option to set the period for client ping commands.
+func PingInterval(t time.Duration) Option {
+	return func(o *Options) error { o.PingInterval = t; return nil }
+}
+
+// MaxPingsOutstanding is an Option to set the maximum number of ping requests that can go
+// unanswered by the server before closing the connection.
+func MaxPingsOutstanding(max int) Option {
+	return func(o *Options) error { o.MaxPingsOut = max; return nil }
+}
+
+// ReconnectBufSize sets the buffer size of messages kept while busy reconnecting. Negative
+// disables the buffer (publishes fail while disconnected).
+func ReconnectBufSize(size int) Option {
+	return func(o *Options) error { o.ReconnectBufSize = size; return nil }
+}
+
+// Timeout is an Option to set the timeout for Dial on a connection.
+func Timeout(t time.Duration) Option {
+	return func(o *Options) error { o.Timeout = t; return nil }
+}
+
+// FlusherTimeout is kept for source compatibility; it has no effect with libnatsrs.
+func FlusherTimeout(t time.Duration) Option {
+	return func(o *Options) error { o.FlusherTimeout = t; return nil }
+}
+
+// DrainTimeout is an Option to set the timeout for draining a connection.
+func DrainTimeout(t time.Duration) Option {
+	return func(o *Options) error { o.DrainTimeout = t; return nil }
+}
+
+// DisconnectErrHandler is an Option to set the disconnected error handler.
+func DisconnectErrHandler(cb ConnErrHandler) Option {
+	return func(o *Options) error { o.DisconnectedErrCB = cb; return nil }
+}
+
+// DisconnectHandler is an Option to set the disconnected handler.
+//
+// Deprecated: Use DisconnectErrHandler instead.
+func DisconnectHandler(cb ConnHandler) Option {
+	return func(o *Options) error { o.DisconnectedCB = cb; return nil }
+}
+
+// ConnectHandler is an Option to set the connected handler.
+func ConnectHandler(cb ConnHandler) Option {
+	return func(o *Options) error { o.ConnectedCB = cb; return nil }
+}
+
+// ReconnectHandler is an Option to set the reconnected handler. With RetryOnFailedConnect it is
+// also invoked for the first asynchronous connect (as the nats.go README says).
+func ReconnectHandler(cb ConnHandler) Option {
+	return func(o *Options) error { o.ReconnectedCB = cb; return nil }
+}
+
+// ClosedHandler is an Option to set the closed handler.
+func ClosedHandler(cb ConnHandler) Option {
+	return func(o *Options) error { o.ClosedCB = cb; return nil }
+}
+
+// DiscoveredServersHandler is an Option to set the new servers handler.
+func DiscoveredServersHandler(cb ConnHandler) Option {
+	return func(o *Options) error { o.DiscoveredServersCB = cb; return nil }
+}
+
+// ErrorHandler is an Option to set the async error handler.
+func ErrorHandler(cb ErrHandler) Option {
+	return func(o *Options) error { o.AsyncErrorCB = cb; return nil }
+}
+
+// LameDuckModeHandler sets the callback to invoke when the server notifies the connection that
+// it entered lame duck mode.
+func LameDuckModeHandler(cb ConnHandler) Option {
+	return func(o *Options) error { o.LameDuckModeHandler = cb; return nil }
+}
+
+// UserInfo is an Option to set the username and password to use when not included directly in
+// the URLs.
+func UserInfo(user, password string) Option {
+	return func(o *Options) error { o.User, o.Password = user, password; return nil }
+}
+
+// UserInfoHandler is an Option to set the username and password via a callback. The libnatsrs
+// core has no user/password callback: Connect fails with ErrNotSupported.
+func UserInfoHandler(cb UserInfoCB) Option {
+	return func(o *Options) error { o.UserInfo = cb; return nil }
+}
+
+// Token is an Option to set the token to use when a token is not included directly in the URLs
+// and when a token handler is not provided.
+func Token(token string) Option {
+	return func(o *Options) error {
+		if o.TokenHandler != nil {
+			return ErrTokenAlreadySet
+		}
+		o.Token = token
+		return nil
+	}
+}
+
+// TokenHandler is an Option to set the token handler to use when a token is not included
+// directly in the URLs and when a token is not set.
+func TokenHandler(cb AuthTokenHandler) Option {
+	return func(o *Options) error {
+		if o.Token != "" {
+			return ErrTokenAlreadySet
+		}
+		o.TokenHandler = cb
+		return nil
+	}
+}
+
+// UserCredentials is a convenience function that takes a filename for a user's JWT and a
+// filename for the user's private Nkey seed (or one chained file holding both). The files are
+// read by the core on every connect and reconnect.
+func UserCredentials(userOrChainedFile string, seedFiles ...string) Option {
+	return func(o *Options) error {
+		if len(seedFiles) > 1 {
+			return fmt.Errorf("nats: only one seed file is allowed: %w", ErrInvalidArg)
+		}
+		o.credsFile = userOrChainedFile
+		o.credsSeedFile = ""
+		if len(seedFiles) == 1 {
+			o.credsSeedFile = seedFiles[0]
+		}
+		return nil
+	}
+}
+
+// UserJWT will set the callbacks to retrieve the user's JWT and the signature callback to sign
+// the server nonce. This and the Nkey option are mutually exclusive.
+func UserJWT(userCB UserJWTHandler, sigCB SignatureHandler) Option {
+	return func(o *Options) error {
+		if userCB == nil {
+			return ErrNoUserCB
+		}
+		if sigCB == nil {
+			return ErrUserButNoSigCB
+		}
+		o.UserJWT = userCB
+		o.SignatureCB = sigCB
+		return nil
+	}
+}
+
+// Nkey will set the public Nkey and the signature callback to sign the server nonce.
+func Nkey(pubKey string, sigCB SignatureHandler) Option {
+	return func(o *Options) error {
+		o.Nkey = pubKey
+		o.SignatureCB = sigCB
+		if pubKey != "" && sigCB == nil {
+			return ErrNkeyButNoSigCB
+		}
+		return nil
+	}
+}
+
+// NkeyOptionFromSeed will load an nkey pair from a seed file. The core reads the seed file on
+// every connect, signs the server nonce and wipes the seed.
+func NkeyOptionFromSeed(seedFile string) (Option, error) {
+	raw, err := os.ReadFile(seedFile)
+	if err != nil {
+		return nil, err
+	}
+	found := false
+	for _, line := range strings.Split(string(raw), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "SU") {
+			found = true
+			break
+		}
+	}
+	for i := range raw {
+		raw[i] = 'x'
+	}
+	if !found {
+		return nil, errors.New("nats: no nkey user seed found")
+	}
+	return func(o *Options) error {
+		o.nkeySeedFile = seedFile
+		return nil
+	}, nil
+}
+
+// Dialer is an Option to set the dialer; libnatsrs dials itself: Connect fails with
+// ErrNotSupported when a dialer is set.
+func Dialer(dialer *net.Dialer) Option {
+	return func(o *Options) error { o.Dialer = dialer; return nil }
+}
+
+// UseOldRequestStyle is an Option to force usage of the old Request style (a new inbox
+// subscription per request).
+func UseOldRequestStyle() Option {
+	return func(o *Options) error { o.UseOldRequestStyle = true; return nil }
+}
+
+// RetryOnFailedConnect sets the connection in reconnecting state right away if it can't connect
+// to a server in the initial set.
+func RetryOnFailedConnect(retry bool) Option {
+	return func(o *Options) error { o.RetryOnFailedConnect = retry; return nil }
+}
+
+// CustomInboxPrefix configures the request + reply inbox prefix.
+func CustomInboxPrefix(p string) Option {
+	return func(o *Options) error {
+		if p == "" || strings.Contains(p, ">") || strings.Contains(p, "*") || strings.HasSuffix(p, ".") {
+			return errors.New("nats: invalid custom prefix")
+		}
+		o.InboxPrefix = p
+		return nil
+	}
+}
+
+// TLSHandshakeFirst is an Option to perform the TLS handshake first, that is before receiving
+// the INFO protocol.
+func TLSHandshakeFirst() Option {
+	return func(o *Options) error {
+		o.TLSHandshakeFirst = true
+		o.Secure = true
+		return nil
+	}
+}
+
+// IgnoreDiscoveredServers will not add servers discovered from the cluster to the pool.
+func IgnoreDiscoveredServers() Option {
+	return func(o *Options) error { o.IgnoreDiscoveredServers = true; return nil }
+}
+
+// SyncQueueLen is kept for source compatibility (libnatsrs bounds queues with the pending
+// limits).
+func SyncQueueLen(max int) Option {
+	return func(o *Options) error { return nil }
+}

@@ -1,0 +1,146 @@
+package nats
+
+/*
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"os"
+	"sync"
+	"syscall"
+)
+
+// notifyPoller watches the notify eventfds of subscriptions (owned by the core, not duplicated)
+// with one epoll instance and one goroutine for the whole process, and wakes the goroutine
+// waiting for a subscription through a channel. So a waiting subscription costs no OS thread
+// and no file descriptor of its own.
+type notifyPoller struct {
+	once  sync.Once
+	epfd  int
+	err   error
+	mu    sync.Mutex
+	next  uint64
+	chans map[uint64]chan struct{}
+	file  *os.File
+}
+
+var poller notifyPoller
+
+const epollET = 1 << 31
+
+func (p *notifyPoller) start() error {
+	p.once.Do(func() {
+		p.epfd, p.err = syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+		if p.err != nil {
+			return
+		}
+		if p.err = syscall.SetNonblock(p.epfd, true); p.err != nil {
+			return
+		}
+		// The epoll fd itself waits in Go's netpoller: no OS thread blocks in epoll_wait, and a
+		// wake-up is a plain goroutine wake (then the subscription's goroutine runs next).
+		f := os.NewFile(uintptr(p.epfd), "natsrs-epoll")
+		var rc syscall.RawConn
+		if rc, p.err = f.SyscallConn(); p.err != nil {
+			return
+		}
+		p.chans = map[uint64]chan struct{}{}
+		p.file = f // never closed: one epoll instance for the life of the process
+		go p.loop(rc)
+	})
+	return p.err
+}
+
+func (p *notifyPoller) loop(rc syscall.RawConn) {
+	events := make([]syscall.EpollEvent, 256)
+	for {
+		_ = rc.Read(func(fd uintptr) bool {
+			n, err := syscall.EpollWait(int(fd), events, 0)
+			if err != nil || n <= 0 {
+				return false // wait in the netpoller until the epoll fd is readable
+			}
+			p.mu.Lock()
+			for i := 0; i < n; i++ {
+				tok := uint64(uint32(events[i].Fd)) | uint64(uint32(events[i].Pad))<<32
+				if ch, ok := p.chans[tok]; ok {
+					select {
+					case ch <- struct{}{}:
+					default:
+					}
+				}
+			}
+			p.mu.Unlock()
+			return true
+		})
+	}
+}
+
+// add registers fd (edge-triggered: one wake per write of the core) and returns the token and
+// the channel; the channel starts signalled, so the first wait checks the queue.
+func (p *notifyPoller) add(fd int) (uint64, chan struct{}, error) {
+	if err := p.start(); err != nil {
+		return 0, nil, err
+	}
+	ch := make(chan struct{}, 1)
+	ch <- struct{}{}
+	p.mu.Lock()
+	p.next++
+	tok := p.next
+	p.chans[tok] = ch
+	p.mu.Unlock()
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | epollET, Fd: int32(uint32(tok)), Pad: int32(uint32(tok >> 32))}
+	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		p.mu.Lock()
+		delete(p.chans, tok)
+		p.mu.Unlock()
+		return 0, nil, err
+	}
+	return tok, ch, nil
+}
+
+// remove must run before the core closes fd (natsrs_subscription_free).
+func (p *notifyPoller) remove(fd int, tok uint64) {
+	_ = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, fd, nil)
+	p.mu.Lock()
+	delete(p.chans, tok)
+	p.mu.Unlock()
+}
+
+// clearNotify reads the eventfd (non-blocking) so that the core signals the next message.
+func clearNotify(fd int) {
+	var buf [8]byte
+	_, _ = syscall.Read(fd, buf[:])
+}
+
+// notifyChan registers the subscription's notify fd with the poller (once) and returns the
+// fd and the wake channel.
+func (s *Subscription) notifyChan() (int, chan struct{}, error) {
+	h := s.h
+	h.mu.Lock()
+	if h.wake != nil {
+		fd, ch := h.notifyFd, h.wake
+		h.mu.Unlock()
+		return fd, ch, nil
+	}
+	h.mu.Unlock()
+	p := h.acquire()
+	if p == nil {
+		return 0, nil, s.endErr()
+	}
+	defer h.release()
+	var fd C.int
+	var cerr *C.char
+	st := C.gn_notify_fd(p, &fd, &cerr)
+	if err := takeErr(st, cerr); err != nil {
+		return 0, nil, err
+	}
+	tok, ch, err := poller.add(int(fd))
+	if err != nil {
+		return 0, nil, err
+	}
+	h.mu.Lock()
+	h.notifyFd, h.notifyTok, h.wake = int(fd), tok, ch
+	h.mu.Unlock()
+	return int(fd), ch, nil
+}

@@ -1,0 +1,6 @@
+package nats
+
+import "syscall"
+
+// nats-server enters lame duck mode on SIGUSR2.
+var sigLameDuck = syscall.SIGUSR2

@@ -1,0 +1,668 @@
+package nats
+
+/*
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+	"weak"
+)
+
+// SubscriptionType is the type of the Subscription.
+type SubscriptionType int
+
+// The different types of subscription types.
+const (
+	AsyncSubscription = SubscriptionType(iota)
+	SyncSubscription
+	ChanSubscription
+	NilSubscription
+	PullSubscription
+)
+
+const batchMax = 64
+
+const maxBlockingWaits = 32
+
+var blockingWaits atomic.Int32
+
+// batchBuf receives a batch of owned C messages and their views (C memory only: no Go
+// pointers, so it may be passed to C). The batch is freed by the next gn_next_batch call.
+type batchBuf struct {
+	msgs  [batchMax]*C.natsrs_msg
+	views [batchMax]C.gn_msg_view
+	n     C.size_t
+}
+
+func (b *batchBuf) free() {
+	if b.n > 0 {
+		C.gn_free_batch(&b.msgs[0], &b.views[0], b.n)
+		b.n = 0
+	}
+}
+
+// subHandle owns the C subscription handle: C calls hold a reference, and the handle is freed
+// once the subscription is finished and no call uses it any more (or when the Subscription is
+// garbage collected).
+type subHandle struct {
+	mu         sync.Mutex
+	ptr        *C.natsrs_subscription
+	refs       int
+	closed     bool // finished: no new C call may start
+	connClosed bool
+
+	// Registration of the core's notify eventfd with the poller (removed before the free).
+	wake      chan struct{}
+	notifyFd  int
+	notifyTok uint64
+}
+
+// free releases the C handle (h.ptr already taken); the poller forgets its fd first.
+func (h *subHandle) free(p *C.natsrs_subscription) {
+	h.mu.Lock()
+	wake, fd, tok := h.wake, h.notifyFd, h.notifyTok
+	h.mu.Unlock()
+	if wake != nil {
+		poller.remove(fd, tok)
+	}
+	C.natsrs_subscription_free(p)
+}
+
+func (h *subHandle) acquire() *C.natsrs_subscription {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed || h.ptr == nil {
+		return nil
+	}
+	h.refs++
+	return h.ptr
+}
+
+func (h *subHandle) release() {
+	h.mu.Lock()
+	h.refs--
+	var p *C.natsrs_subscription
+	if h.refs == 0 && h.closed && h.ptr != nil {
+		p, h.ptr = h.ptr, nil
+	}
+	h.mu.Unlock()
+	if p != nil {
+		h.free(p)
+	}
+}
+
+// close marks the handle finished; it is freed now or by the last release.
+func (h *subHandle) close(connClosed bool) bool {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return false
+	}
+	h.closed = true
+	h.connClosed = connClosed
+	var p *C.natsrs_subscription
+	if h.refs == 0 && h.ptr != nil {
+		p, h.ptr = h.ptr, nil
+	}
+	h.mu.Unlock()
+	if p != nil {
+		h.free(p)
+	}
+	return true
+}
+
+// Subscription represents interest in a given subject.
+type Subscription struct {
+	// Subject that represents this subscription. This can be different than the received
+	// subject inside a Msg if this is a wildcard.
+	Subject string
+	// Optional queue group name.
+	Queue string
+
+	conn     *Conn
+	typ      SubscriptionType
+	mcb      MsgHandler
+	mch      chan *Msg
+	h        *subHandle
+	key      uintptr
+	done     chan struct{}
+	pumpDone chan struct{} // closed when the pump goroutine exits (async and channel kinds)
+
+	closedF   atomic.Bool
+	stopNow   atomic.Bool // no more handler calls / channel sends, not even for a batch in hand
+	draining  atomic.Bool
+	delivered atomic.Uint64
+	max       atomic.Uint64
+
+	// Sync subscriptions: batches taken from the core, handed out one by one.
+	nextMu sync.Mutex
+	batch  *batchBuf
+	local  []*Msg
+	ended  chan struct{} // closed by finish
+
+	limMu                 sync.Mutex
+	pMsgsLimit, pBytesLim int
+	closedCB              func(subject string)
+}
+
+// Subscribe will express interest in the given subject. The subject can have wildcards. Messages
+// will be delivered to the associated MsgHandler, one at a time, in order, on a thread of the
+// subscription's own.
+func (nc *Conn) Subscribe(subj string, cb MsgHandler) (*Subscription, error) {
+	return nc.subscribe(subj, "", cb, nil, false)
+}
+
+// ChanSubscribe will express interest in the given subject and place all messages received on
+// the channel.
+func (nc *Conn) ChanSubscribe(subj string, ch chan *Msg) (*Subscription, error) {
+	return nc.subscribe(subj, "", nil, ch, false)
+}
+
+// ChanQueueSubscribe will express interest in the given subject. All subscribers with the same
+// queue name will form the queue group and only one member of the group will be selected to
+// receive any given message, which will be placed on the channel.
+func (nc *Conn) ChanQueueSubscribe(subj, group string, ch chan *Msg) (*Subscription, error) {
+	return nc.subscribe(subj, group, nil, ch, false)
+}
+
+// QueueSubscribeSyncWithChan is syntactic sugar for ChanQueueSubscribe(subject, group, ch).
+func (nc *Conn) QueueSubscribeSyncWithChan(subj, queue string, ch chan *Msg) (*Subscription, error) {
+	return nc.subscribe(subj, queue, nil, ch, false)
+}
+
+// SubscribeSync will express interest on the given subject. Messages will be received
+// synchronously using Subscription.NextMsg().
+func (nc *Conn) SubscribeSync(subj string) (*Subscription, error) {
+	return nc.subscribe(subj, "", nil, nil, true)
+}
+
+// QueueSubscribe creates an asynchronous queue subscriber on the given subject. All subscribers
+// with the same queue name will form the queue group and only one member of the group will be
+// selected to receive any given message asynchronously.
+func (nc *Conn) QueueSubscribe(subj, queue string, cb MsgHandler) (*Subscription, error) {
+	return nc.subscribe(subj, queue, cb, nil, false)
+}
+
+// QueueSubscribeSync creates a synchronous queue subscriber on the given subject.
+func (nc *Conn) QueueSubscribeSync(subj, queue string) (*Subscription, error) {
+	return nc.subscribe(subj, queue, nil, nil, true)
+}
+
+func (nc *Conn) subscribe(subj, queue string, cb MsgHandler, ch chan *Msg, isSync bool) (*Subscription, error) {
+	p := nc.cptr()
+	if p == nil {
+		return nil, ErrInvalidConnection
+	}
+	if cb == nil && ch == nil && !isSync {
+		return nil, ErrBadSubscription
+	}
+	s := &Subscription{
+		Subject: subj, Queue: queue, conn: nc, mcb: cb, mch: ch,
+		h: &subHandle{}, done: make(chan struct{}), ended: make(chan struct{}),
+		pMsgsLimit: DefaultSubPendingMsgsLimit, pBytesLim: DefaultSubPendingBytesLimit,
+	}
+	// Every kind is a sync subscription in the core: a goroutine (async and channel kinds) or
+	// NextMsg (sync kind) takes the messages in batches, so there is no C->Go callback per
+	// message and no OS thread per subscription (waits are in Go's netpoller).
+	switch {
+	case cb != nil:
+		s.typ = AsyncSubscription
+	case ch != nil:
+		s.typ = ChanSubscription
+	default:
+		s.typ = SyncSubscription
+	}
+	s.batch = &batchBuf{}
+	var cerr *C.char
+	var out *C.natsrs_subscription
+	ps, ns := cstr(subj)
+	pq, nq := cstr(queue)
+	st := C.gn_subscribe(p, ps, ns, pq, nq, C.bool(false), 0, &out, &cerr)
+	runtime.KeepAlive(nc)
+	if err := takeErr(st, cerr); err != nil {
+		return nil, err
+	}
+	s.h.ptr = out
+	s.key = uintptr(unsafe.Pointer(out))
+	core := nc.core
+	core.mu.Lock()
+	core.subs[s.key] = weak.Make(s)
+	core.mu.Unlock()
+	// A forgotten (unreachable) subscription is freed by the garbage collector.
+	runtime.AddCleanup(s, func(c subCleanup) {
+		c.core.mu.Lock()
+		if w, ok := c.core.subs[c.key]; ok && w.Value() == nil {
+			delete(c.core.subs, c.key)
+		}
+		c.core.mu.Unlock()
+		c.h.close(false)
+	}, subCleanup{core, s.h, s.key})
+	if s.typ != SyncSubscription {
+		s.pumpDone = make(chan struct{})
+		go s.pump()
+	}
+	return s, nil
+}
+
+type subCleanup struct {
+	core *connCore
+	h    *subHandle
+	key  uintptr
+}
+
+// finish marks the subscription as finished: no more deliveries, the C handle is released.
+func (s *Subscription) finish(connClosed bool) {
+	if s.closedF.Swap(true) {
+		if connClosed {
+			s.h.mu.Lock()
+			s.h.connClosed = true
+			s.h.mu.Unlock()
+		}
+		return
+	}
+	if core := s.conn.core; core != nil {
+		core.mu.Lock()
+		delete(core.subs, s.key)
+		core.mu.Unlock()
+	}
+	s.h.close(connClosed)
+	close(s.ended)
+	s.limMu.Lock()
+	cb := s.closedCB
+	s.limMu.Unlock()
+	if cb != nil {
+		cb(s.Subject)
+	}
+}
+
+// stop ends deliveries at once (Unsubscribe, Close): the batch a pump holds is dropped.
+func (s *Subscription) stop() {
+	if !s.stopNow.Swap(true) {
+		close(s.done)
+	}
+}
+
+// markClosed is used when the connection closed; after a connection drain, the batches in hand
+// are still delivered (soft), after Close they are not.
+func (s *Subscription) markClosed(connClosed, soft bool) {
+	if !soft {
+		s.stop()
+	}
+	s.finish(connClosed)
+}
+
+func (s *Subscription) endErr() error {
+	s.h.mu.Lock()
+	defer s.h.mu.Unlock()
+	if s.h.connClosed {
+		return ErrConnectionClosed
+	}
+	return ErrBadSubscription
+}
+
+// pump delivers the messages of an async or channel subscription (handler or channel): batches are taken from the core's
+// queue without waiting (no C->Go callback per message); between batches the goroutine parks on
+// the subscription's notify fd in Go's netpoller, so no OS thread is held per subscription.
+func (s *Subscription) pump() {
+	b := s.batch
+	defer close(s.pumpDone)
+	defer b.free()
+	fd, wake, err := s.notifyChan()
+	if err != nil {
+		s.finish(err == ErrConnectionClosed)
+		return
+	}
+	var msgs []*Msg
+	for {
+		select {
+		case <-wake:
+			clearNotify(fd)
+		case <-s.ended:
+		case <-s.done:
+			return
+		}
+		for {
+			msgs = msgs[:0]
+			n, err := s.tryFetch(func(m *Msg) { msgs = append(msgs, m) })
+			switch err {
+			case nil:
+			case ErrSlowConsumer:
+				continue
+			default:
+				s.finish(err == ErrConnectionClosed)
+				return
+			}
+			for _, m := range msgs {
+				if s.mcb != nil {
+					if s.stopNow.Load() {
+						return
+					}
+					n := s.delivered.Add(1)
+					s.conn.core.safeCall(s, func() { s.mcb(m) })
+					if max := s.max.Load(); max > 0 && n >= max {
+						s.finish(false)
+						return
+					}
+					continue
+				}
+				select {
+				case s.mch <- m:
+				case <-s.done:
+					return
+				}
+			}
+			if n == 0 {
+				break
+			}
+		}
+	}
+}
+
+// Type returns the type of Subscription.
+func (s *Subscription) Type() SubscriptionType {
+	if s == nil {
+		return NilSubscription
+	}
+	return s.typ
+}
+
+// IsValid returns a boolean indicating whether the subscription is still active. This will
+// return false if the subscription has already been closed.
+func (s *Subscription) IsValid() bool {
+	if s == nil || s.closedF.Load() {
+		return false
+	}
+	if s.draining.Load() {
+		return true // until the drain finished
+	}
+	p := s.h.acquire()
+	if p == nil {
+		return false
+	}
+	v := bool(C.natsrs_subscription_is_valid(p))
+	s.h.release()
+	return v
+}
+
+// Unsubscribe will remove interest in the given subject.
+func (s *Subscription) Unsubscribe() error {
+	if s == nil {
+		return ErrBadSubscription
+	}
+	if s.conn.IsClosed() {
+		return ErrConnectionClosed
+	}
+	p := s.h.acquire()
+	if p == nil {
+		return s.endErr()
+	}
+	var cerr *C.char
+	st := C.gn_sub_op(p, C.GN_SUB_UNSUBSCRIBE, 0, 0, &cerr)
+	s.h.release()
+	err := takeErr(st, cerr)
+	s.stop()
+	s.finish(false)
+	if err == ErrBadSubscription || err == ErrMaxMessages {
+		err = nil
+	}
+	return err
+}
+
+// AutoUnsubscribe will issue an automatic Unsubscribe that is processed by the server when max
+// messages have been received. This can be useful when sending a request to an unknown number of
+// subscribers.
+func (s *Subscription) AutoUnsubscribe(max int) error {
+	if s == nil {
+		return ErrBadSubscription
+	}
+	if s.conn.IsClosed() {
+		return ErrConnectionClosed
+	}
+	if max <= 0 {
+		return s.Unsubscribe()
+	}
+	p := s.h.acquire()
+	if p == nil {
+		return s.endErr()
+	}
+	s.max.Store(uint64(max))
+	var cerr *C.char
+	st := C.gn_sub_op(p, C.GN_SUB_AUTO_UNSUBSCRIBE, C.int64_t(max), 0, &cerr)
+	s.h.release()
+	return takeErr(st, cerr)
+}
+
+// Drain will remove interest but continue callbacks until all messages have been processed.
+func (s *Subscription) Drain() error {
+	if s == nil {
+		return ErrBadSubscription
+	}
+	if s.conn.IsClosed() {
+		return ErrConnectionClosed
+	}
+	p := s.h.acquire()
+	if p == nil {
+		return s.endErr()
+	}
+	var cerr *C.char
+	st := C.gn_sub_op(p, C.GN_SUB_DRAIN, 0, 0, &cerr)
+	if err := takeErr(st, cerr); err != nil {
+		s.h.release()
+		return err
+	}
+	s.draining.Store(true)
+	timeout := s.conn.Opts.DrainTimeout
+	if timeout <= 0 {
+		timeout = DefaultDrainTimeout
+	}
+	go func() {
+		var cerr *C.char
+		st := C.gn_sub_op(p, C.GN_SUB_DRAIN_WAIT, C.int64_t(ms(timeout)), 0, &cerr)
+		err := takeErr(st, cerr)
+		s.h.release()
+		if err == ErrTimeout {
+			s.conn.core.reportError(s, ErrDrainTimeout)
+		}
+		// Async and channel subscriptions: the pump still delivers the batch it holds and ends
+		// the subscription when the core reports the end. A synchronous subscription still hands
+		// out the messages NextMsg already took.
+		if err != nil {
+			s.stop()
+		}
+		if s.typ == SyncSubscription || err != nil {
+			s.finish(false)
+		}
+	}()
+	return nil
+}
+
+// IsDraining returns a boolean indicating whether the subscription is being drained.
+func (s *Subscription) IsDraining() bool {
+	return s != nil && s.draining.Load() && !s.closedF.Load()
+}
+
+// SetClosedHandler will set the closed handler for when a subscription is closed (either
+// unsubscribed or drained).
+func (s *Subscription) SetClosedHandler(handler func(subject string)) {
+	s.limMu.Lock()
+	s.closedCB = handler
+	s.limMu.Unlock()
+}
+
+// NextMsg will return the next message available to a synchronous subscriber or block until one
+// is available. An error is returned if the subscription is invalid (ErrBadSubscription), the
+// connection is closed (ErrConnectionClosed), the timeout is reached (ErrTimeout), or if there
+// were no responders (ErrNoResponders) when used in the context of a request/reply.
+func (s *Subscription) NextMsg(timeout time.Duration) (*Msg, error) {
+	if s == nil {
+		return nil, ErrBadSubscription
+	}
+	if s.typ != SyncSubscription {
+		return nil, ErrSyncSubRequired
+	}
+	s.nextMu.Lock()
+	defer s.nextMu.Unlock()
+	if len(s.local) > 0 {
+		return s.popLocal()
+	}
+	if timeout <= 0 {
+		timeout = time.Millisecond
+	}
+	// Up to maxBlockingWaits NextMsg calls wait in a blocking C call; more concurrent ones wait
+	// on the notify fd with a timer, so that many waiting goroutines do not hold OS threads.
+	if blockingWaits.Add(1) > maxBlockingWaits {
+		blockingWaits.Add(-1)
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		return s.waitNext(ctx.Done(), func() error { return ErrTimeout })
+	}
+	defer blockingWaits.Add(-1)
+	if err := s.fetch(timeout); err != nil {
+		return nil, err
+	}
+	return s.popLocal()
+}
+
+func (s *Subscription) popLocal() (*Msg, error) {
+	m := s.local[0]
+	s.local[0] = nil
+	s.local = s.local[1:]
+	s.delivered.Add(1)
+	if len(m.Data) == 0 && m.Header.Get(statusHdr) == noResponders {
+		return m, ErrNoResponders
+	}
+	return m, nil
+}
+
+// fetch takes the next batch from the core (called with nextMu held).
+func (s *Subscription) fetch(timeout time.Duration) error {
+	p := s.h.acquire()
+	if p == nil {
+		return s.endErr()
+	}
+	b := s.batch
+	var cerr *C.char
+	var n C.size_t
+	st := C.gn_next_batch(p, b.n, batchMax, C.int64_t(ms(timeout)), &b.msgs[0], &b.views[0], &n, &cerr)
+	s.h.release()
+	b.n = n
+	if err := takeErr(st, cerr); err != nil {
+		s.fetchErr(err)
+		return err
+	}
+	for i := 0; i < int(n); i++ {
+		s.local = append(s.local, copyView(&b.views[i], s))
+	}
+	return nil
+}
+
+// Pending returns the number of queued messages and queued bytes in the client for this
+// subscription.
+func (s *Subscription) Pending() (int, int, error) {
+	msgs, bytes, _, _, err := s.counters()
+	if err != nil {
+		return -1, -1, err
+	}
+	s.nextMu.Lock()
+	for _, m := range s.local {
+		msgs++
+		bytes += len(m.Data)
+	}
+	s.nextMu.Unlock()
+	return msgs, bytes, nil
+}
+
+// QueuedMsgs returns the number of queued messages in the client for this subscription.
+func (s *Subscription) QueuedMsgs() (int, error) {
+	m, _, err := s.Pending()
+	return m, err
+}
+
+func (s *Subscription) counters() (int, int, uint64, uint64, error) {
+	if s == nil {
+		return 0, 0, 0, 0, ErrBadSubscription
+	}
+	p := s.h.acquire()
+	if p == nil {
+		return 0, 0, 0, 0, s.endErr()
+	}
+	var cerr *C.char
+	var m, b C.int64_t
+	var d, del C.uint64_t
+	st := C.gn_sub_pending(p, &m, &b, &d, &del, &cerr)
+	s.h.release()
+	if err := takeErr(st, cerr); err != nil {
+		return 0, 0, 0, 0, err
+	}
+	return int(m), int(b), uint64(d), uint64(del), nil
+}
+
+// Dropped returns the number of known dropped messages for this subscription. This will
+// correspond to messages dropped by violations of PendingLimits.
+func (s *Subscription) Dropped() (int, error) {
+	_, _, d, _, err := s.counters()
+	if err != nil {
+		return -1, err
+	}
+	return int(d), nil
+}
+
+// Delivered returns the number of delivered messages for this subscription.
+func (s *Subscription) Delivered() (int64, error) {
+	if s == nil {
+		return -1, ErrBadSubscription
+	}
+	if s.typ == SyncSubscription || s.typ == AsyncSubscription {
+		if s.closedF.Load() {
+			return -1, s.endErr()
+		}
+		return int64(s.delivered.Load()), nil
+	}
+	_, _, _, del, err := s.counters()
+	if err != nil {
+		return -1, err
+	}
+	return int64(del), nil
+}
+
+// SetPendingLimits sets the limits for pending msgs and bytes for this subscription. Zero is
+// not allowed. Any negative value means that the given metric is not limited.
+func (s *Subscription) SetPendingLimits(msgLimit, bytesLimit int) error {
+	if s == nil {
+		return ErrBadSubscription
+	}
+	if msgLimit == 0 || bytesLimit == 0 {
+		return ErrInvalidArg
+	}
+	p := s.h.acquire()
+	if p == nil {
+		return s.endErr()
+	}
+	var cerr *C.char
+	st := C.gn_sub_op(p, C.GN_SUB_SET_PENDING_LIMITS, C.int64_t(msgLimit), C.int64_t(bytesLimit), &cerr)
+	s.h.release()
+	if err := takeErr(st, cerr); err != nil {
+		return err
+	}
+	s.limMu.Lock()
+	s.pMsgsLimit, s.pBytesLim = msgLimit, bytesLimit
+	s.limMu.Unlock()
+	return nil
+}
+
+// PendingLimits returns the current limits for this subscription.
+func (s *Subscription) PendingLimits() (int, int, error) {
+	if s == nil || s.closedF.Load() {
+		return -1, -1, ErrBadSubscription
+	}
+	s.limMu.Lock()
+	defer s.limMu.Unlock()
+	return s.pMsgsLimit, s.pBytesLim, nil
+}
