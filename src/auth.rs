@@ -134,17 +134,11 @@ impl AuthOptions {
             return Err(err!(InvalidArgument, "a token and a token handler cannot both be set"));
         }
         if self.has_nkey() && self.has_jwt() {
-            return Err(err!(
-                InvalidArgument,
-                "nkey authentication and user JWT (credentials) authentication cannot both be configured"
-            ));
+            return Err(err!(InvalidArgument, "nkey authentication and user JWT (credentials) authentication cannot both be configured"));
         }
         // nkey forms
         if self.nkey_seed_file.is_some() && (self.nkey_public.is_some() || self.nkey_sign.is_some()) {
-            return Err(err!(
-                InvalidArgument,
-                "an nkey seed file and an nkey public key with signature callback cannot both be set"
-            ));
+            return Err(err!(InvalidArgument, "an nkey seed file and an nkey public key with signature callback cannot both be set"));
         }
         match (&self.nkey_public, &self.nkey_sign) {
             (Some(_), None) => {
@@ -157,15 +151,9 @@ impl AuthOptions {
             (None, None) => {}
         }
         // JWT forms
-        let forms = [self.creds_file.is_some(), self.jwt_file.is_some(), self.jwt_handler.is_some()]
-            .iter()
-            .filter(|b| **b)
-            .count();
+        let forms = [self.creds_file.is_some(), self.jwt_file.is_some(), self.jwt_handler.is_some()].iter().filter(|b| **b).count();
         if forms > 1 {
-            return Err(err!(
-                InvalidArgument,
-                "only one of creds file, JWT file (+ seed file) and JWT callback may be configured"
-            ));
+            return Err(err!(InvalidArgument, "only one of creds file, JWT file (+ seed file) and JWT callback may be configured"));
         }
         if self.seed_file.is_some() && self.jwt_file.is_none() {
             return Err(err!(InvalidArgument, "a seed file needs a JWT file (use a creds file for both in one)"));
@@ -284,13 +272,7 @@ fn check_user_public_key(pk: &str) -> Result<()> {
 fn call_signer(sign: &SignatureHandler, nonce: &str, what: &str) -> Result<String> {
     let raw = Zeroizing::new(sign(nonce.as_bytes())?);
     if raw.len() != SIGNATURE_LEN {
-        return Err(err!(
-            BadCredentials,
-            "the {} returned {} bytes; a raw ed25519 signature has {}",
-            what,
-            raw.len(),
-            SIGNATURE_LEN
-        ));
+        return Err(err!(BadCredentials, "the {} returned {} bytes; a raw ed25519 signature has {}", what, raw.len(), SIGNATURE_LEN));
     }
     Ok(data_encoding::BASE64URL_NOPAD.encode(&raw))
 }
@@ -408,12 +390,7 @@ fn looks_like_jwt(s: &str) -> bool {
 pub fn parse_creds(contents: &str) -> Result<(String, String)> {
     let blocks = match decorated_blocks(contents)? {
         Some(b) => b,
-        None => {
-            return Err(err!(
-                BadCredentials,
-                "not a credentials file: no '-----BEGIN NATS USER JWT-----' style marker lines found"
-            ))
-        }
+        None => return Err(err!(BadCredentials, "not a credentials file: no '-----BEGIN NATS USER JWT-----' style marker lines found")),
     };
     let jwt = match blocks.first() {
         Some(j) => *j,
@@ -475,11 +452,7 @@ fn read_jwt_file(path: &Path) -> Result<String> {
     let bad = |msg: String| err!(BadCredentials, "JWT file {}: {}", path.display(), msg);
     let jwt = match decorated_blocks(text).map_err(|e| bad(e.message))? {
         Some(blocks) => blocks.first().copied().unwrap_or(""),
-        None => text
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty() && !is_comment(l))
-            .unwrap_or(""),
+        None => text.lines().map(str::trim).find(|l| !l.is_empty() && !is_comment(l)).unwrap_or(""),
     };
     if jwt.is_empty() {
         return Err(bad("no JWT found".to_string()));
@@ -704,10 +677,7 @@ mod tests {
         };
         assert_eq!(o.fields(None, None, None, None).unwrap().auth_token.as_deref(), Some("tok0"));
         assert_eq!(o.fields(None, None, None, None).unwrap().auth_token.as_deref(), Some("tok1"));
-        let o = AuthOptions {
-            token_handler: Some(Arc::new(|| Err(err!(Authorization, "no token today")))),
-            ..Default::default()
-        };
+        let o = AuthOptions { token_handler: Some(Arc::new(|| Err(err!(Authorization, "no token today")))), ..Default::default() };
         assert_eq!(o.fields(None, None, None, None).unwrap_err().message, "no token today");
         // No auth at all.
         assert_eq!(AuthOptions::default().fields(None, None, None, Some("n")).unwrap(), AuthFields::default());
@@ -861,7 +831,13 @@ mod tests {
         let bad = [
             AuthOptions { token: Some("t".into()), token_handler: th, ..Default::default() },
             AuthOptions { nkey_seed_file: p(), creds_file: p(), ..Default::default() },
-            AuthOptions { nkey_public: Some(upk.clone()), nkey_sign: sign.clone(), jwt_handler: jwt.clone(), jwt_sign: sign.clone(), ..Default::default() },
+            AuthOptions {
+                nkey_public: Some(upk.clone()),
+                nkey_sign: sign.clone(),
+                jwt_handler: jwt.clone(),
+                jwt_sign: sign.clone(),
+                ..Default::default()
+            },
             AuthOptions { nkey_seed_file: p(), nkey_public: Some(upk.clone()), nkey_sign: sign.clone(), ..Default::default() },
             AuthOptions { nkey_public: Some(upk.clone()), ..Default::default() },
             AuthOptions { nkey_sign: sign.clone(), ..Default::default() },

@@ -59,11 +59,7 @@ impl Clone for Msg {
 
 impl std::fmt::Debug for Msg {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Msg")
-            .field("subject", &self.subject())
-            .field("reply", &self.reply())
-            .field("data_len", &self.data().len())
-            .finish()
+        f.debug_struct("Msg").field("subject", &self.subject()).field("reply", &self.reply()).field("data_len", &self.data().len()).finish()
     }
 }
 
@@ -242,29 +238,17 @@ impl Msg {
     /// Answers with `reply`'s headers and data (its subject is ignored: this message's reply
     /// subject is used).
     pub fn respond_msg(&self, reply: &Msg) -> Result<()> {
-        let to = self
-            .reply()
-            .filter(|r| !r.is_empty())
-            .ok_or_else(|| err!(IllegalState, "message has no reply subject"))?;
-        let conn = self
-            .conn
-            .as_ref()
-            .and_then(|w| w.upgrade())
-            .ok_or_else(|| err!(IllegalState, "message is not bound to a connection"))?;
+        let to = self.reply().filter(|r| !r.is_empty()).ok_or_else(|| err!(IllegalState, "message has no reply subject"))?;
+        let conn =
+            self.conn.as_ref().and_then(|w| w.upgrade()).ok_or_else(|| err!(IllegalState, "message is not bound to a connection"))?;
         let hdrs = reply.encoded_headers();
         conn.publish_reply(to.as_bytes(), hdrs.as_deref(), reply.data())
     }
 
     pub fn respond(&self, data: &[u8]) -> Result<()> {
-        let reply = self
-            .reply()
-            .filter(|r| !r.is_empty())
-            .ok_or_else(|| err!(IllegalState, "message has no reply subject"))?;
-        let conn = self
-            .conn
-            .as_ref()
-            .and_then(|w| w.upgrade())
-            .ok_or_else(|| err!(IllegalState, "message is not bound to a connection"))?;
+        let reply = self.reply().filter(|r| !r.is_empty()).ok_or_else(|| err!(IllegalState, "message has no reply subject"))?;
+        let conn =
+            self.conn.as_ref().and_then(|w| w.upgrade()).ok_or_else(|| err!(IllegalState, "message is not bound to a connection"))?;
         conn.publish_reply(reply.as_bytes(), None, data)
     }
 

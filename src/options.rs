@@ -314,7 +314,10 @@ mod tests {
     #[test]
     fn url_forms() {
         let u = ServerUrl::parse("nats://alice:p%40ss@host.example:4223").unwrap();
-        assert_eq!((u.host.as_str(), u.port, u.user.as_deref(), u.password.as_deref()), ("host.example", 4223, Some("alice"), Some("p@ss")));
+        assert_eq!(
+            (u.host.as_str(), u.port, u.user.as_deref(), u.password.as_deref()),
+            ("host.example", 4223, Some("alice"), Some("p@ss"))
+        );
         let u = ServerUrl::parse("tls://tok@127.0.0.1").unwrap();
         assert!(u.is_tls());
         assert_eq!((u.port, u.token.as_deref()), (4222, Some("tok")));
@@ -424,7 +427,8 @@ mod tests {
 
     #[test]
     fn announced_urls_are_parsed_or_reported() {
-        let announced: Vec<String> = ["10.0.0.1:4222", "a:%1é@h:4222", "[::1]:4223", "h:1:2", "", "host"].iter().map(|s| s.to_string()).collect();
+        let announced: Vec<String> =
+            ["10.0.0.1:4222", "a:%1é@h:4222", "[::1]:4223", "h:1:2", "", "host"].iter().map(|s| s.to_string()).collect();
         let (good, bad) = parse_announced("tls", &announced);
         assert_eq!(good.iter().map(|u| u.display()).collect::<Vec<_>>(), ["tls://10.0.0.1:4222", "tls://[::1]:4223", "tls://host:4222"]);
         assert_eq!(bad.len(), 3);

@@ -40,12 +40,7 @@ pub fn handle() -> std::io::Result<Handle> {
     if let Some(rt) = g.as_ref() {
         return Ok(rt.handle().clone());
     }
-    let rt = Builder::new_multi_thread()
-        .worker_threads(worker_threads())
-        .thread_name("natsrs-rt")
-        .enable_io()
-        .enable_time()
-        .build()?;
+    let rt = Builder::new_multi_thread().worker_threads(worker_threads()).thread_name("natsrs-rt").enable_io().enable_time().build()?;
     let h = rt.handle().clone();
     *g = Some(Arc::new(rt));
     Ok(h)

@@ -175,29 +175,24 @@ impl TlsOptions {
 
     fn client_identity(&self) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>> {
         let (cert_pem, cert_what) = match (&self.cert_file, &self.cert_pem) {
-            (Some(p), _) => {
-                (read_file(p, "client certificate file")?, format!("client certificate file {}", p.display()))
-            }
+            (Some(p), _) => (read_file(p, "client certificate file")?, format!("client certificate file {}", p.display())),
             (None, Some(pem)) => (Zeroizing::new(pem.clone()), "client certificate PEM (in memory)".to_string()),
             (None, None) => return Ok(None),
         };
         let (key_pem, key_what) = match (&self.key_file, &self.key_pem) {
-            (Some(p), _) => {
-                (read_file(p, "client key file")?, format!("client key file {}", p.display()))
-            }
+            (Some(p), _) => (read_file(p, "client key file")?, format!("client key file {}", p.display())),
             (None, Some(pem)) => (Zeroizing::new(pem.clone()), "client key PEM (in memory)".to_string()),
             (None, None) => return Err(err!(InvalidArgument, "a client certificate needs its private key")),
         };
         let chain = parse_certs(&cert_pem, &cert_what)?;
         for c in &chain {
             // Parse check only, so that bad DER is reported here and not as a handshake failure.
-            RootCertStore::empty()
-                .add(c.clone())
-                .map_err(|e| err!(Tls, "bad {}: not a valid X.509 certificate: {}", cert_what, e))?;
+            RootCertStore::empty().add(c.clone()).map_err(|e| err!(Tls, "bad {}: not a valid X.509 certificate: {}", cert_what, e))?;
         }
-        let key = rustls_pemfile::private_key(&mut &key_pem[..])
-            .map_err(|e| err!(Tls, "bad PEM in {}: {}", key_what, e))?
-            .ok_or_else(|| err!(Tls, "bad {}: no PEM private key found (expected PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)", key_what))?;
+        let key =
+            rustls_pemfile::private_key(&mut &key_pem[..]).map_err(|e| err!(Tls, "bad PEM in {}: {}", key_what, e))?.ok_or_else(|| {
+                err!(Tls, "bad {}: no PEM private key found (expected PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)", key_what)
+            })?;
         Ok(Some((chain, key)))
     }
 }
@@ -209,9 +204,7 @@ impl TlsOptions {
 /// files are picked up by the next reconnect.
 pub async fn load_client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>> {
     let opts = opts.clone();
-    tokio::task::spawn_blocking(move || opts.client_config())
-        .await
-        .map_err(|_| err!(Panic, "building the TLS configuration panicked"))?
+    tokio::task::spawn_blocking(move || opts.client_config()).await.map_err(|_| err!(Panic, "building the TLS configuration panicked"))?
 }
 
 /// Reads a CA, certificate or key file (a small regular file, see [`crate::files`]); errors
@@ -232,9 +225,7 @@ fn parse_certs(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>> {
 
 fn add_roots(store: &mut RootCertStore, pem: &[u8], what: &str) -> Result<()> {
     for cert in parse_certs(pem, what)? {
-        store
-            .add(cert)
-            .map_err(|e| err!(Tls, "bad {}: not a valid CA certificate: {}", what, e))?;
+        store.add(cert).map_err(|e| err!(Tls, "bad {}: not a valid CA certificate: {}", what, e))?;
     }
     Ok(())
 }
@@ -332,17 +323,13 @@ fn describe(e: &rustls::Error) -> String {
                 }
             ),
             CertificateError::Expired => "the server certificate has expired".into(),
-            CertificateError::ExpiredContext { time, not_after } => format!(
-                "the server certificate has expired (valid until {}, now {})",
-                utc(not_after),
-                utc(time)
-            ),
+            CertificateError::ExpiredContext { time, not_after } => {
+                format!("the server certificate has expired (valid until {}, now {})", utc(not_after), utc(time))
+            }
             CertificateError::NotValidYet => "the server certificate is not valid yet".into(),
-            CertificateError::NotValidYetContext { time, not_before } => format!(
-                "the server certificate is not valid yet (valid from {}, now {})",
-                utc(not_before),
-                utc(time)
-            ),
+            CertificateError::NotValidYetContext { time, not_before } => {
+                format!("the server certificate is not valid yet (valid from {}, now {})", utc(not_before), utc(time))
+            }
             CertificateError::Revoked => "the server certificate has been revoked".into(),
             CertificateError::BadSignature => "the server certificate has a bad signature".into(),
             CertificateError::BadEncoding => "the server certificate is malformed".into(),
@@ -467,12 +454,7 @@ mod tests {
         let lp = rcgen::CertificateParams::new(vec!["client".to_string()]).unwrap();
         let cert = lp.signed_by(&key, &ca_cert, &ca_key).unwrap();
         let other = rcgen::KeyPair::generate().unwrap();
-        (
-            ca_cert.pem().into_bytes(),
-            cert.pem().into_bytes(),
-            key.serialize_pem().into_bytes(),
-            other.serialize_pem().into_bytes(),
-        )
+        (ca_cert.pem().into_bytes(), cert.pem().into_bytes(), key.serialize_pem().into_bytes(), other.serialize_pem().into_bytes())
     }
 
     fn tls_err(o: &TlsOptions) -> Error {
@@ -546,9 +528,7 @@ mod tests {
         let kf = dir.path().join("k.pem");
         std::fs::write(&cf, &c).unwrap();
         std::fs::write(&kf, &k).unwrap();
-        TlsOptions { cert_file: Some(cf), key_file: Some(kf), insecure_skip_verify: true, ..Default::default() }
-            .client_config()
-            .unwrap();
+        TlsOptions { cert_file: Some(cf), key_file: Some(kf), insecure_skip_verify: true, ..Default::default() }.client_config().unwrap();
     }
 
     #[test]
@@ -568,10 +548,16 @@ mod tests {
             (TlsOptions { cert_pem: Some(b"x".to_vec()), key_pem: Some(k.clone()), ..Default::default() }, "client certificate PEM"),
             (TlsOptions { cert_pem: Some(bad_der.clone()), key_pem: Some(k.clone()), ..Default::default() }, "not a valid X.509"),
             (TlsOptions { cert_file: Some(garbage.clone()), key_pem: Some(k.clone()), ..Default::default() }, "client certificate file"),
-            (TlsOptions { cert_pem: Some(c.clone()), key_pem: Some(c.clone()), ..Default::default() }, "client key PEM (in memory): no PEM private key"),
+            (
+                TlsOptions { cert_pem: Some(c.clone()), key_pem: Some(c.clone()), ..Default::default() },
+                "client key PEM (in memory): no PEM private key",
+            ),
             (TlsOptions { cert_pem: Some(c.clone()), key_file: Some(garbage.clone()), ..Default::default() }, "client key file"),
             (TlsOptions { cert_pem: Some(c.clone()), key_pem: Some(other_k), ..Default::default() }, "bad client certificate/key"),
-            (TlsOptions { cert_pem: Some(c.clone()), key_file: Some(dir.path().join("nokey.pem")), ..Default::default() }, "cannot read client key file"),
+            (
+                TlsOptions { cert_pem: Some(c.clone()), key_file: Some(dir.path().join("nokey.pem")), ..Default::default() },
+                "cannot read client key file",
+            ),
         ];
         for (o, needle) in cases {
             let e = tls_err(&o);

@@ -24,8 +24,6 @@ use natsrs::{Connection, ConnectionStatus, Error, Options, Status};
 const LONG: Duration = Duration::from_secs(20);
 const MSG: Duration = Duration::from_secs(5);
 
-
-
 fn fast_opts(urls: &str) -> Options {
     let mut o = Options::default();
     o.set_url(urls).expect("set_url");
@@ -157,10 +155,7 @@ fn failover_under_load_no_loss_after_reconnect() {
     s.flush(MSG).unwrap();
 
     let mut load = Load::start(p.0.clone(), "cl.load", next);
-    assert!(
-        wait_until(|| received.lock().unwrap().len() >= 200, LONG),
-        "no traffic through the cluster before the kill"
-    );
+    assert!(wait_until(|| received.lock().unwrap().len() >= 200, LONG), "no traffic through the cluster before the kill");
 
     cluster.kill(0);
 
@@ -169,10 +164,7 @@ fn failover_under_load_no_loss_after_reconnect() {
     assert!(wait_until(|| load.current() >= r + 1000, LONG), "publisher stalled");
     let last = load.finish();
     p.flush(MSG).unwrap();
-    assert!(
-        wait_until(|| received.lock().unwrap().last() == Some(&last), LONG),
-        "last message {last} never arrived"
-    );
+    assert!(wait_until(|| received.lock().unwrap().last() == Some(&last), LONG), "last message {last} never arrived");
 
     let got = received.lock().unwrap().clone();
     assert_increasing(&got);
@@ -256,12 +248,7 @@ fn discovery_learns_other_nodes_and_uses_them() {
     let sub = nc.subscribe_sync("cl.disc", None).unwrap();
 
     let want = set([u[1].clone(), u[2].clone()]);
-    assert!(
-        wait_until(|| set(nc.discovered_servers()) == want, LONG),
-        "discovered {:?}, want {:?}",
-        nc.discovered_servers(),
-        want
-    );
+    assert!(wait_until(|| set(nc.discovered_servers()) == want, LONG), "discovered {:?}, want {:?}", nc.discovered_servers(), want);
     assert_eq!(set(nc.servers()), set(u.clone()), "pool = explicit + discovered");
     assert_eq!(nc.servers().len(), 3, "no duplicates in the pool");
 
@@ -493,17 +480,13 @@ fn randomized_pool_spreads_clients_after_failover() {
             connect(o)
         })
         .collect();
-    let on = |k: usize| -> Vec<usize> {
-        (0..conns.len()).filter(|&i| conns[i].connected_url().as_deref() == Some(u[k].as_str())).collect()
-    };
+    let on =
+        |k: usize| -> Vec<usize> { (0..conns.len()).filter(|&i| conns[i].connected_url().as_deref() == Some(u[k].as_str())).collect() };
     let k = (0..3).max_by_key(|&k| on(k).len()).unwrap();
     let moved = on(k);
     assert!(moved.len() >= 15);
     cluster.kill(k);
-    assert!(
-        wait_until(|| moved.iter().all(|&i| evs[i].reconnected() == 1), LONG),
-        "not every client of the killed node reconnected"
-    );
+    assert!(wait_until(|| moved.iter().all(|&i| evs[i].reconnected() == 1), LONG), "not every client of the killed node reconnected");
     let landed: HashSet<String> = moved.iter().filter_map(|&i| conns[i].connected_url()).collect();
     assert!(!landed.contains(&u[k]));
     assert_eq!(landed.len(), 2, "{} clients of the dead node all moved to {landed:?}", moved.len());

@@ -29,11 +29,10 @@ fn pubsub_async_and_sync_exact_payloads() {
     let nc = connect(&s);
     let got: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
     let g = got.clone();
-    let _sub = nc
-        .subscribe("core.a", None, Box::new(move |_, m| g.lock().unwrap().push(m.data().to_vec())))
-        .unwrap();
+    let _sub = nc.subscribe("core.a", None, Box::new(move |_, m| g.lock().unwrap().push(m.data().to_vec()))).unwrap();
     let sync = nc.subscribe_sync("core.a", None).unwrap();
-    let payloads: Vec<Vec<u8>> = vec![b"".to_vec(), b"hello".to_vec(), (0u8..=255).collect(), b"\r\nMSG x 1 2\r\n".repeat(50), vec![7u8; 1 << 20]];
+    let payloads: Vec<Vec<u8>> =
+        vec![b"".to_vec(), b"hello".to_vec(), (0u8..=255).collect(), b"\r\nMSG x 1 2\r\n".repeat(50), vec![7u8; 1 << 20]];
     for p in &payloads {
         nc.publish("core.a", p).unwrap();
     }
@@ -58,11 +57,7 @@ fn order_is_preserved_for_many_messages() {
     let seen: Arc<Mutex<Vec<u32>>> = Arc::default();
     let sn = seen.clone();
     let _sub = nc
-        .subscribe(
-            "core.order",
-            None,
-            Box::new(move |_, m| sn.lock().unwrap().push(u32::from_le_bytes(m.data().try_into().unwrap()))),
-        )
+        .subscribe("core.order", None, Box::new(move |_, m| sn.lock().unwrap().push(u32::from_le_bytes(m.data().try_into().unwrap()))))
         .unwrap();
     let pubc = connect(&s);
     nc.flush(T).unwrap();
@@ -118,9 +113,7 @@ fn wildcards_star_and_gt() {
 fn request_reply_no_responders_and_timeout() {
     let s = NatsServer::start();
     let nc = connect(&s);
-    let _r = nc
-        .subscribe("svc.echo", None, Box::new(|_, m| m.respond(&[b"re:", m.data()].concat()).unwrap()))
-        .unwrap();
+    let _r = nc.subscribe("svc.echo", None, Box::new(|_, m| m.respond(&[b"re:", m.data()].concat()).unwrap())).unwrap();
     let _silent = nc.subscribe_sync("svc.silent", None).unwrap();
     nc.flush(T).unwrap();
     for i in 0..100 {
@@ -348,9 +341,7 @@ fn slow_consumer_drops_are_counted_and_reported() {
         }
     }));
     let nc = Connection::connect(o).unwrap();
-    let sub = nc
-        .subscribe("slow", None, Box::new(|_, _| std::thread::sleep(Duration::from_millis(20))))
-        .unwrap();
+    let sub = nc.subscribe("slow", None, Box::new(|_, _| std::thread::sleep(Duration::from_millis(20)))).unwrap();
     sub.set_pending_limits(10, 1 << 20).unwrap();
     let sync = nc.subscribe_sync("slow", None).unwrap();
     sync.set_pending_limits(5, 1 << 20).unwrap();

@@ -23,9 +23,7 @@ fn pooled(srv: &NatsServer, threads: usize) -> common::Conn {
 /// the library's own named threads are counted).
 fn named_threads(prefix: &str) -> usize {
     let Ok(d) = std::fs::read_dir("/proc/self/task") else { return 0 };
-    d.filter_map(|e| e.ok())
-        .filter(|e| std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.starts_with(prefix)))
-        .count()
+    d.filter_map(|e| e.ok()).filter(|e| std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.starts_with(prefix))).count()
 }
 
 #[test]
@@ -82,9 +80,15 @@ fn a_slow_handler_only_delays_its_own_thread() {
         .unwrap();
     let fast_count = Arc::new(AtomicUsize::new(0));
     let f = fast_count.clone();
-    let _fast = nc.subscribe("fast", None, Box::new(move |_s, _m| {
-        f.fetch_add(1, Ordering::SeqCst);
-    })).unwrap();
+    let _fast = nc
+        .subscribe(
+            "fast",
+            None,
+            Box::new(move |_s, _m| {
+                f.fetch_add(1, Ordering::SeqCst);
+            }),
+        )
+        .unwrap();
     nc.publish("slow", b"").unwrap();
     for _ in 0..100 {
         nc.publish("fast", b"").unwrap();
@@ -131,9 +135,15 @@ fn unsubscribe_waits_for_the_running_handler_and_releases_it() {
     // Auto-unsubscribe: the handler is released after the last message; drain works too.
     let count = Arc::new(AtomicUsize::new(0));
     let c = count.clone();
-    let s2 = nc.subscribe("auto", None, Box::new(move |_s, _m| {
-        c.fetch_add(1, Ordering::SeqCst);
-    })).unwrap();
+    let s2 = nc
+        .subscribe(
+            "auto",
+            None,
+            Box::new(move |_s, _m| {
+                c.fetch_add(1, Ordering::SeqCst);
+            }),
+        )
+        .unwrap();
     s2.auto_unsubscribe(3).unwrap();
     for _ in 0..5 {
         nc.publish("auto", b"").unwrap();
@@ -177,9 +187,16 @@ fn ten_thousand_pooled_subscriptions() {
     let mut subs = Vec::with_capacity(10_000);
     for i in 0..10_000 {
         let g = got.clone();
-        subs.push(nc.subscribe(&format!("many.{i}"), None, Box::new(move |_s, _m| {
-            g.fetch_add(1, Ordering::Relaxed);
-        })).unwrap());
+        subs.push(
+            nc.subscribe(
+                &format!("many.{i}"),
+                None,
+                Box::new(move |_s, _m| {
+                    g.fetch_add(1, Ordering::Relaxed);
+                }),
+            )
+            .unwrap(),
+        );
     }
     nc.flush(Duration::from_secs(10)).unwrap();
     assert_eq!(named_threads("natsrs-sub-"), 0);

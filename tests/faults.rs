@@ -227,9 +227,7 @@ fn frames_split_into_single_bytes_are_parsed() {
         let sub = read_until(&mut r, "SUB ");
         let sid = sub.trim().rsplit(' ').next().unwrap().to_string();
         s.set_nodelay(true).unwrap();
-        let frames = format!(
-            "MSG a {sid} 3\r\none\r\nHMSG a {sid} rep 22 25\r\nNATS/1.0\r\nX-Id: 17\r\n\r\ntwo\r\nmsg a {sid} 0\r\n\r\n"
-        );
+        let frames = format!("MSG a {sid} 3\r\none\r\nHMSG a {sid} rep 22 25\r\nNATS/1.0\r\nX-Id: 17\r\n\r\ntwo\r\nmsg a {sid} 0\r\n\r\n");
         for b in frames.as_bytes() {
             s.write_all(&[*b]).unwrap();
             thread::sleep(Duration::from_micros(200));

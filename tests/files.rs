@@ -38,11 +38,7 @@ fn huge_file(dir: &Path, name: &str) -> PathBuf {
 
 /// (path, what the message must say) for a FIFO, a directory and a huge file.
 fn bad_files(dir: &Path) -> Vec<(PathBuf, &'static str)> {
-    vec![
-        (mkfifo(dir, "fifo"), "not a regular file"),
-        (dir.join("subdir"), "not a regular file"),
-        (huge_file(dir, "huge"), "too large"),
-    ]
+    vec![(mkfifo(dir, "fifo"), "not a regular file"), (dir.join("subdir"), "not a regular file"), (huge_file(dir, "huge"), "too large")]
 }
 
 fn auth_cases(path: &Path, jwt_file: &Path) -> Vec<AuthOptions> {

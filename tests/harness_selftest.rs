@@ -103,10 +103,7 @@ fn cluster_forms_routes() {
     assert_eq!(c.urls().len(), 3);
     for s in &c.servers {
         let body = http_get(s.http_port().unwrap(), "/routez").expect("GET /routez");
-        let peers: std::collections::HashSet<&str> = body
-            .lines()
-            .filter(|l| l.contains("\"remote_id\""))
-            .collect();
+        let peers: std::collections::HashSet<&str> = body.lines().filter(|l| l.contains("\"remote_id\"")).collect();
         assert_eq!(peers.len(), 2, "each node routes to both others: {body}");
     }
 
@@ -140,19 +137,15 @@ fn cluster_forms_routes() {
 #[test]
 fn config_with_authorization() {
     // The config's own port is overridden by the harness.
-    let s = NatsServer::start_with_config(
-        "port: 4222\nauthorization {\n  user: alice\n  password: s3cret\n}\n",
-    );
+    let s = NatsServer::start_with_config("port: 4222\nauthorization {\n  user: alice\n  password: s3cret\n}\n");
     assert_ne!(s.port(), 4222);
 
     let (_, reply) = Raw::connect(s.port(), "{}").unwrap();
     assert!(reply.starts_with("-ERR") && reply.contains("Authorization"), "got {reply:?}");
 
-    let (_, reply) =
-        Raw::connect(s.port(), r#"{"user":"alice","pass":"wrong","verbose":false}"#).unwrap();
+    let (_, reply) = Raw::connect(s.port(), r#"{"user":"alice","pass":"wrong","verbose":false}"#).unwrap();
     assert!(reply.starts_with("-ERR"), "wrong password accepted: {reply:?}");
 
-    let (_, reply) =
-        Raw::connect(s.port(), r#"{"user":"alice","pass":"s3cret","verbose":false}"#).unwrap();
+    let (_, reply) = Raw::connect(s.port(), r#"{"user":"alice","pass":"s3cret","verbose":false}"#).unwrap();
     assert_eq!(reply, "PONG");
 }

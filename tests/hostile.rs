@@ -67,7 +67,8 @@ fn bad_connect_urls_are_skipped_and_reported() {
     let port = peer(move |_, s| {
         let (mut s, r) = handshake(s, bad_info);
         thread::sleep(Duration::from_millis(200));
-        let _ = s.write_all("INFO {\"server_id\":\"FAKE\",\"proto\":1,\"connect_urls\":[\"x:%2\u{20ac}@h:1\",\"127.0.0.1:1\"]}\r\n".as_bytes());
+        let _ =
+            s.write_all("INFO {\"server_id\":\"FAKE\",\"proto\":1,\"connect_urls\":[\"x:%2\u{20ac}@h:1\",\"127.0.0.1:1\"]}\r\n".as_bytes());
         serve_pings(s, r);
     });
     let mut o = opts(port);
@@ -280,9 +281,15 @@ fn unread_messages_do_not_pin_read_chunks() {
     let pinned = nc.subscribe_sync("pin", None).unwrap();
     let consumed = Arc::new(AtomicUsize::new(0));
     let c2 = consumed.clone();
-    let _big = nc.subscribe("big", None, Box::new(move |_s, _m| {
-        c2.fetch_add(1, Ordering::Relaxed);
-    })).unwrap();
+    let _big = nc
+        .subscribe(
+            "big",
+            None,
+            Box::new(move |_s, _m| {
+                c2.fetch_add(1, Ordering::Relaxed);
+            }),
+        )
+        .unwrap();
     nc.flush(Duration::from_secs(5)).unwrap();
     let publisher = common::connect({
         let mut o = Options::default();
@@ -299,7 +306,11 @@ fn unread_messages_do_not_pin_read_chunks() {
         }
     }
     publisher.flush(Duration::from_secs(5)).unwrap();
-    assert!(wait_until(|| pinned.pending().0 == 4000 && consumed.load(Ordering::Relaxed) == 4000, Duration::from_secs(20)), "{:?}", pinned.pending());
+    assert!(
+        wait_until(|| pinned.pending().0 == 4000 && consumed.load(Ordering::Relaxed) == 4000, Duration::from_secs(20)),
+        "{:?}",
+        pinned.pending()
+    );
     let grown = rss_kib().saturating_sub(before);
     eprintln!("RSS grew by {} KiB", grown);
     // 4,000 pinned 64 KiB chunks would be 250 MB; the messages themselves are 60 KB.

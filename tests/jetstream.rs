@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use common::{connect, wait_until, Conn, NatsCluster, NatsServer};
 use natsrs::jetstream::{
-    error_codes, AckPolicy, ConsumeOptions, ConsumerConfig, DeliverPolicy, FetchOptions, JetStream, JetStreamOptions,
-    JsMsg, OrderedConsumerOptions, PubAck, PublishOptions, PurgeOptions, StorageType, StreamConfig, SubscribeOptions,
+    error_codes, AckPolicy, ConsumeOptions, ConsumerConfig, DeliverPolicy, FetchOptions, JetStream, JetStreamOptions, JsMsg,
+    OrderedConsumerOptions, PubAck, PublishOptions, PurgeOptions, StorageType, StreamConfig, SubscribeOptions,
 };
 use natsrs::{Error, Msg, Options, Status};
 
@@ -84,8 +84,7 @@ fn context_options_and_no_jetstream() {
     assert_eq!(e.status, Status::NoResponders, "{e}");
     let d = JetStream::with_options(&nc, JetStreamOptions { domain: Some("hub".into()), ..Default::default() }).unwrap();
     assert_eq!(d.api_prefix(), "$JS.hub.API.");
-    let p = JetStream::with_options(&nc, JetStreamOptions { api_prefix: "JS.acc1.API.".into(), ..Default::default() })
-        .unwrap();
+    let p = JetStream::with_options(&nc, JetStreamOptions { api_prefix: "JS.acc1.API.".into(), ..Default::default() }).unwrap();
     assert_eq!(p.api_prefix(), "JS.acc1.API.");
     assert!(JetStream::with_options(&nc, JetStreamOptions { domain: Some("a.b".into()), ..Default::default() }).is_err());
     assert!(JetStream::with_options(&nc, JetStreamOptions { timeout: Duration::ZERO, ..Default::default() }).is_err());
@@ -120,9 +119,7 @@ fn stream_management() {
     assert_eq!(info.config.max_bytes, Some(1 << 20));
 
     // JSON config with a field the typed struct does not know.
-    let info = js
-        .add_stream_json(r#"{"name":"JSONS","subjects":["json.>"],"storage":"memory","metadata":{"team":"a"}}"#)
-        .unwrap();
+    let info = js.add_stream_json(r#"{"name":"JSONS","subjects":["json.>"],"storage":"memory","metadata":{"team":"a"}}"#).unwrap();
     assert_eq!(info.config.storage, Some(StorageType::Memory));
     assert_eq!(info.config.extra["metadata"]["team"], "a");
     stream(&js, "THIRD", &["third.>"]);
@@ -230,9 +227,7 @@ fn consumer_management() {
     pc.backoff = None;
     let info = js.add_consumer("ORDERS", &pc).unwrap();
     assert_eq!(info.config.ack_wait, Some(Duration::from_secs(7)));
-    let info = js
-        .add_consumer_json("ORDERS", r#"{"durable_name":"J","ack_policy":"all","metadata":{"k":"v"}}"#)
-        .unwrap();
+    let info = js.add_consumer_json("ORDERS", r#"{"durable_name":"J","ack_policy":"all","metadata":{"k":"v"}}"#).unwrap();
     assert_eq!(info.config.ack_policy, Some(AckPolicy::All));
     assert_eq!(info.config.extra["metadata"]["k"], "v");
     // Ephemeral (no name): the server names it.
@@ -329,9 +324,8 @@ fn publish_ack_dedupe_and_expectations() {
 
     // A subject nobody answers (a plain subscriber that never replies): timeout.
     let _silent = _nc_silent(&js, "silent.>");
-    let e = js
-        .publish_with("silent.a", b"?", &PublishOptions { timeout: Some(Duration::from_millis(200)), ..Default::default() })
-        .unwrap_err();
+    let e =
+        js.publish_with("silent.a", b"?", &PublishOptions { timeout: Some(Duration::from_millis(200)), ..Default::default() }).unwrap_err();
     assert_eq!(e.status, Status::Timeout, "{e}");
 }
 
@@ -412,11 +406,7 @@ fn async_publish_stall_timeout_errors_and_futures() {
     assert_eq!(got.lock().unwrap().clone().unwrap().unwrap(), ack);
     // Server errors come through the future: expectation failure, no stream (503).
     let f = js
-        .publish_msg_async(
-            Msg::new("s.1", None, b"b").unwrap(),
-            &PublishOptions { expected_last_seq: Some(7), ..Default::default() },
-            None,
-        )
+        .publish_msg_async(Msg::new("s.1", None, b"b").unwrap(), &PublishOptions { expected_last_seq: Some(7), ..Default::default() }, None)
         .unwrap();
     assert_eq!(api_code(&f.wait(MSG).unwrap_err()), error_codes::WRONG_LAST_SEQUENCE);
     let f = js.publish_async("nostream.1", b"c", None).unwrap();
@@ -428,8 +418,7 @@ fn async_publish_stall_timeout_errors_and_futures() {
     let errs = Arc::new(Mutex::new(Vec::new()));
     for _ in 0..2 {
         let e = errs.clone();
-        js.publish_async("silent.a", b"x", Some(Box::new(move |r| e.lock().unwrap().push(r.unwrap_err().status))))
-            .unwrap();
+        js.publish_async("silent.a", b"x", Some(Box::new(move |r| e.lock().unwrap().push(r.unwrap_err().status)))).unwrap();
     }
     assert_eq!(js.publish_async_pending(), 2);
     let t = Instant::now();
@@ -756,8 +745,11 @@ fn pull_bind_checks() {
     let e = js.pull_subscribe("ORDERS.*", Some("P"), SubscribeOptions::default()).unwrap_err();
     assert_eq!(e.status, Status::IllegalState);
     push.unsubscribe().unwrap();
-    js.add_consumer("ORDERS", &ConsumerConfig { durable_name: Some("PL".into()), ack_policy: Some(AckPolicy::Explicit), ..Default::default() })
-        .unwrap();
+    js.add_consumer(
+        "ORDERS",
+        &ConsumerConfig { durable_name: Some("PL".into()), ack_policy: Some(AckPolicy::Explicit), ..Default::default() },
+    )
+    .unwrap();
     let e = js.subscribe_sync("ORDERS.*", SubscribeOptions { bind: Some("PL".into()), ..Default::default() }).unwrap_err();
     assert_eq!(e.status, Status::IllegalState);
     let e = js.subscribe_sync("NOSTREAM.*", SubscribeOptions::default()).unwrap_err();
@@ -774,7 +766,11 @@ fn consume_and_messages() {
     stream(&js, "C", &["c.>"]);
     let st = js.stream("C").unwrap();
     let c = st
-        .create_or_update_consumer(&ConsumerConfig { durable_name: Some("CON".into()), ack_policy: Some(AckPolicy::Explicit), ..Default::default() })
+        .create_or_update_consumer(&ConsumerConfig {
+            durable_name: Some("CON".into()),
+            ack_policy: Some(AckPolicy::Explicit),
+            ..Default::default()
+        })
         .unwrap();
     assert_eq!(st.consumer_names().unwrap(), vec!["CON"]);
     publish_n(&js, "c.x", 1000);
@@ -800,7 +796,12 @@ fn consume_and_messages() {
     // Iterator with a short heartbeat.
     publish_n(&js, "c.z", 5);
     let mut it = c
-        .messages(ConsumeOptions { max_messages: 3, expires: Duration::from_secs(2), heartbeat: Some(Duration::from_millis(500)), ..Default::default() })
+        .messages(ConsumeOptions {
+            max_messages: 3,
+            expires: Duration::from_secs(2),
+            heartbeat: Some(Duration::from_millis(500)),
+            ..Default::default()
+        })
         .unwrap();
     for i in 0..5 {
         let m = it.next(MSG).unwrap();
@@ -1068,7 +1069,11 @@ fn push_drain_and_unsubscribe_delete_options() {
     assert_eq!(js.consumer_info("PD", "DR").unwrap_err().status, Status::NotFound, "created durable deleted");
     // nats-py style: keep it.
     let sub = js
-        .subscribe("pd.>", Box::new(|_m| {}), SubscribeOptions { durable: Some("KEEP".into()), delete_consumer: Some(false), ..Default::default() })
+        .subscribe(
+            "pd.>",
+            Box::new(|_m| {}),
+            SubscribeOptions { durable: Some("KEEP".into()), delete_consumer: Some(false), ..Default::default() },
+        )
         .unwrap();
     sub.unsubscribe().unwrap();
     assert!(js.consumer_info("PD", "KEEP").is_ok());
@@ -1081,7 +1086,11 @@ fn messages_report_missed_heartbeats_then_resume() {
     let c = js
         .stream("HB")
         .unwrap()
-        .create_or_update_consumer(&ConsumerConfig { durable_name: Some("H".into()), ack_policy: Some(AckPolicy::Explicit), ..Default::default() })
+        .create_or_update_consumer(&ConsumerConfig {
+            durable_name: Some("H".into()),
+            ack_policy: Some(AckPolicy::Explicit),
+            ..Default::default()
+        })
         .unwrap();
     let mut it = c
         .messages(ConsumeOptions { expires: Duration::from_secs(2), heartbeat: Some(Duration::from_millis(500)), ..Default::default() })

@@ -29,8 +29,6 @@ const LONG: Duration = Duration::from_secs(20);
 /// Timeout for receiving one message that is expected to arrive.
 const MSG: Duration = Duration::from_secs(5);
 
-
-
 /// Options for `url` tuned for fast tests: short reconnect wait, small jitter, reconnect forever.
 fn fast_opts(url: &str) -> Options {
     let mut o = Options::default();
@@ -42,11 +40,7 @@ fn fast_opts(url: &str) -> Options {
 }
 
 fn wait_status(nc: &Connection, want: ConnectionStatus) {
-    assert!(
-        wait_until(|| nc.status() == want, LONG),
-        "status did not become {want:?} (is {:?})",
-        nc.status()
-    );
+    assert!(wait_until(|| nc.status() == want, LONG), "status did not become {want:?} (is {:?})", nc.status());
 }
 
 fn text(m: &natsrs::Msg) -> String {
@@ -442,10 +436,7 @@ fn connect_without_retry_fails_when_no_server() {
             c.close();
             panic!("connect to a stopped server must fail");
         }
-        Err(e) => assert!(
-            matches!(e.status, Status::Io | Status::NoServers | Status::Timeout),
-            "unexpected error: {e}"
-        ),
+        Err(e) => assert!(matches!(e.status, Status::Io | Status::NoServers | Status::Timeout), "unexpected error: {e}"),
     }
 }
 
@@ -526,11 +517,7 @@ fn custom_reconnect_delay_gets_growing_attempts() {
     let nc = connect(o);
 
     srv.stop();
-    assert!(
-        wait_until(|| attempts.lock().unwrap().len() >= 5, LONG),
-        "delay callback called {} times",
-        attempts.lock().unwrap().len()
-    );
+    assert!(wait_until(|| attempts.lock().unwrap().len() >= 5, LONG), "delay callback called {} times", attempts.lock().unwrap().len());
     let seen: Vec<(u64, ConnectionStatus)> = attempts.lock().unwrap().clone();
     let numbers: Vec<u64> = seen.iter().map(|(n, _)| *n).collect();
     assert_eq!(numbers[0], 1, "first call is after the first full pass: {numbers:?}");
@@ -606,11 +593,7 @@ fn attempt_intervals(wait: Duration, jitter: Duration, samples: usize) -> Vec<Du
     o.reconnect_jitter_tls = Duration::from_secs(5);
     let nc = connect(o);
     let need = samples + 3;
-    assert!(
-        wait_until(|| fake.count() >= need, Duration::from_secs(60)),
-        "only {} reconnect attempts seen",
-        fake.count()
-    );
+    assert!(wait_until(|| fake.count() >= need, Duration::from_secs(60)), "only {} reconnect attempts seen", fake.count());
     nc.close();
     let t = fake.accepts.lock().unwrap().clone();
     t.windows(2).skip(2).take(samples).map(|w| w[1] - w[0]).collect()
@@ -720,9 +703,7 @@ fn close_during_reconnect_returns_promptly() {
         c.close();
         let _ = tx.send(t0.elapsed());
     });
-    let took = rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("close() did not return while the reconnect loop was sleeping");
+    let took = rx.recv_timeout(Duration::from_secs(10)).expect("close() did not return while the reconnect loop was sleeping");
     assert!(took < Duration::from_secs(10));
     assert_eq!(nc.status(), ConnectionStatus::Closed);
     assert!(wait_until(|| ev.closed() == 1, LONG), "closed callback did not fire");
@@ -761,9 +742,7 @@ fn request_in_flight_during_disconnect_does_not_hang() {
     thread::sleep(Duration::from_millis(200));
     srv.stop();
 
-    let (r, took) = rx
-        .recv_timeout(timeout + Duration::from_secs(5))
-        .expect("request hung past its timeout during a disconnect");
+    let (r, took) = rx.recv_timeout(timeout + Duration::from_secs(5)).expect("request hung past its timeout during a disconnect");
     let e = r.expect_err("a request nobody answered cannot succeed");
     assert_eq!(e.status, Status::Timeout, "documented: fails with a timeout at its deadline: {e}");
     assert!(took <= timeout + Duration::from_secs(3), "request returned late: {took:?}");
@@ -802,10 +781,7 @@ fn reconnect_wait_applies_after_a_full_pass() {
     o.reconnect_wait = Duration::from_millis(300);
     o.reconnect_jitter = Duration::ZERO;
     let nc = connect(o);
-    assert!(
-        wait_until(|| fakes.iter().all(|f| f.count() >= 6), Duration::from_secs(60)),
-        "not enough reconnect attempts"
-    );
+    assert!(wait_until(|| fakes.iter().all(|f| f.count() >= 6), Duration::from_secs(60)), "not enough reconnect attempts");
     nc.close();
     let mut all: Vec<(Instant, usize)> = Vec::new();
     for (i, f) in fakes.iter().enumerate() {
@@ -846,9 +822,13 @@ fn heavy_publishing_during_outage_does_not_deadlock() {
     let got = Arc::new(AtomicUsize::new(0));
     let g = got.clone();
     let _sub = nc
-        .subscribe("rc.heavy", None, Box::new(move |_s, _m| {
-            g.fetch_add(1, Ordering::SeqCst);
-        }))
+        .subscribe(
+            "rc.heavy",
+            None,
+            Box::new(move |_s, _m| {
+                g.fetch_add(1, Ordering::SeqCst);
+            }),
+        )
         .unwrap();
     nc.flush(MSG).unwrap();
 
@@ -937,10 +917,14 @@ fn drained_sub_not_resent_on_reconnect() {
     let got = Arc::new(AtomicUsize::new(0));
     let g = got.clone();
     let sub = nc
-        .subscribe("rc.drained", None, Box::new(move |_s, _m| {
-            thread::sleep(Duration::from_millis(20));
-            g.fetch_add(1, Ordering::SeqCst);
-        }))
+        .subscribe(
+            "rc.drained",
+            None,
+            Box::new(move |_s, _m| {
+                thread::sleep(Duration::from_millis(20));
+                g.fetch_add(1, Ordering::SeqCst);
+            }),
+        )
         .unwrap();
     for _ in 0..10 {
         nc.publish("rc.drained", b"x").unwrap();
@@ -1287,9 +1271,8 @@ fn requests_in_flight_released_by_close() {
         });
         thread::sleep(Duration::from_millis(200));
         nc.close();
-        let (r, _took) = rx
-            .recv_timeout(Duration::from_secs(10))
-            .unwrap_or_else(|_| panic!("request (old style: {old_style}) not released by close"));
+        let (r, _took) =
+            rx.recv_timeout(Duration::from_secs(10)).unwrap_or_else(|_| panic!("request (old style: {old_style}) not released by close"));
         let e = r.expect_err("request cannot succeed");
         assert_eq!(e.status, Status::ConnectionClosed, "old style {old_style}: {e}");
     }
@@ -1379,9 +1362,13 @@ fn request_made_while_disconnected_is_buffered() {
     ev.install(&mut o);
     let nc = connect(o);
     let _rsub = nc
-        .subscribe("rc.req.buf", None, Box::new(|_s, m| {
-            let _ = m.respond(b"pong");
-        }))
+        .subscribe(
+            "rc.req.buf",
+            None,
+            Box::new(|_s, m| {
+                let _ = m.respond(b"pong");
+            }),
+        )
         .unwrap();
     assert_eq!(text(&nc.request("rc.req.buf", b"ping", MSG).unwrap()), "pong");
 

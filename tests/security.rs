@@ -13,9 +13,9 @@
 mod common;
 
 use common::{wait_until, Conn};
-mod security_support;
 #[path = "security_support/direct.rs"]
 mod direct;
+mod security_support;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -33,8 +33,6 @@ const MSG: Duration = Duration::from_secs(5);
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-
 
 /// Options for `url` with short reconnect waits.
 fn opts(url: &str) -> Options {
@@ -70,11 +68,7 @@ fn connect_err(o: Options) -> Error {
 
 fn assert_err(e: &Error, status: Status, needle: &str) {
     assert_eq!(e.status, status, "unexpected status for error: {e}");
-    assert!(
-        e.message.to_lowercase().contains(&needle.to_lowercase()),
-        "expected {needle:?} in error message {:?}",
-        e.message
-    );
+    assert!(e.message.to_lowercase().contains(&needle.to_lowercase()), "expected {needle:?} in error message {:?}", e.message);
 }
 
 /// Subscribe, publish, receive: the connection really works.
@@ -357,11 +351,8 @@ fn jwt_bad_and_missing_creds_file() {
         let mut o = opts(&srv.url());
         o.auth.creds_file = Some(bad);
         assert_err(&connect_err(o), Status::BadCredentials, "garbage.creds");
-        let no_seed = write_file(
-            &dir,
-            "noseed.creds",
-            &format!("-----BEGIN NATS USER JWT-----\n{}\n------END NATS USER JWT------\n", op.user.jwt),
-        );
+        let no_seed =
+            write_file(&dir, "noseed.creds", &format!("-----BEGIN NATS USER JWT-----\n{}\n------END NATS USER JWT------\n", op.user.jwt));
         let mut o = opts(&srv.url());
         o.auth.creds_file = Some(no_seed);
         assert_err(&connect_err(o), Status::BadCredentials, "seed");
@@ -384,7 +375,8 @@ fn jwt_wrong_seed() {
         o.auth.creds_file = Some(mixed);
         assert_err(&connect_err(o), Status::Authorization, "authorization violation");
         // Malformed seed in the creds file: rejected locally.
-        let bad_seed = write_file(&dir, "badseed.creds", &creds_text(&op.user.jwt, "SUAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+        let bad_seed =
+            write_file(&dir, "badseed.creds", &creds_text(&op.user.jwt, "SUAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
         let mut o = opts(&srv.url());
         o.auth.creds_file = Some(bad_seed);
         assert_err(&connect_err(o), Status::BadCredentials, "badseed.creds");
@@ -418,7 +410,11 @@ fn jwt_creds_reread_and_missing_on_reconnect() {
             nc.last_error().is_some_and(|e| e.status == Status::BadCredentials)
                 || errors.lock().unwrap().iter().any(|e| e.status == Status::BadCredentials)
         };
-        assert!(wait_until(saw_bad_creds, MSG * 2), "no BadCredentials error while the creds file is missing (last error {:?})", nc.last_error());
+        assert!(
+            wait_until(saw_bad_creds, MSG * 2),
+            "no BadCredentials error while the creds file is missing (last error {:?})",
+            nc.last_error()
+        );
         assert_ne!(nc.status(), ConnectionStatus::Connected);
         // Rotate in the creds of another user: picked up by the next attempt.
         let bob = op.new_user("bob", None);
@@ -448,7 +444,12 @@ fn jwt_authentication_expired() {
         // The error handler hears of the expiry (as with nats.c and nats.go), not only the
         // disconnected handler.
         let expired = || errors.lock().unwrap().iter().any(|e| e.status == Status::AuthExpired);
-        assert!(wait_until(expired, Duration::from_secs(15)), "no AuthExpired error; errors {:?}, disconnects {:?}", errors.lock().unwrap(), disconnects.lock().unwrap());
+        assert!(
+            wait_until(expired, Duration::from_secs(15)),
+            "no AuthExpired error; errors {:?}, disconnects {:?}",
+            errors.lock().unwrap(),
+            disconnects.lock().unwrap()
+        );
         // The JWT stays expired: an auth-expired server is no healthy target, so the connection
         // closes after at most one more try instead of bouncing.
         assert!(wait_until(|| nc.is_closed(), Duration::from_secs(15)), "still {:?}", nc.status());
@@ -530,11 +531,7 @@ fn tls_mutual() {
         let pki = Pki::generate();
         let srv = tls_server(&pki, &pki.server, true, false);
         let mut o = opts(&tls_url(&srv));
-        o.tls = TlsOptions {
-            cert_file: Some(pki.client.cert.clone()),
-            key_file: Some(pki.client.key.clone()),
-            ..ca_opts(&pki)
-        };
+        o.tls = TlsOptions { cert_file: Some(pki.client.cert.clone()), key_file: Some(pki.client.key.clone()), ..ca_opts(&pki) };
         roundtrip(&connect(o));
         let mut o = opts(&tls_url(&srv));
         o.tls = TlsOptions {
@@ -558,11 +555,8 @@ fn tls_mutual_missing_client_cert() {
         assert_eq!(e.status, Status::Tls, "missing client certificate must be a TLS error: {e}");
         // Certificate from an unrelated CA.
         let mut o = opts(&tls_url(&srv));
-        o.tls = TlsOptions {
-            cert_file: Some(pki.other_client.cert.clone()),
-            key_file: Some(pki.other_client.key.clone()),
-            ..ca_opts(&pki)
-        };
+        o.tls =
+            TlsOptions { cert_file: Some(pki.other_client.cert.clone()), key_file: Some(pki.other_client.key.clone()), ..ca_opts(&pki) };
         assert_eq!(connect_err(o).status, Status::Tls);
     });
 }
@@ -701,11 +695,7 @@ fn tls_auth_over_tls() {
         let conf = format!("{}{}", pki.server_tls_block(&pki.server, true, false), op.server_config());
         let srv = NatsServer::start_with_config(&conf);
         let mut o = opts(&tls_url(&srv));
-        o.tls = TlsOptions {
-            cert_file: Some(pki.client.cert.clone()),
-            key_file: Some(pki.client.key.clone()),
-            ..ca_opts(&pki)
-        };
+        o.tls = TlsOptions { cert_file: Some(pki.client.cert.clone()), key_file: Some(pki.client.key.clone()), ..ca_opts(&pki) };
         o.auth.creds_file = Some(op.user.creds.clone());
         roundtrip(&connect(o));
     });
@@ -719,10 +709,7 @@ fn tls_auth_over_tls() {
 fn tls_cluster_auth_with_discovered_servers() {
     with_deadline(Duration::from_secs(90), "tls_cluster_auth_with_discovered_servers", || {
         let pki = Pki::generate();
-        let extra = format!(
-            "{}authorization {{ user: alice, password: \"s3cr3t!\" }}\n",
-            pki.server_tls_block(&pki.server, false, false)
-        );
+        let extra = format!("{}authorization {{ user: alice, password: \"s3cr3t!\" }}\n", pki.server_tls_block(&pki.server, false, false));
         let route_tls = format!(
             "  tls {{\n    cert_file: \"{}\"\n    key_file: \"{}\"\n    ca_file: \"{}\"\n    timeout: 3\n  }}\n",
             pki.server.cert.display(),
@@ -745,11 +732,7 @@ fn tls_cluster_auth_with_discovered_servers() {
         }));
         let nc = connect(o);
         roundtrip(&nc);
-        assert!(
-            wait_until(|| nc.servers().len() >= 3, MSG * 2),
-            "servers not discovered: {:?}",
-            nc.servers()
-        );
+        assert!(wait_until(|| nc.servers().len() >= 3, MSG * 2), "servers not discovered: {:?}", nc.servers());
         // Lose node 0: the client must reconnect to a discovered node (TLS + options auth).
         cluster.servers[0].stop();
         assert!(
@@ -759,10 +742,7 @@ fn tls_cluster_auth_with_discovered_servers() {
             nc.last_error()
         );
         let url = nc.connected_url().unwrap_or_default();
-        assert!(
-            url.contains(&ports[1].to_string()) || url.contains(&ports[2].to_string()),
-            "connected to {url}"
-        );
+        assert!(url.contains(&ports[1].to_string()) || url.contains(&ports[2].to_string()), "connected to {url}");
         roundtrip(&nc);
     });
 }
@@ -836,9 +816,8 @@ fn auth_error_twice_case(max_reconnect: i64) {
     let c2 = calls.clone();
     let mut o = opts(&srv.url());
     o.max_reconnect = max_reconnect;
-    o.auth.token_handler = Some(Arc::new(move || {
-        Ok(if c2.fetch_add(1, Ordering::SeqCst) == 0 { "t0k3n".to_string() } else { "revoked".to_string() })
-    }));
+    o.auth.token_handler =
+        Some(Arc::new(move || Ok(if c2.fetch_add(1, Ordering::SeqCst) == 0 { "t0k3n".to_string() } else { "revoked".to_string() })));
     let nc = connect(o);
     roundtrip(&nc);
     srv.restart();
@@ -849,10 +828,7 @@ fn auth_error_twice_case(max_reconnect: i64) {
         calls.load(Ordering::SeqCst) - 1
     );
     let last = nc.last_error().expect("a last error");
-    assert!(
-        last.status == Status::Authorization || last.message.contains("Authorization Violation"),
-        "{last}"
-    );
+    assert!(last.status == Status::Authorization || last.message.contains("Authorization Violation"), "{last}");
     // Two failed attempts, not dozens.
     assert!(calls.load(Ordering::SeqCst) <= 4, "{} token handler calls", calls.load(Ordering::SeqCst));
 }
@@ -864,7 +840,5 @@ fn auth_error_twice_stops_reconnecting() {
 
 #[test]
 fn auth_error_twice_stops_reconnecting_even_with_unlimited_reconnects() {
-    with_deadline(DEADLINE, "auth_error_twice_stops_reconnecting_even_with_unlimited_reconnects", || {
-        auth_error_twice_case(-1)
-    });
+    with_deadline(DEADLINE, "auth_error_twice_stops_reconnecting_even_with_unlimited_reconnects", || auth_error_twice_case(-1));
 }

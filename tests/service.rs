@@ -114,7 +114,9 @@ fn invalid_configs_are_refused() {
     let svc = Service::add(&nc, ServiceConfig { name: "x".into(), version: "0.0.1".into(), ..Default::default() }).unwrap();
     let noop: natsrs::service::RequestHandler = Arc::new(|_r: &Request| {});
     assert!(svc.add_endpoint(EndpointConfig { name: "a.b".into(), ..Default::default() }, noop.clone()).is_err());
-    assert!(svc.add_endpoint(EndpointConfig { name: "a".into(), subject: Some("bad subject".into()), ..Default::default() }, noop).is_err());
+    assert!(svc
+        .add_endpoint(EndpointConfig { name: "a".into(), subject: Some("bad subject".into()), ..Default::default() }, noop)
+        .is_err());
 }
 
 /// Every key (recursively) of a JSON value, with its JSON kind.
@@ -192,15 +194,21 @@ asyncio.run(main())
             ..Default::default()
         };
         let svc = Service::add(&nc, cfg).unwrap();
-        svc.add_endpoint(EndpointConfig { name: "add".into(), subject: Some("rs.add".into()), ..Default::default() }, Arc::new(|r: &Request| {
-            let _ = r.respond(b"ok");
-        }))
+        svc.add_endpoint(
+            EndpointConfig { name: "add".into(), subject: Some("rs.add".into()), ..Default::default() },
+            Arc::new(|r: &Request| {
+                let _ = r.respond(b"ok");
+            }),
+        )
         .unwrap();
         svc.add_group("rsmath", None)
             .unwrap()
-            .add_endpoint(EndpointConfig { name: "fail".into(), ..Default::default() }, Arc::new(|r: &Request| {
-                let _ = r.respond_error("400", "bad input", b"");
-            }))
+            .add_endpoint(
+                EndpointConfig { name: "fail".into(), ..Default::default() },
+                Arc::new(|r: &Request| {
+                    let _ = r.respond_error("400", "bad input", b"");
+                }),
+            )
             .unwrap();
         svc
     };

@@ -35,9 +35,13 @@ fn kill_and_restart_under_load_leaks_nothing() {
     let nc = common::connect(o);
     let got = Arc::new(AtomicU64::new(0));
     let g = got.clone();
-    let _sub = nc.subscribe("soak.>", None, Box::new(move |_s, _m| {
-        g.fetch_add(1, Ordering::Relaxed);
-    }));
+    let _sub = nc.subscribe(
+        "soak.>",
+        None,
+        Box::new(move |_s, _m| {
+            g.fetch_add(1, Ordering::Relaxed);
+        }),
+    );
     let sync = nc.subscribe_sync("soak.sync", None).unwrap();
     nc.flush(Duration::from_secs(5)).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
@@ -61,7 +65,10 @@ fn kill_and_restart_under_load_leaks_nothing() {
         srv.restart();
         assert!(wait_until(|| nc.status() == ConnectionStatus::Connected, Duration::from_secs(10)), "cycle {cycle}: {:?}", nc.status());
         let before = got.load(Ordering::Relaxed);
-        assert!(wait_until(|| got.load(Ordering::Relaxed) > before + 100, Duration::from_secs(10)), "cycle {cycle}: no traffic after the reconnect");
+        assert!(
+            wait_until(|| got.load(Ordering::Relaxed) > before + 100, Duration::from_secs(10)),
+            "cycle {cycle}: no traffic after the reconnect"
+        );
         while sync.next_msg(Duration::from_millis(1)).is_ok() {}
     }
     stop.store(true, Ordering::Relaxed);

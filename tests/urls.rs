@@ -29,7 +29,11 @@ fn opts(port: u16) -> Options {
 
 fn info_with_urls(urls: &[&str], extra: &str) -> String {
     let list: Vec<String> = urls.iter().map(|u| serde_json::Value::String(u.to_string()).to_string()).collect();
-    format!(r#"{{"server_id":"FAKE","version":"2.15.1","proto":1,"headers":true,"max_payload":1048576,"connect_urls":[{}]{}}}"#, list.join(","), extra)
+    format!(
+        r#"{{"server_id":"FAKE","version":"2.15.1","proto":1,"headers":true,"max_payload":1048576,"connect_urls":[{}]{}}}"#,
+        list.join(","),
+        extra
+    )
 }
 
 #[test]

@@ -46,7 +46,12 @@ pub(super) struct Events {
 
 impl Events {
     pub(super) fn new() -> Events {
-        Events { q: Mutex::new(Queue { ended: true, ..Default::default() }), cv: Condvar::new(), thread: Mutex::new(None), thread_id: Mutex::new(None) }
+        Events {
+            q: Mutex::new(Queue { ended: true, ..Default::default() }),
+            cv: Condvar::new(),
+            thread: Mutex::new(None),
+            thread_id: Mutex::new(None),
+        }
     }
 
     /// Starts the event thread (only when the options have an event callback).
@@ -182,7 +187,8 @@ fn deliver(c: &Connection, ev: Event, dropped: u64) {
         }
         Event::AsyncError(sub, e) => {
             if let Some(cb) = &o.error_cb {
-                let e = if dropped > 0 { Error::new(e.status, format!("{} ({} earlier errors were dropped)", e.message, dropped)) } else { e };
+                let e =
+                    if dropped > 0 { Error::new(e.status, format!("{} ({} earlier errors were dropped)", e.message, dropped)) } else { e };
                 let s = sub.map(Subscription);
                 cb(c, s.as_ref(), &e)
             }

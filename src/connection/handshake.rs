@@ -64,9 +64,7 @@ async fn read_frame(stream: &mut Stream, buf: &mut BytesMut, parser: &mut Parser
 }
 
 async fn handshake(inner: &Arc<Inner>, url: &ServerUrl) -> Result<Established> {
-    let tcp = TcpStream::connect(url.addr())
-        .await
-        .map_err(|e| err!(Io, "cannot connect to {}: {}", url.display(), e))?;
+    let tcp = TcpStream::connect(url.addr()).await.map_err(|e| err!(Io, "cannot connect to {}: {}", url.display(), e))?;
     let _ = tcp.set_nodelay(true);
     let host = url.display();
     let tls = &inner.opts.tls;
@@ -119,11 +117,10 @@ async fn handshake(inner: &Arc<Inner>, url: &ServerUrl) -> Result<Established> {
 async fn connect_info(inner: &Arc<Inner>, url: &ServerUrl, info: &ServerInfo, is_tls: bool) -> Result<ConnectInfo> {
     let o = &inner.opts;
     let (auth, u, nonce) = (o.auth.clone(), url.clone(), info.nonce.clone());
-    let f = tokio::task::spawn_blocking(move || {
-        auth.fields(u.user.as_deref(), u.password.as_deref(), u.token.as_deref(), nonce.as_deref())
-    })
-    .await
-    .map_err(|_| err!(Panic, "authentication callback panicked"))??;
+    let f =
+        tokio::task::spawn_blocking(move || auth.fields(u.user.as_deref(), u.password.as_deref(), u.token.as_deref(), nonce.as_deref()))
+            .await
+            .map_err(|_| err!(Panic, "authentication callback panicked"))??;
     Ok(ConnectInfo {
         verbose: o.verbose,
         pedantic: o.pedantic,

@@ -35,15 +35,14 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-
 pub use completions::Completion;
 pub use delivery_pool::POOL_BATCH;
 pub use events::MAX_QUEUED_ASYNC_ERRORS;
 pub use pool::MAX_POOL_SERVERS;
 use state::Inner;
 pub use state::{DEFAULT_MAX_PAYLOAD, MAX_ACCEPTED_PAYLOAD};
-use sub::{SubInner, SubKind};
 pub use sub::{MsgHandler, Subscription};
+use sub::{SubInner, SubKind};
 pub use writer::DEFAULT_WRITE_STALL_TIMEOUT;
 
 pub use crate::options::DEFAULT_URL;
@@ -281,11 +280,8 @@ impl Connection {
     }
 }
 
-
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connection").field("status", &self.status()).field("url", &self.connected_url()).finish()
     }
 }
-
-

@@ -157,7 +157,14 @@ pub(super) fn deliver_response(inner: &Inner, msg: Msg) {
 
 /// Starts a request and returns at once: `done` runs once on the completion thread with the
 /// reply, a timeout, no responders or the close. Returns an id for `cancel`.
-pub(super) fn request_async(inner: &Arc<Inner>, subj: &[u8], hdrs: Option<&[u8]>, data: &[u8], timeout: Duration, done: Completion<Msg>) -> Result<u64> {
+pub(super) fn request_async(
+    inner: &Arc<Inner>,
+    subj: &[u8],
+    hdrs: Option<&[u8]>,
+    data: &[u8],
+    timeout: Duration,
+    done: Completion<Msg>,
+) -> Result<u64> {
     if timeout.is_zero() {
         return Err(err!(InvalidArgument, "request timeout must be positive"));
     }

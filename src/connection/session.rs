@@ -207,7 +207,8 @@ fn activate(inner: &Arc<Inner>, est: &Established, background: bool) -> bool {
         }
     };
     // Only CONNECTING/RECONNECTING become CONNECTED; a close() that won the race stays closed.
-    let may_connect = || inner.status_transition(&[ConnectionStatus::Connecting, ConnectionStatus::Reconnecting], ConnectionStatus::Connected);
+    let may_connect =
+        || inner.status_transition(&[ConnectionStatus::Connecting, ConnectionStatus::Reconnecting], ConnectionStatus::Connected);
     if !inner.writer.go_up(may_connect, &mut resubscribe) {
         return false;
     }
@@ -285,7 +286,8 @@ async fn reconnect_delay(inner: &Arc<Inner>, passes: u64) -> Duration {
     }
     let tls = o.tls.required || inner.was_tls.load(Ordering::Relaxed) || inner.pool.lock().any_tls();
     let jitter = if tls { o.reconnect_jitter_tls } else { o.reconnect_jitter };
-    let j = if jitter.is_zero() { Duration::ZERO } else { Duration::from_nanos(rand::thread_rng().gen_range(0..=jitter.as_nanos() as u64)) };
+    let j =
+        if jitter.is_zero() { Duration::ZERO } else { Duration::from_nanos(rand::thread_rng().gen_range(0..=jitter.as_nanos() as u64)) };
     o.reconnect_wait + j
 }
 

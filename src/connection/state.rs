@@ -258,7 +258,13 @@ impl Inner {
 
     // ---------- subscriptions ----------
 
-    pub(super) fn subscribe(self: &Arc<Self>, subj: &str, queue: Option<&str>, kind: SubKind, handler: Option<MsgHandler>) -> Result<Subscription> {
+    pub(super) fn subscribe(
+        self: &Arc<Self>,
+        subj: &str,
+        queue: Option<&str>,
+        kind: SubKind,
+        handler: Option<MsgHandler>,
+    ) -> Result<Subscription> {
         if !subject::valid_subscribe_subject(subj.as_bytes()) {
             return Err(err!(InvalidSubject, "invalid subscription subject '{}'", subj));
         }
@@ -269,9 +275,7 @@ impl Inner {
         }
         match self.status() {
             ConnectionStatus::Closed => return Err(err!(ConnectionClosed, "connection closed")),
-            ConnectionStatus::DrainingSubs | ConnectionStatus::DrainingPubs => {
-                return Err(err!(Draining, "connection is draining"))
-            }
+            ConnectionStatus::DrainingSubs | ConnectionStatus::DrainingPubs => return Err(err!(Draining, "connection is draining")),
             _ => {}
         }
         let sid = self.next_sid.fetch_add(1, Ordering::Relaxed);

@@ -154,8 +154,8 @@ impl SubInner {
         }
         q.received += 1;
         let size = msg.size();
-        let over = (q.limit_msgs >= 0 && q.msgs.len() as i64 >= q.limit_msgs)
-            || (q.limit_bytes >= 0 && (q.bytes + size) as i64 > q.limit_bytes);
+        let over =
+            (q.limit_msgs >= 0 && q.msgs.len() as i64 >= q.limit_msgs) || (q.limit_bytes >= 0 && (q.bytes + size) as i64 > q.limit_bytes);
         let mut started_slow = false;
         if over {
             q.dropped += 1;
@@ -564,10 +564,6 @@ impl Subscription {
 
 impl std::fmt::Debug for Subscription {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Subscription")
-            .field("sid", &self.0.sid)
-            .field("subject", &self.subject())
-            .field("queue", &self.queue())
-            .finish()
+        f.debug_struct("Subscription").field("sid", &self.0.sid).field("subject", &self.subject()).field("queue", &self.queue()).finish()
     }
 }

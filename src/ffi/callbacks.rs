@@ -39,8 +39,7 @@ pub(crate) type ConnFn = unsafe extern "C" fn(*mut c_void, *mut natsrs_connectio
 /// Disconnected callback.
 pub(crate) type DisconnectedFn = unsafe extern "C" fn(*mut c_void, *mut natsrs_connection, natsrs_status, *const c_char);
 /// Asynchronous error callback.
-pub(crate) type ErrorFn =
-    unsafe extern "C" fn(*mut c_void, *mut natsrs_connection, *mut natsrs_subscription, natsrs_status, *const c_char);
+pub(crate) type ErrorFn = unsafe extern "C" fn(*mut c_void, *mut natsrs_connection, *mut natsrs_subscription, natsrs_status, *const c_char);
 /// Reconnect delay callback.
 pub(crate) type DelayFn = unsafe extern "C" fn(*mut c_void, *mut natsrs_connection, u64) -> i64;
 /// Token / JWT callback.
@@ -298,9 +297,7 @@ fn string_handler(f: StringFn, ud: UdPtr, ctx: Arc<ConnCtx>, what: &'static str)
             }
             // SAFETY: a non-NULL NUL-terminated string from the callback, copied at once.
             let s = unsafe { CStr::from_ptr(p) };
-            s.to_str()
-                .map(str::to_string)
-                .map_err(|_| err!(InvalidArgument, "the {} handler returned invalid UTF-8", what))
+            s.to_str().map(str::to_string).map_err(|_| err!(InvalidArgument, "the {} handler returned invalid UTF-8", what))
         })
     })
 }
@@ -328,11 +325,7 @@ pub(crate) fn decode_sign_result(rc: i32) -> Result<()> {
     match natsrs_status::from_i32(rc) {
         Some(natsrs_status::Ok) => Ok(()),
         Some(s) => Err(Error::new(s.into(), "the signature handler failed")),
-        None => Err(err!(
-            InvalidArgument,
-            "the signature handler returned {}, which is not a natsrs_status value",
-            rc
-        )),
+        None => Err(err!(InvalidArgument, "the signature handler returned {}, which is not a natsrs_status value", rc)),
     }
 }
 

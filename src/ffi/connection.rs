@@ -111,7 +111,12 @@ pub unsafe extern "C" fn natsrs_connection_connect_to(urls: *const c_char, out: 
 /// Publishes `len` bytes at `data` on `subject`. Buffered: use natsrs_connection_flush to wait
 /// until the server has it. (NULL, 0) is an empty payload.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_connection_publish(nc: *mut natsrs_connection, subject: *const c_char, data: *const u8, len: usize) -> natsrs_status {
+pub unsafe extern "C" fn natsrs_connection_publish(
+    nc: *mut natsrs_connection,
+    subject: *const c_char,
+    data: *const u8,
+    len: usize,
+) -> natsrs_status {
     guard(|| {
         // SAFETY: `nc` is NULL or a live handle, `subject` NULL or a NUL-terminated string,
         // `data` NULL or `len` readable bytes (C contract); all are used only during this call.
@@ -131,8 +136,7 @@ pub unsafe extern "C" fn natsrs_connection_publish_request(
 ) -> natsrs_status {
     guard(|| {
         // SAFETY: as in natsrs_connection_publish; `reply` NULL or a NUL-terminated string.
-        let (c, s, r, d) =
-            unsafe { (conn(nc)?, cbytes(subject, "subject")?, cbytes(reply, "reply")?, payload(data, len)?) };
+        let (c, s, r, d) = unsafe { (conn(nc)?, cbytes(subject, "subject")?, cbytes(reply, "reply")?, payload(data, len)?) };
         c.publish_bytes(s, Some(r), d)
     })
 }
@@ -402,7 +406,11 @@ pub unsafe extern "C" fn natsrs_connection_connected_url(nc: *const natsrs_conne
 /// Writes the id of the server currently connected to into `buf` (NUL-terminated).
 /// NATSRS_STATUS_NOT_CONNECTED while disconnected; NATSRS_STATUS_BUFFER_TOO_SMALL if it does not fit.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_connection_connected_server_id(nc: *const natsrs_connection, buf: *mut c_char, buf_len: usize) -> natsrs_status {
+pub unsafe extern "C" fn natsrs_connection_connected_server_id(
+    nc: *const natsrs_connection,
+    buf: *mut c_char,
+    buf_len: usize,
+) -> natsrs_status {
     guard(|| {
         // SAFETY: `nc` is NULL or a live handle (C contract).
         let c = unsafe { conn(nc) }?;

@@ -173,7 +173,10 @@ pub unsafe extern "C" fn natsrs_connection_servers(nc: *const natsrs_connection,
 /// The servers learned from the cluster (INFO connect_urls).
 /// Returns an owned natsrs_strings; release with natsrs_strings_free.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_connection_discovered_servers(nc: *const natsrs_connection, out: *mut *mut natsrs_strings) -> natsrs_status {
+pub unsafe extern "C" fn natsrs_connection_discovered_servers(
+    nc: *const natsrs_connection,
+    out: *mut *mut natsrs_strings,
+) -> natsrs_status {
     guard(|| {
         // SAFETY: `nc` is NULL or a live handle (C contract).
         let c = unsafe { conn(nc) }?;
@@ -197,10 +200,7 @@ pub unsafe extern "C" fn natsrs_strings_get(list: *const natsrs_strings, index: 
     guard_val(std::ptr::null(), || -> Result<*const c_char> {
         // SAFETY: `list` is NULL or live (C contract).
         let l = unsafe { borrow(list, "list") }?;
-        l.items
-            .get(index)
-            .map(|s| s.as_ptr())
-            .ok_or_else(|| err!(InvalidArgument, "index {} out of range", index))
+        l.items.get(index).map(|s| s.as_ptr()).ok_or_else(|| err!(InvalidArgument, "index {} out of range", index))
     })
 }
 

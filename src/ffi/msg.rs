@@ -59,8 +59,7 @@ impl CHeaders {
         if let Some(h) = h {
             for k in h.keys() {
                 let kc = CString::new(k).unwrap_or_default();
-                let vals: Vec<CString> =
-                    h.get_all(k).iter().map(|v| CString::new(v.replace('\0', "")).unwrap_or_default()).collect();
+                let vals: Vec<CString> = h.get_all(k).iter().map(|v| CString::new(v.replace('\0', "")).unwrap_or_default()).collect();
                 let ptrs: Vec<*const c_char> = vals.iter().map(|v| v.as_ptr()).collect();
                 c.keys.push(kc);
                 c.values.push((vals, ptrs));
@@ -256,7 +255,11 @@ pub unsafe extern "C" fn natsrs_msg_header_values(
 /// The distinct header names, in order: `*out_keys` gets a borrowed array of `*out_count`
 /// strings (count 0 when there are no headers), valid until the message is freed or its headers change.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_msg_header_keys(msg: *const natsrs_msg, out_keys: *mut *const *const c_char, out_count: *mut usize) -> natsrs_status {
+pub unsafe extern "C" fn natsrs_msg_header_keys(
+    msg: *const natsrs_msg,
+    out_keys: *mut *const *const c_char,
+    out_count: *mut usize,
+) -> natsrs_status {
     guard(|| {
         // SAFETY: `msg` is NULL or live (C contract).
         let m = unsafe { msg_of(msg) }?;

@@ -48,7 +48,8 @@ pub type natsrs_error_handler = Option<
 
 /// Custom reconnect delay: given the number of completed passes through the server pool,
 /// returns the time to wait in milliseconds before the next pass (negative counts as 0).
-pub type natsrs_reconnect_delay_handler = Option<unsafe extern "C" fn(userdata: *mut c_void, nc: *mut natsrs_connection, attempts: u64) -> i64>;
+pub type natsrs_reconnect_delay_handler =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, nc: *mut natsrs_connection, attempts: u64) -> i64>;
 
 /// Called when the library is done with a callback's userdata (exactly once).
 pub type natsrs_userdata_free = Option<unsafe extern "C" fn(userdata: *mut c_void)>;
@@ -270,7 +271,11 @@ pub unsafe extern "C" fn natsrs_options_set_reconnect_wait_ms(opts: *mut natsrs_
 /// Random extra wait added to the reconnect wait: up to `jitter_ms` for plain connections and up
 /// to `jitter_tls_ms` for TLS connections (defaults 100 ms and 1000 ms).
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_options_set_reconnect_jitter_ms(opts: *mut natsrs_options, jitter_ms: i64, jitter_tls_ms: i64) -> natsrs_status {
+pub unsafe extern "C" fn natsrs_options_set_reconnect_jitter_ms(
+    opts: *mut natsrs_options,
+    jitter_ms: i64,
+    jitter_tls_ms: i64,
+) -> natsrs_status {
     // SAFETY: `opts` NULL or live, string arguments NULL or NUL-terminated (C contract).
     guard(|| unsafe {
         let o = &mut opts_mut(opts)?.inner;
@@ -346,7 +351,11 @@ pub unsafe extern "C" fn natsrs_options_set_inbox_prefix(opts: *mut natsrs_optio
 
 /// User and password for servers whose URL carries no credentials. `password` may be NULL.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_options_set_user_info(opts: *mut natsrs_options, user: *const c_char, password: *const c_char) -> natsrs_status {
+pub unsafe extern "C" fn natsrs_options_set_user_info(
+    opts: *mut natsrs_options,
+    user: *const c_char,
+    password: *const c_char,
+) -> natsrs_status {
     // SAFETY: `opts` NULL or live, string arguments NULL or NUL-terminated (C contract).
     guard(|| unsafe {
         let o = &mut opts_mut(opts)?.inner;

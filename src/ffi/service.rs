@@ -100,7 +100,8 @@ pub unsafe extern "C" fn natsrs_service_add(
         let c = unsafe { conn(nc) }?;
         nn(out, "out")?;
         // SAFETY: a NUL-terminated string from the caller, read during the call.
-        let j: ConfigJson = serde_json::from_str(unsafe { cstr(config_json, "config_json") }?).map_err(|e| err!(InvalidArgument, "bad service config: {}", e))?;
+        let j: ConfigJson = serde_json::from_str(unsafe { cstr(config_json, "config_json") }?)
+            .map_err(|e| err!(InvalidArgument, "bad service config: {}", e))?;
         let stats: Option<StatsHandler> = stats_handler.map(|cb| {
             let ud = Arc::new(ud);
             Arc::new(move |st: &EndpointStats| {
@@ -116,7 +117,14 @@ pub unsafe extern "C" fn natsrs_service_add(
                 serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text.into_owned()))
             }) as StatsHandler
         });
-        let cfg = ServiceConfig { name: j.name, version: j.version, description: j.description, metadata: j.metadata, queue_group: j.queue_group, stats_handler: stats };
+        let cfg = ServiceConfig {
+            name: j.name,
+            version: j.version,
+            description: j.description,
+            metadata: j.metadata,
+            queue_group: j.queue_group,
+            stats_handler: stats,
+        };
         let svc = Service::add(c, cfg)?;
         let id = CString::new(svc.id()).unwrap_or_default();
         // SAFETY: `out` checked non-NULL.

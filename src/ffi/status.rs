@@ -95,7 +95,38 @@ macro_rules! mirror_status {
         const ALL_STATUSES: &[natsrs_status] = &[$(natsrs_status::$v),*];
     };
 }
-mirror_status!(Ok, NullParameter, InvalidArgument, InvalidSubject, Timeout, NoResponders, ConnectionClosed, NotConnected, MaxPayload, SlowConsumer, Io, Protocol, Authorization, Tls, NoServers, Jetstream, NotFound, IllegalState, Panic, InvalidQueue, HeadersNotSupported, Draining, BufferFull, StaleConnection, Permission, InvalidSubscription, BufferTooSmall, MaxMessages, AuthExpired, BadCredentials);
+mirror_status!(
+    Ok,
+    NullParameter,
+    InvalidArgument,
+    InvalidSubject,
+    Timeout,
+    NoResponders,
+    ConnectionClosed,
+    NotConnected,
+    MaxPayload,
+    SlowConsumer,
+    Io,
+    Protocol,
+    Authorization,
+    Tls,
+    NoServers,
+    Jetstream,
+    NotFound,
+    IllegalState,
+    Panic,
+    InvalidQueue,
+    HeadersNotSupported,
+    Draining,
+    BufferFull,
+    StaleConnection,
+    Permission,
+    InvalidSubscription,
+    BufferTooSmall,
+    MaxMessages,
+    AuthExpired,
+    BadCredentials
+);
 
 impl natsrs_status {
     /// Decodes a value that came from C (a callback's return value, an argument): None for a
@@ -107,12 +138,8 @@ impl natsrs_status {
     /// Static NUL-terminated description (the core's text for the same status).
     pub fn as_cstr(self) -> &'static CStr {
         static TEXTS: OnceLock<Vec<(natsrs_status, CString)>> = OnceLock::new();
-        let texts = TEXTS.get_or_init(|| {
-            ALL_STATUSES
-                .iter()
-                .map(|s| (*s, CString::new(Status::from(*s).as_str()).unwrap_or_default()))
-                .collect()
-        });
+        let texts =
+            TEXTS.get_or_init(|| ALL_STATUSES.iter().map(|s| (*s, CString::new(Status::from(*s).as_str()).unwrap_or_default())).collect());
         texts.iter().find(|(s, _)| *s == self).map_or(c"unknown status", |(_, t)| t.as_c_str())
     }
 }

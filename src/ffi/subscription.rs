@@ -56,8 +56,7 @@ unsafe fn sub_of<'a>(sub: *const natsrs_subscription) -> Result<&'a Subscription
 /// Message handler of an async subscription. Runs on the subscription's dispatcher thread (never
 /// on a library I/O thread), one message at a time, in order. `msg` is borrowed for the duration
 /// of the call. Blocking natsrs_* calls (publish, request, flush, unsubscribe, free) are allowed.
-pub type natsrs_msg_handler =
-    Option<unsafe extern "C" fn(userdata: *mut c_void, sub: *mut natsrs_subscription, msg: *const natsrs_msg)>;
+pub type natsrs_msg_handler = Option<unsafe extern "C" fn(userdata: *mut c_void, sub: *mut natsrs_subscription, msg: *const natsrs_msg)>;
 
 /// The handler given to the core: calls C with the handle and a borrowed message. It owns the
 /// userdata, so userdata_free runs when the dispatcher is done (before unsubscribe/free return).
@@ -134,7 +133,11 @@ pub(crate) unsafe fn subscribe(
 /// NATSRS_STATUS_MAX_MESSAGES / INVALID_SUBSCRIPTION / CONNECTION_CLOSED once it has ended.
 /// Returns an owned natsrs_msg; release with natsrs_msg_free.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_subscription_next_msg(sub: *mut natsrs_subscription, timeout_ms: i64, out: *mut *mut natsrs_msg) -> natsrs_status {
+pub unsafe extern "C" fn natsrs_subscription_next_msg(
+    sub: *mut natsrs_subscription,
+    timeout_ms: i64,
+    out: *mut *mut natsrs_msg,
+) -> natsrs_status {
     guard(|| {
         // SAFETY: `sub` is NULL or a live handle (C contract).
         let s = unsafe { sub_of(sub) }?;
@@ -220,7 +223,11 @@ pub unsafe extern "C" fn natsrs_subscription_set_pending_limits(sub: *mut natsrs
 
 /// Messages and bytes queued in the client and not yet delivered. Either out-pointer may be NULL.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_subscription_pending(sub: *const natsrs_subscription, out_msgs: *mut i64, out_bytes: *mut i64) -> natsrs_status {
+pub unsafe extern "C" fn natsrs_subscription_pending(
+    sub: *const natsrs_subscription,
+    out_msgs: *mut i64,
+    out_bytes: *mut i64,
+) -> natsrs_status {
     guard(|| {
         // SAFETY: `sub` is NULL or a live handle (C contract).
         let (m, b) = unsafe { sub_of(sub) }?.pending();

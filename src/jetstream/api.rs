@@ -48,10 +48,7 @@ impl ApiError {
     /// codes are kept in [`Error::api`].
     pub fn into_error(self) -> Error {
         let status = if self.code == 404 { Status::NotFound } else { Status::Jetstream };
-        let mut e = Error::new(
-            status,
-            format!("{} (code {}, err_code {})", self.description, self.code, self.err_code),
-        );
+        let mut e = Error::new(status, format!("{} (code {}, err_code {})", self.description, self.code, self.err_code));
         e.api = Some((self.code, self.err_code));
         e
     }
@@ -130,8 +127,7 @@ pub(crate) fn map_request_error(e: Error, subject: &str) -> Error {
 
 /// Parses a JSON reply: the error envelope becomes an error, otherwise `T`.
 pub(crate) fn parse_response<T: DeserializeOwned>(data: &[u8]) -> Result<T> {
-    let v: Value = serde_json::from_slice(data)
-        .map_err(|e| Error::new(Status::Jetstream, format!("bad JetStream API response: {}", e)))?;
+    let v: Value = serde_json::from_slice(data).map_err(|e| Error::new(Status::Jetstream, format!("bad JetStream API response: {}", e)))?;
     if let Some(err) = v.get("error") {
         if !err.is_null() {
             let ae: ApiError = serde_json::from_value(err.clone())
@@ -152,10 +148,7 @@ impl JetStream {
     /// Sends `body` to `<prefix><op>` and returns the raw reply.
     pub(crate) fn api_raw(&self, op: &str, body: &[u8], timeout: Option<Duration>) -> Result<Msg> {
         let subject = format!("{}{}", self.0.prefix, op);
-        self.0
-            .conn
-            .request(&subject, body, timeout.unwrap_or(self.0.opts.timeout))
-            .map_err(|e| map_request_error(e, &subject))
+        self.0.conn.request(&subject, body, timeout.unwrap_or(self.0.opts.timeout)).map_err(|e| map_request_error(e, &subject))
     }
 
     /// Sends a JSON request to `<prefix><op>` and parses the JSON reply (or its error).

@@ -50,9 +50,8 @@ impl MsgMetadata {
             let d = if t[2] == "_" || t[2].is_empty() { None } else { Some(t[2].to_string()) };
             (d, Some(t[3].to_string()), &t[4..11])
         };
-        let num = |s: &str| -> Result<u64> {
-            s.parse::<u64>().map_err(|_| err!(IllegalState, "bad number '{}' in ack subject '{}'", s, reply))
-        };
+        let num =
+            |s: &str| -> Result<u64> { s.parse::<u64>().map_err(|_| err!(IllegalState, "bad number '{}' in ack subject '{}'", s, reply)) };
         Ok(MsgMetadata {
             domain,
             account_hash: hash,
@@ -61,9 +60,7 @@ impl MsgMetadata {
             num_delivered: num(rest[2])?,
             stream_seq: num(rest[3])?,
             consumer_seq: num(rest[4])?,
-            timestamp_ns: rest[5]
-                .parse::<i64>()
-                .map_err(|_| err!(IllegalState, "bad timestamp in ack subject '{}'", reply))?,
+            timestamp_ns: rest[5].parse::<i64>().map_err(|_| err!(IllegalState, "bad timestamp in ack subject '{}'", reply))?,
             num_pending: num(rest[6])?,
         })
     }

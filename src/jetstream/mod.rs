@@ -77,8 +77,7 @@ pub use publish::{PubAck, PublishOptions};
 pub use pull::{FetchOptions, PullSubscription};
 pub use push::{JsMsgHandler, PushSubscription, SubscribeOptions};
 pub use stream::{
-    DiscardPolicy, PurgeOptions, RetentionPolicy, StorageType, StoredMsg, StreamConfig, StreamHandle, StreamInfo,
-    StreamState,
+    DiscardPolicy, PurgeOptions, RetentionPolicy, StorageType, StoredMsg, StreamConfig, StreamHandle, StreamInfo, StreamState,
 };
 
 /// API subject prefix without a domain.

@@ -119,8 +119,7 @@ pub(crate) fn parse_pub_ack(m: &Msg) -> Result<PubAck> {
     if status != 0 && m.data().is_empty() {
         return Err(err!(Jetstream, "publish failed: status {}", status));
     }
-    let r: PubAckReply =
-        serde_json::from_slice(m.data()).map_err(|e| err!(Jetstream, "bad pub ack from the server: {}", e))?;
+    let r: PubAckReply = serde_json::from_slice(m.data()).map_err(|e| err!(Jetstream, "bad pub ack from the server: {}", e))?;
     if let Some(e) = r.error {
         return Err(e.into_error());
     }
@@ -133,8 +132,11 @@ pub(crate) fn parse_pub_ack(m: &Msg) -> Result<PubAck> {
 pub(crate) fn no_stream_error(subject: &str) -> Error {
     Error::new(
         Status::NoResponders,
-        format!("no stream answered the publish{}{} (no stream captures the subject, or it has no leader)",
-            if subject.is_empty() { "" } else { " on " }, subject),
+        format!(
+            "no stream answered the publish{}{} (no stream captures the subject, or it has no leader)",
+            if subject.is_empty() { "" } else { " on " },
+            subject
+        ),
     )
 }
 

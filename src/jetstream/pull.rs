@@ -168,7 +168,15 @@ impl PullCore {
         if o.timeout.is_zero() && !o.no_wait {
             return Err(err!(InvalidArgument, "fetch timeout must be positive"));
         }
-        let batch = if o.batch == 0 { if o.max_bytes > 0 { FETCH_BYTES_BATCH } else { 1 } } else { o.batch };
+        let batch = if o.batch == 0 {
+            if o.max_bytes > 0 {
+                FETCH_BYTES_BATCH
+            } else {
+                1
+            }
+        } else {
+            o.batch
+        };
         let start = Instant::now();
         let timeout = if o.no_wait && o.timeout.is_zero() { self.js.timeout() } else { o.timeout };
         let deadline = start + timeout;

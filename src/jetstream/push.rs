@@ -53,18 +53,10 @@ impl JetStream {
     }
 
     /// Finds the consumer named by `opts` (bind or durable) or creates one with `make`.
-    pub(crate) fn bind_or_create(
-        &self,
-        stream: &str,
-        name: Option<&str>,
-        bind: bool,
-        cfg: ConsumerConfig,
-    ) -> Result<Bound> {
+    pub(crate) fn bind_or_create(&self, stream: &str, name: Option<&str>, bind: bool, cfg: ConsumerConfig) -> Result<Bound> {
         if let Some(n) = name {
             match self.consumer_info(stream, n) {
-                Ok(info) => {
-                    return Ok(Bound { stream: stream.to_string(), consumer: n.to_string(), info, created: false })
-                }
+                Ok(info) => return Ok(Bound { stream: stream.to_string(), consumer: n.to_string(), info, created: false }),
                 Err(e) if not_found(&e) && !bind => {}
                 Err(e) => return Err(e),
             }
@@ -188,13 +180,7 @@ impl JetStream {
 
     /// Queue push subscription: members of `queue` share one consumer (durable `queue` unless
     /// `opts.durable` names another).
-    pub fn queue_subscribe(
-        &self,
-        subject: &str,
-        queue: &str,
-        handler: JsMsgHandler,
-        opts: SubscribeOptions,
-    ) -> Result<PushSubscription> {
+    pub fn queue_subscribe(&self, subject: &str, queue: &str, handler: JsMsgHandler, opts: SubscribeOptions) -> Result<PushSubscription> {
         self.push_subscribe(subject, Some(queue), Some(handler), opts)
     }
 

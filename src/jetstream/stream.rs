@@ -217,9 +217,7 @@ struct ListPage {
 }
 
 fn b64(s: &str) -> Result<Vec<u8>> {
-    data_encoding::BASE64
-        .decode(s.as_bytes())
-        .map_err(|e| err!(Jetstream, "bad base64 in stored message: {}", e))
+    data_encoding::BASE64.decode(s.as_bytes()).map_err(|e| err!(Jetstream, "bad base64 in stored message: {}", e))
 }
 
 impl JetStream {
@@ -370,11 +368,7 @@ impl JetStream {
     }
 
     fn direct_get(&self, subject: String, body: &[u8]) -> Result<StoredMsg> {
-        let m = self
-            .0
-            .conn
-            .request(&subject, body, self.timeout())
-            .map_err(|e| super::api::map_request_error(e, &subject))?;
+        let m = self.0.conn.request(&subject, body, self.timeout()).map_err(|e| super::api::map_request_error(e, &subject))?;
         stored_from_direct(&m)
     }
 

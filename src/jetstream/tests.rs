@@ -30,10 +30,10 @@ fn metadata_rejects() {
     for s in [
         "",
         "foo.bar",
-        "$JS.ACK.S.C.1.2.3.4",            // 8 tokens
-        "$JS.ACK.D.H.S.C.1.2.3.4",        // 10 tokens
-        "$JS.NAK.S.C.1.2.3.4.5",          // wrong prefix
-        "$JS.ACK.S.C.x.2.3.4.5",          // bad number
+        "$JS.ACK.S.C.1.2.3.4",     // 8 tokens
+        "$JS.ACK.D.H.S.C.1.2.3.4", // 10 tokens
+        "$JS.NAK.S.C.1.2.3.4.5",   // wrong prefix
+        "$JS.ACK.S.C.x.2.3.4.5",   // bad number
     ] {
         assert!(MsgMetadata::parse(s).is_err(), "{s}");
     }
@@ -85,8 +85,7 @@ fn api_error_maps_to_status_and_codes() {
 
 #[test]
 fn pull_body_fields() {
-    let b: serde_json::Value =
-        serde_json::from_slice(&pull::pull_body(10, 0, Some(Duration::from_secs(1)), false, None)).unwrap();
+    let b: serde_json::Value = serde_json::from_slice(&pull::pull_body(10, 0, Some(Duration::from_secs(1)), false, None)).unwrap();
     assert_eq!(b, serde_json::json!({"batch": 10, "expires": 1_000_000_000u64}));
     let b: serde_json::Value = serde_json::from_slice(&pull::pull_body(5, 100, None, true, None)).unwrap();
     assert_eq!(b, serde_json::json!({"batch": 5, "max_bytes": 100, "no_wait": true}));

@@ -67,23 +67,12 @@ fn non_empty(o: Option<&[u8]>) -> Option<&[u8]> {
 #[inline]
 pub fn pub_frame_len(subject_len: usize, reply_len: usize, payload_len: usize) -> usize {
     // "PUB " subject " " [reply " "] size "\r\n" payload "\r\n"
-    4 + subject_len
-        + 1
-        + if reply_len > 0 { reply_len + 1 } else { 0 }
-        + u64_len(payload_len as u64)
-        + 2
-        + payload_len
-        + 2
+    4 + subject_len + 1 + if reply_len > 0 { reply_len + 1 } else { 0 } + u64_len(payload_len as u64) + 2 + payload_len + 2
 }
 
 /// Exact size of the frame written by [`write_hpub`] (`reply_len == 0` = no reply).
 #[inline]
-pub fn hpub_frame_len(
-    subject_len: usize,
-    reply_len: usize,
-    headers_len: usize,
-    payload_len: usize,
-) -> usize {
+pub fn hpub_frame_len(subject_len: usize, reply_len: usize, headers_len: usize, payload_len: usize) -> usize {
     let total = headers_len + payload_len;
     // "HPUB " subject " " [reply " "] hdr " " total "\r\n" headers payload "\r\n"
     5 + subject_len
@@ -101,11 +90,7 @@ pub fn hpub_frame_len(
 #[inline]
 pub fn write_pub(out: &mut Vec<u8>, subject: &[u8], reply: Option<&[u8]>, payload: &[u8]) {
     let reply = non_empty(reply);
-    out.reserve(pub_frame_len(
-        subject.len(),
-        reply.map_or(0, |r| r.len()),
-        payload.len(),
-    ));
+    out.reserve(pub_frame_len(subject.len(), reply.map_or(0, |r| r.len()), payload.len()));
     out.extend_from_slice(b"PUB ");
     out.extend_from_slice(subject);
     out.push(b' ');
@@ -122,20 +107,9 @@ pub fn write_pub(out: &mut Vec<u8>, subject: &[u8], reply: Option<&[u8]>, payloa
 /// `HPUB <subject> [reply] <#hdr> <#total>\r\n<headers><payload>\r\n`;
 /// `headers` is a complete encoded block (ending in CR LF CR LF).
 #[inline]
-pub fn write_hpub(
-    out: &mut Vec<u8>,
-    subject: &[u8],
-    reply: Option<&[u8]>,
-    headers: &[u8],
-    payload: &[u8],
-) {
+pub fn write_hpub(out: &mut Vec<u8>, subject: &[u8], reply: Option<&[u8]>, headers: &[u8], payload: &[u8]) {
     let reply = non_empty(reply);
-    out.reserve(hpub_frame_len(
-        subject.len(),
-        reply.map_or(0, |r| r.len()),
-        headers.len(),
-        payload.len(),
-    ));
+    out.reserve(hpub_frame_len(subject.len(), reply.map_or(0, |r| r.len()), headers.len(), payload.len()));
     out.extend_from_slice(b"HPUB ");
     out.extend_from_slice(subject);
     out.push(b' ');
@@ -196,9 +170,7 @@ mod tests {
 
     #[test]
     fn u64_decimal() {
-        let mut samples = vec![
-            0u64, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 9999, 10_000, 12345,
-        ];
+        let mut samples = vec![0u64, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 9999, 10_000, 12345];
         let mut p = 1u64;
         for _ in 0..19 {
             p *= 10;
@@ -236,13 +208,7 @@ mod tests {
         let before = out.len();
         write_pub(&mut out, b"s", None, b"1234567890");
         assert_eq!(&out[before..], b"PUB s 10\r\n1234567890\r\n");
-        for (s, r, p) in [
-            (1, 0, 0),
-            (3, 5, 9),
-            (3, 5, 10),
-            (100, 100, 123456),
-            (1, 1, 99999),
-        ] {
+        for (s, r, p) in [(1, 0, 0), (3, 5, 9), (3, 5, 10), (100, 100, 123456), (1, 1, 99999)] {
             let mut o = Vec::new();
             let reply = vec![b'r'; r];
             write_pub(&mut o, &vec![b's'; s], Some(&reply), &vec![0u8; p]);
@@ -255,10 +221,7 @@ mod tests {
         let mut out = Vec::new();
         let hdr = b"NATS/1.0\r\nX-Id: 17\r\n\r\n";
         write_hpub(&mut out, b"orders.new", Some(b"_INBOX.abc"), hdr, b"hello");
-        assert_eq!(
-            out,
-            b"HPUB orders.new _INBOX.abc 22 27\r\nNATS/1.0\r\nX-Id: 17\r\n\r\nhello\r\n"
-        );
+        assert_eq!(out, b"HPUB orders.new _INBOX.abc 22 27\r\nNATS/1.0\r\nX-Id: 17\r\n\r\nhello\r\n");
         assert_eq!(out.len(), hpub_frame_len(10, 10, 22, 5));
         out.clear();
         write_hpub(&mut out, b"a", None, b"NATS/1.0\r\n\r\n", b"");
@@ -272,10 +235,7 @@ mod tests {
         write_sub(&mut out, b"foo.*", None, 1);
         write_sub(&mut out, b"foo.>", Some(b"workers"), 18446744073709551615);
         write_sub(&mut out, b"x", Some(b""), 0);
-        assert_eq!(
-            out,
-            b"SUB foo.* 1\r\nSUB foo.> workers 18446744073709551615\r\nSUB x 0\r\n"
-        );
+        assert_eq!(out, b"SUB foo.* 1\r\nSUB foo.> workers 18446744073709551615\r\nSUB x 0\r\n");
         out.clear();
         write_unsub(&mut out, 7, None);
         write_unsub(&mut out, 7, Some(0));

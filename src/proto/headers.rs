@@ -134,9 +134,7 @@ impl HeaderMap {
                 values.clear();
                 values.push(value.to_string());
             }
-            None => self
-                .entries
-                .push((name.to_string(), vec![value.to_string()])),
+            None => self.entries.push((name.to_string(), vec![value.to_string()])),
         }
         Ok(())
     }
@@ -186,9 +184,7 @@ impl HeaderMap {
 
     /// Every (name, value) pair in encoding order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.entries
-            .iter()
-            .flat_map(|(n, vs)| vs.iter().map(move |v| (n.as_str(), v.as_str())))
+        self.entries.iter().flat_map(|(n, vs)| vs.iter().map(move |v| (n.as_str(), v.as_str())))
     }
 
     /// Number of distinct names.
@@ -223,10 +219,7 @@ impl HeaderMap {
         }
         self.status = Some(code);
         self.description = description.and_then(|d| {
-            let cleaned: String = d
-                .chars()
-                .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
-                .collect();
+            let cleaned: String = d.chars().map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect();
             let t = cleaned.trim_matches(|c| c == ' ' || c == '\t');
             if t.is_empty() {
                 None
@@ -286,9 +279,7 @@ impl HeaderMap {
             };
             let name = &line[..colon];
             if !valid_name(name) {
-                return Err(HeaderError::InvalidName(
-                    String::from_utf8_lossy(name).into_owned(),
-                ));
+                return Err(HeaderError::InvalidName(String::from_utf8_lossy(name).into_owned()));
             }
             // valid_name guarantees ASCII.
             let name = std::str::from_utf8(name).unwrap_or_default();
@@ -390,22 +381,12 @@ mod tests {
         assert_eq!(h.get("A"), Some("1"));
         assert_eq!(h.get_all("A"), ["1", "2"]);
         assert_eq!(h.get_all("missing"), &[] as &[String]);
-        assert_eq!(
-            h.iter().collect::<Vec<_>>(),
-            [("A", "1"), ("A", "2"), ("B", "x"), ("a", "lower")]
-        );
-        assert_eq!(
-            h.to_bytes(),
-            b"NATS/1.0\r\nA: 1\r\nA: 2\r\nB: x\r\na: lower\r\n\r\n"
-        );
+        assert_eq!(h.iter().collect::<Vec<_>>(), [("A", "1"), ("A", "2"), ("B", "x"), ("a", "lower")]);
+        assert_eq!(h.to_bytes(), b"NATS/1.0\r\nA: 1\r\nA: 2\r\nB: x\r\na: lower\r\n\r\n");
         assert_eq!(h.encoded_len(), h.to_bytes().len());
         h.set("A", "3").unwrap();
         assert_eq!(h.get_all("A"), ["3"]);
-        assert_eq!(
-            h.keys().collect::<Vec<_>>(),
-            ["A", "B", "a"],
-            "set keeps position"
-        );
+        assert_eq!(h.keys().collect::<Vec<_>>(), ["A", "B", "a"], "set keeps position");
         assert!(h.remove("B"));
         assert!(!h.remove("B"));
         assert_eq!(h.keys().collect::<Vec<_>>(), ["A", "a"]);
@@ -421,39 +402,17 @@ mod tests {
     #[test]
     fn invalid_names_and_values() {
         let mut h = HeaderMap::new();
-        for bad in [
-            "",
-            "a b",
-            "a:b",
-            ":",
-            "tab\tname",
-            "é",
-            "nul\0",
-            "del\x7f",
-            "cr\r",
-            "lf\n",
-        ] {
-            assert_eq!(
-                h.set(bad, "v"),
-                Err(HeaderError::InvalidName(bad.to_string())),
-                "{bad:?}"
-            );
+        for bad in ["", "a b", "a:b", ":", "tab\tname", "é", "nul\0", "del\x7f", "cr\r", "lf\n"] {
+            assert_eq!(h.set(bad, "v"), Err(HeaderError::InvalidName(bad.to_string())), "{bad:?}");
             assert!(h.add(bad, "v").is_err());
         }
         for bad in ["a\rb", "a\nb", "\r\n", "x\r", "\n"] {
-            assert_eq!(
-                h.set("N", bad),
-                Err(HeaderError::InvalidValue(bad.to_string())),
-                "{bad:?}"
-            );
+            assert_eq!(h.set("N", bad), Err(HeaderError::InvalidValue(bad.to_string())), "{bad:?}");
             assert!(h.add("N", bad).is_err());
         }
         assert!(h.is_empty(), "failed set/add must not modify the map");
         // every printable non-colon ASCII char is a valid name char
-        let all: String = (33u8..=126)
-            .filter(|&b| b != b':')
-            .map(|b| b as char)
-            .collect();
+        let all: String = (33u8..=126).filter(|&b| b != b':').map(|b| b as char).collect();
         h.set(&all, "v").unwrap();
         // values: anything but CR/LF, incl. NUL, tabs, colons, unicode
         h.set("V", "a\0b\tc: d ü").unwrap();
@@ -461,94 +420,38 @@ mod tests {
         assert_eq!(round, h);
         let e = HeaderError::InvalidName("a b".into());
         assert!(e.to_string().contains("invalid header name"));
-        assert!(HeaderError::InvalidValue("x".into())
-            .to_string()
-            .contains("value"));
-        assert!(HeaderError::Malformed("y".into())
-            .to_string()
-            .contains("malformed"));
+        assert!(HeaderError::InvalidValue("x".into()).to_string().contains("value"));
+        assert!(HeaderError::Malformed("y".into()).to_string().contains("malformed"));
     }
 
     #[test]
     fn status_lines() {
         let cases: &[(&[u8], u16, Option<&str>)] = &[
             (b"NATS/1.0 503\r\n\r\n", 503, None),
-            (
-                b"NATS/1.0 503 No Responders\r\n\r\n",
-                503,
-                Some("No Responders"),
-            ),
-            (
-                b"NATS/1.0 408 Request Timeout\r\n\r\n",
-                408,
-                Some("Request Timeout"),
-            ),
-            (
-                b"NATS/1.0 404 No Messages\r\n\r\n",
-                404,
-                Some("No Messages"),
-            ),
-            (
-                b"NATS/1.0  404   No Messages\r\n\r\n",
-                404,
-                Some("No Messages"),
-            ),
-            (
-                b"NATS/1.0\t404\tNo Messages \t\r\n\r\n",
-                404,
-                Some("No Messages"),
-            ),
-            (
-                b"NATS/1.0 409 Consumer Deleted\r\n\r\n",
-                409,
-                Some("Consumer Deleted"),
-            ),
-            (
-                b"NATS/1.0 409 Exceeded MaxRequestBatch of 10\r\n\r\n",
-                409,
-                Some("Exceeded MaxRequestBatch of 10"),
-            ),
-            (
-                b"NATS/1.0 100 Idle Heartbeat\r\n\r\n",
-                100,
-                Some("Idle Heartbeat"),
-            ),
-            (
-                b"NATS/1.0 100 FlowControl Request\r\n\r\n",
-                100,
-                Some("FlowControl Request"),
-            ),
+            (b"NATS/1.0 503 No Responders\r\n\r\n", 503, Some("No Responders")),
+            (b"NATS/1.0 408 Request Timeout\r\n\r\n", 408, Some("Request Timeout")),
+            (b"NATS/1.0 404 No Messages\r\n\r\n", 404, Some("No Messages")),
+            (b"NATS/1.0  404   No Messages\r\n\r\n", 404, Some("No Messages")),
+            (b"NATS/1.0\t404\tNo Messages \t\r\n\r\n", 404, Some("No Messages")),
+            (b"NATS/1.0 409 Consumer Deleted\r\n\r\n", 409, Some("Consumer Deleted")),
+            (b"NATS/1.0 409 Exceeded MaxRequestBatch of 10\r\n\r\n", 409, Some("Exceeded MaxRequestBatch of 10")),
+            (b"NATS/1.0 100 Idle Heartbeat\r\n\r\n", 100, Some("Idle Heartbeat")),
+            (b"NATS/1.0 100 FlowControl Request\r\n\r\n", 100, Some("FlowControl Request")),
             (b"NATS/1.0 204 EOB\r\n\r\n", 204, Some("EOB")),
-            (
-                b"NATS/1.0 400 Bad Request - why\r\n\r\n",
-                400,
-                Some("Bad Request - why"),
-            ),
-            (
-                b"NATS/1.0 423 Nats-Wrong-Pin-Id\r\n\r\n",
-                423,
-                Some("Nats-Wrong-Pin-Id"),
-            ),
+            (b"NATS/1.0 400 Bad Request - why\r\n\r\n", 400, Some("Bad Request - why")),
+            (b"NATS/1.0 423 Nats-Wrong-Pin-Id\r\n\r\n", 423, Some("Nats-Wrong-Pin-Id")),
             (b"NATS/1.0 000\r\n\r\n", 0, None),
         ];
         for (block, code, desc) in cases {
             let h = HeaderMap::decode(block).unwrap();
-            assert_eq!(
-                h.status(),
-                Some(*code),
-                "{:?}",
-                String::from_utf8_lossy(block)
-            );
+            assert_eq!(h.status(), Some(*code), "{:?}", String::from_utf8_lossy(block));
             assert_eq!(h.description(), *desc);
             assert!(h.is_empty(), "status is not an ordinary header");
             assert_eq!(h.get("Status"), None);
             assert_eq!(h.get("Description"), None);
         }
         // status plus headers (idle heartbeat with stalled header)
-        let h = HeaderMap::decode(
-            b"NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 7\r\nNats-Last-Stream: 9\r\n\r\n",
-        )
-        .unwrap();
+        let h = HeaderMap::decode(b"NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 7\r\nNats-Last-Stream: 9\r\n\r\n").unwrap();
         assert_eq!(h.status(), Some(100));
         assert_eq!(h.get("Nats-Last-Stream"), Some("9"));
         assert_eq!(h.len(), 2);
@@ -561,10 +464,7 @@ mod tests {
         assert_eq!(h.to_bytes(), b"NATS/1.0 503\r\n\r\n");
         h.set_status(408, Some("Request Timeout"));
         h.add("K", "v").unwrap();
-        assert_eq!(
-            h.to_bytes(),
-            b"NATS/1.0 408 Request Timeout\r\nK: v\r\n\r\n"
-        );
+        assert_eq!(h.to_bytes(), b"NATS/1.0 408 Request Timeout\r\nK: v\r\n\r\n");
         assert_eq!(h.encoded_len(), h.to_bytes().len());
         assert_eq!(HeaderMap::decode(&h.to_bytes()).unwrap(), h);
         h.set_status(404, Some(" bad\r\ndesc "));
@@ -587,19 +487,13 @@ mod tests {
 
     #[test]
     fn decode_trims_and_multi_values() {
-        let h = HeaderMap::decode(
-            b"NATS/1.0\r\nA:1\r\nB:  two words \t\r\nA: \t3\r\nEmpty:\r\nEmpty2:   \r\nC: x:y\r\n\r\n",
-        )
-        .unwrap();
+        let h = HeaderMap::decode(b"NATS/1.0\r\nA:1\r\nB:  two words \t\r\nA: \t3\r\nEmpty:\r\nEmpty2:   \r\nC: x:y\r\n\r\n").unwrap();
         assert_eq!(h.get_all("A"), ["1", "3"]);
         assert_eq!(h.get("B"), Some("two words"));
         assert_eq!(h.get("Empty"), Some(""));
         assert_eq!(h.get("Empty2"), Some(""));
         assert_eq!(h.get("C"), Some("x:y"));
-        assert_eq!(
-            h.keys().collect::<Vec<_>>(),
-            ["A", "B", "Empty", "Empty2", "C"]
-        );
+        assert_eq!(h.keys().collect::<Vec<_>>(), ["A", "B", "Empty", "Empty2", "C"]);
     }
 
     #[test]
@@ -666,12 +560,7 @@ mod tests {
             b"NATS/1.0\r\n\r\n\r\n",
         ];
         for c in malformed_cases {
-            assert!(
-                malformed_err(c),
-                "{:?} -> {:?}",
-                String::from_utf8_lossy(c),
-                HeaderMap::decode(c)
-            );
+            assert!(malformed_err(c), "{:?} -> {:?}", String::from_utf8_lossy(c), HeaderMap::decode(c));
         }
         let bad_names: &[(&[u8], &str)] = &[
             (b"NATS/1.0\r\n: empty name\r\n\r\n", ""),
@@ -681,12 +570,7 @@ mod tests {
             (b"NATS/1.0\r\nN\xff: x\r\n\r\n", "N\u{fffd}"),
         ];
         for (c, name) in bad_names {
-            assert_eq!(
-                HeaderMap::decode(c),
-                Err(HeaderError::InvalidName(name.to_string())),
-                "{:?}",
-                String::from_utf8_lossy(c)
-            );
+            assert_eq!(HeaderMap::decode(c), Err(HeaderError::InvalidName(name.to_string())), "{:?}", String::from_utf8_lossy(c));
         }
     }
 }

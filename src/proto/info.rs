@@ -70,10 +70,7 @@ fn get_bool(o: &Map<String, Value>, k: &str) -> bool {
 /// Array of strings; non-string elements are skipped, a non-array is ignored.
 fn get_str_list(o: &Map<String, Value>, k: &str) -> Vec<String> {
     match o.get(k) {
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect(),
+        Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
         _ => Vec::new(),
     }
 }
@@ -82,8 +79,7 @@ impl ServerInfo {
     /// Parses the JSON text of an `INFO` line. Errors only if it is not valid
     /// JSON (including trailing garbage) or not a JSON object.
     pub fn parse(json: &[u8]) -> Result<ServerInfo, ProtoError> {
-        let v: Value = serde_json::from_slice(json)
-            .map_err(|e| ProtoError(format!("invalid INFO JSON: {e}")))?;
+        let v: Value = serde_json::from_slice(json).map_err(|e| ProtoError(format!("invalid INFO JSON: {e}")))?;
         let o = match v {
             Value::Object(o) => o,
             _ => return Err(ProtoError("invalid INFO JSON: not an object".to_string())),
@@ -95,16 +91,8 @@ impl ServerInfo {
             version: get_str(o, "version").unwrap_or_default(),
             go: get_str(o, "go").unwrap_or_default(),
             host: get_str(o, "host").unwrap_or_default(),
-            port: o
-                .get("port")
-                .and_then(Value::as_u64)
-                .and_then(|p| u16::try_from(p).ok())
-                .unwrap_or(0),
-            proto: o
-                .get("proto")
-                .and_then(Value::as_i64)
-                .and_then(|p| i32::try_from(p).ok())
-                .unwrap_or(0),
+            port: o.get("port").and_then(Value::as_u64).and_then(|p| u16::try_from(p).ok()).unwrap_or(0),
+            proto: o.get("proto").and_then(Value::as_i64).and_then(|p| i32::try_from(p).ok()).unwrap_or(0),
             headers: get_bool(o, "headers"),
             max_payload: accepted_max_payload(o.get("max_payload")),
             auth_required: get_bool(o, "auth_required"),
@@ -285,9 +273,7 @@ mod tests {
 
     #[test]
     fn big_info() {
-        let urls: Vec<String> = (0..8000)
-            .map(|i| format!("10.0.{}.{}:4222", i / 256, i % 256))
-            .collect();
+        let urls: Vec<String> = (0..8000).map(|i| format!("10.0.{}.{}:4222", i / 256, i % 256)).collect();
         let json = serde_json::json!({"server_id": "x", "connect_urls": urls}).to_string();
         assert!(json.len() > 100 * 1024);
         let i = ServerInfo::parse(json.as_bytes()).unwrap();
@@ -325,14 +311,7 @@ mod tests {
         };
         let v: Value = serde_json::from_slice(&c.to_json()).unwrap();
         assert_eq!(v["name"], "app \"q\"");
-        for (k, want) in [
-            ("user", "u"),
-            ("pass", "p"),
-            ("auth_token", "t"),
-            ("nkey", "UABC"),
-            ("sig", "sig"),
-            ("jwt", "eyJ"),
-        ] {
+        for (k, want) in [("user", "u"), ("pass", "p"), ("auth_token", "t"), ("nkey", "UABC"), ("sig", "sig"), ("jwt", "eyJ")] {
             assert_eq!(v[k], want);
         }
         assert_eq!(v.as_object().unwrap().len(), 16);

@@ -167,12 +167,7 @@ impl Parser {
     }
 
     pub fn with_limits(max_control_line: usize, max_payload: usize) -> Self {
-        Parser {
-            max_control_line,
-            max_payload,
-            scanned: 0,
-            pending: None,
-        }
+        Parser { max_control_line, max_payload, scanned: 0, pending: None }
     }
 
     /// Changes the payload cap for control lines parsed from now on (e.g. from
@@ -233,10 +228,7 @@ impl Parser {
 
     #[cold]
     fn line_too_long<T>(&self) -> Result<T, ProtoError> {
-        err(format!(
-            "maximum control line exceeded: control line longer than {} bytes",
-            self.max_control_line
-        ))
+        err(format!("maximum control line exceeded: control line longer than {} bytes", self.max_control_line))
     }
 
     /// `buf[..lf]` is a complete control line (`buf[lf] == b'\n'`).
@@ -261,10 +253,7 @@ impl Parser {
             op_end += 1;
         }
         if op_end == 0 {
-            return err(format!(
-                "leading blank before operation: '{}'",
-                excerpt(line)
-            ));
+            return err(format!("leading blank before operation: '{}'", excerpt(line)));
         }
         let op = &line[..op_end];
         let frame_len = lf + 1;
@@ -273,24 +262,15 @@ impl Parser {
             4 if op.eq_ignore_ascii_case(b"HMSG") => self.parse_msg(buf, lf, op_end, end, true),
             4 if op.eq_ignore_ascii_case(b"PING") => {
                 no_args("PING", line, op_end, end)?;
-                Ok(Some(Frame {
-                    op: Op::Ping,
-                    len: frame_len,
-                }))
+                Ok(Some(Frame { op: Op::Ping, len: frame_len }))
             }
             4 if op.eq_ignore_ascii_case(b"PONG") => {
                 no_args("PONG", line, op_end, end)?;
-                Ok(Some(Frame {
-                    op: Op::Pong,
-                    len: frame_len,
-                }))
+                Ok(Some(Frame { op: Op::Pong, len: frame_len }))
             }
             3 if op.eq_ignore_ascii_case(b"+OK") => {
                 no_args("+OK", line, op_end, end)?;
-                Ok(Some(Frame {
-                    op: Op::Ok,
-                    len: frame_len,
-                }))
+                Ok(Some(Frame { op: Op::Ok, len: frame_len }))
             }
             4 if op.eq_ignore_ascii_case(b"INFO") => {
                 let mut start = op_end;
@@ -300,17 +280,11 @@ impl Parser {
                 if start == end {
                     return err("invalid INFO: missing JSON".to_string());
                 }
-                Ok(Some(Frame {
-                    op: Op::Info { json: start..end },
-                    len: frame_len,
-                }))
+                Ok(Some(Frame { op: Op::Info { json: start..end }, len: frame_len }))
             }
             4 if op.eq_ignore_ascii_case(b"-ERR") => {
                 let text = err_text(&line[op_end..end]);
-                Ok(Some(Frame {
-                    op: Op::Err(String::from_utf8_lossy(text).into_owned()),
-                    len: frame_len,
-                }))
+                Ok(Some(Frame { op: Op::Err(String::from_utf8_lossy(text).into_owned()), len: frame_len }))
             }
             _ => err(format!("unknown protocol operation '{}'", excerpt(op))),
         }
@@ -318,14 +292,7 @@ impl Parser {
 
     /// MSG / HMSG arguments are `line[op_end..end]`.
     #[inline]
-    fn parse_msg(
-        &mut self,
-        buf: &[u8],
-        lf: usize,
-        op_end: usize,
-        end: usize,
-        hmsg: bool,
-    ) -> Result<Option<Frame>, ProtoError> {
+    fn parse_msg(&mut self, buf: &[u8], lf: usize, op_end: usize, end: usize, hmsg: bool) -> Result<Option<Frame>, ProtoError> {
         let name = if hmsg { "HMSG" } else { "MSG" };
         // Single pass over the arguments: split on runs of blanks, reject CR.
         let mut toks = [(0usize, 0usize); 5];
@@ -346,10 +313,7 @@ impl Parser {
                         break;
                     }
                     if b == b'\r' {
-                        return err(format!(
-                            "invalid {name} arguments: stray CR in '{}'",
-                            excerpt(&buf[..end])
-                        ));
+                        return err(format!("invalid {name} arguments: stray CR in '{}'", excerpt(&buf[..end])));
                     }
                 }
                 i += 1;
@@ -371,32 +335,17 @@ impl Parser {
         let tok = |t: (usize, usize)| &buf[t.0..t.1];
         let sid = match parse_u64(tok(sid)) {
             Some(v) => v,
-            None => {
-                return err(format!(
-                    "invalid {name} arguments: bad sid '{}'",
-                    excerpt(tok(sid))
-                ))
-            }
+            None => return err(format!("invalid {name} arguments: bad sid '{}'", excerpt(tok(sid)))),
         };
         let total_len = match parse_u64(tok(total)).and_then(|v| usize::try_from(v).ok()) {
             Some(v) => v,
-            None => {
-                return err(format!(
-                    "invalid {name} arguments: bad size '{}'",
-                    excerpt(tok(total))
-                ))
-            }
+            None => return err(format!("invalid {name} arguments: bad size '{}'", excerpt(tok(total)))),
         };
         let header_len = match hdr {
             None => 0,
             Some(h) => match parse_u64(tok(h)).and_then(|v| usize::try_from(v).ok()) {
                 Some(v) => v,
-                None => {
-                    return err(format!(
-                        "invalid {name} arguments: bad header size '{}'",
-                        excerpt(tok(h))
-                    ))
-                }
+                None => return err(format!("invalid {name} arguments: bad header size '{}'", excerpt(tok(h)))),
             },
         };
         if hmsg {
@@ -404,22 +353,14 @@ impl Parser {
                 return err(format!("invalid {name} arguments: header size is 0"));
             }
             if header_len > total_len {
-                return err(format!(
-                    "invalid {name} arguments: header size {header_len} exceeds total size {total_len}"
-                ));
+                return err(format!("invalid {name} arguments: header size {header_len} exceeds total size {total_len}"));
             }
         }
         if total_len > self.max_payload {
-            return err(format!(
-                "maximum payload exceeded: {name} size {total_len} exceeds limit of {} bytes",
-                self.max_payload
-            ));
+            return err(format!("maximum payload exceeded: {name} size {total_len} exceeds limit of {} bytes", self.max_payload));
         }
         let payload_start = lf + 1;
-        let len = match payload_start
-            .checked_add(total_len)
-            .and_then(|v| v.checked_add(2))
-        {
+        let len = match payload_start.checked_add(total_len).and_then(|v| v.checked_add(2)) {
             Some(v) => v,
             None => return err(format!("invalid {name} arguments: size overflow")),
         };
@@ -428,14 +369,7 @@ impl Parser {
         debug_assert!(subj.1 < end && is_blank(buf[subj.1]));
         debug_assert!(reply.is_none_or(|r| r.1 < end && is_blank(buf[r.1])));
         let frame = Frame {
-            op: Op::Msg {
-                subject: subj.0..subj.1,
-                sid,
-                reply: reply.map(|r| r.0..r.1),
-                header_len,
-                total_len,
-                payload_start,
-            },
+            op: Op::Msg { subject: subj.0..subj.1, sid, reply: reply.map(|r| r.0..r.1), header_len, total_len, payload_start },
             len,
         };
         self.finish_msg(buf, frame)
@@ -464,9 +398,7 @@ impl Parser {
             Op::Msg { total_len, .. } => total_len,
             _ => 0,
         };
-        err(format!(
-            "message payload of {total} bytes not followed by CRLF"
-        ))
+        err(format!("message payload of {total} bytes not followed by CRLF"))
     }
 }
 
@@ -474,20 +406,14 @@ fn no_args(name: &str, line: &[u8], op_end: usize, end: usize) -> Result<(), Pro
     if op_end == end {
         Ok(())
     } else {
-        err(format!(
-            "invalid {name}: unexpected arguments '{}'",
-            excerpt(&line[op_end..end])
-        ))
+        err(format!("invalid {name}: unexpected arguments '{}'", excerpt(&line[op_end..end])))
     }
 }
 
 #[cold]
 fn arg_count_err<T>(name: &str, buf: &[u8], end: usize) -> Result<T, ProtoError> {
     let want = if name == "MSG" { "3 or 4" } else { "4 or 5" };
-    err(format!(
-        "invalid {name} arguments: expected {want} arguments in '{}'",
-        excerpt(&buf[..end])
-    ))
+    err(format!("invalid {name} arguments: expected {want} arguments in '{}'", excerpt(&buf[..end])))
 }
 
 /// `-ERR` text: trim blanks, drop one pair of surrounding single quotes, trim
@@ -532,18 +458,7 @@ mod tests {
         assert_eq!(parse_u64(b"18446744073709551615"), Some(u64::MAX));
         assert_eq!(parse_u64(b"18446744073709551616"), None);
         assert_eq!(parse_u64(b"99999999999999999999"), None);
-        for bad in [
-            &b""[..],
-            b"-1",
-            b"+5",
-            b"0x10",
-            b"3x",
-            b" 1",
-            b"1 ",
-            b"1.0",
-            b"/",
-            b":",
-        ] {
+        for bad in [&b""[..], b"-1", b"+5", b"0x10", b"3x", b" 1", b"1 ", b"1.0", b"/", b":"] {
             assert_eq!(parse_u64(bad), None, "{:?}", bad);
         }
     }
@@ -565,14 +480,7 @@ mod tests {
         let buf = b"MSG foo.bar 9 _INBOX.x 5\r\nhello\r\nPING\r\n";
         let f = one(buf).unwrap().unwrap();
         match f.op {
-            Op::Msg {
-                subject,
-                sid,
-                reply,
-                header_len,
-                total_len,
-                payload_start,
-            } => {
+            Op::Msg { subject, sid, reply, header_len, total_len, payload_start } => {
                 assert_eq!(&buf[subject.clone()], b"foo.bar");
                 assert_eq!(buf[subject.end], b' ');
                 assert_eq!(sid, 9);

@@ -61,32 +61,10 @@ mod tests {
 
     #[test]
     fn publish() {
-        for ok in [
-            &b"a"[..],
-            b"foo.bar",
-            b"foo.*",
-            b"foo.>",
-            b">",
-            b"\xc3\xa9t\xc3\xa9",
-            b"a\0b",
-        ] {
+        for ok in [&b"a"[..], b"foo.bar", b"foo.*", b"foo.>", b">", b"\xc3\xa9t\xc3\xa9", b"a\0b"] {
             assert!(valid_publish_subject(ok), "{:?}", ok);
         }
-        for bad in [
-            &b""[..],
-            b" ",
-            b"a b",
-            b"a\tb",
-            b"a\rb",
-            b"a\nb",
-            b"foo ",
-            b" foo",
-            b"\r\n",
-            b"a..b",
-            b".a",
-            b"a.",
-            b".",
-        ] {
+        for bad in [&b""[..], b" ", b"a b", b"a\tb", b"a\rb", b"a\nb", b"foo ", b" foo", b"\r\n", b"a..b", b".a", b"a.", b"."] {
             assert!(!valid_publish_subject(bad), "{:?}", bad);
         }
     }

@@ -14,13 +14,7 @@ use rand::{Rng, SeedableRng};
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Ev {
     Info(Vec<u8>),
-    Msg {
-        subject: Vec<u8>,
-        sid: u64,
-        reply: Option<Vec<u8>>,
-        headers: Option<Vec<u8>>,
-        payload: Vec<u8>,
-    },
+    Msg { subject: Vec<u8>, sid: u64, reply: Option<Vec<u8>>, headers: Option<Vec<u8>>, payload: Vec<u8> },
     Ping,
     Pong,
     Ok,
@@ -38,21 +32,9 @@ struct Outcome {
 
 /// Checks the documented invariants of a frame and copies it out.
 fn to_ev(buf: &[u8], f: &Frame) -> Ev {
-    assert!(
-        f.len > 0 && f.len <= buf.len(),
-        "frame len {} buf {}",
-        f.len,
-        buf.len()
-    );
+    assert!(f.len > 0 && f.len <= buf.len(), "frame len {} buf {}", f.len, buf.len());
     match &f.op {
-        Op::Msg {
-            subject,
-            sid,
-            reply,
-            header_len,
-            total_len,
-            payload_start,
-        } => {
+        Op::Msg { subject, sid, reply, header_len, total_len, payload_start } => {
             assert_eq!(payload_start + total_len + 2, f.len);
             assert_eq!(&buf[f.len - 2..f.len], b"\r\n");
             assert_eq!(buf[payload_start - 1], b'\n');
@@ -71,11 +53,7 @@ fn to_ev(buf: &[u8], f: &Frame) -> Ev {
                 subject: buf[subject.clone()].to_vec(),
                 sid: *sid,
                 reply: reply.as_ref().map(|r| buf[r.clone()].to_vec()),
-                headers: if *header_len > 0 {
-                    Some(buf[*payload_start..hdr_end].to_vec())
-                } else {
-                    None
-                },
+                headers: if *header_len > 0 { Some(buf[*payload_start..hdr_end].to_vec()) } else { None },
                 payload: buf[hdr_end..payload_start + total_len].to_vec(),
             }
         }
@@ -110,21 +88,11 @@ fn run_with<'a>(mut p: Parser, chunks: impl IntoIterator<Item = &'a [u8]>) -> Ou
                     buf.drain(..f.len);
                 }
                 Ok(None) => break,
-                Err(e) => {
-                    return Outcome {
-                        events,
-                        error: Some(e),
-                        leftover: 0,
-                    }
-                }
+                Err(e) => return Outcome { events, error: Some(e), leftover: 0 },
             }
         }
     }
-    Outcome {
-        events,
-        error: None,
-        leftover: buf.len(),
-    }
+    Outcome { events, error: None, leftover: buf.len() }
 }
 
 fn limits_parser(limits: (usize, usize)) -> Parser {
@@ -140,21 +108,11 @@ fn all_splits(input: &[u8], limits: (usize, usize)) -> Outcome {
     for k in 0..=input.len() {
         let (a, b) = input.split_at(k);
         let got = run_with(limits_parser(limits), [a, b]);
-        assert_eq!(
-            got,
-            whole,
-            "split at {k} of {:?}",
-            String::from_utf8_lossy(input)
-        );
+        assert_eq!(got, whole, "split at {k} of {:?}", String::from_utf8_lossy(input));
         // Explicitly: a proper prefix of a single frame is "need more".
     }
     let bytes = run_with(limits_parser(limits), input.chunks(1));
-    assert_eq!(
-        bytes,
-        whole,
-        "byte by byte: {:?}",
-        String::from_utf8_lossy(input)
-    );
+    assert_eq!(bytes, whole, "byte by byte: {:?}", String::from_utf8_lossy(input));
     whole
 }
 
@@ -172,11 +130,7 @@ fn check_valid(input: &[u8], expected: &[Ev]) {
         for k in 0..input.len() {
             let mut p = limits_parser(SMALL);
             assert_eq!(p.parse(&input[..k]), Ok(None), "prefix {k}");
-            assert_eq!(
-                p.parse(input),
-                Ok(Some(fresh.clone())),
-                "prefix {k} then whole"
-            );
+            assert_eq!(p.parse(input), Ok(Some(fresh.clone())), "prefix {k} then whole");
         }
     }
     let mut glued = b"PING\r\nMSG g 1 2\r\nhi\r\n".to_vec();
@@ -198,13 +152,7 @@ fn check_invalid(input: &[u8]) -> ProtoError {
 
 fn check_invalid_with(input: &[u8], limits: (usize, usize)) -> ProtoError {
     let out = all_splits(input, limits);
-    let e = out.error.unwrap_or_else(|| {
-        panic!(
-            "no error for {:?}: {:?}",
-            String::from_utf8_lossy(input),
-            out.events
-        )
-    });
+    let e = out.error.unwrap_or_else(|| panic!("no error for {:?}: {:?}", String::from_utf8_lossy(input), out.events));
     let mut glued = b"PING\r\nMSG g 1 2\r\nhi\r\n".to_vec();
     glued.extend_from_slice(input);
     let out = all_splits(&glued, limits);
@@ -214,23 +162,11 @@ fn check_invalid_with(input: &[u8], limits: (usize, usize)) -> ProtoError {
 }
 
 fn msg(subject: &[u8], sid: u64, reply: Option<&[u8]>, payload: &[u8]) -> Ev {
-    Ev::Msg {
-        subject: subject.to_vec(),
-        sid,
-        reply: reply.map(|r| r.to_vec()),
-        headers: None,
-        payload: payload.to_vec(),
-    }
+    Ev::Msg { subject: subject.to_vec(), sid, reply: reply.map(|r| r.to_vec()), headers: None, payload: payload.to_vec() }
 }
 
 fn hmsg(subject: &[u8], sid: u64, reply: Option<&[u8]>, headers: &[u8], payload: &[u8]) -> Ev {
-    Ev::Msg {
-        subject: subject.to_vec(),
-        sid,
-        reply: reply.map(|r| r.to_vec()),
-        headers: Some(headers.to_vec()),
-        payload: payload.to_vec(),
-    }
+    Ev::Msg { subject: subject.to_vec(), sid, reply: reply.map(|r| r.to_vec()), headers: Some(headers.to_vec()), payload: payload.to_vec() }
 }
 
 // ---------------------------------------------------------------------------
@@ -245,58 +181,32 @@ fn every_op_every_split() {
     check_valid(b"-ERR 'x'\r\n", &[Ev::Err("x".into())]);
     check_valid(
         b"-ERR 'Permissions Violation for Publish to \"foo\"'\r\n",
-        &[Ev::Err(
-            "Permissions Violation for Publish to \"foo\"".into(),
-        )],
+        &[Ev::Err("Permissions Violation for Publish to \"foo\"".into())],
     );
     let info = br#"INFO {"server_id":"abc","headers":true,"max_payload":1048576,"connect_urls":["a:1","b:2"]}"#;
     let mut line = info.to_vec();
     line.extend_from_slice(b"\r\n");
     check_valid(&line, &[Ev::Info(info[5..].to_vec())]);
     check_valid(b"INFO {}\r\n", &[Ev::Info(b"{}".to_vec())]);
-    check_valid(
-        b"MSG foo.bar 9 5\r\nhello\r\n",
-        &[msg(b"foo.bar", 9, None, b"hello")],
-    );
-    check_valid(
-        b"MSG foo.bar 9 _INBOX.abc 5\r\nhello\r\n",
-        &[msg(b"foo.bar", 9, Some(b"_INBOX.abc"), b"hello")],
-    );
+    check_valid(b"MSG foo.bar 9 5\r\nhello\r\n", &[msg(b"foo.bar", 9, None, b"hello")]);
+    check_valid(b"MSG foo.bar 9 _INBOX.abc 5\r\nhello\r\n", &[msg(b"foo.bar", 9, Some(b"_INBOX.abc"), b"hello")]);
     check_valid(
         b"HMSG orders.new 3 22 27\r\nNATS/1.0\r\nX-Id: 17\r\n\r\nhello\r\n",
-        &[hmsg(
-            b"orders.new",
-            3,
-            None,
-            b"NATS/1.0\r\nX-Id: 17\r\n\r\n",
-            b"hello",
-        )],
+        &[hmsg(b"orders.new", 3, None, b"NATS/1.0\r\nX-Id: 17\r\n\r\n", b"hello")],
     );
     check_valid(
         b"HMSG orders.new 3 _INBOX.abc 22 27\r\nNATS/1.0\r\nX-Id: 17\r\n\r\nhello\r\n",
-        &[hmsg(
-            b"orders.new",
-            3,
-            Some(b"_INBOX.abc"),
-            b"NATS/1.0\r\nX-Id: 17\r\n\r\n",
-            b"hello",
-        )],
+        &[hmsg(b"orders.new", 3, Some(b"_INBOX.abc"), b"NATS/1.0\r\nX-Id: 17\r\n\r\n", b"hello")],
     );
     // status-only header block, empty payload (no responders)
-    check_valid(
-        b"HMSG _INBOX.x.1 4 16 16\r\nNATS/1.0 503\r\n\r\n\r\n",
-        &[hmsg(b"_INBOX.x.1", 4, None, b"NATS/1.0 503\r\n\r\n", b"")],
-    );
+    check_valid(b"HMSG _INBOX.x.1 4 16 16\r\nNATS/1.0 503\r\n\r\n\r\n", &[hmsg(b"_INBOX.x.1", 4, None, b"NATS/1.0 503\r\n\r\n", b"")]);
 }
 
 #[test]
 fn zero_byte_payload() {
     check_valid(b"MSG a 1 0\r\n\r\n", &[msg(b"a", 1, None, b"")]);
     check_valid(b"MSG a 1 r 0\r\n\r\n", &[msg(b"a", 1, Some(b"r"), b"")]);
-    check_valid(
-        b"HMSG a 1 12 12\r\nNATS/1.0\r\n\r\n\r\n",
-        &[hmsg(b"a", 1, None, b"NATS/1.0\r\n\r\n", b"")],
-    );
+    check_valid(b"HMSG a 1 12 12\r\nNATS/1.0\r\n\r\n\r\n", &[hmsg(b"a", 1, None, b"NATS/1.0\r\n\r\n", b"")]);
 }
 
 #[test]
@@ -308,8 +218,7 @@ fn payload_containing_frames() {
     input.extend_from_slice(b"\r\n");
     check_valid(&input, &[msg(b"a", 1, None, payload)]);
     let hdr = b"NATS/1.0\r\nK: \r\n\r\n";
-    let mut input =
-        format!("HMSG a 1 r {} {}\r\n", hdr.len(), hdr.len() + payload.len()).into_bytes();
+    let mut input = format!("HMSG a 1 r {} {}\r\n", hdr.len(), hdr.len() + payload.len()).into_bytes();
     input.extend_from_slice(hdr);
     input.extend_from_slice(payload);
     input.extend_from_slice(b"\r\n");
@@ -355,9 +264,7 @@ fn default_limits_large_payload() {
     let out = run_with(Parser::new(), input.chunks(64 * 1024));
     assert_eq!(out.events.len(), 1);
     assert_eq!(out.error, None);
-    let e = Parser::new()
-        .parse(format!("MSG big 1 {}\r\n", max + 1).as_bytes())
-        .unwrap_err();
+    let e = Parser::new().parse(format!("MSG big 1 {}\r\n", max + 1).as_bytes()).unwrap_err();
     assert!(e.0.contains("maximum payload"));
 }
 
@@ -369,18 +276,12 @@ fn default_limits_large_payload() {
 fn mixed_case_ops() {
     check_valid(b"msg a 1 1\r\nx\r\n", &[msg(b"a", 1, None, b"x")]);
     check_valid(b"Msg a 1 1\r\nx\r\n", &[msg(b"a", 1, None, b"x")]);
-    check_valid(
-        b"hMsG a 1 12 12\r\nNATS/1.0\r\n\r\n\r\n",
-        &[hmsg(b"a", 1, None, b"NATS/1.0\r\n\r\n", b"")],
-    );
+    check_valid(b"hMsG a 1 12 12\r\nNATS/1.0\r\n\r\n\r\n", &[hmsg(b"a", 1, None, b"NATS/1.0\r\n\r\n", b"")]);
     check_valid(b"Info {}\r\n", &[Ev::Info(b"{}".to_vec())]);
     check_valid(b"pOnG\r\n", &[Ev::Pong]);
     check_valid(b"ping\r\n", &[Ev::Ping]);
     check_valid(b"+ok\r\n", &[Ev::Ok]);
-    check_valid(
-        b"-err 'Stale Connection'\r\n",
-        &[Ev::Err("Stale Connection".into())],
-    );
+    check_valid(b"-err 'Stale Connection'\r\n", &[Ev::Err("Stale Connection".into())]);
     // subjects stay case-sensitive
     check_valid(b"MSG Foo.BAR 1 0\r\n\r\n", &[msg(b"Foo.BAR", 1, None, b"")]);
 }
@@ -388,26 +289,17 @@ fn mixed_case_ops() {
 #[test]
 fn blanks_and_line_endings() {
     check_valid(b"MSG\ta\t1\t1\r\nx\r\n", &[msg(b"a", 1, None, b"x")]);
-    check_valid(
-        b"MSG  \t a \t\t 1   r  \t 1\r\nx\r\n",
-        &[msg(b"a", 1, Some(b"r"), b"x")],
-    );
+    check_valid(b"MSG  \t a \t\t 1   r  \t 1\r\nx\r\n", &[msg(b"a", 1, Some(b"r"), b"x")]);
     check_valid(b"MSG a 1 1   \r\nx\r\n", &[msg(b"a", 1, None, b"x")]);
     check_valid(b"MSG a 1 1\t \r\nx\r\n", &[msg(b"a", 1, None, b"x")]);
     check_valid(b"MSG a 1 1\nx\r\n", &[msg(b"a", 1, None, b"x")]);
-    check_valid(
-        b"HMSG a 1 12 12 \nNATS/1.0\r\n\r\n\r\n",
-        &[hmsg(b"a", 1, None, b"NATS/1.0\r\n\r\n", b"")],
-    );
+    check_valid(b"HMSG a 1 12 12 \nNATS/1.0\r\n\r\n\r\n", &[hmsg(b"a", 1, None, b"NATS/1.0\r\n\r\n", b"")]);
     check_valid(b"PING  \r\n", &[Ev::Ping]);
     check_valid(b"PING\n", &[Ev::Ping]);
     check_valid(b"PING  \r  \n", &[Ev::Ping]);
     check_valid(b"PONG\t\r\n", &[Ev::Pong]);
     check_valid(b"+OK \n", &[Ev::Ok]);
-    check_valid(
-        b"INFO \t {\"a\": 1}  \r\n",
-        &[Ev::Info(b"{\"a\": 1}".to_vec())],
-    );
+    check_valid(b"INFO \t {\"a\": 1}  \r\n", &[Ev::Info(b"{\"a\": 1}".to_vec())]);
     check_valid(b"INFO\t{}\n", &[Ev::Info(b"{}".to_vec())]);
     check_valid(b"-ERR\n", &[Ev::Err(String::new())]);
     // leading zeros are plain decimal
@@ -497,15 +389,7 @@ fn unknown_or_truncated_ops() {
         let e = check_invalid(line.as_bytes());
         assert!(e.0.contains("unknown protocol operation"), "{op}: {e}");
     }
-    for bad in [
-        &b" PING\r\n"[..],
-        b"\tPING\r\n",
-        b"  MSG a 1 1\r\nx\r\n",
-        b"\r\n",
-        b"\n",
-        b"  \r\n",
-        b"\r\r\n",
-    ] {
+    for bad in [&b" PING\r\n"[..], b"\tPING\r\n", b"  MSG a 1 1\r\nx\r\n", b"\r\n", b"\n", b"  \r\n", b"\r\r\n"] {
         check_invalid(bad);
     }
     let e = check_invalid(b" PING\r\n");
@@ -545,11 +429,7 @@ fn arg_count_errors() {
         b"HMSG a 1 r 2 3 4 5 6 7\r\n",
     ] {
         let e = check_invalid(bad);
-        assert!(
-            e.0.contains("arguments"),
-            "{:?}: {e}",
-            String::from_utf8_lossy(bad)
-        );
+        assert!(e.0.contains("arguments"), "{:?}: {e}", String::from_utf8_lossy(bad));
     }
     let e = check_invalid(b"MSG a\r\n");
     assert!(e.0.starts_with("invalid MSG arguments:"), "{e}");
@@ -588,26 +468,16 @@ fn bad_numbers() {
     ];
     for b in bad {
         let e = check_invalid(b);
-        assert!(
-            e.0.contains("arguments"),
-            "{:?}: {e}",
-            String::from_utf8_lossy(b)
-        );
+        assert!(e.0.contains("arguments"), "{:?}: {e}", String::from_utf8_lossy(b));
     }
     // sizes that fit u64 but exceed max_payload / isize: rejected before any
     // allocation (the parser never allocates for payloads anyway)
-    for b in [
-        &b"MSG foo 1 18446744073709551615\r\n"[..],
-        b"MSG foo 1 9223372036854775808\r\n",
-    ] {
+    for b in [&b"MSG foo 1 18446744073709551615\r\n"[..], b"MSG foo 1 9223372036854775808\r\n"] {
         let e = check_invalid(b);
         assert!(e.0.contains("maximum payload"), "{e}");
     }
     let mut p = Parser::with_limits(4096, usize::MAX);
-    assert!(
-        p.parse(b"MSG foo 1 18446744073709551615\r\n").is_err(),
-        "overflowing frame length"
-    );
+    assert!(p.parse(b"MSG foo 1 18446744073709551615\r\n").is_err(), "overflowing frame length");
     let mut p = Parser::with_limits(4096, usize::MAX);
     assert!(p.parse(b"HMSG foo 1 1 18446744073709551614\r\n").is_err());
 }
@@ -615,10 +485,7 @@ fn bad_numbers() {
 #[test]
 fn sid_edge_cases() {
     check_valid(b"MSG a 0 0\r\n\r\n", &[msg(b"a", 0, None, b"")]);
-    check_valid(
-        b"MSG a 18446744073709551615 0\r\n\r\n",
-        &[msg(b"a", u64::MAX, None, b"")],
-    );
+    check_valid(b"MSG a 18446744073709551615 0\r\n\r\n", &[msg(b"a", u64::MAX, None, b"")]);
     check_invalid(b"MSG a 18446744073709551616 0\r\n\r\n");
     // unsolicited / repeated PONG and +OK are just frames
     check_valid(b"PONG\r\nPONG\r\n+OK\r\n", &[Ev::Pong, Ev::Pong, Ev::Ok]);
@@ -655,19 +522,10 @@ fn hmsg_header_blocks_decode() {
     let mut p = Parser::new();
     let f = p.parse(&input).unwrap().unwrap();
     match f.op {
-        Op::Msg {
-            header_len,
-            payload_start,
-            total_len,
-            ..
-        } => {
-            let decoded =
-                HeaderMap::decode(&input[payload_start..payload_start + header_len]).unwrap();
+        Op::Msg { header_len, payload_start, total_len, .. } => {
+            let decoded = HeaderMap::decode(&input[payload_start..payload_start + header_len]).unwrap();
             assert_eq!(decoded, h);
-            assert_eq!(
-                &input[payload_start + header_len..payload_start + total_len],
-                b"ok"
-            );
+            assert_eq!(&input[payload_start + header_len..payload_start + total_len], b"ok");
         }
         other => panic!("{other:?}"),
     }
@@ -683,39 +541,22 @@ fn hmsg_header_blocks_decode() {
 #[test]
 fn info_cases() {
     // invalid JSON and trailing garbage pass the framing but fail ServerInfo::parse
-    for (line, json) in [
-        (&b"INFO {\r\n"[..], &b"{"[..]),
-        (b"INFO {} garbage\r\n", b"{} garbage"),
-        (b"INFO []\r\n", b"[]"),
-    ] {
+    for (line, json) in [(&b"INFO {\r\n"[..], &b"{"[..]), (b"INFO {} garbage\r\n", b"{} garbage"), (b"INFO []\r\n", b"[]")] {
         let out = all_splits(line, SMALL);
         assert_eq!(out.events, [Ev::Info(json.to_vec())]);
         assert!(ServerInfo::parse(json).is_err());
     }
     // INFO {} without CR LF before EOF: incomplete, no frame, no error
     let out = all_splits(b"INFO {}", SMALL);
-    assert_eq!(
-        out,
-        Outcome {
-            events: vec![],
-            error: None,
-            leftover: 7
-        }
-    );
+    assert_eq!(out, Outcome { events: vec![], error: None, leftover: 7 });
     // 100 KiB INFO with the default limits, fed in 1-byte and 4 KiB reads
-    let urls: Vec<String> = (0..6000)
-        .map(|i| format!("10.1.{}.{}:4222", i / 256, i % 256))
-        .collect();
+    let urls: Vec<String> = (0..6000).map(|i| format!("10.1.{}.{}:4222", i / 256, i % 256)).collect();
     let json = serde_json::json!({"server_id": "S", "ldm": true, "connect_urls": urls}).to_string();
     assert!(json.len() > 100 * 1024);
     let line = format!("INFO {json}\r\n");
     for chunk in [1usize, 4096, line.len()] {
         let out = run_with(Parser::new(), line.as_bytes().chunks(chunk));
-        assert_eq!(
-            out.events,
-            [Ev::Info(json.clone().into_bytes())],
-            "chunk {chunk}"
-        );
+        assert_eq!(out.events, [Ev::Info(json.clone().into_bytes())], "chunk {chunk}");
         if let Ev::Info(j) = &out.events[0] {
             let i = ServerInfo::parse(j).unwrap();
             assert!(i.ldm);
@@ -725,17 +566,10 @@ fn info_cases() {
     // INFO between two MSGs
     check_valid(
         b"MSG a 1 1\r\nx\r\nINFO {\"ldm\":true}\r\nMSG b 2 1\r\ny\r\n",
-        &[
-            msg(b"a", 1, None, b"x"),
-            Ev::Info(b"{\"ldm\":true}".to_vec()),
-            msg(b"b", 2, None, b"y"),
-        ],
+        &[msg(b"a", 1, None, b"x"), Ev::Info(b"{\"ldm\":true}".to_vec()), msg(b"b", 2, None, b"y")],
     );
     // INFO glued to the handshake PONG
-    check_valid(
-        b"PONG\r\nINFO {\"connect_urls\":[\"x:1\"]}\r\n",
-        &[Ev::Pong, Ev::Info(b"{\"connect_urls\":[\"x:1\"]}".to_vec())],
-    );
+    check_valid(b"PONG\r\nINFO {\"connect_urls\":[\"x:1\"]}\r\n", &[Ev::Pong, Ev::Info(b"{\"connect_urls\":[\"x:1\"]}".to_vec())]);
 }
 
 // ---------------------------------------------------------------------------
@@ -820,18 +654,9 @@ fn long_line_is_not_rescanned() {
 #[test]
 fn err_forms() {
     let cases: &[(&[u8], &str)] = &[
-        (
-            b"-ERR 'Unknown Protocol Operation'\r\n",
-            "Unknown Protocol Operation",
-        ),
-        (
-            b"-ERR Unknown Protocol Operation\r\n",
-            "Unknown Protocol Operation",
-        ),
-        (
-            b"-ERR    'Authorization Violation'   \r\n",
-            "Authorization Violation",
-        ),
+        (b"-ERR 'Unknown Protocol Operation'\r\n", "Unknown Protocol Operation"),
+        (b"-ERR Unknown Protocol Operation\r\n", "Unknown Protocol Operation"),
+        (b"-ERR    'Authorization Violation'   \r\n", "Authorization Violation"),
         (b"-ERR\t'x'\t\r\n", "x"),
         (b"-ERR ''nested''\r\n", "'nested'"),
         (b"-ERR 'it''s'\r\n", "it''s"),
@@ -847,10 +672,7 @@ fn err_forms() {
             b"-ERR 'Permissions Violation for Subscription to \"foo.>\" using queue \"q\"'\r\n",
             "Permissions Violation for Subscription to \"foo.>\" using queue \"q\"",
         ),
-        (
-            b"-ERR 'maximum control line exceeded'\r\n",
-            "maximum control line exceeded",
-        ),
+        (b"-ERR 'maximum control line exceeded'\r\n", "maximum control line exceeded"),
     ];
     for (line, want) in cases {
         check_valid(line, &[Ev::Err(want.to_string())]);
@@ -901,21 +723,14 @@ fn many_small_frames_in_one_read() {
         match i % 5 {
             0 => {
                 input.extend_from_slice(format!("MSG s.{i} {i} 1\r\n{}\r\n", i % 10).as_bytes());
-                want.push(msg(
-                    format!("s.{i}").as_bytes(),
-                    i,
-                    None,
-                    format!("{}", i % 10).as_bytes(),
-                ));
+                want.push(msg(format!("s.{i}").as_bytes(), i, None, format!("{}", i % 10).as_bytes()));
             }
             1 => {
                 input.extend_from_slice(b"PING\r\n");
                 want.push(Ev::Ping);
             }
             2 => {
-                input.extend_from_slice(
-                    format!("HMSG h {i} r 12 13\r\nNATS/1.0\r\n\r\nz\r\n").as_bytes(),
-                );
+                input.extend_from_slice(format!("HMSG h {i} r 12 13\r\nNATS/1.0\r\n\r\nz\r\n").as_bytes());
                 want.push(hmsg(b"h", i, Some(b"r"), b"NATS/1.0\r\n\r\n", b"z"));
             }
             3 => {
@@ -932,11 +747,7 @@ fn many_small_frames_in_one_read() {
     assert_eq!(out.events, want);
     assert_eq!(out.leftover, 0);
     for chunk in [1, 2, 3, 5, 13, 64, 1000] {
-        assert_eq!(
-            run_with(Parser::new(), input.chunks(chunk)),
-            out,
-            "chunk {chunk}"
-        );
+        assert_eq!(run_with(Parser::new(), input.chunks(chunk)), out, "chunk {chunk}");
     }
 }
 
@@ -945,10 +756,7 @@ fn cr_lf_at_read_boundaries() {
     // control line CR at the end of one read, LF in the next; payload CRLF split
     let out = run_with(Parser::new(), [&b"MSG a 1 3\r"[..], b"\nabc\r", b"\n"]);
     assert_eq!(out.events, [msg(b"a", 1, None, b"abc")]);
-    let out = run_with(
-        Parser::new(),
-        [&b"MSG a 1 3\r\nabc"[..], b"\r\nPI", b"NG\r\n"],
-    );
+    let out = run_with(Parser::new(), [&b"MSG a 1 3\r\nabc"[..], b"\r\nPI", b"NG\r\n"]);
     assert_eq!(out.events, [msg(b"a", 1, None, b"abc"), Ev::Ping]);
     // the parser itself: incomplete terminator is "need more", a wrong one an error
     let mut p = Parser::new();
@@ -963,13 +771,7 @@ fn reset_after_reconnect() {
     assert_eq!(p.parse(b"MSG a 1 10\r\nabc").unwrap(), None);
     p.reset();
     let f = p.parse(b"PING\r\n").unwrap().unwrap();
-    assert_eq!(
-        f,
-        Frame {
-            op: Op::Ping,
-            len: 6
-        }
-    );
+    assert_eq!(f, Frame { op: Op::Ping, len: 6 });
     let mut p = Parser::new();
     assert_eq!(p.parse(b"INFO {\"a\":").unwrap(), None);
     p.reset();
@@ -994,32 +796,16 @@ fn zero_copy_blank_guarantee() {
     ] {
         let mut buf = input.to_vec();
         let f = Parser::new().parse(&buf).unwrap().unwrap();
-        if let Op::Msg {
-            subject,
-            reply,
-            payload_start,
-            ..
-        } = f.op
-        {
+        if let Op::Msg { subject, reply, payload_start, .. } = f.op {
             assert!(matches!(buf[subject.end], b' ' | b'\t'));
             assert!(subject.end < payload_start - 1);
             buf[subject.end] = 0;
-            assert_eq!(
-                std::ffi::CStr::from_bytes_until_nul(&buf[subject.start..])
-                    .unwrap()
-                    .to_bytes(),
-                b"subj"
-            );
+            assert_eq!(std::ffi::CStr::from_bytes_until_nul(&buf[subject.start..]).unwrap().to_bytes(), b"subj");
             if let Some(r) = reply {
                 assert!(matches!(buf[r.end], b' ' | b'\t'));
                 assert!(r.end < payload_start - 1);
                 buf[r.end] = 0;
-                assert_eq!(
-                    std::ffi::CStr::from_bytes_until_nul(&buf[r.start..])
-                        .unwrap()
-                        .to_bytes(),
-                    b"reply"
-                );
+                assert_eq!(std::ffi::CStr::from_bytes_until_nul(&buf[r.start..]).unwrap().to_bytes(), b"reply");
             }
         } else {
             panic!();
@@ -1034,11 +820,7 @@ fn zero_copy_blank_guarantee() {
 /// Turns a client `PUB`/`HPUB` frame into the `MSG`/`HMSG` the server would
 /// deliver for subscription `sid`.
 fn pub_to_msg(frame: &[u8], sid: u64) -> Vec<u8> {
-    let (op_len, new_op): (usize, &[u8]) = if frame.starts_with(b"HPUB ") {
-        (5, b"HMSG ")
-    } else {
-        (4, b"MSG ")
-    };
+    let (op_len, new_op): (usize, &[u8]) = if frame.starts_with(b"HPUB ") { (5, b"HMSG ") } else { (4, b"MSG ") };
     let subj_end = op_len + frame[op_len..].iter().position(|&b| b == b' ').unwrap();
     let mut out = new_op.to_vec();
     out.extend_from_slice(&frame[op_len..subj_end]);
@@ -1054,20 +836,12 @@ fn encoded_pub_parses_as_msg() {
     h.add("A", "2").unwrap();
     h.set_status(100, Some("Idle Heartbeat"));
     let block = h.to_bytes();
-    let payloads: [&[u8]; 4] = [
-        b"",
-        b"x",
-        b"\r\nMSG a 1 1\r\nx\r\n",
-        &[0u8, 255, 13, 10, 10, 13],
-    ];
+    let payloads: [&[u8]; 4] = [b"", b"x", b"\r\nMSG a 1 1\r\nx\r\n", &[0u8, 255, 13, 10, 10, 13]];
     for payload in payloads {
         for reply in [None, Some(&b"_INBOX.r"[..])] {
             let mut out = Vec::new();
             encode::write_pub(&mut out, b"sub.j", reply, payload);
-            assert_eq!(
-                out.len(),
-                encode::pub_frame_len(5, reply.map_or(0, |r| r.len()), payload.len())
-            );
+            assert_eq!(out.len(), encode::pub_frame_len(5, reply.map_or(0, |r| r.len()), payload.len()));
             let m = pub_to_msg(&out, 42);
             let o = all_splits(&m, SMALL);
             assert_eq!(o.events, [msg(b"sub.j", 42, reply, payload)]);
@@ -1090,11 +864,7 @@ fn rand_token(rng: &mut StdRng, max: usize) -> Vec<u8> {
     let len = rng.gen_range(1..=max);
     (0..len)
         .map(|_| loop {
-            let b: u8 = if rng.gen_bool(0.8) {
-                rng.gen_range(b'!'..=b'~')
-            } else {
-                rng.gen()
-            };
+            let b: u8 = if rng.gen_bool(0.8) { rng.gen_range(b'!'..=b'~') } else { rng.gen() };
             if !matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
                 break b;
             }
@@ -1103,11 +873,7 @@ fn rand_token(rng: &mut StdRng, max: usize) -> Vec<u8> {
 }
 
 fn rand_payload(rng: &mut StdRng, max: usize) -> Vec<u8> {
-    let len = if rng.gen_bool(0.1) {
-        0
-    } else {
-        rng.gen_range(0..=max)
-    };
+    let len = if rng.gen_bool(0.1) { 0 } else { rng.gen_range(0..=max) };
     let mut p: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
     if len >= 12 && rng.gen_bool(0.3) {
         let at = rng.gen_range(0..=len - 12);
@@ -1117,24 +883,14 @@ fn rand_payload(rng: &mut StdRng, max: usize) -> Vec<u8> {
 }
 
 fn rand_case(rng: &mut StdRng, op: &str) -> Vec<u8> {
-    op.bytes()
-        .map(|b| {
-            if rng.gen_bool(0.2) {
-                b.to_ascii_lowercase()
-            } else {
-                b
-            }
-        })
-        .collect()
+    op.bytes().map(|b| if rng.gen_bool(0.2) { b.to_ascii_lowercase() } else { b }).collect()
 }
 
 fn rand_sep(rng: &mut StdRng) -> Vec<u8> {
     if rng.gen_bool(0.8) {
         return b" ".to_vec();
     }
-    (0..rng.gen_range(1..=3))
-        .map(|_| if rng.gen() { b' ' } else { b'\t' })
-        .collect()
+    (0..rng.gen_range(1..=3)).map(|_| if rng.gen() { b' ' } else { b'\t' }).collect()
 }
 
 fn rand_eol(rng: &mut StdRng) -> &'static [u8] {
@@ -1160,13 +916,7 @@ fn rand_headers(rng: &mut StdRng) -> HeaderMap {
     let mut h = HeaderMap::new();
     if rng.gen_bool(0.3) {
         let code = [100u16, 404, 408, 409, 503, 204][rng.gen_range(0..6)];
-        let desc = [
-            "",
-            "No Messages",
-            "Request Timeout",
-            "Idle Heartbeat",
-            "a  b",
-        ][rng.gen_range(0..5)];
+        let desc = ["", "No Messages", "Request Timeout", "Idle Heartbeat", "a  b"][rng.gen_range(0..5)];
         h.set_status(code, Some(desc));
     }
     for _ in 0..rng.gen_range(0..4) {
@@ -1217,15 +967,7 @@ fn rand_frame(rng: &mut StdRng, max_payload: usize) -> (Vec<u8>, Ev) {
         3 => {
             w.extend(rand_case(rng, "-ERR"));
             let words: Vec<String> = (0..rng.gen_range(0..4))
-                .map(|_| {
-                    String::from_utf8(
-                        rand_token(rng, 6)
-                            .into_iter()
-                            .filter(|b| b.is_ascii_alphanumeric())
-                            .collect(),
-                    )
-                    .unwrap()
-                })
+                .map(|_| String::from_utf8(rand_token(rng, 6).into_iter().filter(|b| b.is_ascii_alphanumeric()).collect()).unwrap())
                 .filter(|s| !s.is_empty())
                 .collect();
             let text = words.join(" ");
@@ -1244,11 +986,7 @@ fn rand_frame(rng: &mut StdRng, max_payload: usize) -> (Vec<u8>, Ev) {
         4 => {
             w.extend(rand_case(rng, "INFO"));
             w.extend(rand_sep(rng));
-            let json = format!(
-                "{{\"server_id\":\"{}\",\"port\":{}}}",
-                rng.gen::<u32>(),
-                rng.gen::<u16>()
-            );
+            let json = format!("{{\"server_id\":\"{}\",\"port\":{}}}", rng.gen::<u32>(), rng.gen::<u16>());
             w.extend_from_slice(json.as_bytes());
             Ev::Info(json.into_bytes())
         }
@@ -1256,21 +994,9 @@ fn rand_frame(rng: &mut StdRng, max_payload: usize) -> (Vec<u8>, Ev) {
             let hdr = k >= 8;
             w.extend(rand_case(rng, if hdr { "HMSG" } else { "MSG" }));
             let subject = rand_token(rng, 20);
-            let sid: u64 = if rng.gen_bool(0.1) {
-                u64::MAX
-            } else {
-                rng.gen_range(0..1000)
-            };
-            let reply = if rng.gen() {
-                Some(rand_token(rng, 30))
-            } else {
-                None
-            };
-            let headers = if hdr {
-                Some(rand_headers(rng).to_bytes())
-            } else {
-                None
-            };
+            let sid: u64 = if rng.gen_bool(0.1) { u64::MAX } else { rng.gen_range(0..1000) };
+            let reply = if rng.gen() { Some(rand_token(rng, 30)) } else { None };
+            let headers = if hdr { Some(rand_headers(rng).to_bytes()) } else { None };
             let hlen = headers.as_ref().map_or(0, |h| h.len());
             let payload = rand_payload(rng, max_payload.saturating_sub(hlen).min(300));
             w.extend(rand_sep(rng));
@@ -1293,16 +1019,7 @@ fn rand_frame(rng: &mut StdRng, max_payload: usize) -> (Vec<u8>, Ev) {
             }
             w.extend_from_slice(&payload);
             w.extend_from_slice(b"\r\n");
-            return (
-                w,
-                Ev::Msg {
-                    subject,
-                    sid,
-                    reply,
-                    headers,
-                    payload,
-                },
-            );
+            return (w, Ev::Msg { subject, sid, reply, headers, payload });
         }
     };
     w.extend_from_slice(rand_eol(rng));
@@ -1345,12 +1062,7 @@ fn randomized_round_trip() {
             }
             let limits = (4096, max_payload);
             let whole = run_with(limits_parser(limits), [input.as_slice()]);
-            assert_eq!(
-                whole.error,
-                None,
-                "seed {seed} iter {iter}: {:?}",
-                String::from_utf8_lossy(&input)
-            );
+            assert_eq!(whole.error, None, "seed {seed} iter {iter}: {:?}", String::from_utf8_lossy(&input));
             assert_eq!(whole.events, want, "seed {seed} iter {iter}");
             assert_eq!(whole.leftover, 0);
             let chunks = rand_chunks(&mut rng, &input);
@@ -1358,10 +1070,7 @@ fn randomized_round_trip() {
             assert_eq!(split, whole, "seed {seed} iter {iter}");
             // header blocks round-trip through HeaderMap
             for ev in &want {
-                if let Ev::Msg {
-                    headers: Some(h), ..
-                } = ev
-                {
+                if let Ev::Msg { headers: Some(h), .. } = ev {
                     let decoded = HeaderMap::decode(h).unwrap();
                     assert_eq!(&decoded.to_bytes(), h);
                 }
@@ -1426,12 +1135,7 @@ fn randomized_mutations_never_panic_and_split_invariant() {
             let limits = (rng.gen_range(4..200), rng.gen_range(0..300));
             let whole = run_with(limits_parser(limits), [input.as_slice()]);
             let split = run_with(limits_parser(limits), rand_chunks(&mut rng, &input));
-            assert_eq!(
-                split,
-                whole,
-                "seed {seed} iter {iter}: {:?}",
-                String::from_utf8_lossy(&input)
-            );
+            assert_eq!(split, whole, "seed {seed} iter {iter}: {:?}", String::from_utf8_lossy(&input));
             if iter % 50 == 0 {
                 let bytes = run_with(limits_parser(limits), input.chunks(1));
                 assert_eq!(bytes, whole, "seed {seed} iter {iter} bytewise");
@@ -1439,9 +1143,7 @@ fn randomized_mutations_never_panic_and_split_invariant() {
             // downstream decoders must not panic on whatever the parser accepted
             for ev in &whole.events {
                 match ev {
-                    Ev::Msg {
-                        headers: Some(h), ..
-                    } => {
+                    Ev::Msg { headers: Some(h), .. } => {
                         if let Ok(m) = HeaderMap::decode(h) {
                             assert_eq!(HeaderMap::decode(&m.to_bytes()).unwrap(), m);
                         }

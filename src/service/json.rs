@@ -70,7 +70,13 @@ pub struct ServiceStats {
 
 impl ServicePing {
     pub(super) fn new(cfg: &ServiceConfig, id: &str) -> ServicePing {
-        ServicePing { kind: PING_RESPONSE_TYPE, name: cfg.name.clone(), id: id.to_string(), version: cfg.version.clone(), metadata: cfg.metadata.clone() }
+        ServicePing {
+            kind: PING_RESPONSE_TYPE,
+            name: cfg.name.clone(),
+            id: id.to_string(),
+            version: cfg.version.clone(),
+            metadata: cfg.metadata.clone(),
+        }
     }
 }
 

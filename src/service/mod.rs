@@ -71,7 +71,12 @@ pub(crate) struct Counters {
 
 impl Counters {
     fn new() -> Counters {
-        Counters { requests: AtomicU64::new(0), errors: AtomicU64::new(0), processing_ns: AtomicU64::new(0), last_error: Mutex::new(String::new()) }
+        Counters {
+            requests: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            processing_ns: AtomicU64::new(0),
+            last_error: Mutex::new(String::new()),
+        }
     }
 
     pub(crate) fn error(&self, text: String) {
@@ -129,7 +134,10 @@ fn valid_semver(v: &str) -> bool {
     let nums: Vec<&str> = core.split('.').collect();
     let num_ok = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
     let ident_ok = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    nums.len() == 3 && nums.iter().all(|n| num_ok(n)) && pre.is_none_or(|p| p.split('.').all(ident_ok)) && _build.is_none_or(|b| b.split('.').all(ident_ok))
+    nums.len() == 3
+        && nums.iter().all(|n| num_ok(n))
+        && pre.is_none_or(|p| p.split('.').all(ident_ok))
+        && _build.is_none_or(|b| b.split('.').all(ident_ok))
 }
 
 impl Service {
@@ -259,7 +267,12 @@ impl Service {
             &self.0.cfg,
             &self.0.id,
             eps.iter()
-                .map(|e| EndpointInfo { name: e.name.clone(), subject: e.subject.clone(), queue_group: e.queue_group.clone(), metadata: e.metadata.clone() })
+                .map(|e| EndpointInfo {
+                    name: e.name.clone(),
+                    subject: e.subject.clone(),
+                    queue_group: e.queue_group.clone(),
+                    metadata: e.metadata.clone(),
+                })
                 .collect(),
         )
     }

@@ -77,10 +77,7 @@ fn tcp_accepts(port: u16) -> bool {
 }
 
 fn new_temp_dir() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("natsrs-test-")
-        .tempdir()
-        .expect("create temp dir for nats-server")
+    tempfile::Builder::new().prefix("natsrs-test-").tempdir().expect("create temp dir for nats-server")
 }
 
 fn tail(text: &str, lines: usize) -> String {
@@ -243,17 +240,7 @@ impl NatsServer {
         config: Option<String>,
     ) -> Result<NatsServer, StartError> {
         let log_path = dir.path().join("server-1.log");
-        let mut s = NatsServer {
-            child: None,
-            pid: 0,
-            port,
-            http_port,
-            args,
-            config,
-            runs: 0,
-            log_path,
-            dir,
-        };
+        let mut s = NatsServer { child: None, pid: 0, port, http_port, args, config, runs: 0, log_path, dir };
         s.launch()?;
         Ok(s)
     }
@@ -279,13 +266,8 @@ impl NatsServer {
             fs::write(self.config_path(), text).expect("write nats-server config");
             cmd.arg("-c").arg(self.config_path());
         }
-        cmd.args(&self.args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(log))
-            .stderr(Stdio::from(log2));
-        let child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("failed to spawn {}: {e}", bin.display()));
+        cmd.args(&self.args).stdin(Stdio::null()).stdout(Stdio::from(log)).stderr(Stdio::from(log2));
+        let child = cmd.spawn().unwrap_or_else(|e| panic!("failed to spawn {}: {e}", bin.display()));
         self.pid = child.id();
         self.child = Some(child);
 
@@ -365,9 +347,7 @@ impl NatsServer {
     }
 
     pub fn log(&self) -> String {
-        fs::read(&self.log_path)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default()
+        fs::read(&self.log_path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
     }
 
     /// Waits until the current log contains `needle`; false on timeout.
@@ -436,10 +416,7 @@ impl NatsServer {
                 Ok(()) => return,
                 Err(StartError::PortInUse(log)) => {
                     if Instant::now() >= deadline {
-                        panic!(
-                            "restart: port {} stayed in use for {:?}; log tail:\n{log}",
-                            self.port, READY_TIMEOUT
-                        );
+                        panic!("restart: port {} stayed in use for {:?}; log tail:\n{log}", self.port, READY_TIMEOUT);
                     }
                     thread::sleep(Duration::from_millis(100));
                 }
@@ -489,12 +466,7 @@ impl Drop for NatsServer {
     fn drop(&mut self) {
         self.stop();
         if thread::panicking() {
-            eprintln!(
-                "--- nats-server 127.0.0.1:{} log tail ({}) ---\n{}\n---",
-                self.port,
-                self.log_path.display(),
-                tail(&self.log(), 25)
-            );
+            eprintln!("--- nats-server 127.0.0.1:{} log tail ({}) ---\n{}\n---", self.port, self.log_path.display(), tail(&self.log(), 25));
         }
     }
 }
@@ -534,11 +506,7 @@ impl NatsCluster {
         let mut last = String::new();
         for _ in 0..PORT_RETRIES {
             let cluster_ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
-            let routes = cluster_ports
-                .iter()
-                .map(|p| format!("nats-route://127.0.0.1:{p}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let routes = cluster_ports.iter().map(|p| format!("nats-route://127.0.0.1:{p}")).collect::<Vec<_>>().join(", ");
             let mut servers = Vec::with_capacity(n);
             let mut collided = false;
             for (i, cport) in cluster_ports.iter().enumerate() {
@@ -623,21 +591,14 @@ impl NatsCluster {
                     if log.contains("address already in use") {
                         return Err(StartError::PortInUse(tail(&log, 20)));
                     }
-                    return Err(StartError::Failed(format!(
-                        "cluster node {i} exited; log tail:\n{}",
-                        tail(&log, 30)
-                    )));
+                    return Err(StartError::Failed(format!("cluster node {i} exited; log tail:\n{}", tail(&log, 30))));
                 }
             }
-            let running: Vec<usize> =
-                (0..self.servers.len()).filter(|&i| self.servers[i].child.is_some()).collect();
+            let running: Vec<usize> = (0..self.servers.len()).filter(|&i| self.servers[i].child.is_some()).collect();
             let mut complete = true;
             let mut counts = Vec::new();
             for &i in &running {
-                let body = self.servers[i]
-                    .http_port
-                    .and_then(|p| http_get(p, "/routez"))
-                    .unwrap_or_default();
+                let body = self.servers[i].http_port.and_then(|p| http_get(p, "/routez")).unwrap_or_default();
                 let peers = json_string_values(&body, "remote_id").len();
                 counts.push(json_number(&body, "num_routes").unwrap_or(-1));
                 if peers + 1 < running.len() {
@@ -674,10 +635,7 @@ impl NatsCluster {
         let deadline = Instant::now() + timeout;
         loop {
             let ok = self.servers.iter().filter(|s| s.child.is_some()).all(|s| {
-                s.http_port
-                    .and_then(|p| http_get(p, "/jsz"))
-                    .map(|b| !json_string_values(&b, "leader").is_empty())
-                    .unwrap_or(false)
+                s.http_port.and_then(|p| http_get(p, "/jsz")).map(|b| !json_string_values(&b, "leader").is_empty()).unwrap_or(false)
             });
             if ok {
                 return;
@@ -803,4 +761,3 @@ impl Events {
         self.disconnect_errors.lock().unwrap().iter().map(|e| e.status).collect()
     }
 }
-

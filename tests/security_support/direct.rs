@@ -9,8 +9,8 @@
 use std::time::Duration;
 
 use natsrs::auth::AuthOptions;
-use natsrs::tls::{self, TlsOptions, TlsVersion};
 use natsrs::error::{Error, Status};
+use natsrs::tls::{self, TlsOptions, TlsVersion};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -27,7 +27,8 @@ fn rt() -> tokio::runtime::Runtime {
 fn connect_json(f: &natsrs::auth::AuthFields) -> serde_json::Value {
     let mut c = serde_json::json!({"verbose": false, "pedantic": false, "protocol": 1, "lang": "direct", "version": "0"});
     let o = c.as_object_mut().unwrap();
-    for (k, v) in [("user", &f.user), ("pass", &f.pass), ("auth_token", &f.auth_token), ("nkey", &f.nkey), ("sig", &f.sig), ("jwt", &f.jwt)] {
+    for (k, v) in [("user", &f.user), ("pass", &f.pass), ("auth_token", &f.auth_token), ("nkey", &f.nkey), ("sig", &f.sig), ("jwt", &f.jwt)]
+    {
         if let Some(v) = v {
             o.insert(k.into(), v.clone().into());
         }
@@ -59,10 +60,7 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(s: S, host: &str, read_info
         let info = read_line(&mut r).await.map_err(map)?;
         assert!(info.starts_with("INFO "), "{info}");
     }
-    r.get_mut()
-        .write_all(b"CONNECT {\"verbose\":false,\"protocol\":1,\"tls_required\":true}\r\nPING\r\n")
-        .await
-        .map_err(map)?;
+    r.get_mut().write_all(b"CONNECT {\"verbose\":false,\"protocol\":1,\"tls_required\":true}\r\nPING\r\n").await.map_err(map)?;
     r.get_mut().flush().await.map_err(map)?;
     read_line(&mut r).await.map_err(map)
 }

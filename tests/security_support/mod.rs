@@ -75,11 +75,7 @@ fn make_ca(name: &str) -> Issuer {
     p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     p.distinguished_name.push(rcgen::DnType::CommonName, name);
     p.distinguished_name.push(rcgen::DnType::OrganizationName, "natsrs tests");
-    p.key_usages = vec![
-        rcgen::KeyUsagePurpose::KeyCertSign,
-        rcgen::KeyUsagePurpose::CrlSign,
-        rcgen::KeyUsagePurpose::DigitalSignature,
-    ];
+    p.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign, rcgen::KeyUsagePurpose::DigitalSignature];
     p.not_before = rcgen::date_time_ymd(2020, 1, 1);
     p.not_after = rcgen::date_time_ymd(2100, 1, 1);
     let cert = p.self_signed(&key).expect("self-signed CA");
@@ -403,11 +399,7 @@ impl TlsCluster {
     /// `route_tls` is an optional `tls {}` block for the cluster (routes).
     pub fn start(n: usize, extra: &str, route_tls: Option<&str>) -> TlsCluster {
         let cluster_ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
-        let routes = cluster_ports
-            .iter()
-            .map(|p| format!("nats-route://127.0.0.1:{p}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let routes = cluster_ports.iter().map(|p| format!("nats-route://127.0.0.1:{p}")).collect::<Vec<_>>().join(", ");
         let mut servers = Vec::new();
         let mut http_ports = Vec::new();
         for (i, cp) in cluster_ports.iter().enumerate() {

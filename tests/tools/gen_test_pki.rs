@@ -43,8 +43,7 @@ use std::process::ExitCode;
 
 use security_support::{Operator, Pki};
 
-const USAGE: &str =
-    "usage: gen_test_pki <outdir> [--tls-port N] [--nkey-port N] [--operator-port N]";
+const USAGE: &str = "usage: gen_test_pki <outdir> [--tls-port N] [--nkey-port N] [--operator-port N]";
 
 struct Args {
     out: PathBuf,
@@ -88,8 +87,7 @@ fn write(dir: &Path, name: &str, text: &str, secret: bool) -> Result<PathBuf, St
     #[cfg(unix)]
     if secret {
         use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&p, fs::Permissions::from_mode(0o600))
-            .map_err(|e| format!("chmod {}: {e}", p.display()))?;
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).map_err(|e| format!("chmod {}: {e}", p.display()))?;
     }
     #[cfg(not(unix))]
     let _ = secret;
@@ -108,10 +106,7 @@ fn q(p: &Path) -> String {
 
 fn run(args: Args) -> Result<(), String> {
     fs::create_dir_all(&args.out).map_err(|e| format!("creating {}: {e}", args.out.display()))?;
-    let dir = args
-        .out
-        .canonicalize()
-        .map_err(|e| format!("resolving {}: {e}", args.out.display()))?;
+    let dir = args.out.canonicalize().map_err(|e| format!("resolving {}: {e}", args.out.display()))?;
 
     // ---- certificates --------------------------------------------------------------------
     let pki = Pki::generate();
@@ -131,12 +126,8 @@ fn run(args: Args) -> Result<(), String> {
     let user = nkeys::KeyPair::new_user();
     let user_pub = user.public_key();
     let user_seed = user.seed().map_err(|e| format!("nkey seed: {e}"))?;
-    let user_nk = write(
-        &dir,
-        "user.nk",
-        &format!("# nkey seed of the test user {user_pub} (nkey.conf); keep it secret\n{user_seed}\n"),
-        true,
-    )?;
+    let user_nk =
+        write(&dir, "user.nk", &format!("# nkey seed of the test user {user_pub} (nkey.conf); keep it secret\n{user_seed}\n"), true)?;
     write(&dir, "user.pub", &format!("{user_pub}\n"), false)?;
 
     // ---- operator / account / user JWTs ----------------------------------------------------
