@@ -114,7 +114,7 @@ pub(super) fn request(inner: &Arc<Inner>, subj: &[u8], hdrs: Option<&[u8]>, data
         r.waiters.insert(token, ReplySlot::Blocking(waiter.clone()));
         (token, format!("{}{}", r.prefix, token))
     };
-    if let Err(e) = inner.publish_raw(subj, Some(reply.as_bytes()), hdrs, data) {
+    if let Err(e) = inner.publish_request(subj, reply.as_bytes(), hdrs, data) {
         inner.resp.lock().waiters.remove(&token);
         return Err(e);
     }
@@ -182,7 +182,7 @@ pub(super) fn request_async(
         r.waiters.insert(token, ReplySlot::Async(slot.clone(), what.clone()));
         (token, format!("{}{}", r.prefix, token))
     };
-    if let Err(e) = inner.publish_raw(subj, Some(reply.as_bytes()), hdrs, data) {
+    if let Err(e) = inner.publish_request(subj, reply.as_bytes(), hdrs, data) {
         inner.resp.lock().waiters.remove(&token);
         return Err(e);
     }

@@ -69,7 +69,8 @@ pub(super) struct Inner {
 
 impl crate::msg::Responder for Inner {
     fn publish_reply(&self, subject: &[u8], headers: Option<&[u8]>, data: &[u8]) -> Result<()> {
-        self.publish_raw(subject, None, headers, data)
+        // A reply: someone waits for it; written at once when the writer is idle.
+        self.publish_checked(subject, None, headers, data, true)
     }
 }
 
@@ -237,6 +238,17 @@ impl Inner {
 
     #[inline]
     pub(super) fn publish_raw(&self, subj: &[u8], reply: Option<&[u8]>, hdrs: Option<&[u8]>, data: &[u8]) -> Result<()> {
+        self.publish_checked(subj, reply, hdrs, data, false)
+    }
+
+    /// A request's publish: written by the calling thread when the writer is idle (a reply,
+    /// too: see `Responder`).
+    pub(super) fn publish_request(&self, subj: &[u8], reply: &[u8], hdrs: Option<&[u8]>, data: &[u8]) -> Result<()> {
+        self.publish_checked(subj, Some(reply), hdrs, data, true)
+    }
+
+    #[inline]
+    fn publish_checked(&self, subj: &[u8], reply: Option<&[u8]>, hdrs: Option<&[u8]>, data: &[u8], urgent: bool) -> Result<()> {
         if !subject::valid_publish_subject(subj) {
             return Err(err!(InvalidSubject, "invalid publish subject '{}'", String::from_utf8_lossy(subj)));
         }
@@ -253,7 +265,7 @@ impl Inner {
         if hdrs.is_some() && !self.headers_ok.load(Ordering::Relaxed) {
             return Err(err!(HeadersNotSupported, "the server does not support headers"));
         }
-        self.writer.publish(subj, reply, hdrs, data)
+        self.writer.publish(subj, reply, hdrs, data, urgent)
     }
 
     // ---------- subscriptions ----------

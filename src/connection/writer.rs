@@ -143,7 +143,7 @@ impl Writer {
     /// while disconnected (up to the reconnect buffer size), writes inline when a publisher
     /// streams and the task is idle.
     #[inline]
-    pub(super) fn publish(&self, subj: &[u8], reply: Option<&[u8]>, hdrs: Option<&[u8]>, data: &[u8]) -> Result<()> {
+    pub(super) fn publish(&self, subj: &[u8], reply: Option<&[u8]>, hdrs: Option<&[u8]>, data: &[u8], urgent: bool) -> Result<()> {
         let total = data.len() + hdrs.map_or(0, |h| h.len());
         let mut w = self.st.lock();
         loop {
@@ -181,7 +181,7 @@ impl Writer {
         }
         w.out_msgs += 1;
         w.out_bytes += total as u64;
-        let mut wake = self.wake_on_append(&mut w);
+        let mut wake = if urgent && urgent_flush(&mut w) { false } else { self.wake_on_append(&mut w) };
         if w.buf.len() >= INLINE_FLUSH {
             wake |= inline_flush(&mut w);
         }
@@ -442,6 +442,31 @@ fn write_error(e: &std::io::Error, stall: Duration) -> Error {
         err!(StaleConnection, "the server took no data for {:?} (it stopped reading)", stall)
     } else {
         err!(Io, "write failed: {}", e)
+    }
+}
+
+/// A caller that will wait for an answer (a request) writes the buffer itself when the task is
+/// parked and a plain socket is up: the frame goes out without a thread hand-off. True when
+/// everything was written (nothing to wake the task for); false when the task must take over.
+fn urgent_flush(w: &mut State) -> bool {
+    if w.pings_in_buf != 0 || !matches!(w.task, Task::Parked) || w.buf.len() > INLINE_FLUSH {
+        return false;
+    }
+    let Link::Up { direct: Some(sock) } = &w.link else { return false };
+    match sock.try_write(&w.buf) {
+        Ok(n) if n == w.buf.len() => {
+            w.buf.clear();
+            true
+        }
+        Ok(n) => {
+            // Partly written: the rest continues a frame on this socket; the task writes it.
+            w.buf.drain(..n);
+            if n > 0 {
+                w.taken = w.buf.len();
+            }
+            false
+        }
+        Err(_) => false,
     }
 }
 
