@@ -461,3 +461,69 @@ asyncio.run(main())
     assert_eq!(r["history"], 5);
     assert_eq!(kv.get("b.x").unwrap().value, b"from py");
 }
+
+#[test]
+fn sources_mirror_compression_republish() {
+    let srv = NatsServer::start_jetstream();
+    let (nc, js) = setup(&srv);
+    let origin = bucket(&js, "origin", 1);
+    origin.put("a", b"1").unwrap();
+
+    // Sources: the origin's keys appear under the new bucket's name.
+    let mut c = KvConfig::new("agg");
+    c.sources = vec![serde_json::json!({ "name": "origin" })];
+    let agg = js.create_key_value(&c).unwrap();
+    let srcs = js.stream_info("KV_agg").unwrap().config.extra["sources"].clone();
+    assert_eq!(srcs[0]["name"], "KV_origin");
+    assert_eq!(srcs[0]["subject_transforms"][0]["dest"], "$KV.agg.>");
+    assert!(wait_until(|| agg.get("a").is_ok_and(|e| e.value == b"1"), WAIT), "sourced value missing");
+
+    // Mirror: read-only copy, keys keep the origin's subjects; puts go to the origin.
+    let mut m = KvConfig::new("mir");
+    m.mirror = Some(serde_json::json!({ "name": "origin" }));
+    let mir = js.create_key_value(&m).unwrap();
+    assert!(wait_until(|| mir.get("a").is_ok_and(|e| e.value == b"1"), WAIT), "mirrored value missing");
+    mir.put("b", b"2").unwrap();
+    assert_eq!(origin.get("b").unwrap().value, b"2");
+    assert!(wait_until(|| mir.keys().is_ok_and(|k| k.len() == 2), WAIT));
+    let bound = js.key_value("mir").unwrap();
+    assert!(wait_until(|| bound.get("b").is_ok(), WAIT));
+
+    // Compression.
+    let mut z = KvConfig::new("zip");
+    z.compression = true;
+    assert!(js.create_key_value(&z).unwrap().status().unwrap().is_compressed);
+
+    // Republish.
+    let mut r = KvConfig::new("rp");
+    r.republish = Some(serde_json::json!({ "src": "$KV.rp.>", "dest": "repub.>" }));
+    let rp = js.create_key_value(&r).unwrap();
+    let sub = nc.subscribe_sync("repub.>", None).unwrap();
+    nc.flush(WAIT).unwrap();
+    rp.put("k", b"v").unwrap();
+    let msg = sub.next_msg(NEXT).unwrap();
+    assert!(msg.subject().starts_with("repub.") && msg.subject().ends_with(".k"), "{}", msg.subject());
+    assert_eq!(msg.data(), b"v");
+}
+
+#[test]
+fn per_key_ttl_and_limit_markers() {
+    let srv = NatsServer::start_jetstream();
+    let (_nc, js) = setup(&srv);
+    let mut c = KvConfig::new("lm");
+    c.limit_marker_ttl = Some(Duration::from_secs(5));
+    let kv = js.create_key_value(&c).unwrap();
+    assert_eq!(js.stream_info("KV_lm").unwrap().config.extra["allow_msg_ttl"], true);
+    let mut w = kv.watch_all(WatchOptions::default()).unwrap();
+    assert!(w.next(NEXT).unwrap().is_none());
+    kv.create_with_ttl("t", b"short", Duration::from_secs(1)).unwrap();
+    assert!(is_cas_conflict(&kv.create_with_ttl("t", b"again", Duration::from_secs(1)).unwrap_err()));
+    assert_eq!(w.next(NEXT).unwrap().unwrap().operation, Operation::Put);
+    // The server removes the value and leaves a marker (Nats-Marker-Reason: MaxAge) seen as a purge.
+    assert!(wait_until(|| kv.get("t").is_err_and(|e| e.status == Status::NotFound), WAIT));
+    let marker = w.next(WAIT).unwrap().unwrap();
+    assert_eq!((marker.key.as_str(), marker.operation), ("t", Operation::Purge));
+    kv.create("t", b"after expiry").unwrap();
+    kv.purge_with_ttl("t", Duration::from_secs(1)).unwrap();
+    assert_eq!(kv.get("t").unwrap_err().status, Status::NotFound);
+}

@@ -64,6 +64,9 @@ pub struct KvConfig {
     pub sources: Vec<Value>,
     /// Stream metadata (server 2.10+).
     pub metadata: Option<Value>,
+    /// Server 2.11+: per-key TTLs allowed (`create_with_ttl`, `purge_with_ttl`) and the server
+    /// leaves a marker this long when a key's value expires (`subject_delete_marker_ttl`).
+    pub limit_marker_ttl: Option<Duration>,
 }
 
 impl KvConfig {
@@ -107,6 +110,10 @@ impl KvConfig {
         }
         if let Some(r) = &self.republish {
             cfg.extra.insert("republish".into(), r.clone());
+        }
+        if let Some(t) = self.limit_marker_ttl {
+            cfg.extra.insert("allow_msg_ttl".into(), json!(true));
+            cfg.extra.insert("subject_delete_marker_ttl".into(), json!(t.as_nanos() as u64));
         }
         if let Some(m) = &self.metadata {
             cfg.extra.insert("metadata".into(), m.clone());

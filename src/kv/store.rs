@@ -35,12 +35,23 @@ impl std::fmt::Debug for KeyValue {
 
 impl KeyValue {
     pub(crate) fn new(js: JetStream, bucket: &str, info: &StreamInfo) -> KeyValue {
+        // A mirror has no subjects of its own: keys keep the origin bucket's subjects, and puts
+        // go to the origin (as nats.go does).
+        let origin = info
+            .config
+            .extra
+            .get("mirror")
+            .and_then(|m| m.get("name"))
+            .and_then(|n| n.as_str())
+            .map(|n| n.strip_prefix(super::KV_STREAM_PREFIX).unwrap_or(n).to_string());
+        let key_bucket = origin.as_deref().unwrap_or(bucket);
         KeyValue {
             js,
             bucket: bucket.to_string(),
             stream: stream_name(bucket),
-            prefix: format!("{}{}.", KV_SUBJECT_PREFIX, bucket),
-            direct: info.config.allow_direct.unwrap_or(false),
+            prefix: format!("{}{}.", KV_SUBJECT_PREFIX, key_bucket),
+            direct: info.config.allow_direct.unwrap_or(false)
+                || info.config.extra.get("mirror_direct").and_then(|v| v.as_bool()) == Some(true),
         }
     }
 
@@ -97,6 +108,22 @@ impl KeyValue {
                 _ => Err(e),
             },
             r => r,
+        }
+    }
+
+    /// Like [`KeyValue::create`], the value expiring after `ttl` (`Nats-TTL`; needs a bucket with
+    /// `limit_marker_ttl`).
+    pub fn create_with_ttl(&self, key: &str, value: &[u8], ttl: Duration) -> Result<u64> {
+        let opts = PublishOptions { expected_last_subject_seq: Some(0), ttl: Some(ttl), ..Default::default() };
+        match self.publish(key, value, None, &opts) {
+            Err(e) if is_wrong_last_sequence(&e) => match self.entry_raw(key, None) {
+                Ok(Some(last)) if last.operation != Operation::Put => {
+                    let opts = PublishOptions { expected_last_subject_seq: Some(last.revision), ..opts };
+                    Ok(self.publish(key, value, None, &opts)?.seq)
+                }
+                _ => Err(e),
+            },
+            r => r.map(|a| a.seq),
         }
     }
 
