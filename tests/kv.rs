@@ -527,3 +527,38 @@ fn per_key_ttl_and_limit_markers() {
     kv.purge_with_ttl("t", Duration::from_secs(1)).unwrap();
     assert_eq!(kv.get("t").unwrap_err().status, Status::NotFound);
 }
+
+#[test]
+fn concurrent_cas_counter() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    fn assert_send<T: Send>() {}
+    assert_send_sync::<kv::KeyValue>();
+    assert_send::<Watcher>();
+    const THREADS: usize = 4;
+    const INCREMENTS: usize = 10;
+    let srv = NatsServer::start_jetstream();
+    let (_nc, js) = setup(&srv);
+    let kv = bucket(&js, "counter", 1);
+    kv.put("n", b"0").unwrap();
+    let conflicts = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..THREADS {
+            s.spawn(|| {
+                for _ in 0..INCREMENTS {
+                    loop {
+                        let e = kv.get("n").unwrap();
+                        let n: u64 = e.value_str().unwrap().parse().unwrap();
+                        match kv.update("n", (n + 1).to_string().as_bytes(), e.revision) {
+                            Ok(_) => break,
+                            Err(err) if is_cas_conflict(&err) => {
+                                conflicts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            }
+                            Err(err) => panic!("{:?}", err),
+                        }
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(kv.get("n").unwrap().value_str(), Some(((THREADS * INCREMENTS) as u64).to_string().as_str()));
+}
