@@ -93,6 +93,13 @@ impl Watcher {
             Err(e) if e.status == Status::Timeout => None,
             Err(e) => return Err(e),
         };
+        if !nothing_pending && stash.is_none() {
+            // The matching values may have gone (expired, purged) since the check above: when the
+            // consumer has nothing to deliver and delivered nothing, the marker is due at once.
+            if let Ok(ci) = js.consumer_info(kv.stream_name(), oc.consumer_name()) {
+                nothing_pending = ci.num_pending == 0 && ci.delivered.consumer_seq == 0 && ci.num_ack_pending == 0;
+            }
+        }
         Ok(Watcher {
             bucket: kv.bucket().to_string(),
             prefix: kv.subject(""),
