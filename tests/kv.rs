@@ -90,6 +90,11 @@ fn bucket_management() {
     // Value size limit.
     assert!(kv.put("big", &[0u8; 2048]).is_err());
 
+    // The stored config round-trips.
+    let stored = kv.status().unwrap().config();
+    assert_eq!((stored.history, stored.ttl, stored.max_value_size, stored.max_bytes), (5, c.ttl, Some(1024), Some(1 << 20)));
+    assert_eq!((stored.storage, stored.replicas, stored.description.as_deref()), (Some(StorageType::Memory), 1, Some("test bucket")));
+
     // Update: more history.
     c.history = 10;
     js.update_key_value(&c).unwrap();

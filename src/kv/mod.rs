@@ -191,6 +191,31 @@ impl KvStatus {
     }
 }
 
+impl KvStatus {
+    /// The bucket's configuration as stored by the server (to change and pass to `update_key_value`).
+    pub fn config(&self) -> KvConfig {
+        let c = &self.stream_info.config;
+        let get = |k: &str| c.extra.get(k).filter(|v| !v.is_null()).cloned();
+        KvConfig {
+            bucket: self.bucket.clone(),
+            description: c.description.clone(),
+            max_value_size: c.max_msg_size.filter(|v| *v >= 0),
+            history: c.max_msgs_per_subject.unwrap_or(1).clamp(1, KV_MAX_HISTORY as i64) as u8,
+            ttl: c.max_age.filter(|d| !d.is_zero()),
+            max_bytes: c.max_bytes.filter(|v| *v >= 0),
+            storage: c.storage,
+            replicas: c.num_replicas.unwrap_or(1),
+            compression: self.is_compressed,
+            placement: get("placement"),
+            republish: get("republish"),
+            mirror: get("mirror"),
+            sources: get("sources").and_then(|v| v.as_array().cloned()).unwrap_or_default(),
+            metadata: get("metadata"),
+            limit_marker_ttl: get("subject_delete_marker_ttl").and_then(|v| v.as_u64()).filter(|n| *n > 0).map(Duration::from_nanos),
+        }
+    }
+}
+
 /// `KV_<bucket>`.
 pub fn stream_name(bucket: &str) -> String {
     format!("{}{}", KV_STREAM_PREFIX, bucket)
