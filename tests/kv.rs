@@ -567,3 +567,55 @@ fn concurrent_cas_counter() {
     });
     assert_eq!(kv.get("n").unwrap().value_str(), Some(((THREADS * INCREMENTS) as u64).to_string().as_str()));
 }
+
+#[test]
+fn nats_py_watcher_sees_libnatsrs_writes_in_order() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let srv = NatsServer::start_jetstream();
+    let (_nc, js) = setup(&srv);
+    let kv = bucket(&js, "wpy", 5);
+    kv.put("pre", b"0").unwrap();
+    let py = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    let script = format!(
+        r#"
+import asyncio, json, nats
+async def main():
+    nc = await nats.connect("{url}")
+    js = nc.jetstream()
+    kv = await js.key_value("wpy")
+    w = await kv.watchall()
+    init = []
+    while True:
+        e = await w.updates(timeout=5)
+        if e is None:
+            break
+        init.append(e.key)
+    print("ready", flush=True)
+    got = []
+    for _ in range(3):
+        e = await w.updates(timeout=10)
+        got.append([e.key, e.operation, e.value.decode()])
+    print(json.dumps({{"init": init, "got": got}}), flush=True)
+    await nc.close()
+asyncio.run(main())
+"#,
+        url = srv.url()
+    );
+    let mut child = Command::new(py).arg("-c").arg(script).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while line.trim() != "ready" {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "the nats-py watcher did not start");
+    }
+    kv.put("a", b"1").unwrap();
+    kv.delete("a").unwrap();
+    kv.purge("a").unwrap();
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    assert!(child.wait().unwrap().success());
+    let r: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    assert_eq!(r["init"], serde_json::json!(["pre"]));
+    assert_eq!(r["got"], serde_json::json!([["a", null, "1"], ["a", "DEL", ""], ["a", "PURGE", ""]]));
+}
