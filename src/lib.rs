@@ -14,6 +14,7 @@ pub mod error;
 pub mod ffi;
 pub(crate) mod files;
 pub mod jetstream;
+pub mod kv;
 pub mod msg;
 pub(crate) mod nuid;
 pub mod options;
