@@ -857,7 +857,7 @@ enum natsrs_status natsrs_jetstream_options_set_domain(struct natsrs_jetstream_o
  * Sets the timeout of API calls and synchronous publishes (must be positive).
  */
 enum natsrs_status natsrs_jetstream_options_set_timeout_ms(struct natsrs_jetstream_options *opts,
-                                                           int64_t timeout_ms_);
+                                                           int64_t timeout_ms);
 
 /**
  * Sets how many async publishes may wait for their ack at once (at least 1).
@@ -1300,7 +1300,7 @@ enum natsrs_status natsrs_js_subscribe_options_set_manual_ack(struct natsrs_js_s
  * true, as nats.go; false keeps it, as nats-py). A bound consumer is never deleted.
  */
 enum natsrs_status natsrs_js_subscribe_options_set_delete_consumer(struct natsrs_js_subscribe_options *opts,
-                                                                   bool delete_);
+                                                                   bool delete_consumer);
 
 /**
  * Releases subscribe options. NULL is ignored.
@@ -1347,7 +1347,7 @@ enum natsrs_status natsrs_jetstream_subscribe_sync(struct natsrs_jetstream *js,
  * (TIMEOUT if none). Returns an owned natsrs_msg; release with natsrs_msg_free.
  */
 enum natsrs_status natsrs_js_subscription_next_msg(struct natsrs_js_subscription *sub,
-                                                   int64_t timeout_ms_,
+                                                   int64_t timeout_ms,
                                                    struct natsrs_msg **out);
 
 /**
@@ -1367,7 +1367,7 @@ enum natsrs_status natsrs_js_subscription_unsubscribe(struct natsrs_js_subscript
  * to `timeout_ms`.
  */
 enum natsrs_status natsrs_js_subscription_drain(struct natsrs_js_subscription *sub,
-                                                int64_t timeout_ms_);
+                                                int64_t timeout_ms);
 
 /**
  * Releases a push subscription (unsubscribing it if still active). NULL is ignored.
@@ -1392,7 +1392,7 @@ enum natsrs_status natsrs_jetstream_pull_subscribe(struct natsrs_jetstream *js,
  */
 enum natsrs_status natsrs_pull_subscription_fetch(struct natsrs_pull_subscription *sub,
                                                   size_t batch,
-                                                  int64_t timeout_ms_,
+                                                  int64_t timeout_ms,
                                                   struct natsrs_msg **out_array,
                                                   size_t *out_count);
 
@@ -1403,7 +1403,7 @@ enum natsrs_status natsrs_pull_subscription_fetch(struct natsrs_pull_subscriptio
 enum natsrs_status natsrs_pull_subscription_fetch_bytes(struct natsrs_pull_subscription *sub,
                                                         size_t max_bytes,
                                                         size_t max_msgs,
-                                                        int64_t timeout_ms_,
+                                                        int64_t timeout_ms,
                                                         struct natsrs_msg **out_array,
                                                         size_t *out_count);
 
@@ -1432,7 +1432,7 @@ enum natsrs_status natsrs_pull_subscription_unsubscribe(struct natsrs_pull_subsc
  * Drains the pull subscription, waiting up to `timeout_ms`.
  */
 enum natsrs_status natsrs_pull_subscription_drain(struct natsrs_pull_subscription *sub,
-                                                  int64_t timeout_ms_);
+                                                  int64_t timeout_ms);
 
 /**
  * Releases a pull subscription (unsubscribing it if still active). NULL is ignored.
@@ -1633,7 +1633,7 @@ enum natsrs_status natsrs_msg_in_progress(const struct natsrs_msg *msg);
 /**
  * Acknowledges and waits up to `timeout_ms` for the server to confirm it (double ack).
  */
-enum natsrs_status natsrs_msg_ack_sync(const struct natsrs_msg *msg, int64_t timeout_ms_);
+enum natsrs_status natsrs_msg_ack_sync(const struct natsrs_msg *msg, int64_t timeout_ms);
 
 /**
  * Negative ack asking the server to redeliver after `delay_ms` (0: at once).
@@ -1761,7 +1761,7 @@ enum natsrs_status natsrs_jetstream_publish_async(struct natsrs_jetstream *js,
  * NATSRS_STATUS_TIMEOUT otherwise.
  */
 enum natsrs_status natsrs_jetstream_publish_async_complete(struct natsrs_jetstream *js,
-                                                           int64_t timeout_ms_);
+                                                           int64_t timeout_ms);
 
 /**
  * Number of async publishes still waiting for their ack.

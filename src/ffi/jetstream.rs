@@ -12,7 +12,7 @@ use super::js_config::{natsrs_consumer_config, natsrs_stream_config};
 use super::js_info::{natsrs_account_info, natsrs_consumer_info, natsrs_stream_info, put_consumer_info, put_stream_info};
 use super::msg::{natsrs_msg, owned_msg};
 use super::status::natsrs_status;
-use super::{cstr, guard, nn, opt_cstr, put, timeout_ms};
+use super::{cstr, guard, nn, opt_cstr, put};
 use crate::error::{err, Result};
 use crate::jetstream::{JetStream, JetStreamOptions, PurgeOptions, StoredMsg};
 use crate::msg::Msg;
@@ -123,11 +123,11 @@ pub unsafe extern "C" fn natsrs_jetstream_options_set_domain(opts: *mut natsrs_j
 
 /// Sets the timeout of API calls and synchronous publishes (must be positive).
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_jetstream_options_set_timeout_ms(opts: *mut natsrs_jetstream_options, timeout_ms_: i64) -> natsrs_status {
+pub unsafe extern "C" fn natsrs_jetstream_options_set_timeout_ms(opts: *mut natsrs_jetstream_options, timeout_ms: i64) -> natsrs_status {
     guard(|| {
         // SAFETY: `opts` is a live handle (or NULL, refused).
         let o = unsafe { opts_mut(opts) }?;
-        o.timeout = timeout_ms(timeout_ms_, "timeout_ms")?;
+        o.timeout = super::timeout_ms(timeout_ms, "timeout_ms")?;
         Ok(())
     })
 }

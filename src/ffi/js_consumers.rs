@@ -12,7 +12,7 @@ use super::js_info::{natsrs_consumer_info, put_consumer_info};
 use super::msg::natsrs_msg;
 use super::options::natsrs_userdata_free;
 use super::status::natsrs_status;
-use super::{cstr, guard, nn, opt_cstr, put, timeout_ms, UserData};
+use super::{cstr, guard, nn, opt_cstr, put, UserData};
 use crate::error::{err, Result};
 use crate::jetstream::{JsMsg, JsMsgHandler, PullSubscription, PushSubscription, SubscribeOptions};
 
@@ -147,11 +147,11 @@ pub unsafe extern "C" fn natsrs_js_subscribe_options_set_manual_ack(opts: *mut n
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_js_subscribe_options_set_delete_consumer(
     opts: *mut natsrs_js_subscribe_options,
-    delete: bool,
+    delete_consumer: bool,
 ) -> natsrs_status {
     guard(|| {
         // SAFETY: `opts` live (or NULL, refused).
-        unsafe { so(opts) }?.delete_consumer = Some(delete);
+        unsafe { so(opts) }?.delete_consumer = Some(delete_consumer);
         Ok(())
     })
 }
@@ -293,14 +293,14 @@ unsafe fn push_of<'a>(s: *const natsrs_js_subscription) -> Result<&'a PushSubscr
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_js_subscription_next_msg(
     sub: *mut natsrs_js_subscription,
-    timeout_ms_: i64,
+    timeout_ms: i64,
     out: *mut *mut natsrs_msg,
 ) -> natsrs_status {
     guard(|| {
         // SAFETY: `sub` live (or NULL, refused).
         let s = unsafe { push_of(sub) }?;
         nn(out, "out")?;
-        let m = s.next_msg(timeout_ms(timeout_ms_, "timeout_ms")?)?;
+        let m = s.next_msg(super::timeout_ms(timeout_ms, "timeout_ms")?)?;
         // SAFETY: checked non-NULL above.
         unsafe { put(out, box_into_raw(natsrs_msg::from_js(m))) };
         Ok(())
@@ -335,11 +335,11 @@ pub unsafe extern "C" fn natsrs_js_subscription_unsubscribe(sub: *mut natsrs_js_
 /// Drains: stops new deliveries, lets queued messages be handled, then unsubscribes; waits up
 /// to `timeout_ms`.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_js_subscription_drain(sub: *mut natsrs_js_subscription, timeout_ms_: i64) -> natsrs_status {
+pub unsafe extern "C" fn natsrs_js_subscription_drain(sub: *mut natsrs_js_subscription, timeout_ms: i64) -> natsrs_status {
     guard(|| {
         // SAFETY: `sub` live (or NULL, refused).
         let s = unsafe { push_of(sub) }?;
-        s.drain(timeout_ms(timeout_ms_, "timeout_ms")?)
+        s.drain(super::timeout_ms(timeout_ms, "timeout_ms")?)
     })
 }
 
@@ -409,7 +409,7 @@ unsafe fn put_batch(v: Vec<JsMsg>, room: usize, out_array: *mut *mut natsrs_msg,
 pub unsafe extern "C" fn natsrs_pull_subscription_fetch(
     sub: *mut natsrs_pull_subscription,
     batch: usize,
-    timeout_ms_: i64,
+    timeout_ms: i64,
     out_array: *mut *mut natsrs_msg,
     out_count: *mut usize,
 ) -> natsrs_status {
@@ -421,7 +421,7 @@ pub unsafe extern "C" fn natsrs_pull_subscription_fetch(
         if batch == 0 {
             return Err(err!(InvalidArgument, "'batch' must be at least 1"));
         }
-        let v = s.fetch(batch, timeout_ms(timeout_ms_, "timeout_ms")?)?;
+        let v = s.fetch(batch, super::timeout_ms(timeout_ms, "timeout_ms")?)?;
         // SAFETY: room for `batch` pointers (C contract); both checked non-NULL.
         unsafe { put_batch(v, batch, out_array, out_count) };
         Ok(())
@@ -435,7 +435,7 @@ pub unsafe extern "C" fn natsrs_pull_subscription_fetch_bytes(
     sub: *mut natsrs_pull_subscription,
     max_bytes: usize,
     max_msgs: usize,
-    timeout_ms_: i64,
+    timeout_ms: i64,
     out_array: *mut *mut natsrs_msg,
     out_count: *mut usize,
 ) -> natsrs_status {
@@ -450,7 +450,7 @@ pub unsafe extern "C" fn natsrs_pull_subscription_fetch_bytes(
         let o = crate::jetstream::FetchOptions {
             batch: max_msgs,
             max_bytes,
-            timeout: timeout_ms(timeout_ms_, "timeout_ms")?,
+            timeout: super::timeout_ms(timeout_ms, "timeout_ms")?,
             ..Default::default()
         };
         let v = s.fetch_with(&o)?;
@@ -511,11 +511,11 @@ pub unsafe extern "C" fn natsrs_pull_subscription_unsubscribe(sub: *mut natsrs_p
 
 /// Drains the pull subscription, waiting up to `timeout_ms`.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_pull_subscription_drain(sub: *mut natsrs_pull_subscription, timeout_ms_: i64) -> natsrs_status {
+pub unsafe extern "C" fn natsrs_pull_subscription_drain(sub: *mut natsrs_pull_subscription, timeout_ms: i64) -> natsrs_status {
     guard(|| {
         // SAFETY: `sub` live (or NULL, refused).
         let s = unsafe { pull_of(sub) }?;
-        s.drain(timeout_ms(timeout_ms_, "timeout_ms")?)
+        s.drain(super::timeout_ms(timeout_ms, "timeout_ms")?)
     })
 }
 

@@ -7,7 +7,7 @@ use super::handle::borrow;
 use super::jetstream::{duration_ms, put_string};
 use super::msg::natsrs_msg;
 use super::status::natsrs_status;
-use super::{cstr, guard, nn, put, timeout_ms};
+use super::{cstr, guard, nn, put};
 use crate::error::{err, Result};
 use crate::jetstream::{JsMsg, MsgMetadata};
 
@@ -61,11 +61,11 @@ pub unsafe extern "C" fn natsrs_msg_in_progress(msg: *const natsrs_msg) -> natsr
 
 /// Acknowledges and waits up to `timeout_ms` for the server to confirm it (double ack).
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_msg_ack_sync(msg: *const natsrs_msg, timeout_ms_: i64) -> natsrs_status {
+pub unsafe extern "C" fn natsrs_msg_ack_sync(msg: *const natsrs_msg, timeout_ms: i64) -> natsrs_status {
     guard(|| {
         // SAFETY: `msg` live (or NULL, refused).
         let m = unsafe { js_msg(msg) }?;
-        m.ack_sync(timeout_ms(timeout_ms_, "timeout_ms")?)
+        m.ack_sync(super::timeout_ms(timeout_ms, "timeout_ms")?)
     })
 }
 

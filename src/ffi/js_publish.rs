@@ -268,11 +268,11 @@ pub unsafe extern "C" fn natsrs_jetstream_publish_async(
 /// Waits up to `timeout_ms` until every async publish completed (acked or failed);
 /// NATSRS_STATUS_TIMEOUT otherwise.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_jetstream_publish_async_complete(js: *mut natsrs_jetstream, timeout_ms_: i64) -> natsrs_status {
+pub unsafe extern "C" fn natsrs_jetstream_publish_async_complete(js: *mut natsrs_jetstream, timeout_ms: i64) -> natsrs_status {
     guard(|| {
         // SAFETY: `js` live (or NULL, refused).
         let j = unsafe { js_of(js) }?;
-        j.publish_async_complete(timeout_ms(timeout_ms_, "timeout_ms")?)
+        j.publish_async_complete(super::timeout_ms(timeout_ms, "timeout_ms")?)
     })
 }
 

@@ -130,6 +130,7 @@ static void test_js_stream_management(void) {
   CHECK_EQ(natsrs_stream_info_first_seq(si), 1);
   CHECK_EQ(natsrs_stream_info_last_seq(si), 8);
   CHECK(natsrs_stream_info_bytes(si) > 0);
+  CHECK_EQ(natsrs_stream_info_consumer_count(si), 0);
   natsrs_stream_info_free(si);
 
   uint64_t purged = 0;
@@ -166,6 +167,11 @@ static void test_js_stream_management(void) {
   CHECK_STR(natsrs_consumer_info_name(ci), "D1");
   CHECK_STR(natsrs_consumer_info_stream_name(ci), stream);
   CHECK_EQ(natsrs_consumer_info_num_pending(ci), 0);
+  CHECK_EQ(natsrs_consumer_info_num_redelivered(ci), 0);
+  CHECK_EQ(natsrs_consumer_info_num_waiting(ci), 0);
+  CHECK_EQ(natsrs_consumer_info_delivered_consumer_seq(ci), 0);
+  CHECK_EQ(natsrs_consumer_info_delivered_stream_seq(ci), 0);
+  CHECK_EQ(natsrs_consumer_info_ack_floor_stream_seq(ci), 0);
   natsrs_consumer_info_free(ci);
   CHECK_OK(natsrs_consumer_config_set_max_ack_pending(cc, 50));
   CHECK_OK(natsrs_jetstream_update_consumer(js, stream, cc, NULL));
