@@ -885,8 +885,9 @@ enum natsrs_status natsrs_jetstream_new(struct natsrs_connection *nc,
                                         struct natsrs_jetstream **out);
 
 /**
- * Releases a context. Async publishes still pending keep running and their callbacks still
- * run. NULL is ignored.
+ * Releases a context. Async publishes still waiting for their ack complete with
+ * NATSRS_STATUS_ILLEGAL_STATE (each callback runs once, possibly before this returns): call
+ * natsrs_jetstream_publish_async_complete first to wait for them. NULL is ignored.
  */
 void natsrs_jetstream_free(struct natsrs_jetstream *js);
 

@@ -198,8 +198,9 @@ pub unsafe extern "C" fn natsrs_jetstream_new(
     })
 }
 
-/// Releases a context. Async publishes still pending keep running and their callbacks still
-/// run. NULL is ignored.
+/// Releases a context. Async publishes still waiting for their ack complete with
+/// NATSRS_STATUS_ILLEGAL_STATE (each callback runs once, possibly before this returns): call
+/// natsrs_jetstream_publish_async_complete first to wait for them. NULL is ignored.
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_jetstream_free(js: *mut natsrs_jetstream) {
     let _ = guard(|| {
