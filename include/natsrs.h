@@ -228,6 +228,12 @@ typedef struct natsrs_account_info natsrs_account_info;
 typedef struct natsrs_connection natsrs_connection;
 
 /**
+ * A running `consume` (continuous pull with a handler). Opaque; release with
+ * natsrs_consume_context_free (which stops it).
+ */
+typedef struct natsrs_consume_context natsrs_consume_context;
+
+/**
  * A consumer config. Opaque; release with natsrs_consumer_config_free.
  */
 typedef struct natsrs_consumer_config natsrs_consumer_config;
@@ -1439,6 +1445,41 @@ enum natsrs_status natsrs_pull_subscription_drain(struct natsrs_pull_subscriptio
  * Releases a pull subscription (unsubscribing it if still active). NULL is ignored.
  */
 void natsrs_pull_subscription_free(struct natsrs_pull_subscription *sub);
+
+/**
+ * Consumes the existing consumer `consumer` of `stream` continuously (nats.go's
+ * `Consumer.Consume`): the library keeps pull requests open for `max_messages` ahead (0: the
+ * default) and re-pulls below half of that, with heartbeats; and `handler` runs on its own thread for each
+ * message, in order; the handler acks (nothing is acked for it). Consuming ends at
+ * natsrs_consume_context_stop/free, or at a terminal error such as a deleted consumer
+ * (natsrs_consume_context_is_closed). `userdata_free` (may be NULL) runs once when the library
+ * is done with `userdata` (also on an error status). Returns an owned natsrs_consume_context;
+ * release with natsrs_consume_context_free.
+ */
+enum natsrs_status natsrs_jetstream_consume(struct natsrs_jetstream *js,
+                                            const char *stream,
+                                            const char *consumer,
+                                            size_t max_messages,
+                                            natsrs_js_msg_handler handler,
+                                            void *userdata,
+                                            natsrs_userdata_free userdata_free,
+                                            struct natsrs_consume_context **out);
+
+/**
+ * Stops consuming; returns once the handler will not run again (unless called from it).
+ * Idempotent.
+ */
+enum natsrs_status natsrs_consume_context_stop(struct natsrs_consume_context *ctx);
+
+/**
+ * True once consuming ended (stopped, or a terminal error); false for NULL.
+ */
+bool natsrs_consume_context_is_closed(const struct natsrs_consume_context *ctx);
+
+/**
+ * Stops consuming and releases the context. NULL is ignored. Not from the handler.
+ */
+void natsrs_consume_context_free(struct natsrs_consume_context *ctx);
 
 /**
  * Messages in the stream.

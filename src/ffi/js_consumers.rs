@@ -14,7 +14,7 @@ use super::options::natsrs_userdata_free;
 use super::status::natsrs_status;
 use super::{cstr, guard, nn, opt_cstr, put, UserData};
 use crate::error::{err, Result};
-use crate::jetstream::{JsMsg, JsMsgHandler, PullSubscription, PushSubscription, SubscribeOptions};
+use crate::jetstream::{ConsumeContext, ConsumeOptions, JsMsg, JsMsgHandler, PullSubscription, PushSubscription, SubscribeOptions};
 
 /// Options of the JetStream subscribe calls. Opaque; release with
 /// natsrs_js_subscribe_options_free.
@@ -527,6 +527,84 @@ pub unsafe extern "C" fn natsrs_pull_subscription_free(sub: *mut natsrs_pull_sub
         if let Some(s) = unsafe { handle::free_box(sub) } {
             let _ = s.sub.unsubscribe();
         }
+        Ok(())
+    });
+}
+
+/// A running `consume` (continuous pull with a handler). Opaque; release with
+/// natsrs_consume_context_free (which stops it).
+pub struct natsrs_consume_context {
+    ctx: ConsumeContext,
+}
+
+// SAFETY: pointers to natsrs_consume_context are only made by box_into_raw.
+unsafe impl Castable for natsrs_consume_context {
+    type Ownership = BoxOwned;
+}
+
+/// Consumes the existing consumer `consumer` of `stream` continuously (nats.go's
+/// `Consumer.Consume`): the library keeps pull requests open for `max_messages` ahead (0: the
+/// default) and re-pulls below half of that, with heartbeats; and `handler` runs on its own thread for each
+/// message, in order; the handler acks (nothing is acked for it). Consuming ends at
+/// natsrs_consume_context_stop/free, or at a terminal error such as a deleted consumer
+/// (natsrs_consume_context_is_closed). `userdata_free` (may be NULL) runs once when the library
+/// is done with `userdata` (also on an error status). Returns an owned natsrs_consume_context;
+/// release with natsrs_consume_context_free.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_jetstream_consume(
+    js: *mut natsrs_jetstream,
+    stream: *const c_char,
+    consumer: *const c_char,
+    max_messages: usize,
+    handler: natsrs_js_msg_handler,
+    userdata: *mut c_void,
+    userdata_free: natsrs_userdata_free,
+    out: *mut *mut natsrs_consume_context,
+) -> natsrs_status {
+    let ud = UserData { ptr: userdata, free: userdata_free };
+    guard(|| {
+        // SAFETY: `js` live (or NULL, refused); strings C strings.
+        let (j, s, c) = unsafe { (js_of(js)?, cstr(stream, "stream")?, cstr(consumer, "consumer")?) };
+        nn(out, "out")?;
+        let Some(cb) = handler else { return Err(err!(NullParameter, "'handler' is NULL")) };
+        let mut o = ConsumeOptions::default();
+        if max_messages > 0 {
+            o.max_messages = max_messages;
+        }
+        let h = j.stream(s)?.consumer(c)?;
+        let ctx = h.consume(make_handler(cb, ud), None, o)?;
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out, box_into_raw(natsrs_consume_context { ctx })) };
+        Ok(())
+    })
+}
+
+/// Stops consuming; returns once the handler will not run again (unless called from it).
+/// Idempotent.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_consume_context_stop(ctx: *mut natsrs_consume_context) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `ctx` live (or NULL, refused).
+        unsafe { borrow(ctx, "ctx") }?.ctx.stop();
+        Ok(())
+    })
+}
+
+/// True once consuming ended (stopped, or a terminal error); false for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_consume_context_is_closed(ctx: *const natsrs_consume_context) -> bool {
+    super::guard_val(false, || {
+        // SAFETY: `ctx` live (or NULL, refused).
+        Ok(unsafe { borrow(ctx, "ctx") }?.ctx.is_closed())
+    })
+}
+
+/// Stops consuming and releases the context. NULL is ignored. Not from the handler.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_consume_context_free(ctx: *mut natsrs_consume_context) {
+    let _ = guard(|| {
+        // SAFETY: NULL or a handle the caller gives up (C contract).
+        drop(unsafe { handle::free_box(ctx) });
         Ok(())
     });
 }

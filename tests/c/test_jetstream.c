@@ -569,6 +569,47 @@ static void test_js_pull_fetch_and_acks(void) {
   teardown(nc, js, stream);
 }
 
+static void on_consume(void *ud, const natsrs_msg *m) {
+  (void)ud;
+  CHECK_OK(natsrs_msg_ack(m));
+  tu_counter_add(&pushed, 1);
+}
+
+static void test_js_consume(void) {
+  natsrs_connection *nc = NULL;
+  char stream[64], pfx[64], subj[96];
+  natsrs_jetstream *js = setup(&nc, stream, sizeof stream, pfx, sizeof pfx);
+  REQUIRE(js);
+  snprintf(subj, sizeof subj, "%s.c", pfx);
+  natsrs_consumer_config *cc = NULL;
+  REQUIRE_OK(natsrs_consumer_config_new("CONS", &cc));
+  CHECK_OK(natsrs_consumer_config_set_ack_policy(cc, NATSRS_ACK_POLICY_EXPLICIT));
+  CHECK_OK(natsrs_jetstream_add_consumer(js, stream, cc, NULL));
+  natsrs_consumer_config_free(cc);
+  tu_counter_init(&pushed);
+  tu_counter_init(&freed);
+  natsrs_consume_context *ctx = NULL;
+  CHECK_STATUS(natsrs_jetstream_consume(js, stream, "NOSUCH", 10, on_consume, NULL, on_free, &ctx), NATSRS_STATUS_NOT_FOUND);
+  CHECK_EQ(tu_counter_get(&freed), 1);
+  CHECK_STATUS(natsrs_jetstream_consume(js, stream, "CONS", 10, NULL, NULL, on_free, &ctx), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_EQ(tu_counter_get(&freed), 2);
+  REQUIRE_OK(natsrs_jetstream_consume(js, stream, "CONS", 10, on_consume, NULL, on_free, &ctx));
+  for (int i = 0; i < 50; i++) CHECK_OK(natsrs_jetstream_publish(js, subj, TEXT("c"), NULL, NULL));
+  CHECK_EQ(tu_counter_wait(&pushed, 50, 10000), 50);
+  CHECK(!natsrs_consume_context_is_closed(ctx));
+  CHECK_OK(natsrs_consume_context_stop(ctx));
+  CHECK(natsrs_consume_context_is_closed(ctx));
+  CHECK_EQ(tu_counter_get(&freed), 3);
+  CHECK_OK(natsrs_consume_context_stop(ctx));
+  natsrs_consume_context_free(ctx);
+  CHECK_STATUS(natsrs_consume_context_stop(NULL), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK(!natsrs_consume_context_is_closed(NULL));
+  natsrs_consume_context_free(NULL);
+  CHECK_STATUS(natsrs_jetstream_consume(NULL, stream, "CONS", 0, on_consume, NULL, NULL, &ctx), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_STATUS(natsrs_jetstream_consume(js, stream, "CONS", 0, on_consume, NULL, NULL, NULL), NATSRS_STATUS_NULL_PARAMETER);
+  teardown(nc, js, stream);
+}
+
 static void nop_handler(void *ud, const natsrs_msg *m) { (void)ud; (void)m; }
 static void nop_ack(void *ud, natsrs_status s, const natsrs_pub_ack *a) { (void)ud; (void)s; (void)a; }
 
@@ -810,6 +851,7 @@ static const tu_test tests[] = {
     TU_TEST(test_js_queue_subscribe_manual_ack_and_drain),
     TU_TEST(test_js_sync_durable_max_deliver),
     TU_TEST(test_js_pull_fetch_and_acks),
+    TU_TEST(test_js_consume),
     TU_TEST(test_js_bad_arguments),
 };
 
