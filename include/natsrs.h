@@ -164,9 +164,112 @@ typedef enum natsrs_connection_status {
 } natsrs_connection_status;
 
 /**
+ * Stream storage (natsrs_stream_config_set_storage).
+ */
+typedef enum natsrs_storage_type {
+  NATSRS_STORAGE_TYPE_FILE = 0,
+  NATSRS_STORAGE_TYPE_MEMORY = 1,
+} natsrs_storage_type;
+
+/**
+ * Stream retention (natsrs_stream_config_set_retention).
+ */
+typedef enum natsrs_retention_policy {
+  NATSRS_RETENTION_POLICY_LIMITS = 0,
+  NATSRS_RETENTION_POLICY_INTEREST = 1,
+  NATSRS_RETENTION_POLICY_WORK_QUEUE = 2,
+} natsrs_retention_policy;
+
+/**
+ * What a full stream discards (natsrs_stream_config_set_discard).
+ */
+typedef enum natsrs_discard_policy {
+  NATSRS_DISCARD_POLICY_OLD = 0,
+  NATSRS_DISCARD_POLICY_NEW = 1,
+} natsrs_discard_policy;
+
+/**
+ * Where a consumer starts (natsrs_consumer_config_set_deliver_policy).
+ */
+typedef enum natsrs_deliver_policy {
+  NATSRS_DELIVER_POLICY_ALL = 0,
+  NATSRS_DELIVER_POLICY_LAST = 1,
+  NATSRS_DELIVER_POLICY_NEW = 2,
+  NATSRS_DELIVER_POLICY_BY_START_SEQUENCE = 3,
+  NATSRS_DELIVER_POLICY_BY_START_TIME = 4,
+  NATSRS_DELIVER_POLICY_LAST_PER_SUBJECT = 5,
+} natsrs_deliver_policy;
+
+/**
+ * How a consumer's messages are acknowledged (natsrs_consumer_config_set_ack_policy).
+ */
+typedef enum natsrs_ack_policy {
+  NATSRS_ACK_POLICY_NONE = 0,
+  NATSRS_ACK_POLICY_ALL = 1,
+  NATSRS_ACK_POLICY_EXPLICIT = 2,
+} natsrs_ack_policy;
+
+/**
+ * How fast a consumer replays (natsrs_consumer_config_set_replay_policy).
+ */
+typedef enum natsrs_replay_policy {
+  NATSRS_REPLAY_POLICY_INSTANT = 0,
+  NATSRS_REPLAY_POLICY_ORIGINAL = 1,
+} natsrs_replay_policy;
+
+/**
+ * JetStream account usage and limits. Opaque; release with natsrs_account_info_free.
+ */
+typedef struct natsrs_account_info natsrs_account_info;
+
+/**
  * A connection. Opaque; create with natsrs_connection_connect; release with natsrs_connection_free.
  */
 typedef struct natsrs_connection natsrs_connection;
+
+/**
+ * A running `consume` (continuous pull with a handler). Opaque; release with
+ * natsrs_consume_context_free (which stops it).
+ */
+typedef struct natsrs_consume_context natsrs_consume_context;
+
+/**
+ * A consumer config. Opaque; release with natsrs_consumer_config_free.
+ */
+typedef struct natsrs_consumer_config natsrs_consumer_config;
+
+/**
+ * Consumer info. Opaque; release with natsrs_consumer_info_free.
+ */
+typedef struct natsrs_consumer_info natsrs_consumer_info;
+
+/**
+ * A JetStream context. Opaque; release with natsrs_jetstream_free (it does not close the
+ * connection, which must outlive it).
+ */
+typedef struct natsrs_jetstream natsrs_jetstream;
+
+/**
+ * Options of a JetStream context. Opaque; release with natsrs_jetstream_options_free.
+ */
+typedef struct natsrs_jetstream_options natsrs_jetstream_options;
+
+/**
+ * Options of one JetStream publish (message id, expectations, timeout). Opaque; release with
+ * natsrs_js_publish_options_free.
+ */
+typedef struct natsrs_js_publish_options natsrs_js_publish_options;
+
+/**
+ * Options of the JetStream subscribe calls. Opaque; release with
+ * natsrs_js_subscribe_options_free.
+ */
+typedef struct natsrs_js_subscribe_options natsrs_js_subscribe_options;
+
+/**
+ * A JetStream push subscription. Opaque; release with natsrs_js_subscription_free.
+ */
+typedef struct natsrs_js_subscription natsrs_js_subscription;
 
 /**
  * A message. Opaque. Messages passed to handlers are borrowed; messages from natsrs_msg_create,
@@ -178,6 +281,17 @@ typedef struct natsrs_msg natsrs_msg;
  * Connection options. Create with natsrs_options_new; release with natsrs_options_free.
  */
 typedef struct natsrs_options natsrs_options;
+
+/**
+ * The server's ack of a JetStream publish. Opaque; release with natsrs_pub_ack_free (except
+ * the borrowed one an async-publish callback receives).
+ */
+typedef struct natsrs_pub_ack natsrs_pub_ack;
+
+/**
+ * A JetStream pull subscription. Opaque; release with natsrs_pull_subscription_free.
+ */
+typedef struct natsrs_pull_subscription natsrs_pull_subscription;
 
 /**
  * Snapshot of the server's INFO at the time of the call. Opaque; release with natsrs_server_info_free.
@@ -199,6 +313,16 @@ typedef struct natsrs_service_group natsrs_service_group;
  * A request to an endpoint, borrowed for the duration of the handler call.
  */
 typedef struct natsrs_service_request natsrs_service_request;
+
+/**
+ * A stream config. Opaque; release with natsrs_stream_config_free.
+ */
+typedef struct natsrs_stream_config natsrs_stream_config;
+
+/**
+ * Stream info. Opaque; release with natsrs_stream_info_free.
+ */
+typedef struct natsrs_stream_info natsrs_stream_info;
 
 /**
  * A list of strings returned by the library. Opaque; release with natsrs_strings_free.
@@ -251,6 +375,51 @@ typedef struct natsrs_statistics {
   uint64_t reconnects;
   uint64_t dropped_msgs;
 } natsrs_statistics;
+
+/**
+ * Message handler of a JetStream push subscription: runs on the subscription's dispatcher
+ * thread, one message at a time; `msg` is borrowed for the call (natsrs_msg_clone keeps it).
+ * Unless the options say manual ack, the message is acked after the handler returns (if the
+ * handler did not ack, nak or term it).
+ */
+typedef void (*natsrs_js_msg_handler)(void *userdata, const struct natsrs_msg *msg);
+
+/**
+ * Metadata of a JetStream message, from its `$JS.ACK` reply subject.
+ */
+typedef struct natsrs_msg_metadata {
+  /**
+   * Sequence in the stream.
+   */
+  uint64_t stream_seq;
+  /**
+   * Sequence in the consumer.
+   */
+  uint64_t consumer_seq;
+  /**
+   * How often it was delivered (1 the first time).
+   */
+  uint64_t num_delivered;
+  /**
+   * Messages left in the consumer after this one.
+   */
+  uint64_t num_pending;
+  /**
+   * When the message was stored, ns since the Unix epoch.
+   */
+  int64_t timestamp_ns;
+} natsrs_msg_metadata;
+
+/**
+ * Completion of natsrs_jetstream_publish_async: runs once per message, on a library thread.
+ * With NATSRS_STATUS_OK, `ack` is the server's ack, borrowed for the duration of the call;
+ * otherwise (JETSTREAM, NO_RESPONDERS for "no stream", TIMEOUT, ...) `ack` is NULL, and
+ * natsrs_last_error_message() / natsrs_last_error_api() called inside the callback give the
+ * error's text and codes.
+ */
+typedef void (*natsrs_pub_ack_handler)(void *userdata,
+                                       enum natsrs_status status,
+                                       const struct natsrs_pub_ack *ack);
 
 /**
  * Callback for connection events without extra data (closed, reconnected, connected,
@@ -670,6 +839,977 @@ const char *natsrs_strings_get(const struct natsrs_strings *list, size_t index);
  * Releases a string list. NULL is ignored.
  */
 void natsrs_strings_free(struct natsrs_strings *list);
+
+/**
+ * Creates JetStream options with the defaults (API prefix `$JS.API`, timeout 5000 ms,
+ * async-publish max pending 4000, stall wait 200 ms). Returns an owned
+ * natsrs_jetstream_options; release with natsrs_jetstream_options_free.
+ */
+enum natsrs_status natsrs_jetstream_options_create(struct natsrs_jetstream_options **out);
+
+/**
+ * Sets the API subject prefix (e.g. `JS.acc1.API` for an imported account).
+ */
+enum natsrs_status natsrs_jetstream_options_set_api_prefix(struct natsrs_jetstream_options *opts,
+                                                           const char *prefix);
+
+/**
+ * Sets the JetStream domain (the prefix becomes `$JS.<domain>.API`); NULL or "" clears it.
+ */
+enum natsrs_status natsrs_jetstream_options_set_domain(struct natsrs_jetstream_options *opts,
+                                                       const char *domain);
+
+/**
+ * Sets the timeout of API calls and synchronous publishes (must be positive).
+ */
+enum natsrs_status natsrs_jetstream_options_set_timeout_ms(struct natsrs_jetstream_options *opts,
+                                                           int64_t timeout_ms);
+
+/**
+ * Sets how many async publishes may wait for their ack at once (at least 1).
+ */
+enum natsrs_status natsrs_jetstream_options_set_publish_async_max_pending(struct natsrs_jetstream_options *opts,
+                                                                          int64_t max);
+
+/**
+ * Sets how long an async publish waits for a free slot before failing (0 = fail at once).
+ */
+enum natsrs_status natsrs_jetstream_options_set_publish_async_stall_wait_ms(struct natsrs_jetstream_options *opts,
+                                                                            int64_t wait_ms);
+
+/**
+ * Releases options. NULL is ignored.
+ */
+void natsrs_jetstream_options_free(struct natsrs_jetstream_options *opts);
+
+/**
+ * Creates a JetStream context on `nc`; `opts` may be NULL (defaults) and is copied.
+ * Returns an owned natsrs_jetstream; release with natsrs_jetstream_free.
+ */
+enum natsrs_status natsrs_jetstream_new(struct natsrs_connection *nc,
+                                        const struct natsrs_jetstream_options *opts,
+                                        struct natsrs_jetstream **out);
+
+/**
+ * Releases a context. Async publishes still waiting for their ack complete with
+ * NATSRS_STATUS_ILLEGAL_STATE (each callback runs once, possibly before this returns): call
+ * natsrs_jetstream_publish_async_complete first to wait for them. NULL is ignored.
+ */
+void natsrs_jetstream_free(struct natsrs_jetstream *js);
+
+/**
+ * The server's error codes of the last failed call on this thread, when it failed with a
+ * JetStream API error: `*out_code` gets the HTTP-like code (e.g. 400), `*out_err_code` the
+ * JetStream error code (e.g. 10058 "stream name already in use"); either may be NULL. Returns
+ * true if there were codes, false otherwise (outputs untouched). Does not change the last
+ * error; read it right after the call, like natsrs_last_error_message.
+ */
+bool natsrs_last_error_api(int32_t *out_code, uint64_t *out_err_code);
+
+/**
+ * Account usage and limits. Returns an owned natsrs_account_info; release with
+ * natsrs_account_info_free.
+ */
+enum natsrs_status natsrs_jetstream_account_info(struct natsrs_jetstream *js,
+                                                 struct natsrs_account_info **out);
+
+/**
+ * Creates a stream (NATSRS_STATUS_JETSTREAM with err_code 10058 if the name is in use with
+ * another config). `*out_info` (`out_info` may be NULL) gets an owned natsrs_stream_info;
+ * release with natsrs_stream_info_free.
+ */
+enum natsrs_status natsrs_jetstream_add_stream(struct natsrs_jetstream *js,
+                                               const struct natsrs_stream_config *cfg,
+                                               struct natsrs_stream_info **out_info);
+
+/**
+ * Updates a stream's config; as natsrs_jetstream_add_stream otherwise.
+ */
+enum natsrs_status natsrs_jetstream_update_stream(struct natsrs_jetstream *js,
+                                                  const struct natsrs_stream_config *cfg,
+                                                  struct natsrs_stream_info **out_info);
+
+/**
+ * A stream's info (NATSRS_STATUS_NOT_FOUND if there is no such stream). Returns an owned
+ * natsrs_stream_info; release with natsrs_stream_info_free.
+ */
+enum natsrs_status natsrs_jetstream_stream_info(struct natsrs_jetstream *js,
+                                                const char *stream,
+                                                struct natsrs_stream_info **out);
+
+/**
+ * Deletes a stream (NATSRS_STATUS_NOT_FOUND if there is no such stream).
+ */
+enum natsrs_status natsrs_jetstream_delete_stream(struct natsrs_jetstream *js, const char *stream);
+
+/**
+ * Purges a stream: everything, or with `subject` (may be NULL) only that subject, with
+ * `up_to_seq` > 0 only below that sequence, with `keep` > 0 all but the newest `keep`
+ * (`up_to_seq` and `keep` exclude each other). `*out_purged` (may be NULL) gets the count.
+ */
+enum natsrs_status natsrs_jetstream_purge_stream(struct natsrs_jetstream *js,
+                                                 const char *stream,
+                                                 const char *subject,
+                                                 uint64_t up_to_seq,
+                                                 uint64_t keep,
+                                                 uint64_t *out_purged);
+
+/**
+ * Names of the streams (with `subject` not NULL: those capturing it), as a JSON array of
+ * strings. Returns an owned string; release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_jetstream_stream_names_json(struct natsrs_jetstream *js,
+                                                      const char *subject,
+                                                      char **out);
+
+/**
+ * Creates a consumer on `stream` (durable if the config has a durable name). `*out_info`
+ * (`out_info` may be NULL) gets an owned natsrs_consumer_info; release with
+ * natsrs_consumer_info_free.
+ */
+enum natsrs_status natsrs_jetstream_add_consumer(struct natsrs_jetstream *js,
+                                                 const char *stream,
+                                                 const struct natsrs_consumer_config *cfg,
+                                                 struct natsrs_consumer_info **out_info);
+
+/**
+ * Updates a consumer's config; as natsrs_jetstream_add_consumer otherwise.
+ */
+enum natsrs_status natsrs_jetstream_update_consumer(struct natsrs_jetstream *js,
+                                                    const char *stream,
+                                                    const struct natsrs_consumer_config *cfg,
+                                                    struct natsrs_consumer_info **out_info);
+
+/**
+ * A consumer's info (NATSRS_STATUS_NOT_FOUND if there is none). Returns an owned
+ * natsrs_consumer_info; release with natsrs_consumer_info_free.
+ */
+enum natsrs_status natsrs_jetstream_consumer_info(struct natsrs_jetstream *js,
+                                                  const char *stream,
+                                                  const char *consumer,
+                                                  struct natsrs_consumer_info **out);
+
+/**
+ * Deletes a consumer (NATSRS_STATUS_NOT_FOUND if there is none).
+ */
+enum natsrs_status natsrs_jetstream_delete_consumer(struct natsrs_jetstream *js,
+                                                    const char *stream,
+                                                    const char *consumer);
+
+/**
+ * Names of a stream's consumers as a JSON array of strings. Returns an owned string; release
+ * with natsrs_string_free.
+ */
+enum natsrs_status natsrs_jetstream_consumer_names_json(struct natsrs_jetstream *js,
+                                                        const char *stream,
+                                                        char **out);
+
+/**
+ * Gets the message with sequence `seq` from `stream` (direct get with `direct`, which the
+ * stream must allow). NATSRS_STATUS_NOT_FOUND if there is none. Returns an owned natsrs_msg;
+ * release with natsrs_msg_free.
+ */
+enum natsrs_status natsrs_jetstream_get_msg(struct natsrs_jetstream *js,
+                                            const char *stream,
+                                            uint64_t seq,
+                                            bool direct,
+                                            struct natsrs_msg **out);
+
+/**
+ * Gets the last message on `subject` in `stream` (direct get with `direct`). As
+ * natsrs_jetstream_get_msg otherwise.
+ */
+enum natsrs_status natsrs_jetstream_get_last_msg(struct natsrs_jetstream *js,
+                                                 const char *stream,
+                                                 const char *subject,
+                                                 bool direct,
+                                                 struct natsrs_msg **out);
+
+/**
+ * Deletes the message with sequence `seq` from `stream` (`erase`: overwrite its data).
+ */
+enum natsrs_status natsrs_jetstream_delete_msg(struct natsrs_jetstream *js,
+                                               const char *stream,
+                                               uint64_t seq,
+                                               bool erase);
+
+/**
+ * Creates a stream config named `name` with no subjects (the server then uses the name as the
+ * subject). Returns an owned natsrs_stream_config; release with natsrs_stream_config_free.
+ */
+enum natsrs_status natsrs_stream_config_new(const char *name, struct natsrs_stream_config **out);
+
+/**
+ * Parses a stream config from the server's JSON (every field is kept, known or not).
+ * Returns an owned natsrs_stream_config; release with natsrs_stream_config_free.
+ */
+enum natsrs_status natsrs_stream_config_from_json(const char *json,
+                                                  struct natsrs_stream_config **out);
+
+/**
+ * The config as the server's JSON (durations in ns). Returns an owned string; release with
+ * natsrs_string_free.
+ */
+enum natsrs_status natsrs_stream_config_to_json(const struct natsrs_stream_config *cfg, char **out);
+
+/**
+ * Replaces the subjects with `subjects[0..n]` (n == 0 clears them).
+ */
+enum natsrs_status natsrs_stream_config_set_subjects(struct natsrs_stream_config *cfg,
+                                                     const char *const *subjects,
+                                                     size_t n);
+
+/**
+ * Adds one subject.
+ */
+enum natsrs_status natsrs_stream_config_add_subject(struct natsrs_stream_config *cfg,
+                                                    const char *subject);
+
+/**
+ * Sets the description (NULL clears it).
+ */
+enum natsrs_status natsrs_stream_config_set_description(struct natsrs_stream_config *cfg,
+                                                        const char *description);
+
+/**
+ * Sets the storage (natsrs_storage_type value).
+ */
+enum natsrs_status natsrs_stream_config_set_storage(struct natsrs_stream_config *cfg,
+                                                    int32_t storage);
+
+/**
+ * Sets the retention (natsrs_retention_policy value).
+ */
+enum natsrs_status natsrs_stream_config_set_retention(struct natsrs_stream_config *cfg,
+                                                      int32_t retention);
+
+/**
+ * Sets the discard policy (natsrs_discard_policy value).
+ */
+enum natsrs_status natsrs_stream_config_set_discard(struct natsrs_stream_config *cfg,
+                                                    int32_t discard);
+
+/**
+ * Sets the number of replicas (1..=5).
+ */
+enum natsrs_status natsrs_stream_config_set_replicas(struct natsrs_stream_config *cfg,
+                                                     int32_t replicas);
+
+/**
+ * Sets the maximum number of messages (unset: unlimited).
+ */
+enum natsrs_status natsrs_stream_config_set_max_msgs(struct natsrs_stream_config *cfg,
+                                                     int64_t value);
+
+/**
+ * Sets the maximum total size in bytes (unset: unlimited).
+ */
+enum natsrs_status natsrs_stream_config_set_max_bytes(struct natsrs_stream_config *cfg,
+                                                      int64_t value);
+
+/**
+ * Sets the maximum size of one message in bytes (unset: unlimited).
+ */
+enum natsrs_status natsrs_stream_config_set_max_msg_size(struct natsrs_stream_config *cfg,
+                                                         int64_t value);
+
+/**
+ * Sets the maximum number of messages per subject (unset: unlimited).
+ */
+enum natsrs_status natsrs_stream_config_set_max_msgs_per_subject(struct natsrs_stream_config *cfg,
+                                                                 int64_t value);
+
+/**
+ * Sets the maximum message age in ms (0: unlimited).
+ */
+enum natsrs_status natsrs_stream_config_set_max_age_ms(struct natsrs_stream_config *cfg,
+                                                       int64_t ms);
+
+/**
+ * Sets the window in ms in which a repeated message id is a duplicate.
+ */
+enum natsrs_status natsrs_stream_config_set_duplicate_window_ms(struct natsrs_stream_config *cfg,
+                                                                int64_t ms);
+
+/**
+ * Allows direct get (natsrs_jetstream_direct_get_msg).
+ */
+enum natsrs_status natsrs_stream_config_set_allow_direct(struct natsrs_stream_config *cfg,
+                                                         bool allow);
+
+/**
+ * The stream name. Returns an owned string; release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_stream_config_name(const struct natsrs_stream_config *cfg, char **out);
+
+/**
+ * Releases a stream config. NULL is ignored.
+ */
+void natsrs_stream_config_free(struct natsrs_stream_config *cfg);
+
+/**
+ * Creates a consumer config; `durable` (may be NULL: ephemeral) sets the durable name.
+ * Returns an owned natsrs_consumer_config; release with natsrs_consumer_config_free.
+ */
+enum natsrs_status natsrs_consumer_config_new(const char *durable,
+                                              struct natsrs_consumer_config **out);
+
+/**
+ * Parses a consumer config from the server's JSON. Returns an owned natsrs_consumer_config;
+ * release with natsrs_consumer_config_free.
+ */
+enum natsrs_status natsrs_consumer_config_from_json(const char *json,
+                                                    struct natsrs_consumer_config **out);
+
+/**
+ * The config as the server's JSON. Returns an owned string; release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_consumer_config_to_json(const struct natsrs_consumer_config *cfg,
+                                                  char **out);
+
+/**
+ * Sets the durable name (NULL clears it).
+ */
+enum natsrs_status natsrs_consumer_config_set_durable(struct natsrs_consumer_config *cfg,
+                                                      const char *durable);
+
+/**
+ * Sets the consumer name (NULL clears it).
+ */
+enum natsrs_status natsrs_consumer_config_set_name(struct natsrs_consumer_config *cfg,
+                                                   const char *name);
+
+/**
+ * Sets the deliver policy (natsrs_deliver_policy value).
+ */
+enum natsrs_status natsrs_consumer_config_set_deliver_policy(struct natsrs_consumer_config *cfg,
+                                                             int32_t policy);
+
+/**
+ * Sets the start sequence (and the deliver policy to by-start-sequence).
+ */
+enum natsrs_status natsrs_consumer_config_set_opt_start_seq(struct natsrs_consumer_config *cfg,
+                                                            uint64_t seq);
+
+/**
+ * Sets the start time, RFC 3339 (and the deliver policy to by-start-time).
+ */
+enum natsrs_status natsrs_consumer_config_set_opt_start_time(struct natsrs_consumer_config *cfg,
+                                                             const char *rfc3339);
+
+/**
+ * Sets the ack policy (natsrs_ack_policy value).
+ */
+enum natsrs_status natsrs_consumer_config_set_ack_policy(struct natsrs_consumer_config *cfg,
+                                                         int32_t policy);
+
+/**
+ * Sets the replay policy (natsrs_replay_policy value).
+ */
+enum natsrs_status natsrs_consumer_config_set_replay_policy(struct natsrs_consumer_config *cfg,
+                                                            int32_t policy);
+
+/**
+ * Sets how long the server waits for an ack before redelivering, in ms (positive).
+ */
+enum natsrs_status natsrs_consumer_config_set_ack_wait_ms(struct natsrs_consumer_config *cfg,
+                                                          int64_t ms);
+
+/**
+ * Sets how long an unused consumer lives, in ms (positive).
+ */
+enum natsrs_status natsrs_consumer_config_set_inactive_threshold_ms(struct natsrs_consumer_config *cfg,
+                                                                    int64_t ms);
+
+/**
+ * Sets how often a message is delivered at most (-1: unlimited; else at least 1).
+ */
+enum natsrs_status natsrs_consumer_config_set_max_deliver(struct natsrs_consumer_config *cfg,
+                                                          int64_t max);
+
+/**
+ * Sets how many messages may wait for their ack at once (-1: unlimited; else at least 1).
+ */
+enum natsrs_status natsrs_consumer_config_set_max_ack_pending(struct natsrs_consumer_config *cfg,
+                                                              int64_t max);
+
+/**
+ * Sets the redelivery backoff: `ms[0..n]` milliseconds (n == 0 clears it).
+ */
+enum natsrs_status natsrs_consumer_config_set_backoff_ms(struct natsrs_consumer_config *cfg,
+                                                         const int64_t *ms,
+                                                         size_t n);
+
+/**
+ * Sets one filter subject (NULL clears it).
+ */
+enum natsrs_status natsrs_consumer_config_set_filter_subject(struct natsrs_consumer_config *cfg,
+                                                             const char *subject);
+
+/**
+ * Sets several filter subjects, `subjects[0..n]` (n == 0 clears them).
+ */
+enum natsrs_status natsrs_consumer_config_set_filter_subjects(struct natsrs_consumer_config *cfg,
+                                                              const char *const *subjects,
+                                                              size_t n);
+
+/**
+ * Delivers only headers (the payload size is in the `Nats-Msg-Size` header).
+ */
+enum natsrs_status natsrs_consumer_config_set_headers_only(struct natsrs_consumer_config *cfg,
+                                                           bool headers_only);
+
+/**
+ * Releases a consumer config. NULL is ignored.
+ */
+void natsrs_consumer_config_free(struct natsrs_consumer_config *cfg);
+
+/**
+ * Creates subscribe options with the defaults (stream found from the subject, ephemeral
+ * consumer, auto-ack, a consumer the library created is deleted on unsubscribe). Returns an
+ * owned natsrs_js_subscribe_options; release with natsrs_js_subscribe_options_free.
+ */
+enum natsrs_status natsrs_js_subscribe_options_create(struct natsrs_js_subscribe_options **out);
+
+/**
+ * Sets the stream (NULL: the one stream whose subjects capture the subject).
+ */
+enum natsrs_status natsrs_js_subscribe_options_set_stream(struct natsrs_js_subscribe_options *opts,
+                                                          const char *value);
+
+/**
+ * Sets a durable name: used if it exists, created otherwise (NULL: ephemeral).
+ */
+enum natsrs_status natsrs_js_subscribe_options_set_durable(struct natsrs_js_subscribe_options *opts,
+                                                           const char *value);
+
+/**
+ * Binds to this existing consumer; nothing is created (NOT_FOUND if it does not exist).
+ */
+enum natsrs_status natsrs_js_subscribe_options_set_bind(struct natsrs_js_subscribe_options *opts,
+                                                        const char *value);
+
+/**
+ * Sets the base config of a consumer the library creates (copied; name, deliver subject and
+ * filter subject are filled in by the library).
+ */
+enum natsrs_status natsrs_js_subscribe_options_set_consumer_config(struct natsrs_js_subscribe_options *opts,
+                                                                   const struct natsrs_consumer_config *cfg);
+
+/**
+ * Manual ack: a push callback subscription does not ack after the handler returns.
+ */
+enum natsrs_status natsrs_js_subscribe_options_set_manual_ack(struct natsrs_js_subscribe_options *opts,
+                                                              bool manual);
+
+/**
+ * Whether unsubscribe, drain and free delete a consumer this subscription created (default
+ * true, as nats.go; false keeps it, as nats-py). A bound consumer is never deleted.
+ */
+enum natsrs_status natsrs_js_subscribe_options_set_delete_consumer(struct natsrs_js_subscribe_options *opts,
+                                                                   bool delete_consumer);
+
+/**
+ * Releases subscribe options. NULL is ignored.
+ */
+void natsrs_js_subscribe_options_free(struct natsrs_js_subscribe_options *opts);
+
+/**
+ * Push subscription with a handler on `subject` (the stream is found from the subject unless
+ * the options name it). `opts` may be NULL. `userdata_free` (may be NULL) runs once when the
+ * library is done with `userdata` (also on an error status). Returns an owned
+ * natsrs_js_subscription; release with natsrs_js_subscription_free.
+ */
+enum natsrs_status natsrs_jetstream_subscribe(struct natsrs_jetstream *js,
+                                              const char *subject,
+                                              natsrs_js_msg_handler handler,
+                                              void *userdata,
+                                              natsrs_userdata_free userdata_free,
+                                              const struct natsrs_js_subscribe_options *opts,
+                                              struct natsrs_js_subscription **out);
+
+/**
+ * Like natsrs_jetstream_subscribe, in queue group `queue` (the consumer's deliver group).
+ */
+enum natsrs_status natsrs_jetstream_queue_subscribe(struct natsrs_jetstream *js,
+                                                    const char *subject,
+                                                    const char *queue,
+                                                    natsrs_js_msg_handler handler,
+                                                    void *userdata,
+                                                    natsrs_userdata_free userdata_free,
+                                                    const struct natsrs_js_subscribe_options *opts,
+                                                    struct natsrs_js_subscription **out);
+
+/**
+ * Synchronous push subscription (natsrs_js_subscription_next_msg). `opts` may be NULL.
+ * Returns an owned natsrs_js_subscription; release with natsrs_js_subscription_free.
+ */
+enum natsrs_status natsrs_jetstream_subscribe_sync(struct natsrs_jetstream *js,
+                                                   const char *subject,
+                                                   const struct natsrs_js_subscribe_options *opts,
+                                                   struct natsrs_js_subscription **out);
+
+/**
+ * Waits up to `timeout_ms` for the next message of a synchronous push subscription
+ * (TIMEOUT if none). Returns an owned natsrs_msg; release with natsrs_msg_free.
+ */
+enum natsrs_status natsrs_js_subscription_next_msg(struct natsrs_js_subscription *sub,
+                                                   int64_t timeout_ms,
+                                                   struct natsrs_msg **out);
+
+/**
+ * The consumer's current info. Returns an owned natsrs_consumer_info; release with
+ * natsrs_consumer_info_free.
+ */
+enum natsrs_status natsrs_js_subscription_consumer_info(struct natsrs_js_subscription *sub,
+                                                        struct natsrs_consumer_info **out);
+
+/**
+ * Unsubscribes (and deletes a consumer it created unless the options said otherwise).
+ */
+enum natsrs_status natsrs_js_subscription_unsubscribe(struct natsrs_js_subscription *sub);
+
+/**
+ * Drains: stops new deliveries, lets queued messages be handled, then unsubscribes; waits up
+ * to `timeout_ms`.
+ */
+enum natsrs_status natsrs_js_subscription_drain(struct natsrs_js_subscription *sub,
+                                                int64_t timeout_ms);
+
+/**
+ * Releases a push subscription (unsubscribing it if still active). NULL is ignored.
+ */
+void natsrs_js_subscription_free(struct natsrs_js_subscription *sub);
+
+/**
+ * Pull subscription on `subject` with durable name `durable` (NULL: ephemeral). `opts` may be
+ * NULL. Returns an owned natsrs_pull_subscription; release with natsrs_pull_subscription_free.
+ */
+enum natsrs_status natsrs_jetstream_pull_subscribe(struct natsrs_jetstream *js,
+                                                   const char *subject,
+                                                   const char *durable,
+                                                   const struct natsrs_js_subscribe_options *opts,
+                                                   struct natsrs_pull_subscription **out);
+
+/**
+ * Fetches up to `batch` messages, waiting up to `timeout_ms`: a short batch comes back as soon
+ * as the server says there are no more; none at all is NATSRS_STATUS_TIMEOUT. `out_array` must
+ * have room for `batch` pointers; `*out_count` gets the number written. Each message is owned;
+ * release each with natsrs_msg_free.
+ */
+enum natsrs_status natsrs_pull_subscription_fetch(struct natsrs_pull_subscription *sub,
+                                                  size_t batch,
+                                                  int64_t timeout_ms,
+                                                  struct natsrs_msg **out_array,
+                                                  size_t *out_count);
+
+/**
+ * Fetches messages up to `max_bytes` in total and at most `max_msgs` (the room in
+ * `out_array`), waiting up to `timeout_ms`; as natsrs_pull_subscription_fetch otherwise.
+ */
+enum natsrs_status natsrs_pull_subscription_fetch_bytes(struct natsrs_pull_subscription *sub,
+                                                        size_t max_bytes,
+                                                        size_t max_msgs,
+                                                        int64_t timeout_ms,
+                                                        struct natsrs_msg **out_array,
+                                                        size_t *out_count);
+
+/**
+ * Fetches up to `batch` messages that are available now, without waiting for more; an empty
+ * result is OK with `*out_count == 0`. Otherwise as natsrs_pull_subscription_fetch.
+ */
+enum natsrs_status natsrs_pull_subscription_fetch_no_wait(struct natsrs_pull_subscription *sub,
+                                                          size_t batch,
+                                                          struct natsrs_msg **out_array,
+                                                          size_t *out_count);
+
+/**
+ * The pull consumer's current info. Returns an owned natsrs_consumer_info; release with
+ * natsrs_consumer_info_free.
+ */
+enum natsrs_status natsrs_pull_subscription_consumer_info(struct natsrs_pull_subscription *sub,
+                                                          struct natsrs_consumer_info **out);
+
+/**
+ * Unsubscribes (and deletes a consumer it created unless the options said otherwise).
+ */
+enum natsrs_status natsrs_pull_subscription_unsubscribe(struct natsrs_pull_subscription *sub);
+
+/**
+ * Drains the pull subscription, waiting up to `timeout_ms`.
+ */
+enum natsrs_status natsrs_pull_subscription_drain(struct natsrs_pull_subscription *sub,
+                                                  int64_t timeout_ms);
+
+/**
+ * Releases a pull subscription (unsubscribing it if still active). NULL is ignored.
+ */
+void natsrs_pull_subscription_free(struct natsrs_pull_subscription *sub);
+
+/**
+ * Consumes the existing consumer `consumer` of `stream` continuously (nats.go's
+ * `Consumer.Consume`): the library keeps pull requests open for `max_messages` ahead (0: the
+ * default) and re-pulls below half of that, with heartbeats; and `handler` runs on its own thread for each
+ * message, in order; the handler acks (nothing is acked for it). Consuming ends at
+ * natsrs_consume_context_stop/free, or at a terminal error such as a deleted consumer
+ * (natsrs_consume_context_is_closed). `userdata_free` (may be NULL) runs once when the library
+ * is done with `userdata` (also on an error status). Returns an owned natsrs_consume_context;
+ * release with natsrs_consume_context_free.
+ */
+enum natsrs_status natsrs_jetstream_consume(struct natsrs_jetstream *js,
+                                            const char *stream,
+                                            const char *consumer,
+                                            size_t max_messages,
+                                            natsrs_js_msg_handler handler,
+                                            void *userdata,
+                                            natsrs_userdata_free userdata_free,
+                                            struct natsrs_consume_context **out);
+
+/**
+ * Stops consuming; returns once the handler will not run again (unless called from it).
+ * Idempotent.
+ */
+enum natsrs_status natsrs_consume_context_stop(struct natsrs_consume_context *ctx);
+
+/**
+ * True once consuming ended (stopped, or a terminal error); false for NULL.
+ */
+bool natsrs_consume_context_is_closed(const struct natsrs_consume_context *ctx);
+
+/**
+ * Stops consuming and releases the context. NULL is ignored. Not from the handler.
+ */
+void natsrs_consume_context_free(struct natsrs_consume_context *ctx);
+
+/**
+ * Messages in the stream.
+ */
+uint64_t natsrs_stream_info_messages(const struct natsrs_stream_info *h);
+
+/**
+ * Bytes in the stream.
+ */
+uint64_t natsrs_stream_info_bytes(const struct natsrs_stream_info *h);
+
+/**
+ * First sequence in the stream.
+ */
+uint64_t natsrs_stream_info_first_seq(const struct natsrs_stream_info *h);
+
+/**
+ * Last sequence in the stream.
+ */
+uint64_t natsrs_stream_info_last_seq(const struct natsrs_stream_info *h);
+
+/**
+ * Number of consumers.
+ */
+uint64_t natsrs_stream_info_consumer_count(const struct natsrs_stream_info *h);
+
+/**
+ * Stream name. Borrowed; valid until natsrs_stream_info_free (NULL for a NULL handle).
+ */
+const char *natsrs_stream_info_name(const struct natsrs_stream_info *h);
+
+/**
+ * Consumer name. Borrowed; valid until natsrs_consumer_info_free.
+ */
+const char *natsrs_consumer_info_name(const struct natsrs_consumer_info *h);
+
+/**
+ * Stream name. Borrowed; valid until natsrs_consumer_info_free.
+ */
+const char *natsrs_consumer_info_stream_name(const struct natsrs_consumer_info *h);
+
+/**
+ * Messages not yet delivered.
+ */
+uint64_t natsrs_consumer_info_num_pending(const struct natsrs_consumer_info *h);
+
+/**
+ * Messages delivered and not acked yet.
+ */
+uint64_t natsrs_consumer_info_num_ack_pending(const struct natsrs_consumer_info *h);
+
+/**
+ * Messages redelivered.
+ */
+uint64_t natsrs_consumer_info_num_redelivered(const struct natsrs_consumer_info *h);
+
+/**
+ * Pull requests waiting.
+ */
+uint64_t natsrs_consumer_info_num_waiting(const struct natsrs_consumer_info *h);
+
+/**
+ * Last delivered consumer sequence.
+ */
+uint64_t natsrs_consumer_info_delivered_consumer_seq(const struct natsrs_consumer_info *h);
+
+/**
+ * Last delivered stream sequence.
+ */
+uint64_t natsrs_consumer_info_delivered_stream_seq(const struct natsrs_consumer_info *h);
+
+/**
+ * Stream sequence of the ack floor.
+ */
+uint64_t natsrs_consumer_info_ack_floor_stream_seq(const struct natsrs_consumer_info *h);
+
+/**
+ * Stream that stored the message. Borrowed; valid as long as the ack.
+ */
+const char *natsrs_pub_ack_stream(const struct natsrs_pub_ack *h);
+
+/**
+ * Sequence of the message in the stream.
+ */
+uint64_t natsrs_pub_ack_seq(const struct natsrs_pub_ack *h);
+
+/**
+ * True if the message id was a duplicate (the message was not stored again).
+ */
+bool natsrs_pub_ack_duplicate(const struct natsrs_pub_ack *h);
+
+/**
+ * JetStream domain, or NULL. Borrowed; valid as long as the ack.
+ */
+const char *natsrs_pub_ack_domain(const struct natsrs_pub_ack *h);
+
+/**
+ * Memory storage in use (bytes).
+ */
+uint64_t natsrs_account_info_memory(const struct natsrs_account_info *h);
+
+/**
+ * File storage in use (bytes).
+ */
+uint64_t natsrs_account_info_storage(const struct natsrs_account_info *h);
+
+/**
+ * Number of streams.
+ */
+uint64_t natsrs_account_info_streams(const struct natsrs_account_info *h);
+
+/**
+ * Number of consumers.
+ */
+uint64_t natsrs_account_info_consumers(const struct natsrs_account_info *h);
+
+/**
+ * The server's JSON. Returns an owned string; release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_stream_info_json(const struct natsrs_stream_info *h, char **out);
+
+/**
+ * Releases the handle. NULL is ignored.
+ */
+void natsrs_stream_info_free(struct natsrs_stream_info *h);
+
+/**
+ * The server's JSON. Returns an owned string; release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_consumer_info_json(const struct natsrs_consumer_info *h, char **out);
+
+/**
+ * Releases the handle. NULL is ignored.
+ */
+void natsrs_consumer_info_free(struct natsrs_consumer_info *h);
+
+/**
+ * The server's JSON. Returns an owned string; release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_pub_ack_json(const struct natsrs_pub_ack *h, char **out);
+
+/**
+ * Releases the handle. NULL is ignored.
+ */
+void natsrs_pub_ack_free(struct natsrs_pub_ack *h);
+
+/**
+ * The server's JSON. Returns an owned string; release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_account_info_json(const struct natsrs_account_info *h, char **out);
+
+/**
+ * Releases the handle. NULL is ignored.
+ */
+void natsrs_account_info_free(struct natsrs_account_info *h);
+
+/**
+ * The stream's config. Returns an owned natsrs_stream_config; release with
+ * natsrs_stream_config_free.
+ */
+enum natsrs_status natsrs_stream_info_config(const struct natsrs_stream_info *info,
+                                             struct natsrs_stream_config **out);
+
+/**
+ * The consumer's config. Returns an owned natsrs_consumer_config; release with
+ * natsrs_consumer_config_free.
+ */
+enum natsrs_status natsrs_consumer_info_config(const struct natsrs_consumer_info *info,
+                                               struct natsrs_consumer_config **out);
+
+/**
+ * Acknowledges a JetStream message (`+ACK`). ILLEGAL_STATE for a core message or a message
+ * already acked, nak'ed or terminated.
+ */
+enum natsrs_status natsrs_msg_ack(const struct natsrs_msg *msg);
+
+/**
+ * Negative ack: the server redelivers the message (`-NAK`).
+ */
+enum natsrs_status natsrs_msg_nak(const struct natsrs_msg *msg);
+
+/**
+ * Stops redelivery of the message (`+TERM`).
+ */
+enum natsrs_status natsrs_msg_term(const struct natsrs_msg *msg);
+
+/**
+ * Tells the server the message is still being worked on (`+WPI`), resetting its ack wait;
+ * may be sent several times before the final ack.
+ */
+enum natsrs_status natsrs_msg_in_progress(const struct natsrs_msg *msg);
+
+/**
+ * Acknowledges and waits up to `timeout_ms` for the server to confirm it (double ack).
+ */
+enum natsrs_status natsrs_msg_ack_sync(const struct natsrs_msg *msg, int64_t timeout_ms);
+
+/**
+ * Negative ack asking the server to redeliver after `delay_ms` (0: at once).
+ */
+enum natsrs_status natsrs_msg_nak_with_delay_ms(const struct natsrs_msg *msg, int64_t delay_ms);
+
+/**
+ * Terminates with a reason the server puts in its advisory.
+ */
+enum natsrs_status natsrs_msg_term_with_reason(const struct natsrs_msg *msg, const char *reason);
+
+/**
+ * True once the message (or a clone of it) was acked, nak'ed or terminated; false for a core
+ * message or NULL.
+ */
+bool natsrs_msg_is_acked(const struct natsrs_msg *msg);
+
+/**
+ * True for a message delivered by a JetStream consumer (it can be acked).
+ */
+bool natsrs_msg_is_jetstream(const struct natsrs_msg *msg);
+
+/**
+ * Parsed metadata (sequences, delivery count, pending, timestamp) into `*out`. ILLEGAL_STATE
+ * for a message that did not come from JetStream. The stream, consumer and domain names are
+ * in natsrs_msg_metadata_json.
+ */
+enum natsrs_status natsrs_msg_get_metadata(const struct natsrs_msg *msg,
+                                           struct natsrs_msg_metadata *out);
+
+/**
+ * The metadata as JSON: `{"stream", "consumer", "domain", "stream_seq", "consumer_seq",
+ * "num_delivered", "num_pending", "timestamp_ns"}`. Returns an owned string; release with
+ * natsrs_string_free.
+ */
+enum natsrs_status natsrs_msg_metadata_json(const struct natsrs_msg *msg, char **out);
+
+/**
+ * Creates empty publish options. Returns an owned natsrs_js_publish_options; release with
+ * natsrs_js_publish_options_free.
+ */
+enum natsrs_status natsrs_js_publish_options_create(struct natsrs_js_publish_options **out);
+
+/**
+ * Sets the message id (`Nats-Msg-Id`): a repeat within the stream's duplicate window is
+ * not stored again and its ack says duplicate.
+ */
+enum natsrs_status natsrs_js_publish_options_set_msg_id(struct natsrs_js_publish_options *opts,
+                                                        const char *value);
+
+/**
+ * Expects the subject to be stored in this stream (`Nats-Expected-Stream`).
+ */
+enum natsrs_status natsrs_js_publish_options_set_expected_stream(struct natsrs_js_publish_options *opts,
+                                                                 const char *value);
+
+/**
+ * Expects this id as the stream's last message id (`Nats-Expected-Last-Msg-Id`).
+ */
+enum natsrs_status natsrs_js_publish_options_set_expected_last_msg_id(struct natsrs_js_publish_options *opts,
+                                                                      const char *value);
+
+/**
+ * Expects this as the stream's last sequence (`Nats-Expected-Last-Sequence`).
+ */
+enum natsrs_status natsrs_js_publish_options_set_expected_last_seq(struct natsrs_js_publish_options *opts,
+                                                                   uint64_t seq);
+
+/**
+ * Expects this as the last sequence of the subject (`Nats-Expected-Last-Subject-Sequence`).
+ */
+enum natsrs_status natsrs_js_publish_options_set_expected_last_subject_seq(struct natsrs_js_publish_options *opts,
+                                                                           uint64_t seq);
+
+/**
+ * Sets how long to wait for the ack (default: the context's timeout).
+ */
+enum natsrs_status natsrs_js_publish_options_set_timeout_ms(struct natsrs_js_publish_options *opts,
+                                                            int64_t ms);
+
+/**
+ * Releases publish options. NULL is ignored.
+ */
+void natsrs_js_publish_options_free(struct natsrs_js_publish_options *opts);
+
+/**
+ * Publishes `data` on `subject` and waits for the stream's ack. `opts` may be NULL. A
+ * subject no stream captures gives NATSRS_STATUS_NO_RESPONDERS; a failed expectation
+ * NATSRS_STATUS_JETSTREAM with the codes in natsrs_last_error_api. `*out_ack` (`out_ack` may be
+ * NULL) gets an owned natsrs_pub_ack; release with natsrs_pub_ack_free.
+ */
+enum natsrs_status natsrs_jetstream_publish(struct natsrs_jetstream *js,
+                                            const char *subject,
+                                            const uint8_t *data,
+                                            size_t len,
+                                            const struct natsrs_js_publish_options *opts,
+                                            struct natsrs_pub_ack **out_ack);
+
+/**
+ * Like natsrs_jetstream_publish for a message (subject, headers, payload; its reply must be
+ * NULL). The message is not consumed.
+ */
+enum natsrs_status natsrs_jetstream_publish_msg(struct natsrs_jetstream *js,
+                                                const struct natsrs_msg *msg,
+                                                const struct natsrs_js_publish_options *opts,
+                                                struct natsrs_pub_ack **out_ack);
+
+/**
+ * Publishes without waiting for the ack: returns at once unless max-pending acks are
+ * outstanding (then waits up to the stall wait, then NATSRS_STATUS_TIMEOUT). `handler` (may be
+ * NULL) runs once with the ack or the error; `userdata_free` (may be NULL) runs once after it.
+ * On an error status the handler does not run and `userdata_free` has run. `opts` may be NULL.
+ */
+enum natsrs_status natsrs_jetstream_publish_async(struct natsrs_jetstream *js,
+                                                  const char *subject,
+                                                  const uint8_t *data,
+                                                  size_t len,
+                                                  const struct natsrs_js_publish_options *opts,
+                                                  natsrs_pub_ack_handler handler,
+                                                  void *userdata,
+                                                  natsrs_userdata_free userdata_free);
+
+/**
+ * Waits up to `timeout_ms` until every async publish completed (acked or failed);
+ * NATSRS_STATUS_TIMEOUT otherwise.
+ */
+enum natsrs_status natsrs_jetstream_publish_async_complete(struct natsrs_jetstream *js,
+                                                           int64_t timeout_ms);
+
+/**
+ * Number of async publishes still waiting for their ack.
+ */
+enum natsrs_status natsrs_jetstream_publish_async_pending(struct natsrs_jetstream *js,
+                                                          int64_t *out);
 
 /**
  * Creates a message to publish with natsrs_connection_publish_msg. `reply` may be NULL.

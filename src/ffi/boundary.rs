@@ -2,7 +2,7 @@
 //! panics become a status plus this thread's last-error text, which a successful call clears),
 //! and the argument decoders (`nn`, `cstr`, `opt_cstr`, `payload`, `timeout_ms`, `put`).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
@@ -13,17 +13,32 @@ use crate::error::{err, Error, Result};
 thread_local! {
     /// Detail text of the last failed call on this thread ("" after a successful one).
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+    /// The JetStream API `(code, err_code)` of the last failed call on this thread, if it had one.
+    static LAST_API: Cell<Option<(u16, u64)>> = const { Cell::new(None) };
+}
+
+/// The JetStream API `(code, err_code)` of the last failed call on this thread.
+pub(crate) fn last_error_api() -> Option<(u16, u64)> {
+    LAST_API.with(|a| a.get())
+}
+
+/// Records a failed call: its text and, for a JetStream API error, the server's codes.
+fn set_last_failure(e: &Error) {
+    set_last_error(&e.to_string());
+    LAST_API.with(|a| a.set(e.api));
 }
 
 /// Stores `msg` as this thread's last error (interior NULs become blanks).
 pub(crate) fn set_last_error(msg: &str) {
     let c = CString::new(msg.replace('\0', " ")).unwrap_or_default();
     LAST_ERROR.with(|l| *l.borrow_mut() = c);
+    LAST_API.with(|a| a.set(None));
 }
 
 /// Empties this thread's last error. Cheap when it is empty already (the hot path): no write.
 #[inline]
 pub(crate) fn clear_last_error() {
+    LAST_API.with(|a| a.set(None));
     LAST_ERROR.with(|l| {
         if !l.borrow().as_bytes().is_empty() {
             *l.borrow_mut() = CString::default();
@@ -70,7 +85,7 @@ pub(crate) fn guard<F: FnOnce() -> Result<()>>(f: F) -> natsrs_status {
             natsrs_status::Ok
         }
         Ok(Err(e)) => {
-            set_last_error(&e.to_string());
+            set_last_failure(&e);
             e.status.into()
         }
         Err(p) => {
@@ -88,7 +103,7 @@ pub(crate) fn guard_val<T, F: FnOnce() -> Result<T>>(default: T, f: F) -> T {
             v
         }
         Ok(Err(e)) => {
-            set_last_error(&e.to_string());
+            set_last_failure(&e);
             default
         }
         Err(p) => {

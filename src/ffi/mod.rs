@@ -16,6 +16,12 @@ pub mod callbacks;
 pub mod connection;
 pub mod handle;
 pub mod info;
+pub mod jetstream;
+pub mod js_config;
+pub mod js_consumers;
+pub mod js_info;
+pub mod js_msg;
+pub mod js_publish;
 pub mod msg;
 pub mod options;
 pub mod security;
@@ -91,6 +97,27 @@ mod tests {
         let n = unsafe { status::natsrs_last_error_copy(big.as_mut_ptr().cast(), big.len()) };
         assert_eq!(&big[..n], &full[..]);
         assert_eq!(big[n], 0);
+    }
+
+    #[test]
+    fn api_codes_of_the_last_failed_call() {
+        let api =
+            || crate::jetstream::ApiError { code: 400, err_code: 10058, description: "stream name already in use".into() }.into_error();
+        let (mut code, mut err_code) = (0i32, 0u64);
+        assert_eq!(guard(|| Err(api())), natsrs_status::Jetstream);
+        // SAFETY: both out-pointers are valid locals.
+        assert!(unsafe { jetstream::natsrs_last_error_api(&mut code, &mut err_code) });
+        assert_eq!((code, err_code), (400, 10058));
+        // A failure without codes and a success both clear them.
+        let _ = guard(|| Err(err!(Timeout, "slow")));
+        // SAFETY: NULL out-pointers are allowed.
+        assert!(!unsafe { jetstream::natsrs_last_error_api(std::ptr::null_mut(), std::ptr::null_mut()) });
+        assert_eq!(guard_val(0, || -> Result<i32> { Err(api()) }), 0);
+        // SAFETY: as above.
+        assert!(unsafe { jetstream::natsrs_last_error_api(std::ptr::null_mut(), std::ptr::null_mut()) });
+        assert_eq!(guard(|| Ok(())), natsrs_status::Ok);
+        // SAFETY: as above.
+        assert!(!unsafe { jetstream::natsrs_last_error_api(std::ptr::null_mut(), std::ptr::null_mut()) });
     }
 
     #[test]

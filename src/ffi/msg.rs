@@ -19,6 +19,9 @@ pub struct natsrs_msg {
     /// NUL-terminated copies of the headers for the header accessors, built on first use and
     /// dropped when the headers change.
     cheaders: OnceCell<Box<CHeaders>>,
+    /// Set for a message delivered by a JetStream consumer: its ack state and connection
+    /// (natsrs_msg_ack and friends, js_msg.rs).
+    pub(crate) js: Option<crate::jetstream::JsMsg>,
 }
 
 // SAFETY: owned message pointers are only made by box_into_raw; borrowed ones (handlers) point
@@ -30,7 +33,12 @@ unsafe impl Castable for natsrs_msg {
 impl natsrs_msg {
     /// A message handed to a handler (lives on the dispatcher's stack for the call).
     pub(crate) fn borrowed(msg: Msg) -> natsrs_msg {
-        natsrs_msg { msg, cheaders: OnceCell::new() }
+        natsrs_msg { msg, cheaders: OnceCell::new(), js: None }
+    }
+
+    /// A message delivered by a JetStream consumer (acks go to its connection).
+    pub(crate) fn from_js(m: crate::jetstream::JsMsg) -> natsrs_msg {
+        natsrs_msg { msg: m.msg().clone(), cheaders: OnceCell::new(), js: Some(m) }
     }
 }
 
@@ -294,8 +302,10 @@ pub unsafe extern "C" fn natsrs_msg_clone(msg: *const natsrs_msg, out: *mut *mut
         // SAFETY: `msg` is NULL or live (C contract).
         let m = unsafe { msg_of(msg) }?;
         nn(out, "out")?;
+        // A JetStream message's clone shares its ack state.
+        let c = natsrs_msg { msg: m.msg.clone(), cheaders: OnceCell::new(), js: m.js.clone() };
         // SAFETY: checked non-NULL above.
-        unsafe { put(out, owned_msg(m.msg.clone())) };
+        unsafe { put(out, box_into_raw(c)) };
         Ok(())
     })
 }
