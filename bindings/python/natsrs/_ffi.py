@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "6d1c4697f05ebbd72eb101a12782aeab3eda801421bd47ef798373b106c85fce"
+HEADER_SHA256 = "cb44a9dc78cc0346000acda5abfe3a99d5a56777f6aa5677806c0dd12060e89b"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -97,6 +97,66 @@ NATSRS_CONNECTION_STATUS_NAMES: Dict[int, str] = {
     6: "NATSRS_CONNECTION_STATUS_DRAINING_PUBS",
 }
 
+# enum natsrs_storage_type
+NATSRS_STORAGE_TYPE_FILE = 0
+NATSRS_STORAGE_TYPE_MEMORY = 1
+NATSRS_STORAGE_TYPE_NAMES: Dict[int, str] = {
+    0: "NATSRS_STORAGE_TYPE_FILE",
+    1: "NATSRS_STORAGE_TYPE_MEMORY",
+}
+
+# enum natsrs_retention_policy
+NATSRS_RETENTION_POLICY_LIMITS = 0
+NATSRS_RETENTION_POLICY_INTEREST = 1
+NATSRS_RETENTION_POLICY_WORK_QUEUE = 2
+NATSRS_RETENTION_POLICY_NAMES: Dict[int, str] = {
+    0: "NATSRS_RETENTION_POLICY_LIMITS",
+    1: "NATSRS_RETENTION_POLICY_INTEREST",
+    2: "NATSRS_RETENTION_POLICY_WORK_QUEUE",
+}
+
+# enum natsrs_discard_policy
+NATSRS_DISCARD_POLICY_OLD = 0
+NATSRS_DISCARD_POLICY_NEW = 1
+NATSRS_DISCARD_POLICY_NAMES: Dict[int, str] = {
+    0: "NATSRS_DISCARD_POLICY_OLD",
+    1: "NATSRS_DISCARD_POLICY_NEW",
+}
+
+# enum natsrs_deliver_policy
+NATSRS_DELIVER_POLICY_ALL = 0
+NATSRS_DELIVER_POLICY_LAST = 1
+NATSRS_DELIVER_POLICY_NEW = 2
+NATSRS_DELIVER_POLICY_BY_START_SEQUENCE = 3
+NATSRS_DELIVER_POLICY_BY_START_TIME = 4
+NATSRS_DELIVER_POLICY_LAST_PER_SUBJECT = 5
+NATSRS_DELIVER_POLICY_NAMES: Dict[int, str] = {
+    0: "NATSRS_DELIVER_POLICY_ALL",
+    1: "NATSRS_DELIVER_POLICY_LAST",
+    2: "NATSRS_DELIVER_POLICY_NEW",
+    3: "NATSRS_DELIVER_POLICY_BY_START_SEQUENCE",
+    4: "NATSRS_DELIVER_POLICY_BY_START_TIME",
+    5: "NATSRS_DELIVER_POLICY_LAST_PER_SUBJECT",
+}
+
+# enum natsrs_ack_policy
+NATSRS_ACK_POLICY_NONE = 0
+NATSRS_ACK_POLICY_ALL = 1
+NATSRS_ACK_POLICY_EXPLICIT = 2
+NATSRS_ACK_POLICY_NAMES: Dict[int, str] = {
+    0: "NATSRS_ACK_POLICY_NONE",
+    1: "NATSRS_ACK_POLICY_ALL",
+    2: "NATSRS_ACK_POLICY_EXPLICIT",
+}
+
+# enum natsrs_replay_policy
+NATSRS_REPLAY_POLICY_INSTANT = 0
+NATSRS_REPLAY_POLICY_ORIGINAL = 1
+NATSRS_REPLAY_POLICY_NAMES: Dict[int, str] = {
+    0: "NATSRS_REPLAY_POLICY_INSTANT",
+    1: "NATSRS_REPLAY_POLICY_ORIGINAL",
+}
+
 
 class natsrs_statistics(Structure):
     _fields_ = [
@@ -109,11 +169,23 @@ class natsrs_statistics(Structure):
     ]
 
 
+class natsrs_msg_metadata(Structure):
+    _fields_ = [
+        ("stream_seq", c_uint64),
+        ("consumer_seq", c_uint64),
+        ("num_delivered", c_uint64),
+        ("num_pending", c_uint64),
+        ("timestamp_ns", c_int64),
+    ]
+
+
 # callback types (a Python function wrapped in one of these must be kept alive while C may call it)
 natsrs_request_handler = CFUNCTYPE(None, c_void_p, c_int, c_void_p)
 natsrs_userdata_free = CFUNCTYPE(None, c_void_p)
 natsrs_status_handler = CFUNCTYPE(None, c_void_p, c_int)
 natsrs_msg_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_void_p)
+natsrs_js_msg_handler = CFUNCTYPE(None, c_void_p, c_void_p)
+natsrs_pub_ack_handler = CFUNCTYPE(None, c_void_p, c_int, c_void_p)
 natsrs_connection_handler = CFUNCTYPE(None, c_void_p, c_void_p)
 natsrs_disconnected_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_int, c_char_p)
 natsrs_error_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_void_p, c_int, c_char_p)
@@ -171,6 +243,154 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_strings_count", c_size_t, (c_void_p,)),
     ("natsrs_strings_get", c_char_p, (c_void_p, c_size_t)),
     ("natsrs_strings_free", None, (c_void_p,)),
+    ("natsrs_jetstream_options_create", c_int, (POINTER(c_void_p),)),
+    ("natsrs_jetstream_options_set_api_prefix", c_int, (c_void_p, c_char_p)),
+    ("natsrs_jetstream_options_set_domain", c_int, (c_void_p, c_char_p)),
+    ("natsrs_jetstream_options_set_timeout_ms", c_int, (c_void_p, c_int64)),
+    ("natsrs_jetstream_options_set_publish_async_max_pending", c_int, (c_void_p, c_int64)),
+    ("natsrs_jetstream_options_set_publish_async_stall_wait_ms", c_int, (c_void_p, c_int64)),
+    ("natsrs_jetstream_options_free", None, (c_void_p,)),
+    ("natsrs_jetstream_new", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_free", None, (c_void_p,)),
+    ("natsrs_last_error_api", c_bool, (POINTER(c_int32), POINTER(c_uint64))),
+    ("natsrs_jetstream_account_info", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_add_stream", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_update_stream", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_stream_info", c_int, (c_void_p, c_char_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_delete_stream", c_int, (c_void_p, c_char_p)),
+    ("natsrs_jetstream_purge_stream", c_int, (c_void_p, c_char_p, c_char_p, c_uint64, c_uint64, POINTER(c_uint64))),
+    ("natsrs_jetstream_stream_names_json", c_int, (c_void_p, c_char_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_add_consumer", c_int, (c_void_p, c_char_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_update_consumer", c_int, (c_void_p, c_char_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_consumer_info", c_int, (c_void_p, c_char_p, c_char_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_delete_consumer", c_int, (c_void_p, c_char_p, c_char_p)),
+    ("natsrs_jetstream_consumer_names_json", c_int, (c_void_p, c_char_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_get_msg", c_int, (c_void_p, c_char_p, c_uint64, c_bool, POINTER(c_void_p))),
+    ("natsrs_jetstream_get_last_msg", c_int, (c_void_p, c_char_p, c_char_p, c_bool, POINTER(c_void_p))),
+    ("natsrs_jetstream_delete_msg", c_int, (c_void_p, c_char_p, c_uint64, c_bool)),
+    ("natsrs_stream_config_new", c_int, (c_char_p, POINTER(c_void_p))),
+    ("natsrs_stream_config_from_json", c_int, (c_char_p, POINTER(c_void_p))),
+    ("natsrs_stream_config_to_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_stream_config_set_subjects", c_int, (c_void_p, POINTER(c_char_p), c_size_t)),
+    ("natsrs_stream_config_add_subject", c_int, (c_void_p, c_char_p)),
+    ("natsrs_stream_config_set_description", c_int, (c_void_p, c_char_p)),
+    ("natsrs_stream_config_set_storage", c_int, (c_void_p, c_int32)),
+    ("natsrs_stream_config_set_retention", c_int, (c_void_p, c_int32)),
+    ("natsrs_stream_config_set_discard", c_int, (c_void_p, c_int32)),
+    ("natsrs_stream_config_set_replicas", c_int, (c_void_p, c_int32)),
+    ("natsrs_stream_config_set_max_msgs", c_int, (c_void_p, c_int64)),
+    ("natsrs_stream_config_set_max_bytes", c_int, (c_void_p, c_int64)),
+    ("natsrs_stream_config_set_max_msg_size", c_int, (c_void_p, c_int64)),
+    ("natsrs_stream_config_set_max_msgs_per_subject", c_int, (c_void_p, c_int64)),
+    ("natsrs_stream_config_set_max_age_ms", c_int, (c_void_p, c_int64)),
+    ("natsrs_stream_config_set_duplicate_window_ms", c_int, (c_void_p, c_int64)),
+    ("natsrs_stream_config_set_allow_direct", c_int, (c_void_p, c_bool)),
+    ("natsrs_stream_config_name", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_stream_config_free", None, (c_void_p,)),
+    ("natsrs_consumer_config_new", c_int, (c_char_p, POINTER(c_void_p))),
+    ("natsrs_consumer_config_from_json", c_int, (c_char_p, POINTER(c_void_p))),
+    ("natsrs_consumer_config_to_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_consumer_config_set_durable", c_int, (c_void_p, c_char_p)),
+    ("natsrs_consumer_config_set_name", c_int, (c_void_p, c_char_p)),
+    ("natsrs_consumer_config_set_deliver_policy", c_int, (c_void_p, c_int32)),
+    ("natsrs_consumer_config_set_opt_start_seq", c_int, (c_void_p, c_uint64)),
+    ("natsrs_consumer_config_set_opt_start_time", c_int, (c_void_p, c_char_p)),
+    ("natsrs_consumer_config_set_ack_policy", c_int, (c_void_p, c_int32)),
+    ("natsrs_consumer_config_set_replay_policy", c_int, (c_void_p, c_int32)),
+    ("natsrs_consumer_config_set_ack_wait_ms", c_int, (c_void_p, c_int64)),
+    ("natsrs_consumer_config_set_inactive_threshold_ms", c_int, (c_void_p, c_int64)),
+    ("natsrs_consumer_config_set_max_deliver", c_int, (c_void_p, c_int64)),
+    ("natsrs_consumer_config_set_max_ack_pending", c_int, (c_void_p, c_int64)),
+    ("natsrs_consumer_config_set_backoff_ms", c_int, (c_void_p, POINTER(c_int64), c_size_t)),
+    ("natsrs_consumer_config_set_filter_subject", c_int, (c_void_p, c_char_p)),
+    ("natsrs_consumer_config_set_filter_subjects", c_int, (c_void_p, POINTER(c_char_p), c_size_t)),
+    ("natsrs_consumer_config_set_headers_only", c_int, (c_void_p, c_bool)),
+    ("natsrs_consumer_config_free", None, (c_void_p,)),
+    ("natsrs_js_subscribe_options_create", c_int, (POINTER(c_void_p),)),
+    ("natsrs_js_subscribe_options_set_stream", c_int, (c_void_p, c_char_p)),
+    ("natsrs_js_subscribe_options_set_durable", c_int, (c_void_p, c_char_p)),
+    ("natsrs_js_subscribe_options_set_bind", c_int, (c_void_p, c_char_p)),
+    ("natsrs_js_subscribe_options_set_consumer_config", c_int, (c_void_p, c_void_p)),
+    ("natsrs_js_subscribe_options_set_manual_ack", c_int, (c_void_p, c_bool)),
+    ("natsrs_js_subscribe_options_set_delete_consumer", c_int, (c_void_p, c_bool)),
+    ("natsrs_js_subscribe_options_free", None, (c_void_p,)),
+    ("natsrs_jetstream_subscribe", c_int, (c_void_p, c_char_p, natsrs_js_msg_handler, c_void_p, natsrs_userdata_free, c_void_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_queue_subscribe", c_int, (c_void_p, c_char_p, c_char_p, natsrs_js_msg_handler, c_void_p, natsrs_userdata_free, c_void_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_subscribe_sync", c_int, (c_void_p, c_char_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_js_subscription_next_msg", c_int, (c_void_p, c_int64, POINTER(c_void_p))),
+    ("natsrs_js_subscription_consumer_info", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_js_subscription_unsubscribe", c_int, (c_void_p,)),
+    ("natsrs_js_subscription_drain", c_int, (c_void_p, c_int64)),
+    ("natsrs_js_subscription_free", None, (c_void_p,)),
+    ("natsrs_jetstream_pull_subscribe", c_int, (c_void_p, c_char_p, c_char_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_pull_subscription_fetch", c_int, (c_void_p, c_size_t, c_int64, POINTER(c_void_p), POINTER(c_size_t))),
+    ("natsrs_pull_subscription_fetch_bytes", c_int, (c_void_p, c_size_t, c_size_t, c_int64, POINTER(c_void_p), POINTER(c_size_t))),
+    ("natsrs_pull_subscription_fetch_no_wait", c_int, (c_void_p, c_size_t, POINTER(c_void_p), POINTER(c_size_t))),
+    ("natsrs_pull_subscription_consumer_info", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_pull_subscription_unsubscribe", c_int, (c_void_p,)),
+    ("natsrs_pull_subscription_drain", c_int, (c_void_p, c_int64)),
+    ("natsrs_pull_subscription_free", None, (c_void_p,)),
+    ("natsrs_jetstream_consume", c_int, (c_void_p, c_char_p, c_char_p, c_size_t, natsrs_js_msg_handler, c_void_p, natsrs_userdata_free, POINTER(c_void_p))),
+    ("natsrs_consume_context_stop", c_int, (c_void_p,)),
+    ("natsrs_consume_context_is_closed", c_bool, (c_void_p,)),
+    ("natsrs_consume_context_free", None, (c_void_p,)),
+    ("natsrs_stream_info_messages", c_uint64, (c_void_p,)),
+    ("natsrs_stream_info_bytes", c_uint64, (c_void_p,)),
+    ("natsrs_stream_info_first_seq", c_uint64, (c_void_p,)),
+    ("natsrs_stream_info_last_seq", c_uint64, (c_void_p,)),
+    ("natsrs_stream_info_consumer_count", c_uint64, (c_void_p,)),
+    ("natsrs_stream_info_name", c_char_p, (c_void_p,)),
+    ("natsrs_consumer_info_name", c_char_p, (c_void_p,)),
+    ("natsrs_consumer_info_stream_name", c_char_p, (c_void_p,)),
+    ("natsrs_consumer_info_num_pending", c_uint64, (c_void_p,)),
+    ("natsrs_consumer_info_num_ack_pending", c_uint64, (c_void_p,)),
+    ("natsrs_consumer_info_num_redelivered", c_uint64, (c_void_p,)),
+    ("natsrs_consumer_info_num_waiting", c_uint64, (c_void_p,)),
+    ("natsrs_consumer_info_delivered_consumer_seq", c_uint64, (c_void_p,)),
+    ("natsrs_consumer_info_delivered_stream_seq", c_uint64, (c_void_p,)),
+    ("natsrs_consumer_info_ack_floor_stream_seq", c_uint64, (c_void_p,)),
+    ("natsrs_pub_ack_stream", c_char_p, (c_void_p,)),
+    ("natsrs_pub_ack_seq", c_uint64, (c_void_p,)),
+    ("natsrs_pub_ack_duplicate", c_bool, (c_void_p,)),
+    ("natsrs_pub_ack_domain", c_char_p, (c_void_p,)),
+    ("natsrs_account_info_memory", c_uint64, (c_void_p,)),
+    ("natsrs_account_info_storage", c_uint64, (c_void_p,)),
+    ("natsrs_account_info_streams", c_uint64, (c_void_p,)),
+    ("natsrs_account_info_consumers", c_uint64, (c_void_p,)),
+    ("natsrs_stream_info_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_stream_info_free", None, (c_void_p,)),
+    ("natsrs_consumer_info_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_consumer_info_free", None, (c_void_p,)),
+    ("natsrs_pub_ack_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_pub_ack_free", None, (c_void_p,)),
+    ("natsrs_account_info_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_account_info_free", None, (c_void_p,)),
+    ("natsrs_stream_info_config", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_consumer_info_config", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_msg_ack", c_int, (c_void_p,)),
+    ("natsrs_msg_nak", c_int, (c_void_p,)),
+    ("natsrs_msg_term", c_int, (c_void_p,)),
+    ("natsrs_msg_in_progress", c_int, (c_void_p,)),
+    ("natsrs_msg_ack_sync", c_int, (c_void_p, c_int64)),
+    ("natsrs_msg_nak_with_delay_ms", c_int, (c_void_p, c_int64)),
+    ("natsrs_msg_term_with_reason", c_int, (c_void_p, c_char_p)),
+    ("natsrs_msg_is_acked", c_bool, (c_void_p,)),
+    ("natsrs_msg_is_jetstream", c_bool, (c_void_p,)),
+    ("natsrs_msg_get_metadata", c_int, (c_void_p, POINTER(natsrs_msg_metadata))),
+    ("natsrs_msg_metadata_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_js_publish_options_create", c_int, (POINTER(c_void_p),)),
+    ("natsrs_js_publish_options_set_msg_id", c_int, (c_void_p, c_char_p)),
+    ("natsrs_js_publish_options_set_expected_stream", c_int, (c_void_p, c_char_p)),
+    ("natsrs_js_publish_options_set_expected_last_msg_id", c_int, (c_void_p, c_char_p)),
+    ("natsrs_js_publish_options_set_expected_last_seq", c_int, (c_void_p, c_uint64)),
+    ("natsrs_js_publish_options_set_expected_last_subject_seq", c_int, (c_void_p, c_uint64)),
+    ("natsrs_js_publish_options_set_timeout_ms", c_int, (c_void_p, c_int64)),
+    ("natsrs_js_publish_options_free", None, (c_void_p,)),
+    ("natsrs_jetstream_publish", c_int, (c_void_p, c_char_p, c_char_p, c_size_t, c_void_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_publish_msg", c_int, (c_void_p, c_void_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_publish_async", c_int, (c_void_p, c_char_p, c_char_p, c_size_t, c_void_p, natsrs_pub_ack_handler, c_void_p, natsrs_userdata_free)),
+    ("natsrs_jetstream_publish_async_complete", c_int, (c_void_p, c_int64)),
+    ("natsrs_jetstream_publish_async_pending", c_int, (c_void_p, POINTER(c_int64))),
     ("natsrs_msg_create", c_int, (c_char_p, c_char_p, c_char_p, c_size_t, POINTER(c_void_p))),
     ("natsrs_msg_subject", c_char_p, (c_void_p,)),
     ("natsrs_msg_reply", c_char_p, (c_void_p,)),
