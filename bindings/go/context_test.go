@@ -144,7 +144,10 @@ func TestManyConcurrentRequests(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if th := threads() - th0; th > 200 {
+	// A goroutine that held an OS thread for its whole wait would add n threads. Short cgo calls
+	// made at the same moment do add threads (the runtime hands their P to a new M), more on a
+	// machine with more cores, so the bound is n/2 rather than a small constant.
+	if th := threads() - th0; th > n/2 {
 		t.Fatalf("%d more OS threads for %d concurrent requests", th, n)
 	}
 }
@@ -187,7 +190,8 @@ func TestManyConcurrentNextMsg(t *testing.T) {
 			t.Fatalf("expected ErrTimeout, got %v", err)
 		}
 	}
-	if th := threads() - th0; th > 200 {
+	// See TestManyConcurrentRequests for why the bound is n/2.
+	if th := threads() - th0; th > n/2 {
 		t.Fatalf("%d more OS threads for %d goroutines in NextMsg", th, n)
 	}
 }
