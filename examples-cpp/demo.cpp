@@ -14,6 +14,8 @@
 #include <iostream>
 #include <mutex>
 #include <string>
+#include <vector>
+#include <cstdint>
 
 using namespace std::chrono_literals;
 
@@ -101,6 +103,19 @@ int main() {
     natsrs::msg m = sync_sub.next_msg(2s);
     print_msg("next_msg returned", m);
     expect(m.text() == "Hello World", "unexpected payload");
+
+    step("Payloads from containers, messages with headers");
+    const std::vector<std::uint8_t> raw{'b', 'y', 't', 'e', 's'};
+    nc.publish("foo", raw);  // any contiguous container of bytes
+    natsrs::msg from_vec = sync_sub.next_msg(2s);
+    expect(from_vec.text() == "bytes", "unexpected payload from a vector");
+    natsrs::msg out = natsrs::msg::create("foo", std::string("with headers"));
+    out.header_set("Trace", "abc").header_add("Trace", "def");
+    nc.publish(out);
+    natsrs::msg in = sync_sub.next_msg(2s);
+    auto trace = in.header_values("Trace");
+    std::cout << "headers: Trace=" << in.header("Trace").value_or("?") << " (" << trace.size() << " values)\n";
+    expect(trace.size() == 2 && trace[1] == "def", "headers did not arrive");
 
     step("Unsubscribe");
     sync_sub.unsubscribe();

@@ -173,8 +173,7 @@ class bytes {
   bytes(const char *s) noexcept : bytes(std::string_view(s)) {}
   /** Any contiguous container of 1-byte elements (vector<uint8_t>, array<char, N>, string, ...). */
   template <typename C, typename = std::enable_if_t<sizeof(*std::declval<const C &>().data()) == 1 &&
-                                                    std::is_convertible_v<decltype(std::declval<const C &>().size()), std::size_t> &&
-                                                    !std::is_convertible_v<const C &, std::string_view>>>
+                                                    std::is_convertible_v<decltype(std::declval<const C &>().size()), std::size_t>>>
   bytes(const C &c) noexcept : bytes(c.data(), c.size()) {}
 
   const std::uint8_t *data() const noexcept { return size_ ? data_ : nullptr; }
