@@ -89,6 +89,8 @@ int main() {
       foo_count.add();
     });
     nc.publish("foo", "Hello World");
+    nc.flush(2s);  // the server has processed everything sent so far
+    std::cout << "flushed; round trip time " << nc.rtt().count() << " ms\n";
     expect(foo_count.wait_for(1, 5s) >= 1, "async subscriber got nothing");
 
     step("Responding to a request message");
