@@ -99,6 +99,12 @@ inline void set_callback_exception_handler(callback_exception_handler h) noexcep
 /* ---- argument helpers -------------------------------------------------------------------- */
 
 namespace detail {
+/** Strings shorter than this are copied to the stack for a call (see zstr). */
+constexpr std::size_t small_string = 128;
+/** First and largest buffer for strings the library writes into a caller's buffer. */
+constexpr std::size_t first_string_buffer = 256;
+constexpr std::size_t max_string_buffer = std::size_t{1} << 20;
+
 /** A NUL-terminated copy of a string_view for one call (short strings stay on the stack). */
 class zstr {
  public:
@@ -117,7 +123,7 @@ class zstr {
   const char *c_str() const noexcept { return p_; }
 
  private:
-  char small_[128];
+  char small_[small_string];
   std::string big_;
   const char *p_;
 };
@@ -132,10 +138,10 @@ inline std::int64_t ms(std::chrono::milliseconds d) noexcept { return static_cas
 /** Calls a C function that writes a NUL-terminated string into (buf, len), growing on BUFFER_TOO_SMALL. */
 template <typename F>
 std::string read_string(F &&f) {
-  std::vector<char> buf(256);
+  std::vector<char> buf(first_string_buffer);
   for (;;) {
     natsrs_status s = f(buf.data(), buf.size());
-    if (s == NATSRS_STATUS_BUFFER_TOO_SMALL && buf.size() < (std::size_t{1} << 20)) {
+    if (s == NATSRS_STATUS_BUFFER_TOO_SMALL && buf.size() < max_string_buffer) {
       buf.resize(buf.size() * 4);
       continue;
     }
