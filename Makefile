@@ -2,6 +2,7 @@
 #
 #   make                                  cargo build --release (target/release)
 #   make install PREFIX=/usr/local        install (DESTDIR=/staging for packagers)
+#   make install-strip PREFIX=/usr/local  the same, without debug information in the libraries
 #   make uninstall PREFIX=/usr/local      remove exactly what install put there
 #   make print-files PREFIX=...           list the files install writes (the install manifest)
 #
@@ -30,6 +31,7 @@ CARGO        ?= cargo
 CARGO_TARGET_DIR ?= target
 BUILDDIR     := $(CARGO_TARGET_DIR)/release
 INSTALL      ?= install
+STRIP        ?= strip
 
 VERSION       := $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n 1)
 VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
@@ -50,7 +52,7 @@ SUBST = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLU
             -e 's|@LIBS_PRIVATE@|$(LIBS_PRIVATE)|g' \
             -e 's|@CMAKE_LIBS_PRIVATE@|$(subst $(space),;,$(patsubst -l%,%,$(filter-out -lpthread,$(LIBS_PRIVATE))))|g'
 
-.PHONY: all build install uninstall print-files
+.PHONY: all build install install-strip uninstall print-files
 
 all: build
 
@@ -75,6 +77,9 @@ install: build
 	$(SUBST) packaging/natsrsConfigVersion.cmake.in >$(DESTDIR)$(CMAKEDIR)/natsrsConfigVersion.cmake
 	$(INSTALL) -m 644 README.md LICENSE CHANGELOG.md $(DESTDIR)$(DOCDIR)/
 	@echo "installed libnatsrs $(VERSION) into $(DESTDIR)$(PREFIX)"
+
+install-strip: install
+	$(STRIP) --strip-debug $(DESTDIR)$(LIBDIR)/$(REALNAME) $(DESTDIR)$(LIBDIR)/libnatsrs.a
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
