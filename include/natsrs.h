@@ -22,6 +22,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The version of libnatsrs this header belongs to (natsrs_version() gives the library's at run time). */
+#define NATSRS_VERSION_MAJOR 0
+#define NATSRS_VERSION_MINOR 1
+#define NATSRS_VERSION_PATCH 0
+#define NATSRS_VERSION_STRING "0.1.0"
+/* (major << 16) | (minor << 8) | patch, for #if comparisons. */
+#define NATSRS_VERSION_NUMBER ((0 << 16) | (1 << 8) | 0)
+/* NATSRS_STATUS_OK when the library loaded at run time can serve a program built with this header. */
+#define NATSRS_CHECK_COMPATIBILITY() natsrs_check_compatibility(NATSRS_VERSION_MAJOR, NATSRS_VERSION_MINOR, NATSRS_VERSION_PATCH)
+
 /**
  * Status code returned by every fallible libnatsrs function.
  *
@@ -2529,6 +2539,15 @@ bool natsrs_subscription_is_valid(const struct natsrs_subscription *sub);
  * handler's userdata_free has run.
  */
 void natsrs_subscription_free(struct natsrs_subscription *sub);
+
+/**
+ * Checks that this library can serve a program built with natsrs.h version
+ * `major.minor.patch`: the major versions must be equal and the library at least as new as the
+ * header. Pass the header's numbers: `NATSRS_CHECK_COMPATIBILITY()` does. Returns
+ * NATSRS_STATUS_OK, or NATSRS_STATUS_INVALID_ARGUMENT (negative numbers, or not compatible; the
+ * last error message says which versions met).
+ */
+enum natsrs_status natsrs_check_compatibility(int32_t major, int32_t minor, int32_t patch);
 
 #ifdef __cplusplus
 }  // extern "C"

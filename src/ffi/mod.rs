@@ -28,6 +28,7 @@ pub mod security;
 pub mod service;
 pub mod status;
 pub mod subscription;
+pub mod version;
 
 #[allow(unused_imports)] // the full helper set, for the C modules (jetstream, kv, ...)
 pub(crate) use boundary::{

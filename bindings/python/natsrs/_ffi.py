@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "cb44a9dc78cc0346000acda5abfe3a99d5a56777f6aa5677806c0dd12060e89b"
+HEADER_SHA256 = "93751bde8605ceb0485ba9c31b5e47bd4178121992e17034bbd57fbc0be51135"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -495,6 +495,7 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_subscription_sid", c_uint64, (c_void_p,)),
     ("natsrs_subscription_is_valid", c_bool, (c_void_p,)),
     ("natsrs_subscription_free", None, (c_void_p,)),
+    ("natsrs_check_compatibility", c_int, (c_int32, c_int32, c_int32)),
 ]
 
 
