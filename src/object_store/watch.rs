@@ -59,7 +59,7 @@ impl ObjectWatcher {
         let mut nothing_pending = opts.updates_only;
         if !nothing_pending {
             let info = js.stream_info_subjects(store.stream_name(), &subject)?;
-            nothing_pending = !info.state.extra.get("subjects").and_then(Value::as_object).is_some_and(|m| !m.is_empty());
+            nothing_pending = info.state.extra.get("subjects").and_then(Value::as_object).is_none_or(|m| m.is_empty());
         }
         let oc_opts = OrderedConsumerOptions { filter_subjects: vec![subject], deliver_policy: Some(deliver), ..Default::default() };
         let mut oc = js.stream(store.stream_name())?.ordered_consumer(oc_opts)?;
