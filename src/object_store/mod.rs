@@ -89,6 +89,77 @@ impl ObjectStoreConfig {
     }
 }
 
+impl ObjectStoreConfig {
+    /// The JSON form nats.go uses for an object store config: `bucket`, `description`, `max_age`
+    /// (ns), `max_bytes`, `storage` (`file`/`memory`), `num_replicas`, `placement`,
+    /// `compression` (bool), `metadata`.
+    pub fn to_json(&self) -> String {
+        let mut m = serde_json::Map::new();
+        m.insert("bucket".into(), json!(self.bucket));
+        if let Some(d) = &self.description {
+            m.insert("description".into(), json!(d));
+        }
+        if let Some(t) = self.ttl {
+            m.insert("max_age".into(), json!(t.as_nanos().min(i64::MAX as u128) as u64));
+        }
+        if let Some(b) = self.max_bytes {
+            m.insert("max_bytes".into(), json!(b));
+        }
+        if let Some(s) = self.storage {
+            m.insert("storage".into(), serde_json::to_value(s).expect("storage serializes"));
+        }
+        if self.replicas > 0 {
+            m.insert("num_replicas".into(), json!(self.replicas));
+        }
+        if let Some(p) = &self.placement {
+            m.insert("placement".into(), p.clone());
+        }
+        if self.compression {
+            m.insert("compression".into(), json!(true));
+        }
+        if let Some(md) = &self.metadata {
+            m.insert("metadata".into(), md.clone());
+        }
+        Value::Object(m).to_string()
+    }
+
+    /// Parses the JSON form of [`ObjectStoreConfig::to_json`] (unknown keys are ignored).
+    pub fn from_json(s: &str) -> Result<ObjectStoreConfig> {
+        let bad = |what: &str| err!(InvalidArgument, "bad object store config JSON: {}", what);
+        let v: Value = serde_json::from_str(s).map_err(|e| bad(&e.to_string()))?;
+        let o = v.as_object().ok_or_else(|| bad("not an object"))?;
+        let get = |k: &str| o.get(k).filter(|v| !v.is_null());
+        let bucket = get("bucket").and_then(Value::as_str).ok_or_else(|| bad("'bucket' (a string) is required"))?;
+        let mut c = ObjectStoreConfig::new(bucket);
+        c.description = get("description").and_then(Value::as_str).map(str::to_string);
+        c.ttl = match get("max_age") {
+            None => None,
+            Some(n) => Some(Duration::from_nanos(n.as_u64().ok_or_else(|| bad("'max_age' must be nanoseconds"))?)).filter(|d| !d.is_zero()),
+        };
+        c.max_bytes = match get("max_bytes") {
+            None => None,
+            Some(n) => Some(n.as_i64().ok_or_else(|| bad("'max_bytes' must be an integer"))?).filter(|b| *b >= 0),
+        };
+        c.storage = match get("storage") {
+            None => None,
+            Some(s) => Some(serde_json::from_value(s.clone()).map_err(|_| bad("'storage' must be \"file\" or \"memory\""))?),
+        };
+        c.replicas = match get("num_replicas") {
+            None => 0,
+            Some(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or_else(|| bad("'num_replicas' must be a small integer"))?,
+        };
+        c.placement = get("placement").cloned();
+        c.compression = match get("compression") {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) => s == "s2",
+            Some(_) => return Err(bad("'compression' must be a boolean")),
+        };
+        c.metadata = get("metadata").cloned();
+        Ok(c)
+    }
+}
+
 /// A store's state.
 #[derive(Debug, Clone)]
 pub struct ObjectStoreStatus {
@@ -126,6 +197,26 @@ impl ObjectStoreStatus {
             is_compressed: c.extra.get("compression").and_then(Value::as_str).is_some_and(|c| c != "none"),
             stream_info: info,
         }
+    }
+}
+
+impl ObjectStoreStatus {
+    /// The status as JSON: `bucket`, `description`, `ttl` (ns), `storage`, `replicas`, `sealed`,
+    /// `size`, `backing_store`, `is_compressed`, `metadata`.
+    pub fn to_json(&self) -> String {
+        json!({
+            "bucket": self.bucket,
+            "description": self.description,
+            "ttl": self.ttl.as_nanos().min(i64::MAX as u128) as u64,
+            "storage": self.storage,
+            "replicas": self.replicas,
+            "sealed": self.sealed,
+            "size": self.size,
+            "backing_store": self.backing_store,
+            "is_compressed": self.is_compressed,
+            "metadata": self.metadata,
+        })
+        .to_string()
     }
 }
 
@@ -224,5 +315,15 @@ mod tests {
         assert_eq!(s.allow_rollup_hdrs, Some(true));
         assert_eq!(s.allow_direct, Some(true));
         assert_eq!(s.max_bytes, Some(-1));
+        let mut c = ObjectStoreConfig::new("j");
+        c.ttl = Some(Duration::from_secs(2));
+        c.storage = Some(StorageType::Memory);
+        c.replicas = 3;
+        c.compression = true;
+        c.description = Some("d".into());
+        let j = c.to_json();
+        assert!(j.contains("\"max_age\":2000000000") && j.contains("\"storage\":\"memory\""), "{}", j);
+        assert_eq!(ObjectStoreConfig::from_json(&j).unwrap(), c);
+        assert!(ObjectStoreConfig::from_json("{}").is_err() && ObjectStoreConfig::from_json("[").is_err());
     }
 }

@@ -34,6 +34,7 @@ pub struct ObjectWatcher {
     init_done: bool,
     marker_pending: bool,
     stash: Option<JsMsg>,
+    stopped: bool,
 }
 
 impl std::fmt::Debug for ObjectWatcher {
@@ -83,13 +84,17 @@ impl ObjectWatcher {
             init_done: nothing_pending,
             marker_pending: nothing_pending,
             stash,
+            stopped: false,
         })
     }
 
     /// The next object info, or `None` once: the marker that the initial meta has all been
     /// delivered. `Timeout` when nothing came within `timeout`. Meta that does not parse is
-    /// skipped.
+    /// skipped. `IllegalState` after [`ObjectWatcher::stop`].
     pub fn next(&mut self, timeout: Duration) -> Result<Option<ObjectInfo>> {
+        if self.stopped {
+            return Err(err!(IllegalState, "the watch was stopped"));
+        }
         let deadline = Instant::now() + timeout;
         loop {
             if self.marker_pending {
@@ -122,6 +127,7 @@ impl ObjectWatcher {
 
     /// Stops the watch (the consumer is deleted in the background).
     pub fn stop(&mut self) {
+        self.stopped = true;
         self.oc.stop();
     }
 }
