@@ -2355,21 +2355,21 @@ enum natsrs_status natsrs_object_store_put_stream(struct natsrs_object_store *os
 
 /**
  * Gets a whole object (following a link) into a new buffer: `*out_data` gets `*out_len` bytes
- * allocated with malloc (never NULL, even for 0 bytes); release with natsrs_object_data_free
- * (or free). The digest is checked: a mismatch is NATSRS_STATUS_IO with last error starting
+ * (as `void *`, to read as `uint8_t`) allocated with malloc (never NULL, even for 0 bytes);
+ * release with natsrs_object_data_free (or free). The digest is checked: a mismatch is NATSRS_STATUS_IO with last error starting
  * "I/O error: object digest mismatch". NATSRS_STATUS_NOT_FOUND when there is no such object
  * (or it was deleted). `*out_info` (`out_info` may be NULL) gets an owned natsrs_object_info.
  */
 enum natsrs_status natsrs_object_store_get_bytes(struct natsrs_object_store *os,
                                                  const char *name,
-                                                 uint8_t **out_data,
+                                                 void **out_data,
                                                  size_t *out_len,
                                                  struct natsrs_object_info **out_info);
 
 /**
  * Releases a buffer from natsrs_object_store_get_bytes. NULL is ignored.
  */
-void natsrs_object_data_free(uint8_t *data);
+void natsrs_object_data_free(void *data);
 
 /**
  * Gets an object (following a link) into the file at `path` (created or truncated), streamed;

@@ -291,15 +291,15 @@ pub unsafe extern "C" fn natsrs_object_store_put_stream(
 }
 
 /// Gets a whole object (following a link) into a new buffer: `*out_data` gets `*out_len` bytes
-/// allocated with malloc (never NULL, even for 0 bytes); release with natsrs_object_data_free
-/// (or free). The digest is checked: a mismatch is NATSRS_STATUS_IO with last error starting
+/// (as `void *`, to read as `uint8_t`) allocated with malloc (never NULL, even for 0 bytes);
+/// release with natsrs_object_data_free (or free). The digest is checked: a mismatch is NATSRS_STATUS_IO with last error starting
 /// "I/O error: object digest mismatch". NATSRS_STATUS_NOT_FOUND when there is no such object
 /// (or it was deleted). `*out_info` (`out_info` may be NULL) gets an owned natsrs_object_info.
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_object_store_get_bytes(
     os: *mut natsrs_object_store,
     name: *const c_char,
-    out_data: *mut *mut u8,
+    out_data: *mut *mut c_void,
     out_len: *mut usize,
     out_info: *mut *mut natsrs_object_info,
 ) -> natsrs_status {
@@ -318,7 +318,7 @@ pub unsafe extern "C" fn natsrs_object_store_get_bytes(
         // pointers were checked non-NULL above.
         unsafe {
             std::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len());
-            put(out_data, p);
+            put(out_data, p as *mut c_void);
             put(out_len, data.len());
             opt_put_info(out_info, info);
         }
@@ -328,11 +328,11 @@ pub unsafe extern "C" fn natsrs_object_store_get_bytes(
 
 /// Releases a buffer from natsrs_object_store_get_bytes. NULL is ignored.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_object_data_free(data: *mut u8) {
+pub unsafe extern "C" fn natsrs_object_data_free(data: *mut c_void) {
     if !data.is_null() {
         // SAFETY: the buffer came from libc::malloc in natsrs_object_store_get_bytes and the
         // caller gives it up.
-        unsafe { libc::free(data as *mut c_void) };
+        unsafe { libc::free(data) };
     }
 }
 
