@@ -124,6 +124,7 @@ static void put_get_size(natsrs_object_store *os, const char *name, size_t n, ui
   natsrs_object_info *info = NULL;
   REQUIRE_OK(natsrs_object_store_put_bytes(os, name, n ? d : NULL, n, &info));
   CHECK_STR(natsrs_object_info_name(info), name);
+  CHECK(strncmp(natsrs_object_info_bucket(info), "O", 1) == 0);
   CHECK_EQ(natsrs_object_info_size(info), n);
   CHECK_EQ(natsrs_object_info_chunks(info), chunks);
   CHECK(strncmp(natsrs_object_info_digest(info), "SHA-256=", 8) == 0);
@@ -415,6 +416,7 @@ static void test_obj_links_and_seal(void) {
   natsrs_object_store_status *st = NULL;
   REQUIRE_OK(natsrs_object_store_get_status(other, &st));
   CHECK(natsrs_object_store_status_sealed(st));
+  CHECK(natsrs_object_store_status_size(st) > 0);
   natsrs_object_store_status_free(st);
   CHECK(natsrs_object_store_put_bytes(other, "late", TEXT("no"), NULL) != NATSRS_STATUS_OK);
   REQUIRE_OK(natsrs_object_store_get_bytes(other, "t", &got, &len, NULL));
