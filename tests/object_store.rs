@@ -530,8 +530,12 @@ asyncio.run(main())
     let d = data(n, 11);
     let mut m = ObjectMeta::new("rs/obj 1");
     m.description = Some("from rust".into());
+    m.metadata = Some(BTreeMap::from([("k".to_string(), "v".to_string())]));
+    m.headers = Some(BTreeMap::from([("X-H".to_string(), vec!["1".to_string()])]));
     let info = os.put(m, &mut &d[..]).unwrap();
     os.put_bytes("other", b"small").unwrap();
+    os.put_bytes("deleted", b"gone").unwrap();
+    os.delete("deleted").unwrap();
     os.add_link("lnk", &os.info("other").unwrap()).unwrap();
     let out = python(&format!(
         r#"
@@ -543,7 +547,14 @@ async def main():
     r = await obs.get("rs/obj 1")
     i = await obs.get_info("rs/obj 1")
     l = await obs.get_info("lnk")
+    names = sorted(o.name for o in await obs.list())
+    try:
+        await obs.get("deleted")
+        deleted = "found"
+    except Exception as e:
+        deleted = type(e).__name__
     print(json.dumps({{
+        "names": names, "deleted": deleted, "headers": i.headers,
         "sha": hashlib.sha256(r.data).hexdigest(), "len": len(r.data), "digest": r.info.digest,
         "chunks": i.chunks, "size": i.size, "desc": i.description,
         "link": [l.options.link.bucket, l.options.link.name],
@@ -565,4 +576,8 @@ asyncio.run(main())
     assert_eq!(v["desc"], "from rust");
     assert_eq!(v["link"], serde_json::json!(["fromrs", "other"]));
     assert_eq!(v["other"], "small");
+    // nats-py lists deleted objects too by default.
+    assert_eq!(v["names"], serde_json::json!(["deleted", "lnk", "other", "rs/obj 1"]));
+    assert_eq!(v["deleted"], "ObjectNotFoundError", "nats-py sees the delete marker");
+    assert_eq!(v["headers"], serde_json::json!({"X-H": ["1"]}));
 }
