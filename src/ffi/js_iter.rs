@@ -18,7 +18,7 @@ use super::options::natsrs_userdata_free;
 use super::status::natsrs_status;
 use super::{error_to_cstring, guard, nn, put};
 use crate::error::{err, Error, Result};
-use crate::jetstream::{ConsumeErrorHandler, ConsumeOptions, JsMsg, Messages, StopHandle};
+use crate::jetstream::{ConsumeErrorHandler, ConsumeOptions, JsMsg, JsMsgHandler, Messages, StopHandle};
 
 /// Error callback of a consume: missed heartbeats (NATSRS_STATUS_TIMEOUT, consuming goes on
 /// with a fresh pull), refused pulls (NATSRS_STATUS_JETSTREAM, goes on) and terminal errors
@@ -155,7 +155,7 @@ pub(crate) fn consume_handlers(
     handler: natsrs_js_msg_handler,
     error_handler: natsrs_js_consume_error_handler,
     ud: UserData,
-) -> Result<(Box<dyn FnMut(JsMsg) + Send>, Option<ConsumeErrorHandler>)> {
+) -> Result<(JsMsgHandler, Option<ConsumeErrorHandler>)> {
     let Some(cb) = handler else { return Err(err!(NullParameter, "'handler' is NULL")) };
     let ptr = UdPtr(ud.ptr);
     let owner = Arc::new(ud);
