@@ -1,7 +1,7 @@
 /* The newer JetStream consumer API from C under ASan/UBSan, against a server started with -js:
  * stream and consumer handles (get, create, update, info, fetch, next), consume with an error
  * handler, the message iterator (stopped from another thread), the ordered consumer (next and
- * consume, surviving a deleted consumer), paged name and info lists (260 streams), missed
+ * consume, surviving a deleted consumer), paged name and info lists (1030 streams), missed
  * heartbeats of a push subscription reported to the connection's error handler, and NULL and
  * bad arguments of every new call. */
 #include "test_util.h"
@@ -419,8 +419,12 @@ static void test_handles_ordered_consumer(void) {
   natsrs_connection_free(nc);
 }
 
-/* More streams than one page of STREAM.NAMES / STREAM.LIST (256). */
-#define LIST_STREAMS 260
+/* More streams (and consumers) than one page of STREAM.NAMES / CONSUMER.NAMES (1024 names) and
+ * several pages of STREAM.LIST / CONSUMER.LIST (256 infos). */
+#define LIST_STREAMS 1030
+/* More consumers than one page of CONSUMER.LIST (256 infos); the server's default limit of
+ * consumers per stream (1000) keeps CONSUMER.NAMES to one page. */
+#define LIST_CONSUMERS 300
 
 static void test_lists_paged(void) {
   natsrs_connection *nc = tu_connect();
@@ -482,7 +486,7 @@ static void test_lists_paged(void) {
 
   /* Consumers of one stream, more than a page too: names and infos. */
   t0 = tu_now_ms();
-  for (int i = 0; i < LIST_STREAMS; i++) {
+  for (int i = 0; i < LIST_CONSUMERS; i++) {
     char dn[16];
     snprintf(dn, sizeof dn, "d%03d", i);
     natsrs_consumer_config *cc = NULL;
@@ -490,17 +494,17 @@ static void test_lists_paged(void) {
     CHECK_OK(natsrs_jetstream_add_consumer(js, one_name, cc, NULL));
     natsrs_consumer_config_free(cc);
   }
-  printf("    created %d consumers in %lld ms\n", LIST_STREAMS, (long long)(tu_now_ms() - t0));
+  printf("    created %d consumers in %lld ms\n", LIST_CONSUMERS, (long long)(tu_now_ms() - t0));
   REQUIRE_OK(natsrs_jetstream_consumer_names(js, one_name, &names_l));
-  CHECK_EQ(natsrs_js_name_list_count(names_l), LIST_STREAMS);
+  CHECK_EQ(natsrs_js_name_list_count(names_l), LIST_CONSUMERS);
   natsrs_js_name_list_free(names_l);
   natsrs_consumer_info_list *cis = NULL;
   REQUIRE_OK(natsrs_jetstream_consumers(js, one_name, &cis));
-  CHECK_EQ(natsrs_consumer_info_list_count(cis), LIST_STREAMS);
+  CHECK_EQ(natsrs_consumer_info_list_count(cis), LIST_CONSUMERS);
   const natsrs_consumer_info *ci = natsrs_consumer_info_list_get(cis, 2);
   REQUIRE(ci);
   CHECK_STR(natsrs_consumer_info_stream_name(ci), one_name);
-  CHECK(natsrs_consumer_info_list_get(cis, LIST_STREAMS) == NULL);
+  CHECK(natsrs_consumer_info_list_get(cis, LIST_CONSUMERS) == NULL);
   natsrs_consumer_info_list_free(cis);
   CHECK_STATUS(natsrs_jetstream_consumers(js, "NOSUCHSTREAM", &cis), NATSRS_STATUS_NOT_FOUND);
 
