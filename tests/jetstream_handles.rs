@@ -118,10 +118,12 @@ fn push_missed_heartbeats_are_reported_to_the_error_handler() {
     thread::sleep(Duration::from_millis(1600));
     assert!(errors.lock().unwrap().is_empty(), "{:?}", errors.lock().unwrap());
     js.publish("p.1", b"x").unwrap();
-    sub.next_msg(MSG).unwrap().ack().unwrap();
-    // The consumer goes away: no more heartbeats, the handler hears about it (once).
+    // The consumer goes away: no more heartbeats, the handler hears about it (once), although
+    // heartbeats and a message from before still wait unread in the queue.
+    assert!(wait_until(|| sub.subscription().pending().0 > 0, WAIT));
     js.delete_consumer("P", sub.consumer_name()).unwrap();
     assert!(wait_until(|| !errors.lock().unwrap().is_empty(), WAIT));
+    assert_eq!(sub.next_msg(MSG).unwrap().data(), b"x");
     let e = errors.lock().unwrap()[0].clone();
     assert_eq!(e.status, Status::Timeout);
     assert!(e.message.contains("missed heartbeats") && e.message.contains(sub.consumer_name()), "{e}");

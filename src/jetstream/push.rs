@@ -233,8 +233,10 @@ impl HeartbeatMonitor {
         let window = hb * MISSED_HEARTBEATS_MULTIPLE;
         let (conn, sub) = (conn.clone(), sub.clone());
         let what = format!("consumer '{}' of stream '{}'", consumer, stream);
+        // Messages and heartbeats that arrived so far: handed out, waiting, or dropped.
+        let arrived = |s: &Subscription| s.delivered() + s.pending().0.max(0) as u64 + s.dropped();
         let task = rt.spawn(async move {
-            let mut last = sub.delivered();
+            let mut last = arrived(&sub);
             let mut reconnects = conn.reconnects();
             let mut reported = false;
             loop {
@@ -242,10 +244,11 @@ impl HeartbeatMonitor {
                 if !sub.is_valid() || conn.is_closed() {
                     break;
                 }
-                // Activity: a message or heartbeat was handed out, or one is waiting.
-                let delivered = sub.delivered();
-                let active = delivered != last || sub.pending().0 > 0;
-                last = delivered;
+                // Activity: a message or heartbeat arrived since the last look (one that waits
+                // unread in the queue since earlier does not count).
+                let now = arrived(&sub);
+                let active = now != last;
+                last = now;
                 let r = conn.reconnects();
                 if conn.status() != ConnectionStatus::Connected || r != reconnects {
                     // No heartbeats while disconnected; a fresh window after a reconnect.
