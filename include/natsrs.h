@@ -2169,8 +2169,8 @@ enum natsrs_status natsrs_js_ordered_consumer_consume(struct natsrs_js_ordered_c
                                                       struct natsrs_consume_context **out);
 
 /**
- * Last stream sequence handed out by `_next` (0 before the first; not tracked once handed to
- * `_consume`).
+ * Last stream sequence handed out by `_next` (0 before the first, for NULL, while a `_next`
+ * runs on another thread, and once the consumer was handed to `_consume`).
  */
 uint64_t natsrs_js_ordered_consumer_stream_seq(const struct natsrs_js_ordered_consumer *oc);
 

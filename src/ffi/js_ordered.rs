@@ -161,8 +161,8 @@ pub unsafe extern "C" fn natsrs_js_ordered_consumer_consume(
     })
 }
 
-/// Last stream sequence handed out by `_next` (0 before the first; not tracked once handed to
-/// `_consume`).
+/// Last stream sequence handed out by `_next` (0 before the first, for NULL, while a `_next`
+/// runs on another thread, and once the consumer was handed to `_consume`).
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_js_ordered_consumer_stream_seq(oc: *const natsrs_js_ordered_consumer) -> u64 {
     guard_val(0, || {

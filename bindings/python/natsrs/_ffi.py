@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "5cc9ce8ba11976a4a0f396b0cb3ad3e5b6034964463a1638decbbb6f55c3528b"
+HEADER_SHA256 = "9d78ef6f5d1e6cd7a474011e7febcdf33369d9eb09a69da49efb5ad125a80678"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
