@@ -254,6 +254,11 @@ typedef struct natsrs_consumer_config natsrs_consumer_config;
 typedef struct natsrs_consumer_info natsrs_consumer_info;
 
 /**
+ * A list of consumer infos. Opaque; release with natsrs_consumer_info_list_free.
+ */
+typedef struct natsrs_consumer_info_list natsrs_consumer_info_list;
+
+/**
  * A JetStream context. Opaque; release with natsrs_jetstream_free (it does not close the
  * connection, which must outlive it).
  */
@@ -265,10 +270,48 @@ typedef struct natsrs_jetstream natsrs_jetstream;
 typedef struct natsrs_jetstream_options natsrs_jetstream_options;
 
 /**
+ * Tuning of a continuous pull (consume, message iterator, ordered consumer). Opaque; release
+ * with natsrs_js_consume_options_free.
+ */
+typedef struct natsrs_js_consume_options natsrs_js_consume_options;
+
+/**
+ * A handle on one consumer (nats.go `jetstream.Consumer`): fetch, next, consume, messages.
+ * Opaque; release with natsrs_js_consumer_free. Usable from several threads at once.
+ */
+typedef struct natsrs_js_consumer natsrs_js_consumer;
+
+/**
+ * A message iterator over a continuous pull (nats.go `Consumer.Messages`). Opaque; release
+ * with natsrs_js_messages_free. `_next` may be called from one thread at a time; `_stop` from
+ * any thread.
+ */
+typedef struct natsrs_js_messages natsrs_js_messages;
+
+/**
+ * A list of stream or consumer names. Opaque; release with natsrs_js_name_list_free.
+ */
+typedef struct natsrs_js_name_list natsrs_js_name_list;
+
+/**
+ * An ordered consumer. Opaque; release with natsrs_js_ordered_consumer_free (which stops it
+ * and deletes its current server-side consumer in the background). `_next` may be called from
+ * one thread at a time; `_stop` from any thread.
+ */
+typedef struct natsrs_js_ordered_consumer natsrs_js_ordered_consumer;
+
+/**
  * Options of one JetStream publish (message id, expectations, timeout). Opaque; release with
  * natsrs_js_publish_options_free.
  */
 typedef struct natsrs_js_publish_options natsrs_js_publish_options;
+
+/**
+ * A handle on one stream (nats.go `jetstream.Stream`). Opaque; release with
+ * natsrs_js_stream_free. It does not own the JetStream context's connection, which must
+ * outlive it. Usable from several threads at once.
+ */
+typedef struct natsrs_js_stream natsrs_js_stream;
 
 /**
  * Options of the JetStream subscribe calls. Opaque; release with
@@ -375,6 +418,11 @@ typedef struct natsrs_stream_config natsrs_stream_config;
 typedef struct natsrs_stream_info natsrs_stream_info;
 
 /**
+ * A list of stream infos. Opaque; release with natsrs_stream_info_list_free.
+ */
+typedef struct natsrs_stream_info_list natsrs_stream_info_list;
+
+/**
  * A list of strings returned by the library. Opaque; release with natsrs_strings_free.
  */
 typedef struct natsrs_strings natsrs_strings;
@@ -433,6 +481,16 @@ typedef struct natsrs_statistics {
  * handler did not ack, nak or term it).
  */
 typedef void (*natsrs_js_msg_handler)(void *userdata, const struct natsrs_msg *msg);
+
+/**
+ * Error callback of a consume: missed heartbeats (NATSRS_STATUS_TIMEOUT, consuming goes on
+ * with a fresh pull), refused pulls (NATSRS_STATUS_JETSTREAM, goes on) and terminal errors
+ * such as a deleted consumer (NATSRS_STATUS_NOT_FOUND; consuming ends). `text` is borrowed for
+ * the call. Runs on the consume thread, between messages.
+ */
+typedef void (*natsrs_js_consume_error_handler)(void *userdata,
+                                                enum natsrs_status status,
+                                                const char *text);
 
 /**
  * Metadata of a JetStream message, from its `$JS.ACK` reply subject.
@@ -1548,6 +1606,174 @@ bool natsrs_consume_context_is_closed(const struct natsrs_consume_context *ctx);
 void natsrs_consume_context_free(struct natsrs_consume_context *ctx);
 
 /**
+ * Gets a handle on the existing stream `name` (NATSRS_STATUS_NOT_FOUND if there is none).
+ * Returns an owned natsrs_js_stream; release with natsrs_js_stream_free.
+ */
+enum natsrs_status natsrs_jetstream_get_stream(struct natsrs_jetstream *js,
+                                               const char *name,
+                                               struct natsrs_js_stream **out);
+
+/**
+ * Creates a stream (NATSRS_STATUS_JETSTREAM with err_code 10058 when the name is in use with
+ * another config) and gives its handle. Returns an owned natsrs_js_stream; release with
+ * natsrs_js_stream_free.
+ */
+enum natsrs_status natsrs_jetstream_create_stream(struct natsrs_jetstream *js,
+                                                  const struct natsrs_stream_config *cfg,
+                                                  struct natsrs_js_stream **out);
+
+/**
+ * Updates the stream named by `cfg`, or creates it when it does not exist, and gives its
+ * handle. Returns an owned natsrs_js_stream; release with natsrs_js_stream_free.
+ */
+enum natsrs_status natsrs_jetstream_create_or_update_stream(struct natsrs_jetstream *js,
+                                                            const struct natsrs_stream_config *cfg,
+                                                            struct natsrs_js_stream **out);
+
+/**
+ * The stream's name. Borrowed; valid until natsrs_js_stream_free (NULL for a NULL handle).
+ */
+const char *natsrs_js_stream_name(const struct natsrs_js_stream *stream);
+
+/**
+ * Fresh info from the server (also kept as the cached info). Returns an owned
+ * natsrs_stream_info; release with natsrs_stream_info_free.
+ */
+enum natsrs_status natsrs_js_stream_info(struct natsrs_js_stream *stream,
+                                         struct natsrs_stream_info **out);
+
+/**
+ * The info received when the handle was made or last refreshed (no server call). Returns an
+ * owned natsrs_stream_info; release with natsrs_stream_info_free.
+ */
+enum natsrs_status natsrs_js_stream_cached_info(struct natsrs_js_stream *stream,
+                                                struct natsrs_stream_info **out);
+
+/**
+ * Replaces the stream's config (`cfg` must name this stream) and refreshes the cached info.
+ * `*out_info` (`out_info` may be NULL) gets an owned natsrs_stream_info; release with
+ * natsrs_stream_info_free.
+ */
+enum natsrs_status natsrs_js_stream_update(struct natsrs_js_stream *stream,
+                                           const struct natsrs_stream_config *cfg,
+                                           struct natsrs_stream_info **out_info);
+
+/**
+ * Releases a stream handle (the stream itself stays). NULL is ignored.
+ */
+void natsrs_js_stream_free(struct natsrs_js_stream *stream);
+
+/**
+ * Creates a pull consumer on the stream (durable when the config has a durable name,
+ * otherwise ephemeral; fails with err_code 10148 when it exists with another config) and gives
+ * its handle. Returns an owned natsrs_js_consumer; release with natsrs_js_consumer_free.
+ */
+enum natsrs_status natsrs_js_stream_create_consumer(struct natsrs_js_stream *stream,
+                                                    const struct natsrs_consumer_config *cfg,
+                                                    struct natsrs_js_consumer **out);
+
+/**
+ * Updates an existing consumer (err_code 10149 when it does not exist) and gives its handle.
+ * Returns an owned natsrs_js_consumer; release with natsrs_js_consumer_free.
+ */
+enum natsrs_status natsrs_js_stream_update_consumer(struct natsrs_js_stream *stream,
+                                                    const struct natsrs_consumer_config *cfg,
+                                                    struct natsrs_js_consumer **out);
+
+/**
+ * Creates a consumer or updates the existing one, and gives its handle. Returns an owned
+ * natsrs_js_consumer; release with natsrs_js_consumer_free.
+ */
+enum natsrs_status natsrs_js_stream_create_or_update_consumer(struct natsrs_js_stream *stream,
+                                                              const struct natsrs_consumer_config *cfg,
+                                                              struct natsrs_js_consumer **out);
+
+/**
+ * Gets a handle on the existing consumer `name` of the stream (NATSRS_STATUS_NOT_FOUND if
+ * there is none). Returns an owned natsrs_js_consumer; release with natsrs_js_consumer_free.
+ */
+enum natsrs_status natsrs_js_stream_get_consumer(struct natsrs_js_stream *stream,
+                                                 const char *name,
+                                                 struct natsrs_js_consumer **out);
+
+/**
+ * Deletes the consumer `name` of the stream (NATSRS_STATUS_NOT_FOUND if there is none).
+ */
+enum natsrs_status natsrs_js_stream_delete_consumer(struct natsrs_js_stream *stream,
+                                                    const char *name);
+
+/**
+ * The consumer's name. Borrowed; valid until natsrs_js_consumer_free (NULL for NULL).
+ */
+const char *natsrs_js_consumer_name(const struct natsrs_js_consumer *consumer);
+
+/**
+ * The consumer's stream name. Borrowed; valid until natsrs_js_consumer_free (NULL for NULL).
+ */
+const char *natsrs_js_consumer_stream_name(const struct natsrs_js_consumer *consumer);
+
+/**
+ * Fresh info from the server (also kept as the cached info; NATSRS_STATUS_NOT_FOUND when the
+ * consumer was deleted). Returns an owned natsrs_consumer_info; release with
+ * natsrs_consumer_info_free.
+ */
+enum natsrs_status natsrs_js_consumer_info(struct natsrs_js_consumer *consumer,
+                                           struct natsrs_consumer_info **out);
+
+/**
+ * The info received when the handle was made or last refreshed (no server call). Returns an
+ * owned natsrs_consumer_info; release with natsrs_consumer_info_free.
+ */
+enum natsrs_status natsrs_js_consumer_cached_info(struct natsrs_js_consumer *consumer,
+                                                  struct natsrs_consumer_info **out);
+
+/**
+ * Fetches up to `batch` messages, waiting up to `timeout_ms`: a short batch comes back as soon
+ * as the server says there are no more; none at all is NATSRS_STATUS_TIMEOUT. `out_array` must
+ * have room for `batch` pointers; `*out_count` gets the number written. Each message is owned;
+ * release each with natsrs_msg_free. A deleted consumer gives NATSRS_STATUS_NOT_FOUND.
+ */
+enum natsrs_status natsrs_js_consumer_fetch(struct natsrs_js_consumer *consumer,
+                                            size_t batch,
+                                            int64_t timeout_ms,
+                                            struct natsrs_msg **out_array,
+                                            size_t *out_count);
+
+/**
+ * Fetches messages up to `max_bytes` in total and at most `max_msgs` (the room in
+ * `out_array`), waiting up to `timeout_ms`; as natsrs_js_consumer_fetch otherwise.
+ */
+enum natsrs_status natsrs_js_consumer_fetch_bytes(struct natsrs_js_consumer *consumer,
+                                                  size_t max_bytes,
+                                                  size_t max_msgs,
+                                                  int64_t timeout_ms,
+                                                  struct natsrs_msg **out_array,
+                                                  size_t *out_count);
+
+/**
+ * Fetches up to `batch` messages that are available now, without waiting for more; an empty
+ * result is OK with `*out_count == 0`. Otherwise as natsrs_js_consumer_fetch.
+ */
+enum natsrs_status natsrs_js_consumer_fetch_no_wait(struct natsrs_js_consumer *consumer,
+                                                    size_t batch,
+                                                    struct natsrs_msg **out_array,
+                                                    size_t *out_count);
+
+/**
+ * Waits up to `timeout_ms` for one message (a fetch of one; NATSRS_STATUS_TIMEOUT if none).
+ * Returns an owned natsrs_msg; release with natsrs_msg_free.
+ */
+enum natsrs_status natsrs_js_consumer_next(struct natsrs_js_consumer *consumer,
+                                           int64_t timeout_ms,
+                                           struct natsrs_msg **out);
+
+/**
+ * Releases a consumer handle (the consumer itself stays; delete it with
+ * natsrs_js_stream_delete_consumer). Not while a fetch on it runs. NULL is ignored.
+ */
+void natsrs_js_consumer_free(struct natsrs_js_consumer *consumer);
+
+/**
  * Messages in the stream.
  */
 uint64_t natsrs_stream_info_messages(const struct natsrs_stream_info *h);
@@ -1717,6 +1943,194 @@ enum natsrs_status natsrs_consumer_info_config(const struct natsrs_consumer_info
                                                struct natsrs_consumer_config **out);
 
 /**
+ * Creates consume options with the defaults (500 messages ahead, no byte limit, pull requests
+ * expiring after 30000 ms, heartbeat half of that, re-pull below half of max messages).
+ * Returns an owned natsrs_js_consume_options; release with natsrs_js_consume_options_free.
+ */
+enum natsrs_status natsrs_js_consume_options_create(struct natsrs_js_consume_options **out);
+
+/**
+ * Sets how many messages are asked for ahead of the application (at least 1).
+ */
+enum natsrs_status natsrs_js_consume_options_set_max_messages(struct natsrs_js_consume_options *opts,
+                                                              size_t max);
+
+/**
+ * Sets how many bytes are asked for ahead (0: count messages only).
+ */
+enum natsrs_status natsrs_js_consume_options_set_max_bytes(struct natsrs_js_consume_options *opts,
+                                                           size_t max_bytes);
+
+/**
+ * Sets the expiry of each pull request in ms (at least 1000).
+ */
+enum natsrs_status natsrs_js_consume_options_set_expires_ms(struct natsrs_js_consume_options *opts,
+                                                            int64_t ms);
+
+/**
+ * Sets the idle heartbeat asked from the server in ms (at most half of expires; 0: the
+ * default, half of expires up to 30000). Two missed heartbeats are reported to the error
+ * handler (or returned by `_next` as NATSRS_STATUS_TIMEOUT) and followed by a fresh pull.
+ */
+enum natsrs_status natsrs_js_consume_options_set_heartbeat_ms(struct natsrs_js_consume_options *opts,
+                                                              int64_t ms);
+
+/**
+ * Sets the re-pull threshold: pull again when this many or fewer messages are outstanding
+ * (default half of max messages).
+ */
+enum natsrs_status natsrs_js_consume_options_set_threshold_messages(struct natsrs_js_consume_options *opts,
+                                                                    size_t threshold);
+
+/**
+ * Releases consume options. NULL is ignored.
+ */
+void natsrs_js_consume_options_free(struct natsrs_js_consume_options *opts);
+
+/**
+ * Consumes the consumer continuously (nats.go `Consumer.Consume`): pull requests are kept
+ * open for max messages ahead and re-pulled below the threshold, with heartbeats; `handler`
+ * runs on the consume thread for each message, in order, and acks (nothing is acked for it);
+ * `error_handler` (may be NULL) gets the errors described at natsrs_js_consume_error_handler.
+ * `opts` may be NULL (defaults). Consuming ends at natsrs_consume_context_stop/free or at a
+ * terminal error (natsrs_consume_context_is_closed). `userdata` goes to both handlers;
+ * `userdata_free` (may be NULL) runs once when the library is done with it (also on an error
+ * status). Returns an owned natsrs_consume_context; release with natsrs_consume_context_free.
+ */
+enum natsrs_status natsrs_js_consumer_consume(struct natsrs_js_consumer *consumer,
+                                              const struct natsrs_js_consume_options *opts,
+                                              natsrs_js_msg_handler handler,
+                                              natsrs_js_consume_error_handler error_handler,
+                                              void *userdata,
+                                              natsrs_userdata_free userdata_free,
+                                              struct natsrs_consume_context **out);
+
+/**
+ * Starts a message iterator on the consumer (`opts` may be NULL: defaults). Messages are
+ * pulled ahead as for natsrs_js_consumer_consume and handed out by natsrs_js_messages_next.
+ * Returns an owned natsrs_js_messages; release with natsrs_js_messages_free.
+ */
+enum natsrs_status natsrs_js_consumer_messages(struct natsrs_js_consumer *consumer,
+                                               const struct natsrs_js_consume_options *opts,
+                                               struct natsrs_js_messages **out);
+
+/**
+ * Waits up to `timeout_ms` for the next message: NATSRS_STATUS_TIMEOUT when none came (a
+ * timeout whose last error message says "missed heartbeats" means the server went quiet; the
+ * next call pulls again), NATSRS_STATUS_NOT_FOUND when the consumer was deleted,
+ * NATSRS_STATUS_INVALID_SUBSCRIPTION after natsrs_js_messages_stop. Returns an owned natsrs_msg;
+ * release with natsrs_msg_free.
+ */
+enum natsrs_status natsrs_js_messages_next(struct natsrs_js_messages *it,
+                                           int64_t timeout_ms,
+                                           struct natsrs_msg **out);
+
+/**
+ * Stops the iterator from any thread: a waiting natsrs_js_messages_next returns
+ * NATSRS_STATUS_INVALID_SUBSCRIPTION at once, and so does every later one. Messages delivered
+ * but not read stay unacked (the server redelivers them). Idempotent.
+ */
+enum natsrs_status natsrs_js_messages_stop(struct natsrs_js_messages *it);
+
+/**
+ * Stops (if needed) and releases the iterator. Not while a `_next` on it runs. NULL is ignored.
+ */
+void natsrs_js_messages_free(struct natsrs_js_messages *it);
+
+/**
+ * Names of all streams (all pages), or with `subject` not NULL only of the streams that
+ * capture it (wildcards allowed). Returns an owned natsrs_js_name_list; release with
+ * natsrs_js_name_list_free.
+ */
+enum natsrs_status natsrs_jetstream_stream_names(struct natsrs_jetstream *js,
+                                                 const char *subject,
+                                                 struct natsrs_js_name_list **out);
+
+/**
+ * Names of all consumers of `stream` (all pages). Returns an owned natsrs_js_name_list;
+ * release with natsrs_js_name_list_free.
+ */
+enum natsrs_status natsrs_jetstream_consumer_names(struct natsrs_jetstream *js,
+                                                   const char *stream,
+                                                   struct natsrs_js_name_list **out);
+
+/**
+ * Names of all consumers of the stream behind a stream handle. As
+ * natsrs_jetstream_consumer_names otherwise.
+ */
+enum natsrs_status natsrs_js_stream_consumer_names(struct natsrs_js_stream *stream,
+                                                   struct natsrs_js_name_list **out);
+
+/**
+ * Number of names in the list (0 for NULL).
+ */
+size_t natsrs_js_name_list_count(const struct natsrs_js_name_list *list);
+
+/**
+ * The name at `index` (0-based). Borrowed; valid until natsrs_js_name_list_free. NULL for a
+ * NULL list or an index out of range.
+ */
+const char *natsrs_js_name_list_get(const struct natsrs_js_name_list *list, size_t index);
+
+/**
+ * Releases a name list. NULL is ignored.
+ */
+void natsrs_js_name_list_free(struct natsrs_js_name_list *list);
+
+/**
+ * Infos of all streams (all pages), or with `subject` not NULL only of the streams that
+ * capture it. Returns an owned natsrs_stream_info_list; release with
+ * natsrs_stream_info_list_free.
+ */
+enum natsrs_status natsrs_jetstream_streams(struct natsrs_jetstream *js,
+                                            const char *subject,
+                                            struct natsrs_stream_info_list **out);
+
+/**
+ * Number of infos in the list (0 for NULL).
+ */
+size_t natsrs_stream_info_list_count(const struct natsrs_stream_info_list *list);
+
+/**
+ * The stream info at `index` (0-based), for the natsrs_stream_info_* getters. Borrowed; valid
+ * until natsrs_stream_info_list_free (do not free it). NULL for a NULL list or an index out of
+ * range.
+ */
+const struct natsrs_stream_info *natsrs_stream_info_list_get(const struct natsrs_stream_info_list *list,
+                                                             size_t index);
+
+/**
+ * Releases a stream info list and the infos in it. NULL is ignored.
+ */
+void natsrs_stream_info_list_free(struct natsrs_stream_info_list *list);
+
+/**
+ * Infos of all consumers of `stream` (all pages). Returns an owned natsrs_consumer_info_list;
+ * release with natsrs_consumer_info_list_free.
+ */
+enum natsrs_status natsrs_jetstream_consumers(struct natsrs_jetstream *js,
+                                              const char *stream,
+                                              struct natsrs_consumer_info_list **out);
+
+/**
+ * Number of infos in the list (0 for NULL).
+ */
+size_t natsrs_consumer_info_list_count(const struct natsrs_consumer_info_list *list);
+
+/**
+ * The consumer info at `index` (0-based), for the natsrs_consumer_info_* getters. Borrowed;
+ * valid until natsrs_consumer_info_list_free (do not free it). NULL for a NULL list or an
+ * index out of range.
+ */
+const struct natsrs_consumer_info *natsrs_consumer_info_list_get(const struct natsrs_consumer_info_list *list,
+                                                                 size_t index);
+
+/**
+ * Releases a consumer info list and the infos in it. NULL is ignored.
+ */
+void natsrs_consumer_info_list_free(struct natsrs_consumer_info_list *list);
+
+/**
  * Acknowledges a JetStream message (`+ACK`). ILLEGAL_STATE for a core message or a message
  * already acked, nak'ed or terminated.
  */
@@ -1778,6 +2192,66 @@ enum natsrs_status natsrs_msg_get_metadata(const struct natsrs_msg *msg,
  * natsrs_string_free.
  */
 enum natsrs_status natsrs_msg_metadata_json(const struct natsrs_msg *msg, char **out);
+
+/**
+ * Creates an ordered consumer on the stream. `cfg` (may be NULL: the whole stream from the
+ * first message) gives the filter subject(s), deliver policy and start sequence or time,
+ * replay policy and headers-only; its name or durable name, if set, is the prefix of the
+ * names of the consumers made on the server; other fields are ignored (the ordered consumer
+ * is always ephemeral, in memory, one replica, ack none). `opts` (may be NULL) tunes the pull.
+ * Returns an owned natsrs_js_ordered_consumer; release with natsrs_js_ordered_consumer_free.
+ */
+enum natsrs_status natsrs_js_stream_ordered_consumer(struct natsrs_js_stream *stream,
+                                                     const struct natsrs_consumer_config *cfg,
+                                                     const struct natsrs_js_consume_options *opts,
+                                                     struct natsrs_js_ordered_consumer **out);
+
+/**
+ * Waits up to `timeout_ms` for the next message in stream order (each exactly once; the
+ * consumer is recreated behind the scenes when needed). NATSRS_STATUS_TIMEOUT when none came,
+ * NATSRS_STATUS_INVALID_SUBSCRIPTION after natsrs_js_ordered_consumer_stop,
+ * NATSRS_STATUS_ILLEGAL_STATE after natsrs_js_ordered_consumer_consume,
+ * NATSRS_STATUS_NOT_FOUND when the stream is gone. Returns an owned natsrs_msg; release with
+ * natsrs_msg_free (the message needs no ack).
+ */
+enum natsrs_status natsrs_js_ordered_consumer_next(struct natsrs_js_ordered_consumer *oc,
+                                                   int64_t timeout_ms,
+                                                   struct natsrs_msg **out);
+
+/**
+ * Hands the ordered consumer to a handler on its own thread (messages in stream order, each
+ * exactly once, no acks needed); `error_handler` (may be NULL) as for
+ * natsrs_js_consumer_consume. After this, `_next` is NATSRS_STATUS_ILLEGAL_STATE; stop with
+ * natsrs_consume_context_stop/free (the ordered consumer handle still has to be freed).
+ * `userdata_free` (may be NULL) runs once when the library is done with `userdata` (also on an
+ * error status). Returns an owned natsrs_consume_context; release with
+ * natsrs_consume_context_free.
+ */
+enum natsrs_status natsrs_js_ordered_consumer_consume(struct natsrs_js_ordered_consumer *oc,
+                                                      natsrs_js_msg_handler handler,
+                                                      natsrs_js_consume_error_handler error_handler,
+                                                      void *userdata,
+                                                      natsrs_userdata_free userdata_free,
+                                                      struct natsrs_consume_context **out);
+
+/**
+ * Last stream sequence handed out by `_next` (0 before the first, for NULL, while a `_next`
+ * runs on another thread, and once the consumer was handed to `_consume`).
+ */
+uint64_t natsrs_js_ordered_consumer_stream_seq(const struct natsrs_js_ordered_consumer *oc);
+
+/**
+ * Stops the ordered consumer from any thread: a waiting `_next` returns
+ * NATSRS_STATUS_INVALID_SUBSCRIPTION at once, and so does every later one. Idempotent. (A
+ * consume is stopped with natsrs_consume_context_stop instead.)
+ */
+enum natsrs_status natsrs_js_ordered_consumer_stop(struct natsrs_js_ordered_consumer *oc);
+
+/**
+ * Stops and releases the ordered consumer (its server-side consumer is deleted in the
+ * background). Not while a `_next` on it runs. NULL is ignored.
+ */
+void natsrs_js_ordered_consumer_free(struct natsrs_js_ordered_consumer *oc);
 
 /**
  * Creates empty publish options. Returns an owned natsrs_js_publish_options; release with

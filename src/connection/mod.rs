@@ -278,6 +278,13 @@ impl Connection {
     pub fn last_error(&self) -> Option<Error> {
         self.0.last_error.lock().clone()
     }
+
+    /// Hands an asynchronous error to the error handler (on the event thread, queued like the
+    /// engine's own slow-consumer reports). Layers built on the connection (JetStream) report
+    /// their background failures this way, e.g. a push consumer's missed heartbeats.
+    pub fn report_async_error(&self, sub: Option<&Subscription>, e: Error) {
+        self.0.async_error(sub.map(|s| s.0.clone()), e)
+    }
 }
 
 impl std::fmt::Debug for Connection {

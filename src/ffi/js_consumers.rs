@@ -391,7 +391,7 @@ unsafe fn pull_of<'a>(s: *const natsrs_pull_subscription) -> Result<&'a PullSubs
 ///
 /// # Safety
 /// `out_array` has room for `room` pointers and `out_count` is writable (both checked non-NULL).
-unsafe fn put_batch(v: Vec<JsMsg>, room: usize, out_array: *mut *mut natsrs_msg, out_count: *mut usize) {
+pub(crate) unsafe fn put_batch(v: Vec<JsMsg>, room: usize, out_array: *mut *mut natsrs_msg, out_count: *mut usize) {
     let n = v.len().min(room);
     for (i, m) in v.into_iter().take(n).enumerate() {
         // SAFETY: i < n <= room, per the caller.
@@ -534,7 +534,7 @@ pub unsafe extern "C" fn natsrs_pull_subscription_free(sub: *mut natsrs_pull_sub
 /// A running `consume` (continuous pull with a handler). Opaque; release with
 /// natsrs_consume_context_free (which stops it).
 pub struct natsrs_consume_context {
-    ctx: ConsumeContext,
+    pub(crate) ctx: ConsumeContext,
 }
 
 // SAFETY: pointers to natsrs_consume_context are only made by box_into_raw.

@@ -12,6 +12,7 @@ use super::consumer::ConsumerInfo;
 use super::jsmsg::{handle_control, JsMsg};
 use super::pull::{classify_status, pull_body, FetchOptions, PullCore, PullStatus};
 use super::JetStream;
+use crate::connection::Subscription;
 use crate::error::{err, Error, Result, Status};
 
 /// Messages buffered by a continuous pull (nats.go: 500).
@@ -64,8 +65,45 @@ impl ConsumeOptions {
     }
 }
 
+/// Stops a [`Messages`] iterator (or an ordered consumer) from any thread: a `next` waiting on
+/// another thread returns at once with `InvalidSubscription`. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct StopHandle(Arc<StopInner>);
+
+#[derive(Default)]
+struct StopInner {
+    stopped: AtomicBool,
+    /// The subscription a waiting `next` reads from (the current one).
+    sub: Mutex<Option<Subscription>>,
+}
+
+impl StopHandle {
+    /// Stops: the current and every later `next` fail with `InvalidSubscription`.
+    pub fn stop(&self) {
+        self.0.stopped.store(true, Ordering::Release);
+        let s = self.0.sub.lock().take();
+        if let Some(s) = s {
+            let _ = s.unsubscribe();
+        }
+    }
+    pub fn is_stopped(&self) -> bool {
+        self.0.stopped.load(Ordering::Acquire)
+    }
+    /// Makes `sub` the one a stop ends (ends it at once when already stopped).
+    pub(crate) fn watch(&self, sub: &Subscription) {
+        *self.0.sub.lock() = Some(sub.clone());
+        if self.is_stopped() {
+            self.stop();
+        }
+    }
+    pub(crate) fn stopped_error() -> Error {
+        err!(InvalidSubscription, "the message stream was stopped")
+    }
+}
+
 /// A continuous pull from one consumer, read message by message (nats.go `Messages()`).
 pub struct Messages {
+    stop_handle: StopHandle,
     core: PullCore,
     opts: ConsumeOptions,
     pending_msgs: usize,
@@ -77,6 +115,17 @@ pub struct Messages {
 
 impl Messages {
     pub(crate) fn new(js: &JetStream, stream: &str, consumer: &str, opts: ConsumeOptions) -> Result<Messages> {
+        Self::with_stop(js, stream, consumer, opts, StopHandle::default())
+    }
+
+    /// As `new`, stopped by `stop_handle` too (an ordered consumer shares one across incarnations).
+    pub(crate) fn with_stop(
+        js: &JetStream,
+        stream: &str,
+        consumer: &str,
+        opts: ConsumeOptions,
+        stop_handle: StopHandle,
+    ) -> Result<Messages> {
         if opts.max_messages == 0 {
             return Err(err!(InvalidArgument, "max_messages must be positive"));
         }
@@ -87,8 +136,9 @@ impl Messages {
             return Err(err!(InvalidArgument, "the heartbeat must be at most half of expires"));
         }
         let core = PullCore::new(js, stream, consumer)?;
+        stop_handle.watch(&core.sub);
         let reconnects = core.conn.reconnects();
-        Ok(Messages { core, opts, pending_msgs: 0, pending_bytes: 0, last_seen: Instant::now(), reconnects, stopped: false })
+        Ok(Messages { stop_handle, core, opts, pending_msgs: 0, pending_bytes: 0, last_seen: Instant::now(), reconnects, stopped: false })
     }
 
     pub fn stream_name(&self) -> &str {
@@ -96,6 +146,10 @@ impl Messages {
     }
     pub fn consumer_name(&self) -> &str {
         &self.core.consumer
+    }
+    /// A handle that stops this iterator from another thread.
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop_handle.clone()
     }
 
     fn pull_if_needed(&mut self) -> Result<()> {
@@ -118,8 +172,8 @@ impl Messages {
     /// "missed heartbeats" means the server went quiet (a fresh pull follows on the next call).
     /// Errors with status `Jetstream`/`NotFound` (consumer deleted) are terminal.
     pub fn next(&mut self, timeout: Duration) -> Result<JsMsg> {
-        if self.stopped {
-            return Err(err!(InvalidSubscription, "the message stream was stopped"));
+        if self.stopped || self.stop_handle.is_stopped() {
+            return Err(StopHandle::stopped_error());
         }
         let deadline = Instant::now() + timeout;
         let hb2 = self.opts.heartbeat() * 2;
@@ -151,6 +205,7 @@ impl Messages {
             let m = match self.core.sub.next_msg(left.min(hb_left)) {
                 Ok(m) => m,
                 Err(e) if e.status == Status::Timeout => continue,
+                Err(_) if self.stopped || self.stop_handle.is_stopped() => return Err(StopHandle::stopped_error()),
                 Err(e) => return Err(e),
             };
             self.last_seen = Instant::now();

@@ -69,7 +69,7 @@ mod tests;
 
 pub use api::{error_codes, AccountInfo, AccountLimits, ApiError, ApiStats};
 pub use async_publish::{PubAckCallback, PubAckFuture};
-pub use consume::{ConsumeContext, ConsumeOptions, ConsumerHandle, Messages};
+pub use consume::{ConsumeContext, ConsumeErrorHandler, ConsumeOptions, ConsumerHandle, Messages, StopHandle};
 pub use consumer::{AckPolicy, ConsumerConfig, ConsumerInfo, DeliverPolicy, ReplayPolicy, SequenceInfo};
 pub use jsmsg::{JsMsg, MsgMetadata};
 pub use ordered::{OrderedConsumer, OrderedConsumerOptions};

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::consume::{ConsumeContext, ConsumeErrorHandler, ConsumeOptions, Messages, MsgSource};
+use super::consume::{ConsumeContext, ConsumeErrorHandler, ConsumeOptions, Messages, MsgSource, StopHandle};
 use super::consumer::{AckPolicy, ConsumerConfig, DeliverPolicy, ReplayPolicy};
 use super::jsmsg::JsMsg;
 use super::JetStream;
@@ -51,6 +51,7 @@ pub struct OrderedConsumer {
     reconnects: u64,
     retry: Duration,
     resets: u64,
+    stop_handle: StopHandle,
 }
 
 impl OrderedConsumer {
@@ -81,6 +82,7 @@ impl OrderedConsumer {
             reconnects,
             retry: ORDERED_RETRY_FIRST,
             resets: 0,
+            stop_handle: StopHandle::default(),
         };
         oc.create()?;
         Ok(oc)
@@ -97,6 +99,11 @@ impl OrderedConsumer {
     /// How many times the consumer was recreated.
     pub fn resets(&self) -> u64 {
         self.resets
+    }
+    /// A handle that stops this consumer from another thread (a waiting `next` returns
+    /// `InvalidSubscription` at once, and so does every later one).
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop_handle.clone()
     }
 
     fn config(&self) -> ConsumerConfig {
@@ -139,7 +146,7 @@ impl OrderedConsumer {
         if co.heartbeat.is_none() {
             co.heartbeat = Some(ORDERED_HEARTBEAT.min(co.expires / 2));
         }
-        self.msgs = Some(Messages::new(&self.js, &self.stream, &self.name, co)?);
+        self.msgs = Some(Messages::with_stop(&self.js, &self.stream, &self.name, co, self.stop_handle.clone())?);
         self.reconnects = self.js.0.conn.reconnects();
         self.retry = ORDERED_RETRY_FIRST;
         Ok(())
@@ -162,6 +169,9 @@ impl OrderedConsumer {
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
+            if self.stop_handle.is_stopped() {
+                return Err(StopHandle::stopped_error());
+            }
             if left.is_zero() {
                 return Err(err!(Timeout, "no message within {:?}", timeout));
             }
@@ -202,6 +212,7 @@ impl OrderedConsumer {
                 }
                 Err(e) if e.status == Status::Timeout && !e.message.contains("heartbeat") => return Err(e),
                 Err(e) if e.status == Status::ConnectionClosed => return Err(e),
+                Err(_) if self.stop_handle.is_stopped() => return Err(StopHandle::stopped_error()),
                 Err(_) => self.reset(),
             }
         }

@@ -5,9 +5,13 @@ use std::time::Duration;
 use super::consumer::{AckPolicy, ConsumerConfig, ConsumerInfo, DEFAULT_ACK_POLICY};
 use super::jsmsg::{handle_control, JsMsg};
 use super::JetStream;
-use crate::connection::{Connection, Subscription};
+use crate::connection::{Connection, ConnectionStatus, Subscription};
 use crate::error::{err, Error, Result, Status};
 use crate::msg::Msg;
+
+/// A push consumer with an idle heartbeat is reported not active after this many heartbeat
+/// intervals without a message or heartbeat (nats.go: 2).
+pub const MISSED_HEARTBEATS_MULTIPLE: u32 = 2;
 
 /// Handler of a push subscription; runs on the subscription's dispatcher thread, in order.
 pub type JsMsgHandler = Box<dyn FnMut(JsMsg) + Send>;
@@ -120,6 +124,12 @@ impl JetStream {
                 (ds, Some(cfg))
             }
         };
+        let heartbeat = match (&existing, &created_cfg) {
+            (Some(i), _) => i.config.idle_heartbeat,
+            (None, Some(c)) => c.idle_heartbeat,
+            _ => None,
+        }
+        .filter(|h| !h.is_zero());
         let ack_policy = match (&existing, &created_cfg) {
             (Some(i), _) => i.config.ack_policy.unwrap_or(AckPolicy::Explicit),
             (None, Some(c)) => c.ack_policy.unwrap_or(AckPolicy::Explicit),
@@ -160,6 +170,7 @@ impl JetStream {
             },
             None => (existing.map(|i| i.name).unwrap_or_default(), false),
         };
+        let monitor = heartbeat.and_then(|hb| HeartbeatMonitor::start(&conn, &sub, hb, &stream, &consumer));
         Ok(PushSubscription {
             js: self.clone(),
             conn,
@@ -168,6 +179,7 @@ impl JetStream {
             consumer,
             created,
             delete_consumer: opts.delete_consumer.unwrap_or(true),
+            _monitor: monitor,
         })
     }
 
@@ -204,6 +216,68 @@ pub struct PushSubscription {
     consumer: String,
     created: bool,
     delete_consumer: bool,
+    _monitor: Option<HeartbeatMonitor>,
+}
+
+/// Watches a push subscription whose consumer sends idle heartbeats: when nothing (message or
+/// heartbeat) arrived for [`MISSED_HEARTBEATS_MULTIPLE`] intervals while connected, the
+/// connection's error handler gets a `Timeout` error saying the consumer is not active (once
+/// per episode; activity re-arms it). Stops with the subscription.
+struct HeartbeatMonitor {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl HeartbeatMonitor {
+    fn start(conn: &Connection, sub: &Subscription, hb: Duration, stream: &str, consumer: &str) -> Option<HeartbeatMonitor> {
+        let rt = crate::runtime::handle().ok()?;
+        let window = hb * MISSED_HEARTBEATS_MULTIPLE;
+        let (conn, sub) = (conn.clone(), sub.clone());
+        let what = format!("consumer '{}' of stream '{}'", consumer, stream);
+        // Messages and heartbeats that arrived so far: handed out, waiting, or dropped.
+        let arrived = |s: &Subscription| s.delivered() + s.pending().0.max(0) as u64 + s.dropped();
+        let task = rt.spawn(async move {
+            let mut last = arrived(&sub);
+            let mut reconnects = conn.reconnects();
+            let mut reported = false;
+            loop {
+                tokio::time::sleep(window).await;
+                if !sub.is_valid() || conn.is_closed() {
+                    break;
+                }
+                // Activity: a message or heartbeat arrived since the last look (one that waits
+                // unread in the queue since earlier does not count).
+                let now = arrived(&sub);
+                let active = now != last;
+                last = now;
+                let r = conn.reconnects();
+                if conn.status() != ConnectionStatus::Connected || r != reconnects {
+                    // No heartbeats while disconnected; a fresh window after a reconnect.
+                    reconnects = r;
+                    continue;
+                }
+                if active {
+                    reported = false;
+                } else if !reported {
+                    reported = true;
+                    let e = err!(
+                        Timeout,
+                        "missed heartbeats: {} is not active (no message or heartbeat for {:?}, idle heartbeat {:?})",
+                        what,
+                        window,
+                        hb
+                    );
+                    conn.report_async_error(Some(&sub), e);
+                }
+            }
+        });
+        Some(HeartbeatMonitor { task })
+    }
+}
+
+impl Drop for HeartbeatMonitor {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 impl std::fmt::Debug for PushSubscription {

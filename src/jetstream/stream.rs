@@ -390,6 +390,26 @@ impl JetStream {
         let info = self.stream_info(name)?;
         Ok(StreamHandle { js: self.clone(), name: name.to_string(), info })
     }
+
+    /// Updates the stream, or creates it when it does not exist (nats.go `CreateOrUpdateStream`).
+    pub fn create_or_update_stream(&self, cfg: &StreamConfig) -> Result<StreamInfo> {
+        match self.update_stream(cfg) {
+            Err(e) if e.api.is_some_and(|(_, c)| c == super::error_codes::STREAM_NOT_FOUND) => self.add_stream(cfg),
+            r => r,
+        }
+    }
+
+    /// Creates a stream and returns its handle.
+    pub fn create_stream_handle(&self, cfg: &StreamConfig) -> Result<StreamHandle> {
+        let info = self.add_stream(cfg)?;
+        Ok(StreamHandle { js: self.clone(), name: cfg.name.clone(), info })
+    }
+
+    /// Creates or updates a stream and returns its handle.
+    pub fn create_or_update_stream_handle(&self, cfg: &StreamConfig) -> Result<StreamHandle> {
+        let info = self.create_or_update_stream(cfg)?;
+        Ok(StreamHandle { js: self.clone(), name: cfg.name.clone(), info })
+    }
 }
 
 fn stored_from_direct(m: &Msg) -> Result<StoredMsg> {
@@ -453,6 +473,27 @@ impl StreamHandle {
     }
     pub fn delete_consumer(&self, name: &str) -> Result<()> {
         self.js.delete_consumer(&self.name, name)
+    }
+    /// Replaces this stream's config (the name must stay) and refreshes the cached info.
+    pub fn update(&mut self, cfg: &StreamConfig) -> Result<&StreamInfo> {
+        if cfg.name != self.name {
+            return Err(err!(InvalidArgument, "config names stream '{}', the handle is for '{}'", cfg.name, self.name));
+        }
+        self.info = self.js.update_stream(cfg)?;
+        Ok(&self.info)
+    }
+    pub fn consumers(&self) -> Result<Vec<super::ConsumerInfo>> {
+        self.js.consumers(&self.name)
+    }
+    /// Creates a consumer (fails when one exists with another config) and returns its handle.
+    pub fn create_consumer(&self, cfg: &super::ConsumerConfig) -> Result<super::ConsumerHandle> {
+        let info = self.js.create_consumer_action(&self.name, cfg, "create")?;
+        Ok(super::ConsumerHandle::new(self.js.clone(), info))
+    }
+    /// Updates an existing consumer and returns its handle.
+    pub fn update_consumer(&self, cfg: &super::ConsumerConfig) -> Result<super::ConsumerHandle> {
+        let info = self.js.update_consumer(&self.name, cfg)?;
+        Ok(super::ConsumerHandle::new(self.js.clone(), info))
     }
     /// Creates a consumer or updates it, and returns its handle.
     pub fn create_or_update_consumer(&self, cfg: &super::ConsumerConfig) -> Result<super::ConsumerHandle> {

@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "07a4bcc13b9ab325b231557935b900caa2731e88d7734426876c32c462811e57"
+HEADER_SHA256 = "ce2513800a5cf16a634b35a258e81e48bbecb8a6e80a84c7e992cad0f9ee21c5"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -185,6 +185,7 @@ natsrs_userdata_free = CFUNCTYPE(None, c_void_p)
 natsrs_status_handler = CFUNCTYPE(None, c_void_p, c_int)
 natsrs_msg_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_void_p)
 natsrs_js_msg_handler = CFUNCTYPE(None, c_void_p, c_void_p)
+natsrs_js_consume_error_handler = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
 natsrs_pub_ack_handler = CFUNCTYPE(None, c_void_p, c_int, c_void_p)
 natsrs_object_read_fn = CFUNCTYPE(c_int64, c_void_p, c_void_p, c_size_t)
 natsrs_object_write_fn = CFUNCTYPE(c_int32, c_void_p, c_void_p, c_size_t)
@@ -336,6 +337,28 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_consume_context_stop", c_int, (c_void_p,)),
     ("natsrs_consume_context_is_closed", c_bool, (c_void_p,)),
     ("natsrs_consume_context_free", None, (c_void_p,)),
+    ("natsrs_jetstream_get_stream", c_int, (c_void_p, c_char_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_create_stream", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_create_or_update_stream", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_js_stream_name", c_char_p, (c_void_p,)),
+    ("natsrs_js_stream_info", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_js_stream_cached_info", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_js_stream_update", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_js_stream_free", None, (c_void_p,)),
+    ("natsrs_js_stream_create_consumer", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_js_stream_update_consumer", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_js_stream_create_or_update_consumer", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_js_stream_get_consumer", c_int, (c_void_p, c_char_p, POINTER(c_void_p))),
+    ("natsrs_js_stream_delete_consumer", c_int, (c_void_p, c_char_p)),
+    ("natsrs_js_consumer_name", c_char_p, (c_void_p,)),
+    ("natsrs_js_consumer_stream_name", c_char_p, (c_void_p,)),
+    ("natsrs_js_consumer_info", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_js_consumer_cached_info", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_js_consumer_fetch", c_int, (c_void_p, c_size_t, c_int64, POINTER(c_void_p), POINTER(c_size_t))),
+    ("natsrs_js_consumer_fetch_bytes", c_int, (c_void_p, c_size_t, c_size_t, c_int64, POINTER(c_void_p), POINTER(c_size_t))),
+    ("natsrs_js_consumer_fetch_no_wait", c_int, (c_void_p, c_size_t, POINTER(c_void_p), POINTER(c_size_t))),
+    ("natsrs_js_consumer_next", c_int, (c_void_p, c_int64, POINTER(c_void_p))),
+    ("natsrs_js_consumer_free", None, (c_void_p,)),
     ("natsrs_stream_info_messages", c_uint64, (c_void_p,)),
     ("natsrs_stream_info_bytes", c_uint64, (c_void_p,)),
     ("natsrs_stream_info_first_seq", c_uint64, (c_void_p,)),
@@ -369,6 +392,32 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_account_info_free", None, (c_void_p,)),
     ("natsrs_stream_info_config", c_int, (c_void_p, POINTER(c_void_p))),
     ("natsrs_consumer_info_config", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_js_consume_options_create", c_int, (POINTER(c_void_p),)),
+    ("natsrs_js_consume_options_set_max_messages", c_int, (c_void_p, c_size_t)),
+    ("natsrs_js_consume_options_set_max_bytes", c_int, (c_void_p, c_size_t)),
+    ("natsrs_js_consume_options_set_expires_ms", c_int, (c_void_p, c_int64)),
+    ("natsrs_js_consume_options_set_heartbeat_ms", c_int, (c_void_p, c_int64)),
+    ("natsrs_js_consume_options_set_threshold_messages", c_int, (c_void_p, c_size_t)),
+    ("natsrs_js_consume_options_free", None, (c_void_p,)),
+    ("natsrs_js_consumer_consume", c_int, (c_void_p, c_void_p, natsrs_js_msg_handler, natsrs_js_consume_error_handler, c_void_p, natsrs_userdata_free, POINTER(c_void_p))),
+    ("natsrs_js_consumer_messages", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_js_messages_next", c_int, (c_void_p, c_int64, POINTER(c_void_p))),
+    ("natsrs_js_messages_stop", c_int, (c_void_p,)),
+    ("natsrs_js_messages_free", None, (c_void_p,)),
+    ("natsrs_jetstream_stream_names", c_int, (c_void_p, c_char_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_consumer_names", c_int, (c_void_p, c_char_p, POINTER(c_void_p))),
+    ("natsrs_js_stream_consumer_names", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_js_name_list_count", c_size_t, (c_void_p,)),
+    ("natsrs_js_name_list_get", c_char_p, (c_void_p, c_size_t)),
+    ("natsrs_js_name_list_free", None, (c_void_p,)),
+    ("natsrs_jetstream_streams", c_int, (c_void_p, c_char_p, POINTER(c_void_p))),
+    ("natsrs_stream_info_list_count", c_size_t, (c_void_p,)),
+    ("natsrs_stream_info_list_get", c_void_p, (c_void_p, c_size_t)),
+    ("natsrs_stream_info_list_free", None, (c_void_p,)),
+    ("natsrs_jetstream_consumers", c_int, (c_void_p, c_char_p, POINTER(c_void_p))),
+    ("natsrs_consumer_info_list_count", c_size_t, (c_void_p,)),
+    ("natsrs_consumer_info_list_get", c_void_p, (c_void_p, c_size_t)),
+    ("natsrs_consumer_info_list_free", None, (c_void_p,)),
     ("natsrs_msg_ack", c_int, (c_void_p,)),
     ("natsrs_msg_nak", c_int, (c_void_p,)),
     ("natsrs_msg_term", c_int, (c_void_p,)),
@@ -380,6 +429,12 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_msg_is_jetstream", c_bool, (c_void_p,)),
     ("natsrs_msg_get_metadata", c_int, (c_void_p, POINTER(natsrs_msg_metadata))),
     ("natsrs_msg_metadata_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_js_stream_ordered_consumer", c_int, (c_void_p, c_void_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_js_ordered_consumer_next", c_int, (c_void_p, c_int64, POINTER(c_void_p))),
+    ("natsrs_js_ordered_consumer_consume", c_int, (c_void_p, natsrs_js_msg_handler, natsrs_js_consume_error_handler, c_void_p, natsrs_userdata_free, POINTER(c_void_p))),
+    ("natsrs_js_ordered_consumer_stream_seq", c_uint64, (c_void_p,)),
+    ("natsrs_js_ordered_consumer_stop", c_int, (c_void_p,)),
+    ("natsrs_js_ordered_consumer_free", None, (c_void_p,)),
     ("natsrs_js_publish_options_create", c_int, (POINTER(c_void_p),)),
     ("natsrs_js_publish_options_set_msg_id", c_int, (c_void_p, c_char_p)),
     ("natsrs_js_publish_options_set_expected_stream", c_int, (c_void_p, c_char_p)),
