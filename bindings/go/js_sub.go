@@ -1,0 +1,694 @@
+package nats
+
+/*
+#include "js_shim.h"
+*/
+import "C"
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"runtime/cgo"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+	"weak"
+)
+
+// SubOpt configures options for subscribing to JetStream consumers.
+type SubOpt interface {
+	configureSubscribe(opts *subOpts) error
+}
+
+type subOptFn func(opts *subOpts) error
+
+func (f subOptFn) configureSubscribe(opts *subOpts) error { return f(opts) }
+
+type subOpts struct {
+	stream   string // BindStream / Bind
+	consumer string // Bind
+	mack     bool
+	cfg      *ConsumerConfig
+	ctx      context.Context
+	ordered  bool
+	unsup    []string // options the C API cannot honour (reported by subscribe)
+}
+
+func unsupported(name, need string) SubOpt {
+	return subOptFn(func(o *subOpts) error {
+		o.unsup = append(o.unsup, name+" (needs "+need+")")
+		return nil
+	})
+}
+
+// ManualAck disables auto ack functionality for async subscriptions.
+func ManualAck() SubOpt { return subOptFn(func(o *subOpts) error { o.mack = true; return nil }) }
+
+// Description will set the description for the created consumer.
+func Description(description string) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.Description = description; return nil })
+}
+
+// Durable defines the consumer name for JetStream durable subscribers.
+func Durable(consumer string) SubOpt {
+	return subOptFn(func(o *subOpts) error {
+		if o.cfg.Durable != "" && o.cfg.Durable != consumer {
+			return fmt.Errorf("nats: option Durable conflicts with durable name set")
+		}
+		if strings.Contains(consumer, ".") {
+			return ErrInvalidDurableName
+		}
+		o.cfg.Durable = consumer
+		return nil
+	})
+}
+
+// ConsumerName sets the name for the consumer (an ephemeral one unless Durable is set).
+func ConsumerName(name string) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.Name = name; return nil })
+}
+
+// DeliverAll will configure a Consumer to receive all the messages from a Stream.
+func DeliverAll() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.DeliverPolicy = DeliverAllPolicy; return nil })
+}
+
+// DeliverLast configures a Consumer to receive messages starting with the latest one.
+func DeliverLast() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.DeliverPolicy = DeliverLastPolicy; return nil })
+}
+
+// DeliverLastPerSubject configures a Consumer to receive messages starting with the latest one
+// for each filtered subject.
+func DeliverLastPerSubject() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.DeliverPolicy = DeliverLastPerSubjectPolicy; return nil })
+}
+
+// DeliverNew configures a Consumer to receive messages published after the subscription.
+func DeliverNew() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.DeliverPolicy = DeliverNewPolicy; return nil })
+}
+
+// StartSequence configures a Consumer to receive messages from a start sequence.
+func StartSequence(seq uint64) SubOpt {
+	return subOptFn(func(o *subOpts) error {
+		o.cfg.DeliverPolicy = DeliverByStartSequencePolicy
+		o.cfg.OptStartSeq = seq
+		return nil
+	})
+}
+
+// StartTime configures a Consumer to receive messages from a start time.
+func StartTime(startTime time.Time) SubOpt {
+	return subOptFn(func(o *subOpts) error {
+		o.cfg.DeliverPolicy = DeliverByStartTimePolicy
+		o.cfg.OptStartTime = &startTime
+		return nil
+	})
+}
+
+// AckNone requires no acks for delivered messages.
+func AckNone() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.AckPolicy = AckNonePolicy; return nil })
+}
+
+// AckAll when acking a sequence number, this implicitly acks all sequences below this one as
+// well.
+func AckAll() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.AckPolicy = AckAllPolicy; return nil })
+}
+
+// AckExplicit requires ack or nack for all messages.
+func AckExplicit() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.AckPolicy = AckExplicitPolicy; return nil })
+}
+
+// MaxDeliver sets the number of redeliveries for a message.
+func MaxDeliver(n int) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.MaxDeliver = n; return nil })
+}
+
+// MaxAckPending sets the number of outstanding acks that are allowed before message delivery
+// is halted.
+func MaxAckPending(n int) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.MaxAckPending = n; return nil })
+}
+
+// ReplayOriginal replays the messages at the original speed.
+func ReplayOriginal() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.ReplayPolicy = ReplayOriginalPolicy; return nil })
+}
+
+// ReplayInstant replays the messages as fast as possible.
+func ReplayInstant() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.ReplayPolicy = ReplayInstantPolicy; return nil })
+}
+
+// RateLimit is the Bits per sec rate limit applied to a push consumer.
+func RateLimit(n uint64) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.RateLimit = n; return nil })
+}
+
+// BackOff is an array of time durations that represent the time to delay based on delivery
+// count.
+func BackOff(backOff []time.Duration) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.BackOff = backOff; return nil })
+}
+
+// BindStream binds a consumer to a stream explicitly based on a name.
+func BindStream(stream string) SubOpt {
+	return subOptFn(func(o *subOpts) error {
+		if o.stream != "" && o.stream != stream {
+			return fmt.Errorf("nats: duplicate stream name (%s and %s)", o.stream, stream)
+		}
+		o.stream = stream
+		return nil
+	})
+}
+
+// Bind binds a subscription to an existing consumer from a stream without attempting to create.
+func Bind(stream, consumer string) SubOpt {
+	return subOptFn(func(o *subOpts) error {
+		if stream == "" {
+			return ErrStreamNameRequired
+		}
+		if consumer == "" {
+			return ErrConsumerNameRequired
+		}
+		o.stream = stream
+		o.consumer = consumer
+		return nil
+	})
+}
+
+// EnableFlowControl enables flow control for a push based consumer.
+func EnableFlowControl() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.FlowControl = true; return nil })
+}
+
+// IdleHeartbeat enables push based consumers to have idle heartbeats delivered.
+func IdleHeartbeat(duration time.Duration) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.Heartbeat = duration; return nil })
+}
+
+// HeadersOnly makes the consumer deliver only the headers of the messages.
+func HeadersOnly() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.HeadersOnly = true; return nil })
+}
+
+// MaxRequestBatch sets the maximum pull consumer batch size that a Fetch() can request.
+func MaxRequestBatch(max int) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.MaxRequestBatch = max; return nil })
+}
+
+// MaxRequestExpires sets the maximum pull consumer request expiration that a Fetch() can
+// request (using the Fetch's timeout value).
+func MaxRequestExpires(max time.Duration) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.MaxRequestExpires = max; return nil })
+}
+
+// MaxRequestMaxBytes sets the maximum pull consumer request bytes that a Fetch() can receive.
+func MaxRequestMaxBytes(bytes int) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.MaxRequestMaxBytes = bytes; return nil })
+}
+
+// InactiveThreshold indicates how long the server should keep a consumer after detecting a
+// lack of activity.
+func InactiveThreshold(threshold time.Duration) SubOpt {
+	return subOptFn(func(o *subOpts) error {
+		if threshold < 0 {
+			return fmt.Errorf("invalid InactiveThreshold value (%v), needs to be greater or equal to 0", threshold)
+		}
+		o.cfg.InactiveThreshold = threshold
+		return nil
+	})
+}
+
+// ConsumerReplicas sets the number of replica count for a consumer.
+func ConsumerReplicas(replicas int) SubOpt {
+	return subOptFn(func(o *subOpts) error {
+		if replicas < 1 {
+			return fmt.Errorf("invalid ConsumerReplicas value (%v), needs to be greater than 0", replicas)
+		}
+		o.cfg.Replicas = replicas
+		return nil
+	})
+}
+
+// ConsumerMemoryStorage sets the memory storage to true for a consumer.
+func ConsumerMemoryStorage() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.MemoryStorage = true; return nil })
+}
+
+// ConsumerFilterSubjects can be used to set multiple subject filters on the consumer.
+func ConsumerFilterSubjects(subjects ...string) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.FilterSubjects = subjects; return nil })
+}
+
+// PullMaxWaiting defines the max inflight pull requests.
+func PullMaxWaiting(n int) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.MaxWaiting = n; return nil })
+}
+
+// SkipConsumerLookup will omit looking up consumer when Bind, Durable and ConsumerName are
+// provided (the lookup is cheap and still done by libnatsrs).
+func SkipConsumerLookup() SubOpt { return subOptFn(func(o *subOpts) error { return nil }) }
+
+// OrderedConsumer will create a FIFO direct/ephemeral consumer for in order delivery of
+// messages. Not available: the C API has no ordered push subscription.
+func OrderedConsumer() SubOpt {
+	return unsupported("OrderedConsumer", "natsrs_js_subscribe_options_set_ordered")
+}
+
+// DeliverSubject specifies the JetStream consumer deliver subject. Not available: libnatsrs
+// always delivers to an inbox of its own.
+func DeliverSubject(subject string) SubOpt {
+	return unsupported("DeliverSubject", "natsrs_js_subscribe_options_set_deliver_subject")
+}
+
+// ---- the subscription side --------------------------------------------------------------------
+
+// jsSub is the C side of a JetStream subscription: a natsrs_js_subscription (push) or a
+// natsrs_pull_subscription, freed once finished and no C call uses it.
+type jsSub struct {
+	js      *js
+	pull    bool
+	mu      sync.Mutex
+	ptr     unsafe.Pointer
+	refs    int
+	closed  bool
+	stream  string
+	cons    string
+	ackNone bool
+	fetchMu sync.Mutex
+}
+
+func (j *jsSub) acquire() unsafe.Pointer {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed || j.ptr == nil {
+		return nil
+	}
+	j.refs++
+	return j.ptr
+}
+
+func (j *jsSub) release() {
+	j.mu.Lock()
+	j.refs--
+	var p unsafe.Pointer
+	if j.refs == 0 && j.closed {
+		p, j.ptr = j.ptr, nil
+	}
+	j.mu.Unlock()
+	j.free(p)
+}
+
+// close marks it finished; it is freed now or by the last release (off the caller's thread:
+// a handler may unsubscribe its own subscription).
+func (j *jsSub) close() {
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return
+	}
+	j.closed = true
+	var p unsafe.Pointer
+	if j.refs == 0 {
+		p, j.ptr = j.ptr, nil
+	}
+	j.mu.Unlock()
+	j.free(p)
+}
+
+func (j *jsSub) free(p unsafe.Pointer) {
+	if p == nil {
+		return
+	}
+	pull := j.pull
+	go func() {
+		var je C.gn_jerr
+		C.gn_js_sub_op(p, C.bool(pull), C.GN_JS_SUB_FREE, 0, nil, &je)
+		freeJErr(&je)
+	}()
+}
+
+// jsHandler is the userdata of a push subscription with a handler or channel.
+type jsHandler struct {
+	sub     weak.Pointer[Subscription]
+	strong  *Subscription // kept until the subscription ends (as nats.go's connection does)
+	cb      MsgHandler
+	ch      chan *Msg
+	autoAck bool
+}
+
+//export goOnJSMsg
+func goOnJSMsg(ud C.uintptr_t, v *C.gn_msg_view) {
+	hc, _ := handleValue(cgo.Handle(ud)).(*jsHandler)
+	if hc == nil {
+		return
+	}
+	s := hc.sub.Value()
+	if s == nil || s.stopNow.Load() {
+		return
+	}
+	m := copyView(v, s)
+	s.delivered.Add(1)
+	if hc.ch != nil {
+		select {
+		case hc.ch <- m:
+		case <-s.done:
+		}
+		return
+	}
+	s.conn.core.safeCall(s, func() { hc.cb(m) })
+	if hc.autoAck && !m.isAcked() {
+		_ = m.Ack()
+	}
+	if max := s.max.Load(); max > 0 && s.delivered.Load() >= max {
+		go s.Unsubscribe()
+	}
+}
+
+func (j *js) newSubOpts(opts []SubOpt) (*subOpts, error) {
+	o := &subOpts{cfg: &ConsumerConfig{DeliverPolicy: deliverPolicyNotSet, AckPolicy: ackPolicyNotSet, ReplayPolicy: replayPolicyNotSet}}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt.configureSubscribe(o); err != nil {
+			return nil, err
+		}
+	}
+	if len(o.unsup) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrNotSupported, strings.Join(o.unsup, ", "))
+	}
+	return o, nil
+}
+
+// cfgJSON is the base consumer config the library completes (deliver subject, filter).
+func (o *subOpts) cfgJSON() (string, error) {
+	c := *o.cfg
+	if c.DeliverPolicy == deliverPolicyNotSet {
+		c.DeliverPolicy = DeliverAllPolicy
+	}
+	if c.AckPolicy == ackPolicyNotSet {
+		c.AckPolicy = AckExplicitPolicy
+	}
+	if c.ReplayPolicy == replayPolicyNotSet {
+		c.ReplayPolicy = ReplayInstantPolicy
+	}
+	b, err := json.Marshal(&c)
+	return string(b), err
+}
+
+// Subscribe creates an async Subscription for JetStream. The stream and consumer names can be
+// provided with the nats.Bind() option; otherwise an ephemeral consumer is created (deleted on
+// Unsubscribe), or the durable of nats.Durable() is used or created.
+func (j *js) Subscribe(subj string, cb MsgHandler, opts ...SubOpt) (*Subscription, error) {
+	if cb == nil {
+		return nil, ErrBadSubscription
+	}
+	return j.subscribe(subj, "", cb, nil, C.GN_JS_PUSH, opts)
+}
+
+// SubscribeSync creates a Subscription that can be used to process messages synchronously.
+func (j *js) SubscribeSync(subj string, opts ...SubOpt) (*Subscription, error) {
+	return j.subscribe(subj, "", nil, nil, C.GN_JS_PUSH_SYNC, opts)
+}
+
+// QueueSubscribe creates a Subscription with a queue group (the consumer's deliver group; the
+// queue name is the durable name unless Durable says otherwise).
+func (j *js) QueueSubscribe(subj, queue string, cb MsgHandler, opts ...SubOpt) (*Subscription, error) {
+	if cb == nil {
+		return nil, ErrBadSubscription
+	}
+	return j.subscribe(subj, queue, cb, nil, C.GN_JS_PUSH, opts)
+}
+
+// QueueSubscribeSync creates a Subscription with a queue group that can be used to process
+// messages synchronously. Not available: the C API has no synchronous queue subscription.
+func (j *js) QueueSubscribeSync(subj, queue string, opts ...SubOpt) (*Subscription, error) {
+	return nil, fmt.Errorf("%w: QueueSubscribeSync (needs natsrs_jetstream_queue_subscribe_sync)", ErrNotSupported)
+}
+
+// ChanSubscribe creates channel based Subscription.
+func (j *js) ChanSubscribe(subj string, ch chan *Msg, opts ...SubOpt) (*Subscription, error) {
+	if ch == nil {
+		return nil, ErrBadSubscription
+	}
+	return j.subscribe(subj, "", nil, ch, C.GN_JS_PUSH, opts)
+}
+
+// ChanQueueSubscribe creates channel based Subscription with a queue group.
+func (j *js) ChanQueueSubscribe(subj, queue string, ch chan *Msg, opts ...SubOpt) (*Subscription, error) {
+	if ch == nil {
+		return nil, ErrBadSubscription
+	}
+	return j.subscribe(subj, queue, nil, ch, C.GN_JS_PUSH, opts)
+}
+
+// PullSubscribe creates a Subscription that can fetch messages (Fetch, FetchBatch). durable
+// "" creates an ephemeral consumer.
+func (j *js) PullSubscribe(subj, durable string, opts ...SubOpt) (*Subscription, error) {
+	if durable != "" {
+		opts = append(opts, Durable(durable))
+	}
+	return j.subscribe(subj, "", nil, nil, C.GN_JS_PULL, opts)
+}
+
+func (j *js) subscribe(subj, queue string, cb MsgHandler, ch chan *Msg, kind C.int, opts []SubOpt) (*Subscription, error) {
+	o, err := j.newSubOpts(opts)
+	if err != nil {
+		return nil, err
+	}
+	if kind == C.GN_JS_PULL && o.mack {
+		// (nats.go ignores ManualAck for pull subscriptions too: they never auto-ack.)
+		o.mack = false
+	}
+	cfgJSON, err := o.cfgJSON()
+	if err != nil {
+		return nil, err
+	}
+	s := &Subscription{
+		Subject: subj, Queue: queue, conn: j.nc, mcb: cb, mch: ch,
+		h: &subHandle{}, done: make(chan struct{}), ended: make(chan struct{}),
+		pMsgsLimit: DefaultSubPendingMsgsLimit, pBytesLim: DefaultSubPendingBytesLimit,
+	}
+	switch {
+	case kind == C.GN_JS_PULL:
+		s.typ = PullSubscription
+	case cb != nil:
+		s.typ = AsyncSubscription
+	case ch != nil:
+		s.typ = ChanSubscription
+	default:
+		s.typ = SyncSubscription
+	}
+	jsub := &jsSub{js: j, pull: kind == C.GN_JS_PULL, ackNone: o.cfg.AckPolicy == AckNonePolicy}
+	s.jsi = jsub
+	var ud cgo.Handle
+	var hc *jsHandler
+	if kind == C.GN_JS_PUSH {
+		hc = &jsHandler{sub: weak.Make(s), strong: s, cb: cb, ch: ch, autoAck: cb != nil && !o.mack && o.cfg.AckPolicy != AckNonePolicy}
+		ud = newHandle(hc)
+	}
+	durable := o.cfg.Durable
+	bind := o.consumer
+	pullDurable := ""
+	if kind == C.GN_JS_PULL {
+		pullDurable, durable = durable, ""
+		if bind != "" {
+			pullDurable = bind
+		}
+	}
+	q := queue
+	if kind == C.GN_JS_PULL {
+		q = pullDurable
+	}
+	sa := C.gn_sub_args{kind: kind, manual_ack: C.bool(o.mack), has_cfg: true}
+	var out unsafe.Pointer
+	var je C.gn_jerr
+	ps, ns := cstr(subj)
+	pq, nq := cstr(q)
+	pst, nst := cstr(o.stream)
+	pd, nd := cstr(durable)
+	pb, nb := cstr(bind)
+	pc, nc := cstr(cfgJSON)
+	st := C.gn_js_subscribe(j.ptr, &sa, ps, ns, pq, nq, pst, nst, pd, nd, pb, nb, pc, nc, C.uintptr_t(ud), &out, &je)
+	runtime.KeepAlive(j)
+	runtime.KeepAlive(cfgJSON)
+	if err := jsErr(st, &je, jsCallSubscribe); err != nil {
+		return nil, subscribeErr(err, kind)
+	}
+	jsub.ptr = out
+	core := j.nc.core
+	s.key = uintptr(out)
+	core.mu.Lock()
+	core.subs[s.key] = weak.Make(s)
+	core.mu.Unlock()
+	if hc != nil {
+		s.h.closed = true // no core subscription handle: the hooks in sub.go go to jsi
+	} else {
+		s.h.closed = true
+		runtime.AddCleanup(s, func(c subCleanup) {
+			c.core.mu.Lock()
+			if w, ok := c.core.subs[c.key]; ok && w.Value() == nil {
+				delete(c.core.subs, c.key)
+			}
+			c.core.mu.Unlock()
+		}, subCleanup{core, s.h, s.key})
+		runtime.AddCleanup(s, func(js *jsSub) { js.close() }, jsub)
+	}
+	return s, nil
+}
+
+// subscribeErr maps what the core reports for a consumer of the wrong kind.
+func subscribeErr(err error, kind C.int) error {
+	e, ok := err.(*Error)
+	if !ok || e.Status != stIllegalState {
+		return err
+	}
+	switch {
+	case strings.Contains(e.Detail, "pull consumer") && kind != C.GN_JS_PULL:
+		return ErrPullSubscribeRequired
+	case strings.Contains(e.Detail, "push") && kind == C.GN_JS_PULL:
+		return ErrPullSubscribeToPushConsumer
+	}
+	return err
+}
+
+// jsEnd ends a JetStream subscription (Unsubscribe, Drain, connection closed).
+func (s *Subscription) jsEnd() {
+	s.stop()
+	s.finish(false)
+}
+
+// jsUnsubscribe unsubscribes (the core deletes a consumer it created, as nats.go).
+func (s *Subscription) jsUnsubscribe() error {
+	if s.conn.IsClosed() {
+		return ErrConnectionClosed
+	}
+	p := s.jsi.acquire()
+	if p == nil {
+		return ErrBadSubscription
+	}
+	var je C.gn_jerr
+	st := C.gn_js_sub_op(p, C.bool(s.jsi.pull), C.GN_JS_SUB_UNSUBSCRIBE, 0, nil, &je)
+	s.jsi.release()
+	err := jsErr(st, &je, jsCallConsumer)
+	s.jsEnd()
+	if err == ErrBadSubscription || err == ErrConsumerNotFound {
+		err = nil
+	}
+	return err
+}
+
+// jsDrain drains in the background (as nats.go's Drain), then ends the subscription.
+func (s *Subscription) jsDrain() error {
+	if s.conn.IsClosed() {
+		return ErrConnectionClosed
+	}
+	p := s.jsi.acquire()
+	if p == nil {
+		return ErrBadSubscription
+	}
+	s.draining.Store(true)
+	timeout := s.conn.Opts.DrainTimeout
+	if timeout <= 0 {
+		timeout = DefaultDrainTimeout
+	}
+	go func() {
+		var je C.gn_jerr
+		st := C.gn_js_sub_op(p, C.bool(s.jsi.pull), C.GN_JS_SUB_DRAIN, C.int64_t(ms(timeout)), nil, &je)
+		s.jsi.release()
+		if err := jsErr(st, &je, jsCallConsumer); err == ErrTimeout {
+			s.conn.core.reportError(s, ErrDrainTimeout)
+		}
+		s.jsEnd()
+	}()
+	return nil
+}
+
+// jsNextMsg is NextMsg of a synchronous push subscription.
+func (s *Subscription) jsNextMsg(timeout time.Duration) (*Msg, error) {
+	if s.jsi.pull {
+		return nil, ErrTypeSubscription
+	}
+	if s.typ != SyncSubscription {
+		return nil, ErrSyncSubRequired
+	}
+	if timeout <= 0 {
+		timeout = time.Millisecond
+	}
+	p := s.jsi.acquire()
+	if p == nil {
+		if s.conn.IsClosed() {
+			return nil, ErrConnectionClosed
+		}
+		return nil, ErrBadSubscription
+	}
+	var view C.gn_msg_view
+	var out *C.natsrs_msg
+	var je C.gn_jerr
+	st := C.gn_js_next((*C.natsrs_js_subscription)(p), C.int64_t(ms(timeout)), &view, &out, &je)
+	s.jsi.release()
+	if err := jsErr(st, &je, jsCallConsumer); err != nil {
+		return nil, err
+	}
+	m := copyView(&view, s)
+	freeView(&view)
+	C.natsrs_msg_free(out)
+	s.delivered.Add(1)
+	return m, nil
+}
+
+// jsNextMsgCtx waits in slices so that a cancelled context ends the wait.
+func (s *Subscription) jsNextMsgCtx(ctx context.Context) (*Msg, error) {
+	const slice = 100 * time.Millisecond
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		d := slice
+		if dl, ok := ctx.Deadline(); ok {
+			if left := time.Until(dl); left < d {
+				d = left
+			}
+			if d <= 0 {
+				return nil, context.DeadlineExceeded
+			}
+		}
+		m, err := s.jsNextMsg(d)
+		if err == ErrTimeout {
+			continue
+		}
+		return m, err
+	}
+}
+
+// ConsumerInfo returns the info of the consumer of a JetStream subscription.
+func (s *Subscription) ConsumerInfo() (*ConsumerInfo, error) {
+	if s == nil || s.jsi == nil {
+		return nil, ErrTypeSubscription
+	}
+	p := s.jsi.acquire()
+	if p == nil {
+		return nil, ErrBadSubscription
+	}
+	var out *C.char
+	var je C.gn_jerr
+	st := C.gn_js_sub_op(p, C.bool(s.jsi.pull), C.GN_JS_SUB_INFO, 0, &out, &je)
+	s.jsi.release()
+	if err := jsErr(st, &je, jsCallConsumer); err != nil {
+		return nil, err
+	}
+	var ci ConsumerInfo
+	if err := json.Unmarshal([]byte(natsString(out)), &ci); err != nil {
+		return nil, err
+	}
+	return &ci, nil
+}
