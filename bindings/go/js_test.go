@@ -134,3 +134,452 @@ func TestJSPublishErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestJSPublishAsync(t *testing.T) {
+	_, js := jsConn(t, PublishAsyncMaxPending(256))
+	name := jsStream(t, js)
+	var futs []PubAckFuture
+	for i := 0; i < 500; i++ {
+		f, err := js.PublishAsync(name+".a", []byte("hello"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		futs = append(futs, f)
+	}
+	// With headers (sent as a non-blocking request).
+	hm := NewMsg(name + ".h")
+	hm.Header.Set("K", "V")
+	hf, err := js.PublishMsgAsync(hm, MsgId("h1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(10 * time.Second):
+		t.Fatalf("not complete; pending %d", js.PublishAsyncPending())
+	}
+	if n := js.PublishAsyncPending(); n != 0 {
+		t.Fatalf("pending %d", n)
+	}
+	seen := map[uint64]bool{}
+	for _, f := range futs {
+		select {
+		case pa := <-f.Ok():
+			if pa.Stream != name || seen[pa.Sequence] {
+				t.Fatalf("%+v", pa)
+			}
+			seen[pa.Sequence] = true
+		case err := <-f.Err():
+			t.Fatal(err)
+		case <-time.After(5 * time.Second):
+			t.Fatal("future not resolved")
+		}
+		if string(f.Msg().Data) != "hello" {
+			t.Fatal("Msg")
+		}
+	}
+	select {
+	case pa := <-hf.Ok():
+		if pa.Sequence != 501 {
+			t.Fatalf("%+v", pa)
+		}
+	case err := <-hf.Err():
+		t.Fatal(err)
+	}
+	raw, err := js.GetMsg(name, 501)
+	if err != nil || raw.Header.Get("K") != "V" || raw.Header.Get(MsgIdHdr) != "h1" {
+		t.Fatalf("%+v %v", raw, err)
+	}
+	// Errors arrive on Err() and at the PublishAsyncErrHandler.
+	errs := make(chan error, 2)
+	_, js2 := jsConn(t, PublishAsyncErrHandler(func(_ JetStream, m *Msg, err error) { errs <- err }))
+	f, err := js2.PublishAsync(name+".a", []byte("x"), ExpectLastSequence(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-f.Err():
+		var ae *APIError
+		if !errors.As(err, &ae) || ae.ErrorCode != JSErrCodeStreamWrongLastSequence {
+			t.Fatalf("%v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no error")
+	}
+	select {
+	case <-errs:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no error handler call")
+	}
+	f, _ = js2.PublishAsync("nostream.async", []byte("x"))
+	select {
+	case err := <-f.Err():
+		if err != ErrNoResponders {
+			t.Fatalf("%v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no error")
+	}
+	if _, err := js.PublishMsgAsync(&Msg{Subject: name + ".a", Reply: "r"}); err != ErrAsyncPublishReplySubjectSet {
+		t.Fatal(err)
+	}
+}
+
+func TestJSSubscribeAsync(t *testing.T) {
+	_, js := jsConn(t)
+	name := jsStream(t, js)
+	for i := 0; i < 10; i++ {
+		js.Publish(name+".a", []byte(fmt.Sprint(i)))
+	}
+	got := make(chan *Msg, 100)
+	sub, err := js.Subscribe(name+".*", func(m *Msg) { got <- m })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		select {
+		case m := <-got:
+			if string(m.Data) != fmt.Sprint(i) {
+				t.Fatalf("%d: %s", i, m.Data)
+			}
+			md, err := m.Metadata()
+			if err != nil || md.Stream != name || md.Sequence.Stream != uint64(i+1) || md.NumDelivered != 1 || md.Timestamp.IsZero() {
+				t.Fatalf("%+v %v", md, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("missing %d", i)
+		}
+	}
+	ci, err := sub.ConsumerInfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Auto-ack: everything gets acked.
+	waitFor(t, 5*time.Second, func() bool {
+		ci, err = sub.ConsumerInfo()
+		return err == nil && ci.NumAckPending == 0 && ci.Delivered.Stream == 10
+	})
+	if ci.Config.AckPolicy != AckExplicitPolicy || ci.Stream != name {
+		t.Fatalf("%+v", ci)
+	}
+	consumer := ci.Name
+	if !sub.IsValid() {
+		t.Fatal("not valid")
+	}
+	if err := sub.Unsubscribe(); err != nil {
+		t.Fatal(err)
+	}
+	if sub.IsValid() {
+		t.Fatal("valid after unsubscribe")
+	}
+	// nats.go semantics: Unsubscribe deletes the ephemeral consumer it created.
+	if _, err := js.ConsumerInfo(name, consumer); err != ErrConsumerNotFound {
+		t.Fatalf("consumer still there: %v", err)
+	}
+	if err := sub.Unsubscribe(); err != ErrBadSubscription {
+		t.Fatalf("second unsubscribe: %v", err)
+	}
+}
+
+func TestJSManualAckNakTerm(t *testing.T) {
+	_, js := jsConn(t)
+	name := jsStream(t, js)
+	js.Publish(name+".a", []byte("one"))
+	js.Publish(name+".a", []byte("two"))
+	got := make(chan *Msg, 100)
+	sub, err := js.Subscribe(name+".a", func(m *Msg) { got <- m }, ManualAck(), Durable("MAN"), AckWait(time.Second), MaxDeliver(3), DeliverAll())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	next := func() *Msg {
+		t.Helper()
+		select {
+		case m := <-got:
+			return m
+		case <-time.After(5 * time.Second):
+			t.Fatal("no message")
+		}
+		return nil
+	}
+	m1, m2 := next(), next()
+	if err := m1.InProgress(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m1.Nak(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m1.Ack(); err != ErrMsgAlreadyAckd {
+		t.Fatalf("ack after nak: %v", err)
+	}
+	if err := m2.TermWithReason("bad"); err != nil {
+		t.Fatal(err)
+	}
+	r := next() // m1 redelivered
+	md, _ := r.Metadata()
+	if string(r.Data) != "one" || md.NumDelivered != 2 {
+		t.Fatalf("%s %+v", r.Data, md)
+	}
+	if err := r.AckSync(); err != nil {
+		t.Fatal(err)
+	}
+	ci, err := js.ConsumerInfo(name, "MAN")
+	if err != nil || ci.Config.MaxDeliver != 3 || ci.Config.AckWait != time.Second || ci.NumAckPending != 0 {
+		t.Fatalf("%+v %v", ci, err)
+	}
+	select {
+	case m := <-got:
+		t.Fatalf("unexpected redelivery %s", m.Data)
+	case <-time.After(1500 * time.Millisecond):
+	}
+	if err := (&Msg{Subject: "x"}).Ack(); err != ErrMsgNotBound {
+		t.Fatal(err)
+	}
+}
+
+func TestJSNakWithDelay(t *testing.T) {
+	_, js := jsConn(t)
+	name := jsStream(t, js)
+	js.Publish(name+".a", []byte("d"))
+	sub, err := js.SubscribeSync(name+".a", AckExplicit())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	m, err := sub.NextMsg(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.NakWithDelay(200 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	m, err = sub.NextMsg(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, _ := m.Metadata()
+	if md.NumDelivered != 2 {
+		t.Fatalf("%+v", md)
+	}
+	m.Term()
+}
+
+func TestJSSyncChanQueue(t *testing.T) {
+	_, js := jsConn(t)
+	name := jsStream(t, js)
+	for i := 0; i < 5; i++ {
+		js.Publish(name+".a", []byte(fmt.Sprint(i)))
+	}
+	sub, err := js.SubscribeSync(name+".*", Durable("MONITOR"), MaxDeliver(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		m, err := sub.NextMsg(5 * time.Second)
+		if err != nil || string(m.Data) != fmt.Sprint(i) {
+			t.Fatalf("%d: %v %v", i, m, err)
+		}
+		m.Ack()
+	}
+	if _, err := sub.NextMsg(100 * time.Millisecond); err != ErrTimeout {
+		t.Fatalf("want timeout: %v", err)
+	}
+	ci, err := js.ConsumerInfo(name, "MONITOR")
+	if err != nil || ci.Config.MaxDeliver != 3 || ci.Config.Durable != "MONITOR" {
+		t.Fatalf("%+v %v", ci, err)
+	}
+	if err := sub.Unsubscribe(); err != nil {
+		t.Fatal(err)
+	}
+
+	ch := make(chan *Msg, 16)
+	csub, err := js.ChanSubscribe(name+".a", ch, DeliverLast())
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-ch:
+		if string(m.Data) != "4" {
+			t.Fatalf("DeliverLast: %s", m.Data)
+		}
+		m.Ack()
+	case <-time.After(5 * time.Second):
+		t.Fatal("chan: nothing")
+	}
+	csub.Unsubscribe()
+
+	// Queue group: each message goes to one member.
+	var n1, n2 atomic.Int32
+	q1, err := js.QueueSubscribe(name+".q", "workers", func(m *Msg) { n1.Add(1) }, DeliverNew())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q2, err := js.QueueSubscribe(name+".q", "workers", func(m *Msg) { n2.Add(1) }, DeliverNew())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		js.Publish(name+".q", []byte("w"))
+	}
+	waitFor(t, 5*time.Second, func() bool { return n1.Load()+n2.Load() == 20 })
+	q1.Unsubscribe()
+	q2.Unsubscribe()
+	if _, err := js.QueueSubscribeSync(name+".q", "w"); !errors.Is(err, ErrNotSupported) {
+		t.Fatal(err)
+	}
+	if _, err := js.Subscribe(name+".q", func(*Msg) {}, OrderedConsumer()); !errors.Is(err, ErrNotSupported) {
+		t.Fatal(err)
+	}
+	if _, err := js.SubscribeSync("nostream.sub"); err == nil {
+		t.Fatal("subscribe without stream")
+	}
+}
+
+func TestJSStartSequenceTimeBind(t *testing.T) {
+	_, js := jsConn(t)
+	name := jsStream(t, js)
+	for i := 1; i <= 5; i++ {
+		js.Publish(name+".a", []byte(fmt.Sprint(i)))
+	}
+	sub, err := js.SubscribeSync(name+".a", StartSequence(4), AckNone())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := sub.NextMsg(5 * time.Second)
+	if err != nil || string(m.Data) != "4" {
+		t.Fatalf("%v %v", m, err)
+	}
+	if err := m.Ack(); err != ErrCantAckIfConsumerAckNone {
+		t.Fatalf("ack none: %v", err)
+	}
+	sub.Unsubscribe()
+	sub, err = js.SubscribeSync(name+".a", StartTime(time.Now().Add(-time.Hour)), BindStream(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := sub.NextMsg(5 * time.Second); err != nil || string(m.Data) != "1" {
+		t.Fatalf("%v %v", m, err)
+	}
+	sub.Unsubscribe()
+	// Bind to an existing push consumer; it is not deleted on Unsubscribe.
+	inbox := NewInbox()
+	if _, err := js.AddConsumer(name, &ConsumerConfig{Durable: "PUSH", DeliverSubject: inbox, AckPolicy: AckExplicitPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	sub, err = js.SubscribeSync(name+".a", Bind(name, "PUSH"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := sub.NextMsg(5 * time.Second); err != nil || string(m.Data) != "1" {
+		t.Fatalf("%v %v", m, err)
+	}
+	sub.Unsubscribe()
+	if _, err := js.ConsumerInfo(name, "PUSH"); err != nil {
+		t.Fatalf("bound consumer deleted: %v", err)
+	}
+	if _, err := js.SubscribeSync(name+".a", Bind(name, "NOPE")); !errors.Is(err, ErrConsumerNotFound) {
+		t.Fatalf("bind missing: %v", err)
+	}
+	if _, err := js.PullSubscribe(name+".a", "", Bind(name, "PUSH")); err != ErrPullSubscribeToPushConsumer {
+		t.Fatalf("pull on push: %v", err)
+	}
+}
+
+func TestJSPullFetch(t *testing.T) {
+	_, js := jsConn(t)
+	name := jsStream(t, js)
+	for i := 0; i < 25; i++ {
+		js.Publish(name+".a", []byte(fmt.Sprint(i)))
+	}
+	sub, err := js.PullSubscribe(name+".*", "PULLER")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub.Type() != PullSubscription {
+		t.Fatal(sub.Type())
+	}
+	msgs, err := sub.Fetch(10)
+	if err != nil || len(msgs) != 10 {
+		t.Fatalf("%d %v", len(msgs), err)
+	}
+	for i, m := range msgs {
+		if string(m.Data) != fmt.Sprint(i) {
+			t.Fatalf("%d: %s", i, m.Data)
+		}
+		if err := m.Ack(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs, err = sub.Fetch(100, MaxWait(2*time.Second))
+	if err != nil || len(msgs) != 15 {
+		t.Fatalf("short batch: %d %v", len(msgs), err)
+	}
+	for _, m := range msgs {
+		m.AckSync()
+	}
+	if _, err := sub.Fetch(5, MaxWait(200*time.Millisecond)); err != ErrTimeout {
+		t.Fatalf("empty: %v", err)
+	}
+	js.Publish(name+".a", []byte("late"))
+	mb, err := sub.FetchBatch(5, MaxWait(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []*Msg
+	for m := range mb.Messages() {
+		got = append(got, m)
+	}
+	<-mb.Done()
+	if mb.Error() != nil || len(got) != 1 || string(got[0].Data) != "late" {
+		t.Fatalf("%v %v", got, mb.Error())
+	}
+	if _, err := sub.NextMsg(time.Millisecond); err != ErrTypeSubscription {
+		t.Fatalf("NextMsg on pull: %v", err)
+	}
+	if _, err := sub.Fetch(1, MaxWait(time.Second), Context(nil)); err == nil {
+		t.Fatal("context and timeout")
+	}
+	ci, err := sub.ConsumerInfo()
+	if err != nil || ci.Name != "PULLER" || ci.NumAckPending != 1 {
+		t.Fatalf("%+v %v", ci, err)
+	}
+	// Seed: a push subscription cannot bind a pull consumer.
+	if _, err := js.SubscribeSync(name+".*", Durable("PULLER")); err != ErrPullSubscribeRequired {
+		t.Fatalf("push on pull: %v", err)
+	}
+	if err := sub.Unsubscribe(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.ConsumerInfo(name, "PULLER"); err != ErrConsumerNotFound {
+		t.Fatalf("created durable not deleted: %v", err)
+	}
+	if _, err := sub.Fetch(1); err != ErrBadSubscription {
+		t.Fatalf("fetch after unsubscribe: %v", err)
+	}
+}
+
+func TestJSDrain(t *testing.T) {
+	_, js := jsConn(t)
+	name := jsStream(t, js)
+	var n atomic.Int32
+	sub, err := js.Subscribe(name+".a", func(m *Msg) { n.Add(1); time.Sleep(time.Millisecond) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		js.Publish(name+".a", nil)
+	}
+	waitFor(t, 5*time.Second, func() bool { return n.Load() > 0 })
+	if err := sub.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, func() bool { return !sub.IsValid() })
+	pull, err := js.PullSubscribe(name+".a", "DR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pull.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, func() bool { return !pull.IsValid() })
+}
