@@ -1,8 +1,12 @@
 package nats
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -582,4 +586,185 @@ func TestJSDrain(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, func() bool { return !pull.IsValid() })
+}
+
+func TestJSManagement(t *testing.T) {
+	_, js := jsConn(t)
+	name := jsStream(t, js)
+	si, err := js.UpdateStream(&StreamConfig{Name: name, Subjects: []string{name + ".>"}, Storage: MemoryStorage, MaxMsgs: 100, MaxAge: time.Hour, Description: "upd"})
+	if err != nil || si.Config.MaxMsgs != 100 || si.Config.MaxAge != time.Hour || si.Config.Description != "upd" {
+		t.Fatalf("%+v %v", si, err)
+	}
+	for i := 0; i < 10; i++ {
+		js.Publish(fmt.Sprintf("%s.s%d", name, i%2), []byte("x"))
+	}
+	if err := js.PurgeStream(name, &StreamPurgeRequest{Subject: name + ".s0"}); err != nil {
+		t.Fatal(err)
+	}
+	si, _ = js.StreamInfo(name)
+	if si.State.Msgs != 5 {
+		t.Fatalf("after subject purge: %d", si.State.Msgs)
+	}
+	if err := js.PurgeStream(name, &StreamPurgeRequest{Keep: 2}); err != nil {
+		t.Fatal(err)
+	}
+	si, _ = js.StreamInfo(name)
+	if si.State.Msgs != 2 {
+		t.Fatalf("after keep purge: %d", si.State.Msgs)
+	}
+	if err := js.PurgeStream(name); err != nil {
+		t.Fatal(err)
+	}
+	si, _ = js.StreamInfo(name)
+	if si.State.Msgs != 0 {
+		t.Fatalf("after purge: %d", si.State.Msgs)
+	}
+
+	ci, err := js.AddConsumer(name, &ConsumerConfig{Durable: "C1", AckPolicy: AckExplicitPolicy, MaxDeliver: 5, FilterSubject: name + ".s1", Metadata: map[string]string{"k": "v"}})
+	if err != nil || ci.Name != "C1" || ci.Config.MaxDeliver != 5 || ci.Config.Metadata["k"] != "v" {
+		t.Fatalf("%+v %v", ci, err)
+	}
+	ci, err = js.UpdateConsumer(name, &ConsumerConfig{Durable: "C1", AckPolicy: AckExplicitPolicy, MaxDeliver: 7, FilterSubject: name + ".s1", Description: "d"})
+	if err != nil || ci.Config.MaxDeliver != 7 || ci.Config.Description != "d" {
+		t.Fatalf("update: %+v %v", ci, err)
+	}
+	if _, err := js.AddConsumer(name, &ConsumerConfig{Name: "C2", AckPolicy: AckNonePolicy, DeliverPolicy: DeliverNewPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for n := range js.ConsumerNames(name) {
+		names[n] = true
+	}
+	if len(names) != 2 || !names["C1"] || !names["C2"] {
+		t.Fatalf("%v", names)
+	}
+	infos := 0
+	for ci := range js.Consumers(name) {
+		if ci.Stream != name {
+			t.Fatal(ci)
+		}
+		infos++
+	}
+	if infos != 2 {
+		t.Fatal(infos)
+	}
+	if err := js.DeleteConsumer(name, "C2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := js.DeleteConsumer(name, "C2"); !errors.Is(err, ErrConsumerNotFound) {
+		t.Fatal(err)
+	}
+	found := false
+	for n := range js.StreamNames() {
+		found = found || n == name
+	}
+	if !found {
+		t.Fatal("StreamNames")
+	}
+	filtered := 0
+	for n := range js.StreamNames(StreamListFilter(name + ".s1")) {
+		if n != name {
+			t.Fatal(n)
+		}
+		filtered++
+	}
+	if filtered != 1 {
+		t.Fatal(filtered)
+	}
+	found = false
+	for si := range js.Streams() {
+		found = found || si.Config.Name == name
+	}
+	if !found {
+		t.Fatal("Streams")
+	}
+	if s, err := js.StreamNameBySubject(name + ".zz"); err != nil || s != name {
+		t.Fatal(s, err)
+	}
+	ai, err := js.AccountInfo()
+	if err != nil || ai.Streams < 1 || ai.Consumers < 1 {
+		t.Fatalf("%+v %v", ai, err)
+	}
+	// Per-call options: a context deadline and MaxWait run on their own C context.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, err := js.StreamInfo(name, Context(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.StreamInfo(name, MaxWait(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	done, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	if _, err := js.StreamInfo(name, Context(done)); err != context.Canceled {
+		t.Fatal(err)
+	}
+	// JSON of the configs: nats.go's names.
+	b, _ := json.Marshal(&ConsumerConfig{AckPolicy: AckAllPolicy, DeliverPolicy: DeliverLastPerSubjectPolicy, ReplayPolicy: ReplayOriginalPolicy})
+	if !strings.Contains(string(b), `"ack_policy":"all"`) || !strings.Contains(string(b), `"deliver_policy":"last_per_subject"`) || !strings.Contains(string(b), `"replay_policy":"original"`) {
+		t.Fatal(string(b))
+	}
+}
+
+func TestJSNotEnabled(t *testing.T) {
+	s := startServer(t) // no -js
+	nc, err := Connect(s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := nc.JetStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.AccountInfo(); !errors.Is(err, ErrJetStreamNotEnabled) {
+		t.Fatalf("%v", err)
+	}
+	if _, err := js.AddStream(&StreamConfig{Name: "X"}); !errors.Is(err, ErrJetStreamNotEnabled) {
+		t.Fatalf("%v", err)
+	}
+	if _, err := js.Publish("x", nil, RetryAttempts(0)); err != ErrNoStreamResponse {
+		t.Fatalf("%v", err)
+	}
+}
+
+// A closed connection ends JetStream subscriptions; every handle given to C is released.
+func TestJSCloseReleases(t *testing.T) {
+	handles0 := liveHandles.Load()
+	func() {
+		nc := connect(t)
+		js, _ := nc.JetStream()
+		name := jsStream(t, js)
+		js.Publish(name+".a", []byte("x"))
+		var subs []*Subscription
+		for i := 0; i < 5; i++ {
+			s, err := js.Subscribe(name+".a", func(*Msg) {})
+			if err != nil {
+				t.Fatal(err)
+			}
+			subs = append(subs, s)
+		}
+		sync, _ := js.SubscribeSync(name + ".a")
+		pull, _ := js.PullSubscribe(name+".a", "")
+		for i := 0; i < 50; i++ {
+			js.PublishAsync(name+".a", []byte("y"))
+		}
+		<-js.PublishAsyncComplete()
+		js2, _ := nc.JetStream()
+		js.DeleteStream(name)
+		_ = js2
+		nc.Close()
+		for _, s := range append(subs, sync, pull) {
+			if s.IsValid() {
+				t.Fatal("valid after close")
+			}
+		}
+		if _, err := sync.NextMsg(10 * time.Millisecond); err != ErrConnectionClosed && err != ErrBadSubscription {
+			t.Fatalf("%v", err)
+		}
+	}()
+	waitFor(t, 10*time.Second, func() bool {
+		runtime.GC()
+		return liveHandles.Load() <= handles0
+	})
 }
