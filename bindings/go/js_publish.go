@@ -44,16 +44,16 @@ type pubOptFn func(opts *pubOpts) error
 func (f pubOptFn) configurePublish(opts *pubOpts) error { return f(opts) }
 
 type pubOpts struct {
-	ctx   context.Context
-	ttl   time.Duration
-	id    string
-	lid   string
-	str   string
-	seq   *uint64
-	lss   *uint64
-	rwait time.Duration
-	rnum  int
-	stall time.Duration
+	ctx    context.Context
+	ttl    time.Duration
+	id     string
+	lid    string
+	str    string
+	seq    *uint64
+	lss    *uint64
+	rwait  time.Duration
+	rnum   int
+	stall  time.Duration
 	msgTTL time.Duration
 }
 
@@ -519,4 +519,3 @@ func (j *js) CleanupPublisher() {
 	case <-time.After(j.opts.wait):
 	}
 }
-

@@ -428,9 +428,40 @@ func TestJSSyncChanQueue(t *testing.T) {
 	waitFor(t, 5*time.Second, func() bool { return n1.Load()+n2.Load() == 20 })
 	q1.Unsubscribe()
 	q2.Unsubscribe()
-	if _, err := js.QueueSubscribeSync(name+".q", "w"); !errors.Is(err, ErrNotSupported) {
+	// QueueSubscribeSync: two sync members share the messages.
+	s1, err := js.QueueSubscribeSync(name+".q", "syncq", DeliverNew())
+	if err != nil {
 		t.Fatal(err)
 	}
+	s2, err := js.QueueSubscribeSync(name+".q", "syncq", DeliverNew())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		js.Publish(name+".q", []byte("s"))
+	}
+	total := 0
+	for _, s := range []*Subscription{s1, s2} {
+		for {
+			m, err := s.NextMsg(300 * time.Millisecond)
+			if err == ErrTimeout {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Ack()
+			total++
+		}
+	}
+	if total != 10 {
+		t.Fatalf("queue sync members got %d of 10", total)
+	}
+	s1.Unsubscribe()
+	if _, err := s1.NextMsg(10 * time.Millisecond); err != ErrBadSubscription {
+		t.Fatalf("after unsubscribe: %v", err)
+	}
+	s2.Unsubscribe()
 	if _, err := js.Subscribe(name+".q", func(*Msg) {}, OrderedConsumer()); !errors.Is(err, ErrNotSupported) {
 		t.Fatal(err)
 	}

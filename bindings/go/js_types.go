@@ -2,7 +2,6 @@ package nats
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -408,11 +407,11 @@ var (
 	compressionNames     = enumNames[StoreCompression]{"compression", map[StoreCompression]string{NoCompression: "none", S2Compression: "s2"}}
 )
 
-func (p AckPolicy) MarshalJSON() ([]byte, error)      { return ackPolicyNames.marshal(p) }
-func (p *AckPolicy) UnmarshalJSON(data []byte) error  { return ackPolicyNames.unmarshal(data, p) }
-func (p ReplayPolicy) MarshalJSON() ([]byte, error)   { return replayPolicyNames.marshal(p) }
-func (p *ReplayPolicy) UnmarshalJSON(d []byte) error  { return replayPolicyNames.unmarshal(d, p) }
-func (p DeliverPolicy) MarshalJSON() ([]byte, error)  { return deliverPolicyNames.marshal(p) }
+func (p AckPolicy) MarshalJSON() ([]byte, error)       { return ackPolicyNames.marshal(p) }
+func (p *AckPolicy) UnmarshalJSON(data []byte) error   { return ackPolicyNames.unmarshal(data, p) }
+func (p ReplayPolicy) MarshalJSON() ([]byte, error)    { return replayPolicyNames.marshal(p) }
+func (p *ReplayPolicy) UnmarshalJSON(d []byte) error   { return replayPolicyNames.unmarshal(d, p) }
+func (p DeliverPolicy) MarshalJSON() ([]byte, error)   { return deliverPolicyNames.marshal(p) }
 func (p RetentionPolicy) MarshalJSON() ([]byte, error) { return retentionPolicyNames.marshal(p) }
 func (p *RetentionPolicy) UnmarshalJSON(d []byte) error {
 	return retentionPolicyNames.unmarshal(d, p)
@@ -490,5 +489,3 @@ func (p StoreCompression) String() string {
 	}
 	return "Unknown StoreCompression"
 }
-
-var errUnknownEnum = errors.New("nats: unknown value")
