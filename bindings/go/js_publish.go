@@ -26,6 +26,10 @@ const (
 	ExpectedLastMsgIdHdr   = "Nats-Expected-Last-Msg-Id"
 	MsgRollup              = "Nats-Rollup"
 	MsgTTLHdr              = "Nats-TTL"
+
+	// Values of the Nats-Rollup header.
+	MsgRollupSubject = "sub"
+	MsgRollupAll     = "all"
 )
 
 // Retries of a publish that found no stream (nats.go's defaults: the stream may be starting).

@@ -799,3 +799,104 @@ func TestJSCloseReleases(t *testing.T) {
 		return liveHandles.Load() <= handles0
 	})
 }
+
+func TestJSOptionsMisc(t *testing.T) {
+	_, js := jsConn(t, APIPrefix("$JS.API"), MaxWait(3*time.Second), PublishAsyncTimeout(2*time.Second))
+	name := jsStream(t, js)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, err := js.Publish(name+".a", []byte("1"), Context(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(name+".a", []byte("1"), Context(ctx), AckWait(time.Second)); err != ErrContextAndTimeout {
+		t.Fatal(err)
+	}
+	for i := 0; i < 4; i++ {
+		js.Publish(fmt.Sprintf("%s.f%d", name, i), []byte(fmt.Sprint(i)))
+	}
+	// Filter subjects, NextMsgWithContext, AutoUnsubscribe on a JetStream subscription.
+	sub, err := js.SubscribeSync(name+".f0", ConsumerFilterSubjects(name+".f1", name+".f2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"1", "2"} {
+		m, err := sub.NextMsgWithContext(ctx)
+		if err != nil || string(m.Data) != want {
+			t.Fatalf("%v %v", m, err)
+		}
+	}
+	short, cancel2 := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel2()
+	if _, err := sub.NextMsgWithContext(short); err != context.DeadlineExceeded {
+		t.Fatalf("%v", err)
+	}
+	sub.Unsubscribe()
+	var n atomic.Int32
+	asub, err := js.Subscribe(name+".>", func(*Msg) { n.Add(1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := asub.AutoUnsubscribe(2); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, func() bool { return !asub.IsValid() })
+	if n.Load() != 2 {
+		t.Fatalf("AutoUnsubscribe: %d", n.Load())
+	}
+	// Pull by bytes.
+	pull, err := js.PullSubscribe(name+".>", "", AckNone())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := pull.Fetch(10, PullMaxBytes(1024))
+	if err != nil || len(msgs) != 5 {
+		t.Fatalf("%d %v", len(msgs), err)
+	}
+	if _, err := pull.Fetch(1, PullHeartbeat(time.Second)); !errors.Is(err, ErrNotSupported) {
+		t.Fatal(err)
+	}
+	pull.Unsubscribe()
+	// Options the C API cannot honour are refused, never ignored.
+	if _, err := js.SubscribeSync(name+".a", DeliverSubject("my.inbox")); !errors.Is(err, ErrNotSupported) {
+		t.Fatal(err)
+	}
+	if _, err := js.SubscribeSync(name+".a", Durable("a.b")); err != ErrInvalidDurableName {
+		t.Fatal(err)
+	}
+	if _, err := js.PublishAsync(name+".a", nil, StallWait(time.Second)); !errors.Is(err, ErrNotSupported) {
+		t.Fatal(err)
+	}
+	// Direct get and message TTLs (the stream allows both).
+	dname := name + "D"
+	if _, err := js.AddStream(&StreamConfig{Name: dname, Subjects: []string{dname + ".>"}, AllowDirect: true, AllowMsgTTL: true, Storage: MemoryStorage}); err != nil {
+		t.Fatal(err)
+	}
+	defer js.DeleteStream(dname)
+	if _, err := js.Publish(dname+".k", []byte("v1"), MsgTTL(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	f, err := js.PublishAsync(dname+".k", []byte("v2"), MsgTTL(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-f.Ok():
+	case err := <-f.Err():
+		t.Fatal(err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("TTL publish not acked")
+	}
+	raw, err := js.GetLastMsg(dname, dname+".k", DirectGet())
+	if err != nil || string(raw.Data) != "v2" || raw.Header.Get(MsgTTLHdr) != "1m0s" {
+		t.Fatalf("%+v %v", raw, err)
+	}
+	raw, err = js.GetMsg(dname, 1, DirectGet())
+	if err != nil || string(raw.Data) != "v1" {
+		t.Fatalf("%+v %v", raw, err)
+	}
+	// A JetStream context on another domain's prefix finds nothing (no such API there).
+	_, other := jsConn(t, Domain("nowhere"), MaxWait(500*time.Millisecond))
+	if _, err := other.AccountInfo(); err == nil {
+		t.Fatal("domain without JetStream answered")
+	}
+}
