@@ -105,20 +105,24 @@ func goOnJSMsg(ud C.uintptr_t, v *C.gn_msg_view) {
 	if s == nil || s.stopNow.Load() {
 		return
 	}
+	n := s.delivered.Add(1)
+	max := s.max.Load() // AutoUnsubscribe
+	if max > 0 && n > max {
+		return
+	}
 	m := copyView(v, s)
-	s.delivered.Add(1)
 	if hc.ch != nil {
 		select {
 		case hc.ch <- m:
 		case <-s.done:
 		}
-		return
+	} else {
+		s.conn.core.safeCall(s, func() { hc.cb(m) })
+		if hc.autoAck && !m.isAcked() {
+			_ = m.Ack()
+		}
 	}
-	s.conn.core.safeCall(s, func() { hc.cb(m) })
-	if hc.autoAck && !m.isAcked() {
-		_ = m.Ack()
-	}
-	if max := s.max.Load(); max > 0 && s.delivered.Load() >= max {
+	if max > 0 && n == max {
 		go s.Unsubscribe()
 	}
 }
@@ -401,6 +405,11 @@ func (s *Subscription) jsNextMsg(timeout time.Duration) (*Msg, error) {
 		case <-t.C:
 			return nil, ErrTimeout
 		case <-s.ended:
+			select { // what was queued before the end is still handed out
+			case m := <-ch:
+				return m, nil
+			default:
+			}
 			if s.conn.IsClosed() {
 				return nil, ErrConnectionClosed
 			}
@@ -425,7 +434,13 @@ func (s *Subscription) jsNextMsg(timeout time.Duration) (*Msg, error) {
 	m := copyView(&view, s)
 	freeView(&view)
 	C.natsrs_msg_free(out)
-	s.delivered.Add(1)
+	n := s.delivered.Add(1)
+	if max := s.max.Load(); max > 0 && n >= max { // AutoUnsubscribe
+		if n > max {
+			return nil, ErrMaxMessages
+		}
+		go s.Unsubscribe()
+	}
 	return m, nil
 }
 
