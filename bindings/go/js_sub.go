@@ -117,8 +117,9 @@ func goOnJSMsg(ud C.uintptr_t, v *C.gn_msg_view) {
 		case <-s.done:
 		}
 	} else {
-		s.conn.core.safeCall(s, func() { hc.cb(m) })
-		if hc.autoAck && !m.isAcked() {
+		returned := false // a handler that panicked (reported to the ErrorHandler) does not ack
+		s.conn.core.safeCall(s, func() { hc.cb(m); returned = true })
+		if hc.autoAck && returned && !m.isAcked() {
 			_ = m.Ack()
 		}
 	}

@@ -900,3 +900,32 @@ func TestJSOptionsMisc(t *testing.T) {
 		t.Fatal("domain without JetStream answered")
 	}
 }
+
+// A panic in a JetStream handler is recovered and reported; the message is not acked (it is
+// redelivered).
+func TestJSHandlerPanic(t *testing.T) {
+	errs := make(chan error, 4)
+	nc := connect(t, ErrorHandler(func(_ *Conn, _ *Subscription, err error) { errs <- err }))
+	js, _ := nc.JetStream()
+	name := jsStream(t, js)
+	js.Publish(name+".a", []byte("p"))
+	var calls atomic.Int32
+	sub, err := js.Subscribe(name+".a", func(m *Msg) {
+		if calls.Add(1) == 1 {
+			panic("boom")
+		}
+	}, AckWait(500*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	select {
+	case err := <-errs:
+		if !errors.Is(err, ErrCallbackPanic) {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("panic not reported")
+	}
+	waitFor(t, 10*time.Second, func() bool { return calls.Load() >= 2 })
+}
