@@ -59,7 +59,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func conns(t *testing.T) (*natsrs.Conn, *natsgo.Conn) {
+func conns(t testing.TB) (*natsrs.Conn, *natsgo.Conn) {
 	t.Helper()
 	a, err := natsrs.Connect(serverURL)
 	if err != nil {
