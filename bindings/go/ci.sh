@@ -4,7 +4,7 @@
 #   go test -race    the binding's tests and the seed-README tests (real nats-server processes)
 #   again with GOEXPERIMENT=cgocheck2, and once with -tags debug (GC forced at every handle access)
 #   interop          against nats.go v1.55.0 (test-only module bindings/go/interop)
-#   examples         every program in examples/ against a server (NATS_URL), plus the TLS, nkey
+#   examples         every program in examples/ against a server with JetStream (NATS_URL), plus the TLS, nkey
 #                    and operator-mode servers for examples/tls and examples/auth
 # Links libnatsrs from target/release unless CGO_CFLAGS/CGO_LDFLAGS say otherwise (README.md).
 # Ends with "N passed, M failed" (one per Go test and per example).
@@ -81,7 +81,8 @@ step debug go test -tags debug -count=1 -v .
 step interop sh -c 'cd interop && go test -race -count=1 -v ./...'
 
 # Examples against real servers.
-if natsrs_start_server; then
+mkdir -p "$NATSRS_TMP/go-examples-js"
+if natsrs_start_server -js -sd "$NATSRS_TMP/go-examples-js"; then
   if [ -n "$PKI" ]; then
     natsrs_start_named_server GO_TLS -c "$PKI/tls.conf" || true
     natsrs_start_named_server GO_NKEY -c "$PKI/nkey.conf" || true

@@ -215,6 +215,9 @@ func (s *Subscription) NextMsgWithContext(ctx context.Context) (*Msg, error) {
 	if s == nil {
 		return nil, ErrBadSubscription
 	}
+	if s.jsi != nil {
+		return s.jsNextMsgCtx(ctx)
+	}
 	if s.typ != SyncSubscription {
 		return nil, ErrSyncSubRequired
 	}

@@ -1,5 +1,5 @@
 // Package nats is the Go binding of libnatsrs: nats.go's API (names, signatures, semantics)
-// for the NATS core client, backed by the libnatsrs C library through cgo, so that code written
+// for the NATS core client and JetStream, backed by the libnatsrs C library through cgo, so that code written
 // for github.com/nats-io/nats.go compiles with only the import path changed:
 //
 //	import "github.com/libnatsrs/natsrs/bindings/go" // package nats

@@ -20,6 +20,8 @@ type Msg struct {
 	Header  Header
 	Data    []byte
 	Sub     *Subscription
+
+	ackd uint32 // JetStream: acked, nak'ed or terminated (atomic)
 }
 
 // NewMsg creates a message for publishing that will use headers.

@@ -194,7 +194,7 @@ natsrs_status gn_publish(natsrs_connection *nc, const char *subj, size_t subj_le
     return st;
 }
 
-static natsrs_status make_msg(const char *subj, size_t subj_len, const char *reply, size_t reply_len,
+natsrs_status make_msg(const char *subj, size_t subj_len, const char *reply, size_t reply_len,
                               const char *hdr, size_t hdr_len, const uint8_t *data, size_t len,
                               natsrs_msg **out) {
     tmpstr s, r;

@@ -77,6 +77,10 @@ enum { GN_SUB_UNSUBSCRIBE = 1, GN_SUB_AUTO_UNSUBSCRIBE, GN_SUB_DRAIN, GN_SUB_DRA
 natsrs_status gn_sub_pending(natsrs_subscription *sub, int64_t *msgs, int64_t *bytes, uint64_t *dropped, uint64_t *delivered, char **err);
 natsrs_status gn_last_error(natsrs_connection *nc, natsrs_status *st, char *buf, size_t len);
 
+// Creates a message with headers ("key\0value\0..."); owned.
+natsrs_status make_msg(const char *subj, size_t subj_len, const char *reply, size_t reply_len,
+                       const char *hdr, size_t hdr_len, const uint8_t *data, size_t len, natsrs_msg **out);
+
 // Fills a view of a borrowed message (headers serialized into a malloc'd buffer).
 void gn_fill_view(const natsrs_msg *msg, gn_msg_view *v);
 

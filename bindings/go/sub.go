@@ -150,6 +150,8 @@ type Subscription struct {
 	limMu                 sync.Mutex
 	pMsgsLimit, pBytesLim int
 	closedCB              func(subject string)
+
+	jsi *jsSub // JetStream subscriptions (js_sub.go): the C push or pull subscription
 }
 
 // Subscribe will express interest in the given subject. The subject can have wildcards. Messages
@@ -273,6 +275,9 @@ func (s *Subscription) finish(connClosed bool) {
 		core.mu.Unlock()
 	}
 	s.h.close(connClosed)
+	if s.jsi != nil {
+		s.jsi.close()
+	}
 	close(s.ended)
 	s.limMu.Lock()
 	cb := s.closedCB
@@ -382,6 +387,9 @@ func (s *Subscription) IsValid() bool {
 	if s.draining.Load() {
 		return true // until the drain finished
 	}
+	if s.jsi != nil {
+		return !s.conn.IsClosed()
+	}
 	p := s.h.acquire()
 	if p == nil {
 		return false
@@ -395,6 +403,9 @@ func (s *Subscription) IsValid() bool {
 func (s *Subscription) Unsubscribe() error {
 	if s == nil {
 		return ErrBadSubscription
+	}
+	if s.jsi != nil {
+		return s.jsUnsubscribe()
 	}
 	if s.conn.IsClosed() {
 		return ErrConnectionClosed
@@ -428,6 +439,13 @@ func (s *Subscription) AutoUnsubscribe(max int) error {
 	if max <= 0 {
 		return s.Unsubscribe()
 	}
+	if s.jsi != nil {
+		if s.closedF.Load() {
+			return ErrBadSubscription
+		}
+		s.max.Store(uint64(max))
+		return nil
+	}
 	p := s.h.acquire()
 	if p == nil {
 		return s.endErr()
@@ -443,6 +461,9 @@ func (s *Subscription) AutoUnsubscribe(max int) error {
 func (s *Subscription) Drain() error {
 	if s == nil {
 		return ErrBadSubscription
+	}
+	if s.jsi != nil {
+		return s.jsDrain()
 	}
 	if s.conn.IsClosed() {
 		return ErrConnectionClosed
@@ -503,6 +524,9 @@ func (s *Subscription) SetClosedHandler(handler func(subject string)) {
 func (s *Subscription) NextMsg(timeout time.Duration) (*Msg, error) {
 	if s == nil {
 		return nil, ErrBadSubscription
+	}
+	if s.jsi != nil {
+		return s.jsNextMsg(timeout)
 	}
 	if s.typ != SyncSubscription {
 		return nil, ErrSyncSubRequired

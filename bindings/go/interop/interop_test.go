@@ -34,7 +34,12 @@ func TestMain(m *testing.M) {
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", fmt.Sprint(port))
+	jsDir, err := os.MkdirTemp("", "natsrs-interop-js-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-js", "-sd", jsDir)
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -50,10 +55,11 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	cmd.Process.Kill()
 	cmd.Process.Wait()
+	os.RemoveAll(jsDir)
 	os.Exit(code)
 }
 
-func conns(t *testing.T) (*natsrs.Conn, *natsgo.Conn) {
+func conns(t testing.TB) (*natsrs.Conn, *natsgo.Conn) {
 	t.Helper()
 	a, err := natsrs.Connect(serverURL)
 	if err != nil {

@@ -81,7 +81,12 @@ func startServer(t *testing.T, args ...string) *server {
 }
 
 func TestMain(m *testing.M) {
-	s, err := runServer(0)
+	jsDir, err := os.MkdirTemp("", "natsrs-seed-js-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	s, err := runServer(0, "-js", "-sd", jsDir) // JetStream for the JetStream blocks
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -89,5 +94,6 @@ func TestMain(m *testing.M) {
 	serverURL = s.url
 	code := m.Run()
 	s.stop()
+	os.RemoveAll(jsDir)
 	os.Exit(code)
 }

@@ -1,0 +1,442 @@
+package nats
+
+/*
+#include "js_shim.h"
+*/
+import "C"
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// JetStreamManager manages JetStream streams and consumers.
+type JetStreamManager interface {
+	AddStream(cfg *StreamConfig, opts ...JSOpt) (*StreamInfo, error)
+	UpdateStream(cfg *StreamConfig, opts ...JSOpt) (*StreamInfo, error)
+	DeleteStream(name string, opts ...JSOpt) error
+	StreamInfo(stream string, opts ...JSOpt) (*StreamInfo, error)
+	PurgeStream(name string, opts ...JSOpt) error
+	StreamsInfo(opts ...JSOpt) <-chan *StreamInfo
+	Streams(opts ...JSOpt) <-chan *StreamInfo
+	StreamNames(opts ...JSOpt) <-chan string
+	GetMsg(name string, seq uint64, opts ...JSOpt) (*RawStreamMsg, error)
+	GetLastMsg(name, subject string, opts ...JSOpt) (*RawStreamMsg, error)
+	DeleteMsg(name string, seq uint64, opts ...JSOpt) error
+	SecureDeleteMsg(name string, seq uint64, opts ...JSOpt) error
+	AddConsumer(stream string, cfg *ConsumerConfig, opts ...JSOpt) (*ConsumerInfo, error)
+	UpdateConsumer(stream string, cfg *ConsumerConfig, opts ...JSOpt) (*ConsumerInfo, error)
+	DeleteConsumer(stream, consumer string, opts ...JSOpt) error
+	ConsumerInfo(stream, name string, opts ...JSOpt) (*ConsumerInfo, error)
+	ConsumersInfo(stream string, opts ...JSOpt) <-chan *ConsumerInfo
+	Consumers(stream string, opts ...JSOpt) <-chan *ConsumerInfo
+	ConsumerNames(stream string, opts ...JSOpt) <-chan string
+	AccountInfo(opts ...JSOpt) (*AccountInfo, error)
+	StreamNameBySubject(string, ...JSOpt) (string, error)
+}
+
+// manageArgs are the inputs of one gn_js_manage call.
+type manageArgs struct {
+	op    C.int
+	a, b  string
+	json  string
+	u1    uint64
+	u2    uint64
+	flag  bool
+	call  jsCall
+	jsOps []JSOpt
+}
+
+// manage runs a management call on the C context (or a temporary one for per-call options);
+// returns the JSON output and the number output.
+func (j *js) manage(m manageArgs) (string, uint64, jsOpts, error) {
+	o, p, done, err := j.callOpts(m.jsOps)
+	if err != nil {
+		return "", 0, o, err
+	}
+	defer done()
+	var out *C.char
+	var outU C.uint64_t
+	var je C.gn_jerr
+	pa, na := cstr(m.a)
+	pb, nb := cstr(m.b)
+	pj, nj := cstr(m.json)
+	st := C.gn_js_manage(p, m.op, pa, na, pb, nb, pj, nj, C.uint64_t(m.u1), C.uint64_t(m.u2), C.bool(m.flag), &out, &outU, &je)
+	runtime.KeepAlive(m.a)
+	runtime.KeepAlive(m.b)
+	runtime.KeepAlive(m.json)
+	if err := jsErr(st, &je, m.call); err != nil {
+		return "", 0, o, err
+	}
+	return natsString(out), uint64(outU), o, nil
+}
+
+func checkStreamName(name string) error {
+	if name == "" {
+		return ErrStreamNameRequired
+	}
+	if strings.ContainsAny(name, ">*. /\\\t\r\n") {
+		return ErrInvalidStreamName
+	}
+	return nil
+}
+
+func checkConsumerName(name string) error {
+	if name == "" {
+		return ErrConsumerNameRequired
+	}
+	if strings.ContainsAny(name, ">*. /\\\t\r\n") {
+		return ErrInvalidConsumerName
+	}
+	return nil
+}
+
+func decodeInfo[T any](s string) (*T, error) {
+	var v T
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return nil, fmt.Errorf("nats: decoding the server's info: %w", err)
+	}
+	return &v, nil
+}
+
+// AddStream creates a stream.
+func (j *js) AddStream(cfg *StreamConfig, opts ...JSOpt) (*StreamInfo, error) {
+	return j.upsertStream(C.GN_JS_ADD_STREAM, cfg, opts)
+}
+
+// UpdateStream updates a stream.
+func (j *js) UpdateStream(cfg *StreamConfig, opts ...JSOpt) (*StreamInfo, error) {
+	return j.upsertStream(C.GN_JS_UPDATE_STREAM, cfg, opts)
+}
+
+func (j *js) upsertStream(op C.int, cfg *StreamConfig, opts []JSOpt) (*StreamInfo, error) {
+	if cfg == nil {
+		return nil, ErrStreamConfigRequired
+	}
+	if err := checkStreamName(cfg.Name); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	out, _, _, err := j.manage(manageArgs{op: op, json: string(b), call: jsCallStream, jsOps: opts})
+	if err != nil {
+		return nil, err
+	}
+	return decodeInfo[StreamInfo](out)
+}
+
+// StreamInfo retrieves information from a stream.
+func (j *js) StreamInfo(stream string, opts ...JSOpt) (*StreamInfo, error) {
+	if err := checkStreamName(stream); err != nil {
+		return nil, err
+	}
+	out, _, _, err := j.manage(manageArgs{op: C.GN_JS_STREAM_INFO, a: stream, call: jsCallStream, jsOps: opts})
+	if err != nil {
+		return nil, err
+	}
+	return decodeInfo[StreamInfo](out)
+}
+
+// DeleteStream deletes a stream.
+func (j *js) DeleteStream(name string, opts ...JSOpt) error {
+	if err := checkStreamName(name); err != nil {
+		return err
+	}
+	_, _, _, err := j.manage(manageArgs{op: C.GN_JS_DELETE_STREAM, a: name, call: jsCallStream, jsOps: opts})
+	return err
+}
+
+// PurgeStream purges a stream's messages (all, or as a *StreamPurgeRequest option says).
+func (j *js) PurgeStream(name string, opts ...JSOpt) error {
+	if err := checkStreamName(name); err != nil {
+		return err
+	}
+	o := j.opts
+	for _, opt := range opts {
+		if opt != nil {
+			if err := opt.configureJSContext(&o); err != nil {
+				return err
+			}
+		}
+	}
+	var req StreamPurgeRequest
+	if o.purge != nil {
+		req = *o.purge
+	}
+	if req.Sequence > 0 && req.Keep > 0 {
+		return fmt.Errorf("nats: %w: both sequence and keep parameters cannot be set", ErrBadRequest)
+	}
+	_, _, _, err := j.manage(manageArgs{op: C.GN_JS_PURGE_STREAM, a: name, b: req.Subject, u1: req.Sequence, u2: req.Keep,
+		call: jsCallStream, jsOps: opts})
+	return err
+}
+
+// StreamNames is used to retrieve a list of Stream names (StreamListFilter filters them by
+// subject). The channel is closed at the end (also on an error, as nats.go).
+func (j *js) StreamNames(opts ...JSOpt) <-chan string {
+	ch := make(chan string)
+	go func() {
+		defer close(ch)
+		for _, n := range j.streamNames(opts) {
+			ch <- n
+		}
+	}()
+	return ch
+}
+
+func (j *js) streamNames(opts []JSOpt) []string {
+	o := j.opts
+	for _, opt := range opts {
+		if opt != nil {
+			_ = opt.configureJSContext(&o)
+		}
+	}
+	out, _, _, err := j.manage(manageArgs{op: C.GN_JS_STREAM_NAMES, b: o.listFilter, call: jsCallAPI, jsOps: opts})
+	if err != nil {
+		return nil
+	}
+	var names []string
+	_ = json.Unmarshal([]byte(out), &names)
+	return names
+}
+
+// Streams can be used to retrieve a list of StreamInfo objects (one StreamInfo call per name:
+// the C API lists names only).
+func (j *js) Streams(opts ...JSOpt) <-chan *StreamInfo {
+	ch := make(chan *StreamInfo)
+	go func() {
+		defer close(ch)
+		for _, n := range j.streamNames(opts) {
+			if si, err := j.StreamInfo(n, opts...); err == nil {
+				ch <- si
+			}
+		}
+	}()
+	return ch
+}
+
+// StreamsInfo can be used to retrieve a list of StreamInfo objects.
+//
+// Deprecated: Use Streams() instead.
+func (j *js) StreamsInfo(opts ...JSOpt) <-chan *StreamInfo { return j.Streams(opts...) }
+
+// StreamNameBySubject returns a stream name that matches the subject.
+func (j *js) StreamNameBySubject(subj string, opts ...JSOpt) (string, error) {
+	out, _, _, err := j.manage(manageArgs{op: C.GN_JS_STREAM_NAMES, b: subj, call: jsCallAPI, jsOps: opts})
+	if err != nil {
+		return "", err
+	}
+	var names []string
+	if err := json.Unmarshal([]byte(out), &names); err != nil {
+		return "", err
+	}
+	if len(names) != 1 {
+		return "", ErrNoMatchingStream
+	}
+	return names[0], nil
+}
+
+// AddConsumer adds a consumer to a stream (a durable one with Durable or Name set).
+func (j *js) AddConsumer(stream string, cfg *ConsumerConfig, opts ...JSOpt) (*ConsumerInfo, error) {
+	return j.upsertConsumer(C.GN_JS_ADD_CONSUMER, stream, cfg, opts)
+}
+
+// UpdateConsumer updates an existing consumer.
+func (j *js) UpdateConsumer(stream string, cfg *ConsumerConfig, opts ...JSOpt) (*ConsumerInfo, error) {
+	if cfg == nil {
+		return nil, ErrConsumerConfigRequired
+	}
+	name := cfg.Durable
+	if name == "" {
+		name = cfg.Name
+	}
+	if err := checkConsumerName(name); err != nil {
+		return nil, err
+	}
+	return j.upsertConsumer(C.GN_JS_UPDATE_CONSUMER, stream, cfg, opts)
+}
+
+func (j *js) upsertConsumer(op C.int, stream string, cfg *ConsumerConfig, opts []JSOpt) (*ConsumerInfo, error) {
+	if err := checkStreamName(stream); err != nil {
+		return nil, err
+	}
+	if cfg == nil {
+		return nil, ErrConsumerConfigRequired
+	}
+	if cfg.Durable != "" && strings.ContainsAny(cfg.Durable, ">*. /\\") {
+		return nil, ErrInvalidDurableName
+	}
+	if cfg.Name != "" {
+		if err := checkConsumerName(cfg.Name); err != nil {
+			return nil, err
+		}
+	}
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	out, _, _, err := j.manage(manageArgs{op: op, a: stream, json: string(b), call: jsCallStream, jsOps: opts})
+	if err != nil {
+		return nil, err
+	}
+	return decodeInfo[ConsumerInfo](out)
+}
+
+// ConsumerInfo returns information about a consumer.
+func (j *js) ConsumerInfo(stream, name string, opts ...JSOpt) (*ConsumerInfo, error) {
+	if err := checkStreamName(stream); err != nil {
+		return nil, err
+	}
+	if err := checkConsumerName(name); err != nil {
+		return nil, err
+	}
+	out, _, _, err := j.manage(manageArgs{op: C.GN_JS_CONSUMER_INFO, a: stream, b: name, call: jsCallConsumer, jsOps: opts})
+	if err != nil {
+		return nil, err
+	}
+	return decodeInfo[ConsumerInfo](out)
+}
+
+// DeleteConsumer deletes a consumer.
+func (j *js) DeleteConsumer(stream, consumer string, opts ...JSOpt) error {
+	if err := checkStreamName(stream); err != nil {
+		return err
+	}
+	if err := checkConsumerName(consumer); err != nil {
+		return err
+	}
+	_, _, _, err := j.manage(manageArgs{op: C.GN_JS_DELETE_CONSUMER, a: stream, b: consumer, call: jsCallConsumer, jsOps: opts})
+	return err
+}
+
+func (j *js) consumerNames(stream string, opts []JSOpt) []string {
+	if checkStreamName(stream) != nil {
+		return nil
+	}
+	out, _, _, err := j.manage(manageArgs{op: C.GN_JS_CONSUMER_NAMES, a: stream, call: jsCallStream, jsOps: opts})
+	if err != nil {
+		return nil
+	}
+	var names []string
+	_ = json.Unmarshal([]byte(out), &names)
+	return names
+}
+
+// ConsumerNames is used to retrieve a list of Consumer names.
+func (j *js) ConsumerNames(stream string, opts ...JSOpt) <-chan string {
+	ch := make(chan string)
+	go func() {
+		defer close(ch)
+		for _, n := range j.consumerNames(stream, opts) {
+			ch <- n
+		}
+	}()
+	return ch
+}
+
+// Consumers is used to retrieve a list of ConsumerInfo objects (one ConsumerInfo call per
+// name: the C API lists names only).
+func (j *js) Consumers(stream string, opts ...JSOpt) <-chan *ConsumerInfo {
+	ch := make(chan *ConsumerInfo)
+	go func() {
+		defer close(ch)
+		for _, n := range j.consumerNames(stream, opts) {
+			if ci, err := j.ConsumerInfo(stream, n, opts...); err == nil {
+				ch <- ci
+			}
+		}
+	}()
+	return ch
+}
+
+// ConsumersInfo is used to retrieve a list of ConsumerInfo objects.
+//
+// Deprecated: Use Consumers() instead.
+func (j *js) ConsumersInfo(stream string, opts ...JSOpt) <-chan *ConsumerInfo {
+	return j.Consumers(stream, opts...)
+}
+
+// AccountInfo fetches account information from the server, containing details about the
+// account associated with this JetStream connection.
+func (j *js) AccountInfo(opts ...JSOpt) (*AccountInfo, error) {
+	out, _, _, err := j.manage(manageArgs{op: C.GN_JS_ACCOUNT_INFO, call: jsCallAPI, jsOps: opts})
+	if err != nil {
+		return nil, err
+	}
+	return decodeInfo[AccountInfo](out)
+}
+
+// DeleteMsg deletes a message from a stream. The message is marked as erased, but its value is
+// not overwritten.
+func (j *js) DeleteMsg(name string, seq uint64, opts ...JSOpt) error {
+	return j.deleteMsg(name, seq, false, opts)
+}
+
+// SecureDeleteMsg deletes a message from a stream. The deleted message is overwritten with
+// random data.
+func (j *js) SecureDeleteMsg(name string, seq uint64, opts ...JSOpt) error {
+	return j.deleteMsg(name, seq, true, opts)
+}
+
+func (j *js) deleteMsg(name string, seq uint64, erase bool, opts []JSOpt) error {
+	if err := checkStreamName(name); err != nil {
+		return err
+	}
+	_, _, _, err := j.manage(manageArgs{op: C.GN_JS_DELETE_MSG, a: name, u1: seq, flag: erase, call: jsCallMsg, jsOps: opts})
+	return err
+}
+
+// GetMsg retrieves a raw stream message stored in JetStream by sequence number (DirectGet: by
+// the direct get API). Time is not set: the C API does not return the stored time.
+func (j *js) GetMsg(name string, seq uint64, opts ...JSOpt) (*RawStreamMsg, error) {
+	return j.getMsg(name, "", seq, opts)
+}
+
+// GetLastMsg retrieves the last raw stream message stored in JetStream by subject. Sequence and
+// Time are not set: the C API does not return them.
+func (j *js) GetLastMsg(name, subject string, opts ...JSOpt) (*RawStreamMsg, error) {
+	if subject == "" {
+		return nil, ErrBadSubject
+	}
+	return j.getMsg(name, subject, 0, opts)
+}
+
+func (j *js) getMsg(name, subject string, seq uint64, opts []JSOpt) (*RawStreamMsg, error) {
+	if err := checkStreamName(name); err != nil {
+		return nil, err
+	}
+	o, p, done, err := j.callOpts(opts)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	var view C.gn_msg_view
+	var out *C.natsrs_msg
+	var je C.gn_jerr
+	ps, ns := cstr(name)
+	pf, nf := cstr(subject)
+	st := C.gn_js_get_msg(p, ps, ns, pf, nf, C.uint64_t(seq), C.bool(o.directGet), &view, &out, &je)
+	runtime.KeepAlive(name)
+	runtime.KeepAlive(subject)
+	if err := jsErr(st, &je, jsCallMsg); err != nil {
+		return nil, err
+	}
+	m := copyView(&view, nil)
+	freeView(&view)
+	C.natsrs_msg_free(out)
+	raw := &RawStreamMsg{Subject: m.Subject, Sequence: seq, Header: m.Header, Data: m.Data}
+	if raw.Header == nil {
+		raw.Header = Header{}
+	}
+	if v := raw.Header.Get("Nats-Time-Stamp"); v != "" {
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			raw.Time = t
+		}
+	}
+	return raw, nil
+}

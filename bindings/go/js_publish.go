@@ -1,0 +1,525 @@
+package nats
+
+/*
+#include "js_shim.h"
+*/
+import "C"
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/cgo"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Headers of JetStream publishes (as nats.go).
+const (
+	MsgIdHdr               = "Nats-Msg-Id"
+	ExpectedStreamHdr      = "Nats-Expected-Stream"
+	ExpectedLastSeqHdr     = "Nats-Expected-Last-Sequence"
+	ExpectedLastSubjSeqHdr = "Nats-Expected-Last-Subject-Sequence"
+	ExpectedLastMsgIdHdr   = "Nats-Expected-Last-Msg-Id"
+	MsgRollup              = "Nats-Rollup"
+	MsgTTLHdr              = "Nats-TTL"
+
+	// Values of the Nats-Rollup header.
+	MsgRollupSubject = "sub"
+	MsgRollupAll     = "all"
+)
+
+// Retries of a publish that found no stream (nats.go's defaults: the stream may be starting).
+const (
+	DefaultPubRetryWait     = 250 * time.Millisecond
+	DefaultPubRetryAttempts = 2
+)
+
+// PubOpt configures options for publishing JetStream messages.
+type PubOpt interface {
+	configurePublish(opts *pubOpts) error
+}
+
+type pubOptFn func(opts *pubOpts) error
+
+func (f pubOptFn) configurePublish(opts *pubOpts) error { return f(opts) }
+
+type pubOpts struct {
+	ctx    context.Context
+	ttl    time.Duration
+	id     string
+	lid    string
+	str    string
+	seq    *uint64
+	lss    *uint64
+	rwait  time.Duration
+	rnum   int
+	stall  time.Duration
+	msgTTL time.Duration
+}
+
+// MsgId sets the message ID used for deduplication.
+func MsgId(id string) PubOpt {
+	return pubOptFn(func(o *pubOpts) error { o.id = id; return nil })
+}
+
+// ExpectStream sets the expected stream to respond from the publish.
+func ExpectStream(stream string) PubOpt {
+	return pubOptFn(func(o *pubOpts) error { o.str = stream; return nil })
+}
+
+// ExpectLastSequence sets the expected sequence in the response from the publish.
+func ExpectLastSequence(seq uint64) PubOpt {
+	return pubOptFn(func(o *pubOpts) error { o.seq = &seq; return nil })
+}
+
+// ExpectLastSequencePerSubject sets the expected sequence per subject in the response from the
+// publish.
+func ExpectLastSequencePerSubject(seq uint64) PubOpt {
+	return pubOptFn(func(o *pubOpts) error { o.lss = &seq; return nil })
+}
+
+// ExpectLastMsgId sets the expected last msgId in the response from the publish.
+func ExpectLastMsgId(id string) PubOpt {
+	return pubOptFn(func(o *pubOpts) error { o.lid = id; return nil })
+}
+
+// RetryWait sets the retry wait time when ErrNoResponders is encountered.
+func RetryWait(dur time.Duration) PubOpt {
+	return pubOptFn(func(o *pubOpts) error { o.rwait = dur; return nil })
+}
+
+// RetryAttempts sets the retry number of attempts when ErrNoResponders is encountered.
+func RetryAttempts(num int) PubOpt {
+	return pubOptFn(func(o *pubOpts) error { o.rnum = num; return nil })
+}
+
+// StallWait sets the max wait when the producer becomes stall producing messages (async
+// publishes). libnatsrs sets the stall wait per context, so only the context's value (200ms)
+// is accepted.
+func StallWait(ttl time.Duration) PubOpt {
+	return pubOptFn(func(o *pubOpts) error {
+		if ttl <= 0 {
+			return fmt.Errorf("nats: stall wait should be more than 0")
+		}
+		o.stall = ttl
+		return nil
+	})
+}
+
+// MsgTTL sets per msg TTL (the Nats-TTL header; the stream must allow it).
+func MsgTTL(dur time.Duration) PubOpt {
+	return pubOptFn(func(o *pubOpts) error { o.msgTTL = dur; return nil })
+}
+
+func (j *js) pubOptions(opts []PubOpt) (pubOpts, error) {
+	o := pubOpts{rwait: DefaultPubRetryWait, rnum: DefaultPubRetryAttempts}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt.configurePublish(&o); err != nil {
+			return o, err
+		}
+	}
+	if o.ctx != nil && o.ttl != 0 {
+		return o, ErrContextAndTimeout
+	}
+	if o.stall > 0 && o.stall != j.opts.stallWait {
+		return o, fmt.Errorf("%w: StallWait per publish (the C API sets it per context: natsrs_jetstream_options_set_publish_async_stall_wait_ms)", ErrNotSupported)
+	}
+	return o, nil
+}
+
+// cPubOpts flattens the options for the C helpers (the strings are passed separately).
+func (o *pubOpts) cPubOpts(timeout time.Duration) C.gn_pub_opts {
+	var po C.gn_pub_opts
+	if o.seq != nil {
+		po.has_exp_last_seq = true
+		po.exp_last_seq = C.uint64_t(*o.seq)
+	}
+	if o.lss != nil {
+		po.has_exp_last_subj_seq = true
+		po.exp_last_subj_seq = C.uint64_t(*o.lss)
+	}
+	if timeout > 0 {
+		po.timeout_ms = C.int64_t(ms(timeout))
+	}
+	return po
+}
+
+// Publish publishes a message to a stream from JetStream.
+func (j *js) Publish(subj string, data []byte, opts ...PubOpt) (*PubAck, error) {
+	return j.PublishMsg(&Msg{Subject: subj, Data: data}, opts...)
+}
+
+// PublishMsg publishes a Msg to a stream from JetStream.
+func (j *js) PublishMsg(m *Msg, opts ...PubOpt) (*PubAck, error) {
+	if m == nil {
+		return nil, ErrInvalidMsg
+	}
+	o, err := j.pubOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	timeout := o.ttl
+	if o.ctx != nil {
+		if err := o.ctx.Err(); err != nil {
+			return nil, err
+		}
+		if dl, ok := o.ctx.Deadline(); ok {
+			timeout = time.Until(dl)
+			if timeout <= 0 {
+				return nil, context.DeadlineExceeded
+			}
+		}
+	}
+	hdr := m.Header
+	if o.msgTTL > 0 {
+		hdr = cloneHeader(hdr)
+		hdr.Set(MsgTTLHdr, o.msgTTL.String())
+	}
+	hb := headerBuf(hdr)
+	for r := 0; ; r++ {
+		pa, err := j.publishOnce(m.Subject, hb, m.Data, &o, timeout)
+		if err == ErrNoStreamResponse && (r < o.rnum || o.rnum < 0) {
+			if o.ctx != nil {
+				select {
+				case <-o.ctx.Done():
+					return nil, err
+				case <-time.After(o.rwait):
+				}
+			} else {
+				time.Sleep(o.rwait)
+			}
+			continue
+		}
+		if err == ErrTimeout && o.ctx != nil && o.ctx.Err() != nil {
+			err = o.ctx.Err()
+		}
+		return pa, err
+	}
+}
+
+func (j *js) publishOnce(subj, hdr string, data []byte, o *pubOpts, timeout time.Duration) (*PubAck, error) {
+	po := o.cPubOpts(timeout)
+	var ack C.gn_pub_ack
+	var je C.gn_jerr
+	ps, ns := cstr(subj)
+	ph, nh := cstr(hdr)
+	pd, nd := cbytes(data)
+	pi, ni := cstr(o.id)
+	pstr, nstr := cstr(o.str)
+	pl, nl := cstr(o.lid)
+	st := C.gn_js_publish(j.ptr, ps, ns, ph, nh, pd, nd, pi, ni, pstr, nstr, pl, nl, &po, &ack, &je)
+	runtime.KeepAlive(j)
+	runtime.KeepAlive(hdr)
+	if err := jsErr(st, &je, jsCallPublish); err != nil {
+		return nil, err
+	}
+	return &PubAck{Stream: goStringFree(ack.stream), Sequence: uint64(ack.seq), Duplicate: bool(ack.duplicate), Domain: goStringFree(ack.domain)}, nil
+}
+
+func cloneHeader(h Header) Header {
+	out := make(Header, len(h)+1)
+	for k, v := range h {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}
+
+// ---- async publishes --------------------------------------------------------------------------
+
+// PubAckFuture is a future for a PubAck.
+type PubAckFuture interface {
+	// Ok returns a receive only channel that can be used to get a PubAck.
+	Ok() <-chan *PubAck
+	// Err returns a receive only channel that can be used to get the error from an async
+	// publish.
+	Err() <-chan error
+	// Msg returns the message that was sent to the server.
+	Msg() *Msg
+}
+
+type pubAckFuture struct {
+	js   *js
+	msg  *Msg
+	mu   sync.Mutex
+	done bool
+	pa   *PubAck
+	err  error
+	okCh chan *PubAck
+	erCh chan error
+}
+
+func (f *pubAckFuture) Ok() <-chan *PubAck {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.okCh == nil {
+		f.okCh = make(chan *PubAck, 1)
+		if f.done && f.pa != nil {
+			f.okCh <- f.pa
+		}
+	}
+	return f.okCh
+}
+
+func (f *pubAckFuture) Err() <-chan error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.erCh == nil {
+		f.erCh = make(chan error, 1)
+		if f.done && f.err != nil {
+			f.erCh <- f.err
+		}
+	}
+	return f.erCh
+}
+
+func (f *pubAckFuture) Msg() *Msg { return f.msg }
+
+// resolve completes the future once, then the pending count.
+func (f *pubAckFuture) resolve(pa *PubAck, err error) {
+	f.mu.Lock()
+	if f.done {
+		f.mu.Unlock()
+		return
+	}
+	f.done, f.pa, f.err = true, pa, err
+	if pa != nil && f.okCh != nil {
+		f.okCh <- pa
+	}
+	if err != nil && f.erCh != nil {
+		f.erCh <- err
+	}
+	f.mu.Unlock()
+	if err != nil && f.js.opts.aecb != nil {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					fmt.Fprintf(os.Stderr, "nats: panic in PublishAsyncErrHandler: %v\n", r)
+				}
+			}()
+			f.js.opts.aecb(f.js, f.msg, err)
+		}()
+	}
+	f.js.donePending()
+}
+
+func (j *js) addPending() {
+	j.pmu.Lock()
+	j.pending++
+	j.pmu.Unlock()
+}
+
+func (j *js) donePending() {
+	j.pmu.Lock()
+	j.pending--
+	var chs []chan struct{}
+	if j.pending == 0 {
+		chs, j.complete = j.complete, nil
+	}
+	j.pmu.Unlock()
+	for _, ch := range chs {
+		close(ch)
+	}
+}
+
+//export goOnPubAck
+func goOnPubAck(ud C.uintptr_t, st C.int, ack *C.gn_pub_ack, je *C.gn_jerr) {
+	f, _ := handleValue(cgo.Handle(ud)).(*pubAckFuture)
+	if f == nil {
+		return
+	}
+	if st == C.int(stOK) {
+		pa := &PubAck{}
+		pa.Stream = C.GoString(ack.stream)
+		pa.Sequence = uint64(ack.seq)
+		pa.Duplicate = bool(ack.duplicate)
+		if ack.domain != nil {
+			pa.Domain = C.GoString(ack.domain)
+		}
+		f.resolve(pa, nil)
+		return
+	}
+	// The message text is owned by the C caller (freed after this returns): copy it.
+	var copyErr C.gn_jerr = *je
+	if je.msg != nil {
+		copyErr.msg = C.CString(C.GoString(je.msg))
+	}
+	f.resolve(nil, asyncPubErr(C.natsrs_status(st), &copyErr))
+}
+
+func asyncPubErr(st C.natsrs_status, je *C.gn_jerr) error {
+	switch int(st) {
+	case stNoResponders:
+		freeJErr(je)
+		return ErrNoResponders
+	case stTimeout:
+		freeJErr(je)
+		return ErrAsyncPublishTimeout
+	case stIllegalState:
+		freeJErr(je)
+		return ErrJetStreamPublisherClosed
+	}
+	return jsErr(st, je, jsCallAPI)
+}
+
+// PublishAsync publishes a message to JetStream and returns a PubAckFuture.
+func (j *js) PublishAsync(subj string, data []byte, opts ...PubOpt) (PubAckFuture, error) {
+	return j.PublishMsgAsync(&Msg{Subject: subj, Data: data}, opts...)
+}
+
+// PublishMsgAsync publishes a Msg to JetStream and returns a PubAckFuture. The data should
+// not be changed until the PubAckFuture has been processed.
+func (j *js) PublishMsgAsync(m *Msg, opts ...PubOpt) (PubAckFuture, error) {
+	if m == nil {
+		return nil, ErrInvalidMsg
+	}
+	if m.Reply != "" {
+		return nil, ErrAsyncPublishReplySubjectSet
+	}
+	o, err := j.pubOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	if o.ttl != 0 || o.ctx != nil {
+		return nil, fmt.Errorf("nats: context or timeout not allowed on async publish (use PublishAsyncTimeout)")
+	}
+	f := &pubAckFuture{js: j, msg: m}
+	if len(m.Header) > 0 || o.msgTTL > 0 {
+		return f, j.publishAsyncHeaders(f, m, &o)
+	}
+	j.addPending()
+	h := newHandle(f)
+	po := o.cPubOpts(j.opts.ackTimeout)
+	var je C.gn_jerr
+	ps, ns := cstr(m.Subject)
+	pd, nd := cbytes(m.Data)
+	pi, ni := cstr(o.id)
+	pstr, nstr := cstr(o.str)
+	pl, nl := cstr(o.lid)
+	st := C.gn_js_publish_async(j.ptr, ps, ns, pd, nd, pi, ni, pstr, nstr, pl, nl, &po, C.uintptr_t(h), &je)
+	runtime.KeepAlive(j)
+	if st != C.NATSRS_STATUS_OK {
+		// The handle was released (userdata_free ran); the callback does not run.
+		j.donePending()
+		if int(st) == stTimeout {
+			freeJErr(&je)
+			return nil, ErrTooManyStalledMsgs
+		}
+		return nil, jsErr(st, &je, jsCallPublish)
+	}
+	return f, nil
+}
+
+// publishAsyncHeaders sends a message with headers as a non-blocking request to the stream and
+// completes the future from the reply (the C API's async publish takes no headers; see
+// README). Bounded by PublishAsyncMaxPending like the others.
+func (j *js) publishAsyncHeaders(f *pubAckFuture, m *Msg, o *pubOpts) error {
+	stall := time.NewTimer(j.opts.stallWait)
+	defer stall.Stop()
+	select {
+	case j.hdrSlots <- struct{}{}:
+	case <-stall.C:
+		return ErrTooManyStalledMsgs
+	}
+	hdr := cloneHeader(m.Header)
+	if o.id != "" {
+		hdr.Set(MsgIdHdr, o.id)
+	}
+	if o.str != "" {
+		hdr.Set(ExpectedStreamHdr, o.str)
+	}
+	if o.lid != "" {
+		hdr.Set(ExpectedLastMsgIdHdr, o.lid)
+	}
+	if o.seq != nil {
+		hdr.Set(ExpectedLastSeqHdr, strconv.FormatUint(*o.seq, 10))
+	}
+	if o.lss != nil {
+		hdr.Set(ExpectedLastSubjSeqHdr, strconv.FormatUint(*o.lss, 10))
+	}
+	if o.msgTTL > 0 {
+		hdr.Set(MsgTTLHdr, o.msgTTL.String())
+	}
+	timeout := j.opts.ackTimeout
+	if timeout <= 0 {
+		timeout = j.opts.wait
+	}
+	j.addPending()
+	go func() {
+		defer func() { <-j.hdrSlots }()
+		resp, err := j.nc.requestAsync(m.Subject, headerBuf(hdr), m.Data, timeout)
+		switch {
+		case err == ErrTimeout:
+			err = ErrAsyncPublishTimeout
+		case err == nil:
+			var pa *PubAck
+			pa, err = parsePubAck(resp.Data)
+			if err == nil {
+				f.resolve(pa, nil)
+				return
+			}
+		}
+		f.resolve(nil, err)
+	}()
+	return nil
+}
+
+// parsePubAck decodes the stream's reply to a publish.
+func parsePubAck(data []byte) (*PubAck, error) {
+	var r struct {
+		PubAck
+		Error *APIError `json:"error,omitempty"`
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, ErrInvalidJSAck
+	}
+	if r.Error != nil {
+		for _, s := range []JetStreamError{ErrStreamNotFound, ErrStreamNameAlreadyInUse} {
+			if s.APIError().ErrorCode == r.Error.ErrorCode {
+				return nil, s
+			}
+		}
+		return nil, r.Error
+	}
+	if r.Stream == "" {
+		return nil, ErrInvalidJSAck
+	}
+	pa := r.PubAck
+	return &pa, nil
+}
+
+// PublishAsyncPending returns the number of async publishes outstanding for this context.
+func (j *js) PublishAsyncPending() int {
+	j.pmu.Lock()
+	defer j.pmu.Unlock()
+	return j.pending
+}
+
+// PublishAsyncComplete returns a channel that will be closed when all outstanding messages are
+// ack'd.
+func (j *js) PublishAsyncComplete() <-chan struct{} {
+	ch := make(chan struct{})
+	j.pmu.Lock()
+	if j.pending == 0 {
+		close(ch)
+	} else {
+		j.complete = append(j.complete, ch)
+	}
+	j.pmu.Unlock()
+	return ch
+}
+
+// CleanupPublisher waits (up to the context's wait) for the outstanding async publishes; the
+// C context keeps no other per-publisher state to release.
+func (j *js) CleanupPublisher() {
+	select {
+	case <-j.PublishAsyncComplete():
+	case <-time.After(j.opts.wait):
+	}
+}

@@ -1,0 +1,201 @@
+package nats
+
+/*
+#include "js_shim.h"
+*/
+import "C"
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// PullOpt are the options that can be passed when pulling a batch of messages.
+type PullOpt interface {
+	configurePull(opts *pullOpts) error
+}
+
+type pullOpts struct {
+	maxBytes int
+	ttl      time.Duration
+	ctx      context.Context
+	hb       time.Duration
+}
+
+// PullMaxBytes defines the max bytes allowed for a fetch request.
+type PullMaxBytes int
+
+func (n PullMaxBytes) configurePull(o *pullOpts) error {
+	o.maxBytes = int(n)
+	return nil
+}
+
+// PullHeartbeat sets the idle heartbeat duration for a pull subscription fetch. Not available:
+// the C fetch has no heartbeat parameter.
+type PullHeartbeat time.Duration
+
+func (h PullHeartbeat) configurePull(o *pullOpts) error {
+	if h <= 0 {
+		return fmt.Errorf("nats: idle heartbeat has to be greater than 0")
+	}
+	o.hb = time.Duration(h)
+	return nil
+}
+
+// fetchTimeout resolves MaxWait / Context into the wait of one fetch.
+func (s *Subscription) pullOptions(opts []PullOpt) (pullOpts, time.Duration, error) {
+	var o pullOpts
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt.configurePull(&o); err != nil {
+			return o, 0, err
+		}
+	}
+	if o.ctx != nil && o.ttl != 0 {
+		return o, 0, ErrContextAndTimeout
+	}
+	if o.hb > 0 {
+		return o, 0, fmt.Errorf("%w: PullHeartbeat (needs a heartbeat argument on natsrs_pull_subscription_fetch)", ErrNotSupported)
+	}
+	wait := o.ttl
+	if wait == 0 {
+		wait = s.jsi.js.opts.wait
+	}
+	if o.ctx != nil {
+		if err := o.ctx.Err(); err != nil {
+			return o, 0, err
+		}
+		dl, ok := o.ctx.Deadline()
+		if !ok {
+			return o, 0, ErrNoDeadlineContext
+		}
+		wait = time.Until(dl)
+		if wait <= 0 {
+			return o, 0, context.DeadlineExceeded
+		}
+	}
+	return o, wait, nil
+}
+
+// Fetch pulls a batch of messages from a stream for a pull consumer: it returns as soon as the
+// batch is complete or the server said no more are available, and ErrTimeout if none came
+// within MaxWait (default: the context's wait, 5s).
+func (s *Subscription) Fetch(batch int, opts ...PullOpt) ([]*Msg, error) {
+	if s == nil {
+		return nil, ErrBadSubscription
+	}
+	if batch < 1 {
+		return nil, ErrInvalidArg
+	}
+	if s.jsi == nil || !s.jsi.pull {
+		return nil, ErrTypeSubscription
+	}
+	o, wait, err := s.pullOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := s.jsFetch(batch, o.maxBytes, wait, false)
+	if err == ErrTimeout && o.ctx != nil && o.ctx.Err() != nil {
+		err = o.ctx.Err()
+	}
+	return msgs, err
+}
+
+// fetch runs one C fetch and copies the messages into Go memory.
+func (s *Subscription) jsFetch(batch, maxBytes int, wait time.Duration, noWait bool) ([]*Msg, error) {
+	j := s.jsi
+	j.fetchMu.Lock() // one fetch at a time per subscription (as nats.go)
+	defer j.fetchMu.Unlock()
+	p := j.acquire()
+	if p == nil {
+		if s.conn.IsClosed() {
+			return nil, ErrConnectionClosed
+		}
+		return nil, ErrBadSubscription
+	}
+	var cm **C.natsrs_msg
+	var cv *C.gn_msg_view
+	var n C.size_t
+	var je C.gn_jerr
+	st := C.gn_js_fetch((*C.natsrs_pull_subscription)(p), C.size_t(batch), C.size_t(maxBytes), C.int64_t(ms(wait)),
+		C.bool(noWait), &cm, &cv, &n, &je)
+	j.release()
+	if err := jsErr(st, &je, jsCallConsumer); err != nil {
+		return nil, err
+	}
+	views := unsafe.Slice(cv, int(n))
+	out := make([]*Msg, 0, int(n))
+	for i := range views {
+		out = append(out, copyView(&views[i], s))
+	}
+	C.gn_js_free_fetch(cm, cv, n)
+	s.delivered.Add(uint64(len(out)))
+	return out, nil
+}
+
+// MessageBatch provides methods to retrieve messages consumed using [Subscribe.FetchBatch].
+type MessageBatch interface {
+	// Messages returns a channel on which messages will be published.
+	Messages() <-chan *Msg
+	// Error returns an error encountered when fetching messages.
+	Error() error
+	// Done signals end of execution.
+	Done() <-chan struct{}
+}
+
+type messageBatch struct {
+	mu   sync.Mutex
+	msgs chan *Msg
+	err  error
+	done chan struct{}
+}
+
+func (mb *messageBatch) Messages() <-chan *Msg { return mb.msgs }
+
+func (mb *messageBatch) Error() error {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	return mb.err
+}
+
+func (mb *messageBatch) Done() <-chan struct{} { return mb.done }
+
+// FetchBatch pulls a batch of messages from a stream for a pull consumer. Unlike Fetch it
+// returns at once; the messages arrive on the batch's channel, and Done is closed at the end
+// (a timeout with no messages is not an error, as in nats.go).
+func (s *Subscription) FetchBatch(batch int, opts ...PullOpt) (MessageBatch, error) {
+	if s == nil {
+		return nil, ErrBadSubscription
+	}
+	if batch < 1 {
+		return nil, ErrInvalidArg
+	}
+	if s.jsi == nil || !s.jsi.pull {
+		return nil, ErrTypeSubscription
+	}
+	o, wait, err := s.pullOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	mb := &messageBatch{msgs: make(chan *Msg, batch), done: make(chan struct{})}
+	go func() {
+		msgs, err := s.jsFetch(batch, o.maxBytes, wait, false)
+		for _, m := range msgs {
+			mb.msgs <- m
+		}
+		close(mb.msgs)
+		if err == ErrTimeout {
+			err = nil
+		}
+		mb.mu.Lock()
+		mb.err = err
+		mb.mu.Unlock()
+		close(mb.done)
+	}()
+	return mb, nil
+}

@@ -1,0 +1,93 @@
+// C helpers for the Go binding's JetStream (package nats). As in shim.h, every helper that can
+// fail copies the last error (text and the server's API codes) into *je inside the same C call.
+#ifndef GONATSRS_JS_SHIM_H
+#define GONATSRS_JS_SHIM_H
+
+#include "shim.h"
+
+// The error of a failed call: text (malloc'd; the caller frees it) and, for a JetStream API
+// error, the server's codes.
+typedef struct gn_jerr {
+    char *msg;
+    int32_t code;
+    uint64_t err_code;
+    bool has_api;
+} gn_jerr;
+
+// A publish ack copied out of a natsrs_pub_ack (strings malloc'd; the caller frees them).
+typedef struct gn_pub_ack {
+    char *stream;
+    uint64_t seq;
+    bool duplicate;
+    char *domain;
+} gn_pub_ack;
+
+// Publish options, flattened (strings are (pointer, length); empty = unset).
+typedef struct gn_pub_opts {
+    uint64_t exp_last_seq;
+    uint64_t exp_last_subj_seq;
+    int64_t timeout_ms;
+    bool has_exp_last_seq;
+    bool has_exp_last_subj_seq;
+} gn_pub_opts;
+
+natsrs_status gn_js_new(natsrs_connection *nc, const char *prefix, size_t prefix_len, const char *domain,
+                        size_t domain_len, int64_t timeout_ms, int64_t max_pending, int64_t stall_ms,
+                        natsrs_jetstream **out, gn_jerr *je);
+
+natsrs_status gn_js_publish(natsrs_jetstream *js, const char *subj, size_t subj_len, const char *hdr,
+                            size_t hdr_len, const uint8_t *data, size_t len, const char *msg_id,
+                            size_t msg_id_len, const char *exp_stream, size_t exp_stream_len,
+                            const char *exp_last_id, size_t exp_last_id_len, const gn_pub_opts *po,
+                            gn_pub_ack *ack, gn_jerr *je);
+
+// Async publish: the completion runs goOnPubAck with the handle `ud` (deleted by userdata_free).
+natsrs_status gn_js_publish_async(natsrs_jetstream *js, const char *subj, size_t subj_len,
+                                  const uint8_t *data, size_t len, const char *msg_id, size_t msg_id_len,
+                                  const char *exp_stream, size_t exp_stream_len, const char *exp_last_id,
+                                  size_t exp_last_id_len, const gn_pub_opts *po, uintptr_t ud, gn_jerr *je);
+
+// Management calls. Inputs: a, b (strings), json (a config), u1, u2, flag; outputs: *out_json
+// (release with natsrs_string_free) and *out_u.
+enum {
+    GN_JS_ADD_STREAM = 1, GN_JS_UPDATE_STREAM, GN_JS_STREAM_INFO, GN_JS_DELETE_STREAM, GN_JS_PURGE_STREAM,
+    GN_JS_STREAM_NAMES, GN_JS_ADD_CONSUMER, GN_JS_UPDATE_CONSUMER, GN_JS_CONSUMER_INFO,
+    GN_JS_DELETE_CONSUMER, GN_JS_CONSUMER_NAMES, GN_JS_ACCOUNT_INFO, GN_JS_DELETE_MSG,
+};
+natsrs_status gn_js_manage(natsrs_jetstream *js, int op, const char *a, size_t a_len, const char *b,
+                           size_t b_len, const char *json, size_t json_len, uint64_t u1, uint64_t u2,
+                           bool flag, char **out_json, uint64_t *out_u, gn_jerr *je);
+
+// Stored message (GetMsg with subject_len == 0, GetLastMsg otherwise).
+natsrs_status gn_js_get_msg(natsrs_jetstream *js, const char *stream, size_t stream_len, const char *subj,
+                            size_t subj_len, uint64_t seq, bool direct, gn_msg_view *view, natsrs_msg **out,
+                            gn_jerr *je);
+
+// Subscribe kinds.
+enum { GN_JS_PUSH = 1, GN_JS_PUSH_SYNC, GN_JS_PULL };
+typedef struct gn_sub_args {
+    int kind;
+    bool manual_ack;
+    bool has_cfg;
+} gn_sub_args;
+// queue: the queue group (push) or the durable name (pull). cfg_json: the base consumer config
+// (has_cfg). Push kinds with a handler run goOnJSMsg with `ud`.
+natsrs_status gn_js_subscribe(natsrs_jetstream *js, const gn_sub_args *sa, const char *subj, size_t subj_len,
+                              const char *queue, size_t queue_len, const char *stream, size_t stream_len,
+                              const char *durable, size_t durable_len, const char *bind, size_t bind_len,
+                              const char *cfg_json, size_t cfg_len, uintptr_t ud, void **out, gn_jerr *je);
+
+natsrs_status gn_js_next(natsrs_js_subscription *sub, int64_t timeout_ms, gn_msg_view *view, natsrs_msg **out,
+                         gn_jerr *je);
+
+// Fetch: up to `batch` messages into malloc'd arrays (*msgs, *views; free with gn_js_free_fetch).
+// no_wait: only what is available now; max_bytes > 0: fetch by bytes.
+natsrs_status gn_js_fetch(natsrs_pull_subscription *sub, size_t batch, size_t max_bytes, int64_t timeout_ms,
+                          bool no_wait, natsrs_msg ***msgs, gn_msg_view **views, size_t *count, gn_jerr *je);
+void gn_js_free_fetch(natsrs_msg **msgs, gn_msg_view *views, size_t n);
+
+enum { GN_JS_SUB_UNSUBSCRIBE = 1, GN_JS_SUB_DRAIN, GN_JS_SUB_INFO, GN_JS_SUB_FREE };
+// op on a push (pull = false) or pull subscription; GN_JS_SUB_INFO gives the consumer info JSON.
+natsrs_status gn_js_sub_op(void *sub, bool pull, int op, int64_t timeout_ms, char **out_json, gn_jerr *je);
+
+#endif

@@ -1,0 +1,263 @@
+package nats
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The SubOpts of nats.go's JetStream subscribe calls: they fill the base consumer config the
+// library completes (deliver subject, filter subject, name), or select the stream / consumer.
+
+// SubOpt configures options for subscribing to JetStream consumers.
+type SubOpt interface {
+	configureSubscribe(opts *subOpts) error
+}
+
+type subOptFn func(opts *subOpts) error
+
+func (f subOptFn) configureSubscribe(opts *subOpts) error { return f(opts) }
+
+type subOpts struct {
+	stream   string // BindStream / Bind
+	consumer string // Bind
+	mack     bool
+	cfg      *ConsumerConfig
+	ctx      context.Context
+	ordered  bool
+	syncQ    bool     // QueueSubscribeSync
+	unsup    []string // options the C API cannot honour (reported by subscribe)
+}
+
+func unsupported(name, need string) SubOpt {
+	return subOptFn(func(o *subOpts) error {
+		o.unsup = append(o.unsup, name+" (needs "+need+")")
+		return nil
+	})
+}
+
+// ManualAck disables auto ack functionality for async subscriptions.
+func ManualAck() SubOpt { return subOptFn(func(o *subOpts) error { o.mack = true; return nil }) }
+
+// Description will set the description for the created consumer.
+func Description(description string) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.Description = description; return nil })
+}
+
+// Durable defines the consumer name for JetStream durable subscribers.
+func Durable(consumer string) SubOpt {
+	return subOptFn(func(o *subOpts) error {
+		if o.cfg.Durable != "" && o.cfg.Durable != consumer {
+			return fmt.Errorf("nats: option Durable conflicts with durable name set")
+		}
+		if strings.Contains(consumer, ".") {
+			return ErrInvalidDurableName
+		}
+		o.cfg.Durable = consumer
+		return nil
+	})
+}
+
+// ConsumerName sets the name for the consumer (an ephemeral one unless Durable is set).
+func ConsumerName(name string) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.Name = name; return nil })
+}
+
+// DeliverAll will configure a Consumer to receive all the messages from a Stream.
+func DeliverAll() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.DeliverPolicy = DeliverAllPolicy; return nil })
+}
+
+// DeliverLast configures a Consumer to receive messages starting with the latest one.
+func DeliverLast() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.DeliverPolicy = DeliverLastPolicy; return nil })
+}
+
+// DeliverLastPerSubject configures a Consumer to receive messages starting with the latest one
+// for each filtered subject.
+func DeliverLastPerSubject() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.DeliverPolicy = DeliverLastPerSubjectPolicy; return nil })
+}
+
+// DeliverNew configures a Consumer to receive messages published after the subscription.
+func DeliverNew() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.DeliverPolicy = DeliverNewPolicy; return nil })
+}
+
+// StartSequence configures a Consumer to receive messages from a start sequence.
+func StartSequence(seq uint64) SubOpt {
+	return subOptFn(func(o *subOpts) error {
+		o.cfg.DeliverPolicy = DeliverByStartSequencePolicy
+		o.cfg.OptStartSeq = seq
+		return nil
+	})
+}
+
+// StartTime configures a Consumer to receive messages from a start time.
+func StartTime(startTime time.Time) SubOpt {
+	return subOptFn(func(o *subOpts) error {
+		o.cfg.DeliverPolicy = DeliverByStartTimePolicy
+		o.cfg.OptStartTime = &startTime
+		return nil
+	})
+}
+
+// AckNone requires no acks for delivered messages.
+func AckNone() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.AckPolicy = AckNonePolicy; return nil })
+}
+
+// AckAll when acking a sequence number, this implicitly acks all sequences below this one as
+// well.
+func AckAll() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.AckPolicy = AckAllPolicy; return nil })
+}
+
+// AckExplicit requires ack or nack for all messages.
+func AckExplicit() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.AckPolicy = AckExplicitPolicy; return nil })
+}
+
+// MaxDeliver sets the number of redeliveries for a message.
+func MaxDeliver(n int) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.MaxDeliver = n; return nil })
+}
+
+// MaxAckPending sets the number of outstanding acks that are allowed before message delivery
+// is halted.
+func MaxAckPending(n int) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.MaxAckPending = n; return nil })
+}
+
+// ReplayOriginal replays the messages at the original speed.
+func ReplayOriginal() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.ReplayPolicy = ReplayOriginalPolicy; return nil })
+}
+
+// ReplayInstant replays the messages as fast as possible.
+func ReplayInstant() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.ReplayPolicy = ReplayInstantPolicy; return nil })
+}
+
+// RateLimit is the Bits per sec rate limit applied to a push consumer.
+func RateLimit(n uint64) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.RateLimit = n; return nil })
+}
+
+// BackOff is an array of time durations that represent the time to delay based on delivery
+// count.
+func BackOff(backOff []time.Duration) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.BackOff = backOff; return nil })
+}
+
+// BindStream binds a consumer to a stream explicitly based on a name.
+func BindStream(stream string) SubOpt {
+	return subOptFn(func(o *subOpts) error {
+		if o.stream != "" && o.stream != stream {
+			return fmt.Errorf("nats: duplicate stream name (%s and %s)", o.stream, stream)
+		}
+		o.stream = stream
+		return nil
+	})
+}
+
+// Bind binds a subscription to an existing consumer from a stream without attempting to create.
+func Bind(stream, consumer string) SubOpt {
+	return subOptFn(func(o *subOpts) error {
+		if stream == "" {
+			return ErrStreamNameRequired
+		}
+		if consumer == "" {
+			return ErrConsumerNameRequired
+		}
+		o.stream = stream
+		o.consumer = consumer
+		return nil
+	})
+}
+
+// EnableFlowControl enables flow control for a push based consumer.
+func EnableFlowControl() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.FlowControl = true; return nil })
+}
+
+// IdleHeartbeat enables push based consumers to have idle heartbeats delivered.
+func IdleHeartbeat(duration time.Duration) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.Heartbeat = duration; return nil })
+}
+
+// HeadersOnly makes the consumer deliver only the headers of the messages.
+func HeadersOnly() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.HeadersOnly = true; return nil })
+}
+
+// MaxRequestBatch sets the maximum pull consumer batch size that a Fetch() can request.
+func MaxRequestBatch(max int) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.MaxRequestBatch = max; return nil })
+}
+
+// MaxRequestExpires sets the maximum pull consumer request expiration that a Fetch() can
+// request (using the Fetch's timeout value).
+func MaxRequestExpires(max time.Duration) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.MaxRequestExpires = max; return nil })
+}
+
+// MaxRequestMaxBytes sets the maximum pull consumer request bytes that a Fetch() can receive.
+func MaxRequestMaxBytes(bytes int) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.MaxRequestMaxBytes = bytes; return nil })
+}
+
+// InactiveThreshold indicates how long the server should keep a consumer after detecting a
+// lack of activity.
+func InactiveThreshold(threshold time.Duration) SubOpt {
+	return subOptFn(func(o *subOpts) error {
+		if threshold < 0 {
+			return fmt.Errorf("invalid InactiveThreshold value (%v), needs to be greater or equal to 0", threshold)
+		}
+		o.cfg.InactiveThreshold = threshold
+		return nil
+	})
+}
+
+// ConsumerReplicas sets the number of replica count for a consumer.
+func ConsumerReplicas(replicas int) SubOpt {
+	return subOptFn(func(o *subOpts) error {
+		if replicas < 1 {
+			return fmt.Errorf("invalid ConsumerReplicas value (%v), needs to be greater than 0", replicas)
+		}
+		o.cfg.Replicas = replicas
+		return nil
+	})
+}
+
+// ConsumerMemoryStorage sets the memory storage to true for a consumer.
+func ConsumerMemoryStorage() SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.MemoryStorage = true; return nil })
+}
+
+// ConsumerFilterSubjects can be used to set multiple subject filters on the consumer.
+func ConsumerFilterSubjects(subjects ...string) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.FilterSubjects = subjects; return nil })
+}
+
+// PullMaxWaiting defines the max inflight pull requests.
+func PullMaxWaiting(n int) SubOpt {
+	return subOptFn(func(o *subOpts) error { o.cfg.MaxWaiting = n; return nil })
+}
+
+// SkipConsumerLookup will omit looking up consumer when Bind, Durable and ConsumerName are
+// provided (the lookup is cheap and still done by libnatsrs).
+func SkipConsumerLookup() SubOpt { return subOptFn(func(o *subOpts) error { return nil }) }
+
+// OrderedConsumer will create a FIFO direct/ephemeral consumer for in order delivery of
+// messages. Not available: the C API has no ordered push subscription.
+func OrderedConsumer() SubOpt {
+	return unsupported("OrderedConsumer", "natsrs_js_subscribe_options_set_ordered")
+}
+
+// DeliverSubject specifies the JetStream consumer deliver subject. Not available: libnatsrs
+// always delivers to an inbox of its own.
+func DeliverSubject(subject string) SubOpt {
+	return unsupported("DeliverSubject", "natsrs_js_subscribe_options_set_deliver_subject")
+}
