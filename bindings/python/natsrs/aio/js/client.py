@@ -1,0 +1,611 @@
+"""nats-py's ``nats.js.client``: the JetStream context of the asyncio API.
+
+- ``publish`` / ``publish_async`` use the library's non-blocking ``natsrs_jetstream_publish_async``:
+  its completion callback resolves an asyncio future with ``loop.call_soon_threadsafe``; no thread
+  waits for the ack. Headers other than the ones the publish options cover (message id and the
+  expectations) need ``natsrs_jetstream_publish_msg``, which waits: that case runs in the executor.
+- ``subscribe`` creates or finds the push consumer with the C API (as nats-py: consumer info, else
+  add consumer) and receives on its deliver subject with a core subscription, so deliveries reach
+  the loop in batches; heartbeats and flow-control requests are answered and never delivered.
+- ``pull_subscribe`` binds a ``natsrs_pull_subscription`` to the consumer; ``fetch`` runs
+  ``natsrs_pull_subscription_fetch`` (which waits) in the executor.
+- acks (``msg.ack()``, ``nak``, ``term``, ``in_progress``, ``ack_sync``) are sent to the
+  message's reply subject by ``natsrs.aio.msg.Msg``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import weakref
+from ctypes import byref, c_size_t, c_void_p
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Set
+
+from ... import _core, _ffi
+from ..._core import OK, lib
+from ...errors import BadSubscriptionError, Error, TimeoutError
+from ..msg import Msg
+from ..subscription import Subscription
+from . import _c, api
+from .errors import Error as JsError
+from .errors import FetchTimeoutError, NotFoundError, TooManyStalledMsgsError
+from .manager import JetStreamManager
+
+if TYPE_CHECKING:
+    from ..client import Client
+
+__all__ = ["JetStreamContext", "DEFAULT_JS_SUB_PENDING_MSGS_LIMIT", "DEFAULT_JS_SUB_PENDING_BYTES_LIMIT"]
+
+Callback = Callable[[Msg], Awaitable[None]]
+
+DEFAULT_JS_SUB_PENDING_MSGS_LIMIT = 512 * 1024
+DEFAULT_JS_SUB_PENDING_BYTES_LIMIT = 256 * 1024 * 1024
+DEFAULT_PUBLISH_ASYNC_MAX_PENDING = 4000
+DEFAULT_HEARTBEAT_FOR_ORDERED = 5.0
+ORDERED_ACK_WAIT = 22 * 3600.0
+# fetch(timeout=None) waits this long (the library needs a finite, positive timeout)
+FETCH_NO_TIMEOUT_MS = 24 * 3600 * 1000
+CONTROL_STATUS = "100"
+_S = _ffi
+
+
+# ---- completion of natsrs_jetstream_publish_async ----------------------------------------------------
+class _PubAckCompletion:
+    __slots__ = ("loop", "fut")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, fut: "asyncio.Future[api.PubAck]") -> None:
+        self.loop = loop
+        self.fut = fut
+
+    def complete(self, status: int, ack: int) -> None:
+        result: Optional[api.PubAck] = None
+        exc: Optional[BaseException] = None
+        if status == OK and ack:
+            try:
+                result = _c.pub_ack_of(ack)
+            except Exception as e:  # a malformed ack
+                exc = e
+        else:
+            exc = _c.error(status, publish=True)  # the callback's thread holds the error details
+        try:
+            self.loop.call_soon_threadsafe(_resolve, self.fut, result, exc)
+        except RuntimeError:  # the loop is closed
+            pass
+
+
+def _resolve(fut: "asyncio.Future[Any]", result: Any, exc: Optional[BaseException]) -> None:
+    if fut.done():
+        return
+    if exc is not None:
+        fut.set_exception(exc)
+    else:
+        fut.set_result(result)
+
+
+def _py_pub_ack_handler(ud: Optional[int], status: int, ack: Optional[int]) -> None:
+    target = _core._registry.get(ud or 0)
+    try:
+        if target is not None:
+            target.complete(status, ack or 0)
+    except BaseException as e:
+        _core.log.error("natsrs: exception in a JetStream publish completion", exc_info=e)
+
+
+PUB_ACK_HANDLER = _ffi.natsrs_pub_ack_handler(_py_pub_ack_handler)
+
+
+def _is_status(msg: Msg) -> Optional[str]:
+    if msg.data or not msg.headers:
+        return None
+    return msg.headers.get(api.Header.STATUS.value)
+
+
+class JetStreamContext(JetStreamManager):
+    """JetStream publish, subscribe and management (``nc.jetstream()``)."""
+
+    def __init__(
+        self,
+        conn: "Client",
+        prefix: str = api.DEFAULT_PREFIX,
+        domain: Optional[str] = None,
+        timeout: float = 5,
+        publish_async_max_pending: int = DEFAULT_PUBLISH_ASYNC_MAX_PENDING,
+    ) -> None:
+        super().__init__(conn, prefix=prefix, timeout=timeout, domain=domain)
+        self._publish_async_futures: Set["asyncio.Future[api.PubAck]"] = set()
+        self._publish_async_completed_event = asyncio.Event()
+        self._publish_async_completed_event.set()
+        self._publish_async_pending_semaphore = asyncio.Semaphore(publish_async_max_pending)
+
+    @property
+    def _jsm(self) -> JetStreamManager:
+        return self
+
+    # ---- publish
+    @staticmethod
+    def _headers(
+        headers: Optional[Dict[str, Any]], stream: Optional[str], msg_ttl: Optional[float]
+    ) -> Optional[Dict[str, Any]]:
+        if stream is None and msg_ttl is None:
+            return headers
+        hdr = dict(headers or {})
+        if stream is not None:
+            hdr[api.Header.EXPECTED_STREAM.value] = stream
+        if msg_ttl is not None:
+            hdr[api.Header.MSG_TTL.value] = str(int(msg_ttl))
+        return hdr
+
+    def _start_publish(
+        self, subject: str, payload: bytes, hdr: Optional[Dict[str, Any]], timeout: Optional[float]
+    ) -> "asyncio.Future[api.PubAck]":
+        """Starts one publish; the returned future gets the PubAck or the error."""
+        loop = asyncio.get_running_loop()
+        fut: "asyncio.Future[api.PubAck]" = loop.create_future()
+        self._nc._c().require_open()
+        opts = _c.PublishOptions(hdr, _core.ms(timeout) if timeout is not None else None)
+        if opts.rest:
+            # headers the options do not cover: the blocking publish_msg, in the executor
+            task = loop.run_in_executor(None, self._publish_msg_blocking, subject, payload, opts)
+
+            def chain(t: "asyncio.Future[api.PubAck]") -> None:
+                if t.cancelled():
+                    fut.cancel()
+                elif t.exception() is not None:
+                    _resolve(fut, None, t.exception())
+                else:
+                    _resolve(fut, t.result(), None)
+
+            task.add_done_callback(chain)
+            return fut
+        try:
+            key = _core.register(_PubAckCompletion(loop, fut))
+            st = lib.natsrs_jetstream_publish_async(
+                self._h.ptr,
+                subject.encode(),
+                payload,
+                len(payload),
+                opts.ptr,
+                PUB_ACK_HANDLER,
+                key,
+                _core.USERDATA_FREE,
+            )
+            if st != OK:
+                raise _c.error(st, publish=True)  # the handler will not run; userdata was freed
+        finally:
+            opts.free()
+        return fut
+
+    def _publish_msg_blocking(self, subject: str, payload: bytes, opts: "_c.PublishOptions") -> api.PubAck:
+        try:
+            return self._h.publish_msg(subject, payload, opts.rest, opts.ptr)
+        finally:
+            opts.free()
+
+    async def publish(
+        self,
+        subject: str,
+        payload: bytes = b"",
+        timeout: Optional[float] = None,
+        stream: Optional[str] = None,
+        headers: Optional[Dict[str, Any]] = None,
+        msg_ttl: Optional[float] = None,
+    ) -> api.PubAck:
+        """Publishes to a stream and waits for its ack (``NoStreamResponseError`` when no stream
+        captures the subject, ``APIError`` subclasses for a failed expectation)."""
+        hdr = self._headers(headers, stream, msg_ttl)
+        return await self._start_publish(subject, payload, hdr, self._timeout if timeout is None else timeout)
+
+    async def publish_async(
+        self,
+        subject: str,
+        payload: bytes = b"",
+        wait_stall: Optional[float] = None,
+        stream: Optional[str] = None,
+        headers: Optional[Dict[str, Any]] = None,
+        msg_ttl: Optional[float] = None,
+    ) -> "asyncio.Future[api.PubAck]":
+        """Publishes and returns a future for the ack. At most ``publish_async_max_pending``
+        acks are outstanding; beyond that it waits up to ``wait_stall`` seconds for a free
+        slot (``TooManyStalledMsgsError``)."""
+        try:
+            await asyncio.wait_for(self._publish_async_pending_semaphore.acquire(), timeout=wait_stall)
+        except (asyncio.TimeoutError, asyncio.CancelledError):
+            raise TooManyStalledMsgsError() from None
+        hdr = self._headers(headers, stream, msg_ttl)
+        try:
+            fut = self._start_publish(subject, payload, hdr, None)
+        except BaseException:
+            self._publish_async_pending_semaphore.release()
+            raise
+        self._publish_async_futures.add(fut)
+        self._publish_async_completed_event.clear()
+        fut.add_done_callback(self._publish_async_done)
+        return fut
+
+    def _publish_async_done(self, fut: "asyncio.Future[api.PubAck]") -> None:
+        self._publish_async_futures.discard(fut)
+        self._publish_async_pending_semaphore.release()
+        if not self._publish_async_futures:
+            self._publish_async_completed_event.set()
+
+    def publish_async_pending(self) -> int:
+        """Number of async publishes still waiting for their ack."""
+        return len(self._publish_async_futures)
+
+    async def publish_async_completed(self) -> None:
+        """Waits until every async publish has its ack (or failed)."""
+        await self._publish_async_completed_event.wait()
+
+    # ---- push subscriptions
+    async def subscribe(
+        self,
+        subject: str,
+        queue: Optional[str] = None,
+        cb: Optional[Callback] = None,
+        durable: Optional[str] = None,
+        stream: Optional[str] = None,
+        config: Optional[api.ConsumerConfig] = None,
+        manual_ack: bool = False,
+        ordered_consumer: bool = False,
+        idle_heartbeat: Optional[float] = None,
+        flow_control: bool = False,
+        pending_msgs_limit: int = DEFAULT_JS_SUB_PENDING_MSGS_LIMIT,
+        pending_bytes_limit: int = DEFAULT_JS_SUB_PENDING_BYTES_LIMIT,
+        deliver_policy: Optional[api.DeliverPolicy] = None,
+        headers_only: Optional[bool] = None,
+        inactive_threshold: Optional[float] = None,
+    ) -> "JetStreamContext.PushSubscription":
+        """Push-subscribes, creating the consumer unless ``durable`` names an existing one.
+        With ``cb`` (a coroutine function) messages are acked after it returns unless
+        ``manual_ack``; without it use ``next_msg()`` or ``messages``."""
+        if cb is not None and not inspect.iscoroutinefunction(cb):
+            raise Error("nats: must use coroutine for subscriptions")
+        if stream is None:
+            stream = await self.find_stream_name_by_subject(subject)
+        if queue:
+            if durable and durable != queue:
+                raise JsError(f"cannot create queue subscription '{queue}' to consumer '{durable}'")
+            durable = queue
+        info: Optional[api.ConsumerInfo] = None
+        consumer: Optional[str] = None
+        if durable:
+            try:
+                info = await self.consumer_info(stream, durable)
+                consumer = durable
+            except NotFoundError:
+                info = None
+        if info is not None:
+            config = info.config
+            group = config.deliver_group
+            if not group:
+                if queue:
+                    raise JsError("cannot create a queue subscription for a consumer without a deliver group")
+                if info.push_bound:
+                    raise JsError("consumer is already bound to a subscription")
+            elif not queue:
+                raise JsError(f"cannot create a subscription for a consumer with a deliver group {group}")
+            elif queue != group:
+                raise JsError(f"cannot create a queue subscription {queue} for a consumer with a deliver group {group}")
+        else:
+            config = (config or api.ConsumerConfig()).evolve()
+            if not config.durable_name:
+                config.durable_name = durable
+            if not config.deliver_group:
+                config.deliver_group = queue
+            if not config.headers_only:
+                config.headers_only = headers_only
+            if deliver_policy:
+                config.deliver_policy = deliver_policy
+            if inactive_threshold:
+                config.inactive_threshold = inactive_threshold
+            if config.deliver_subject is None:
+                config.deliver_subject = self._nc.new_inbox()
+            if not config.filter_subjects:
+                config.filter_subject = subject
+            config.flow_control = flow_control or None
+            if idle_heartbeat:
+                config.idle_heartbeat = idle_heartbeat
+            if ordered_consumer:
+                config.flow_control = True
+                config.ack_policy = api.AckPolicy.NONE
+                config.max_deliver = 1
+                config.ack_wait = ORDERED_ACK_WAIT
+                config.idle_heartbeat = idle_heartbeat or config.idle_heartbeat or DEFAULT_HEARTBEAT_FOR_ORDERED
+                config.num_replicas = 1
+                config.mem_storage = True
+            info = await self.add_consumer(stream, config=config)
+            consumer = info.name
+        if config is None or not config.deliver_subject:
+            raise TypeError("config.deliver_subject is required (the consumer is a pull consumer)")
+        assert consumer is not None
+        return await self._push_bind(stream, config, consumer, cb, manual_ack, pending_msgs_limit, pending_bytes_limit)
+
+    async def subscribe_bind(
+        self,
+        stream: str,
+        config: api.ConsumerConfig,
+        consumer: str,
+        cb: Optional[Callback] = None,
+        manual_ack: bool = False,
+        ordered_consumer: bool = False,
+        pending_msgs_limit: int = DEFAULT_JS_SUB_PENDING_MSGS_LIMIT,
+        pending_bytes_limit: int = DEFAULT_JS_SUB_PENDING_BYTES_LIMIT,
+    ) -> "JetStreamContext.PushSubscription":
+        """Push-subscribes to an existing consumer (its config gives the deliver subject)."""
+        if cb is not None and not inspect.iscoroutinefunction(cb):
+            raise Error("nats: must use coroutine for subscriptions")
+        return await self._push_bind(stream, config, consumer, cb, manual_ack, pending_msgs_limit, pending_bytes_limit)
+
+    async def _push_bind(
+        self,
+        stream: str,
+        config: api.ConsumerConfig,
+        consumer: str,
+        cb: Optional[Callback],
+        manual_ack: bool,
+        pending_msgs_limit: int,
+        pending_bytes_limit: int,
+    ) -> "JetStreamContext.PushSubscription":
+        if config.deliver_subject is None:
+            raise TypeError("config.deliver_subject is required")
+        nc = self._nc
+        auto_ack = cb is not None and not manual_ack and config.ack_policy not in (api.AckPolicy.NONE, "none")
+        wrapped: Optional[Callback] = None
+        if cb is not None:
+            user_cb = cb
+
+            async def wrapped(msg: Msg) -> None:
+                if _is_status(msg) is not None:
+                    await _control(nc, msg)
+                    return
+                await user_cb(msg)
+                if auto_ack and not msg._ackd:
+                    try:
+                        await msg.ack()
+                    except Error:
+                        pass
+
+        sub = await nc.subscribe(
+            config.deliver_subject,
+            queue=config.deliver_group or "",
+            cb=wrapped,
+            pending_msgs_limit=pending_msgs_limit,
+            pending_bytes_limit=pending_bytes_limit,
+        )
+        return JetStreamContext.PushSubscription(self, sub, stream, consumer)
+
+    class PushSubscription:
+        """A push consumer's subscription (nats-py's ``JetStreamContext.PushSubscription``)."""
+
+        def __init__(self, js: "JetStreamContext", sub: Subscription, stream: str, consumer: str) -> None:
+            self._js = js
+            self._sub = sub
+            self._stream = stream
+            self._consumer = consumer
+            self._conn = sub._conn
+            self._id = sub._id
+
+        @property
+        def subject(self) -> str:
+            return self._sub.subject
+
+        @property
+        def queue(self) -> str:
+            return self._sub.queue
+
+        @property
+        def pending_msgs(self) -> int:
+            return self._sub.pending_msgs
+
+        @property
+        def pending_bytes(self) -> int:
+            return self._sub.pending_bytes
+
+        @property
+        def delivered(self) -> int:
+            return self._sub.delivered
+
+        @property
+        def messages(self) -> AsyncIterator[Msg]:
+            """The messages (heartbeats and flow control handled); ends with the subscription."""
+            if self._sub._cb is not None:
+                raise Error("cannot iterate over messages with a non iteration subscription type")
+            return self._iterate()
+
+        async def _iterate(self) -> AsyncIterator[Msg]:
+            async for msg in self._sub.messages:
+                if _is_status(msg) is not None:
+                    await _control(self._conn, msg)
+                    continue
+                yield msg
+
+        async def next_msg(self, timeout: Optional[float] = 1.0) -> Msg:
+            """The next message (``TimeoutError`` after ``timeout`` seconds)."""
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout if timeout else None
+            while True:
+                left = None if deadline is None else deadline - loop.time()
+                if left is not None and left <= 0:
+                    raise TimeoutError()
+                msg = await self._sub.next_msg(left)
+                if _is_status(msg) is None:
+                    return msg
+                await _control(self._conn, msg)
+
+        async def consumer_info(self) -> api.ConsumerInfo:
+            return await self._js.consumer_info(self._stream, self._consumer)
+
+        async def unsubscribe(self, limit: int = 0) -> None:
+            """Removes interest (the consumer stays, as in nats-py)."""
+            await self._sub.unsubscribe(limit)
+
+        async def drain(self) -> None:
+            await self._sub.drain()
+
+        def __repr__(self) -> str:
+            return f"<natsrs.aio.js PushSubscription stream='{self._stream}' consumer='{self._consumer}'>"
+
+    # ---- pull subscriptions
+    async def pull_subscribe(
+        self,
+        subject: str,
+        durable: Optional[str] = None,
+        stream: Optional[str] = None,
+        config: Optional[api.ConsumerConfig] = None,
+        pending_msgs_limit: int = DEFAULT_JS_SUB_PENDING_MSGS_LIMIT,
+        pending_bytes_limit: int = DEFAULT_JS_SUB_PENDING_BYTES_LIMIT,
+        inbox_prefix: Optional[bytes] = None,
+    ) -> "JetStreamContext.PullSubscription":
+        """Creates the pull consumer unless ``durable`` names an existing one, and binds to it."""
+        if stream is None:
+            stream = await self.find_stream_name_by_subject(subject)
+        create = True
+        if durable:
+            try:
+                await self.consumer_info(stream, durable)
+                create = False
+            except NotFoundError:
+                pass
+        name = durable
+        if create:
+            config = (config or api.ConsumerConfig()).evolve()
+            if not config.filter_subjects:
+                config.filter_subject = subject
+            if durable:
+                config.name = durable
+                config.durable_name = durable
+            else:
+                config.name = self._nc.new_inbox().rsplit(".", 1)[-1]
+            info = await self.add_consumer(stream, config=config)
+            name = info.name
+        return await self.pull_subscribe_bind(stream=stream, name=name, _subject=subject)
+
+    async def pull_subscribe_bind(
+        self,
+        consumer: Optional[str] = None,
+        stream: Optional[str] = None,
+        inbox_prefix: Optional[bytes] = None,
+        pending_msgs_limit: int = DEFAULT_JS_SUB_PENDING_MSGS_LIMIT,
+        pending_bytes_limit: int = DEFAULT_JS_SUB_PENDING_BYTES_LIMIT,
+        name: Optional[str] = None,
+        durable: Optional[str] = None,
+        _subject: Optional[str] = None,
+    ) -> "JetStreamContext.PullSubscription":
+        """Binds a pull subscription to an existing consumer of ``stream``."""
+        if not stream:
+            raise ValueError("nats: stream name is required")
+        cname = durable or name or consumer
+        if not cname:
+            raise ValueError("nats: consumer name is required")
+        ptr = await self._run(self._bind_pull, _subject or ">", stream, cname)
+        return JetStreamContext.PullSubscription(self, ptr, stream, cname)
+
+    def _bind_pull(self, subject: str, stream: str, consumer: str) -> int:
+        o = c_void_p()
+        _core.check(lib.natsrs_js_subscribe_options_create(byref(o)))
+        try:
+            _core.check(lib.natsrs_js_subscribe_options_set_stream(o.value, stream.encode()))
+            _core.check(lib.natsrs_js_subscribe_options_set_bind(o.value, consumer.encode()))
+            _core.check(lib.natsrs_js_subscribe_options_set_delete_consumer(o.value, False))
+            out = c_void_p()
+            _c.check(lib.natsrs_jetstream_pull_subscribe(self._h.ptr, subject.encode(), None, o.value, byref(out)))
+        finally:
+            lib.natsrs_js_subscribe_options_free(o.value)
+        assert out.value is not None
+        return out.value
+
+    class PullSubscription:
+        """A pull consumer's subscription: ``await sub.fetch(batch, timeout)``."""
+
+        def __init__(self, js: "JetStreamContext", ptr: int, stream: str, consumer: str) -> None:
+            self._js = js
+            self._nc = js._nc
+            self._stream = stream
+            self._consumer = consumer
+            self._guard = _core.HandleGuard(ptr, _free_pull)
+            # keep the JetStream context (and with it the connection) alive while this handle lives
+            self._finalizer = weakref.finalize(self, _finalize_pull, self._guard, js._h)
+            self._delivered = 0
+
+        @property
+        def pending_msgs(self) -> int:
+            return 0
+
+        @property
+        def pending_bytes(self) -> int:
+            return 0
+
+        @property
+        def delivered(self) -> int:
+            return self._delivered
+
+        async def consumer_info(self) -> api.ConsumerInfo:
+            return await self._js.consumer_info(self._stream, self._consumer)
+
+        async def fetch(
+            self, batch: int = 1, timeout: Optional[float] = 5, heartbeat: Optional[float] = None
+        ) -> List[Msg]:
+            """Up to ``batch`` messages, waiting up to ``timeout`` seconds for the first
+            (``TimeoutError`` if none came). (``heartbeat`` is not in the C API: ignored.)"""
+            if batch < 1:
+                raise ValueError("nats: invalid batch size")
+            if timeout is not None and timeout <= 0:
+                raise ValueError("nats: invalid fetch timeout")
+            t = _core.ms(timeout) if timeout is not None else FETCH_NO_TIMEOUT_MS
+            loop = asyncio.get_running_loop()
+            msgs = await loop.run_in_executor(None, self._fetch_blocking, batch, max(1, t))
+            self._delivered += len(msgs)
+            return msgs
+
+        def _fetch_blocking(self, batch: int, timeout_ms: int) -> List[Msg]:
+            ptr = self._guard.acquire(BadSubscriptionError)
+            try:
+                arr = (c_void_p * batch)()
+                count = c_size_t(0)
+                st = lib.natsrs_pull_subscription_fetch(ptr, batch, timeout_ms, arr, byref(count))
+                if st == _S.NATSRS_STATUS_TIMEOUT:
+                    raise FetchTimeoutError()
+                if st != OK:
+                    raise _c.error(st)
+                client = self._nc
+                return list(
+                    _core.BatchExtractor().run(arr, count.value, lambda s, r, d, h, m: Msg(client, s, r, d, h, m))
+                )
+            finally:
+                self._guard.release()
+
+        async def unsubscribe(self) -> None:
+            """Ends the subscription (the consumer stays, as in nats-py)."""
+            if self._guard.closed:
+                raise BadSubscriptionError()
+            ptr = self._guard.acquire(BadSubscriptionError)
+            try:
+                st = lib.natsrs_pull_subscription_unsubscribe(ptr)
+            finally:
+                self._guard.release()
+            self._guard.close()
+            if st not in (OK, _S.NATSRS_STATUS_INVALID_SUBSCRIPTION, _S.NATSRS_STATUS_CONNECTION_CLOSED):
+                raise _c.error(st)
+
+        def __repr__(self) -> str:
+            return f"<natsrs.aio.js PullSubscription stream='{self._stream}' consumer='{self._consumer}'>"
+
+
+def _free_pull(ptr: int) -> None:
+    lib.natsrs_pull_subscription_free(ptr)
+
+
+def _finalize_pull(guard: _core.HandleGuard, js_handle: Any) -> None:
+    _core.HandleGuard.finalize(guard)
+
+
+async def _control(nc: "Client", msg: Msg) -> None:
+    """Answers a flow-control request or a stalled-consumer heartbeat; drops other statuses."""
+    if _is_status(msg) != CONTROL_STATUS:
+        return
+    if msg.reply:
+        await nc.publish(msg.reply, b"")
+        return
+    stalled = (msg.headers or {}).get(api.Header.CONSUMER_STALLED.value)
+    if stalled:
+        await nc.publish(stalled, b"")
