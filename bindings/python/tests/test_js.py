@@ -613,3 +613,48 @@ def test_domain_prefix(tmpdir_session: pathlib.Path) -> None:
         run(main())
     finally:
         srv.stop()
+
+
+def test_cancelled_fetch_loses_no_message(jurl: str) -> None:
+    async def main() -> None:
+        nc = await nats.connect(jurl)
+        js = nc.jetstream()
+        name = uniq()
+        await js.add_stream(name=name, subjects=[f"{name}.>"])
+        sub = await js.pull_subscribe(f"{name}.c", durable="cancel")
+        task = asyncio.ensure_future(sub.fetch(1, timeout=5))
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await js.publish(f"{name}.c", b"kept")
+
+        async def kept() -> bool:
+            return sub.pending_msgs == 1
+
+        assert await wait_for(kept)
+        (m,) = await sub.fetch(1, timeout=2)
+        assert m.data == b"kept" and m.metadata.num_delivered == 1
+        await m.ack()
+        # many fetches at once (more than the loop's default executor has threads)
+        subs = [await js.pull_subscribe(f"{name}.c", durable=f"many{i}") for i in range(12)]
+        await js.publish(f"{name}.c", b"more")
+        results = await asyncio.gather(*(s.fetch(2, timeout=2) for s in subs))
+        assert all([x.data for x in r] == [b"kept", b"more"] for r in results)
+        await js.delete_stream(name)
+        await nc.close()
+
+    run(main())
+
+
+def test_key_value_not_in_c_api(jurl: str) -> None:
+    async def main() -> None:
+        nc = await nats.connect(jurl)
+        js = nc.jetstream()
+        with pytest.raises(NotImplementedError):
+            await js.key_value("b")
+        with pytest.raises(NotImplementedError):
+            await js.object_store("b")
+        await nc.close()
+
+    run(main())

@@ -8,6 +8,7 @@ executor; JetStream publish uses the library's non-blocking publish instead (see
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import re
 import weakref
@@ -21,6 +22,12 @@ from . import api
 from .errors import NoStreamResponseError, NotFoundError, ServiceUnavailableError, api_error
 
 _S = _ffi
+
+# JetStream calls that wait on the server (management, fetch, publish with extra headers) run in
+# this pool, not the loop's default executor (min(32, cpus + 4) threads), so that many concurrent
+# fetches do not queue behind each other; threads are started on demand.
+JS_EXECUTOR_MAX_WORKERS = 64
+executor = concurrent.futures.ThreadPoolExecutor(max_workers=JS_EXECUTOR_MAX_WORKERS, thread_name_prefix="natsrs-js")
 
 # The library's async-publish window is made large: the asyncio API bounds it itself (nats-py's
 # publish_async_max_pending, with an asyncio semaphore) so the library never stalls the loop.

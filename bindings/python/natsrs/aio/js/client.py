@@ -145,7 +145,7 @@ class JetStreamContext(JetStreamManager):
         opts = _c.PublishOptions(hdr, _core.ms(timeout) if timeout is not None else None)
         if opts.rest:
             # headers the options do not cover: the blocking publish_msg, in the executor
-            task = loop.run_in_executor(None, self._publish_msg_blocking, subject, payload, opts)
+            task = loop.run_in_executor(_c.executor, self._publish_msg_blocking, subject, payload, opts)
 
             def chain(t: "asyncio.Future[api.PubAck]") -> None:
                 if t.cancelled():
@@ -235,6 +235,25 @@ class JetStreamContext(JetStreamManager):
     async def publish_async_completed(self) -> None:
         """Waits until every async publish has its ack (or failed)."""
         await self._publish_async_completed_event.wait()
+
+    # ---- key-value and object store: not in libnatsrs's C API yet
+    async def key_value(self, bucket: str) -> Any:
+        raise NotImplementedError("natsrs: key-value stores are not in the libnatsrs C API yet")
+
+    async def create_key_value(self, config: Any = None, **params: Any) -> Any:
+        raise NotImplementedError("natsrs: key-value stores are not in the libnatsrs C API yet")
+
+    async def delete_key_value(self, bucket: str) -> bool:
+        raise NotImplementedError("natsrs: key-value stores are not in the libnatsrs C API yet")
+
+    async def object_store(self, bucket: str) -> Any:
+        raise NotImplementedError("natsrs: object stores are not in the libnatsrs C API yet")
+
+    async def create_object_store(self, bucket: Optional[str] = None, config: Any = None, **params: Any) -> Any:
+        raise NotImplementedError("natsrs: object stores are not in the libnatsrs C API yet")
+
+    async def delete_object_store(self, bucket: str) -> bool:
+        raise NotImplementedError("natsrs: object stores are not in the libnatsrs C API yet")
 
     # ---- push subscriptions
     async def subscribe(
@@ -526,14 +545,15 @@ class JetStreamContext(JetStreamManager):
             # keep the JetStream context (and with it the connection) alive while this handle lives
             self._finalizer = weakref.finalize(self, _finalize_pull, self._guard, js._h)
             self._delivered = 0
+            self._leftover: List[Msg] = []
 
         @property
         def pending_msgs(self) -> int:
-            return 0
+            return len(self._leftover)
 
         @property
         def pending_bytes(self) -> int:
-            return 0
+            return sum(len(m.data) for m in self._leftover)
 
         @property
         def delivered(self) -> int:
@@ -551,11 +571,26 @@ class JetStreamContext(JetStreamManager):
                 raise ValueError("nats: invalid batch size")
             if timeout is not None and timeout <= 0:
                 raise ValueError("nats: invalid fetch timeout")
+            if self._leftover:
+                # messages a cancelled fetch received: hand them out first
+                out, self._leftover = self._leftover[:batch], self._leftover[batch:]
+                self._delivered += len(out)
+                return out
             t = _core.ms(timeout) if timeout is not None else FETCH_NO_TIMEOUT_MS
             loop = asyncio.get_running_loop()
-            msgs = await loop.run_in_executor(None, self._fetch_blocking, batch, max(1, t))
+            fut = loop.run_in_executor(_c.executor, self._fetch_blocking, batch, max(1, t))
+            try:
+                msgs = await asyncio.shield(fut)
+            except asyncio.CancelledError:
+                # the library call cannot be interrupted: keep what it returns for the next fetch
+                fut.add_done_callback(self._keep_leftover)
+                raise
             self._delivered += len(msgs)
             return msgs
+
+        def _keep_leftover(self, fut: "asyncio.Future[List[Msg]]") -> None:
+            if not fut.cancelled() and fut.exception() is None:
+                self._leftover.extend(fut.result())
 
         def _fetch_blocking(self, batch: int, timeout_ms: int) -> List[Msg]:
             ptr = self._guard.acquire(BadSubscriptionError)

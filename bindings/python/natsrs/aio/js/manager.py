@@ -1,8 +1,8 @@
 """nats-py's ``nats.js.manager``: JetStream stream and consumer management.
 
 Every call goes through libnatsrs's JetStream C API (``natsrs_jetstream_add_stream``, ...), which
-waits for the server's answer: the asyncio API runs it in the loop's default executor, so the
-loop never blocks. Configs and infos cross as the server's JSON.
+waits for the server's answer: the asyncio API runs it in a thread pool of its own
+(``natsrs.aio.js._c.executor``), so the loop never blocks. Configs and infos cross as the server's JSON.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import functools
 from typing import TYPE_CHECKING, Any, Callable, List, Optional, TypeVar
 
 from . import api
-from ._c import JsHandle
+from ._c import JsHandle, executor
 from .errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class JetStreamManager:
 
     async def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, functools.partial(fn, *args))
+        return await loop.run_in_executor(executor, functools.partial(fn, *args))
 
     # ---- account
     async def account_info(self) -> api.AccountInfo:
