@@ -129,3 +129,101 @@ def test_nats_py_publishes_natsrs_consumes(jurl: str) -> None:
         await rs.close()
 
     run(main())
+
+
+# A JetStream program written for nats-py (the JetStream walk-through of nats-py's README: stream,
+# publish, pull consumer, push consumers, deliver group, ordered consumer), run with nats-py and
+# with natsrs.aio; only the import lines differ.
+JS_PROGRAM = """
+import asyncio
+import nats
+from nats.errors import TimeoutError
+
+async def main():
+    nc = await nats.connect("NATS_URL")
+    js = nc.jetstream()
+    await js.add_stream(name="sample-stream", subjects=["foo"])
+
+    for i in range(0, 10):
+        ack = await js.publish("foo", f"hello world: {i}".encode())
+        print(ack)
+
+    psub = await js.pull_subscribe("foo", "psub")
+    for i in range(0, 10):
+        msgs = await psub.fetch(1)
+        for msg in msgs:
+            await msg.ack()
+            print("pulled", msg.data.decode(), msg.metadata.sequence.stream)
+
+    sub = await js.subscribe("foo")
+    msg = await sub.next_msg()
+    await msg.ack()
+    print("ephemeral", msg.data.decode())
+
+    sub = await js.subscribe("foo", durable="myapp")
+    msg = await sub.next_msg()
+    await msg.ack()
+    print("durable", msg.data.decode())
+
+    seen = []
+
+    async def qsub_a(msg):
+        seen.append(msg.data)
+        await msg.ack()
+
+    async def qsub_b(msg):
+        seen.append(msg.data)
+        await msg.ack()
+
+    await js.subscribe("foo", "workers", cb=qsub_a)
+    await js.subscribe("foo", "workers", cb=qsub_b)
+
+    for i in range(0, 10):
+        ack = await js.publish("foo", f"hello world: {i}".encode())
+        print("\\t", ack)
+
+    osub = await js.subscribe("foo", ordered_consumer=True)
+    data = bytearray()
+    while True:
+        try:
+            msg = await osub.next_msg()
+            data.extend(msg.data)
+        except TimeoutError:
+            break
+    print("All data in stream:", len(data))
+    for _ in range(100):
+        if len(seen) == 20:
+            break
+        await asyncio.sleep(0.05)
+    print("deliver group got", len(seen))
+    await js.delete_stream("sample-stream")
+    await nc.close()
+
+if __name__ == '__main__':
+    asyncio.run(main())
+"""
+
+
+def _run_program(tmp: pathlib.Path, text: str, name: str) -> str:
+    import os
+    import subprocess
+    import sys
+
+    f = tmp / name
+    f.write_text(text)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    r = subprocess.run([sys.executable, str(f)], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def test_nats_py_jetstream_program_runs_unchanged(jurl: str, tmp_path: pathlib.Path) -> None:
+    prog = JS_PROGRAM.replace("NATS_URL", jurl)
+    ours = prog.replace("import nats\n", "import natsrs.aio as nats\n").replace(
+        "from nats.errors import", "from natsrs.aio.errors import"
+    )
+    assert ours.count("natsrs") == 2
+    want = _run_program(tmp_path, prog, "js_with_nats_py.py")
+    got = _run_program(tmp_path, ours, "js_with_natsrs.py")
+    assert got.splitlines() == want.splitlines()
+    assert "All data in stream: 280" in got and "deliver group got 20" in got
