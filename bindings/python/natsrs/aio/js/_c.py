@@ -245,19 +245,13 @@ class JsHandle:
 
 
 def pub_ack_of(h: int) -> api.PubAck:
-    """A PubAck from a borrowed ``natsrs_pub_ack``."""
-    out = c_void_p()
-    if lib.natsrs_pub_ack_json(h, byref(out)) == OK and out.value:
-        ack = api.PubAck.from_response(json.loads(take_string(out.value)))
-        if not ack.duplicate:
-            ack.duplicate = None  # as the server's JSON: present only when true
-        return ack
+    """A PubAck from a borrowed ``natsrs_pub_ack`` (the fields the server sends on a publish)."""
     stream = lib.natsrs_pub_ack_stream(h)
     domain = lib.natsrs_pub_ack_domain(h)
     return api.PubAck(
         stream=stream.decode() if stream else "",
         seq=int(lib.natsrs_pub_ack_seq(h)),
-        duplicate=bool(lib.natsrs_pub_ack_duplicate(h)) or None,
+        duplicate=True if lib.natsrs_pub_ack_duplicate(h) else None,  # the server sends it only when true
         domain=domain.decode() if domain else None,
     )
 

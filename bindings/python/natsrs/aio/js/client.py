@@ -16,10 +16,12 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import inspect
+import threading
 import weakref
 from ctypes import byref, c_size_t, c_void_p
-from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Set
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Deque, Dict, List, Optional, Set, Tuple
 
 from ... import _core, _ffi
 from ..._core import OK, lib
@@ -50,11 +52,51 @@ _S = _ffi
 
 
 # ---- completion of natsrs_jetstream_publish_async ----------------------------------------------------
-class _PubAckCompletion:
-    __slots__ = ("loop", "fut")
+class _Completions:
+    """Hands publish outcomes from library threads to one event loop in batches: one
+    ``call_soon_threadsafe`` (one wake-up of the loop) per batch, not per ack."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, fut: "asyncio.Future[api.PubAck]") -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
+        self.queue: Deque[Tuple["asyncio.Future[Any]", Any, Optional[BaseException]]] = collections.deque()
+        self.lock = threading.Lock()
+        self.scheduled = False
+
+    def post(self, fut: "asyncio.Future[Any]", result: Any, exc: Optional[BaseException]) -> None:
+        self.queue.append((fut, result, exc))
+        with self.lock:
+            if self.scheduled:
+                return
+            self.scheduled = True
+        try:
+            self.loop.call_soon_threadsafe(self.drain)
+        except RuntimeError:  # the loop is closed
+            pass
+
+    def drain(self) -> None:
+        with self.lock:
+            self.scheduled = False
+        q = self.queue
+        while q:
+            fut, result, exc = q.popleft()
+            _resolve(fut, result, exc)
+
+
+_completions: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Completions]" = weakref.WeakKeyDictionary()
+
+
+def _completions_for(loop: asyncio.AbstractEventLoop) -> _Completions:
+    c = _completions.get(loop)
+    if c is None:
+        c = _completions[loop] = _Completions(loop)
+    return c
+
+
+class _PubAckCompletion:
+    __slots__ = ("sink", "fut")
+
+    def __init__(self, sink: _Completions, fut: "asyncio.Future[api.PubAck]") -> None:
+        self.sink = sink
         self.fut = fut
 
     def complete(self, status: int, ack: int) -> None:
@@ -67,10 +109,7 @@ class _PubAckCompletion:
                 exc = e
         else:
             exc = _c.error(status, publish=True)  # the callback's thread holds the error details
-        try:
-            self.loop.call_soon_threadsafe(_resolve, self.fut, result, exc)
-        except RuntimeError:  # the loop is closed
-            pass
+        self.sink.post(self.fut, result, exc)
 
 
 def _resolve(fut: "asyncio.Future[Any]", result: Any, exc: Optional[BaseException]) -> None:
@@ -83,12 +122,15 @@ def _resolve(fut: "asyncio.Future[Any]", result: Any, exc: Optional[BaseExceptio
 
 
 def _py_pub_ack_handler(ud: Optional[int], status: int, ack: Optional[int]) -> None:
+    _core._enter()  # a handle the garbage collector frees on this library thread goes to the reaper
     target = _core._registry.get(ud or 0)
     try:
         if target is not None:
             target.complete(status, ack or 0)
     except BaseException as e:
         _core.log.error("natsrs: exception in a JetStream publish completion", exc_info=e)
+    finally:
+        _core._leave()
 
 
 PUB_ACK_HANDLER = _ffi.natsrs_pub_ack_handler(_py_pub_ack_handler)
@@ -142,8 +184,10 @@ class JetStreamContext(JetStreamManager):
         loop = asyncio.get_running_loop()
         fut: "asyncio.Future[api.PubAck]" = loop.create_future()
         self._nc._c().require_open()
-        opts = _c.PublishOptions(hdr, _core.ms(timeout) if timeout is not None else None)
-        if opts.rest:
+        opts: Optional[_c.PublishOptions] = None
+        if hdr or timeout is not None:
+            opts = _c.PublishOptions(hdr, _core.ms(timeout) if timeout is not None else None)
+        if opts is not None and opts.rest:
             # headers the options do not cover: the blocking publish_msg, in the executor
             task = loop.run_in_executor(_c.executor, self._publish_msg_blocking, subject, payload, opts)
 
@@ -158,13 +202,13 @@ class JetStreamContext(JetStreamManager):
             task.add_done_callback(chain)
             return fut
         try:
-            key = _core.register(_PubAckCompletion(loop, fut))
+            key = _core.register(_PubAckCompletion(_completions_for(loop), fut))
             st = lib.natsrs_jetstream_publish_async(
                 self._h.ptr,
                 subject.encode(),
                 payload,
                 len(payload),
-                opts.ptr,
+                opts.ptr if opts is not None else None,
                 PUB_ACK_HANDLER,
                 key,
                 _core.USERDATA_FREE,
@@ -172,7 +216,8 @@ class JetStreamContext(JetStreamManager):
             if st != OK:
                 raise _c.error(st, publish=True)  # the handler will not run; userdata was freed
         finally:
-            opts.free()
+            if opts is not None:
+                opts.free()
         return fut
 
     def _publish_msg_blocking(self, subject: str, payload: bytes, opts: "_c.PublishOptions") -> api.PubAck:
@@ -193,7 +238,8 @@ class JetStreamContext(JetStreamManager):
         """Publishes to a stream and waits for its ack (``NoStreamResponseError`` when no stream
         captures the subject, ``APIError`` subclasses for a failed expectation)."""
         hdr = self._headers(headers, stream, msg_ttl)
-        return await self._start_publish(subject, payload, hdr, self._timeout if timeout is None else timeout)
+        # timeout None: the context's timeout, which the library applies itself
+        return await self._start_publish(subject, payload, hdr, timeout)
 
     async def publish_async(
         self,
@@ -207,10 +253,14 @@ class JetStreamContext(JetStreamManager):
         """Publishes and returns a future for the ack. At most ``publish_async_max_pending``
         acks are outstanding; beyond that it waits up to ``wait_stall`` seconds for a free
         slot (``TooManyStalledMsgsError``)."""
-        try:
-            await asyncio.wait_for(self._publish_async_pending_semaphore.acquire(), timeout=wait_stall)
-        except (asyncio.TimeoutError, asyncio.CancelledError):
-            raise TooManyStalledMsgsError() from None
+        sem = self._publish_async_pending_semaphore
+        if not sem.locked() or wait_stall is None:
+            await sem.acquire()  # returns at once while a slot is free
+        else:
+            try:
+                await asyncio.wait_for(sem.acquire(), timeout=wait_stall)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                raise TooManyStalledMsgsError() from None
         hdr = self._headers(headers, stream, msg_ttl)
         try:
             fut = self._start_publish(subject, payload, hdr, None)
