@@ -658,3 +658,49 @@ def test_key_value_not_in_c_api(jurl: str) -> None:
         await nc.close()
 
     run(main())
+
+
+def test_contexts_and_pull_subscriptions_do_not_leak(jurl: str) -> None:
+    import gc
+    import os
+
+    from natsrs import _core
+
+    def rss_kib() -> int:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    async def main() -> None:
+        nc = await nats.connect(jurl)
+        js0 = nc.jetstream()
+        name = uniq()
+        await js0.add_stream(name=name, subjects=[f"{name}.>"], storage=api.StorageType.MEMORY)
+        await js0.add_consumer(name, durable_name="leak", ack_policy=api.AckPolicy.NONE)
+
+        async def round_(n: int) -> None:
+            for i in range(n):
+                js = nc.jetstream()
+                await (await js.publish_async(f"{name}.x", b"x" * 100))
+                sub = await js.pull_subscribe_bind("leak", stream=name)
+                await sub.fetch(1, timeout=2)
+                if i % 2:  # the others are freed by the garbage collector
+                    await sub.unsubscribe()
+                del sub, js
+            for _ in range(3):
+                gc.collect()
+            await asyncio.sleep(0.1)
+
+        await round_(50)  # warm-up
+        rss0, fd0, reg0 = rss_kib(), len(os.listdir("/proc/self/fd")), _core.registry_size()
+        await round_(300)
+        rss1, fd1, reg1 = rss_kib(), len(os.listdir("/proc/self/fd")), _core.registry_size()
+        assert reg1 == reg0, "callback registry grew"
+        assert fd1 <= fd0 + 2
+        assert rss1 - rss0 < 20 * 1024, f"RSS grew by {rss1 - rss0} KiB"
+        await js0.delete_stream(name)
+        await nc.close()
+
+    run(main(), timeout=240)
