@@ -47,7 +47,7 @@ def jurl(js_server: Server) -> str:
     return js_server.url
 
 
-async def wait_for(pred: Any, timeout: float = 5.0) -> bool:
+async def wait_for(pred: Any, timeout: float = 15.0) -> bool:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:

@@ -20,17 +20,16 @@ import collections
 import inspect
 import threading
 import weakref
-from ctypes import byref, c_size_t, c_void_p
 from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Deque, Dict, List, Optional, Set, Tuple
 
 from ... import _core, _ffi
+from ... import js as _sync
 from ..._core import OK, lib
-from ...errors import BadSubscriptionError, Error, TimeoutError
+from ...errors import Error, TimeoutError
 from ..msg import Msg
 from ..subscription import Subscription
 from . import _c, api
-from .errors import Error as JsError
-from .errors import FetchTimeoutError, NotFoundError, TooManyStalledMsgsError
+from .errors import TooManyStalledMsgsError
 from .manager import JetStreamManager
 
 if TYPE_CHECKING:
@@ -121,25 +120,8 @@ def _resolve(fut: "asyncio.Future[Any]", result: Any, exc: Optional[BaseExceptio
         fut.set_result(result)
 
 
-def _py_pub_ack_handler(ud: Optional[int], status: int, ack: Optional[int]) -> None:
-    _core._enter()  # a handle the garbage collector frees on this library thread goes to the reaper
-    target = _core._registry.get(ud or 0)
-    try:
-        if target is not None:
-            target.complete(status, ack or 0)
-    except BaseException as e:
-        _core.log.error("natsrs: exception in a JetStream publish completion", exc_info=e)
-    finally:
-        _core._leave()
-
-
-PUB_ACK_HANDLER = _ffi.natsrs_pub_ack_handler(_py_pub_ack_handler)
-
-
 def _is_status(msg: Msg) -> Optional[str]:
-    if msg.data or not msg.headers:
-        return None
-    return msg.headers.get(api.Header.STATUS.value)
+    return _sync.is_status(msg)
 
 
 class JetStreamContext(JetStreamManager):
@@ -209,7 +191,7 @@ class JetStreamContext(JetStreamManager):
                 payload,
                 len(payload),
                 opts.ptr if opts is not None else None,
-                PUB_ACK_HANDLER,
+                _sync.PUB_ACK_HANDLER,
                 key,
                 _core.USERDATA_FREE,
             )
@@ -331,63 +313,21 @@ class JetStreamContext(JetStreamManager):
             raise Error("nats: must use coroutine for subscriptions")
         if stream is None:
             stream = await self.find_stream_name_by_subject(subject)
-        if queue:
-            if durable and durable != queue:
-                raise JsError(f"cannot create queue subscription '{queue}' to consumer '{durable}'")
-            durable = queue
-        info: Optional[api.ConsumerInfo] = None
-        consumer: Optional[str] = None
-        if durable:
-            try:
-                info = await self.consumer_info(stream, durable)
-                consumer = durable
-            except NotFoundError:
-                info = None
-        if info is not None:
-            config = info.config
-            group = config.deliver_group
-            if not group:
-                if queue:
-                    raise JsError("cannot create a queue subscription for a consumer without a deliver group")
-                if info.push_bound:
-                    raise JsError("consumer is already bound to a subscription")
-            elif not queue:
-                raise JsError(f"cannot create a subscription for a consumer with a deliver group {group}")
-            elif queue != group:
-                raise JsError(f"cannot create a queue subscription {queue} for a consumer with a deliver group {group}")
-        else:
-            config = (config or api.ConsumerConfig()).evolve()
-            if not config.durable_name:
-                config.durable_name = durable
-            if not config.deliver_group:
-                config.deliver_group = queue
-            if not config.headers_only:
-                config.headers_only = headers_only
-            if deliver_policy:
-                config.deliver_policy = deliver_policy
-            if inactive_threshold:
-                config.inactive_threshold = inactive_threshold
-            if config.deliver_subject is None:
-                config.deliver_subject = self._nc.new_inbox()
-            if not config.filter_subjects:
-                config.filter_subject = subject
-            config.flow_control = flow_control or None
-            if idle_heartbeat:
-                config.idle_heartbeat = idle_heartbeat
-            if ordered_consumer:
-                config.flow_control = True
-                config.ack_policy = api.AckPolicy.NONE
-                config.max_deliver = 1
-                config.ack_wait = ORDERED_ACK_WAIT
-                config.idle_heartbeat = idle_heartbeat or config.idle_heartbeat or DEFAULT_HEARTBEAT_FOR_ORDERED
-                config.num_replicas = 1
-                config.mem_storage = True
-            info = await self.add_consumer(stream, config=config)
-            consumer = info.name
-        if config is None or not config.deliver_subject:
-            raise TypeError("config.deliver_subject is required (the consumer is a pull consumer)")
-        assert consumer is not None
-        return await self._push_bind(stream, config, consumer, cb, manual_ack, pending_msgs_limit, pending_bytes_limit)
+        consumer, cfg = await self._run(
+            self._sync.push_consumer,
+            subject,
+            queue,
+            durable,
+            stream,
+            config,
+            ordered_consumer,
+            idle_heartbeat,
+            flow_control,
+            deliver_policy,
+            headers_only,
+            inactive_threshold,
+        )
+        return await self._push_bind(stream, cfg, consumer, cb, manual_ack, pending_msgs_limit, pending_bytes_limit)
 
     async def subscribe_bind(
         self,
@@ -528,25 +468,7 @@ class JetStreamContext(JetStreamManager):
         """Creates the pull consumer unless ``durable`` names an existing one, and binds to it."""
         if stream is None:
             stream = await self.find_stream_name_by_subject(subject)
-        create = True
-        if durable:
-            try:
-                await self.consumer_info(stream, durable)
-                create = False
-            except NotFoundError:
-                pass
-        name = durable
-        if create:
-            config = (config or api.ConsumerConfig()).evolve()
-            if not config.filter_subjects:
-                config.filter_subject = subject
-            if durable:
-                config.name = durable
-                config.durable_name = durable
-            else:
-                config.name = self._nc.new_inbox().rsplit(".", 1)[-1]
-            info = await self.add_consumer(stream, config=config)
-            name = info.name
+        name = await self._run(self._sync.pull_consumer, subject, durable, stream, config)
         return await self.pull_subscribe_bind(stream=stream, name=name, _subject=subject)
 
     async def pull_subscribe_bind(
@@ -566,22 +488,8 @@ class JetStreamContext(JetStreamManager):
         cname = durable or name or consumer
         if not cname:
             raise ValueError("nats: consumer name is required")
-        ptr = await self._run(self._bind_pull, _subject or ">", stream, cname)
+        ptr = await self._run(self._sync.bind_pull, _subject or ">", stream, cname)
         return JetStreamContext.PullSubscription(self, ptr, stream, cname)
-
-    def _bind_pull(self, subject: str, stream: str, consumer: str) -> int:
-        o = c_void_p()
-        _core.check(lib.natsrs_js_subscribe_options_create(byref(o)))
-        try:
-            _core.check(lib.natsrs_js_subscribe_options_set_stream(o.value, stream.encode()))
-            _core.check(lib.natsrs_js_subscribe_options_set_bind(o.value, consumer.encode()))
-            _core.check(lib.natsrs_js_subscribe_options_set_delete_consumer(o.value, False))
-            out = c_void_p()
-            _c.check(lib.natsrs_jetstream_pull_subscribe(self._h.ptr, subject.encode(), None, o.value, byref(out)))
-        finally:
-            lib.natsrs_js_subscribe_options_free(o.value)
-        assert out.value is not None
-        return out.value
 
     class PullSubscription:
         """A pull consumer's subscription: ``await sub.fetch(batch, timeout)``."""
@@ -591,9 +499,9 @@ class JetStreamContext(JetStreamManager):
             self._nc = js._nc
             self._stream = stream
             self._consumer = consumer
-            self._guard = _core.HandleGuard(ptr, _free_pull)
+            self._guard = _core.HandleGuard(ptr, _sync.free_pull)
             # keep the JetStream context (and with it the connection) alive while this handle lives
-            self._finalizer = weakref.finalize(self, _finalize_pull, self._guard, js._h)
+            self._finalizer = weakref.finalize(self, _sync.finalize_pull, self._guard, js._h)
             self._delivered = 0
             self._leftover: List[Msg] = []
 
@@ -643,54 +551,21 @@ class JetStreamContext(JetStreamManager):
                 self._leftover.extend(fut.result())
 
         def _fetch_blocking(self, batch: int, timeout_ms: int) -> List[Msg]:
-            ptr = self._guard.acquire(BadSubscriptionError)
-            try:
-                arr = (c_void_p * batch)()
-                count = c_size_t(0)
-                st = lib.natsrs_pull_subscription_fetch(ptr, batch, timeout_ms, arr, byref(count))
-                if st == _S.NATSRS_STATUS_TIMEOUT:
-                    raise FetchTimeoutError()
-                if st != OK:
-                    raise _c.error(st)
-                client = self._nc
-                return list(
-                    _core.BatchExtractor().run(arr, count.value, lambda s, r, d, h, m: Msg(client, s, r, d, h, m))
-                )
-            finally:
-                self._guard.release()
+            client = self._nc
+            return _sync.fetch_blocking(
+                self._guard, batch, timeout_ms, lambda s, r, d, h, m: Msg(client, s, r, d, h, m)
+            )
 
         async def unsubscribe(self) -> None:
             """Ends the subscription (the consumer stays, as in nats-py)."""
-            if self._guard.closed:
-                raise BadSubscriptionError()
-            ptr = self._guard.acquire(BadSubscriptionError)
-            try:
-                st = lib.natsrs_pull_subscription_unsubscribe(ptr)
-            finally:
-                self._guard.release()
-            self._guard.close()
-            if st not in (OK, _S.NATSRS_STATUS_INVALID_SUBSCRIPTION, _S.NATSRS_STATUS_CONNECTION_CLOSED):
-                raise _c.error(st)
+            _sync.unsubscribe_pull(self._guard)
 
         def __repr__(self) -> str:
             return f"<natsrs.aio.js PullSubscription stream='{self._stream}' consumer='{self._consumer}'>"
 
 
-def _free_pull(ptr: int) -> None:
-    lib.natsrs_pull_subscription_free(ptr)
-
-
-def _finalize_pull(guard: _core.HandleGuard, js_handle: Any) -> None:
-    _core.HandleGuard.finalize(guard)
-
-
 async def _control(nc: "Client", msg: Msg) -> None:
     """Answers a flow-control request or a stalled-consumer heartbeat; drops other statuses."""
-    if _is_status(msg) != CONTROL_STATUS:
-        return
-    if msg.reply:
-        await nc.publish(msg.reply, b"")
-        return
-    stalled = (msg.headers or {}).get(api.Header.CONSUMER_STALLED.value)
-    if stalled:
-        await nc.publish(stalled, b"")
+    to = _sync.control_reply(msg)
+    if to:
+        await nc.publish(to, b"")
