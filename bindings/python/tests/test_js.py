@@ -704,3 +704,50 @@ def test_contexts_and_pull_subscriptions_do_not_leak(jurl: str) -> None:
         await nc.close()
 
     run(main(), timeout=240)
+
+
+def test_ordered_consumer_recreated_after_loss(jurl: str) -> None:
+    async def main() -> None:
+        nc = await nats.connect(jurl)
+        js = nc.jetstream()
+        name = uniq()
+        await js.add_stream(name=name, subjects=[f"{name}.>"])
+        for i in range(5):
+            await js.publish(f"{name}.o", b"%d" % i)
+        osub = await js.subscribe(f"{name}.o", ordered_consumer=True, idle_heartbeat=0.2)
+        got = [(await osub.next_msg(5)).data for _ in range(5)]
+        first = (await osub.consumer_info()).name
+        # the server loses the consumer: missed heartbeats make the subscription re-create it,
+        # starting after the last message received
+        await js.delete_consumer(name, first)
+        for i in range(5, 10):
+            await js.publish(f"{name}.o", b"%d" % i)
+        got += [(await osub.next_msg(15)).data for _ in range(5)]
+        assert got == [b"%d" % i for i in range(10)]
+        assert (await osub.consumer_info()).name != first
+        await osub.unsubscribe()
+        # with a callback
+        seen: List[int] = []
+
+        async def cb(msg: nats.Msg) -> None:
+            seen.append(msg.metadata.sequence.stream)
+
+        csub = await js.subscribe(f"{name}.o", cb=cb, ordered_consumer=True, idle_heartbeat=0.2)
+
+        async def ten() -> bool:
+            return len(seen) == 10
+
+        assert await wait_for(ten)
+        await js.delete_consumer(name, (await csub.consumer_info()).name)
+        await js.publish(f"{name}.o", b"10")
+
+        async def eleven() -> bool:
+            return len(seen) == 11
+
+        assert await wait_for(eleven)
+        assert seen == list(range(1, 12))
+        await csub.unsubscribe()
+        await js.delete_stream(name)
+        await nc.close()
+
+    run(main())

@@ -29,6 +29,7 @@ from ...errors import Error, TimeoutError
 from ..msg import Msg
 from ..subscription import Subscription
 from . import _c, api
+from ._ordered import Ordered
 from .errors import TooManyStalledMsgsError
 from .manager import JetStreamManager
 
@@ -327,7 +328,9 @@ class JetStreamContext(JetStreamManager):
             headers_only,
             inactive_threshold,
         )
-        return await self._push_bind(stream, cfg, consumer, cb, manual_ack, pending_msgs_limit, pending_bytes_limit)
+        return await self._push_bind(
+            stream, cfg, consumer, cb, manual_ack, pending_msgs_limit, pending_bytes_limit, ordered_consumer
+        )
 
     async def subscribe_bind(
         self,
@@ -343,7 +346,9 @@ class JetStreamContext(JetStreamManager):
         """Push-subscribes to an existing consumer (its config gives the deliver subject)."""
         if cb is not None and not inspect.iscoroutinefunction(cb):
             raise Error("nats: must use coroutine for subscriptions")
-        return await self._push_bind(stream, config, consumer, cb, manual_ack, pending_msgs_limit, pending_bytes_limit)
+        return await self._push_bind(
+            stream, config, consumer, cb, manual_ack, pending_msgs_limit, pending_bytes_limit, ordered_consumer
+        )
 
     async def _push_bind(
         self,
@@ -354,10 +359,12 @@ class JetStreamContext(JetStreamManager):
         manual_ack: bool,
         pending_msgs_limit: int,
         pending_bytes_limit: int,
+        ordered_consumer: bool = False,
     ) -> "JetStreamContext.PushSubscription":
         if config.deliver_subject is None:
             raise TypeError("config.deliver_subject is required")
         nc = self._nc
+        ordered = Ordered(self, stream, config, consumer) if ordered_consumer else None
         auto_ack = cb is not None and not manual_ack and config.ack_policy not in (api.AckPolicy.NONE, "none")
         wrapped: Optional[Callback] = None
         if cb is not None:
@@ -365,7 +372,11 @@ class JetStreamContext(JetStreamManager):
 
             async def wrapped(msg: Msg) -> None:
                 if _is_status(msg) is not None:
+                    if ordered is not None:
+                        ordered.on_status(msg)
                     await _control(nc, msg)
+                    return
+                if ordered is not None and not ordered.accept(msg):
                     return
                 await user_cb(msg)
                 if auto_ack and not msg._ackd:
@@ -374,14 +385,21 @@ class JetStreamContext(JetStreamManager):
                     except Error:
                         pass
 
-        sub = await nc.subscribe(
-            config.deliver_subject,
-            queue=config.deliver_group or "",
-            cb=wrapped,
-            pending_msgs_limit=pending_msgs_limit,
-            pending_bytes_limit=pending_bytes_limit,
-        )
-        return JetStreamContext.PushSubscription(self, sub, stream, consumer)
+        try:
+            sub = await nc.subscribe(
+                config.deliver_subject,
+                queue=config.deliver_group or "",
+                cb=wrapped,
+                pending_msgs_limit=pending_msgs_limit,
+                pending_bytes_limit=pending_bytes_limit,
+            )
+        except BaseException:
+            if ordered is not None:
+                ordered.close()
+            raise
+        psub = JetStreamContext.PushSubscription(self, sub, stream, consumer)
+        psub._ordered = ordered
+        return psub
 
     class PushSubscription:
         """A push consumer's subscription (nats-py's ``JetStreamContext.PushSubscription``)."""
@@ -393,6 +411,7 @@ class JetStreamContext(JetStreamManager):
             self._consumer = consumer
             self._conn = sub._conn
             self._id = sub._id
+            self._ordered: Optional[Ordered] = None
 
         @property
         def subject(self) -> str:
@@ -423,10 +442,10 @@ class JetStreamContext(JetStreamManager):
 
         async def _iterate(self) -> AsyncIterator[Msg]:
             async for msg in self._sub.messages:
-                if _is_status(msg) is not None:
+                if self._wanted(msg):
+                    yield msg
+                else:
                     await _control(self._conn, msg)
-                    continue
-                yield msg
 
         async def next_msg(self, timeout: Optional[float] = 1.0) -> Msg:
             """The next message (``TimeoutError`` after ``timeout`` seconds)."""
@@ -437,18 +456,31 @@ class JetStreamContext(JetStreamManager):
                 if left is not None and left <= 0:
                     raise TimeoutError()
                 msg = await self._sub.next_msg(left)
-                if _is_status(msg) is None:
+                if self._wanted(msg):
                     return msg
                 await _control(self._conn, msg)
 
+        def _wanted(self, msg: Msg) -> bool:
+            """False for a control message or (ordered consumers) one out of order."""
+            if _is_status(msg) is not None:
+                if self._ordered is not None:
+                    self._ordered.on_status(msg)
+                return False
+            return self._ordered is None or self._ordered.accept(msg)
+
         async def consumer_info(self) -> api.ConsumerInfo:
-            return await self._js.consumer_info(self._stream, self._consumer)
+            consumer = self._ordered.consumer if self._ordered is not None else self._consumer
+            return await self._js.consumer_info(self._stream, consumer)
 
         async def unsubscribe(self, limit: int = 0) -> None:
             """Removes interest (the consumer stays, as in nats-py)."""
+            if self._ordered is not None and limit <= 0:
+                self._ordered.close()
             await self._sub.unsubscribe(limit)
 
         async def drain(self) -> None:
+            if self._ordered is not None:
+                self._ordered.close()
             await self._sub.drain()
 
         def __repr__(self) -> str:
