@@ -751,3 +751,34 @@ def test_ordered_consumer_recreated_after_loss(jurl: str) -> None:
         await nc.close()
 
     run(main())
+
+
+EXIT_PROGRAM = """
+import asyncio, sys
+import natsrs.aio as nats
+
+async def main():
+    nc = await nats.connect(sys.argv[1])
+    js = nc.jetstream()
+    await js.add_stream(name=sys.argv[2], subjects=[sys.argv[2] + ".>"])
+    sub = await js.pull_subscribe(sys.argv[2] + ".x", durable="exit")
+    asyncio.ensure_future(sub.fetch(1, timeout=600))  # still waiting when main returns
+    await asyncio.sleep(0.2)
+    print("leaving")
+
+asyncio.run(main())
+"""
+
+
+def test_exit_does_not_wait_for_an_abandoned_fetch(jurl: str, tmp_path: pathlib.Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    f = tmp_path / "exit_fetch.py"
+    f.write_text(EXIT_PROGRAM)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    # the fetch would wait 600 s; the process must end long before (deadline 60 s)
+    r = subprocess.run([sys.executable, str(f), jurl, uniq()], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "leaving"

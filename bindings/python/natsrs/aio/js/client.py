@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Deque
 from ... import _core, _ffi
 from ... import js as _sync
 from ..._core import OK, lib
-from ...errors import Error, TimeoutError
+from ...errors import BadSubscriptionError, Error, TimeoutError
 from ..msg import Msg
 from ..subscription import Subscription
 from . import _c, api
@@ -536,6 +536,9 @@ class JetStreamContext(JetStreamManager):
             self._finalizer = weakref.finalize(self, _sync.finalize_pull, self._guard, js._h)
             self._delivered = 0
             self._leftover: List[Msg] = []
+            self._fetching = 0
+            self._fetching_lock = threading.Lock()
+            self._fetch_loop: Optional[asyncio.AbstractEventLoop] = None
 
         @property
         def pending_msgs(self) -> int:
@@ -568,6 +571,7 @@ class JetStreamContext(JetStreamManager):
                 return out
             t = _core.ms(timeout) if timeout is not None else FETCH_NO_TIMEOUT_MS
             loop = asyncio.get_running_loop()
+            self._fetch_loop = loop
             fut = loop.run_in_executor(_c.executor, self._fetch_blocking, batch, max(1, t))
             try:
                 msgs = await asyncio.shield(fut)
@@ -584,9 +588,33 @@ class JetStreamContext(JetStreamManager):
 
         def _fetch_blocking(self, batch: int, timeout_ms: int) -> List[Msg]:
             client = self._nc
-            return _sync.fetch_blocking(
-                self._guard, batch, timeout_ms, lambda s, r, d, h, m: Msg(client, s, r, d, h, m)
-            )
+            with self._fetching_lock:
+                self._fetching += 1
+                _fetching.add(self)
+            try:
+                return _sync.fetch_blocking(
+                    self._guard, batch, timeout_ms, lambda s, r, d, h, m: Msg(client, s, r, d, h, m)
+                )
+            finally:
+                with self._fetching_lock:
+                    self._fetching -= 1
+                    if not self._fetching:
+                        _fetching.discard(self)
+
+        def _interrupt_abandoned_fetch(self) -> None:
+            """At exit: a fetch whose event loop no longer runs is ended (by unsubscribing), so
+            that the interpreter does not wait for its timeout."""
+            loop = self._fetch_loop
+            if loop is not None and loop.is_running():
+                return
+            try:
+                ptr = self._guard.acquire(BadSubscriptionError)
+            except Error:
+                return
+            try:
+                lib.natsrs_pull_subscription_unsubscribe(ptr)
+            finally:
+                self._guard.release()
 
         async def unsubscribe(self) -> None:
             """Ends the subscription (the consumer stays, as in nats-py)."""
@@ -594,6 +622,25 @@ class JetStreamContext(JetStreamManager):
 
         def __repr__(self) -> str:
             return f"<natsrs.aio.js PullSubscription stream='{self._stream}' consumer='{self._consumer}'>"
+
+
+# pull subscriptions with a fetch running in the pool (see _interrupt_abandoned_fetch)
+_fetching: "weakref.WeakSet[JetStreamContext.PullSubscription]" = weakref.WeakSet()
+
+
+def _interrupt_fetches_at_exit() -> None:
+    for sub in list(_fetching):
+        try:
+            sub._interrupt_abandoned_fetch()
+        except Exception:  # pragma: no cover - exit path
+            pass
+
+
+# threading's exit hooks run in reverse order of registration, so this one runs before the thread
+# pool (registered when _c imported concurrent.futures) waits for its threads.
+_register_atexit = getattr(threading, "_register_atexit", None)
+if _register_atexit is not None:
+    _register_atexit(_interrupt_fetches_at_exit)
 
 
 async def _control(nc: "Client", msg: Msg) -> None:
