@@ -782,3 +782,72 @@ def test_exit_does_not_wait_for_an_abandoned_fetch(jurl: str, tmp_path: pathlib.
     r = subprocess.run([sys.executable, str(f), jurl, uniq()], capture_output=True, text=True, env=env, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "leaving"
+
+
+def test_cluster_r3_stream_survives_leader_loss(make_server: Any, tmpdir_session: pathlib.Path) -> None:
+    from conftest import free_port
+
+    cports = [free_port() for _ in range(3)]
+    routes = ",".join(f"nats-route://127.0.0.1:{p}" for p in cports)
+    servers = []
+    for i, cp in enumerate(cports):
+        d = tmpdir_session / f"jsc-{uniq('d')}"
+        d.mkdir()
+        servers.append(
+            make_server(
+                "-js",
+                "-sd",
+                str(d),
+                "--server_name",
+                f"n{i}",
+                "--cluster_name",
+                "jsc",
+                "--cluster",
+                f"nats://127.0.0.1:{cp}",
+                "--routes",
+                routes,
+            )  # fmt: skip
+        )
+    by_name = {f"n{i}": s for i, s in enumerate(servers)}
+
+    async def main() -> None:
+        nc = await nats.connect([s.url for s in servers], reconnect_time_wait=0.1, max_reconnect_attempts=-1)
+        js = nc.jetstream(timeout=2)
+        name = uniq()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while True:  # the JetStream meta group elects its leader after the routes form
+            try:
+                await js.add_stream(name=name, subjects=[f"{name}.>"], num_replicas=3)
+                break
+            except (APIError, TimeoutError):
+                if loop.time() > deadline:
+                    raise
+                await asyncio.sleep(0.25)
+        for i in range(10):
+            await js.publish(f"{name}.x", b"%d" % i)
+        info = await js.stream_info(name)
+        assert info.cluster is not None and info.cluster.leader in by_name
+        assert len(info.cluster.replicas or []) == 2
+        leader = by_name[info.cluster.leader]
+        await loop.run_in_executor(None, leader.stop)
+        deadline = loop.time() + 30
+        i = 10
+        while i < 20:  # a new leader is elected; the client may also have to reconnect
+            try:  # a retried publish may have been stored: the message id makes it harmless
+                await js.publish(f"{name}.x", b"%d" % i, headers={"Nats-Msg-Id": f"m{i}"})
+                i += 1
+            except Error:
+                if loop.time() > deadline:
+                    raise
+                await asyncio.sleep(0.25)
+        sub = await js.pull_subscribe(f"{name}.x", durable="after")
+        got: List[bytes] = []
+        while len(got) < 20:
+            got += [m.data for m in await sub.fetch(20, timeout=5)]
+        assert got == [b"%d" % i for i in range(20)]
+        new = await js.stream_info(name)
+        assert new.cluster is not None and new.cluster.leader != info.cluster.leader
+        await nc.close()
+
+    run(main(), timeout=120)
