@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import functools
 import itertools
 import pathlib
 from typing import Any, Iterator, List
@@ -855,8 +856,8 @@ def test_cluster_r3_stream_survives_leader_loss(make_server: Any, tmpdir_session
         sub = await retrying(lambda: js.pull_subscribe(f"{name}.x", durable="after"))
         got: List[bytes] = []
         while len(got) < 20:
-            want = 20 - len(got)
-            got += [m.data for m in await retrying(lambda: sub.fetch(want, timeout=5))]
+            batch = functools.partial(sub.fetch, 20 - len(got), timeout=5)
+            got += [m.data for m in await retrying(batch)]
         assert got == [b"%d" % i for i in range(20)]
         new = await retrying(lambda: js.stream_info(name))
         assert new.cluster is not None and new.cluster.leader != info.cluster.leader
