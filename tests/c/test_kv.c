@@ -593,6 +593,11 @@ static void test_kv_ttl_expiry(void) {
 static void test_kv_bad_arguments(void) {
   const natsrs_status NP = NATSRS_STATUS_NULL_PARAMETER, IA = NATSRS_STATUS_INVALID_ARGUMENT;
   void *out = TU_SENTINEL;
+  /* The two key-value statuses have their own texts. */
+  CHECK_STR(natsrs_status_str(NATSRS_STATUS_WRONG_REVISION), "wrong last revision");
+  CHECK_STR(natsrs_status_str(NATSRS_STATUS_KEY_DELETED), "key deleted");
+  CHECK_EQ(NATSRS_STATUS_WRONG_REVISION, 30);
+  CHECK_EQ(NATSRS_STATUS_KEY_DELETED, 31);
   /* Config. */
   CHECK_STATUS(natsrs_kv_config_new(NULL, (natsrs_kv_config **)&out), NP);
   CHECK_STATUS(natsrs_kv_config_new("a.b", (natsrs_kv_config **)&out), IA);
