@@ -2134,8 +2134,9 @@ enum natsrs_status natsrs_kv_config_set_placement(struct natsrs_kv_config *cfg,
                                                   size_t n);
 
 /**
- * Republishes every change to `dest` (a subject mapping of `src`, which may be NULL for all
- * keys, `$KV.<bucket>.>`); with `headers_only` without the value. NULL `dest` clears it.
+ * Republishes every change of the keys whose subjects (`$KV.<bucket>.<key>`) match `src` (NULL:
+ * every key) to `dest` (a subject mapping of `src`, e.g. `changes.>`); with `headers_only`
+ * without the value. NULL `dest` clears it.
  */
 enum natsrs_status natsrs_kv_config_set_republish(struct natsrs_kv_config *cfg,
                                                   const char *src,

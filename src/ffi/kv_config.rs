@@ -350,8 +350,9 @@ pub unsafe extern "C" fn natsrs_kv_config_set_placement(
     })
 }
 
-/// Republishes every change to `dest` (a subject mapping of `src`, which may be NULL for all
-/// keys, `$KV.<bucket>.>`); with `headers_only` without the value. NULL `dest` clears it.
+/// Republishes every change of the keys whose subjects (`$KV.<bucket>.<key>`) match `src` (NULL:
+/// every key) to `dest` (a subject mapping of `src`, e.g. `changes.>`); with `headers_only`
+/// without the value. NULL `dest` clears it.
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_kv_config_set_republish(
     cfg: *mut natsrs_kv_config,
@@ -368,8 +369,11 @@ pub unsafe extern "C" fn natsrs_kv_config_set_republish(
                 if d.is_empty() {
                     return Err(err!(InvalidSubject, "empty 'dest'"));
                 }
-                let s = s.map(str::to_string).unwrap_or_else(|| format!("$KV.{}.>", c.bucket));
-                Some(json!({"src": s, "dest": d, "headers_only": headers_only}))
+                let mut r = json!({"dest": d, "headers_only": headers_only});
+                if let Some(s) = s {
+                    r["src"] = json!(s);
+                }
+                Some(r)
             }
         };
         Ok(())

@@ -590,6 +590,35 @@ static void test_kv_ttl_expiry(void) {
   teardown(nc, js, kv, bucket);
 }
 
+static void test_kv_republish(void) {
+  char bucket[64], dest[64], subj[160];
+  bucket_name(bucket, sizeof bucket, "repub");
+  snprintf(dest, sizeof dest, "repub%d.>", (int)getpid());
+  natsrs_connection *nc = tu_connect();
+  REQUIRE(nc);
+  natsrs_jetstream *js = NULL;
+  REQUIRE_OK(natsrs_jetstream_new(nc, NULL, &js));
+  natsrs_subscription *sub = NULL;
+  REQUIRE_OK(natsrs_connection_subscribe_sync(nc, dest, &sub));
+  REQUIRE_OK(natsrs_connection_flush(nc, 5000));
+  natsrs_kv_config *cfg = NULL;
+  REQUIRE_OK(natsrs_kv_config_new(bucket, &cfg));
+  CHECK_OK(natsrs_kv_config_set_storage(cfg, NATSRS_STORAGE_TYPE_MEMORY));
+  CHECK_OK(natsrs_kv_config_set_republish(cfg, NULL, dest, false));
+  natsrs_kv *kv = NULL;
+  REQUIRE_OK(natsrs_jetstream_create_kv(js, cfg, &kv));
+  natsrs_kv_config_free(cfg);
+  CHECK_OK(natsrs_kv_put(kv, "color", TEXT("blue"), NULL));
+  natsrs_msg *m = NULL;
+  REQUIRE_OK(natsrs_subscription_next_msg(sub, 5000, &m));
+  snprintf(subj, sizeof subj, "repub%d.$KV.%s.color", (int)getpid(), bucket);
+  CHECK_STR(natsrs_msg_subject(m), subj);
+  CHECK_EQ(natsrs_msg_data_len(m), 4);
+  natsrs_msg_free(m);
+  natsrs_subscription_free(sub);
+  teardown(nc, js, kv, bucket);
+}
+
 static void test_kv_bad_arguments(void) {
   const natsrs_status NP = NATSRS_STATUS_NULL_PARAMETER, IA = NATSRS_STATUS_INVALID_ARGUMENT;
   void *out = TU_SENTINEL;
@@ -788,6 +817,7 @@ static const tu_test tests[] = {
     TU_TEST(test_kv_watch_options),
     TU_TEST(test_kv_watch_stop_from_another_thread),
     TU_TEST(test_kv_ttl_expiry),
+    TU_TEST(test_kv_republish),
     TU_TEST(test_kv_bad_arguments),
 };
 

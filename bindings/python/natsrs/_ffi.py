@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "618a6fda97fc4a6804d6fcfc1115d9e4d5459ce3772c8670c00a8256ca527423"
+HEADER_SHA256 = "24cc30ce9d53b1cb0cc537b45a8118fe4ec9b8b2a47b969f5ab61e84e9a02cb3"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
