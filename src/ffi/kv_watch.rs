@@ -213,11 +213,15 @@ pub unsafe extern "C" fn natsrs_kv_watcher_next(
         nn(out_entry, "out_entry")?;
         let deadline = Instant::now() + super::timeout_ms(timeout_ms, "timeout_ms")?;
         loop {
-            if w.stopped.load(Ordering::Acquire) {
-                return Err(err!(IllegalState, "the watcher is stopped"));
-            }
             let left = deadline.saturating_duration_since(Instant::now());
-            let r = w.lock().next(left.min(KV_WATCH_NEXT_SLICE));
+            let r = {
+                let mut g = w.lock();
+                // Checked under the lock: a stopped watcher must not start its consumer again.
+                if w.stopped.load(Ordering::Acquire) {
+                    return Err(err!(IllegalState, "the watcher is stopped"));
+                }
+                g.next(left.min(KV_WATCH_NEXT_SLICE))
+            };
             match r {
                 Ok(Some(e)) => {
                     // SAFETY: checked non-NULL above.
