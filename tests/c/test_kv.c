@@ -619,6 +619,81 @@ static void test_kv_republish(void) {
   teardown(nc, js, kv, bucket);
 }
 
+typedef struct {
+  natsrs_kv *kv;
+  const char *key, *value;
+} kv_probe;
+
+static bool has_value(void *arg) {
+  kv_probe *p = arg;
+  natsrs_kv_entry *e = NULL;
+  bool ok = natsrs_kv_get(p->kv, p->key, &e) == NATSRS_STATUS_OK && value_is(e, p->value);
+  natsrs_kv_entry_free(e);
+  return ok;
+}
+
+/* Creates a memory bucket from `cfg` (freed); NULL on failure. */
+static natsrs_kv *create_from(natsrs_jetstream *js, natsrs_kv_config *cfg) {
+  natsrs_kv *kv = NULL;
+  CHECK_OK(natsrs_kv_config_set_storage(cfg, NATSRS_STORAGE_TYPE_MEMORY));
+  natsrs_status s = natsrs_jetstream_create_kv(js, cfg, &kv);
+  natsrs_kv_config_free(cfg);
+  if (s != NATSRS_STATUS_OK) tu_fail(__FILE__, __LINE__, "create_kv: %s", natsrs_last_error_message());
+  return kv;
+}
+
+static void test_kv_mirror_sources_compression(void) {
+  char origin[64], agg[64], mir[64], zip[64];
+  bucket_name(origin, sizeof origin, "origin");
+  bucket_name(agg, sizeof agg, "agg");
+  bucket_name(mir, sizeof mir, "mir");
+  bucket_name(zip, sizeof zip, "zip");
+  natsrs_connection *nc = NULL;
+  natsrs_jetstream *js = NULL;
+  natsrs_kv *o = setup(&nc, &js, origin, 1);
+  REQUIRE(o);
+  CHECK_OK(natsrs_kv_put(o, "a", TEXT("1"), NULL));
+
+  /* Sources: the origin's keys appear under the new bucket. */
+  natsrs_kv_config *cfg = NULL;
+  REQUIRE_OK(natsrs_kv_config_new(agg, &cfg));
+  CHECK_OK(natsrs_kv_config_add_source(cfg, origin));
+  natsrs_kv *a = create_from(js, cfg);
+  REQUIRE(a);
+  kv_probe pa = {a, "a", "1"};
+  CHECK(tu_wait_until(has_value, &pa, 15000));
+
+  /* Mirror: a read-only copy; puts through it go to the origin. */
+  REQUIRE_OK(natsrs_kv_config_new(mir, &cfg));
+  CHECK_OK(natsrs_kv_config_set_mirror(cfg, origin));
+  natsrs_kv *m = create_from(js, cfg);
+  REQUIRE(m);
+  kv_probe pm = {m, "a", "1"};
+  CHECK(tu_wait_until(has_value, &pm, 15000));
+  CHECK_OK(natsrs_kv_put(m, "b", TEXT("2"), NULL));
+  kv_probe po = {o, "b", "2"}, pm2 = {m, "b", "2"};
+  CHECK(has_value(&po));
+  CHECK(tu_wait_until(has_value, &pm2, 15000));
+
+  /* Compression. */
+  REQUIRE_OK(natsrs_kv_config_new(zip, &cfg));
+  CHECK_OK(natsrs_kv_config_set_compression(cfg, true));
+  natsrs_kv *z = create_from(js, cfg);
+  REQUIRE(z);
+  natsrs_kv_status *st = NULL;
+  REQUIRE_OK(natsrs_kv_bucket_status(z, &st));
+  CHECK(natsrs_kv_status_is_compressed(st));
+  natsrs_kv_status_free(st);
+
+  natsrs_kv_free(z);
+  natsrs_kv_free(m);
+  natsrs_kv_free(a);
+  natsrs_jetstream_delete_kv(js, zip);
+  natsrs_jetstream_delete_kv(js, mir);
+  natsrs_jetstream_delete_kv(js, agg);
+  teardown(nc, js, o, origin);
+}
+
 static void test_kv_bad_arguments(void) {
   const natsrs_status NP = NATSRS_STATUS_NULL_PARAMETER, IA = NATSRS_STATUS_INVALID_ARGUMENT;
   void *out = TU_SENTINEL;
@@ -818,6 +893,7 @@ static const tu_test tests[] = {
     TU_TEST(test_kv_watch_stop_from_another_thread),
     TU_TEST(test_kv_ttl_expiry),
     TU_TEST(test_kv_republish),
+    TU_TEST(test_kv_mirror_sources_compression),
     TU_TEST(test_kv_bad_arguments),
 };
 
