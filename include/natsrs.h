@@ -22,6 +22,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The version of libnatsrs this header belongs to (natsrs_version() gives the library's at run time). */
+#define NATSRS_VERSION_MAJOR 0
+#define NATSRS_VERSION_MINOR 1
+#define NATSRS_VERSION_PATCH 0
+#define NATSRS_VERSION_STRING "0.1.0"
+/* (major << 16) | (minor << 8) | patch, for #if comparisons. */
+#define NATSRS_VERSION_NUMBER ((0 << 16) | (1 << 8) | 0)
+/* NATSRS_STATUS_OK when the library loaded at run time can serve a program built with this header. */
+#define NATSRS_CHECK_COMPATIBILITY() natsrs_check_compatibility(NATSRS_VERSION_MAJOR, NATSRS_VERSION_MINOR, NATSRS_VERSION_PATCH)
+
 /**
  * Status code returned by every fallible libnatsrs function.
  *
@@ -352,6 +362,46 @@ typedef struct natsrs_kv_watcher natsrs_kv_watcher;
 typedef struct natsrs_msg natsrs_msg;
 
 /**
+ * An object's info. Opaque; release with natsrs_object_info_free (except the borrowed ones of
+ * natsrs_object_info_list_get).
+ */
+typedef struct natsrs_object_info natsrs_object_info;
+
+/**
+ * A list of object infos (natsrs_object_store_list). Opaque; release with
+ * natsrs_object_info_list_free.
+ */
+typedef struct natsrs_object_info_list natsrs_object_info_list;
+
+/**
+ * An object's meta: name, description, headers, metadata, chunk size. Opaque; release with
+ * natsrs_object_meta_free.
+ */
+typedef struct natsrs_object_meta natsrs_object_meta;
+
+/**
+ * An object store bound to a JetStream context. Opaque; release with natsrs_object_store_free
+ * (the context and connection must outlive it).
+ */
+typedef struct natsrs_object_store natsrs_object_store;
+
+/**
+ * An object store's config. Opaque; release with natsrs_object_store_config_free.
+ */
+typedef struct natsrs_object_store_config natsrs_object_store_config;
+
+/**
+ * A store's status. Opaque; release with natsrs_object_store_status_free.
+ */
+typedef struct natsrs_object_store_status natsrs_object_store_status;
+
+/**
+ * A running watch of a store's objects (natsrs_object_store_watch). Opaque; release with
+ * natsrs_object_watcher_free (which stops it).
+ */
+typedef struct natsrs_object_watcher natsrs_object_watcher;
+
+/**
  * Connection options. Create with natsrs_options_new; release with natsrs_options_free.
  */
 typedef struct natsrs_options natsrs_options;
@@ -494,6 +544,22 @@ typedef struct natsrs_msg_metadata {
 typedef void (*natsrs_pub_ack_handler)(void *userdata,
                                        enum natsrs_status status,
                                        const struct natsrs_pub_ack *ack);
+
+/**
+ * Read callback of natsrs_object_store_put_stream, called on the caller's thread during the
+ * put: write up to `cap` bytes of the object's data into `buf` and return how many (1..cap);
+ * return 0 only at the end of the data, a negative value to abort the put (it then fails with
+ * NATSRS_STATUS_IO and the chunks already sent are purged). A short read is fine: the
+ * callback is called again until the chunk is full or it returns 0.
+ */
+typedef int64_t (*natsrs_object_read_fn)(void *userdata, uint8_t *buf, size_t cap);
+
+/**
+ * Write callback of natsrs_object_store_get_stream, called on the caller's thread during the
+ * get with each chunk of data in order (`data` borrowed for the call): return 0 to go on,
+ * anything else to abort the get (it then fails with NATSRS_STATUS_IO).
+ */
+typedef int32_t (*natsrs_object_write_fn)(void *userdata, const uint8_t *data, size_t len);
 
 /**
  * Callback for connection events without extra data (closed, reconnected, connected,
@@ -2514,6 +2580,498 @@ enum natsrs_status natsrs_msg_clone(const struct natsrs_msg *msg, struct natsrs_
 void natsrs_msg_free(struct natsrs_msg *msg);
 
 /**
+ * Creates the config of a store named `bucket` (`[A-Za-z0-9_-]+`) with the defaults: file
+ * storage, 1 replica, no TTL, no size limit. Returns an owned natsrs_object_store_config;
+ * release with natsrs_object_store_config_free.
+ */
+enum natsrs_status natsrs_object_store_config_new(const char *bucket,
+                                                  struct natsrs_object_store_config **out);
+
+/**
+ * Parses a store config from JSON (nats.go's form: `bucket` (required), `description`,
+ * `max_age` (ns), `max_bytes`, `storage` ("file"/"memory"), `num_replicas`, `placement`,
+ * `compression` (bool), `metadata`). Returns an owned natsrs_object_store_config; release
+ * with natsrs_object_store_config_free.
+ */
+enum natsrs_status natsrs_object_store_config_from_json(const char *json,
+                                                        struct natsrs_object_store_config **out);
+
+/**
+ * The config as JSON (the form natsrs_object_store_config_from_json reads). Returns an owned
+ * string; release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_object_store_config_to_json(const struct natsrs_object_store_config *cfg,
+                                                      char **out);
+
+/**
+ * Sets the description; NULL clears it.
+ */
+enum natsrs_status natsrs_object_store_config_set_description(struct natsrs_object_store_config *cfg,
+                                                              const char *description);
+
+/**
+ * Sets how long objects live (0 = forever, the default).
+ */
+enum natsrs_status natsrs_object_store_config_set_ttl_ms(struct natsrs_object_store_config *cfg,
+                                                         int64_t ttl_ms);
+
+/**
+ * Sets the store's size limit in bytes (negative = unlimited, the default).
+ */
+enum natsrs_status natsrs_object_store_config_set_max_bytes(struct natsrs_object_store_config *cfg,
+                                                            int64_t max_bytes);
+
+/**
+ * Sets the storage (natsrs_storage_type value; file is the default).
+ */
+enum natsrs_status natsrs_object_store_config_set_storage(struct natsrs_object_store_config *cfg,
+                                                          int32_t storage);
+
+/**
+ * Sets the number of replicas (1..=5).
+ */
+enum natsrs_status natsrs_object_store_config_set_replicas(struct natsrs_object_store_config *cfg,
+                                                           int32_t replicas);
+
+/**
+ * Turns S2 compression of the backing stream on or off (server 2.10+).
+ */
+enum natsrs_status natsrs_object_store_config_set_compression(struct natsrs_object_store_config *cfg,
+                                                              bool compression);
+
+/**
+ * Releases a store config. NULL is ignored.
+ */
+void natsrs_object_store_config_free(struct natsrs_object_store_config *cfg);
+
+/**
+ * Creates the meta of an object named `name` (any non-empty UTF-8 text). Returns an owned
+ * natsrs_object_meta; release with natsrs_object_meta_free.
+ */
+enum natsrs_status natsrs_object_meta_new(const char *name, struct natsrs_object_meta **out);
+
+/**
+ * Parses meta from JSON (`name`, `description`, `headers` {name: [values]}, `metadata`
+ * {key: value}, `options` {`max_chunk_size`}). Returns an owned natsrs_object_meta; release
+ * with natsrs_object_meta_free.
+ */
+enum natsrs_status natsrs_object_meta_from_json(const char *json, struct natsrs_object_meta **out);
+
+/**
+ * The meta as JSON. Returns an owned string; release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_object_meta_to_json(const struct natsrs_object_meta *meta, char **out);
+
+/**
+ * Sets the name (natsrs_object_store_update_meta renames to it).
+ */
+enum natsrs_status natsrs_object_meta_set_name(struct natsrs_object_meta *meta, const char *name);
+
+/**
+ * Sets the description; NULL clears it.
+ */
+enum natsrs_status natsrs_object_meta_set_description(struct natsrs_object_meta *meta,
+                                                      const char *description);
+
+/**
+ * Adds a header value (a header may have several values).
+ */
+enum natsrs_status natsrs_object_meta_add_header(struct natsrs_object_meta *meta,
+                                                 const char *name,
+                                                 const char *value);
+
+/**
+ * Sets one metadata entry (replacing its value).
+ */
+enum natsrs_status natsrs_object_meta_set_metadata(struct natsrs_object_meta *meta,
+                                                   const char *key,
+                                                   const char *value);
+
+/**
+ * Sets the chunk size a put uses (bytes, 1 to 8 MiB; 0 = the default 128 KiB).
+ */
+enum natsrs_status natsrs_object_meta_set_chunk_size(struct natsrs_object_meta *meta,
+                                                     uint32_t chunk_size);
+
+/**
+ * Releases meta. NULL is ignored.
+ */
+void natsrs_object_meta_free(struct natsrs_object_meta *meta);
+
+/**
+ * The object's name. Borrowed; valid until the info is freed. NULL for a NULL handle.
+ */
+const char *natsrs_object_info_name(const struct natsrs_object_info *info);
+
+/**
+ * The object's store. Borrowed; valid until the info is freed. NULL for a NULL handle.
+ */
+const char *natsrs_object_info_bucket(const struct natsrs_object_info *info);
+
+/**
+ * The NUID of this version of the object. Borrowed; valid until the info is freed.
+ */
+const char *natsrs_object_info_nuid(const struct natsrs_object_info *info);
+
+/**
+ * The digest, `SHA-256=<base64url>` ("" for deleted objects and links). Borrowed; valid until
+ * the info is freed.
+ */
+const char *natsrs_object_info_digest(const struct natsrs_object_info *info);
+
+/**
+ * The modification time, RFC 3339 UTC. Borrowed; valid until the info is freed.
+ */
+const char *natsrs_object_info_mtime(const struct natsrs_object_info *info);
+
+/**
+ * The description, or NULL when there is none. Borrowed; valid until the info is freed.
+ */
+const char *natsrs_object_info_description(const struct natsrs_object_info *info);
+
+/**
+ * The object's size in bytes (0 for a NULL handle).
+ */
+uint64_t natsrs_object_info_size(const struct natsrs_object_info *info);
+
+/**
+ * The number of chunks the object is stored in.
+ */
+uint32_t natsrs_object_info_chunks(const struct natsrs_object_info *info);
+
+/**
+ * Whether the object is deleted (only with show_deleted).
+ */
+bool natsrs_object_info_deleted(const struct natsrs_object_info *info);
+
+/**
+ * Whether the object is a link (to an object or a whole store).
+ */
+bool natsrs_object_info_is_link(const struct natsrs_object_info *info);
+
+/**
+ * The store a link points to; NULL when not a link. Borrowed; valid until the info is freed.
+ */
+const char *natsrs_object_info_link_bucket(const struct natsrs_object_info *info);
+
+/**
+ * The object a link points to; NULL when not a link or a link to a whole store. Borrowed;
+ * valid until the info is freed.
+ */
+const char *natsrs_object_info_link_name(const struct natsrs_object_info *info);
+
+/**
+ * The info as the JSON stored in the meta message (name, description, headers, metadata,
+ * options, bucket, nuid, size, mtime, chunks, digest, deleted). Returns an owned string;
+ * release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_object_info_json(const struct natsrs_object_info *info, char **out);
+
+/**
+ * Releases an info. NULL is ignored.
+ */
+void natsrs_object_info_free(struct natsrs_object_info *info);
+
+/**
+ * The number of infos in the list (0 for NULL).
+ */
+size_t natsrs_object_info_list_count(const struct natsrs_object_info_list *list);
+
+/**
+ * The info at `index`, or NULL when out of range. Borrowed; valid until the list is freed.
+ */
+const struct natsrs_object_info *natsrs_object_info_list_get(const struct natsrs_object_info_list *list,
+                                                             size_t index);
+
+/**
+ * Releases a list and the infos it holds. NULL is ignored.
+ */
+void natsrs_object_info_list_free(struct natsrs_object_info_list *list);
+
+/**
+ * The store's name. Borrowed; valid until the status is freed.
+ */
+const char *natsrs_object_store_status_bucket(const struct natsrs_object_store_status *status);
+
+/**
+ * The store's description, or NULL. Borrowed; valid until the status is freed.
+ */
+const char *natsrs_object_store_status_description(const struct natsrs_object_store_status *status);
+
+/**
+ * The backing store ("JetStream"). Borrowed; valid until the status is freed.
+ */
+const char *natsrs_object_store_status_backing_store(const struct natsrs_object_store_status *status);
+
+/**
+ * How long objects live, in ms (0 = forever).
+ */
+int64_t natsrs_object_store_status_ttl_ms(const struct natsrs_object_store_status *status);
+
+/**
+ * Bytes stored (chunks and meta).
+ */
+uint64_t natsrs_object_store_status_size(const struct natsrs_object_store_status *status);
+
+/**
+ * Number of replicas.
+ */
+uint32_t natsrs_object_store_status_replicas(const struct natsrs_object_store_status *status);
+
+/**
+ * Storage (natsrs_storage_type value; -1 for NULL).
+ */
+int32_t natsrs_object_store_status_storage(const struct natsrs_object_store_status *status);
+
+/**
+ * Whether the store is sealed.
+ */
+bool natsrs_object_store_status_sealed(const struct natsrs_object_store_status *status);
+
+/**
+ * Whether the backing stream is compressed.
+ */
+bool natsrs_object_store_status_is_compressed(const struct natsrs_object_store_status *status);
+
+/**
+ * The backing stream's info as the server's JSON. Returns an owned string; release with
+ * natsrs_string_free.
+ */
+enum natsrs_status natsrs_object_store_status_json(const struct natsrs_object_store_status *status,
+                                                   char **out);
+
+/**
+ * Releases a status. NULL is ignored.
+ */
+void natsrs_object_store_status_free(struct natsrs_object_store_status *status);
+
+/**
+ * Waits up to `timeout_ms` (positive) for the next change. On NATSRS_STATUS_OK `*out` is an
+ * owned natsrs_object_info (release with natsrs_object_info_free), or NULL exactly once: the
+ * marker that every object present when the watch started has been delivered.
+ * NATSRS_STATUS_TIMEOUT when nothing came in time (`*out` untouched). Not for use from two
+ * threads at once.
+ */
+enum natsrs_status natsrs_object_watcher_next(struct natsrs_object_watcher *watcher,
+                                              int64_t timeout_ms,
+                                              struct natsrs_object_info **out);
+
+/**
+ * Stops a watch (later natsrs_object_watcher_next calls time out or fail).
+ */
+enum natsrs_status natsrs_object_watcher_stop(struct natsrs_object_watcher *watcher);
+
+/**
+ * Stops and releases a watch. NULL is ignored.
+ */
+void natsrs_object_watcher_free(struct natsrs_object_watcher *watcher);
+
+/**
+ * Creates an object store (OK when one exists with the same config). Returns an owned
+ * natsrs_object_store; release with natsrs_object_store_free.
+ */
+enum natsrs_status natsrs_jetstream_create_object_store(struct natsrs_jetstream *js,
+                                                        const struct natsrs_object_store_config *cfg,
+                                                        struct natsrs_object_store **out);
+
+/**
+ * Changes a store's config (description, TTL, limits, replicas ...). `*out` (`out` may be
+ * NULL) gets an owned natsrs_object_store; release with natsrs_object_store_free.
+ */
+enum natsrs_status natsrs_jetstream_update_object_store(struct natsrs_jetstream *js,
+                                                        const struct natsrs_object_store_config *cfg,
+                                                        struct natsrs_object_store **out);
+
+/**
+ * Binds to an existing store (NATSRS_STATUS_NOT_FOUND when there is none). Returns an owned
+ * natsrs_object_store; release with natsrs_object_store_free.
+ */
+enum natsrs_status natsrs_jetstream_object_store(struct natsrs_jetstream *js,
+                                                 const char *bucket,
+                                                 struct natsrs_object_store **out);
+
+/**
+ * Deletes a store and all its objects (NATSRS_STATUS_NOT_FOUND when there is none).
+ */
+enum natsrs_status natsrs_jetstream_delete_object_store(struct natsrs_jetstream *js,
+                                                        const char *bucket);
+
+/**
+ * The names of all object stores, sorted, as a JSON array of strings. Returns an owned
+ * string; release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_jetstream_object_store_names_json(struct natsrs_jetstream *js,
+                                                            char **out);
+
+/**
+ * The status of every object store as a JSON array of objects (`bucket`, `description`,
+ * `ttl` (ns), `storage`, `replicas`, `sealed`, `size`, `backing_store`, `is_compressed`,
+ * `metadata`). Returns an owned string; release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_jetstream_object_store_statuses_json(struct natsrs_jetstream *js,
+                                                               char **out);
+
+/**
+ * Releases a store handle (the store itself stays). NULL is ignored.
+ */
+void natsrs_object_store_free(struct natsrs_object_store *os);
+
+/**
+ * The store's name. Borrowed; valid until the handle is freed. NULL for a NULL handle.
+ */
+const char *natsrs_object_store_bucket(const struct natsrs_object_store *os);
+
+/**
+ * The store's status. Returns an owned natsrs_object_store_status; release with
+ * natsrs_object_store_status_free.
+ */
+enum natsrs_status natsrs_object_store_get_status(struct natsrs_object_store *os,
+                                                  struct natsrs_object_store_status **out);
+
+/**
+ * Seals the store: it becomes read-only (puts, deletes and meta updates then fail).
+ */
+enum natsrs_status natsrs_object_store_seal(struct natsrs_object_store *os);
+
+/**
+ * Puts an object from a buffer ((NULL, 0) is an empty object), replacing one of the same
+ * name. `*out_info` (`out_info` may be NULL) gets an owned natsrs_object_info; release with
+ * natsrs_object_info_free.
+ */
+enum natsrs_status natsrs_object_store_put_bytes(struct natsrs_object_store *os,
+                                                 const char *name,
+                                                 const uint8_t *data,
+                                                 size_t len,
+                                                 struct natsrs_object_info **out_info);
+
+/**
+ * Puts an object from the file at `path`, streamed (never whole in memory). As
+ * natsrs_object_store_put_bytes otherwise; NATSRS_STATUS_IO when the file cannot be read.
+ */
+enum natsrs_status natsrs_object_store_put_file(struct natsrs_object_store *os,
+                                                const char *name,
+                                                const char *path,
+                                                struct natsrs_object_info **out_info);
+
+/**
+ * Puts an object streamed from `read` (see natsrs_object_read_fn), in chunks of the meta's
+ * chunk size (default 128 KiB); at most 16 chunks wait for their ack at once, so memory stays
+ * bounded whatever the size. `meta` gives the name, description, headers and metadata.
+ * `*out_info` (`out_info` may be NULL) gets an owned natsrs_object_info; release with
+ * natsrs_object_info_free.
+ */
+enum natsrs_status natsrs_object_store_put_stream(struct natsrs_object_store *os,
+                                                  const struct natsrs_object_meta *meta,
+                                                  natsrs_object_read_fn read,
+                                                  void *userdata,
+                                                  struct natsrs_object_info **out_info);
+
+/**
+ * Gets a whole object (following a link) into a new buffer: `*out_data` gets `*out_len` bytes
+ * (as `void *`, to read as `uint8_t`) allocated with malloc (never NULL, even for 0 bytes);
+ * release with natsrs_object_data_free (or free). The digest is checked: a mismatch is NATSRS_STATUS_IO with last error starting
+ * "I/O error: object digest mismatch". NATSRS_STATUS_NOT_FOUND when there is no such object
+ * (or it was deleted). `*out_info` (`out_info` may be NULL) gets an owned natsrs_object_info.
+ */
+enum natsrs_status natsrs_object_store_get_bytes(struct natsrs_object_store *os,
+                                                 const char *name,
+                                                 void **out_data,
+                                                 size_t *out_len,
+                                                 struct natsrs_object_info **out_info);
+
+/**
+ * Releases a buffer from natsrs_object_store_get_bytes. NULL is ignored.
+ */
+void natsrs_object_data_free(void *data);
+
+/**
+ * Gets an object (following a link) into the file at `path` (created or truncated), streamed;
+ * the file is removed again when the get fails (digest mismatch included). As
+ * natsrs_object_store_get_bytes otherwise.
+ */
+enum natsrs_status natsrs_object_store_get_file(struct natsrs_object_store *os,
+                                                const char *name,
+                                                const char *path,
+                                                struct natsrs_object_info **out_info);
+
+/**
+ * Gets an object (following a link) streamed to `write` (see natsrs_object_write_fn), chunk by
+ * chunk. The digest is checked after the last chunk: on a mismatch the data has been written
+ * already and the call fails with NATSRS_STATUS_IO ("object digest mismatch"). As
+ * natsrs_object_store_get_bytes otherwise.
+ */
+enum natsrs_status natsrs_object_store_get_stream(struct natsrs_object_store *os,
+                                                  const char *name,
+                                                  natsrs_object_write_fn write,
+                                                  void *userdata,
+                                                  struct natsrs_object_info **out_info);
+
+/**
+ * An object's info (NATSRS_STATUS_NOT_FOUND when there is none, or it was deleted and
+ * `show_deleted` is false). Returns an owned natsrs_object_info; release with
+ * natsrs_object_info_free.
+ */
+enum natsrs_status natsrs_object_store_info(struct natsrs_object_store *os,
+                                            const char *name,
+                                            bool show_deleted,
+                                            struct natsrs_object_info **out);
+
+/**
+ * Changes an object's name (renames when `meta`'s name differs), description, headers and
+ * metadata. Renaming onto an existing object, or updating a deleted one, is
+ * NATSRS_STATUS_ILLEGAL_STATE. `*out_info` (`out_info` may be NULL) gets an owned
+ * natsrs_object_info.
+ */
+enum natsrs_status natsrs_object_store_update_meta(struct natsrs_object_store *os,
+                                                   const char *name,
+                                                   const struct natsrs_object_meta *meta,
+                                                   struct natsrs_object_info **out_info);
+
+/**
+ * Deletes an object (its chunks are purged; its info stays, marked deleted).
+ */
+enum natsrs_status natsrs_object_store_delete(struct natsrs_object_store *os, const char *name);
+
+/**
+ * Every object's info (deleted ones too with `show_deleted`); an empty store gives an empty
+ * list. Returns an owned natsrs_object_info_list; release with natsrs_object_info_list_free.
+ */
+enum natsrs_status natsrs_object_store_list(struct natsrs_object_store *os,
+                                            bool show_deleted,
+                                            struct natsrs_object_info_list **out);
+
+/**
+ * Adds `name` as a link to the object `target` (an info from this or another store). Links to
+ * links or to deleted objects are NATSRS_STATUS_INVALID_ARGUMENT; an existing object (not a
+ * link) of that name is NATSRS_STATUS_ILLEGAL_STATE. `*out_info` (`out_info` may be NULL)
+ * gets an owned natsrs_object_info.
+ */
+enum natsrs_status natsrs_object_store_add_link(struct natsrs_object_store *os,
+                                                const char *name,
+                                                const struct natsrs_object_info *target,
+                                                struct natsrs_object_info **out_info);
+
+/**
+ * Adds `name` as a link to the whole store `target`. As natsrs_object_store_add_link otherwise.
+ */
+enum natsrs_status natsrs_object_store_add_bucket_link(struct natsrs_object_store *os,
+                                                       const char *name,
+                                                       const struct natsrs_object_store *target,
+                                                       struct natsrs_object_info **out_info);
+
+/**
+ * Watches the store's objects: first the latest info of each (every stored one with
+ * `include_history`; none with `updates_only`), then the marker (a NULL info from
+ * natsrs_object_watcher_next), then each change. `ignore_deletes` skips deleted objects.
+ * Returns an owned natsrs_object_watcher; release with natsrs_object_watcher_free.
+ */
+enum natsrs_status natsrs_object_store_watch(struct natsrs_object_store *os,
+                                             bool include_history,
+                                             bool ignore_deletes,
+                                             bool updates_only,
+                                             struct natsrs_object_watcher **out);
+
+/**
  * Creates options with the defaults of nats.go (server nats://127.0.0.1:4222, reconnect on,
  * 60 attempts per server, 2 s wait, 2 min ping interval, ...).
  * Returns an owned natsrs_options; release with natsrs_options_free.
@@ -3132,6 +3690,15 @@ bool natsrs_subscription_is_valid(const struct natsrs_subscription *sub);
  * handler's userdata_free has run.
  */
 void natsrs_subscription_free(struct natsrs_subscription *sub);
+
+/**
+ * Checks that this library can serve a program built with natsrs.h version
+ * `major.minor.patch`: the major versions must be equal and the library at least as new as the
+ * header. Pass the header's numbers: `NATSRS_CHECK_COMPATIBILITY()` does. Returns
+ * NATSRS_STATUS_OK, or NATSRS_STATUS_INVALID_ARGUMENT (negative numbers, or not compatible; the
+ * last error message says which versions met).
+ */
+enum natsrs_status natsrs_check_compatibility(int32_t major, int32_t minor, int32_t patch);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -16,12 +16,20 @@
 #               servers; mypy --strict, ruff, the examples and the ffi freshness check included)
 #   7. go:      bindings/go/ci.sh (go vet, go test -race, also with GOEXPERIMENT=cgocheck2 and
 #               -tags debug, interop with nats.go, the Go examples; starts its own servers)
+#   8. packaging: scripts/packaging_test.sh (its own server): make install into a temp prefix,
+#               the installed layout and exports, consumer projects (tests/consumers: pkg-config,
+#               CMake find_package shared and static, static libnatsrs.a) and the C++ demo
+#               (examples-cpp, natsrs.hpp) run against the server, every C/C++ block of README.md
+#               compiles (the quick start runs), DESTDIR install and make uninstall
+# Also after the header check, always: abi: scripts/abi_check.sh (the exported symbols and the
+# header's declarations against the snapshot abi/natsrs.abi; additions are notices).
 # Stops at the first failing stage (servers are always stopped), prints a summary and a closing
 # line "N passed, M failed" (test counts where the runner prints them, else 1 per stage).
 #
 # Knobs:
-#   NATSRS_TEST_ONLY=rust|c|examples|python|python-binding|go   a subset (comma-separated list allowed);
-#                                             the build stage always runs
+#   NATSRS_TEST_ONLY=rust|c|examples|python|python-binding|go|packaging
+#                                             a subset (comma-separated list allowed);
+#                                             the build, header and abi stages always run
 #   NATSRS_KEEP_GOING=1                       run the later stages even after a failure
 #   NATSRS_STAGE_TIMEOUT=<seconds>            limit for each test stage (default 1200; builds
 #                                             get 2400) so a hung test cannot eat CI's 90 minutes
@@ -45,8 +53,8 @@ case ",$ONLY," in
   ,,) ;;
   *)
     for w in ${ONLY//,/ }; do
-      case "$w" in rust|c|examples|python|python-binding|go) ;; *)
-        echo "NATSRS_TEST_ONLY: unknown part '$w' (use rust, c, examples, python, python-binding or go)" >&2; exit 2;;
+      case "$w" in rust|c|examples|python|python-binding|go|packaging) ;; *)
+        echo "NATSRS_TEST_ONLY: unknown part '$w' (use rust, c, examples, python, python-binding, go or packaging)" >&2; exit 2;;
       esac
     done;;
 esac
@@ -235,6 +243,7 @@ run_stage setup none bash "$NATSRS_ROOT/scripts/setup.sh"
 export PATH="$NATSRS_ROOT/.venv/bin:$PATH"
 run_stage build none limit 2400 cargo build --release
 run_stage header none header_check
+run_stage abi none limit 300 bash "$NATSRS_ROOT/scripts/abi_check.sh"
 
 export LD_LIBRARY_PATH="$NATSRS_ROOT/target/release${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export NATSRS_LIB_PATH="$NATSRS_ROOT/target/release/libnatsrs.so"
@@ -299,6 +308,11 @@ fi
 # ---- 5. Go binding (its own servers) --------------------------------------------------------------
 if want go; then
   run_stage go plain limit "$STAGE_TIMEOUT" bash "$NATSRS_ROOT/bindings/go/ci.sh"
+fi
+
+# ---- 6. Packaging: install into a temp prefix, consumers, C++, README blocks (its own server) -----
+if want packaging; then
+  run_stage packaging plain limit "$STAGE_TIMEOUT" bash "$NATSRS_ROOT/scripts/packaging_test.sh"
 fi
 
 # ---- summary ----------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ pub mod jetstream;
 pub mod kv;
 pub mod msg;
 pub(crate) mod nuid;
+pub mod object_store;
 pub mod options;
 pub mod proto;
 pub mod runtime;

@@ -27,11 +27,15 @@ pub mod kv_config;
 pub mod kv_entry;
 pub mod kv_watch;
 pub mod msg;
+pub mod obj_config;
+pub mod obj_info;
+pub mod object_store;
 pub mod options;
 pub mod security;
 pub mod service;
 pub mod status;
 pub mod subscription;
+pub mod version;
 
 #[allow(unused_imports)] // the full helper set, for the C modules (jetstream, kv, ...)
 pub(crate) use boundary::{

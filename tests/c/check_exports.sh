@@ -1,6 +1,9 @@
 #!/bin/sh
 # check_exports.sh - every function declared in include/natsrs.h must be
-# exported (nm -D --defined-only, text symbol) by target/release/libnatsrs.so.
+# exported (nm -D --defined-only, text symbol) by target/release/libnatsrs.so,
+# and the library must export nothing but natsrs_* symbols (the version script
+# natsrs.map; any symbol type counts, data too). Also run by scripts/test.sh on
+# the installed library (the packaging stage).
 #
 # Usage: tests/c/check_exports.sh [--reverse] [HEADER] [LIBRARY]
 # Defaults are relative to the repository root (two levels above this script).
@@ -38,6 +41,18 @@ $CC -E -P -x c "$header" \
 
 nm -D --defined-only "$lib" | awk '$2 == "T" || $2 == "W" { print $3 }' \
   | sed 's/@.*//' | sort -u >"$tmp/exported"
+
+# Every defined dynamic symbol, of any type. Version definitions ("A" symbols) are not code or
+# data; _init/_fini/_edata/_end/__bss_start are what GNU ld adds to every shared object.
+nm -D --defined-only "$lib" | awk 'NF >= 3 && $2 != "A" { print $3 }' | sed 's/@.*//' | sort -u \
+  | grep -vxE '_init|_fini|_edata|_end|__bss_start' >"$tmp/all_exported" || true
+foreign=$(grep -vE '^natsrs_' "$tmp/all_exported" || true)
+if [ -n "$foreign" ]; then
+  echo "check_exports: FAILED: $(basename "$lib") exports $(echo "$foreign" | wc -l) symbols outside the C API (only natsrs_* may be exported; see natsrs.map):"
+  echo "$foreign" | head -n 50 | sed 's/^/  /'
+  exit 1
+fi
+echo "check_exports: $(wc -l <"$tmp/all_exported") exported symbols, all natsrs_*"
 
 declared=$(wc -l <"$tmp/declared")
 missing=$(comm -23 "$tmp/declared" "$tmp/exported")

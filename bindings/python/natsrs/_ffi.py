@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "24cc30ce9d53b1cb0cc537b45a8118fe4ec9b8b2a47b969f5ab61e84e9a02cb3"
+HEADER_SHA256 = "717ff5627ff8a1f4cae0bba99fc820481d7bbe920d2071c28f083407ab10a74d"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -200,6 +200,8 @@ natsrs_status_handler = CFUNCTYPE(None, c_void_p, c_int)
 natsrs_msg_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_void_p)
 natsrs_js_msg_handler = CFUNCTYPE(None, c_void_p, c_void_p)
 natsrs_pub_ack_handler = CFUNCTYPE(None, c_void_p, c_int, c_void_p)
+natsrs_object_read_fn = CFUNCTYPE(c_int64, c_void_p, c_void_p, c_size_t)
+natsrs_object_write_fn = CFUNCTYPE(c_int32, c_void_p, c_void_p, c_size_t)
 natsrs_connection_handler = CFUNCTYPE(None, c_void_p, c_void_p)
 natsrs_disconnected_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_int, c_char_p)
 natsrs_error_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_void_p, c_int, c_char_p)
@@ -499,6 +501,80 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_msg_respond", c_int, (c_void_p, c_char_p, c_size_t)),
     ("natsrs_msg_clone", c_int, (c_void_p, POINTER(c_void_p))),
     ("natsrs_msg_free", None, (c_void_p,)),
+    ("natsrs_object_store_config_new", c_int, (c_char_p, POINTER(c_void_p))),
+    ("natsrs_object_store_config_from_json", c_int, (c_char_p, POINTER(c_void_p))),
+    ("natsrs_object_store_config_to_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_object_store_config_set_description", c_int, (c_void_p, c_char_p)),
+    ("natsrs_object_store_config_set_ttl_ms", c_int, (c_void_p, c_int64)),
+    ("natsrs_object_store_config_set_max_bytes", c_int, (c_void_p, c_int64)),
+    ("natsrs_object_store_config_set_storage", c_int, (c_void_p, c_int32)),
+    ("natsrs_object_store_config_set_replicas", c_int, (c_void_p, c_int32)),
+    ("natsrs_object_store_config_set_compression", c_int, (c_void_p, c_bool)),
+    ("natsrs_object_store_config_free", None, (c_void_p,)),
+    ("natsrs_object_meta_new", c_int, (c_char_p, POINTER(c_void_p))),
+    ("natsrs_object_meta_from_json", c_int, (c_char_p, POINTER(c_void_p))),
+    ("natsrs_object_meta_to_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_object_meta_set_name", c_int, (c_void_p, c_char_p)),
+    ("natsrs_object_meta_set_description", c_int, (c_void_p, c_char_p)),
+    ("natsrs_object_meta_add_header", c_int, (c_void_p, c_char_p, c_char_p)),
+    ("natsrs_object_meta_set_metadata", c_int, (c_void_p, c_char_p, c_char_p)),
+    ("natsrs_object_meta_set_chunk_size", c_int, (c_void_p, c_uint32)),
+    ("natsrs_object_meta_free", None, (c_void_p,)),
+    ("natsrs_object_info_name", c_char_p, (c_void_p,)),
+    ("natsrs_object_info_bucket", c_char_p, (c_void_p,)),
+    ("natsrs_object_info_nuid", c_char_p, (c_void_p,)),
+    ("natsrs_object_info_digest", c_char_p, (c_void_p,)),
+    ("natsrs_object_info_mtime", c_char_p, (c_void_p,)),
+    ("natsrs_object_info_description", c_char_p, (c_void_p,)),
+    ("natsrs_object_info_size", c_uint64, (c_void_p,)),
+    ("natsrs_object_info_chunks", c_uint32, (c_void_p,)),
+    ("natsrs_object_info_deleted", c_bool, (c_void_p,)),
+    ("natsrs_object_info_is_link", c_bool, (c_void_p,)),
+    ("natsrs_object_info_link_bucket", c_char_p, (c_void_p,)),
+    ("natsrs_object_info_link_name", c_char_p, (c_void_p,)),
+    ("natsrs_object_info_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_object_info_free", None, (c_void_p,)),
+    ("natsrs_object_info_list_count", c_size_t, (c_void_p,)),
+    ("natsrs_object_info_list_get", c_void_p, (c_void_p, c_size_t)),
+    ("natsrs_object_info_list_free", None, (c_void_p,)),
+    ("natsrs_object_store_status_bucket", c_char_p, (c_void_p,)),
+    ("natsrs_object_store_status_description", c_char_p, (c_void_p,)),
+    ("natsrs_object_store_status_backing_store", c_char_p, (c_void_p,)),
+    ("natsrs_object_store_status_ttl_ms", c_int64, (c_void_p,)),
+    ("natsrs_object_store_status_size", c_uint64, (c_void_p,)),
+    ("natsrs_object_store_status_replicas", c_uint32, (c_void_p,)),
+    ("natsrs_object_store_status_storage", c_int32, (c_void_p,)),
+    ("natsrs_object_store_status_sealed", c_bool, (c_void_p,)),
+    ("natsrs_object_store_status_is_compressed", c_bool, (c_void_p,)),
+    ("natsrs_object_store_status_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_object_store_status_free", None, (c_void_p,)),
+    ("natsrs_object_watcher_next", c_int, (c_void_p, c_int64, POINTER(c_void_p))),
+    ("natsrs_object_watcher_stop", c_int, (c_void_p,)),
+    ("natsrs_object_watcher_free", None, (c_void_p,)),
+    ("natsrs_jetstream_create_object_store", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_update_object_store", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_object_store", c_int, (c_void_p, c_char_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_delete_object_store", c_int, (c_void_p, c_char_p)),
+    ("natsrs_jetstream_object_store_names_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_object_store_statuses_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_object_store_free", None, (c_void_p,)),
+    ("natsrs_object_store_bucket", c_char_p, (c_void_p,)),
+    ("natsrs_object_store_get_status", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_object_store_seal", c_int, (c_void_p,)),
+    ("natsrs_object_store_put_bytes", c_int, (c_void_p, c_char_p, c_char_p, c_size_t, POINTER(c_void_p))),
+    ("natsrs_object_store_put_file", c_int, (c_void_p, c_char_p, c_char_p, POINTER(c_void_p))),
+    ("natsrs_object_store_put_stream", c_int, (c_void_p, c_void_p, natsrs_object_read_fn, c_void_p, POINTER(c_void_p))),
+    ("natsrs_object_store_get_bytes", c_int, (c_void_p, c_char_p, POINTER(c_void_p), POINTER(c_size_t), POINTER(c_void_p))),
+    ("natsrs_object_data_free", None, (c_void_p,)),
+    ("natsrs_object_store_get_file", c_int, (c_void_p, c_char_p, c_char_p, POINTER(c_void_p))),
+    ("natsrs_object_store_get_stream", c_int, (c_void_p, c_char_p, natsrs_object_write_fn, c_void_p, POINTER(c_void_p))),
+    ("natsrs_object_store_info", c_int, (c_void_p, c_char_p, c_bool, POINTER(c_void_p))),
+    ("natsrs_object_store_update_meta", c_int, (c_void_p, c_char_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_object_store_delete", c_int, (c_void_p, c_char_p)),
+    ("natsrs_object_store_list", c_int, (c_void_p, c_bool, POINTER(c_void_p))),
+    ("natsrs_object_store_add_link", c_int, (c_void_p, c_char_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_object_store_add_bucket_link", c_int, (c_void_p, c_char_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_object_store_watch", c_int, (c_void_p, c_bool, c_bool, c_bool, POINTER(c_void_p))),
     ("natsrs_options_new", c_int, (POINTER(c_void_p),)),
     ("natsrs_options_free", None, (c_void_p,)),
     ("natsrs_options_set_url", c_int, (c_void_p, c_char_p)),
@@ -588,6 +664,7 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_subscription_sid", c_uint64, (c_void_p,)),
     ("natsrs_subscription_is_valid", c_bool, (c_void_p,)),
     ("natsrs_subscription_free", None, (c_void_p,)),
+    ("natsrs_check_compatibility", c_int, (c_int32, c_int32, c_int32)),
 ]
 
 
