@@ -40,7 +40,11 @@ def _obj_error(status: int, update: bool = False) -> Error:
     """nats-py's exception for a failed object-store call (read on the calling thread)."""
     text = _core.last_error_message()
     if status == _S.NATSRS_STATUS_NOT_FOUND and _c.api_codes() is None:
-        return ObjectDeletedError(code=404, description=text) if update else ObjectNotFoundError(code=404, description=text)
+        return (
+            ObjectDeletedError(code=404, description=text)
+            if update
+            else ObjectNotFoundError(code=404, description=text)
+        )
     if status == _S.NATSRS_STATUS_IO and "digest mismatch" in text:
         return DigestMismatchError(text)
     if status == _S.NATSRS_STATUS_INVALID_ARGUMENT and "is a link to store" in text:
@@ -82,7 +86,9 @@ def meta_handle(meta: Dict[str, Any]) -> int:
     m = dict(meta)
     hdrs = m.get("headers")
     if hdrs:
-        m["headers"] = {str(k): [str(x) for x in v] if isinstance(v, (list, tuple)) else [str(v)] for k, v in hdrs.items()}
+        m["headers"] = {
+            str(k): [str(x) for x in v] if isinstance(v, (list, tuple)) else [str(v)] for k, v in hdrs.items()
+        }
     out = c_void_p()
     _core.check(lib.natsrs_object_meta_from_json(json.dumps(m).encode(), byref(out)))
     assert out.value is not None
@@ -165,7 +171,9 @@ def as_writer(dst: Any) -> Any:
 
 
 # ---- config -------------------------------------------------------------------------------------------
-def config_handle(bucket: str, description: Optional[str], ttl: Optional[float], max_bytes: Optional[int], storage: Any, replicas: int) -> int:
+def config_handle(
+    bucket: str, description: Optional[str], ttl: Optional[float], max_bytes: Optional[int], storage: Any, replicas: int
+) -> int:
     out = c_void_p()
     _core.check(lib.natsrs_object_store_config_new(bucket.encode(), byref(out)))
     assert out.value is not None
@@ -291,13 +299,17 @@ class ObjHandle:
         return _take_info(out.value)
 
     def delete(self, name: str) -> None:
+        self.info(name, False)  # nats-py: deleting a missing or deleted object is ObjectNotFoundError
         _check(lib.natsrs_object_store_delete(self.ptr, name.encode()))
 
     def list(self, show_deleted: bool) -> List[Dict[str, Any]]:
         out = c_void_p()
         _check(lib.natsrs_object_store_list(self.ptr, bool(show_deleted), byref(out)))
         try:
-            return [info_dict(lib.natsrs_object_info_list_get(out.value, i)) for i in range(lib.natsrs_object_info_list_count(out.value))]
+            return [
+                info_dict(lib.natsrs_object_info_list_get(out.value, i))
+                for i in range(lib.natsrs_object_info_list_count(out.value))
+            ]
         finally:
             lib.natsrs_object_info_list_free(out.value)
 

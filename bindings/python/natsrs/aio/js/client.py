@@ -292,10 +292,14 @@ class JetStreamContext(JetStreamManager):
         self, bucket: Optional[str] = None, config: Optional[api.ObjectStoreConfig] = None, **params: Any
     ) -> ObjectStore:
         """Creates an object store (finds it when one exists with the same config)."""
-        config = api.ObjectStoreConfig(bucket=bucket) if config is None else config.evolve(bucket=bucket or config.bucket)
+        config = (
+            api.ObjectStoreConfig(bucket=bucket) if config is None else config.evolve(bucket=bucket or config.bucket)
+        )
         config = config.evolve(**params)
         name = _os.check_bucket(config.bucket)
-        cfg = _obj.config_handle(name, config.description, config.ttl, config.max_bytes, config.storage, config.replicas)
+        cfg = _obj.config_handle(
+            name, config.description, config.ttl, config.max_bytes, config.storage, config.replicas
+        )
         h = await self._run(_obj.create, self._h, cfg)
         return ObjectStore(name, _os.OBJ_STREAM_TEMPLATE.format(bucket=name), self, _handle=h)
 

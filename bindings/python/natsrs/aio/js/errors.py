@@ -179,10 +179,12 @@ class KeyNotFoundError(KeyValueError, NotFoundError):
         super().__init__(code=404, description=message or "key not found")
         self.entry = entry
         self.op = op
-        self.message = message
+        self.key_message = message
+        if message:
+            self.message = message
 
     def __str__(self) -> str:
-        return "nats: key not found" + (f": {self.message}" if self.message else "")
+        return "nats: key not found" + (f": {self.key_message}" if self.key_message else "")
 
 
 class KeyWrongLastSequenceError(KeyValueError, BadRequestError):

@@ -59,7 +59,7 @@ class ObjectStore:
         """An object's info and data (``data`` empty when it was written into ``writeinto``)."""
 
         info: api.ObjectInfo
-        data: Optional[bytes] = bytes()
+        data: Optional[bytes] = b""
 
     @dataclass(frozen=True)
     class ObjectStoreStatus:
@@ -92,7 +92,9 @@ class ObjectStore:
         def size(self) -> int:
             return int(self.stream_info.state.bytes or 0)
 
-    def __init__(self, name: str, stream: str, js: "JetStreamContext", _handle: Optional[_obj.ObjHandle] = None) -> None:
+    def __init__(
+        self, name: str, stream: str, js: "JetStreamContext", _handle: Optional[_obj.ObjHandle] = None
+    ) -> None:
         self._name = name
         self._stream = stream
         self._js = js
@@ -165,9 +167,10 @@ class ObjectStore:
     class ObjectWatcher:
         """Infos of changed objects: first the current ones, then ``None``, then each change."""
 
-        def __init__(self, js: "ObjectStore", handle: _obj.WatchHandle) -> None:
+        def __init__(self, js: "ObjectStore", handle: _obj.WatchHandle, updates_only: bool = False) -> None:
             self._js = js
             self._h = handle
+            self._skip_marker = updates_only  # nats-py gives no None marker with updates_only
             self._stopped = False
             self._lock = asyncio.Lock()
 
@@ -178,6 +181,9 @@ class ObjectStore:
                 while not self._stopped:
                     left = _obj.WATCH_POLL_MS if deadline is None else int(max(0.0, deadline - loop.time()) * 1000)
                     r = await _run(self._h.next, min(left, _obj.WATCH_POLL_MS))
+                    if r is None and self._skip_marker:
+                        self._skip_marker = False
+                        continue
                     if r is not _obj.NOTHING:
                         return None if r is None else _info(r)
                     if deadline is not None and loop.time() >= deadline:
@@ -216,4 +222,4 @@ class ObjectStore:
     ) -> "ObjectStore.ObjectWatcher":
         """Watches the store's objects (``meta_only`` changes nothing: only infos are given)."""
         h = await _run(self._h.watch, bool(include_history), bool(ignore_deletes), bool(updates_only))
-        return self.ObjectWatcher(self, h)
+        return self.ObjectWatcher(self, h, bool(updates_only))
