@@ -24,7 +24,11 @@ from .errors import BucketNotFoundError, InvalidKeyError, KeyNotFoundError, KeyW
 
 _S = _ffi
 STORAGE_TYPES = {"file": _S.NATSRS_STORAGE_TYPE_FILE, "memory": _S.NATSRS_STORAGE_TYPE_MEMORY}
-OPERATIONS = {_S.NATSRS_KV_OPERATION_PUT: None, _S.NATSRS_KV_OPERATION_DELETE: "DEL", _S.NATSRS_KV_OPERATION_PURGE: "PURGE"}
+OPERATIONS = {
+    _S.NATSRS_KV_OPERATION_PUT: None,
+    _S.NATSRS_KV_OPERATION_DELETE: "DEL",
+    _S.NATSRS_KV_OPERATION_PURGE: "PURGE",
+}
 # a watcher's next() waits at most this long per library call
 WATCH_POLL_MS = 250
 _MARKER = re.compile(r"is a (\w+) marker \(revision (\d+)\)")
@@ -184,7 +188,9 @@ class KvHandle:
     def create(self, key: str, value: bytes, ttl: Optional[float]) -> int:
         rev = c_uint64(0)
         if ttl:
-            st = lib.natsrs_kv_create_with_ttl(self.ptr, key.encode(), value, len(value), max(1, int(ttl * 1000)), byref(rev))
+            st = lib.natsrs_kv_create_with_ttl(
+                self.ptr, key.encode(), value, len(value), max(1, int(ttl * 1000)), byref(rev)
+            )
         else:
             st = lib.natsrs_kv_create(self.ptr, key.encode(), value, len(value), byref(rev))
         _check(st, key)
@@ -227,7 +233,10 @@ class KvHandle:
             raise NoKeysError()
         _check(st, key)
         try:
-            return [entry_tuple(lib.natsrs_kv_entries_get(out.value, i)) for i in range(lib.natsrs_kv_entries_count(out.value))]
+            return [
+                entry_tuple(lib.natsrs_kv_entries_get(out.value, i))
+                for i in range(lib.natsrs_kv_entries_count(out.value))
+            ]
         finally:
             lib.natsrs_kv_entries_free(out.value)
 
@@ -241,7 +250,9 @@ class KvHandle:
         finally:
             lib.natsrs_kv_status_free(out.value)
 
-    def watch(self, keys: Sequence[str], include_history: bool, ignore_deletes: bool, meta_only: bool, updates_only: bool) -> "KvWatchHandle":
+    def watch(
+        self, keys: Sequence[str], include_history: bool, ignore_deletes: bool, meta_only: bool, updates_only: bool
+    ) -> "KvWatchHandle":
         o = c_void_p()
         _core.check(lib.natsrs_kv_watch_options_create(byref(o)))
         opts = o.value

@@ -106,7 +106,9 @@ class KeyValue:
         def marker_ttl(self) -> Optional[float]:
             return self.stream_info.config.subject_delete_marker_ttl
 
-    def __init__(self, name: str, stream: str, pre: str, js: "JetStreamContext", direct: bool, _handle: _kv.KvHandle) -> None:
+    def __init__(
+        self, name: str, stream: str, pre: str, js: "JetStreamContext", direct: bool, _handle: _kv.KvHandle
+    ) -> None:
         self._name = name
         self._stream = stream
         self._pre = pre
@@ -174,7 +176,9 @@ class KeyValue:
     async def status(self) -> "KeyValue.BucketStatus":
         """The bucket's status (its stream's info)."""
         st = await _run(self._h.status_json)
-        return KeyValue.BucketStatus(stream_info=api.StreamInfo.from_response(st.get("stream_info") or {}), bucket=self._name)
+        return KeyValue.BucketStatus(
+            stream_info=api.StreamInfo.from_response(st.get("stream_info") or {}), bucket=self._name
+        )
 
     async def keys(self, filters: Optional[List[str]] = None, **kwargs: Any) -> List[str]:
         """The keys that have a value (``NoKeysError`` when none). With ``filters``, the keys
@@ -257,7 +261,14 @@ class KeyValue:
         """Watches a key or a filter (``*``, ``>``), or a list of them. ``headers_only`` and
         ``meta_only`` give entries without values; ``inactive_threshold`` is the library's."""
         filters = [keys] if isinstance(keys, str) else list(keys)
-        h = await _run(self._h.watch, filters, bool(include_history), bool(ignore_deletes), bool(meta_only or headers_only), bool(updates_only))
+        h = await _run(
+            self._h.watch,
+            filters,
+            bool(include_history),
+            bool(ignore_deletes),
+            bool(meta_only or headers_only),
+            bool(updates_only),
+        )
         return KeyValue.KeyWatcher(self, h)
 
 
@@ -267,5 +278,6 @@ async def bind_or_create(js: "JetStreamContext", bucket: str, create_cfg: Option
         h = await _run(_kv.create, js._h, create_cfg)
     else:
         h = await _run(_kv.bind, js._h, bucket)
-    return KeyValue(bucket, KV_STREAM_TEMPLATE.format(bucket=bucket), KV_PRE_TEMPLATE.format(bucket=bucket), js, True, _handle=h)
-
+    return KeyValue(
+        bucket, KV_STREAM_TEMPLATE.format(bucket=bucket), KV_PRE_TEMPLATE.format(bucket=bucket), js, True, _handle=h
+    )
