@@ -17,6 +17,7 @@ from conftest import Server, run
 import natsrs.aio as nats
 from natsrs.aio.js import api
 from natsrs.aio.js.errors import (
+    BadBucketError,
     BadRequestError,
     BucketNotFoundError,
     InvalidBucketNameError,
@@ -216,6 +217,12 @@ def test_buckets(jurl: str) -> None:
         assert await js.delete_key_value(name) is True
         with pytest.raises(BucketNotFoundError):
             await js.key_value(name)
+        # a stream named like a bucket that is not one
+        other = uniq()
+        await js.add_stream(name=f"KV_{other}", subjects=[f"notkv.{other}"])
+        with pytest.raises(BadBucketError):
+            await js.key_value(other)
+        await js.delete_stream(f"KV_{other}")
         await nc.close()
 
     run(main())
@@ -304,3 +311,55 @@ def test_nats_py_writes_natsrs_reads(jurl: str) -> None:
         await py.close()
 
     run(main())
+
+
+NATS_PY_KV_PROGRAM = """
+import asyncio
+import sys
+
+import {module} as nats
+from {module}.js.errors import KeyNotFoundError
+
+
+async def main():
+    nc = await nats.connect(sys.argv[1])
+    js = nc.jetstream()
+    kv = await js.create_key_value(bucket=sys.argv[2], history=3)
+    await kv.put("hello", b"world")
+    entry = await kv.get("hello")
+    print(f"KeyValue.Entry: key={{entry.key}}, value={{entry.value}}")
+    await kv.put("hello", b"again")
+    print([e.value for e in await kv.history("hello")])
+    await kv.delete("hello")
+    try:
+        await kv.get("hello")
+    except KeyNotFoundError:
+        print("deleted")
+    w = await kv.watchall()
+    print(await w.updates(timeout=5) is not None, await w.updates(timeout=5))
+    await w.stop()
+    await js.delete_key_value(sys.argv[2])
+    await nc.close()
+
+
+asyncio.run(main())
+"""
+
+
+def test_nats_py_kv_program_runs_unchanged(jurl: str, tmp_path: pathlib.Path) -> None:
+    """A nats-py key-value program gives the same output with only the import changed."""
+    import subprocess
+    import sys
+
+    outs = []
+    for module in ("nats", "natsrs.aio"):
+        script = tmp_path / f"kv_{module.replace('.', '_')}.py"
+        script.write_text(NATS_PY_KV_PROGRAM.format(module=module))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        r = subprocess.run(
+            [sys.executable, str(script), jurl, uniq()], capture_output=True, text=True, env=env, timeout=60
+        )
+        assert r.returncode == 0, r.stderr
+        outs.append(r.stdout)
+    assert outs[0] == outs[1]
+    assert "KeyValue.Entry: key=hello, value=b'world'" in outs[0]

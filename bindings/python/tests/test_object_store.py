@@ -331,3 +331,29 @@ def test_nats_py_writes_natsrs_reads(jurl: str) -> None:
         await py.close()
 
     run(main())
+
+
+def test_streams_and_handles_do_not_leak_registrations(jurl: str) -> None:
+    import gc
+
+    from natsrs import _core
+
+    async def main() -> None:
+        nc = await nats.connect(jurl)
+        js = nc.jetstream()
+        name = uniq()
+        await js.create_object_store(name)
+        gc.collect()
+        base = _core.registry_size()
+        for i in range(20):
+            obs = await js.object_store(name)
+            await obs.put(f"o{i}", io.BytesIO(b"z" * 5000))
+            await obs.get(f"o{i}", writeinto=io.BytesIO())
+            w = await obs.watch(updates_only=True)
+            await w.stop()
+        del obs, w
+        gc.collect()
+        assert _core.registry_size() == base
+        await nc.close()
+
+    run(main())

@@ -18,9 +18,16 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ... import _core, _ffi
 from ..._core import OK, lib
-from ...errors import Error
+from ...errors import Error, error_for
 from . import _c
-from .errors import BucketNotFoundError, InvalidKeyError, KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
+from .errors import (
+    BadBucketError,
+    BucketNotFoundError,
+    InvalidKeyError,
+    KeyNotFoundError,
+    KeyWrongLastSequenceError,
+    NoKeysError,
+)
 
 _S = _ffi
 STORAGE_TYPES = {"file": _S.NATSRS_STORAGE_TYPE_FILE, "memory": _S.NATSRS_STORAGE_TYPE_MEMORY}
@@ -146,6 +153,11 @@ def bind(js: "_c.JsHandle", bucket: str) -> "KvHandle":
     st = lib.natsrs_jetstream_bind_kv(js.ptr, bucket.encode(), byref(out))
     if st == _S.NATSRS_STATUS_NOT_FOUND:
         raise BucketNotFoundError(code=404, description=_core.last_error_message())
+    if st == _S.NATSRS_STATUS_INVALID_ARGUMENT:
+        text = _core.last_error_message()
+        if "not a key-value bucket" in text:
+            raise BadBucketError(description=text)
+        raise error_for(st, text)
     _c.check(st)
     assert out.value is not None
     return KvHandle(out.value, js)

@@ -199,9 +199,9 @@ class ObjectStore:
 
         async def stop(self) -> None:
             """Stops the watch (an iteration then ends)."""
-            self._stopped = True
-            self._h.stop()
+            self._stopped = True  # a waiting next() returns within one poll interval
             async with self._lock:
+                self._h.stop()
                 self._h.free()
 
         def __aiter__(self) -> AsyncIterator[Optional[api.ObjectInfo]]:
