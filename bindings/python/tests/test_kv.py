@@ -363,3 +363,28 @@ def test_nats_py_kv_program_runs_unchanged(jurl: str, tmp_path: pathlib.Path) ->
         outs.append(r.stdout)
     assert outs[0] == outs[1]
     assert "KeyValue.Entry: key=hello, value=b'world'" in outs[0]
+
+
+def test_cancelled_watch_wait_loses_no_entry(jurl: str) -> None:
+    async def main() -> None:
+        nc, js, kv = await _bucket(jurl)
+        w = await kv.watchall()
+        assert await w.updates(timeout=5) is None
+        for i in range(20):
+            # cancel waits at random points; every put must still come out of the watcher
+            t = asyncio.ensure_future(w.updates(timeout=5))
+            await asyncio.sleep(0.01 * (i % 3))
+            await kv.put(f"k{i}", b"%d" % i)
+            t.cancel()
+            try:
+                e = await t
+                seen = [e]
+            except asyncio.CancelledError:
+                seen = []
+            if not seen:
+                seen.append(await w.updates(timeout=5))
+            assert [(x.key, x.value) for x in seen if x] == [(f"k{i}", b"%d" % i)]
+        await w.stop()
+        await nc.close()
+
+    run(main())

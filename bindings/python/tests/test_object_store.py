@@ -357,3 +357,27 @@ def test_streams_and_handles_do_not_leak_registrations(jurl: str) -> None:
         await nc.close()
 
     run(main())
+
+
+def test_cancelled_watch_wait_loses_no_info(jurl: str) -> None:
+    async def main() -> None:
+        nc, js, obs = await _store(jurl)
+        w = await obs.watch()
+        assert await w.updates(timeout=5) is None
+        for i in range(10):
+            t = asyncio.ensure_future(w.updates(timeout=5))
+            await asyncio.sleep(0.01 * (i % 3))
+            await obs.put(f"o{i}", b"%d" % i)
+            t.cancel()
+            try:
+                got = [await t]
+            except asyncio.CancelledError:
+                got = [await w.updates(timeout=5)]
+            assert [x.name for x in got if x] == [f"o{i}"]
+        t = asyncio.ensure_future(w.updates(timeout=5))
+        await asyncio.sleep(0.05)
+        t.cancel()
+        await w.stop()  # waits for the abandoned call before freeing the watcher
+        await nc.close()
+
+    run(main())

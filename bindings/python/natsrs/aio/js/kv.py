@@ -207,6 +207,7 @@ class KeyValue:
             self._h = handle
             self._stopped = False
             self._lock = asyncio.Lock()
+            self._inflight: "Optional[asyncio.Future[Any]]" = None
 
         async def _next(self, timeout: Optional[float]) -> Any:
             loop = asyncio.get_running_loop()
@@ -214,7 +215,10 @@ class KeyValue:
             async with self._lock:
                 while not self._stopped:
                     left = _kv.WATCH_POLL_MS if deadline is None else int(max(0.0, deadline - loop.time()) * 1000)
-                    r = await _run(self._h.next, min(left, _kv.WATCH_POLL_MS))
+                    if self._inflight is None:  # a call a cancelled waiter left is awaited again
+                        self._inflight = loop.run_in_executor(executor, self._h.next, min(left, _kv.WATCH_POLL_MS))
+                    r = await asyncio.shield(self._inflight)
+                    self._inflight = None
                     if r is _kv.STOPPED:
                         break
                     if r is not _kv.NOTHING:
@@ -231,8 +235,14 @@ class KeyValue:
         async def stop(self) -> None:
             """Stops the watch (an iteration then ends)."""
             self._stopped = True
-            self._h.stop()
+            self._h.stop()  # thread-safe: a waiting next() returns at once
             async with self._lock:
+                if self._inflight is not None:  # a call a cancelled waiter left running
+                    try:
+                        await self._inflight
+                    except Exception:
+                        pass
+                    self._inflight = None
                 self._h.free()
 
         def __aiter__(self) -> AsyncIterator[Optional["KeyValue.Entry"]]:

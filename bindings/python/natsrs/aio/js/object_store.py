@@ -173,6 +173,7 @@ class ObjectStore:
             self._skip_marker = updates_only  # nats-py gives no None marker with updates_only
             self._stopped = False
             self._lock = asyncio.Lock()
+            self._inflight: "Optional[asyncio.Future[Any]]" = None
 
         async def _next(self, timeout: Optional[float]) -> Any:
             loop = asyncio.get_running_loop()
@@ -180,7 +181,10 @@ class ObjectStore:
             async with self._lock:
                 while not self._stopped:
                     left = _obj.WATCH_POLL_MS if deadline is None else int(max(0.0, deadline - loop.time()) * 1000)
-                    r = await _run(self._h.next, min(left, _obj.WATCH_POLL_MS))
+                    if self._inflight is None:  # a call a cancelled waiter left is awaited again
+                        self._inflight = loop.run_in_executor(executor, self._h.next, min(left, _obj.WATCH_POLL_MS))
+                    r = await asyncio.shield(self._inflight)
+                    self._inflight = None
                     if r is None and self._skip_marker:
                         self._skip_marker = False
                         continue
@@ -201,8 +205,18 @@ class ObjectStore:
             """Stops the watch (an iteration then ends)."""
             self._stopped = True  # a waiting next() returns within one poll interval
             async with self._lock:
+                await self._settle()
                 self._h.stop()
                 self._h.free()
+
+        async def _settle(self) -> None:
+            """Waits for a library call a cancelled waiter left running (before the free)."""
+            if self._inflight is not None:
+                try:
+                    await self._inflight
+                except Exception:
+                    pass
+                self._inflight = None
 
         def __aiter__(self) -> AsyncIterator[Optional[api.ObjectInfo]]:
             return self
