@@ -83,8 +83,8 @@ exports() {
 run_consumer() {
   local exe=$1 shared=$2
   if [ "$shared" = true ]; then
-    ldd "$exe" | grep -q "$PREFIX/lib/libnatsrs.so.$MAJOR" || { echo "$exe does not load $PREFIX/lib/libnatsrs.so.$MAJOR:"; ldd "$exe"; return 1; }
-  elif readelf -d "$exe" | grep -q 'NEEDED.*libnatsrs'; then
+    ldd "$exe" | grep -F "$PREFIX/lib/libnatsrs.so.$MAJOR" >/dev/null || { echo "$exe does not load $PREFIX/lib/libnatsrs.so.$MAJOR:"; ldd "$exe"; return 1; }
+  elif readelf -d "$exe" | grep 'NEEDED.*libnatsrs' >/dev/null; then
     echo "$exe needs libnatsrs.so although it was linked statically"
     return 1
   fi

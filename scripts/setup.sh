@@ -88,7 +88,7 @@ stamp_value="$( { cat "$REQ"; python3 -c 'import sys; print(sys.version)'; } | c
 
 server_ok() {
   [ -x "$VENV/bin/nats-server" ] \
-    && "$VENV/bin/nats-server" --version 2>/dev/null | grep -qF "v$want_server"
+    && "$VENV/bin/nats-server" --version 2>/dev/null | grep -F "v$want_server" >/dev/null
 }
 
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$stamp_value" ] \
