@@ -10,6 +10,7 @@ import itertools
 import os
 import pathlib
 import tempfile
+from ctypes import byref
 from typing import Any, Iterator, List, Optional
 
 import nats as natspy  # the real nats-py
@@ -378,6 +379,33 @@ def test_cancelled_watch_wait_loses_no_info(jurl: str) -> None:
         await asyncio.sleep(0.05)
         t.cancel()
         await w.stop()  # waits for the abandoned call before freeing the watcher
+        await nc.close()
+
+    run(main())
+
+
+def test_links_made_through_the_c_api(jurl: str) -> None:
+    from ctypes import c_void_p
+
+    from natsrs._core import lib
+    from natsrs.aio.js.errors import LinkIsABucketError
+
+    async def main() -> None:
+        nc, js, obs = await _store(jurl)
+        other = await js.create_object_store(uniq())
+        await other.put("target", b"linked data")
+        info = c_void_p()
+        assert lib.natsrs_object_store_info(other._h.ptr, b"target", False, byref(info)) == 0
+        assert lib.natsrs_object_store_add_link(obs._h.ptr, b"to-target", info.value, None) == 0
+        lib.natsrs_object_info_free(info.value)
+        assert lib.natsrs_object_store_add_bucket_link(obs._h.ptr, b"to-store", other._h.ptr, None) == 0
+        r = await obs.get("to-target")  # followed into the other store
+        assert r.data == b"linked data"
+        li = await obs.get_info("to-target")
+        assert li.is_link() and li.options is not None and li.options.link is not None
+        assert li.options.link.bucket == other._name and li.options.link.name == "target"
+        with pytest.raises(LinkIsABucketError):
+            await obs.get("to-store")
         await nc.close()
 
     run(main())
