@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional,
 
 from . import _core, _ffi
 from ._core import OK, lib
+from ._stores import StoresMixin
 from .aio.js import _c, api
 from .aio.js.errors import Error as JsError
 from .aio.js.errors import FetchTimeoutError, NotFoundError, TooManyStalledMsgsError
@@ -358,7 +359,7 @@ class _FutureCompletion:
             self.fut.set_exception(_c.error(status, publish=True))
 
 
-class JetStreamContext(JetStreamManager):
+class JetStreamContext(JetStreamManager, StoresMixin):
     """JetStream publish, subscribe and management for the blocking API (``nc.jetstream()``)."""
 
     def __init__(

@@ -131,13 +131,18 @@ def wait_until(pred: Callable[[], bool], timeout: float = 5.0) -> bool:
 
 @pytest.fixture(scope="session")
 def pki(tmpdir_session: pathlib.Path) -> Iterator[pathlib.Path]:
+    """The test PKI: $NATSRS_TEST_PKI when set (a directory gen_test_pki filled), else made here
+    by a prebuilt target/release/examples/gen_test_pki, else by `cargo run --example`."""
+    given = os.environ.get("NATSRS_TEST_PKI")
+    if given:
+        yield pathlib.Path(given)
+        return
     d = tmpdir_session / "pki"
-    r = subprocess.run(
-        ["cargo", "run", "--release", "--quiet", "--example", "gen_test_pki", "--", str(d)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=2400,
-    )
+    prebuilt = ROOT / "target" / "release" / "examples" / "gen_test_pki"
+    if prebuilt.exists():
+        cmd = [str(prebuilt), str(d)]
+    else:
+        cmd = ["cargo", "run", "--release", "--quiet", "--example", "gen_test_pki", "--", str(d)]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=2400)
     assert r.returncode == 0, r.stderr
     yield d

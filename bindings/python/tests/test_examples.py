@@ -14,7 +14,7 @@ from conftest import PKG
 
 EXAMPLES = sorted((PKG / "examples").glob("*.py"))
 SECURITY = {"tls", "nkeys_creds"}
-JETSTREAM = {"jetstream"}  # needs a server with JetStream
+JETSTREAM = {"jetstream", "kv", "object_store"}  # need a server with JetStream
 
 
 def _security_env(request: Any) -> Dict[str, str]:

@@ -648,13 +648,15 @@ def test_cancelled_fetch_loses_no_message(jurl: str) -> None:
     run(main())
 
 
-def test_key_value_not_in_c_api(jurl: str) -> None:
+def test_missing_key_value_and_object_store_buckets(jurl: str) -> None:
+    from natsrs.aio.js.errors import BucketNotFoundError
+
     async def main() -> None:
         nc = await nats.connect(jurl)
         js = nc.jetstream()
-        with pytest.raises(NotImplementedError):
+        with pytest.raises(BucketNotFoundError):
             await js.key_value("b")
-        with pytest.raises(NotImplementedError):
+        with pytest.raises(BucketNotFoundError):
             await js.object_store("b")
         await nc.close()
 

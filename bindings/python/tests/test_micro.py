@@ -93,3 +93,55 @@ def test_many_concurrent_requests_and_close_with_running_service(url: str) -> No
         await nc.close()  # the service goes with its connection
 
     run(main())
+
+
+def test_stats_handler(url: str) -> None:
+    async def main() -> None:
+        nc = await nats.connect(url)
+        seen = []
+
+        def custom(stats: object) -> object:
+            seen.append(stats)
+            return {"requests": stats.num_requests, "endpoint": stats.name}
+
+        async def echo(req: Request) -> None:
+            await req.respond(req.data)
+
+        async def fail(req: Request) -> None:
+            raise ServiceError("418", "teapot")
+
+        svc = await add_service(nc, name="statsvc", version="0.0.1", stats_handler=custom)
+        await svc.add_endpoint(name="echo", handler=echo)
+        grp = svc.add_group(name="g", queue_group="gq")
+        await grp.add_endpoint(name="fail", handler=fail)
+        await nc.flush()
+        py = await natspy.connect(url)
+        for _ in range(3):
+            await py.request("echo", b"x", timeout=2)
+        await py.request("g.fail", b"", timeout=2)
+        # remote STATS (through the library's stats handler) and the local stats()
+        remote = json.loads((await py.request("$SRV.STATS.statsvc", b"", timeout=2)).data)
+        by_name = {e["name"]: e for e in remote["endpoints"]}
+        assert by_name["echo"]["data"] == {"requests": 3, "endpoint": "echo"}
+        assert by_name["fail"]["data"] == {"requests": 1, "endpoint": "fail"}
+        local = {e.name: e for e in svc.stats().endpoints}
+        assert local["echo"].data == {"requests": 3, "endpoint": "echo"}
+        fail_stats = [s for s in seen if s.name == "fail"][-1]
+        assert fail_stats.subject == "g.fail" and fail_stats.queue_group == "gq"
+        assert fail_stats.num_errors == 1 and fail_stats.last_error == "418:teapot"
+
+        # a raising stats handler gives null data, the stats still answer
+        def broken(stats: object) -> object:
+            raise RuntimeError("no stats")
+
+        svc2 = await add_service(nc, name="statsbroken", version="0.0.1", stats_handler=broken)
+        await svc2.add_endpoint(name="e2", handler=echo)
+        await nc.flush()
+        r = json.loads((await py.request("$SRV.STATS.statsbroken", b"", timeout=2)).data)
+        assert r["endpoints"][0]["data"] is None
+        await svc.stop()
+        await svc2.stop()
+        await py.close()
+        await nc.close()
+
+    run(main())

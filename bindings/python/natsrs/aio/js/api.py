@@ -49,6 +49,13 @@ __all__ = [
     "APIStats",
     "AccountInfo",
     "RawStreamMsg",
+    "KeyValueConfig",
+    "StreamPurgeRequest",
+    "ObjectStoreConfig",
+    "ObjectLink",
+    "ObjectMetaOptions",
+    "ObjectMeta",
+    "ObjectInfo",
 ]
 
 NANOSECONDS_PER_SECOND = 1_000_000_000
@@ -585,3 +592,15 @@ class RawStreamMsg(Base):
     @property
     def header(self) -> Optional[Dict[str, Any]]:
         return self.headers
+
+
+# The key-value and object-store dataclasses live in their own module (they need Base above).
+from ._store_api import (  # noqa: E402
+    KeyValueConfig,
+    ObjectInfo,
+    ObjectLink,
+    ObjectMeta,
+    ObjectMetaOptions,
+    ObjectStoreConfig,
+    StreamPurgeRequest,
+)

@@ -28,10 +28,14 @@ from ..._core import OK, lib
 from ...errors import BadSubscriptionError, Error, TimeoutError
 from ..msg import Msg
 from ..subscription import Subscription
-from . import _c, api
+from . import _c, _kv, _obj, api
+from . import kv as _kvm
+from . import object_store as _os
 from ._ordered import Ordered
-from .errors import TooManyStalledMsgsError
+from .errors import KeyHistoryTooLargeError, TooManyStalledMsgsError
+from .kv import KeyValue
 from .manager import JetStreamManager
+from .object_store import ObjectStore
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -269,24 +273,53 @@ class JetStreamContext(JetStreamManager):
         """Waits until every async publish has its ack (or failed)."""
         await self._publish_async_completed_event.wait()
 
-    # ---- key-value and object store: not in libnatsrs's C API yet
-    async def key_value(self, bucket: str) -> Any:
-        raise NotImplementedError("natsrs: key-value stores are not in the libnatsrs C API yet")
+    # ---- key-value buckets (natsrs.aio.js.kv)
+    async def key_value(self, bucket: str) -> KeyValue:
+        """Binds to an existing bucket (``BucketNotFoundError`` when there is none)."""
+        return await _kvm.bind_or_create(self, bucket, None)
 
-    async def create_key_value(self, config: Any = None, **params: Any) -> Any:
-        raise NotImplementedError("natsrs: key-value stores are not in the libnatsrs C API yet")
+    async def create_key_value(self, config: Optional[api.KeyValueConfig] = None, **params: Any) -> KeyValue:
+        """Creates a bucket (finds it when one exists with the same config)."""
+        if config is None:
+            config = api.KeyValueConfig(bucket=params["bucket"])
+        config = config.evolve(**params)
+        _kvm.check_bucket(config.bucket)
+        if config.history > _kvm.MAX_HISTORY:
+            raise KeyHistoryTooLargeError
+        cfg = _kv.config_handle({f: getattr(config, f) for f in config.__dataclass_fields__})
+        return await _kvm.bind_or_create(self, config.bucket, cfg)
 
     async def delete_key_value(self, bucket: str) -> bool:
-        raise NotImplementedError("natsrs: key-value stores are not in the libnatsrs C API yet")
+        """Deletes a bucket and all its values."""
+        _kvm.check_bucket(bucket)
+        return await self._run(_kv.delete_bucket, self._h, bucket)
 
-    async def object_store(self, bucket: str) -> Any:
-        raise NotImplementedError("natsrs: object stores are not in the libnatsrs C API yet")
+    # ---- object stores (natsrs.aio.js.object_store)
+    async def object_store(self, bucket: str) -> ObjectStore:
+        """Binds to an existing object store (``BucketNotFoundError`` when there is none)."""
+        _os.check_bucket(bucket)
+        h = await self._run(_obj.bind, self._h, bucket)
+        return ObjectStore(bucket, _os.OBJ_STREAM_TEMPLATE.format(bucket=bucket), self, _handle=h)
 
-    async def create_object_store(self, bucket: Optional[str] = None, config: Any = None, **params: Any) -> Any:
-        raise NotImplementedError("natsrs: object stores are not in the libnatsrs C API yet")
+    async def create_object_store(
+        self, bucket: Optional[str] = None, config: Optional[api.ObjectStoreConfig] = None, **params: Any
+    ) -> ObjectStore:
+        """Creates an object store (finds it when one exists with the same config)."""
+        config = (
+            api.ObjectStoreConfig(bucket=bucket) if config is None else config.evolve(bucket=bucket or config.bucket)
+        )
+        config = config.evolve(**params)
+        name = _os.check_bucket(config.bucket)
+        cfg = _obj.config_handle(
+            name, config.description, config.ttl, config.max_bytes, config.storage, config.replicas
+        )
+        h = await self._run(_obj.create, self._h, cfg)
+        return ObjectStore(name, _os.OBJ_STREAM_TEMPLATE.format(bucket=name), self, _handle=h)
 
     async def delete_object_store(self, bucket: str) -> bool:
-        raise NotImplementedError("natsrs: object stores are not in the libnatsrs C API yet")
+        """Deletes an object store and all its objects."""
+        _os.check_bucket(bucket)
+        return await self._run(_obj.delete_store, self._h, bucket)
 
     # ---- push subscriptions
     async def subscribe(

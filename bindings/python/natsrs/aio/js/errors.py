@@ -34,6 +34,14 @@ __all__ = [
     "KeyHistoryTooLargeError",
     "InvalidKeyError",
     "InvalidBucketNameError",
+    "InvalidObjectNameError",
+    "BadObjectMetaError",
+    "LinkIsABucketError",
+    "DigestMismatchError",
+    "ObjectNotFoundError",
+    "ObjectDeletedError",
+    "ObjectAlreadyExists",
+    "KeyValueLimitMarkerTTLNotSupportedError",
 ]
 
 
@@ -139,45 +147,111 @@ class ConsumerSequenceMismatchError(Error):
         )
 
 
-# Key-value names (nats-py has them in the same module); libnatsrs's C API has no KV yet.
+# Key-value and object-store errors (nats-py has them in the same module).
 class BucketNotFoundError(NotFoundError):
-    pass
+    """No key-value or object store of that name."""
 
 
 class BadBucketError(APIError):
-    pass
+    """A stream that is not a valid key-value or object store."""
 
 
 class KeyValueError(APIError):
-    pass
+    """An error of a key-value store operation."""
 
 
 class KeyDeletedError(KeyValueError, NotFoundError):
-    pass
+    """The key's last entry is a delete or purge marker (``entry`` and ``op`` tell which)."""
+
+    def __init__(self, entry: Any = None, op: Any = None) -> None:
+        super().__init__(code=404, description="key was deleted")
+        self.entry = entry
+        self.op = op
+
+    def __str__(self) -> str:
+        return "nats: key was deleted"
 
 
 class KeyNotFoundError(KeyValueError, NotFoundError):
-    pass
+    """No such key (or no entry at that revision)."""
+
+    def __init__(self, entry: Any = None, op: Any = None, message: Optional[str] = None) -> None:
+        super().__init__(code=404, description=message or "key not found")
+        self.entry = entry
+        self.op = op
+        self.key_message = message
+        if message:
+            self.message = message
+
+    def __str__(self) -> str:
+        return "nats: key not found" + (f": {self.key_message}" if self.key_message else "")
 
 
 class KeyWrongLastSequenceError(KeyValueError, BadRequestError):
-    pass
+    """``create`` of an existing key, or ``update`` / ``delete(last=...)`` with a stale revision."""
+
+    def __init__(self, description: Optional[str] = None) -> None:
+        super().__init__(code=400, description=description, err_code=10071)
+
+    def __str__(self) -> str:
+        return f"nats: {self.description}"
 
 
 class NoKeysError(KeyValueError):
-    pass
+    """``keys()`` of an empty bucket."""
+
+    def __str__(self) -> str:
+        return "nats: no keys found"
 
 
 class KeyHistoryTooLargeError(KeyValueError):
-    pass
+    """A history over 64 entries per key."""
+
+    def __str__(self) -> str:
+        return "nats: history limited to a max of 64"
 
 
 class InvalidKeyError(Error):
-    pass
+    """A key that is not valid in a key-value store."""
 
 
 class InvalidBucketNameError(Error):
-    pass
+    """A bucket name outside ``[a-zA-Z0-9_-]+``."""
+
+
+class InvalidObjectNameError(Error):
+    """An object name that is not valid."""
+
+
+class BadObjectMetaError(Error):
+    """An object's meta that cannot be read."""
+
+
+class LinkIsABucketError(Error):
+    """A get of a link to a whole store."""
+
+
+class DigestMismatchError(Error):
+    """The object's data does not match its SHA-256 digest."""
+
+
+class ObjectNotFoundError(NotFoundError):
+    """No such object (or it was deleted)."""
+
+
+class ObjectDeletedError(NotFoundError):
+    """An operation on a deleted object."""
+
+
+class ObjectAlreadyExists(Error):
+    """A rename onto an existing object."""
+
+
+class KeyValueLimitMarkerTTLNotSupportedError(Error):
+    """``limit_marker_ttl`` on a server without it."""
+
+    def __str__(self) -> str:
+        return "nats: limit marker TTLs not supported by server"
 
 
 def api_error(code: Optional[int], description: Optional[str], err_code: Optional[int]) -> APIError:

@@ -31,6 +31,7 @@ class Request:
         self._data = data
         self._headers = headers
         self._responded = False
+        self._error: Optional[str] = None  # "code:description" once answered with an error
 
     @property
     def subject(self) -> str:
@@ -64,6 +65,7 @@ class Request:
         if not self._reply:
             raise ValueError("no reply subject set")
         self._responded = True
+        self._error = f"{code}:{description}"
         if headers or not self._req:
             h = dict(headers or {})
             h.update({ERROR_HEADER: description, ERROR_CODE_HEADER: code})

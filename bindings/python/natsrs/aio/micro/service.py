@@ -10,7 +10,11 @@ from the loop never waits for the loop itself (those calls go to the default exe
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import json
+import logging
+import threading
+import time
 import weakref
 from ctypes import byref, c_void_p, string_at
 from dataclasses import dataclass, field
@@ -209,16 +213,85 @@ class ServiceInfo:
         )
 
 
+log = logging.getLogger("natsrs")
+DEFAULT_QUEUE_GROUP = "q"
+
+
+class _Counters:
+    """An endpoint's counters as seen from Python, for the service's ``stats_handler`` (the
+    library calls it with the endpoint's name only, while holding its own counters)."""
+
+    __slots__ = ("name", "subject", "queue_group", "requests", "errors", "processing_ns", "last_error")
+
+    def __init__(self, name: str, subject: str, queue_group: str) -> None:
+        self.name, self.subject, self.queue_group = name, subject, queue_group
+        self.requests = self.errors = self.processing_ns = 0
+        self.last_error: Optional[str] = None
+
+    def stats(self) -> "EndpointStats":
+        avg = self.processing_ns // self.requests if self.requests else 0
+        return EndpointStats(
+            self.name,
+            self.subject,
+            self.queue_group,
+            self.requests,
+            self.errors,
+            self.processing_ns,
+            avg,
+            self.last_error,
+        )
+
+
+class _StatsTarget:
+    """Registry entry of a service's ``stats_handler``: the ``data`` of each endpoint's stats."""
+
+    __slots__ = ("fn", "endpoints", "bufs")
+
+    def __init__(self, fn: Callable[[EndpointStats], Any]) -> None:
+        self.fn = fn
+        self.endpoints: Dict[str, _Counters] = {}
+        # the last answer per calling thread (not a threading.local: the library's threads get a
+        # fresh Python thread state for each callback, which would free it on return)
+        self.bufs: Dict[int, Any] = {}
+
+    def data_ptr(self, name: str) -> Optional[int]:
+        c = self.endpoints.get(name) or _Counters(name, name, "")
+        v = self.fn(c.stats())
+        if v is None:
+            return None
+        buf = ctypes.create_string_buffer(json.dumps(v, default=str).encode())
+        self.bufs[threading.get_ident()] = buf  # alive until this thread's next call; copied at once
+        return ctypes.addressof(buf)
+
+
+def _py_stats_handler(ud: Optional[int], endpoint: Optional[bytes]) -> Optional[int]:
+    _core._enter()
+    try:
+        target = _core._registry.get(ud or 0)
+        return target.data_ptr((endpoint or b"").decode()) if target is not None else None
+    except BaseException as e:
+        log.error("natsrs: exception in a service stats handler", exc_info=e)
+        return None
+    finally:
+        _core._leave()
+
+
+STATS_HANDLER = _ffi.natsrs_service_stats_handler(_py_stats_handler)
+
+
 class _EndpointTarget:
     """Registry entry of one endpoint: runs the coroutine handler on the loop and waits for it."""
 
-    __slots__ = ("handler", "loop", "client_ref", "extractor")
+    __slots__ = ("handler", "loop", "client_ref", "extractor", "counters")
 
-    def __init__(self, handler: Handler, loop: asyncio.AbstractEventLoop, client: "Client") -> None:
+    def __init__(
+        self, handler: Handler, loop: asyncio.AbstractEventLoop, client: "Client", counters: Optional[_Counters] = None
+    ) -> None:
         self.handler = handler
         self.loop = loop
         self.client_ref = weakref.ref(client)
         self.extractor = _core.BatchExtractor()
+        self.counters = counters
 
     def on_request(self, req: int) -> None:
         client = self.client_ref()
@@ -228,6 +301,7 @@ class _EndpointTarget:
         if not mp:
             return
         request = self.extractor.one(mp, lambda s, r, d, h, m: Request(client, req, s, r, d, h))
+        start = time.perf_counter_ns()
         try:
             fut = asyncio.run_coroutine_threadsafe(self._run(request), self.loop)
         except RuntimeError:  # the loop is closed
@@ -236,6 +310,13 @@ class _EndpointTarget:
             fut.result()
         finally:
             request._req = 0
+            c = self.counters
+            if c is not None:
+                c.requests += 1
+                c.processing_ns += time.perf_counter_ns() - start
+                if request._error is not None:
+                    c.errors += 1
+                    c.last_error = request._error
 
     async def _run(self, request: Request) -> None:
         try:
@@ -246,9 +327,22 @@ class _EndpointTarget:
             await request.respond_error("500", repr(e))
 
 
-def _add_endpoint(add: Callable[..., int], handle: int, client: "Client", config: EndpointConfig) -> None:
+def _add_endpoint(
+    add: Callable[..., int],
+    handle: int,
+    client: "Client",
+    config: EndpointConfig,
+    stats: Optional[_StatsTarget] = None,
+    prefix: str = "",
+    queue_group: Optional[str] = None,
+) -> None:
     loop = asyncio.get_running_loop()
-    key = _core.register(_EndpointTarget(config.handler, loop, client))
+    counters = None
+    if stats is not None:
+        subject = prefix + (config.subject or config.name)
+        counters = _Counters(config.name, subject, config.queue_group or queue_group or DEFAULT_QUEUE_GROUP)
+        stats.endpoints[config.name] = counters
+    key = _core.register(_EndpointTarget(config.handler, loop, client, counters))
     st = add(
         handle,
         config.name.encode(),
@@ -282,15 +376,25 @@ def _free_group(ptr: int) -> None:
 class Group:
     """Endpoints with a common subject prefix (``name.``)."""
 
-    def __init__(self, service: "Service", ptr: int, config: GroupConfig) -> None:
+    def __init__(
+        self, service: "Service", ptr: int, config: GroupConfig, prefix: str = "", queue: Optional[str] = None
+    ) -> None:
         self._service = service
         self._ptr = ptr
         self._config = config
+        self._prefix = f"{prefix}{config.name}."
+        self._queue = config.queue_group or queue
         self._finalizer = weakref.finalize(self, _free_group, ptr)
 
     async def add_endpoint(self, config: Optional[EndpointConfig] = None, **kwargs: Any) -> None:
         _add_endpoint(
-            lib.natsrs_service_group_add_endpoint, self._ptr, self._service._client, _endpoint_config(config, kwargs)
+            lib.natsrs_service_group_add_endpoint,
+            self._ptr,
+            self._service._client,
+            _endpoint_config(config, kwargs),
+            self._service._stats,
+            self._prefix,
+            self._queue,
         )
 
     def add_group(self, config: Optional[GroupConfig] = None, **kwargs: Any) -> "Group":
@@ -298,7 +402,7 @@ class Group:
         out = c_void_p()
         check(lib.natsrs_service_group_add_group(self._ptr, cfg.name.encode(), _core.enc(cfg.queue_group), byref(out)))
         assert out.value is not None
-        return Group(self._service, out.value, cfg)
+        return Group(self._service, out.value, cfg, self._prefix, self._queue)
 
 
 def _free_service(ptr: int) -> None:
@@ -314,8 +418,9 @@ def _finalize_service(box: List[int]) -> None:
 class Service:
     """A running service (create with :func:`add_service`)."""
 
-    def __init__(self, client: "Client", ptr: int, config: ServiceConfig) -> None:
+    def __init__(self, client: "Client", ptr: int, config: ServiceConfig, stats: Optional[_StatsTarget] = None) -> None:
         self._client = client
+        self._stats = stats
         self._box = [ptr]
         self._config = config
         self._stopped = asyncio.Event()
@@ -331,14 +436,22 @@ class Service:
         """Started by :func:`add_service` already (kept for nats-py's API)."""
 
     async def add_endpoint(self, config: Optional[EndpointConfig] = None, **kwargs: Any) -> None:
-        _add_endpoint(lib.natsrs_service_add_endpoint, self._ptr(), self._client, _endpoint_config(config, kwargs))
+        _add_endpoint(
+            lib.natsrs_service_add_endpoint,
+            self._ptr(),
+            self._client,
+            _endpoint_config(config, kwargs),
+            self._stats,
+            "",
+            self._config.queue_group,
+        )
 
     def add_group(self, config: Optional[GroupConfig] = None, **kwargs: Any) -> Group:
         cfg = config or GroupConfig(**kwargs)
         out = c_void_p()
         check(lib.natsrs_service_add_group(self._ptr(), cfg.name.encode(), _core.enc(cfg.queue_group), byref(out)))
         assert out.value is not None
-        return Group(self, out.value, cfg)
+        return Group(self, out.value, cfg, "", self._config.queue_group)
 
     def _ptr(self) -> int:
         if not self._box[0]:
@@ -403,7 +516,22 @@ async def add_service(nc: "Client", config: Optional[ServiceConfig] = None, **kw
     core = nc._c()
     core.reap_on_free[0] = True
     out = c_void_p()
-    no_stats, no_free = _ffi.natsrs_service_stats_handler(), _ffi.natsrs_userdata_free()  # NULL pointers
-    check(lib.natsrs_service_add(core.require_open(), json.dumps(ident).encode(), no_stats, None, no_free, byref(out)))
+    if cfg.stats_handler is None:
+        no_stats, no_free = _ffi.natsrs_service_stats_handler(), _ffi.natsrs_userdata_free()  # NULL pointers
+        check(
+            lib.natsrs_service_add(core.require_open(), json.dumps(ident).encode(), no_stats, None, no_free, byref(out))
+        )
+        assert out.value is not None
+        return Service(nc, out.value, cfg)
+    # the library calls the stats handler with an endpoint's name; the target supplies the rest
+    stats = _StatsTarget(cfg.stats_handler)
+    key = _core.register(stats)
+    st = lib.natsrs_service_add(
+        core.require_open(), json.dumps(ident).encode(), STATS_HANDLER, key, _core.USERDATA_FREE, byref(out)
+    )
+    if st != OK:
+        err = _core.raise_status(st)
+        _core.unregister(key)
+        raise err
     assert out.value is not None
-    return Service(nc, out.value, cfg)
+    return Service(nc, out.value, cfg, stats)
