@@ -215,6 +215,8 @@ pub struct Options {
     pub lame_duck_cb: Option<ConnCallback>,
     pub error_cb: Option<ErrorCallback>,
     pub reconnect_delay_cb: Option<ReconnectDelayCallback>,
+    /// Called with the error of every failed reconnect attempt (nats.go `ReconnectErrHandler`).
+    pub reconnect_error_cb: Option<DisconnectCallback>,
 }
 
 /// Prefix of inbox subjects (`_INBOX.<id>...`).
@@ -281,6 +283,7 @@ impl Default for Options {
             lame_duck_cb: None,
             error_cb: None,
             reconnect_delay_cb: None,
+            reconnect_error_cb: None,
         }
     }
 }

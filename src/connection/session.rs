@@ -325,6 +325,9 @@ async fn reconnect_loop(inner: &Arc<Inner>) -> Option<Established> {
                     if matches!(e.status, Status::Authorization | Status::AuthExpired | Status::BadCredentials | Status::Tls) {
                         inner.async_error(None, e.clone());
                     }
+                    if inner.opts.reconnect_error_cb.is_some() && !inner.is_closed() {
+                        inner.events.emit(Event::ReconnectError(e.clone()));
+                    }
                     last_err = e;
                 }
             }

@@ -24,6 +24,7 @@ pub mod js_msg;
 pub mod js_publish;
 pub mod msg;
 pub mod options;
+pub mod packed;
 pub mod security;
 pub mod service;
 pub mod status;

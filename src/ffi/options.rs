@@ -51,6 +51,13 @@ pub type natsrs_error_handler = Option<
 pub type natsrs_reconnect_delay_handler =
     Option<unsafe extern "C" fn(userdata: *mut c_void, nc: *mut natsrs_connection, attempts: u64) -> i64>;
 
+/// Called for every failed reconnect attempt (nats.go ReconnectErrHandler), with the status and
+/// text of that attempt's error (e.g. NATSRS_STATUS_IO when the server refused the TCP
+/// connection, NATSRS_STATUS_AUTHORIZATION, NATSRS_STATUS_TLS). Runs on the connection's event
+/// thread.
+pub type natsrs_reconnect_error_handler =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, nc: *mut natsrs_connection, status: natsrs_status, text: *const c_char)>;
+
 /// Called when the library is done with a callback's userdata (exactly once).
 pub type natsrs_userdata_free = Option<unsafe extern "C" fn(userdata: *mut c_void)>;
 
@@ -520,4 +527,19 @@ pub unsafe extern "C" fn natsrs_options_set_reconnect_delay_handler(
 ) -> natsrs_status {
     // SAFETY: `opts` is NULL or live (C contract).
     unsafe { set_slot(opts, cb, userdata, userdata_free, |r| &mut r.reconnect_delay) }
+}
+
+/// Sets the handler called for every failed reconnect attempt (also the background attempts of
+/// retry_on_failed_connect), with that attempt's error (nats.go ReconnectErrHandler).
+/// `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
+/// done with `userdata` (see natsrs_options_free). Runs on the connection's event thread.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_reconnect_error_handler(
+    opts: *mut natsrs_options,
+    cb: natsrs_reconnect_error_handler,
+    userdata: *mut c_void,
+    userdata_free: natsrs_userdata_free,
+) -> natsrs_status {
+    // SAFETY: `opts` is NULL or live (C contract).
+    unsafe { set_slot(opts, cb, userdata, userdata_free, |r| &mut r.reconnect_error) }
 }
