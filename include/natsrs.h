@@ -497,8 +497,9 @@ typedef int32_t (*natsrs_sign_handler)(void *userdata,
 /**
  * Gives the user and password for the next connect (nats.go UserInfoHandler): set
  * `*user_out` to the user (non-empty) and `*password_out` to the password (NULL for none) and
- * return NATSRS_STATUS_OK (0). The strings are borrowed: the library copies them as soon as the
- * callback returns, so they need only stay valid until then. Any other return value fails the
+ * return NATSRS_STATUS_OK (0). The strings are borrowed and must still be valid when the
+ * callback returns (static storage or memory owned by `userdata`, not the callback's stack); the
+ * library copies them at once, before the handler can be called again. Any other return value fails the
  * attempt (a natsrs_status value as that status, any other number as INVALID_ARGUMENT).
  * Runs on a library thread that is not an I/O thread, on every connect and reconnect.
  */

@@ -139,9 +139,10 @@ impl TlsOptions {
             .with_protocol_versions(versions)
             .map_err(|e| err!(Tls, "cannot configure TLS versions: {}", e))?;
         let builder = if let Some(h) = &self.verify_handler {
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(HandlerVerification { handler: h.clone(), algs: provider.signature_verification_algorithms }))
+            builder.dangerous().with_custom_certificate_verifier(Arc::new(HandlerVerification {
+                handler: h.clone(),
+                algs: provider.signature_verification_algorithms,
+            }))
         } else if self.insecure_skip_verify {
             builder
                 .dangerous()

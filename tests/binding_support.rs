@@ -64,15 +64,11 @@ fn max_pending_and_buffered() {
 #[test]
 fn reconnect_error_callback_per_failed_attempt() {
     let mut srv = NatsServer::start();
+    // The only callback set: the event thread must run for it alone.
     let errors: Arc<Mutex<Vec<Error>>> = Arc::default();
-    let reconnected = Arc::new(AtomicUsize::new(0));
     let mut o = opts(&srv.url());
     let e2 = errors.clone();
     o.reconnect_error_cb = Some(Arc::new(move |_c: &Connection, e: &Error| e2.lock().unwrap().push(e.clone())));
-    let r2 = reconnected.clone();
-    o.reconnected_cb = Some(Arc::new(move |_c: &Connection| {
-        r2.fetch_add(1, Ordering::SeqCst);
-    }));
     let c = Connection::connect(o).unwrap();
     assert!(errors.lock().unwrap().is_empty());
     srv.stop();
@@ -82,7 +78,7 @@ fn reconnect_error_callback_per_failed_attempt() {
         assert!(!e.message.is_empty());
     }
     srv.restart();
-    assert!(wait_until(|| reconnected.load(Ordering::SeqCst) == 1, WAIT));
+    assert!(wait_until(|| c.reconnects() == 1, WAIT));
     c.flush(WAIT).unwrap();
 }
 
@@ -292,7 +288,10 @@ fn packed_round_trip_and_malformed_buffers() {
         assert_eq!(unpack(&out[..used])[0][3], b"first");
 
         // NULL arguments.
-        assert_eq!(natsrs_connection_publish_packed(std::ptr::null_mut(), bad.as_ptr(), bad.len(), &mut count), natsrs_status::NullParameter);
+        assert_eq!(
+            natsrs_connection_publish_packed(std::ptr::null_mut(), bad.as_ptr(), bad.len(), &mut count),
+            natsrs_status::NullParameter
+        );
         assert_eq!(natsrs_connection_publish_packed(nc, std::ptr::null(), 5, &mut count), natsrs_status::NullParameter);
         assert_eq!(natsrs_subscription_try_next_packed(sub, std::ptr::null_mut(), 5, &mut used, &mut n), natsrs_status::NullParameter);
         natsrs_subscription_free(sub);

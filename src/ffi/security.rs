@@ -29,8 +29,9 @@ pub type natsrs_sign_handler =
 
 /// Gives the user and password for the next connect (nats.go UserInfoHandler): set
 /// `*user_out` to the user (non-empty) and `*password_out` to the password (NULL for none) and
-/// return NATSRS_STATUS_OK (0). The strings are borrowed: the library copies them as soon as the
-/// callback returns, so they need only stay valid until then. Any other return value fails the
+/// return NATSRS_STATUS_OK (0). The strings are borrowed and must still be valid when the
+/// callback returns (static storage or memory owned by `userdata`, not the callback's stack); the
+/// library copies them at once, before the handler can be called again. Any other return value fails the
 /// attempt (a natsrs_status value as that status, any other number as INVALID_ARGUMENT).
 /// Runs on a library thread that is not an I/O thread, on every connect and reconnect.
 pub type natsrs_user_info_handler =
@@ -51,9 +52,8 @@ pub struct natsrs_cert_der {
 /// NATSRS_STATUS_OK (0) to accept; anything else fails the handshake with NATSRS_STATUS_TLS.
 /// Everything is borrowed for the duration of the call. Runs during the TLS handshake on a
 /// library I/O thread (moved off the I/O scheduler while it runs): make no blocking natsrs call.
-pub type natsrs_tls_verify_handler = Option<
-    unsafe extern "C" fn(userdata: *mut c_void, chain: *const natsrs_cert_der, chain_len: usize, server_name: *const c_char) -> i32,
->;
+pub type natsrs_tls_verify_handler =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, chain: *const natsrs_cert_der, chain_len: usize, server_name: *const c_char) -> i32>;
 
 /// A non-empty path argument.
 ///
