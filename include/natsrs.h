@@ -512,9 +512,10 @@ typedef int32_t (*natsrs_user_info_handler)(void *userdata,
  */
 typedef struct natsrs_cert_der {
   /**
-   * The certificate's DER bytes.
+   * The certificate's DER bytes (`len` of them; `void` so that bindings read it as an
+   * address, never as a NUL-terminated string).
    */
-  const uint8_t *data;
+  const void *data;
   /**
    * Number of bytes at `data`.
    */

@@ -3,7 +3,6 @@
 //! TLS verify handler, and the packed batch calls (through the exported C functions).
 
 mod common;
-#[allow(dead_code)]
 mod security_support;
 
 use std::ffi::{CStr, CString};
@@ -123,12 +122,15 @@ fn der_of(pem_path: &std::path::Path) -> Vec<u8> {
     der.as_ref().to_vec()
 }
 
+/// What the verify handler saw: (leaf DER, chain length, server name).
+type Seen = (Vec<u8>, usize, String);
+
 #[test]
 fn tls_verify_handler_accepts_rejects_and_sees_the_leaf() {
     let pki = Pki::generate();
     let srv = tls_server(&pki, true);
     let url = format!("tls://127.0.0.1:{}", srv.port());
-    let seen: Arc<Mutex<Vec<(Vec<u8>, usize, String)>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
 
     // Accept: connects although no CA is configured for the (unrelated) issuer.
     let mut o = opts(&url);

@@ -363,7 +363,7 @@ fn user_info_handler(f: UserInfoFn, ud: UdPtr, ctx: Arc<ConnCtx>) -> crate::auth
 fn tls_verify_handler(f: TlsVerifyFn, ud: UdPtr, ctx: Arc<ConnCtx>) -> crate::tls::VerifyHandler {
     Arc::new(move |chain: &[&[u8]], name: &str| {
         let gone = || Err(err!(ConnectionClosed, "connection freed"));
-        let certs: Vec<natsrs_cert_der> = chain.iter().map(|c| natsrs_cert_der { data: c.as_ptr(), len: c.len() }).collect();
+        let certs: Vec<natsrs_cert_der> = chain.iter().map(|c| natsrs_cert_der { data: c.as_ptr().cast(), len: c.len() }).collect();
         let cname = std::ffi::CString::new(name.replace('\0', " ")).unwrap_or_default();
         ctx.call(None, gone(), |_| {
             // SAFETY: the C function registered for this userdata; `certs` (pointing into

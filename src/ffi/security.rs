@@ -40,8 +40,9 @@ pub type natsrs_user_info_handler =
 /// One certificate in DER form (borrowed: `data` is valid for `len` bytes during the callback).
 #[repr(C)]
 pub struct natsrs_cert_der {
-    /// The certificate's DER bytes.
-    pub data: *const u8,
+    /// The certificate's DER bytes (`len` of them; `void` so that bindings read it as an
+    /// address, never as a NUL-terminated string).
+    pub data: *const c_void,
     /// Number of bytes at `data`.
     pub len: usize,
 }

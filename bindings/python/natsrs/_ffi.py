@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "93751bde8605ceb0485ba9c31b5e47bd4178121992e17034bbd57fbc0be51135"
+HEADER_SHA256 = "311a9b31718cd63e3ddf5047cdf8bcf21b5b119b1fa4295da49fddc38b031017"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -179,6 +179,13 @@ class natsrs_msg_metadata(Structure):
     ]
 
 
+class natsrs_cert_der(Structure):
+    _fields_ = [
+        ("data", c_void_p),
+        ("len", c_size_t),
+    ]
+
+
 # callback types (a Python function wrapped in one of these must be kept alive while C may call it)
 natsrs_request_handler = CFUNCTYPE(None, c_void_p, c_int, c_void_p)
 natsrs_userdata_free = CFUNCTYPE(None, c_void_p)
@@ -190,8 +197,11 @@ natsrs_connection_handler = CFUNCTYPE(None, c_void_p, c_void_p)
 natsrs_disconnected_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_int, c_char_p)
 natsrs_error_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_void_p, c_int, c_char_p)
 natsrs_reconnect_delay_handler = CFUNCTYPE(c_int64, c_void_p, c_void_p, c_uint64)
+natsrs_reconnect_error_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_int, c_char_p)
 natsrs_string_handler = CFUNCTYPE(c_void_p, c_void_p)
 natsrs_sign_handler = CFUNCTYPE(c_int32, c_void_p, c_void_p, c_size_t, c_void_p)
+natsrs_user_info_handler = CFUNCTYPE(c_int32, c_void_p, POINTER(c_char_p), POINTER(c_char_p))
+natsrs_tls_verify_handler = CFUNCTYPE(c_int32, c_void_p, POINTER(natsrs_cert_der), c_size_t, c_char_p)
 natsrs_service_stats_handler = CFUNCTYPE(c_void_p, c_void_p, c_char_p)
 natsrs_service_handler = CFUNCTYPE(None, c_void_p, c_void_p)
 
@@ -206,6 +216,7 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_connection_connect", c_int, (c_void_p, POINTER(c_void_p))),
     ("natsrs_connection_connect_to", c_int, (c_char_p, POINTER(c_void_p))),
     ("natsrs_connection_publish", c_int, (c_void_p, c_char_p, c_char_p, c_size_t)),
+    ("natsrs_connection_buffered", c_int, (c_void_p, POINTER(c_size_t))),
     ("natsrs_connection_publish_request", c_int, (c_void_p, c_char_p, c_char_p, c_char_p, c_size_t)),
     ("natsrs_connection_publish_msg", c_int, (c_void_p, c_void_p)),
     ("natsrs_connection_subscribe", c_int, (c_void_p, c_char_p, natsrs_msg_handler, c_void_p, natsrs_userdata_free, POINTER(c_void_p))),
@@ -441,6 +452,9 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_options_set_disconnected_handler", c_int, (c_void_p, natsrs_disconnected_handler, c_void_p, natsrs_userdata_free)),
     ("natsrs_options_set_error_handler", c_int, (c_void_p, natsrs_error_handler, c_void_p, natsrs_userdata_free)),
     ("natsrs_options_set_reconnect_delay_handler", c_int, (c_void_p, natsrs_reconnect_delay_handler, c_void_p, natsrs_userdata_free)),
+    ("natsrs_options_set_reconnect_error_handler", c_int, (c_void_p, natsrs_reconnect_error_handler, c_void_p, natsrs_userdata_free)),
+    ("natsrs_subscription_try_next_packed", c_int, (c_void_p, c_void_p, c_size_t, POINTER(c_size_t), POINTER(c_size_t))),
+    ("natsrs_connection_publish_packed", c_int, (c_void_p, c_char_p, c_size_t, POINTER(c_size_t))),
     ("natsrs_options_set_token_handler", c_int, (c_void_p, natsrs_string_handler, c_void_p, natsrs_userdata_free)),
     ("natsrs_options_set_nkey_seed_file", c_int, (c_void_p, c_char_p)),
     ("natsrs_options_set_nkey", c_int, (c_void_p, c_char_p, natsrs_sign_handler, c_void_p, natsrs_userdata_free)),
@@ -457,6 +471,8 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_options_set_tls_handshake_first", c_int, (c_void_p, c_bool)),
     ("natsrs_options_set_tls_insecure_skip_verify", c_int, (c_void_p, c_bool)),
     ("natsrs_options_set_tls_handshake_timeout_ms", c_int, (c_void_p, c_int64)),
+    ("natsrs_options_set_user_info_handler", c_int, (c_void_p, natsrs_user_info_handler, c_void_p, natsrs_userdata_free)),
+    ("natsrs_options_set_tls_verify_handler", c_int, (c_void_p, natsrs_tls_verify_handler, c_void_p, natsrs_userdata_free)),
     ("natsrs_service_add", c_int, (c_void_p, c_char_p, natsrs_service_stats_handler, c_void_p, natsrs_userdata_free, POINTER(c_void_p))),
     ("natsrs_service_add_endpoint", c_int, (c_void_p, c_char_p, c_char_p, c_char_p, c_char_p, natsrs_service_handler, c_void_p, natsrs_userdata_free)),
     ("natsrs_service_add_group", c_int, (c_void_p, c_char_p, c_char_p, POINTER(c_void_p))),
@@ -488,6 +504,8 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_subscription_drain_wait", c_int, (c_void_p, c_int64)),
     ("natsrs_subscription_set_pending_limits", c_int, (c_void_p, c_int64, c_int64)),
     ("natsrs_subscription_pending", c_int, (c_void_p, POINTER(c_int64), POINTER(c_int64))),
+    ("natsrs_subscription_max_pending", c_int, (c_void_p, POINTER(c_int64), POINTER(c_int64))),
+    ("natsrs_subscription_clear_max_pending", c_int, (c_void_p,)),
     ("natsrs_subscription_dropped", c_int, (c_void_p, POINTER(c_uint64))),
     ("natsrs_subscription_delivered", c_int, (c_void_p, POINTER(c_uint64))),
     ("natsrs_subscription_subject", c_char_p, (c_void_p,)),
