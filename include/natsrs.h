@@ -476,6 +476,20 @@ typedef void (*natsrs_reconnect_error_handler)(void *userdata,
                                                const char *text);
 
 /**
+ * Chooses the server of the next reconnect attempt (nats-py reconnect_to_server_handler):
+ * `urls[i]` (`count` of them, borrowed for the call) are the servers still worth an attempt and
+ * `reconnects[i]` their failed attempts since last connected. Return the index of the server to
+ * try (negative or out of range: the first) and write the wait before that attempt in ms to
+ * `*delay_ms_out` (it starts at 0). Runs on a library thread that is not an I/O thread.
+ */
+typedef int64_t (*natsrs_reconnect_to_server_handler)(void *userdata,
+                                                      struct natsrs_connection *nc,
+                                                      const char *const *urls,
+                                                      const uint64_t *reconnects,
+                                                      size_t count,
+                                                      int64_t *delay_ms_out);
+
+/**
  * Returns a string (token or JWT) for the next connect. The pointer is borrowed: the library
  * copies the string before the callback's next call; return NULL to fail the attempt.
  * Runs on a library thread that is not an I/O thread, on every connect and reconnect.
@@ -2230,6 +2244,18 @@ enum natsrs_status natsrs_options_set_reconnect_error_handler(struct natsrs_opti
                                                               natsrs_reconnect_error_handler cb,
                                                               void *userdata,
                                                               natsrs_userdata_free userdata_free);
+
+/**
+ * Lets `cb` pick the server of every reconnect attempt and the wait before it (see
+ * natsrs_reconnect_to_server_handler), instead of trying the pool in order with reconnect wait
+ * and jitter (and the reconnect delay handler) between passes. max_reconnect still drops
+ * servers from the pool. `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once
+ * when the library is done with `userdata`.
+ */
+enum natsrs_status natsrs_options_set_reconnect_to_server_handler(struct natsrs_options *opts,
+                                                                  natsrs_reconnect_to_server_handler cb,
+                                                                  void *userdata,
+                                                                  natsrs_userdata_free userdata_free);
 
 /**
  * Copies as many waiting messages as fit into `buf` (`cap` bytes) in the packed layout (see

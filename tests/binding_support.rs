@@ -300,3 +300,49 @@ fn packed_round_trip_and_malformed_buffers() {
         natsrs_connection_free(nc);
     }
 }
+
+#[test]
+fn reconnect_to_server_callback_picks_the_server() {
+    let mut a = NatsServer::start();
+    let (b, c_srv) = (NatsServer::start(), NatsServer::start());
+    // Without the callback, B (next in the pool) would be tried first: the callback picks C.
+    let want = format!(":{}", c_srv.port());
+    let offered: Arc<Mutex<Vec<Vec<natsrs::options::ServerChoice>>>> = Arc::default();
+    let mut o = opts(&format!("{},{},{}", a.url(), b.url(), c_srv.url()));
+    o.no_randomize = true;
+    o.ignore_discovered_servers = true;
+    let (off2, want2) = (offered.clone(), want.clone());
+    o.reconnect_to_server_cb = Some(Arc::new(move |_c: &Connection, servers: &[natsrs::options::ServerChoice]| {
+        off2.lock().unwrap().push(servers.to_vec());
+        (servers.iter().position(|s| s.url.ends_with(&want2)), Duration::from_millis(5))
+    }));
+    let c = Connection::connect(o).unwrap();
+    assert!(c.connected_url().unwrap().ends_with(&format!(":{}", a.port())));
+    a.stop();
+    assert!(wait_until(|| c.reconnects() == 1, WAIT));
+    assert!(c.connected_url().unwrap().ends_with(&want), "{:?}", c.connected_url());
+    let v = offered.lock().unwrap();
+    assert_eq!(v.len(), 1, "one choice, one successful attempt");
+    assert_eq!(v[0].len(), 3, "every server offered: {:?}", v[0]);
+    assert!(v[0][0].url.ends_with(&format!(":{}", b.port())), "pool order: {:?}", v[0]);
+    assert!(v[0].iter().all(|s| s.reconnects == 0), "{:?}", v[0]);
+}
+
+#[test]
+fn reconnect_to_server_callback_out_of_range_takes_the_first() {
+    let mut a = NatsServer::start();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let mut o = opts(&a.url());
+    let c2 = calls.clone();
+    o.reconnect_to_server_cb = Some(Arc::new(move |_c: &Connection, servers: &[natsrs::options::ServerChoice]| {
+        c2.fetch_add(1, Ordering::SeqCst);
+        assert_eq!(servers.len(), 1);
+        (Some(7), Duration::from_millis(20))
+    }));
+    let c = Connection::connect(o).unwrap();
+    a.stop();
+    assert!(wait_until(|| calls.load(Ordering::SeqCst) >= 2, WAIT), "asked again after each failed attempt");
+    a.restart();
+    assert!(wait_until(|| c.reconnects() == 1, WAIT));
+    c.flush(WAIT).unwrap();
+}

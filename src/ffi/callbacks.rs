@@ -43,6 +43,9 @@ pub(crate) type DisconnectedFn = unsafe extern "C" fn(*mut c_void, *mut natsrs_c
 pub(crate) type ErrorFn = unsafe extern "C" fn(*mut c_void, *mut natsrs_connection, *mut natsrs_subscription, natsrs_status, *const c_char);
 /// Reconnect delay callback.
 pub(crate) type DelayFn = unsafe extern "C" fn(*mut c_void, *mut natsrs_connection, u64) -> i64;
+/// Reconnect-to-server callback: (urls, reconnect counts, count, delay out) -> index.
+pub(crate) type ToServerFn =
+    unsafe extern "C" fn(*mut c_void, *mut natsrs_connection, *const *const c_char, *const u64, usize, *mut i64) -> i64;
 /// Token / JWT callback.
 pub(crate) type StringFn = unsafe extern "C" fn(*mut c_void) -> *const c_char;
 /// Nonce signing callback; returns a natsrs_status value as a fixed-width integer.
@@ -124,6 +127,7 @@ pub(crate) struct Registrations {
     pub reconnect_delay: Option<Reg<DelayFn>>,
     /// Failed reconnect attempts (same shape as the disconnected callback).
     pub reconnect_error: Option<Reg<DisconnectedFn>>,
+    pub reconnect_to_server: Option<Reg<ToServerFn>>,
     pub token: Option<Reg<StringFn>>,
     pub user_info: Option<Reg<UserInfoFn>>,
     pub tls_verify: Option<Reg<TlsVerifyFn>>,
@@ -160,6 +164,7 @@ impl ConnCtx {
             ud.extend(r.error.iter().map(|g| g.ud.clone()));
             ud.extend(r.reconnect_delay.iter().map(|g| g.ud.clone()));
             ud.extend(r.reconnect_error.iter().map(|g| g.ud.clone()));
+            ud.extend(r.reconnect_to_server.iter().map(|g| g.ud.clone()));
             ud.extend(r.token.iter().map(|g| g.ud.clone()));
             ud.extend(r.user_info.iter().map(|g| g.ud.clone()));
             ud.extend(r.tls_verify.iter().map(|g| g.ud.clone()));
@@ -291,6 +296,19 @@ pub(crate) fn install(regs: &Registrations, mut o: Options, ctx: &Arc<ConnCtx>) 
             let ms = ctx.call(Some(c), 0, |nc| unsafe { f(ud.get(), nc, attempts) });
             Duration::from_millis(ms.max(0) as u64)
         }) as crate::options::ReconnectDelayCallback
+    });
+    o.reconnect_to_server_cb = regs.reconnect_to_server.as_ref().map(|r| {
+        let (f, ud, ctx) = (r.f, r.ptr(), ctx.clone());
+        Arc::new(move |c: &Connection, servers: &[crate::options::ServerChoice]| {
+            let urls: Vec<std::ffi::CString> =
+                servers.iter().map(|s| std::ffi::CString::new(s.url.replace('\0', " ")).unwrap_or_default()).collect();
+            let ptrs: Vec<*const c_char> = urls.iter().map(|u| u.as_ptr()).collect();
+            let counts: Vec<u64> = servers.iter().map(|s| s.reconnects).collect();
+            let mut delay_ms: i64 = 0;
+            // SAFETY: as above; `ptrs` (into `urls`), `counts` and `delay_ms` outlive the call.
+            let pick = ctx.call(Some(c), -1, |nc| unsafe { f(ud.get(), nc, ptrs.as_ptr(), counts.as_ptr(), ptrs.len(), &mut delay_ms) });
+            (usize::try_from(pick).ok(), Duration::from_millis(delay_ms.max(0) as u64))
+        }) as crate::options::ReconnectToServerCallback
     });
     if let Some(r) = &regs.token {
         o.auth.token_handler = Some(string_handler(r.f, r.ptr(), ctx.clone(), "token"));

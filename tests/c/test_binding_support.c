@@ -324,6 +324,12 @@ static void on_reconnect_error(void *ud, natsrs_connection *nc, natsrs_status st
   tu_counter_add(&st->errors, 1);
 }
 
+static bool is_connected_again(void *nc) {
+  natsrs_statistics st;
+  return natsrs_connection_status_get(nc) == NATSRS_CONNECTION_STATUS_CONNECTED &&
+         natsrs_connection_stats(nc, &st) == NATSRS_STATUS_OK && st.reconnects >= 1;
+}
+
 static bool is_connected(void *nc) { return natsrs_connection_status_get(nc) == NATSRS_CONNECTION_STATUS_CONNECTED; }
 
 static void reconnect_errors(server *s, reconn_state *st) {
@@ -439,6 +445,79 @@ static void test_user_info_handler(void) {
     return;
   user_info(&s);
   server_stop(&s);
+}
+
+/* ---- 3b. reconnect-to-server handler ---- */
+
+typedef struct pick_state {
+  char want[16]; /* ":<port>" of the server to pick */
+  atomic_int calls;
+  atomic_int offered;
+  atomic_int bad_args;
+  atomic_int freed;
+} pick_state;
+
+static void pick_state_free(void *ud) { ((pick_state *)ud)->freed++; }
+
+static int64_t on_pick_server(void *ud, natsrs_connection *nc, const char *const *urls, const uint64_t *reconnects,
+                              size_t count, int64_t *delay_ms) {
+  pick_state *st = ud;
+  size_t i;
+  int64_t pick = -1;
+  st->calls++;
+  st->offered = (int)count;
+  if (!nc || !urls || !reconnects || !delay_ms || *delay_ms != 0)
+    st->bad_args++;
+  for (i = 0; i < count; i++) {
+    size_t ul = strlen(urls[i]), wl = strlen(st->want);
+    if (ul >= wl && strcmp(urls[i] + ul - wl, st->want) == 0)
+      pick = (int64_t)i;
+  }
+  *delay_ms = 5;
+  return pick;
+}
+
+static void reconnect_to_server(server *a, server *b, server *c) {
+  pick_state st;
+  natsrs_options *o = NULL;
+  natsrs_connection *nc = NULL;
+  char urls[256], cur[128];
+  memset(&st, 0, sizeof st);
+  snprintf(st.want, sizeof st.want, ":%d", c->port);
+  snprintf(urls, sizeof urls, "%s,%s,%s", a->url, b->url, c->url);
+  o = fast_reconnect_opts(urls);
+  REQUIRE(o);
+  CHECK_OK(natsrs_options_set_no_randomize(o, true));
+  CHECK_OK(natsrs_options_set_ignore_discovered_servers(o, true));
+  CHECK_STATUS(natsrs_options_set_reconnect_to_server_handler(NULL, on_pick_server, &st, NULL), NP);
+  CHECK_OK(natsrs_options_set_reconnect_to_server_handler(o, on_pick_server, &st, pick_state_free));
+  CHECK_OK(natsrs_connection_connect(o, &nc));
+  if (nc) {
+    server_stop(a); /* the pool would try b next; the handler picks c */
+    CHECK(tu_wait_until(is_connected_again, nc, WAIT_MS));
+    CHECK_OK(natsrs_connection_connected_url(nc, cur, sizeof cur));
+    CHECK(strstr(cur, st.want) != NULL);
+    CHECK_EQ(st.calls, 1);
+    CHECK_EQ(st.offered, 3);
+    CHECK_EQ(st.bad_args, 0);
+  }
+  natsrs_connection_free(nc);
+  natsrs_options_free(o);
+  CHECK_EQ(st.freed, 1);
+}
+
+static void test_reconnect_to_server_handler(void) {
+  server a, b, c;
+  if (server_start(&a, NULL)) {
+    if (server_start(&b, NULL)) {
+      if (server_start(&c, NULL)) {
+        reconnect_to_server(&a, &b, &c);
+        server_stop(&c);
+      }
+      server_stop(&b);
+    }
+    server_stop(&a);
+  }
 }
 
 /* ---- 4. TLS verify handler ---- */
@@ -728,6 +807,7 @@ static const tu_test tests[] = {
     TU_TEST(test_buffered_while_reconnecting),
     TU_TEST(test_reconnect_error_handler),
     TU_TEST(test_user_info_handler),
+    TU_TEST(test_reconnect_to_server_handler),
     TU_TEST(test_tls_verify_handler),
     TU_TEST(test_packed_round_trip_10k),
     TU_TEST(test_packed_malformed),

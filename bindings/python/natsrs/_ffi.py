@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "311a9b31718cd63e3ddf5047cdf8bcf21b5b119b1fa4295da49fddc38b031017"
+HEADER_SHA256 = "0d88d7f647c923035ad66586479063eb033fcbd55897f8c0b82c0854043889dc"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -198,6 +198,7 @@ natsrs_disconnected_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_int, c_char_
 natsrs_error_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_void_p, c_int, c_char_p)
 natsrs_reconnect_delay_handler = CFUNCTYPE(c_int64, c_void_p, c_void_p, c_uint64)
 natsrs_reconnect_error_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_int, c_char_p)
+natsrs_reconnect_to_server_handler = CFUNCTYPE(c_int64, c_void_p, c_void_p, POINTER(c_char_p), POINTER(c_uint64), c_size_t, POINTER(c_int64))
 natsrs_string_handler = CFUNCTYPE(c_void_p, c_void_p)
 natsrs_sign_handler = CFUNCTYPE(c_int32, c_void_p, c_void_p, c_size_t, c_void_p)
 natsrs_user_info_handler = CFUNCTYPE(c_int32, c_void_p, POINTER(c_char_p), POINTER(c_char_p))
@@ -453,6 +454,7 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_options_set_error_handler", c_int, (c_void_p, natsrs_error_handler, c_void_p, natsrs_userdata_free)),
     ("natsrs_options_set_reconnect_delay_handler", c_int, (c_void_p, natsrs_reconnect_delay_handler, c_void_p, natsrs_userdata_free)),
     ("natsrs_options_set_reconnect_error_handler", c_int, (c_void_p, natsrs_reconnect_error_handler, c_void_p, natsrs_userdata_free)),
+    ("natsrs_options_set_reconnect_to_server_handler", c_int, (c_void_p, natsrs_reconnect_to_server_handler, c_void_p, natsrs_userdata_free)),
     ("natsrs_subscription_try_next_packed", c_int, (c_void_p, c_void_p, c_size_t, POINTER(c_size_t), POINTER(c_size_t))),
     ("natsrs_connection_publish_packed", c_int, (c_void_p, c_char_p, c_size_t, POINTER(c_size_t))),
     ("natsrs_options_set_token_handler", c_int, (c_void_p, natsrs_string_handler, c_void_p, natsrs_userdata_free)),
