@@ -2276,6 +2276,18 @@ enum natsrs_status natsrs_subscription_try_next_packed(struct natsrs_subscriptio
                                                        size_t *out_count);
 
 /**
+ * As natsrs_subscription_try_next_packed, but first waits up to `timeout_ms` for a message:
+ * NATSRS_STATUS_TIMEOUT if none came (out-pointers untouched). For blocking readers that want
+ * a batch per call.
+ */
+enum natsrs_status natsrs_subscription_next_packed(struct natsrs_subscription *sub,
+                                                   uint8_t *buf,
+                                                   size_t cap,
+                                                   int64_t timeout_ms,
+                                                   size_t *out_used,
+                                                   size_t *out_count);
+
+/**
  * Publishes every message of a packed buffer (`len` bytes) in one call. Layout per message,
  * back to back with no padding: four little-endian uint32_t lengths (subject, reply, header
  * block, data; 16 bytes), then the subject, reply, header and data bytes. Reply length 0 = no

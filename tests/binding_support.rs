@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::{wait_until, NatsServer};
 use natsrs::ffi::connection::{natsrs_connection, natsrs_connection_connect_to, natsrs_connection_flush, natsrs_connection_free};
-use natsrs::ffi::packed::{natsrs_connection_publish_packed, natsrs_subscription_try_next_packed};
+use natsrs::ffi::packed::{natsrs_connection_publish_packed, natsrs_subscription_next_packed, natsrs_subscription_try_next_packed};
 use natsrs::ffi::status::{natsrs_last_error_message, natsrs_status};
 use natsrs::ffi::subscription::{natsrs_subscription, natsrs_subscription_free, natsrs_subscription_pending};
 use natsrs::{Connection, Error, Options, Status};
@@ -288,6 +288,33 @@ fn packed_round_trip_and_malformed_buffers() {
         let st = natsrs_subscription_try_next_packed(sub, out.as_mut_ptr(), out.len(), &mut used, &mut n);
         assert_eq!((st, n), (natsrs_status::Ok, 1));
         assert_eq!(unpack(&out[..used])[0][3], b"first");
+
+        // The waiting form: a timeout on an empty queue (out-pointers untouched), then a batch
+        // published by another thread while it waits.
+        used = 77;
+        let st = natsrs_subscription_next_packed(sub, out.as_mut_ptr(), out.len(), 20, &mut used, &mut n);
+        assert_eq!((st, used), (natsrs_status::Timeout, 77));
+        let nc_addr = nc as usize;
+        let publisher = std::thread::spawn(move || {
+            let mut b = Vec::new();
+            for d in [&b"w1"[..], b"w2", b"w3"] {
+                entry(&mut b, b"bs.packed", b"", b"", d);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+            let mut k = 0usize;
+            // (Inside the test's unsafe block.) The connection outlives this thread: joined below.
+            natsrs_connection_publish_packed(nc_addr as *mut natsrs_connection, b.as_ptr(), b.len(), &mut k)
+        });
+        let mut got = Vec::new();
+        while got.len() < 3 {
+            let st = natsrs_subscription_next_packed(sub, out.as_mut_ptr(), out.len(), 10_000, &mut used, &mut n);
+            assert_eq!(st, natsrs_status::Ok, "{}", last_error());
+            assert!(n >= 1);
+            got.extend(unpack(&out[..used]).into_iter().map(|e| e[3].clone()));
+        }
+        assert_eq!(publisher.join().unwrap(), natsrs_status::Ok);
+        assert_eq!(got, [b"w1".to_vec(), b"w2".to_vec(), b"w3".to_vec()]);
+        assert_eq!(natsrs_subscription_next_packed(sub, out.as_mut_ptr(), out.len(), 0, &mut used, &mut n), natsrs_status::InvalidArgument);
 
         // NULL arguments.
         assert_eq!(

@@ -335,6 +335,29 @@ impl SubInner {
         Ok(())
     }
 
+    /// Waits until a message is queued, an error is pending or the input ended. Timeout when
+    /// none of that happened by `deadline`.
+    fn wait_ready(&self, deadline: Option<Instant>) -> Result<()> {
+        let mut q = self.q.lock();
+        loop {
+            if !q.msgs.is_empty() || q.pending_err.is_some() || q.input_closed || self.is_stopped() {
+                return Ok(());
+            }
+            q.waiters += 1;
+            let timed_out = match deadline {
+                Some(d) => self.cv.wait_until(&mut q, d).timed_out(),
+                None => {
+                    self.cv.wait(&mut q);
+                    false
+                }
+            };
+            q.waiters -= 1;
+            if timed_out && q.msgs.is_empty() && q.pending_err.is_none() && !q.input_closed {
+                return Err(err!(Timeout, "no message received within the timeout"));
+            }
+        }
+    }
+
     /// Waits until the subscription is completely finished (e.g. after drain).
     pub(super) fn wait_done(&self, deadline: Option<Instant>) -> bool {
         let mut q = self.q.lock();
@@ -480,7 +503,7 @@ impl Subscription {
             let mut used = 0usize;
             while let Some(m) = q.msgs.front() {
                 let c = cost(m);
-                if used + c > budget {
+                if used.saturating_add(c) > budget {
                     if v.is_empty() {
                         return Ok(Fitting::FirstNeeds(c));
                     }
@@ -505,6 +528,23 @@ impl Subscription {
             }
         }
         Ok(Fitting::Taken(v))
+    }
+
+    /// Like [`Subscription::try_next_msgs_fitting`], but first waits up to `timeout` for a
+    /// message (Timeout if none came).
+    pub fn next_msgs_fitting(&self, budget: usize, cost: impl Fn(&Msg) -> usize, timeout: Duration) -> Result<Fitting> {
+        if self.0.kind != SubKind::Sync {
+            return Err(err!(IllegalState, "next_msgs_fitting is only valid on a synchronous subscription"));
+        }
+        let deadline = Instant::now().checked_add(timeout);
+        loop {
+            self.0.wait_ready(deadline)?;
+            match self.try_next_msgs_fitting(budget, &cost)? {
+                // Another reader took what was there: wait again.
+                Fitting::Taken(v) if v.is_empty() => continue,
+                other => return Ok(other),
+            }
+        }
     }
 
     /// A file descriptor (eventfd, non-blocking, close-on-exec, owned by the subscription) that

@@ -16,7 +16,7 @@ use super::connection::{conn, natsrs_connection};
 use super::handle::borrow;
 use super::status::natsrs_status;
 use super::subscription::natsrs_subscription;
-use super::{guard, nn, payload, put};
+use super::{guard, nn, payload, put, timeout_ms as timeout_ms_arg};
 use crate::connection::Fitting;
 use crate::error::{err, Error, Result};
 use crate::msg::Msg;
@@ -120,45 +120,84 @@ pub unsafe extern "C" fn natsrs_subscription_try_next_packed(
     out_used: *mut usize,
     out_count: *mut usize,
 ) -> natsrs_status {
+    // SAFETY: forwarded C contract on every pointer.
+    guard(|| unsafe { next_packed(sub, buf, cap, None, out_used, out_count) })
+}
+
+/// As natsrs_subscription_try_next_packed, but first waits up to `timeout_ms` for a message:
+/// NATSRS_STATUS_TIMEOUT if none came (out-pointers untouched). For blocking readers that want
+/// a batch per call.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_subscription_next_packed(
+    sub: *mut natsrs_subscription,
+    buf: *mut u8,
+    cap: usize,
+    timeout_ms: i64,
+    out_used: *mut usize,
+    out_count: *mut usize,
+) -> natsrs_status {
     guard(|| {
-        // SAFETY: `sub` is NULL or a live handle (C contract).
-        let s = unsafe { borrow(sub, "sub") }?.subscription()?;
-        nn(buf, "buf")?;
-        nn(out_used, "out_used")?;
-        nn(out_count, "out_count")?;
-        if cap > isize::MAX as usize {
-            return Err(err!(InvalidArgument, "cap too large"));
-        }
-        let msgs = match s.try_next_msgs_fitting(cap, entry_len)? {
-            Fitting::Taken(v) => v,
-            Fitting::FirstNeeds(n) => {
-                // SAFETY: both checked non-NULL above.
-                unsafe {
-                    put(out_used, n);
-                    put(out_count, 0);
-                }
-                return Err(err!(BufferTooSmall, "the next message needs {} bytes, the buffer has {}", n, cap));
-            }
-        };
-        let mut used = 0usize;
-        let mut scratch = Vec::new();
-        for m in &msgs {
-            scratch.clear();
-            encode_entry(&mut scratch, m);
-            debug_assert!(used + scratch.len() <= cap);
-            // SAFETY: `buf` is writable for `cap` bytes (C contract) and the messages taken fit
-            // in `cap` together (try_next_msgs_fitting with their entry sizes); library memory
-            // and the caller's buffer do not overlap.
-            unsafe { std::ptr::copy_nonoverlapping(scratch.as_ptr(), buf.add(used), scratch.len()) };
-            used += scratch.len();
-        }
-        // SAFETY: both checked non-NULL above.
-        unsafe {
-            put(out_used, used);
-            put(out_count, msgs.len());
-        }
-        Ok(())
+        let t = timeout_ms_arg(timeout_ms, "timeout_ms")?;
+        // SAFETY: forwarded C contract on every pointer.
+        unsafe { next_packed(sub, buf, cap, Some(t), out_used, out_count) }
     })
+}
+
+/// Both packed receives: takes what fits (waiting up to `wait` for the first message when
+/// given) and copies it into the caller's buffer.
+///
+/// # Safety
+/// `sub` NULL or a live handle; `buf` NULL or writable for `cap` bytes; the out-pointers NULL
+/// or writable.
+unsafe fn next_packed(
+    sub: *mut natsrs_subscription,
+    buf: *mut u8,
+    cap: usize,
+    wait: Option<std::time::Duration>,
+    out_used: *mut usize,
+    out_count: *mut usize,
+) -> Result<()> {
+    // SAFETY: forwarded caller guarantee.
+    let s = unsafe { borrow(sub, "sub") }?.subscription()?;
+    nn(buf, "buf")?;
+    nn(out_used, "out_used")?;
+    nn(out_count, "out_count")?;
+    if cap > isize::MAX as usize {
+        return Err(err!(InvalidArgument, "cap too large"));
+    }
+    let found = match wait {
+        Some(t) => s.next_msgs_fitting(cap, entry_len, t)?,
+        None => s.try_next_msgs_fitting(cap, entry_len)?,
+    };
+    let msgs = match found {
+        Fitting::Taken(v) => v,
+        Fitting::FirstNeeds(n) => {
+            // SAFETY: both checked non-NULL above.
+            unsafe {
+                put(out_used, n);
+                put(out_count, 0);
+            }
+            return Err(err!(BufferTooSmall, "the next message needs {} bytes, the buffer has {}", n, cap));
+        }
+    };
+    let mut used = 0usize;
+    let mut scratch = Vec::new();
+    for m in &msgs {
+        scratch.clear();
+        encode_entry(&mut scratch, m);
+        debug_assert!(used + scratch.len() <= cap);
+        // SAFETY: `buf` is writable for `cap` bytes (caller guarantee) and the messages taken fit
+        // in `cap` together (taken with their entry sizes against `cap`); library memory and the
+        // caller's buffer do not overlap.
+        unsafe { std::ptr::copy_nonoverlapping(scratch.as_ptr(), buf.add(used), scratch.len()) };
+        used += scratch.len();
+    }
+    // SAFETY: both checked non-NULL above.
+    unsafe {
+        put(out_used, used);
+        put(out_count, msgs.len());
+    }
+    Ok(())
 }
 
 /// Publishes every message of a packed buffer (`len` bytes) in one call. Layout per message,

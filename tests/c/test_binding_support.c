@@ -725,6 +725,22 @@ static void test_packed_round_trip_10k(void) {
   CHECK_OK(natsrs_subscription_try_next_packed(sub, out, sizeof out, &used, &n));
   CHECK_EQ(used, 0);
   CHECK_EQ(n, 0);
+  /* The waiting form: a timeout on the empty queue (out-pointers untouched), then a batch. */
+  used = 77;
+  CHECK_STATUS(natsrs_subscription_next_packed(sub, out, sizeof out, 20, &used, &n), NATSRS_STATUS_TIMEOUT);
+  CHECK_EQ(used, 77);
+  len = 0;
+  for (i = 0; i < 3; i++)
+    pack(buf, &len, subj, NULL, NULL, "w", 1);
+  CHECK_OK(natsrs_connection_publish_packed(nc, buf, len, &count));
+  CHECK_OK(natsrs_connection_flush(nc, WAIT_MS));
+  CHECK(pending_is(sub, 3));
+  CHECK_OK(natsrs_subscription_next_packed(sub, out, sizeof out, WAIT_MS, &used, &n));
+  CHECK_EQ(n, 3);
+  CHECK_EQ(used, len);
+  CHECK(memcmp(out, buf, len) == 0); /* what was published comes back byte for byte */
+  CHECK_STATUS(natsrs_subscription_next_packed(sub, out, sizeof out, 0, &used, &n), INVAL);
+  CHECK_STATUS(natsrs_subscription_next_packed(NULL, out, sizeof out, 10, &used, &n), NP);
 out:
   free(buf);
   natsrs_subscription_free(sub);

@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "0d88d7f647c923035ad66586479063eb033fcbd55897f8c0b82c0854043889dc"
+HEADER_SHA256 = "14e393337558ad353685198f6b294840f349e755a914e568109c6b9acf503abd"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -456,6 +456,7 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_options_set_reconnect_error_handler", c_int, (c_void_p, natsrs_reconnect_error_handler, c_void_p, natsrs_userdata_free)),
     ("natsrs_options_set_reconnect_to_server_handler", c_int, (c_void_p, natsrs_reconnect_to_server_handler, c_void_p, natsrs_userdata_free)),
     ("natsrs_subscription_try_next_packed", c_int, (c_void_p, c_void_p, c_size_t, POINTER(c_size_t), POINTER(c_size_t))),
+    ("natsrs_subscription_next_packed", c_int, (c_void_p, c_void_p, c_size_t, c_int64, POINTER(c_size_t), POINTER(c_size_t))),
     ("natsrs_connection_publish_packed", c_int, (c_void_p, c_char_p, c_size_t, POINTER(c_size_t))),
     ("natsrs_options_set_token_handler", c_int, (c_void_p, natsrs_string_handler, c_void_p, natsrs_userdata_free)),
     ("natsrs_options_set_nkey_seed_file", c_int, (c_void_p, c_char_p)),
