@@ -653,6 +653,31 @@ typedef int64_t (*natsrs_reconnect_delay_handler)(void *userdata,
                                                   uint64_t attempts);
 
 /**
+ * Called for every failed reconnect attempt (nats.go ReconnectErrHandler), with the status and
+ * text of that attempt's error (e.g. NATSRS_STATUS_IO when the server refused the TCP
+ * connection, NATSRS_STATUS_AUTHORIZATION, NATSRS_STATUS_TLS). Runs on the connection's event
+ * thread.
+ */
+typedef void (*natsrs_reconnect_error_handler)(void *userdata,
+                                               struct natsrs_connection *nc,
+                                               enum natsrs_status status,
+                                               const char *text);
+
+/**
+ * Chooses the server of the next reconnect attempt (nats-py reconnect_to_server_handler):
+ * `urls[i]` (`count` of them, borrowed for the call) are the servers still worth an attempt and
+ * `reconnects[i]` their failed attempts since last connected. Return the index of the server to
+ * try (negative or out of range: the first) and write the wait before that attempt in ms to
+ * `*delay_ms_out` (it starts at 0). Runs on a library thread that is not an I/O thread.
+ */
+typedef int64_t (*natsrs_reconnect_to_server_handler)(void *userdata,
+                                                      struct natsrs_connection *nc,
+                                                      const char *const *urls,
+                                                      const uint64_t *reconnects,
+                                                      size_t count,
+                                                      int64_t *delay_ms_out);
+
+/**
  * Returns a string (token or JWT) for the next connect. The pointer is borrowed: the library
  * copies the string before the callback's next call; return NULL to fail the attempt.
  * Runs on a library thread that is not an I/O thread, on every connect and reconnect.
@@ -670,6 +695,47 @@ typedef int32_t (*natsrs_sign_handler)(void *userdata,
                                        const uint8_t *nonce,
                                        size_t nonce_len,
                                        uint8_t *sig_out);
+
+/**
+ * Gives the user and password for the next connect (nats.go UserInfoHandler): set
+ * `*user_out` to the user (non-empty) and `*password_out` to the password (NULL for none) and
+ * return NATSRS_STATUS_OK (0). The strings are borrowed and must still be valid when the
+ * callback returns (static storage or memory owned by `userdata`, not the callback's stack); the
+ * library copies them at once, before the handler can be called again. Any other return value fails the
+ * attempt (a natsrs_status value as that status, any other number as INVALID_ARGUMENT).
+ * Runs on a library thread that is not an I/O thread, on every connect and reconnect.
+ */
+typedef int32_t (*natsrs_user_info_handler)(void *userdata,
+                                            const char **user_out,
+                                            const char **password_out);
+
+/**
+ * One certificate in DER form (borrowed: `data` is valid for `len` bytes during the callback).
+ */
+typedef struct natsrs_cert_der {
+  /**
+   * The certificate's DER bytes (`len` of them; `void` so that bindings read it as an
+   * address, never as a NUL-terminated string).
+   */
+  const void *data;
+  /**
+   * Number of bytes at `data`.
+   */
+  size_t len;
+} natsrs_cert_der;
+
+/**
+ * Verifies the server's certificate chain instead of the library: `chain` holds `chain_len`
+ * DER certificates as the server sent them, leaf first; `server_name` is the name the server
+ * is expected to have (the URL host or natsrs_options_set_tls_server_name). Return
+ * NATSRS_STATUS_OK (0) to accept; anything else fails the handshake with NATSRS_STATUS_TLS.
+ * Everything is borrowed for the duration of the call. Runs during the TLS handshake on a
+ * library I/O thread (moved off the I/O scheduler while it runs): make no blocking natsrs call.
+ */
+typedef int32_t (*natsrs_tls_verify_handler)(void *userdata,
+                                             const struct natsrs_cert_der *chain,
+                                             size_t chain_len,
+                                             const char *server_name);
 
 /**
  * Stats handler: returns the JSON for the `data` field of `endpoint`'s stats (NULL: null).
@@ -776,6 +842,13 @@ enum natsrs_status natsrs_connection_publish(struct natsrs_connection *nc,
                                              const char *subject,
                                              const uint8_t *data,
                                              size_t len);
+
+/**
+ * Bytes published but not yet written to the socket (nats.go Conn.Buffered), including what
+ * is kept for the next server while reconnecting.
+ */
+enum natsrs_status natsrs_connection_buffered(const struct natsrs_connection *nc,
+                                              size_t *out_bytes);
 
 /**
  * Publishes with a reply subject.
@@ -3787,6 +3860,78 @@ enum natsrs_status natsrs_options_set_reconnect_delay_handler(struct natsrs_opti
                                                               natsrs_userdata_free userdata_free);
 
 /**
+ * Sets the handler called for every failed reconnect attempt (also the background attempts of
+ * retry_on_failed_connect), with that attempt's error (nats.go ReconnectErrHandler).
+ * `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
+ * done with `userdata` (see natsrs_options_free). Runs on the connection's event thread.
+ */
+enum natsrs_status natsrs_options_set_reconnect_error_handler(struct natsrs_options *opts,
+                                                              natsrs_reconnect_error_handler cb,
+                                                              void *userdata,
+                                                              natsrs_userdata_free userdata_free);
+
+/**
+ * Lets `cb` pick the server of every reconnect attempt and the wait before it (see
+ * natsrs_reconnect_to_server_handler), instead of trying the pool in order with reconnect wait
+ * and jitter (and the reconnect delay handler) between passes. max_reconnect still drops
+ * servers from the pool. `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once
+ * when the library is done with `userdata`.
+ */
+enum natsrs_status natsrs_options_set_reconnect_to_server_handler(struct natsrs_options *opts,
+                                                                  natsrs_reconnect_to_server_handler cb,
+                                                                  void *userdata,
+                                                                  natsrs_userdata_free userdata_free);
+
+/**
+ * Copies as many waiting messages as fit into `buf` (`cap` bytes) in the packed layout (see
+ * natsrs_connection_publish_packed), in order, never splitting one; does not wait.
+ * `*out_used` gets the bytes written and `*out_count` the number of messages (0 and 0 when
+ * none is waiting). Synchronous subscriptions only (see natsrs_subscription_notify_fd).
+ *
+ * If the first waiting message alone does not fit, returns NATSRS_STATUS_BUFFER_TOO_SMALL,
+ * copies nothing (the message stays queued), sets `*out_count` to 0 and `*out_used` to the
+ * size that message needs: call again with a buffer at least that large. (This is the one
+ * failure that writes the out-pointers.) An ended subscription with nothing queued gives its
+ * end status, a slow consumer NATSRS_STATUS_SLOW_CONSUMER once, as natsrs_subscription_next_msg.
+ */
+enum natsrs_status natsrs_subscription_try_next_packed(struct natsrs_subscription *sub,
+                                                       uint8_t *buf,
+                                                       size_t cap,
+                                                       size_t *out_used,
+                                                       size_t *out_count);
+
+/**
+ * As natsrs_subscription_try_next_packed, but first waits up to `timeout_ms` for a message:
+ * NATSRS_STATUS_TIMEOUT if none came (out-pointers untouched). For blocking readers that want
+ * a batch per call.
+ */
+enum natsrs_status natsrs_subscription_next_packed(struct natsrs_subscription *sub,
+                                                   uint8_t *buf,
+                                                   size_t cap,
+                                                   int64_t timeout_ms,
+                                                   size_t *out_used,
+                                                   size_t *out_count);
+
+/**
+ * Publishes every message of a packed buffer (`len` bytes) in one call. Layout per message,
+ * back to back with no padding: four little-endian uint32_t lengths (subject, reply, header
+ * block, data; 16 bytes), then the subject, reply, header and data bytes. Reply length 0 = no
+ * reply; header length 0 = no headers, else a raw header block (`NATS/1.0\r\n...\r\n\r\n`, as
+ * natsrs_subscription_try_next_packed gives).
+ *
+ * The whole buffer's lengths are checked first: a truncated entry, a length past the end or an
+ * empty subject gives NATSRS_STATUS_INVALID_ARGUMENT and publishes nothing. Then the entries are
+ * published in order; one that is refused (bad subject: INVALID_SUBJECT, too large: MAX_PAYLOAD,
+ * malformed header block: INVALID_ARGUMENT, ...) stops the call with that status: the entries
+ * before it were published, none after it. `*out_count` gets the number published, also on
+ * failure (it may be NULL).
+ */
+enum natsrs_status natsrs_connection_publish_packed(struct natsrs_connection *nc,
+                                                    const uint8_t *buf,
+                                                    size_t len,
+                                                    size_t *out_count);
+
+/**
  * Calls `handler` on every connect to get the authentication token.
  * `userdata_free` (may be NULL) runs once when the library is done with `userdata`.
  */
@@ -3899,6 +4044,31 @@ enum natsrs_status natsrs_options_set_tls_insecure_skip_verify(struct natsrs_opt
  */
 enum natsrs_status natsrs_options_set_tls_handshake_timeout_ms(struct natsrs_options *opts,
                                                                int64_t ms);
+
+/**
+ * Calls `handler` on every connect and reconnect to get the user and password (nats.go
+ * UserInfoHandler). Cannot be combined with natsrs_options_set_user_info (connect fails with
+ * NATSRS_STATUS_INVALID_ARGUMENT); credentials in the server URL win over it (it is not called
+ * for that server). `handler` NULL removes it. `userdata_free` (may be NULL) runs once when the
+ * library is done with `userdata`.
+ */
+enum natsrs_status natsrs_options_set_user_info_handler(struct natsrs_options *opts,
+                                                        natsrs_user_info_handler handler,
+                                                        void *userdata,
+                                                        natsrs_userdata_free userdata_free);
+
+/**
+ * Verifies server certificates with `handler` (see natsrs_tls_verify_handler) instead of the
+ * library's checks: CA roots (natsrs_options_set_tls_ca_file/_pem), host name, expiry and
+ * natsrs_options_set_tls_insecure_skip_verify are then not used. The TLS handshake signatures are
+ * still checked by the library, so the server holds the key of the leaf the handler accepted.
+ * `handler` NULL removes it. `userdata_free` (may be NULL) runs once when the library is done
+ * with `userdata`.
+ */
+enum natsrs_status natsrs_options_set_tls_verify_handler(struct natsrs_options *opts,
+                                                         natsrs_tls_verify_handler handler,
+                                                         void *userdata,
+                                                         natsrs_userdata_free userdata_free);
 
 /**
  * Starts a service on `nc` from `config_json` (name and semantic version required).
@@ -4125,6 +4295,21 @@ enum natsrs_status natsrs_subscription_set_pending_limits(struct natsrs_subscrip
 enum natsrs_status natsrs_subscription_pending(const struct natsrs_subscription *sub,
                                                int64_t *out_msgs,
                                                int64_t *out_bytes);
+
+/**
+ * The most messages and bytes that were queued at once (high-water marks), since the
+ * subscription was made or since natsrs_subscription_clear_max_pending (nats.go
+ * Subscription.MaxPending). Either out-pointer may be NULL.
+ */
+enum natsrs_status natsrs_subscription_max_pending(const struct natsrs_subscription *sub,
+                                                   int64_t *out_msgs,
+                                                   int64_t *out_bytes);
+
+/**
+ * Resets the high-water marks of natsrs_subscription_max_pending to 0 (nats.go
+ * Subscription.ClearMaxPending).
+ */
+enum natsrs_status natsrs_subscription_clear_max_pending(struct natsrs_subscription *sub);
 
 /**
  * Messages dropped because the pending limits were exceeded.

@@ -22,6 +22,8 @@ use crate::error::{err, Result, Status};
 pub type TokenHandler = Arc<dyn Fn() -> Result<String> + Send + Sync>;
 /// Signs the server nonce; must return the raw 64-byte ed25519 signature.
 pub type SignatureHandler = Arc<dyn Fn(&[u8]) -> Result<Vec<u8>> + Send + Sync>;
+/// Returns (user, password); called on every connect and reconnect (nats.go `UserInfoHandler`).
+pub type UserInfoHandler = Arc<dyn Fn() -> Result<(String, String)> + Send + Sync>;
 /// Returns the user JWT; called on every connect and reconnect.
 pub type JwtHandler = Arc<dyn Fn() -> Result<String> + Send + Sync>;
 
@@ -39,6 +41,8 @@ pub struct AuthOptions {
     pub password: Option<String>,
     pub token: Option<String>,
     pub token_handler: Option<TokenHandler>,
+    /// User and password computed at each connect, instead of `user`/`password`.
+    pub user_info_handler: Option<UserInfoHandler>,
     /// File holding a user nkey seed (comments and blank lines allowed, or a creds file).
     pub nkey_seed_file: Option<PathBuf>,
     /// User nkey public key, used together with `nkey_sign` (the library never sees the seed).
@@ -69,6 +73,7 @@ impl fmt::Debug for AuthOptions {
             .field("password", &set(&self.password))
             .field("token", &set(&self.token))
             .field("token_handler", &set(&self.token_handler))
+            .field("user_info_handler", &set(&self.user_info_handler))
             .field("nkey_seed_file", &self.nkey_seed_file)
             .field("nkey_public", &self.nkey_public)
             .field("nkey_sign", &set(&self.nkey_sign))
@@ -133,6 +138,9 @@ impl AuthOptions {
         if self.token.as_deref().is_some_and(|t| !t.is_empty()) && self.token_handler.is_some() {
             return Err(err!(InvalidArgument, "a token and a token handler cannot both be set"));
         }
+        if self.user_info_handler.is_some() && (self.user.as_deref().is_some_and(|u| !u.is_empty()) || self.password.is_some()) {
+            return Err(err!(InvalidArgument, "a user/password and a user info handler cannot both be set"));
+        }
         if self.has_nkey() && self.has_jwt() {
             return Err(err!(InvalidArgument, "nkey authentication and user JWT (credentials) authentication cannot both be configured"));
         }
@@ -194,6 +202,11 @@ impl AuthOptions {
             if let Some(u) = non_empty(self.user.as_deref()) {
                 f.user = Some(u.to_string());
                 f.pass = non_empty(self.password.as_deref()).map(str::to_string);
+            } else if let Some(h) = &self.user_info_handler {
+                let (u, p) = h()?;
+                let p = Zeroizing::new(p);
+                f.user = non_empty(Some(u.as_str())).map(str::to_string);
+                f.pass = non_empty(Some(p.as_str())).map(str::to_string);
             }
             if let Some(t) = non_empty(self.token.as_deref()) {
                 f.auth_token = Some(t.to_string());
@@ -681,6 +694,32 @@ mod tests {
         assert_eq!(o.fields(None, None, None, None).unwrap_err().message, "no token today");
         // No auth at all.
         assert_eq!(AuthOptions::default().fields(None, None, None, Some("n")).unwrap(), AuthFields::default());
+    }
+
+    #[test]
+    fn fields_user_info_handler_per_call() {
+        let n = Arc::new(AtomicUsize::new(0));
+        let n2 = n.clone();
+        let o = AuthOptions {
+            user_info_handler: Some(Arc::new(move || {
+                let i = n2.fetch_add(1, Ordering::SeqCst);
+                Ok((format!("u{i}"), format!("p{i}")))
+            })),
+            ..Default::default()
+        };
+        let f = o.fields(None, None, None, None).unwrap();
+        assert_eq!((f.user.as_deref(), f.pass.as_deref()), (Some("u0"), Some("p0")));
+        let f = o.fields(None, None, None, None).unwrap();
+        assert_eq!((f.user.as_deref(), f.pass.as_deref()), (Some("u1"), Some("p1")));
+        // URL credentials win; the handler is not called then.
+        let f = o.fields(Some("urluser"), Some("urlpass"), None, None).unwrap();
+        assert_eq!(f.user.as_deref(), Some("urluser"));
+        assert_eq!(n.load(Ordering::SeqCst), 2);
+        // Its error fails the attempt; a user option beside it is a configuration error.
+        let o = AuthOptions { user_info_handler: Some(Arc::new(|| Err(err!(Authorization, "nobody")))), ..Default::default() };
+        assert_eq!(o.fields(None, None, None, None).unwrap_err().message, "nobody");
+        let o = AuthOptions { user: Some("x".into()), ..o };
+        assert_eq!(o.fields(None, None, None, None).unwrap_err().status, Status::InvalidArgument);
     }
 
     #[test]

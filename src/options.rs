@@ -14,6 +14,19 @@ pub type DisconnectCallback = Arc<dyn Fn(&Connection, &Error) + Send + Sync>;
 pub type ErrorCallback = Arc<dyn Fn(&Connection, Option<&Subscription>, &Error) + Send + Sync>;
 /// Custom reconnect delay: given the number of full passes through the pool, returns the wait.
 pub type ReconnectDelayCallback = Arc<dyn Fn(&Connection, u64) -> Duration + Send + Sync>;
+/// Chooses the server of the next reconnect attempt (nats-py `reconnect_to_server_handler`):
+/// given the servers still worth an attempt, returns the index of the one to try (None or out
+/// of range: the first) and how long to wait before trying it.
+pub type ReconnectToServerCallback = Arc<dyn Fn(&Connection, &[ServerChoice]) -> (Option<usize>, Duration) + Send + Sync>;
+
+/// A server offered to [`ReconnectToServerCallback`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerChoice {
+    /// The server's URL as shown by `Connection::servers` (no credentials).
+    pub url: String,
+    /// Failed attempts on it since it was last connected to.
+    pub reconnects: u64,
+}
 
 /// A parsed server URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,6 +228,11 @@ pub struct Options {
     pub lame_duck_cb: Option<ConnCallback>,
     pub error_cb: Option<ErrorCallback>,
     pub reconnect_delay_cb: Option<ReconnectDelayCallback>,
+    /// Called with the error of every failed reconnect attempt (nats.go `ReconnectErrHandler`).
+    pub reconnect_error_cb: Option<DisconnectCallback>,
+    /// Picks the server of each reconnect attempt and the wait before it, instead of the
+    /// round-robin passes with reconnect wait (and `reconnect_delay_cb`).
+    pub reconnect_to_server_cb: Option<ReconnectToServerCallback>,
 }
 
 /// Prefix of inbox subjects (`_INBOX.<id>...`).
@@ -281,6 +299,8 @@ impl Default for Options {
             lame_duck_cb: None,
             error_cb: None,
             reconnect_delay_cb: None,
+            reconnect_error_cb: None,
+            reconnect_to_server_cb: None,
         }
     }
 }

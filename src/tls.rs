@@ -26,6 +26,11 @@ use crate::error::{err, Error, Result, Status};
 /// Handshake timeout used when [`TlsOptions::handshake_timeout`] is not set.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Custom verification of the server's certificate chain (DER, leaf first) for the given
+/// server name; `Ok` accepts. Replaces the library's own chain, name and expiry checks (the
+/// handshake signatures are still verified). Runs during the handshake: it must not block long.
+pub type VerifyHandler = Arc<dyn Fn(&[&[u8]], &str) -> Result<()> + Send + Sync>;
+
 /// Minimum TLS protocol version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TlsVersion {
@@ -59,6 +64,8 @@ pub struct TlsOptions {
     pub insecure_skip_verify: bool,
     /// Handshake timeout; default 2 s.
     pub handshake_timeout: Option<Duration>,
+    /// Custom server certificate verification, instead of the CA roots and skip-verify.
+    pub verify_handler: Option<VerifyHandler>,
 }
 
 impl fmt::Debug for TlsOptions {
@@ -76,6 +83,7 @@ impl fmt::Debug for TlsOptions {
             .field("handshake_first", &self.handshake_first)
             .field("insecure_skip_verify", &self.insecure_skip_verify)
             .field("handshake_timeout", &self.handshake_timeout)
+            .field("verify_handler", &self.verify_handler.as_ref().map(|_| "<set>"))
             .finish()
     }
 }
@@ -130,7 +138,12 @@ impl TlsOptions {
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(versions)
             .map_err(|e| err!(Tls, "cannot configure TLS versions: {}", e))?;
-        let builder = if self.insecure_skip_verify {
+        let builder = if let Some(h) = &self.verify_handler {
+            builder.dangerous().with_custom_certificate_verifier(Arc::new(HandlerVerification {
+                handler: h.clone(),
+                algs: provider.signature_verification_algorithms,
+            }))
+        } else if self.insecure_skip_verify {
             builder
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(NoVerification { algs: provider.signature_verification_algorithms }))
@@ -350,6 +363,7 @@ fn describe(e: &rustls::Error) -> String {
             };
             format!("the server sent TLS alert '{:?}'{}", alert, hint)
         }
+        E::General(m) => m.clone(),
         E::NoCertificatesPresented => "the server presented no certificate".into(),
         E::PeerIncompatible(p) => format!("the server is incompatible with the TLS settings (version/cipher): {:?}", p),
         E::InvalidMessage(_) | E::InappropriateMessage { .. } | E::InappropriateHandshakeMessage { .. } => format!(
@@ -413,6 +427,63 @@ impl ServerCertVerifier for NoVerification {
         _now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
         Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algs)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algs)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algs.supported_schemes()
+    }
+}
+
+/// Hands the chain to the application's [`VerifyHandler`]; checks the handshake signatures
+/// itself, so the session keys belong to the certificate the handler accepted.
+struct HandlerVerification {
+    handler: VerifyHandler,
+    algs: WebPkiSupportedAlgorithms,
+}
+
+impl fmt::Debug for HandlerVerification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HandlerVerification").finish_non_exhaustive()
+    }
+}
+
+impl ServerCertVerifier for HandlerVerification {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        let chain: Vec<&[u8]> = std::iter::once(end_entity).chain(intermediates).map(|c| c.as_ref()).collect();
+        let name = server_name_str(name);
+        let call = || (self.handler)(&chain, &name);
+        // The handler is application code: keep the runtime's other tasks moving meanwhile.
+        let multi = tokio::runtime::Handle::try_current().is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let r = if multi { tokio::task::block_in_place(call) } else { call() };
+        match r {
+            Ok(()) => Ok(ServerCertVerified::assertion()),
+            Err(e) => Err(rustls::Error::General(format!("the certificate was rejected by the verify handler: {}", e.message))),
+        }
     }
 
     fn verify_tls12_signature(

@@ -21,6 +21,8 @@ pub(super) enum Event {
     Connected,
     Disconnected(Error),
     Reconnected,
+    /// One reconnect attempt failed.
+    ReconnectError(Error),
     Closed,
     DiscoveredServers,
     LameDuck,
@@ -167,6 +169,11 @@ fn deliver(c: &Connection, ev: Event, dropped: u64) {
         }
         Event::Disconnected(e) => {
             if let Some(cb) = &o.disconnected_cb {
+                cb(c, &e)
+            }
+        }
+        Event::ReconnectError(e) => {
+            if let Some(cb) = &o.reconnect_error_cb {
                 cb(c, &e)
             }
         }

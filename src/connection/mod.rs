@@ -41,7 +41,7 @@ pub use events::MAX_QUEUED_ASYNC_ERRORS;
 pub use pool::MAX_POOL_SERVERS;
 use state::Inner;
 pub use state::{DEFAULT_MAX_PAYLOAD, MAX_ACCEPTED_PAYLOAD};
-pub use sub::{MsgHandler, Subscription};
+pub use sub::{Fitting, MsgHandler, Subscription};
 use sub::{SubInner, SubKind};
 pub use writer::DEFAULT_WRITE_STALL_TIMEOUT;
 
@@ -218,6 +218,23 @@ impl Connection {
     /// subject, but not required to be UTF-8).
     pub fn publish_bytes(&self, subject: &[u8], reply: Option<&[u8]>, data: &[u8]) -> Result<()> {
         self.0.publish_raw(subject, reply, None, data)
+    }
+
+    /// Publishes with a raw header block as it appears on the wire (`NATS/1.0\r\n...\r\n\r\n`,
+    /// e.g. [`Msg::header_block`] of a received message); an empty block is a plain PUB. The
+    /// block is checked (`InvalidArgument` if malformed) and sent unchanged.
+    pub fn publish_with_header_block(&self, subject: &[u8], reply: Option<&[u8]>, headers: &[u8], data: &[u8]) -> Result<()> {
+        if headers.is_empty() {
+            return self.0.publish_raw(subject, reply, None, data);
+        }
+        crate::proto::HeaderMap::decode(headers).map_err(|e| err!(InvalidArgument, "malformed header block: {}", e))?;
+        self.0.publish_raw(subject, reply, Some(headers), data)
+    }
+
+    /// Bytes published but not yet handed to the socket (nats.go `Conn.Buffered`), including
+    /// what is kept for the next server while reconnecting.
+    pub fn buffered(&self) -> usize {
+        self.0.writer.buffered()
     }
 
     pub fn close(&self) {

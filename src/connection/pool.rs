@@ -114,6 +114,11 @@ impl Pool {
         self.urls()
     }
 
+    /// Failed attempts on `url` since it was last connected to (0 if it is not in the pool).
+    pub(super) fn reconnects(&self, url: &ServerUrl) -> u64 {
+        self.servers.iter().find(|s| s.url == *url).map_or(0, |s| s.reconnects.max(0) as u64)
+    }
+
     /// One more attempt on `url`.
     pub(super) fn attempt(&mut self, url: &ServerUrl) {
         if let Some(s) = self.servers.iter_mut().find(|s| s.url == *url) {

@@ -18,7 +18,7 @@ use super::waiter::Waiter;
 use super::writer::{PongWaiter, DEFAULT_WRITE_STALL_TIMEOUT};
 use super::ConnectionStatus;
 use crate::error::{err, Error, Result, Status};
-use crate::options::ServerUrl;
+use crate::options::{ServerChoice, ServerUrl};
 use crate::proto::encode;
 
 /// Shortest keep-alive period the timer accepts.
@@ -310,32 +310,78 @@ async fn reconnect_loop(inner: &Arc<Inner>) -> Option<Established> {
             close_off_runtime(inner, e);
             return None;
         }
+        if let Some(cb) = &inner.opts.reconnect_to_server_cb {
+            // The application picks one server and the wait before it.
+            let (url, delay) = choose_server(inner, cb, candidates).await;
+            if !sleep_unless_closed(inner, delay).await {
+                return None;
+            }
+            match attempt(inner, &url, &mut last_err).await {
+                Some(est) => return if inner.is_closed() { None } else { Some(est) },
+                None => continue,
+            }
+        }
         for url in candidates {
             if inner.is_closed() {
                 return None;
             }
-            inner.pool.lock().attempt(&url);
-            match connect_one(inner, &url).await {
-                Ok(est) => return if inner.is_closed() { None } else { Some(est) },
-                Err(e) => {
-                    if server_error::is_auth(e.status) {
-                        inner.pool.lock().auth_failed(&url, &e.message);
-                    }
-                    // Credential problems are worth an async error; plain dial failures are not.
-                    if matches!(e.status, Status::Authorization | Status::AuthExpired | Status::BadCredentials | Status::Tls) {
-                        inner.async_error(None, e.clone());
-                    }
-                    last_err = e;
-                }
+            if let Some(est) = attempt(inner, &url, &mut last_err).await {
+                return if inner.is_closed() { None } else { Some(est) };
             }
         }
         passes += 1;
         let delay = reconnect_delay(inner, passes).await;
-        let closing = inner.closing();
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = closing => { return None; }
-            _ = inner.force_reconnect.notified() => {}
+        if !sleep_unless_closed(inner, delay).await {
+            return None;
         }
+    }
+}
+
+/// One reconnect attempt on `url`; a failure is reported and kept in `last_err`.
+async fn attempt(inner: &Arc<Inner>, url: &ServerUrl, last_err: &mut Error) -> Option<Established> {
+    inner.pool.lock().attempt(url);
+    match connect_one(inner, url).await {
+        Ok(est) => Some(est),
+        Err(e) => {
+            if server_error::is_auth(e.status) {
+                inner.pool.lock().auth_failed(url, &e.message);
+            }
+            // Credential problems are worth an async error; plain dial failures are not.
+            if matches!(e.status, Status::Authorization | Status::AuthExpired | Status::BadCredentials | Status::Tls) {
+                inner.async_error(None, e.clone());
+            }
+            if inner.opts.reconnect_error_cb.is_some() && !inner.is_closed() {
+                inner.events.emit(Event::ReconnectError(e.clone()));
+            }
+            *last_err = e;
+            None
+        }
+    }
+}
+
+/// Asks the reconnect-to-server callback (off the runtime workers) which candidate to try and
+/// how long to wait first; an index it does not know means the first candidate.
+async fn choose_server(
+    inner: &Arc<Inner>,
+    cb: &crate::options::ReconnectToServerCallback,
+    candidates: Vec<ServerUrl>,
+) -> (ServerUrl, Duration) {
+    let choices: Vec<ServerChoice> = {
+        let pool = inner.pool.lock();
+        candidates.iter().map(|u| ServerChoice { url: u.display(), reconnects: pool.reconnects(u) }).collect()
+    };
+    let (cb, c) = (cb.clone(), super::Connection(inner.clone()));
+    let (pick, delay) = tokio::task::spawn_blocking(move || cb(&c, &choices)).await.unwrap_or((None, Duration::ZERO));
+    let i = pick.filter(|i| *i < candidates.len()).unwrap_or(0);
+    (candidates[i].clone(), delay)
+}
+
+/// Waits `delay` (cut short by a forced reconnect); false if the connection closed meanwhile.
+async fn sleep_unless_closed(inner: &Arc<Inner>, delay: Duration) -> bool {
+    let closing = inner.closing();
+    tokio::select! {
+        _ = tokio::time::sleep(delay) => true,
+        _ = closing => false,
+        _ = inner.force_reconnect.notified() => true,
     }
 }

@@ -95,7 +95,8 @@ impl Inner {
             || opts.reconnected_cb.is_some()
             || opts.discovered_servers_cb.is_some()
             || opts.lame_duck_cb.is_some()
-            || opts.error_cb.is_some();
+            || opts.error_cb.is_some()
+            || opts.reconnect_error_cb.is_some();
         let prefix = format!("{}.{}.", opts.inbox_prefix, super::nuid());
         let inner = Arc::new(Inner {
             writer: Writer::new(opts.reconnect_buf_size),

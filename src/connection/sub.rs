@@ -44,6 +44,9 @@ pub(super) struct SubQueue {
     pub(super) received: u64,
     pub(super) max: u64,
     pub(super) dropped: u64,
+    /// Most messages and bytes queued at once since creation or the last `clear_max_pending`.
+    pub(super) peak_msgs: usize,
+    pub(super) peak_bytes: usize,
     pub(super) slow: bool,
     pub(super) pending_err: Option<Error>,
     /// No more messages are accepted (max reached, drained, unsubscribed, closed).
@@ -74,6 +77,15 @@ pub(super) struct SubInner {
     notify: OnceCell<OwnedFd>,
     /// Set when the subscription is delivered by the connection's delivery pool.
     pub(super) pooled: OnceCell<Arc<PoolSlot>>,
+}
+
+/// What [`Subscription::try_next_msgs_fitting`] found.
+#[derive(Debug)]
+pub enum Fitting {
+    /// The messages taken (none when the queue was empty).
+    Taken(Vec<Msg>),
+    /// The first waiting message alone needs this many bytes; nothing was taken.
+    FirstNeeds(usize),
 }
 
 /// A subscription handle (cheap to clone).
@@ -122,6 +134,8 @@ impl SubInner {
                 received: 0,
                 max: 0,
                 dropped: 0,
+                peak_msgs: 0,
+                peak_bytes: 0,
                 slow: false,
                 pending_err: None,
                 input_closed: false,
@@ -176,6 +190,8 @@ impl SubInner {
                 msg.compact_into(&mut q.arena, ARENA_PAGE);
             }
             q.msgs.push_back(msg);
+            q.peak_msgs = q.peak_msgs.max(q.msgs.len());
+            q.peak_bytes = q.peak_bytes.max(q.bytes);
             if q.msgs.len() == 1 {
                 self.signal();
             }
@@ -319,6 +335,29 @@ impl SubInner {
         Ok(())
     }
 
+    /// Waits until a message is queued, an error is pending or the input ended. Timeout when
+    /// none of that happened by `deadline`.
+    fn wait_ready(&self, deadline: Option<Instant>) -> Result<()> {
+        let mut q = self.q.lock();
+        loop {
+            if !q.msgs.is_empty() || q.pending_err.is_some() || q.input_closed || self.is_stopped() {
+                return Ok(());
+            }
+            q.waiters += 1;
+            let timed_out = match deadline {
+                Some(d) => self.cv.wait_until(&mut q, d).timed_out(),
+                None => {
+                    self.cv.wait(&mut q);
+                    false
+                }
+            };
+            q.waiters -= 1;
+            if timed_out && q.msgs.is_empty() && q.pending_err.is_none() && !q.input_closed {
+                return Err(err!(Timeout, "no message received within the timeout"));
+            }
+        }
+    }
+
     /// Waits until the subscription is completely finished (e.g. after drain).
     pub(super) fn wait_done(&self, deadline: Option<Instant>) -> bool {
         let mut q = self.q.lock();
@@ -447,6 +486,67 @@ impl Subscription {
         Ok(v)
     }
 
+    /// Takes queued messages without waiting, in order, while the sum of `cost(msg)` stays
+    /// within `budget` bytes; a message is never taken partly. If the first waiting message alone
+    /// costs more than `budget`, nothing is taken and [`Fitting::FirstNeeds`] says its cost.
+    /// Errors as [`Subscription::try_next_msgs`]. Synchronous subscriptions only.
+    pub fn try_next_msgs_fitting(&self, budget: usize, cost: impl Fn(&Msg) -> usize) -> Result<Fitting> {
+        if self.0.kind != SubKind::Sync {
+            return Err(err!(IllegalState, "try_next_msgs_fitting is only valid on a synchronous subscription"));
+        }
+        let mut v = Vec::new();
+        {
+            let mut q = self.0.q.lock();
+            if let Some(e) = q.pending_err.take() {
+                return Err(e);
+            }
+            let mut used = 0usize;
+            while let Some(m) = q.msgs.front() {
+                let c = cost(m);
+                if used.saturating_add(c) > budget {
+                    if v.is_empty() {
+                        return Ok(Fitting::FirstNeeds(c));
+                    }
+                    break;
+                }
+                used += c;
+                let m = q.msgs.pop_front().expect("front exists");
+                q.bytes -= m.size();
+                v.push(m);
+            }
+            if v.is_empty() && (q.input_closed || self.0.is_stopped()) {
+                q.done = true;
+                return Err(end_error(q.end_status, &self.0));
+            }
+            self.0.delivered.fetch_add(v.len() as u64, Ordering::Relaxed);
+            shrink_if_idle(&mut q);
+            self.0.mark_done_if_sync(&mut q);
+        }
+        if let Some(c) = self.0.conn.upgrade() {
+            for m in v.iter_mut() {
+                m.attach(&c);
+            }
+        }
+        Ok(Fitting::Taken(v))
+    }
+
+    /// Like [`Subscription::try_next_msgs_fitting`], but first waits up to `timeout` for a
+    /// message (Timeout if none came).
+    pub fn next_msgs_fitting(&self, budget: usize, cost: impl Fn(&Msg) -> usize, timeout: Duration) -> Result<Fitting> {
+        if self.0.kind != SubKind::Sync {
+            return Err(err!(IllegalState, "next_msgs_fitting is only valid on a synchronous subscription"));
+        }
+        let deadline = Instant::now().checked_add(timeout);
+        loop {
+            self.0.wait_ready(deadline)?;
+            match self.try_next_msgs_fitting(budget, &cost)? {
+                // Another reader took what was there: wait again.
+                Fitting::Taken(v) if v.is_empty() => continue,
+                other => return Ok(other),
+            }
+        }
+    }
+
     /// A file descriptor (eventfd, non-blocking, close-on-exec, owned by the subscription) that
     /// becomes readable when a message enters the empty queue or the subscription ends. Read it
     /// to clear it, then drain with `try_next_msgs` until it returns nothing. Synchronous
@@ -556,6 +656,18 @@ impl Subscription {
     }
     pub fn dropped(&self) -> u64 {
         self.0.q.lock().dropped
+    }
+    /// The most (messages, bytes) that were queued at once, since the subscription was made or
+    /// since the last [`Subscription::clear_max_pending`].
+    pub fn max_pending(&self) -> (i64, i64) {
+        let q = self.0.q.lock();
+        (q.peak_msgs as i64, q.peak_bytes as i64)
+    }
+    /// Resets the high-water marks of [`Subscription::max_pending`] to zero.
+    pub fn clear_max_pending(&self) {
+        let mut q = self.0.q.lock();
+        q.peak_msgs = 0;
+        q.peak_bytes = 0;
     }
     pub fn delivered(&self) -> u64 {
         self.0.delivered.load(Ordering::Relaxed)

@@ -366,6 +366,11 @@ impl Writer {
         pongs
     }
 
+    /// Bytes in the buffer, not yet taken by the writer task or an inline write.
+    pub(super) fn buffered(&self) -> usize {
+        self.st.lock().buf.len()
+    }
+
     /// (messages, bytes) published so far.
     pub(super) fn out_counts(&self) -> (u64, u64) {
         let w = self.st.lock();

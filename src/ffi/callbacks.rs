@@ -28,6 +28,7 @@ use parking_lot::{Mutex, RwLock};
 
 use super::boundary::error_to_cstring;
 use super::connection::natsrs_connection;
+use super::security::natsrs_cert_der;
 use super::status::natsrs_status;
 use super::subscription::natsrs_subscription;
 use crate::connection::{Connection, Subscription};
@@ -42,10 +43,17 @@ pub(crate) type DisconnectedFn = unsafe extern "C" fn(*mut c_void, *mut natsrs_c
 pub(crate) type ErrorFn = unsafe extern "C" fn(*mut c_void, *mut natsrs_connection, *mut natsrs_subscription, natsrs_status, *const c_char);
 /// Reconnect delay callback.
 pub(crate) type DelayFn = unsafe extern "C" fn(*mut c_void, *mut natsrs_connection, u64) -> i64;
+/// Reconnect-to-server callback: (urls, reconnect counts, count, delay out) -> index.
+pub(crate) type ToServerFn =
+    unsafe extern "C" fn(*mut c_void, *mut natsrs_connection, *const *const c_char, *const u64, usize, *mut i64) -> i64;
 /// Token / JWT callback.
 pub(crate) type StringFn = unsafe extern "C" fn(*mut c_void) -> *const c_char;
 /// Nonce signing callback; returns a natsrs_status value as a fixed-width integer.
 pub(crate) type SignFn = unsafe extern "C" fn(*mut c_void, *const u8, usize, *mut u8) -> i32;
+/// User info callback: writes borrowed user and password pointers; returns a natsrs_status value.
+pub(crate) type UserInfoFn = unsafe extern "C" fn(*mut c_void, *mut *const c_char, *mut *const c_char) -> i32;
+/// TLS chain verification callback; returns a natsrs_status value.
+pub(crate) type TlsVerifyFn = unsafe extern "C" fn(*mut c_void, *const natsrs_cert_der, usize, *const c_char) -> i32;
 
 /// Frees callback userdata exactly once, when dropped.
 pub(crate) struct UserData {
@@ -117,7 +125,12 @@ pub(crate) struct Registrations {
     pub disconnected: Option<Reg<DisconnectedFn>>,
     pub error: Option<Reg<ErrorFn>>,
     pub reconnect_delay: Option<Reg<DelayFn>>,
+    /// Failed reconnect attempts (same shape as the disconnected callback).
+    pub reconnect_error: Option<Reg<DisconnectedFn>>,
+    pub reconnect_to_server: Option<Reg<ToServerFn>>,
     pub token: Option<Reg<StringFn>>,
+    pub user_info: Option<Reg<UserInfoFn>>,
+    pub tls_verify: Option<Reg<TlsVerifyFn>>,
     /// The user's public nkey and the signing callback.
     pub nkey: Option<(String, Reg<SignFn>)>,
     /// JWT callback and signing callback (one userdata for both).
@@ -150,7 +163,11 @@ impl ConnCtx {
             ud.extend(r.disconnected.iter().map(|g| g.ud.clone()));
             ud.extend(r.error.iter().map(|g| g.ud.clone()));
             ud.extend(r.reconnect_delay.iter().map(|g| g.ud.clone()));
+            ud.extend(r.reconnect_error.iter().map(|g| g.ud.clone()));
+            ud.extend(r.reconnect_to_server.iter().map(|g| g.ud.clone()));
             ud.extend(r.token.iter().map(|g| g.ud.clone()));
+            ud.extend(r.user_info.iter().map(|g| g.ud.clone()));
+            ud.extend(r.tls_verify.iter().map(|g| g.ud.clone()));
             ud.extend(r.nkey.iter().map(|(_, g)| g.ud.clone()));
             ud.extend(r.jwt.iter().map(|(g, _)| g.ud.clone()));
         }
@@ -254,6 +271,14 @@ pub(crate) fn install(regs: &Registrations, mut o: Options, ctx: &Arc<ConnCtx>) 
             ctx.call(Some(c), (), |nc| unsafe { f(ud.get(), nc, e.status.into(), text.as_ptr()) })
         }) as crate::options::DisconnectCallback
     });
+    o.reconnect_error_cb = regs.reconnect_error.as_ref().map(|r| {
+        let (f, ud, ctx) = (r.f, r.ptr(), ctx.clone());
+        Arc::new(move |c: &Connection, e: &Error| {
+            let text = error_to_cstring(e);
+            // SAFETY: as above; `text` outlives the call.
+            ctx.call(Some(c), (), |nc| unsafe { f(ud.get(), nc, e.status.into(), text.as_ptr()) })
+        }) as crate::options::DisconnectCallback
+    });
     o.error_cb = regs.error.as_ref().map(|r| {
         let (f, ud, ctx) = (r.f, r.ptr(), ctx.clone());
         Arc::new(move |c: &Connection, s: Option<&Subscription>, e: &Error| {
@@ -272,8 +297,27 @@ pub(crate) fn install(regs: &Registrations, mut o: Options, ctx: &Arc<ConnCtx>) 
             Duration::from_millis(ms.max(0) as u64)
         }) as crate::options::ReconnectDelayCallback
     });
+    o.reconnect_to_server_cb = regs.reconnect_to_server.as_ref().map(|r| {
+        let (f, ud, ctx) = (r.f, r.ptr(), ctx.clone());
+        Arc::new(move |c: &Connection, servers: &[crate::options::ServerChoice]| {
+            let urls: Vec<std::ffi::CString> =
+                servers.iter().map(|s| std::ffi::CString::new(s.url.replace('\0', " ")).unwrap_or_default()).collect();
+            let ptrs: Vec<*const c_char> = urls.iter().map(|u| u.as_ptr()).collect();
+            let counts: Vec<u64> = servers.iter().map(|s| s.reconnects).collect();
+            let mut delay_ms: i64 = 0;
+            // SAFETY: as above; `ptrs` (into `urls`), `counts` and `delay_ms` outlive the call.
+            let pick = ctx.call(Some(c), -1, |nc| unsafe { f(ud.get(), nc, ptrs.as_ptr(), counts.as_ptr(), ptrs.len(), &mut delay_ms) });
+            (usize::try_from(pick).ok(), Duration::from_millis(delay_ms.max(0) as u64))
+        }) as crate::options::ReconnectToServerCallback
+    });
     if let Some(r) = &regs.token {
         o.auth.token_handler = Some(string_handler(r.f, r.ptr(), ctx.clone(), "token"));
+    }
+    if let Some(r) = &regs.user_info {
+        o.auth.user_info_handler = Some(user_info_handler(r.f, r.ptr(), ctx.clone()));
+    }
+    if let Some(r) = &regs.tls_verify {
+        o.tls.verify_handler = Some(tls_verify_handler(r.f, r.ptr(), ctx.clone()));
     }
     if let Some((pk, r)) = &regs.nkey {
         o.auth.nkey_public = Some(pk.clone());
@@ -302,6 +346,52 @@ fn string_handler(f: StringFn, ud: UdPtr, ctx: Arc<ConnCtx>, what: &'static str)
     })
 }
 
+/// Copies a string a callback returned (borrowed pointer); NULL gives "".
+///
+/// # Safety
+/// `p` is NULL or a NUL-terminated string valid during the call.
+unsafe fn callback_string(p: *const c_char, what: &str) -> Result<String> {
+    if p.is_null() {
+        return Ok(String::new());
+    }
+    // SAFETY: per the function's contract; copied at once.
+    let s = unsafe { CStr::from_ptr(p) };
+    s.to_str().map(str::to_string).map_err(|_| err!(InvalidArgument, "the user info handler returned invalid UTF-8 in {}", what))
+}
+
+fn user_info_handler(f: UserInfoFn, ud: UdPtr, ctx: Arc<ConnCtx>) -> crate::auth::UserInfoHandler {
+    Arc::new(move || {
+        let gone = || Err(err!(ConnectionClosed, "connection freed"));
+        ctx.call(None, gone(), |_| {
+            let (mut user, mut pass): (*const c_char, *const c_char) = (std::ptr::null(), std::ptr::null());
+            // SAFETY: the C function registered for this userdata; it writes the two pointers.
+            let rc = unsafe { f(ud.get(), &mut user, &mut pass) };
+            decode_handler_result(rc, "user info")?;
+            // SAFETY: the handler returned NULL or NUL-terminated strings that stay valid until
+            // its next call (documented in natsrs_user_info_handler); copied now.
+            let (u, p) = unsafe { (callback_string(user, "the user")?, callback_string(pass, "the password")?) };
+            if u.is_empty() {
+                return Err(err!(Authorization, "the user info handler returned no user"));
+            }
+            Ok((u, p))
+        })
+    })
+}
+
+fn tls_verify_handler(f: TlsVerifyFn, ud: UdPtr, ctx: Arc<ConnCtx>) -> crate::tls::VerifyHandler {
+    Arc::new(move |chain: &[&[u8]], name: &str| {
+        let gone = || Err(err!(ConnectionClosed, "connection freed"));
+        let certs: Vec<natsrs_cert_der> = chain.iter().map(|c| natsrs_cert_der { data: c.as_ptr().cast(), len: c.len() }).collect();
+        let cname = std::ffi::CString::new(name.replace('\0', " ")).unwrap_or_default();
+        ctx.call(None, gone(), |_| {
+            // SAFETY: the C function registered for this userdata; `certs` (pointing into
+            // `chain`) and `cname` outlive the call.
+            let rc = unsafe { f(ud.get(), certs.as_ptr(), certs.len(), cname.as_ptr()) };
+            decode_handler_result(rc, "TLS verify")
+        })
+    })
+}
+
 /// Signature length of an ed25519 nkey signature.
 const SIGNATURE_LEN: usize = 64;
 
@@ -322,10 +412,15 @@ fn sign_handler(f: SignFn, ud: UdPtr, ctx: Arc<ConnCtx>) -> crate::auth::Signatu
 /// Decodes a signing callback's return value: 0 is success, a declared status is that error,
 /// anything else is an error that says what came back.
 pub(crate) fn decode_sign_result(rc: i32) -> Result<()> {
+    decode_handler_result(rc, "signature")
+}
+
+/// Decodes a callback's natsrs_status return value (`what` names the handler in errors).
+pub(crate) fn decode_handler_result(rc: i32, what: &str) -> Result<()> {
     match natsrs_status::from_i32(rc) {
         Some(natsrs_status::Ok) => Ok(()),
-        Some(s) => Err(Error::new(s.into(), "the signature handler failed")),
-        None => Err(err!(InvalidArgument, "the signature handler returned {}, which is not a natsrs_status value", rc)),
+        Some(s) => Err(Error::new(s.into(), format!("the {} handler failed ({})", what, rc))),
+        None => Err(err!(InvalidArgument, "the {} handler returned {}, which is not a natsrs_status value", what, rc)),
     }
 }
 

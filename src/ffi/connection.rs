@@ -125,6 +125,20 @@ pub unsafe extern "C" fn natsrs_connection_publish(
     })
 }
 
+/// Bytes published but not yet written to the socket (nats.go Conn.Buffered), including what
+/// is kept for the next server while reconnecting.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_connection_buffered(nc: *const natsrs_connection, out_bytes: *mut usize) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `nc` is NULL or a live handle (C contract).
+        let c = unsafe { conn(nc) }?;
+        nn(out_bytes, "out_bytes")?;
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out_bytes, c.buffered()) };
+        Ok(())
+    })
+}
+
 /// Publishes with a reply subject.
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_connection_publish_request(

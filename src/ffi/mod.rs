@@ -35,6 +35,7 @@ pub mod obj_config;
 pub mod obj_info;
 pub mod object_store;
 pub mod options;
+pub mod packed;
 pub mod security;
 pub mod service;
 pub mod status;

@@ -51,6 +51,29 @@ pub type natsrs_error_handler = Option<
 pub type natsrs_reconnect_delay_handler =
     Option<unsafe extern "C" fn(userdata: *mut c_void, nc: *mut natsrs_connection, attempts: u64) -> i64>;
 
+/// Called for every failed reconnect attempt (nats.go ReconnectErrHandler), with the status and
+/// text of that attempt's error (e.g. NATSRS_STATUS_IO when the server refused the TCP
+/// connection, NATSRS_STATUS_AUTHORIZATION, NATSRS_STATUS_TLS). Runs on the connection's event
+/// thread.
+pub type natsrs_reconnect_error_handler =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, nc: *mut natsrs_connection, status: natsrs_status, text: *const c_char)>;
+
+/// Chooses the server of the next reconnect attempt (nats-py reconnect_to_server_handler):
+/// `urls[i]` (`count` of them, borrowed for the call) are the servers still worth an attempt and
+/// `reconnects[i]` their failed attempts since last connected. Return the index of the server to
+/// try (negative or out of range: the first) and write the wait before that attempt in ms to
+/// `*delay_ms_out` (it starts at 0). Runs on a library thread that is not an I/O thread.
+pub type natsrs_reconnect_to_server_handler = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        nc: *mut natsrs_connection,
+        urls: *const *const c_char,
+        reconnects: *const u64,
+        count: usize,
+        delay_ms_out: *mut i64,
+    ) -> i64,
+>;
+
 /// Called when the library is done with a callback's userdata (exactly once).
 pub type natsrs_userdata_free = Option<unsafe extern "C" fn(userdata: *mut c_void)>;
 
@@ -520,4 +543,35 @@ pub unsafe extern "C" fn natsrs_options_set_reconnect_delay_handler(
 ) -> natsrs_status {
     // SAFETY: `opts` is NULL or live (C contract).
     unsafe { set_slot(opts, cb, userdata, userdata_free, |r| &mut r.reconnect_delay) }
+}
+
+/// Sets the handler called for every failed reconnect attempt (also the background attempts of
+/// retry_on_failed_connect), with that attempt's error (nats.go ReconnectErrHandler).
+/// `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once when the library is
+/// done with `userdata` (see natsrs_options_free). Runs on the connection's event thread.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_reconnect_error_handler(
+    opts: *mut natsrs_options,
+    cb: natsrs_reconnect_error_handler,
+    userdata: *mut c_void,
+    userdata_free: natsrs_userdata_free,
+) -> natsrs_status {
+    // SAFETY: `opts` is NULL or live (C contract).
+    unsafe { set_slot(opts, cb, userdata, userdata_free, |r| &mut r.reconnect_error) }
+}
+
+/// Lets `cb` pick the server of every reconnect attempt and the wait before it (see
+/// natsrs_reconnect_to_server_handler), instead of trying the pool in order with reconnect wait
+/// and jitter (and the reconnect delay handler) between passes. max_reconnect still drops
+/// servers from the pool. `cb` may be NULL to remove it. `userdata_free` (may be NULL) runs once
+/// when the library is done with `userdata`.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_reconnect_to_server_handler(
+    opts: *mut natsrs_options,
+    cb: natsrs_reconnect_to_server_handler,
+    userdata: *mut c_void,
+    userdata_free: natsrs_userdata_free,
+) -> natsrs_status {
+    // SAFETY: `opts` is NULL or live (C contract).
+    unsafe { set_slot(opts, cb, userdata, userdata_free, |r| &mut r.reconnect_to_server) }
 }

@@ -27,6 +27,35 @@ pub type natsrs_string_handler = Option<unsafe extern "C" fn(userdata: *mut c_vo
 pub type natsrs_sign_handler =
     Option<unsafe extern "C" fn(userdata: *mut c_void, nonce: *const u8, nonce_len: usize, sig_out: *mut u8) -> i32>;
 
+/// Gives the user and password for the next connect (nats.go UserInfoHandler): set
+/// `*user_out` to the user (non-empty) and `*password_out` to the password (NULL for none) and
+/// return NATSRS_STATUS_OK (0). The strings are borrowed and must still be valid when the
+/// callback returns (static storage or memory owned by `userdata`, not the callback's stack); the
+/// library copies them at once, before the handler can be called again. Any other return value fails the
+/// attempt (a natsrs_status value as that status, any other number as INVALID_ARGUMENT).
+/// Runs on a library thread that is not an I/O thread, on every connect and reconnect.
+pub type natsrs_user_info_handler =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, user_out: *mut *const c_char, password_out: *mut *const c_char) -> i32>;
+
+/// One certificate in DER form (borrowed: `data` is valid for `len` bytes during the callback).
+#[repr(C)]
+pub struct natsrs_cert_der {
+    /// The certificate's DER bytes (`len` of them; `void` so that bindings read it as an
+    /// address, never as a NUL-terminated string).
+    pub data: *const c_void,
+    /// Number of bytes at `data`.
+    pub len: usize,
+}
+
+/// Verifies the server's certificate chain instead of the library: `chain` holds `chain_len`
+/// DER certificates as the server sent them, leaf first; `server_name` is the name the server
+/// is expected to have (the URL host or natsrs_options_set_tls_server_name). Return
+/// NATSRS_STATUS_OK (0) to accept; anything else fails the handshake with NATSRS_STATUS_TLS.
+/// Everything is borrowed for the duration of the call. Runs during the TLS handshake on a
+/// library I/O thread (moved off the I/O scheduler while it runs): make no blocking natsrs call.
+pub type natsrs_tls_verify_handler =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, chain: *const natsrs_cert_der, chain_len: usize, server_name: *const c_char) -> i32>;
+
 /// A non-empty path argument.
 ///
 /// # Safety
@@ -298,4 +327,47 @@ pub unsafe extern "C" fn natsrs_options_set_tls_handshake_timeout_ms(opts: *mut 
             Ok(())
         })
     }
+}
+
+/// Calls `handler` on every connect and reconnect to get the user and password (nats.go
+/// UserInfoHandler). Cannot be combined with natsrs_options_set_user_info (connect fails with
+/// NATSRS_STATUS_INVALID_ARGUMENT); credentials in the server URL win over it (it is not called
+/// for that server). `handler` NULL removes it. `userdata_free` (may be NULL) runs once when the
+/// library is done with `userdata`.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_user_info_handler(
+    opts: *mut natsrs_options,
+    handler: natsrs_user_info_handler,
+    userdata: *mut c_void,
+    userdata_free: natsrs_userdata_free,
+) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `opts` is NULL or live (C contract).
+        let o = unsafe { opts_mut(opts) }?;
+        o.inner.auth.user_info_handler = None;
+        o.callbacks.user_info = Reg::new(handler, userdata, userdata_free);
+        Ok(())
+    })
+}
+
+/// Verifies server certificates with `handler` (see natsrs_tls_verify_handler) instead of the
+/// library's checks: CA roots (natsrs_options_set_tls_ca_file/_pem), host name, expiry and
+/// natsrs_options_set_tls_insecure_skip_verify are then not used. The TLS handshake signatures are
+/// still checked by the library, so the server holds the key of the leaf the handler accepted.
+/// `handler` NULL removes it. `userdata_free` (may be NULL) runs once when the library is done
+/// with `userdata`.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_options_set_tls_verify_handler(
+    opts: *mut natsrs_options,
+    handler: natsrs_tls_verify_handler,
+    userdata: *mut c_void,
+    userdata_free: natsrs_userdata_free,
+) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `opts` is NULL or live (C contract).
+        let o = unsafe { opts_mut(opts) }?;
+        o.inner.tls.verify_handler = None;
+        o.callbacks.tls_verify = Reg::new(handler, userdata, userdata_free);
+        Ok(())
+    })
 }

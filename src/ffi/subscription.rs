@@ -243,6 +243,41 @@ pub unsafe extern "C" fn natsrs_subscription_pending(
     })
 }
 
+/// The most messages and bytes that were queued at once (high-water marks), since the
+/// subscription was made or since natsrs_subscription_clear_max_pending (nats.go
+/// Subscription.MaxPending). Either out-pointer may be NULL.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_subscription_max_pending(
+    sub: *const natsrs_subscription,
+    out_msgs: *mut i64,
+    out_bytes: *mut i64,
+) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `sub` is NULL or a live handle (C contract).
+        let (m, b) = unsafe { sub_of(sub) }?.max_pending();
+        if !out_msgs.is_null() {
+            // SAFETY: non-NULL out-pointer (C contract: writable).
+            unsafe { put(out_msgs, m) };
+        }
+        if !out_bytes.is_null() {
+            // SAFETY: as above.
+            unsafe { put(out_bytes, b) };
+        }
+        Ok(())
+    })
+}
+
+/// Resets the high-water marks of natsrs_subscription_max_pending to 0 (nats.go
+/// Subscription.ClearMaxPending).
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_subscription_clear_max_pending(sub: *mut natsrs_subscription) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `sub` is NULL or a live handle (C contract).
+        unsafe { sub_of(sub) }?.clear_max_pending();
+        Ok(())
+    })
+}
+
 /// Messages dropped because the pending limits were exceeded.
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_subscription_dropped(sub: *const natsrs_subscription, out: *mut u64) -> natsrs_status {

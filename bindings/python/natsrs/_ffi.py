@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "f231ae5d09d7c2d381b7f9b48bfde1f9cebff83829479244e87d22ee8ae5f84d"
+HEADER_SHA256 = "042e2a0a4880b29792859972136445801abf4db1495d38e90f4cc284406e65f8"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -193,6 +193,13 @@ class natsrs_msg_metadata(Structure):
     ]
 
 
+class natsrs_cert_der(Structure):
+    _fields_ = [
+        ("data", c_void_p),
+        ("len", c_size_t),
+    ]
+
+
 # callback types (a Python function wrapped in one of these must be kept alive while C may call it)
 natsrs_request_handler = CFUNCTYPE(None, c_void_p, c_int, c_void_p)
 natsrs_userdata_free = CFUNCTYPE(None, c_void_p)
@@ -207,8 +214,12 @@ natsrs_connection_handler = CFUNCTYPE(None, c_void_p, c_void_p)
 natsrs_disconnected_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_int, c_char_p)
 natsrs_error_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_void_p, c_int, c_char_p)
 natsrs_reconnect_delay_handler = CFUNCTYPE(c_int64, c_void_p, c_void_p, c_uint64)
+natsrs_reconnect_error_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_int, c_char_p)
+natsrs_reconnect_to_server_handler = CFUNCTYPE(c_int64, c_void_p, c_void_p, POINTER(c_char_p), POINTER(c_uint64), c_size_t, POINTER(c_int64))
 natsrs_string_handler = CFUNCTYPE(c_void_p, c_void_p)
 natsrs_sign_handler = CFUNCTYPE(c_int32, c_void_p, c_void_p, c_size_t, c_void_p)
+natsrs_user_info_handler = CFUNCTYPE(c_int32, c_void_p, POINTER(c_char_p), POINTER(c_char_p))
+natsrs_tls_verify_handler = CFUNCTYPE(c_int32, c_void_p, POINTER(natsrs_cert_der), c_size_t, c_char_p)
 natsrs_service_stats_handler = CFUNCTYPE(c_void_p, c_void_p, c_char_p)
 natsrs_service_handler = CFUNCTYPE(None, c_void_p, c_void_p)
 
@@ -223,6 +234,7 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_connection_connect", c_int, (c_void_p, POINTER(c_void_p))),
     ("natsrs_connection_connect_to", c_int, (c_char_p, POINTER(c_void_p))),
     ("natsrs_connection_publish", c_int, (c_void_p, c_char_p, c_char_p, c_size_t)),
+    ("natsrs_connection_buffered", c_int, (c_void_p, POINTER(c_size_t))),
     ("natsrs_connection_publish_request", c_int, (c_void_p, c_char_p, c_char_p, c_char_p, c_size_t)),
     ("natsrs_connection_publish_msg", c_int, (c_void_p, c_void_p)),
     ("natsrs_connection_subscribe", c_int, (c_void_p, c_char_p, natsrs_msg_handler, c_void_p, natsrs_userdata_free, POINTER(c_void_p))),
@@ -665,6 +677,11 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_options_set_disconnected_handler", c_int, (c_void_p, natsrs_disconnected_handler, c_void_p, natsrs_userdata_free)),
     ("natsrs_options_set_error_handler", c_int, (c_void_p, natsrs_error_handler, c_void_p, natsrs_userdata_free)),
     ("natsrs_options_set_reconnect_delay_handler", c_int, (c_void_p, natsrs_reconnect_delay_handler, c_void_p, natsrs_userdata_free)),
+    ("natsrs_options_set_reconnect_error_handler", c_int, (c_void_p, natsrs_reconnect_error_handler, c_void_p, natsrs_userdata_free)),
+    ("natsrs_options_set_reconnect_to_server_handler", c_int, (c_void_p, natsrs_reconnect_to_server_handler, c_void_p, natsrs_userdata_free)),
+    ("natsrs_subscription_try_next_packed", c_int, (c_void_p, c_void_p, c_size_t, POINTER(c_size_t), POINTER(c_size_t))),
+    ("natsrs_subscription_next_packed", c_int, (c_void_p, c_void_p, c_size_t, c_int64, POINTER(c_size_t), POINTER(c_size_t))),
+    ("natsrs_connection_publish_packed", c_int, (c_void_p, c_char_p, c_size_t, POINTER(c_size_t))),
     ("natsrs_options_set_token_handler", c_int, (c_void_p, natsrs_string_handler, c_void_p, natsrs_userdata_free)),
     ("natsrs_options_set_nkey_seed_file", c_int, (c_void_p, c_char_p)),
     ("natsrs_options_set_nkey", c_int, (c_void_p, c_char_p, natsrs_sign_handler, c_void_p, natsrs_userdata_free)),
@@ -681,6 +698,8 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_options_set_tls_handshake_first", c_int, (c_void_p, c_bool)),
     ("natsrs_options_set_tls_insecure_skip_verify", c_int, (c_void_p, c_bool)),
     ("natsrs_options_set_tls_handshake_timeout_ms", c_int, (c_void_p, c_int64)),
+    ("natsrs_options_set_user_info_handler", c_int, (c_void_p, natsrs_user_info_handler, c_void_p, natsrs_userdata_free)),
+    ("natsrs_options_set_tls_verify_handler", c_int, (c_void_p, natsrs_tls_verify_handler, c_void_p, natsrs_userdata_free)),
     ("natsrs_service_add", c_int, (c_void_p, c_char_p, natsrs_service_stats_handler, c_void_p, natsrs_userdata_free, POINTER(c_void_p))),
     ("natsrs_service_add_endpoint", c_int, (c_void_p, c_char_p, c_char_p, c_char_p, c_char_p, natsrs_service_handler, c_void_p, natsrs_userdata_free)),
     ("natsrs_service_add_group", c_int, (c_void_p, c_char_p, c_char_p, POINTER(c_void_p))),
@@ -712,6 +731,8 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_subscription_drain_wait", c_int, (c_void_p, c_int64)),
     ("natsrs_subscription_set_pending_limits", c_int, (c_void_p, c_int64, c_int64)),
     ("natsrs_subscription_pending", c_int, (c_void_p, POINTER(c_int64), POINTER(c_int64))),
+    ("natsrs_subscription_max_pending", c_int, (c_void_p, POINTER(c_int64), POINTER(c_int64))),
+    ("natsrs_subscription_clear_max_pending", c_int, (c_void_p,)),
     ("natsrs_subscription_dropped", c_int, (c_void_p, POINTER(c_uint64))),
     ("natsrs_subscription_delivered", c_int, (c_void_p, POINTER(c_uint64))),
     ("natsrs_subscription_subject", c_char_p, (c_void_p,)),
