@@ -95,6 +95,9 @@ print(json.dumps({"meta": {
     "libnats": run("dpkg-query -W -f '${Version}' libnats-dev"),
     "natsgo": m.group(1) if m else None,
     "libnatsrs": run("git rev-parse --short HEAD", cwd=sys.argv[2]),
+    "libnatsrs_so_mtime": datetime.datetime.fromtimestamp(
+        os.path.getmtime(os.path.join(sys.argv[2], "target/release/libnatsrs.so")), datetime.timezone.utc
+    ).strftime("%Y-%m-%d %H:%M UTC"),
     "shapes_secs": float(sys.argv[3]),
     "loadavg": open("/proc/loadavg").read().split()[:3],
 }}))
