@@ -27,9 +27,14 @@ METRICS = {
 }
 
 
+def read_text(path):
+    with open(path, errors="replace") as f:
+        return f.read()
+
+
 def annotate(argv):
     client, shape, rep, rc, l0, l1, outf, errf = argv
-    lines = [l for l in open(outf, errors="replace").read().splitlines() if l.strip()]
+    lines = [ln for ln in read_text(outf).splitlines() if ln.strip()]
     d = None
     if lines:
         try:
@@ -37,7 +42,7 @@ def annotate(argv):
         except ValueError:
             d = None
     if not isinstance(d, dict):
-        err = open(errf, errors="replace").read().strip().splitlines()
+        err = read_text(errf).strip().splitlines()
         d = {"client": client, "shape": shape, "error": f"exit {rc}: " + (err[-1] if err else "no output")}
     elif rc != "0":
         d["error"] = f"exit {rc} after output"
@@ -63,7 +68,7 @@ def table(files):
     runs = {}
     meta = []
     for f in files:
-        for line in open(f):
+        for line in read_text(f).splitlines():
             line = line.strip()
             if not line:
                 continue
