@@ -103,6 +103,12 @@ static double sh_pct_us(uint64_t *sorted, uint64_t n, double p) {
   return (double)sorted[i] / 1000.0;
 }
 
+/* Makes s safe inside a JSON string (quotes, backslashes and control characters become '). */
+static void sh_json_safe(char *s) {
+  for (; *s; s++)
+    if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20) *s = '\'';
+}
+
 static void sh_emit_head(const char *client, const char *shape) {
   printf("{\"client\":\"%s\",\"shape\":\"%s\"", client, shape);
 }

@@ -247,15 +247,18 @@ func conns1000(url string) {
 	}
 	rss0, thr0 := procStatus()
 	cs := make([]*nats.Conn, 0, numConns)
+	failure := ""
 	t0 := time.Now()
 	for len(cs) < numConns {
 		nc, err := nats.Connect(url)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "connect %d: %v\n", len(cs), err)
+			failure = fmt.Sprintf("connect %d of %d: %v", len(cs)+1, numConns, err)
+			fmt.Fprintln(os.Stderr, failure)
 			break
 		}
 		cs = append(cs, nc)
-		if time.Since(t0) > hardTimeout {
+		if time.Since(t0) > hardTimeout && len(cs) < numConns {
+			failure = fmt.Sprintf("hard deadline after %d of %d connections", len(cs), numConns)
 			break
 		}
 	}
@@ -269,9 +272,13 @@ func conns1000(url string) {
 	t3 := time.Now()
 	time.Sleep(200 * time.Millisecond)
 	rss2, thr2 := procStatus()
-	emit("conns1000", map[string]any{"conns": len(cs), "connect_ms": ms(t1.Sub(t0)), "close_ms": ms(t3.Sub(t2)),
+	kv := map[string]any{"conns": len(cs), "connect_ms": ms(t1.Sub(t0)), "close_ms": ms(t3.Sub(t2)),
 		"rss_kb": rss1, "threads": thr1, "rss_before_kb": rss0, "threads_before": thr0,
-		"rss_after_close_kb": rss2, "threads_after_close": thr2})
+		"rss_after_close_kb": rss2, "threads_after_close": thr2}
+	if failure != "" {
+		kv["error"] = failure
+	}
+	emit("conns1000", kv)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
