@@ -14,6 +14,9 @@ typedef struct gn_jerr {
     bool has_api;
 } gn_jerr;
 
+// Copies this thread's last error into *je (for the other shim files).
+void gn_take_err(gn_jerr *je);
+
 // A publish ack copied out of a natsrs_pub_ack (strings malloc'd; the caller frees them).
 typedef struct gn_pub_ack {
     char *stream;
