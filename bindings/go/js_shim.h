@@ -17,6 +17,21 @@ typedef struct gn_jerr {
 // Copies this thread's last error into *je (for the other shim files).
 void gn_take_err(gn_jerr *je);
 
+// A JSON array built item by item (gn_jbuf_add), then taken as a malloc'd string
+// (gn_jbuf_finish; NULL when out of memory). Zero-initialize before use.
+typedef struct gn_jbuf {
+    char *buf;
+    size_t len, cap;
+    bool failed;
+} gn_jbuf;
+void gn_jbuf_add(gn_jbuf *b, const char *item);
+char *gn_jbuf_finish(gn_jbuf *b);
+
+// Infos of all streams (consumers false; name: a subject filter or empty) or of all consumers
+// of stream `name`, as a malloc'd JSON array of the server's infos.
+natsrs_status gn_js_infos(natsrs_jetstream *js, bool consumers, const char *name, size_t name_len, char **out_json,
+                          gn_jerr *je);
+
 // A publish ack copied out of a natsrs_pub_ack (strings malloc'd; the caller frees them).
 typedef struct gn_pub_ack {
     char *stream;

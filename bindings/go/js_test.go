@@ -709,6 +709,19 @@ func TestJSManagement(t *testing.T) {
 	if !found {
 		t.Fatal("Streams")
 	}
+	filtered = 0
+	for si := range js.Streams(StreamListFilter(name + ".s1")) {
+		if si.Config.Name != name || si.State.Consumers != 1 {
+			t.Fatalf("%+v", si)
+		}
+		filtered++
+	}
+	if filtered != 1 {
+		t.Fatal("Streams filtered", filtered)
+	}
+	for range js.Consumers("NO_SUCH_STREAM_X") {
+		t.Fatal("consumers of a missing stream")
+	}
 	if s, err := js.StreamNameBySubject(name + ".zz"); err != nil || s != name {
 		t.Fatal(s, err)
 	}

@@ -184,13 +184,8 @@ natsrs_status gn_obj_list(natsrs_object_store *os, bool show_deleted, char **out
         gn_take_err(je);
         return st;
     }
-    size_t n = natsrs_object_info_list_count(list), cap = 64, len = 1;
-    char *buf = malloc(cap);
-    if (buf == NULL) {
-        natsrs_object_info_list_free(list);
-        return NATSRS_STATUS_IO;
-    }
-    buf[0] = '[';
+    gn_jbuf b = {0};
+    size_t n = natsrs_object_info_list_count(list);
     for (size_t i = 0; i < n && st == NATSRS_STATUS_OK; i++) {
         char *j = NULL;
         st = natsrs_object_info_json(natsrs_object_info_list_get(list, i), &j);
@@ -198,30 +193,17 @@ natsrs_status gn_obj_list(natsrs_object_store *os, bool show_deleted, char **out
             gn_take_err(je);
             break;
         }
-        size_t jl = strlen(j);
-        if (len + jl + 3 > cap) {
-            while (len + jl + 3 > cap) cap *= 2;
-            char *nb = realloc(buf, cap);
-            if (nb == NULL) {
-                natsrs_string_free(j);
-                st = NATSRS_STATUS_IO;
-                break;
-            }
-            buf = nb;
-        }
-        if (i > 0) buf[len++] = ',';
-        memcpy(buf + len, j, jl);
-        len += jl;
+        gn_jbuf_add(&b, j);
         natsrs_string_free(j);
     }
     natsrs_object_info_list_free(list);
+    char *out = gn_jbuf_finish(&b);
     if (st != NATSRS_STATUS_OK) {
-        free(buf);
+        free(out);
         return st;
     }
-    buf[len++] = ']';
-    buf[len] = 0;
-    *out_json = buf;
+    if (out == NULL) return NATSRS_STATUS_IO;
+    *out_json = out;
     return st;
 }
 
