@@ -462,9 +462,6 @@ func TestJSSyncChanQueue(t *testing.T) {
 		t.Fatalf("after unsubscribe: %v", err)
 	}
 	s2.Unsubscribe()
-	if _, err := js.Subscribe(name+".q", func(*Msg) {}, OrderedConsumer()); !errors.Is(err, ErrNotSupported) {
-		t.Fatal(err)
-	}
 	if _, err := js.SubscribeSync("nostream.sub"); err == nil {
 		t.Fatal("subscribe without stream")
 	}
