@@ -202,6 +202,8 @@ func (o *obs) Get(name string, opts ...GetObjectOpt) (ObjectResult, error) {
 	}
 	pr, pw := io.Pipe()
 	res := &objResult{info: info, r: pr}
+	// A result dropped without Close still ends the get (its write then fails).
+	runtime.AddCleanup(res, func(pr *io.PipeReader) { pr.Close() }, pr)
 	w := &objWriter{w: pw, ctx: g.ctx}
 	go func() {
 		h := cgo.NewHandle(w)
