@@ -158,6 +158,17 @@ typedef enum natsrs_status {
    * A credentials file, seed or key is malformed or unreadable.
    */
   NATSRS_STATUS_BAD_CREDENTIALS = 29,
+  /**
+   * A key-value compare-and-set failed: the key's latest revision was not the expected one
+   * (natsrs_kv_create of a key that has a value, natsrs_kv_update, natsrs_kv_delete or
+   * natsrs_kv_purge with a revision check). natsrs_last_error_api gives 400/10071.
+   */
+  NATSRS_STATUS_WRONG_REVISION = 30,
+  /**
+   * The key's latest revision (or the one asked for) is a delete or purge marker: the key
+   * has no value (a key never written, or removed entirely, is NATSRS_STATUS_NOT_FOUND).
+   */
+  NATSRS_STATUS_KEY_DELETED = 31,
 } natsrs_status;
 
 /**
@@ -172,6 +183,25 @@ typedef enum natsrs_connection_status {
   NATSRS_CONNECTION_STATUS_DRAINING_SUBS = 5,
   NATSRS_CONNECTION_STATUS_DRAINING_PUBS = 6,
 } natsrs_connection_status;
+
+/**
+ * What a key-value entry records (natsrs_kv_entry_operation).
+ */
+typedef enum natsrs_kv_operation {
+  /**
+   * A value.
+   */
+  NATSRS_KV_OPERATION_PUT = 0,
+  /**
+   * A delete marker (natsrs_kv_delete): the key has no value, its history is kept.
+   */
+  NATSRS_KV_OPERATION_DELETE = 1,
+  /**
+   * A purge marker (natsrs_kv_purge, or an expiry marker of the server): older revisions
+   * are gone.
+   */
+  NATSRS_KV_OPERATION_PURGE = 2,
+} natsrs_kv_operation;
 
 /**
  * Stream storage (natsrs_stream_config_set_storage).
@@ -323,6 +353,50 @@ typedef struct natsrs_js_subscribe_options natsrs_js_subscribe_options;
  * A JetStream push subscription. Opaque; release with natsrs_js_subscription_free.
  */
 typedef struct natsrs_js_subscription natsrs_js_subscription;
+
+/**
+ * A key-value bucket. Opaque; release with natsrs_kv_free (the natsrs_jetstream it came from
+ * may be released first; the connection must outlive it). Thread-safe.
+ */
+typedef struct natsrs_kv natsrs_kv;
+
+/**
+ * A key-value bucket's configuration. Opaque; release with natsrs_kv_config_free.
+ */
+typedef struct natsrs_kv_config natsrs_kv_config;
+
+/**
+ * A list of entries (natsrs_kv_history). Opaque; release with natsrs_kv_entries_free.
+ */
+typedef struct natsrs_kv_entries natsrs_kv_entries;
+
+/**
+ * One revision of one key (from a get, a history or a watcher). Opaque; release with
+ * natsrs_kv_entry_free (except the borrowed ones of a natsrs_kv_entries list).
+ */
+typedef struct natsrs_kv_entry natsrs_kv_entry;
+
+/**
+ * A bucket's state. Opaque; release with natsrs_kv_status_free (except the borrowed ones of
+ * a natsrs_kv_status_list).
+ */
+typedef struct natsrs_kv_status natsrs_kv_status;
+
+/**
+ * The states of several buckets (natsrs_jetstream_kv_stores). Opaque; release with
+ * natsrs_kv_status_list_free.
+ */
+typedef struct natsrs_kv_status_list natsrs_kv_status_list;
+
+/**
+ * Options of a watch. Opaque; release with natsrs_kv_watch_options_free.
+ */
+typedef struct natsrs_kv_watch_options natsrs_kv_watch_options;
+
+/**
+ * A running watch. Opaque; release with natsrs_kv_watcher_free (which stops it).
+ */
+typedef struct natsrs_kv_watcher natsrs_kv_watcher;
 
 /**
  * A message. Opaque. Messages passed to handlers are borrowed; messages from natsrs_msg_create,
@@ -2350,6 +2424,535 @@ enum natsrs_status natsrs_jetstream_publish_async_complete(struct natsrs_jetstre
  */
 enum natsrs_status natsrs_jetstream_publish_async_pending(struct natsrs_jetstream *js,
                                                           int64_t *out);
+
+/**
+ * Creates a bucket (OK when one exists with the same config; NATSRS_STATUS_JETSTREAM with
+ * err_code 10058 when it exists with another). Returns an owned natsrs_kv; release with
+ * natsrs_kv_free.
+ */
+enum natsrs_status natsrs_jetstream_create_kv(struct natsrs_jetstream *js,
+                                              const struct natsrs_kv_config *cfg,
+                                              struct natsrs_kv **out);
+
+/**
+ * Changes an existing bucket's config (NATSRS_STATUS_NOT_FOUND if there is none). Returns an
+ * owned natsrs_kv; release with natsrs_kv_free.
+ */
+enum natsrs_status natsrs_jetstream_update_kv(struct natsrs_jetstream *js,
+                                              const struct natsrs_kv_config *cfg,
+                                              struct natsrs_kv **out);
+
+/**
+ * Creates the bucket, or changes its config when it exists. Returns an owned natsrs_kv;
+ * release with natsrs_kv_free.
+ */
+enum natsrs_status natsrs_jetstream_create_or_update_kv(struct natsrs_jetstream *js,
+                                                        const struct natsrs_kv_config *cfg,
+                                                        struct natsrs_kv **out);
+
+/**
+ * Binds to an existing bucket (NATSRS_STATUS_NOT_FOUND if there is none). Returns an owned
+ * natsrs_kv; release with natsrs_kv_free.
+ */
+enum natsrs_status natsrs_jetstream_bind_kv(struct natsrs_jetstream *js,
+                                            const char *bucket,
+                                            struct natsrs_kv **out);
+
+/**
+ * Deletes a bucket and all its values (NATSRS_STATUS_NOT_FOUND if there is none).
+ */
+enum natsrs_status natsrs_jetstream_delete_kv(struct natsrs_jetstream *js, const char *bucket);
+
+/**
+ * The names of all buckets, sorted. Returns an owned natsrs_strings; release with
+ * natsrs_strings_free.
+ */
+enum natsrs_status natsrs_jetstream_kv_store_names(struct natsrs_jetstream *js,
+                                                   struct natsrs_strings **out);
+
+/**
+ * The status of every bucket. Returns an owned natsrs_kv_status_list; release with
+ * natsrs_kv_status_list_free.
+ */
+enum natsrs_status natsrs_jetstream_kv_stores(struct natsrs_jetstream *js,
+                                              struct natsrs_kv_status_list **out);
+
+/**
+ * The bucket's name. Borrowed; valid until natsrs_kv_free (NULL for NULL).
+ */
+const char *natsrs_kv_bucket(const struct natsrs_kv *kv);
+
+/**
+ * Stores `data[0..len]` as the value of `key` (`[-/_=.a-zA-Z0-9]+`, not starting or ending
+ * with '.'; anything else is NATSRS_STATUS_INVALID_ARGUMENT). `*out_revision` (may be NULL)
+ * gets the new revision.
+ */
+enum natsrs_status natsrs_kv_put(struct natsrs_kv *kv,
+                                 const char *key,
+                                 const uint8_t *data,
+                                 size_t len,
+                                 uint64_t *out_revision);
+
+/**
+ * Stores a value only when `key` has none (never written, or deleted or purged last);
+ * otherwise NATSRS_STATUS_WRONG_REVISION. `*out_revision` (may be NULL) gets the revision.
+ */
+enum natsrs_status natsrs_kv_create(struct natsrs_kv *kv,
+                                    const char *key,
+                                    const uint8_t *data,
+                                    size_t len,
+                                    uint64_t *out_revision);
+
+/**
+ * Like natsrs_kv_create, the value expiring after `ttl_ms` (> 0; the bucket needs
+ * natsrs_kv_config_set_limit_marker_ttl_ms, server 2.11+).
+ */
+enum natsrs_status natsrs_kv_create_with_ttl(struct natsrs_kv *kv,
+                                             const char *key,
+                                             const uint8_t *data,
+                                             size_t len,
+                                             int64_t ttl_ms,
+                                             uint64_t *out_revision);
+
+/**
+ * Stores a value only when the latest revision of `key` is `last_revision` (compare-and-set;
+ * 0: only when the key was never written). A conflict is NATSRS_STATUS_WRONG_REVISION.
+ * `*out_revision` (may be NULL) gets the new revision.
+ */
+enum natsrs_status natsrs_kv_update(struct natsrs_kv *kv,
+                                    const char *key,
+                                    const uint8_t *data,
+                                    size_t len,
+                                    uint64_t last_revision,
+                                    uint64_t *out_revision);
+
+/**
+ * The latest value of `key`: NATSRS_STATUS_NOT_FOUND when it was never written (or is gone
+ * entirely, e.g. expired), NATSRS_STATUS_KEY_DELETED when it was deleted or purged last.
+ * Returns an owned natsrs_kv_entry; release with natsrs_kv_entry_free.
+ */
+enum natsrs_status natsrs_kv_get(struct natsrs_kv *kv,
+                                 const char *key,
+                                 struct natsrs_kv_entry **out);
+
+/**
+ * Revision `revision` (> 0) of `key`: NATSRS_STATUS_NOT_FOUND when that revision is not this
+ * key's (or is gone), NATSRS_STATUS_KEY_DELETED when it is a delete or purge marker. Returns
+ * an owned natsrs_kv_entry; release with natsrs_kv_entry_free.
+ */
+enum natsrs_status natsrs_kv_get_revision(struct natsrs_kv *kv,
+                                          const char *key,
+                                          uint64_t revision,
+                                          struct natsrs_kv_entry **out);
+
+/**
+ * Deletes `key`: writes a delete marker, its history is kept. With `last_revision` > 0 only
+ * when that is the key's latest revision (else NATSRS_STATUS_WRONG_REVISION); 0: always.
+ */
+enum natsrs_status natsrs_kv_delete(struct natsrs_kv *kv, const char *key, uint64_t last_revision);
+
+/**
+ * Purges `key`: writes a purge marker and removes all its older revisions. With
+ * `last_revision` > 0 only when that is the key's latest revision (else
+ * NATSRS_STATUS_WRONG_REVISION); 0: always.
+ */
+enum natsrs_status natsrs_kv_purge(struct natsrs_kv *kv, const char *key, uint64_t last_revision);
+
+/**
+ * Removes delete and purge markers, as nats.go's PurgeDeletes: markers older than
+ * `older_than_ms` go entirely, newer ones only lose the revisions before them. 0 means the
+ * default threshold (30 minutes); a negative value removes every marker entirely.
+ * `*out_purged` (may be NULL) gets the number of keys purged.
+ */
+enum natsrs_status natsrs_kv_purge_deletes(struct natsrs_kv *kv,
+                                           int64_t older_than_ms,
+                                           uint64_t *out_purged);
+
+/**
+ * The keys that have a value, in stream order; with `filters[0..n]` (n > 0) only those
+ * matching one of them (`*` matches a token, a final `>` the rest). An empty bucket gives an
+ * empty list. Returns an owned natsrs_strings; release with natsrs_strings_free.
+ */
+enum natsrs_status natsrs_kv_keys(struct natsrs_kv *kv,
+                                  const char *const *filters,
+                                  size_t n,
+                                  struct natsrs_strings **out);
+
+/**
+ * Every stored revision of `key`, oldest first, markers included (NATSRS_STATUS_NOT_FOUND
+ * when there is none). Returns an owned natsrs_kv_entries; release with
+ * natsrs_kv_entries_free.
+ */
+enum natsrs_status natsrs_kv_history(struct natsrs_kv *kv,
+                                     const char *key,
+                                     struct natsrs_kv_entries **out);
+
+/**
+ * The bucket's status. Returns an owned natsrs_kv_status; release with natsrs_kv_status_free.
+ */
+enum natsrs_status natsrs_kv_bucket_status(struct natsrs_kv *kv, struct natsrs_kv_status **out);
+
+/**
+ * Releases a bucket handle (the bucket itself stays). NULL is ignored.
+ */
+void natsrs_kv_free(struct natsrs_kv *kv);
+
+/**
+ * Creates a config for bucket `bucket` (one or more of `[a-zA-Z0-9_-]`) with the defaults
+ * (history 1, no TTL, no limits, file storage, 1 replica). Returns an owned
+ * natsrs_kv_config; release with natsrs_kv_config_free.
+ */
+enum natsrs_status natsrs_kv_config_new(const char *bucket, struct natsrs_kv_config **out);
+
+/**
+ * Parses a config from JSON with nats.go's KeyValueConfig field names (`bucket` required;
+ * durations in ns; an unknown field is NATSRS_STATUS_INVALID_ARGUMENT). Returns an owned
+ * natsrs_kv_config; release with natsrs_kv_config_free.
+ */
+enum natsrs_status natsrs_kv_config_from_json(const char *json, struct natsrs_kv_config **out);
+
+/**
+ * The config as JSON with nats.go's field names (durations in ns; defaults omitted). Returns
+ * an owned string; release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_kv_config_to_json(const struct natsrs_kv_config *cfg, char **out);
+
+/**
+ * Sets the bucket name (one or more of `[a-zA-Z0-9_-]`).
+ */
+enum natsrs_status natsrs_kv_config_set_bucket(struct natsrs_kv_config *cfg, const char *bucket);
+
+/**
+ * Sets the description (NULL clears it).
+ */
+enum natsrs_status natsrs_kv_config_set_description(struct natsrs_kv_config *cfg,
+                                                    const char *description);
+
+/**
+ * Sets how many values are kept per key (1 to 64; default 1).
+ */
+enum natsrs_status natsrs_kv_config_set_history(struct natsrs_kv_config *cfg, int64_t history);
+
+/**
+ * Sets how long a value lives, in ms (0: forever, the default; negative is refused).
+ */
+enum natsrs_status natsrs_kv_config_set_ttl_ms(struct natsrs_kv_config *cfg, int64_t ttl_ms);
+
+/**
+ * Sets the largest value accepted, in bytes (a negative value: unlimited, the default).
+ */
+enum natsrs_status natsrs_kv_config_set_max_value_size(struct natsrs_kv_config *cfg,
+                                                       int64_t max_value_size);
+
+/**
+ * Sets the size limit of the whole bucket, in bytes (a negative value: unlimited, the default).
+ */
+enum natsrs_status natsrs_kv_config_set_max_bytes(struct natsrs_kv_config *cfg, int64_t max_bytes);
+
+/**
+ * Sets the storage (natsrs_storage_type value; default file).
+ */
+enum natsrs_status natsrs_kv_config_set_storage(struct natsrs_kv_config *cfg, int32_t storage);
+
+/**
+ * Sets the number of replicas (1 to 5 on a cluster; default 1).
+ */
+enum natsrs_status natsrs_kv_config_set_replicas(struct natsrs_kv_config *cfg, int64_t replicas);
+
+/**
+ * Turns S2 compression of the backing stream on or off (server 2.10+; default off).
+ */
+enum natsrs_status natsrs_kv_config_set_compression(struct natsrs_kv_config *cfg, bool compression);
+
+/**
+ * Sets the placement: `cluster` (may be NULL) and `tags[0..n]` (n == 0: no tags). NULL
+ * cluster with no tags clears it.
+ */
+enum natsrs_status natsrs_kv_config_set_placement(struct natsrs_kv_config *cfg,
+                                                  const char *cluster,
+                                                  const char *const *tags,
+                                                  size_t n);
+
+/**
+ * Republishes every change of the keys whose subjects (`$KV.<bucket>.<key>`) match `src` (NULL:
+ * every key) to `dest` (a subject mapping of `src`, e.g. `changes.>`); with `headers_only`
+ * without the value. NULL `dest` clears it.
+ */
+enum natsrs_status natsrs_kv_config_set_republish(struct natsrs_kv_config *cfg,
+                                                  const char *src,
+                                                  const char *dest,
+                                                  bool headers_only);
+
+/**
+ * Makes the bucket a mirror of bucket `bucket` (read-only; puts go to the origin). NULL
+ * clears it. Other source options: natsrs_kv_config_from_json with a `mirror` object.
+ */
+enum natsrs_status natsrs_kv_config_set_mirror(struct natsrs_kv_config *cfg, const char *bucket);
+
+/**
+ * Adds bucket `bucket` as a source (its keys are copied into this bucket).
+ */
+enum natsrs_status natsrs_kv_config_add_source(struct natsrs_kv_config *cfg, const char *bucket);
+
+/**
+ * Sets metadata `key` to `value` (NULL `value` removes the key; server 2.10+).
+ */
+enum natsrs_status natsrs_kv_config_set_metadata(struct natsrs_kv_config *cfg,
+                                                 const char *key,
+                                                 const char *value);
+
+/**
+ * Allows per-key TTLs (natsrs_kv_create_with_ttl) and makes the server leave a marker that
+ * lives `ttl_ms` when a value expires (server 2.11+). 0 turns it off (the default).
+ */
+enum natsrs_status natsrs_kv_config_set_limit_marker_ttl_ms(struct natsrs_kv_config *cfg,
+                                                            int64_t ttl_ms);
+
+/**
+ * Releases a config. NULL is ignored.
+ */
+void natsrs_kv_config_free(struct natsrs_kv_config *cfg);
+
+/**
+ * The entry's bucket. Borrowed; valid until the entry is released (NULL for a NULL entry).
+ */
+const char *natsrs_kv_entry_bucket(const struct natsrs_kv_entry *entry);
+
+/**
+ * The entry's key. Borrowed; valid until the entry is released (NULL for a NULL entry).
+ */
+const char *natsrs_kv_entry_key(const struct natsrs_kv_entry *entry);
+
+/**
+ * The value's bytes (not NUL-terminated; length from natsrs_kv_entry_value_len; a marker or a
+ * meta-only watch has none: length 0). Borrowed; valid until the entry is released (NULL for
+ * a NULL entry).
+ */
+const uint8_t *natsrs_kv_entry_value(const struct natsrs_kv_entry *entry);
+
+/**
+ * The value's length in bytes (0 for a NULL entry).
+ */
+size_t natsrs_kv_entry_value_len(const struct natsrs_kv_entry *entry);
+
+/**
+ * The revision (the stream sequence of this entry; 0 for a NULL entry).
+ */
+uint64_t natsrs_kv_entry_revision(const struct natsrs_kv_entry *entry);
+
+/**
+ * When the server stored this revision, in nanoseconds since the Unix epoch (UTC; 0 for a
+ * NULL entry).
+ */
+int64_t natsrs_kv_entry_created_ns(const struct natsrs_kv_entry *entry);
+
+/**
+ * For an entry from a watcher or a history: how many newer entries matched when it was
+ * delivered (0 for the latest; always 0 from a get or for a NULL entry).
+ */
+uint64_t natsrs_kv_entry_delta(const struct natsrs_kv_entry *entry);
+
+/**
+ * What the entry records: a value, a delete or a purge (NATSRS_KV_OPERATION_PUT for a NULL
+ * entry, with the last error set).
+ */
+enum natsrs_kv_operation natsrs_kv_entry_operation(const struct natsrs_kv_entry *entry);
+
+/**
+ * Releases an entry. NULL is ignored; never pass an entry borrowed from a natsrs_kv_entries.
+ */
+void natsrs_kv_entry_free(struct natsrs_kv_entry *entry);
+
+/**
+ * Number of entries in the list (0 for NULL).
+ */
+size_t natsrs_kv_entries_count(const struct natsrs_kv_entries *list);
+
+/**
+ * Entry `index` of the list (oldest first), or NULL when out of range. Borrowed; valid until
+ * natsrs_kv_entries_free (do not free it).
+ */
+const struct natsrs_kv_entry *natsrs_kv_entries_get(const struct natsrs_kv_entries *list,
+                                                    size_t index);
+
+/**
+ * Releases an entry list and its entries. NULL is ignored.
+ */
+void natsrs_kv_entries_free(struct natsrs_kv_entries *list);
+
+/**
+ * The bucket's name. Borrowed; valid until the status is released (NULL for NULL).
+ */
+const char *natsrs_kv_status_bucket(const struct natsrs_kv_status *status);
+
+/**
+ * Messages stored: values and markers, every revision kept (0 for NULL).
+ */
+uint64_t natsrs_kv_status_values(const struct natsrs_kv_status *status);
+
+/**
+ * Values kept per key (0 for NULL).
+ */
+int64_t natsrs_kv_status_history(const struct natsrs_kv_status *status);
+
+/**
+ * How long a value lives, in ms (0: forever, or NULL).
+ */
+int64_t natsrs_kv_status_ttl_ms(const struct natsrs_kv_status *status);
+
+/**
+ * Bytes stored (0 for NULL).
+ */
+uint64_t natsrs_kv_status_bytes(const struct natsrs_kv_status *status);
+
+/**
+ * Whether the backing stream is compressed (false for NULL).
+ */
+bool natsrs_kv_status_is_compressed(const struct natsrs_kv_status *status);
+
+/**
+ * The backing store's kind: "JetStream". Borrowed; valid until the status is released.
+ */
+const char *natsrs_kv_status_backing_store(const struct natsrs_kv_status *status);
+
+/**
+ * The backing stream's info (stream `KV_<bucket>`). Returns an owned natsrs_stream_info;
+ * release with natsrs_stream_info_free.
+ */
+enum natsrs_status natsrs_kv_status_stream_info(const struct natsrs_kv_status *status,
+                                                struct natsrs_stream_info **out);
+
+/**
+ * The bucket's config as stored by the server (change it and pass it to
+ * natsrs_jetstream_update_kv). Returns an owned natsrs_kv_config; release with
+ * natsrs_kv_config_free.
+ */
+enum natsrs_status natsrs_kv_status_config(const struct natsrs_kv_status *status,
+                                           struct natsrs_kv_config **out);
+
+/**
+ * The status as JSON: `{"bucket","values","history","ttl" (ns),"bytes","is_compressed",
+ * "backing_store","stream_info" (the server's stream info)}`. Returns an owned string;
+ * release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_kv_status_json(const struct natsrs_kv_status *status, char **out);
+
+/**
+ * Releases a status. NULL is ignored; never pass a status borrowed from a list.
+ */
+void natsrs_kv_status_free(struct natsrs_kv_status *status);
+
+/**
+ * Number of statuses in the list (0 for NULL).
+ */
+size_t natsrs_kv_status_list_count(const struct natsrs_kv_status_list *list);
+
+/**
+ * Status `index` of the list, or NULL when out of range. Borrowed; valid until
+ * natsrs_kv_status_list_free (do not free it).
+ */
+const struct natsrs_kv_status *natsrs_kv_status_list_get(const struct natsrs_kv_status_list *list,
+                                                         size_t index);
+
+/**
+ * Releases a status list and its statuses. NULL is ignored.
+ */
+void natsrs_kv_status_list_free(struct natsrs_kv_status_list *list);
+
+/**
+ * Creates watch options with the defaults (the latest value of each key, then changes; markers
+ * included; values included). Returns an owned natsrs_kv_watch_options; release with
+ * natsrs_kv_watch_options_free.
+ */
+enum natsrs_status natsrs_kv_watch_options_create(struct natsrs_kv_watch_options **out);
+
+/**
+ * Delivers every stored revision first, not only the latest of each key (excludes
+ * updates-only).
+ */
+enum natsrs_status natsrs_kv_watch_options_set_include_history(struct natsrs_kv_watch_options *opts,
+                                                               bool on);
+
+/**
+ * Skips delete and purge markers.
+ */
+enum natsrs_status natsrs_kv_watch_options_set_ignore_deletes(struct natsrs_kv_watch_options *opts,
+                                                              bool on);
+
+/**
+ * Delivers only changes made after the watch started (the initial-values marker comes first,
+ * at once; excludes include-history).
+ */
+enum natsrs_status natsrs_kv_watch_options_set_updates_only(struct natsrs_kv_watch_options *opts,
+                                                            bool on);
+
+/**
+ * Delivers entries without their values (value length 0).
+ */
+enum natsrs_status natsrs_kv_watch_options_set_meta_only(struct natsrs_kv_watch_options *opts,
+                                                         bool on);
+
+/**
+ * Releases watch options. NULL is ignored.
+ */
+void natsrs_kv_watch_options_free(struct natsrs_kv_watch_options *opts);
+
+/**
+ * Watches one key or a filter (`*` matches a token, a final `>` the rest); `opts` may be NULL
+ * (defaults) and is copied. Returns an owned natsrs_kv_watcher; release with
+ * natsrs_kv_watcher_free.
+ */
+enum natsrs_status natsrs_kv_watch(struct natsrs_kv *kv,
+                                   const char *filter,
+                                   const struct natsrs_kv_watch_options *opts,
+                                   struct natsrs_kv_watcher **out);
+
+/**
+ * Watches every key of the bucket; as natsrs_kv_watch otherwise.
+ */
+enum natsrs_status natsrs_kv_watch_all(struct natsrs_kv *kv,
+                                       const struct natsrs_kv_watch_options *opts,
+                                       struct natsrs_kv_watcher **out);
+
+/**
+ * Watches the keys matching any of `filters[0..n]` (n >= 1; server 2.10+ for more than one);
+ * as natsrs_kv_watch otherwise.
+ */
+enum natsrs_status natsrs_kv_watch_many(struct natsrs_kv *kv,
+                                        const char *const *filters,
+                                        size_t n,
+                                        const struct natsrs_kv_watch_options *opts,
+                                        struct natsrs_kv_watcher **out);
+
+/**
+ * Waits up to `timeout_ms` (> 0) for the next change. On NATSRS_STATUS_OK `*out_entry` is
+ * either an entry (owned; release with natsrs_kv_entry_free) or NULL: the initial-values
+ * marker, given exactly once, after the entries that existed when the watch started (at once
+ * when there were none, or with updates-only). NATSRS_STATUS_TIMEOUT when nothing came
+ * (`*out_entry` untouched); NATSRS_STATUS_ILLEGAL_STATE after natsrs_kv_watcher_stop. Entries
+ * come in stream (revision) order. One thread at a time may call it.
+ */
+enum natsrs_status natsrs_kv_watcher_next(struct natsrs_kv_watcher *watcher,
+                                          int64_t timeout_ms,
+                                          struct natsrs_kv_entry **out_entry);
+
+/**
+ * Whether the initial values have all been delivered (the NULL marker may still be unread;
+ * false for NULL).
+ */
+bool natsrs_kv_watcher_init_done(const struct natsrs_kv_watcher *watcher);
+
+/**
+ * Stops the watch (its consumer is deleted in the background); a later natsrs_kv_watcher_next
+ * is NATSRS_STATUS_ILLEGAL_STATE. May be called from another thread while natsrs_kv_watcher_next
+ * waits: both return within about 100 ms. Idempotent.
+ */
+enum natsrs_status natsrs_kv_watcher_stop(struct natsrs_kv_watcher *watcher);
+
+/**
+ * Stops the watch (if running) and releases the watcher. NULL is ignored.
+ */
+void natsrs_kv_watcher_free(struct natsrs_kv_watcher *watcher);
 
 /**
  * Creates a message to publish with natsrs_connection_publish_msg. `reply` may be NULL.

@@ -69,11 +69,17 @@ pub enum Status {
     AuthExpired = 28,
     /// A credentials file, seed or key is malformed or unreadable.
     BadCredentials = 29,
+    /// A key-value compare-and-set failed: the key's latest revision was not the expected one
+    /// (create of a key that has a value, update, delete or purge with a revision check).
+    WrongRevision = 30,
+    /// The key's latest revision (or the one asked for) is a delete or purge marker: it has no
+    /// value.
+    KeyDeleted = 31,
 }
 
 impl Status {
     /// Every status, in numeric order.
-    pub const ALL: [Status; 30] = [
+    pub const ALL: [Status; 32] = [
         Status::Ok,
         Status::NullParameter,
         Status::InvalidArgument,
@@ -104,6 +110,8 @@ impl Status {
         Status::MaxMessages,
         Status::AuthExpired,
         Status::BadCredentials,
+        Status::WrongRevision,
+        Status::KeyDeleted,
     ];
 
     /// Static description of the status.
@@ -139,6 +147,8 @@ impl Status {
             Status::MaxMessages => "maximum messages delivered",
             Status::AuthExpired => "authentication expired",
             Status::BadCredentials => "bad credentials",
+            Status::WrongRevision => "wrong last revision",
+            Status::KeyDeleted => "key deleted",
         }
     }
 }

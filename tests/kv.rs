@@ -428,7 +428,17 @@ asyncio.run(main())
     let out = python(&format!(
         r#"
 import asyncio, json, nats
-from nats.js.errors import KeyDeletedError, KeyNotFoundError
+from nats.js.errors import KeyDeletedError, KeyNotFoundError, NoKeysError
+# nats-py's history() and keys() may see their watcher's start marker before the first value
+# (a race in nats-py) and raise NoKeysError: retry a few times.
+async def retry(f):
+    for i in range(5):
+        try:
+            return await f()
+        except NoKeysError:
+            if i == 4:
+                raise
+            await asyncio.sleep(0.1)
 async def main():
     nc = await nats.connect("{url}")
     js = nc.jetstream()
@@ -436,16 +446,16 @@ async def main():
     r = {{}}
     e = await kv.get("a")
     r["a"] = [e.value.decode(), e.revision]
-    r["hist_a"] = [x.value.decode() for x in await kv.history("a")]
-    r["ops_b"] = [x.operation for x in await kv.history("b.x")]
-    r["ops_c"] = [x.operation for x in await kv.history("c")]
+    r["hist_a"] = [x.value.decode() for x in await retry(lambda: kv.history("a"))]
+    r["ops_b"] = [x.operation for x in await retry(lambda: kv.history("b.x"))]
+    r["ops_c"] = [x.operation for x in await retry(lambda: kv.history("c"))]
     for k in ["b.x", "c"]:
         try:
             await kv.get(k)
             r[k] = "found"
         except (KeyDeletedError, KeyNotFoundError) as e:
             r[k] = "notfound " + str(e.op)
-    r["keys"] = sorted(await kv.keys())
+    r["keys"] = sorted(await retry(kv.keys))
     st = await kv.status()
     r["history"] = st.history
     await kv.create("b.x", b"from py")
@@ -609,13 +619,16 @@ asyncio.run(main())
         line.clear();
         assert!(out.read_line(&mut line).unwrap() > 0, "the nats-py watcher did not start");
     }
+    // The purge is of another key: a purge rolls up (removes) its key's older revisions, also
+    // those the server has not sent to the watcher yet, so purging "a" could hide the put and
+    // the delete from it.
     kv.put("a", b"1").unwrap();
     kv.delete("a").unwrap();
-    kv.purge("a").unwrap();
+    kv.purge("c").unwrap();
     line.clear();
     out.read_line(&mut line).unwrap();
     assert!(child.wait().unwrap().success());
     let r: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
     assert_eq!(r["init"], serde_json::json!(["pre"]));
-    assert_eq!(r["got"], serde_json::json!([["a", null, "1"], ["a", "DEL", ""], ["a", "PURGE", ""]]));
+    assert_eq!(r["got"], serde_json::json!([["a", null, "1"], ["a", "DEL", ""], ["c", "PURGE", ""]]));
 }

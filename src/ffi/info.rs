@@ -150,7 +150,7 @@ pub unsafe extern "C" fn natsrs_server_info_free(si: *mut natsrs_server_info) {
 ///
 /// # Safety
 /// `out` is non-NULL and writable.
-unsafe fn strings_out(v: Vec<String>, out: *mut *mut natsrs_strings) {
+pub(crate) unsafe fn strings_out(v: Vec<String>, out: *mut *mut natsrs_strings) {
     let items = v.into_iter().map(|s| cs(&s)).collect();
     // SAFETY: per the function's contract.
     unsafe { put(out, box_into_raw(natsrs_strings { items })) };

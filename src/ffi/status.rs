@@ -75,6 +75,13 @@ pub enum natsrs_status {
     AuthExpired = 28,
     /// A credentials file, seed or key is malformed or unreadable.
     BadCredentials = 29,
+    /// A key-value compare-and-set failed: the key's latest revision was not the expected one
+    /// (natsrs_kv_create of a key that has a value, natsrs_kv_update, natsrs_kv_delete or
+    /// natsrs_kv_purge with a revision check). natsrs_last_error_api gives 400/10071.
+    WrongRevision = 30,
+    /// The key's latest revision (or the one asked for) is a delete or purge marker: the key
+    /// has no value (a key never written, or removed entirely, is NATSRS_STATUS_NOT_FOUND).
+    KeyDeleted = 31,
 }
 
 /// Generates the two exhaustive conversions between the core's `Status` and `natsrs_status`
@@ -125,7 +132,9 @@ mirror_status!(
     BufferTooSmall,
     MaxMessages,
     AuthExpired,
-    BadCredentials
+    BadCredentials,
+    WrongRevision,
+    KeyDeleted
 );
 
 impl natsrs_status {

@@ -146,7 +146,8 @@ impl KeyValue {
     }
 
     /// The stored message (value or marker) of a key, latest or one revision; None when absent.
-    fn entry_raw(&self, key: &str, revision: Option<u64>) -> Result<Option<Entry>> {
+    /// Unlike [`KeyValue::get`], a delete or purge marker is returned as an entry.
+    pub fn entry_raw(&self, key: &str, revision: Option<u64>) -> Result<Option<Entry>> {
         validate_key(key)?;
         let subject = self.subject(key);
         let r = match (revision, self.direct) {

@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "ce2513800a5cf16a634b35a258e81e48bbecb8a6e80a84c7e992cad0f9ee21c5"
+HEADER_SHA256 = "f231ae5d09d7c2d381b7f9b48bfde1f9cebff83829479244e87d22ee8ae5f84d"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -46,6 +46,8 @@ NATSRS_STATUS_BUFFER_TOO_SMALL = 26
 NATSRS_STATUS_MAX_MESSAGES = 27
 NATSRS_STATUS_AUTH_EXPIRED = 28
 NATSRS_STATUS_BAD_CREDENTIALS = 29
+NATSRS_STATUS_WRONG_REVISION = 30
+NATSRS_STATUS_KEY_DELETED = 31
 NATSRS_STATUS_NAMES: Dict[int, str] = {
     0: "NATSRS_STATUS_OK",
     1: "NATSRS_STATUS_NULL_PARAMETER",
@@ -77,6 +79,8 @@ NATSRS_STATUS_NAMES: Dict[int, str] = {
     27: "NATSRS_STATUS_MAX_MESSAGES",
     28: "NATSRS_STATUS_AUTH_EXPIRED",
     29: "NATSRS_STATUS_BAD_CREDENTIALS",
+    30: "NATSRS_STATUS_WRONG_REVISION",
+    31: "NATSRS_STATUS_KEY_DELETED",
 }
 
 # enum natsrs_connection_status
@@ -95,6 +99,16 @@ NATSRS_CONNECTION_STATUS_NAMES: Dict[int, str] = {
     4: "NATSRS_CONNECTION_STATUS_RECONNECTING",
     5: "NATSRS_CONNECTION_STATUS_DRAINING_SUBS",
     6: "NATSRS_CONNECTION_STATUS_DRAINING_PUBS",
+}
+
+# enum natsrs_kv_operation
+NATSRS_KV_OPERATION_PUT = 0
+NATSRS_KV_OPERATION_DELETE = 1
+NATSRS_KV_OPERATION_PURGE = 2
+NATSRS_KV_OPERATION_NAMES: Dict[int, str] = {
+    0: "NATSRS_KV_OPERATION_PUT",
+    1: "NATSRS_KV_OPERATION_DELETE",
+    2: "NATSRS_KV_OPERATION_PURGE",
 }
 
 # enum natsrs_storage_type
@@ -448,6 +462,85 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_jetstream_publish_async", c_int, (c_void_p, c_char_p, c_char_p, c_size_t, c_void_p, natsrs_pub_ack_handler, c_void_p, natsrs_userdata_free)),
     ("natsrs_jetstream_publish_async_complete", c_int, (c_void_p, c_int64)),
     ("natsrs_jetstream_publish_async_pending", c_int, (c_void_p, POINTER(c_int64))),
+    ("natsrs_jetstream_create_kv", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_update_kv", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_create_or_update_kv", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_bind_kv", c_int, (c_void_p, c_char_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_delete_kv", c_int, (c_void_p, c_char_p)),
+    ("natsrs_jetstream_kv_store_names", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_kv_stores", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_kv_bucket", c_char_p, (c_void_p,)),
+    ("natsrs_kv_put", c_int, (c_void_p, c_char_p, c_char_p, c_size_t, POINTER(c_uint64))),
+    ("natsrs_kv_create", c_int, (c_void_p, c_char_p, c_char_p, c_size_t, POINTER(c_uint64))),
+    ("natsrs_kv_create_with_ttl", c_int, (c_void_p, c_char_p, c_char_p, c_size_t, c_int64, POINTER(c_uint64))),
+    ("natsrs_kv_update", c_int, (c_void_p, c_char_p, c_char_p, c_size_t, c_uint64, POINTER(c_uint64))),
+    ("natsrs_kv_get", c_int, (c_void_p, c_char_p, POINTER(c_void_p))),
+    ("natsrs_kv_get_revision", c_int, (c_void_p, c_char_p, c_uint64, POINTER(c_void_p))),
+    ("natsrs_kv_delete", c_int, (c_void_p, c_char_p, c_uint64)),
+    ("natsrs_kv_purge", c_int, (c_void_p, c_char_p, c_uint64)),
+    ("natsrs_kv_purge_deletes", c_int, (c_void_p, c_int64, POINTER(c_uint64))),
+    ("natsrs_kv_keys", c_int, (c_void_p, POINTER(c_char_p), c_size_t, POINTER(c_void_p))),
+    ("natsrs_kv_history", c_int, (c_void_p, c_char_p, POINTER(c_void_p))),
+    ("natsrs_kv_bucket_status", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_kv_free", None, (c_void_p,)),
+    ("natsrs_kv_config_new", c_int, (c_char_p, POINTER(c_void_p))),
+    ("natsrs_kv_config_from_json", c_int, (c_char_p, POINTER(c_void_p))),
+    ("natsrs_kv_config_to_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_kv_config_set_bucket", c_int, (c_void_p, c_char_p)),
+    ("natsrs_kv_config_set_description", c_int, (c_void_p, c_char_p)),
+    ("natsrs_kv_config_set_history", c_int, (c_void_p, c_int64)),
+    ("natsrs_kv_config_set_ttl_ms", c_int, (c_void_p, c_int64)),
+    ("natsrs_kv_config_set_max_value_size", c_int, (c_void_p, c_int64)),
+    ("natsrs_kv_config_set_max_bytes", c_int, (c_void_p, c_int64)),
+    ("natsrs_kv_config_set_storage", c_int, (c_void_p, c_int32)),
+    ("natsrs_kv_config_set_replicas", c_int, (c_void_p, c_int64)),
+    ("natsrs_kv_config_set_compression", c_int, (c_void_p, c_bool)),
+    ("natsrs_kv_config_set_placement", c_int, (c_void_p, c_char_p, POINTER(c_char_p), c_size_t)),
+    ("natsrs_kv_config_set_republish", c_int, (c_void_p, c_char_p, c_char_p, c_bool)),
+    ("natsrs_kv_config_set_mirror", c_int, (c_void_p, c_char_p)),
+    ("natsrs_kv_config_add_source", c_int, (c_void_p, c_char_p)),
+    ("natsrs_kv_config_set_metadata", c_int, (c_void_p, c_char_p, c_char_p)),
+    ("natsrs_kv_config_set_limit_marker_ttl_ms", c_int, (c_void_p, c_int64)),
+    ("natsrs_kv_config_free", None, (c_void_p,)),
+    ("natsrs_kv_entry_bucket", c_char_p, (c_void_p,)),
+    ("natsrs_kv_entry_key", c_char_p, (c_void_p,)),
+    ("natsrs_kv_entry_value", c_void_p, (c_void_p,)),
+    ("natsrs_kv_entry_value_len", c_size_t, (c_void_p,)),
+    ("natsrs_kv_entry_revision", c_uint64, (c_void_p,)),
+    ("natsrs_kv_entry_created_ns", c_int64, (c_void_p,)),
+    ("natsrs_kv_entry_delta", c_uint64, (c_void_p,)),
+    ("natsrs_kv_entry_operation", c_int, (c_void_p,)),
+    ("natsrs_kv_entry_free", None, (c_void_p,)),
+    ("natsrs_kv_entries_count", c_size_t, (c_void_p,)),
+    ("natsrs_kv_entries_get", c_void_p, (c_void_p, c_size_t)),
+    ("natsrs_kv_entries_free", None, (c_void_p,)),
+    ("natsrs_kv_status_bucket", c_char_p, (c_void_p,)),
+    ("natsrs_kv_status_values", c_uint64, (c_void_p,)),
+    ("natsrs_kv_status_history", c_int64, (c_void_p,)),
+    ("natsrs_kv_status_ttl_ms", c_int64, (c_void_p,)),
+    ("natsrs_kv_status_bytes", c_uint64, (c_void_p,)),
+    ("natsrs_kv_status_is_compressed", c_bool, (c_void_p,)),
+    ("natsrs_kv_status_backing_store", c_char_p, (c_void_p,)),
+    ("natsrs_kv_status_stream_info", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_kv_status_config", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_kv_status_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_kv_status_free", None, (c_void_p,)),
+    ("natsrs_kv_status_list_count", c_size_t, (c_void_p,)),
+    ("natsrs_kv_status_list_get", c_void_p, (c_void_p, c_size_t)),
+    ("natsrs_kv_status_list_free", None, (c_void_p,)),
+    ("natsrs_kv_watch_options_create", c_int, (POINTER(c_void_p),)),
+    ("natsrs_kv_watch_options_set_include_history", c_int, (c_void_p, c_bool)),
+    ("natsrs_kv_watch_options_set_ignore_deletes", c_int, (c_void_p, c_bool)),
+    ("natsrs_kv_watch_options_set_updates_only", c_int, (c_void_p, c_bool)),
+    ("natsrs_kv_watch_options_set_meta_only", c_int, (c_void_p, c_bool)),
+    ("natsrs_kv_watch_options_free", None, (c_void_p,)),
+    ("natsrs_kv_watch", c_int, (c_void_p, c_char_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_kv_watch_all", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_kv_watch_many", c_int, (c_void_p, POINTER(c_char_p), c_size_t, c_void_p, POINTER(c_void_p))),
+    ("natsrs_kv_watcher_next", c_int, (c_void_p, c_int64, POINTER(c_void_p))),
+    ("natsrs_kv_watcher_init_done", c_bool, (c_void_p,)),
+    ("natsrs_kv_watcher_stop", c_int, (c_void_p,)),
+    ("natsrs_kv_watcher_free", None, (c_void_p,)),
     ("natsrs_msg_create", c_int, (c_char_p, c_char_p, c_char_p, c_size_t, POINTER(c_void_p))),
     ("natsrs_msg_subject", c_char_p, (c_void_p,)),
     ("natsrs_msg_reply", c_char_p, (c_void_p,)),

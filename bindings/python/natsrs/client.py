@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import weakref
 from ctypes import byref, c_int64, c_size_t, c_uint64, c_void_p
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
 
 from . import _core, _ffi
 from ._conn import ConnCore
@@ -24,6 +24,9 @@ from .errors import (
     SlowConsumerError,
     UseAfterCloseError,
 )
+
+if TYPE_CHECKING:
+    from .js import JetStreamContext, JetStreamManager
 
 __all__ = [
     "Client",
@@ -46,7 +49,7 @@ ErrorCallback = Callable[[Exception], None]
 class Msg:
     """A received message (a copy: it stays valid after the callback returns)."""
 
-    __slots__ = ("subject", "reply", "data", "headers", "_multi", "_client", "_sid")
+    __slots__ = ("subject", "reply", "data", "headers", "_multi", "_client", "_sid", "_ackd", "_metadata")
 
     def __init__(
         self,
@@ -65,6 +68,8 @@ class Msg:
         self.headers = headers
         self._multi = multi
         self._sid = sid
+        self._ackd = False
+        self._metadata: Any = None
 
     @property
     def header(self) -> Optional[Dict[str, str]]:
@@ -84,6 +89,64 @@ class Msg:
         if self._client is None:
             raise Error("client not set")
         self._client.publish(self.reply, data, headers=headers)
+
+    # ---- JetStream: acks go to the message's $JS.ACK reply subject
+    @property
+    def is_acked(self) -> bool:
+        return self._ackd
+
+    def _js_client(self) -> "Client":
+        from .errors import MsgAlreadyAckdError, NotJSMessageError
+
+        if not self.reply:
+            raise NotJSMessageError()
+        if self._ackd:
+            raise MsgAlreadyAckdError()
+        if self._client is None:
+            raise Error("client not set")
+        return self._client
+
+    def ack(self) -> None:
+        """Acknowledges a JetStream message."""
+        self._js_client().publish(self.reply, b"+ACK")
+        self._ackd = True
+
+    def ack_sync(self, timeout: float = 1.0) -> "Msg":
+        """Acknowledges and waits for the server to confirm it."""
+        resp = self._js_client().request(self.reply, b"+ACK", timeout=timeout)
+        self._ackd = True
+        return resp
+
+    def nak(self, delay: Optional[float] = None) -> None:
+        """Negative ack: redelivery (after ``delay`` seconds if given)."""
+        payload = b"-NAK"
+        if delay:
+            payload += b' {"delay": %d}' % int(delay * 1_000_000_000)
+        self._js_client().publish(self.reply, payload)
+        self._ackd = True
+
+    def in_progress(self) -> None:
+        """Still working on it: resets the ack wait (may be sent repeatedly)."""
+        from .errors import NotJSMessageError
+
+        if not self.reply or self._client is None:
+            raise NotJSMessageError()
+        self._client.publish(self.reply, b"+WPI")
+
+    def term(self) -> None:
+        """Stops redelivery of the message."""
+        self._js_client().publish(self.reply, b"+TERM")
+        self._ackd = True
+
+    @property
+    def metadata(self) -> Any:
+        """nats-py's ``Msg.Metadata`` parsed from the reply subject (``NotJSMessageError``
+        for a core message)."""
+        if self._metadata is None:
+            from .aio.msg import Msg as AioMsg
+
+            self._metadata = AioMsg.Metadata._from_reply(self.reply)
+        return self._metadata
 
     def __repr__(self) -> str:
         return f"<natsrs.Msg: subject='{self.subject}' reply='{self.reply}' data={self.data[:20]!r}...>"
@@ -465,6 +528,18 @@ class Client:
         self._core.close()
         with self._subs_lock:
             self._subs.clear()
+
+    def jetstream(self, **opts: Any) -> "JetStreamContext":
+        """A JetStream context (``prefix``, ``domain``, ``timeout``, ``publish_async_max_pending``)."""
+        from .js import JetStreamContext
+
+        return JetStreamContext(self, **opts)
+
+    def jsm(self, **opts: Any) -> "JetStreamManager":
+        """A JetStream manager (``prefix``, ``domain``, ``timeout``)."""
+        from .js import JetStreamManager
+
+        return JetStreamManager(self, **opts)
 
     def force_reconnect(self) -> None:
         self._core.force_reconnect()

@@ -14,6 +14,7 @@ from conftest import PKG
 
 EXAMPLES = sorted((PKG / "examples").glob("*.py"))
 SECURITY = {"tls", "nkeys_creds"}
+JETSTREAM = {"jetstream"}  # needs a server with JetStream
 
 
 def _security_env(request: Any) -> Dict[str, str]:
@@ -39,6 +40,11 @@ def test_example(script: pathlib.Path, url: str, request: Any) -> None:
     env = dict(os.environ, NATS_URL=url, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     if script.stem in SECURITY:
         env.update(_security_env(request))
+    if script.stem in JETSTREAM:
+        tmp: pathlib.Path = request.getfixturevalue("tmpdir_session")
+        store = tmp / f"js-example-{script.stem}"
+        store.mkdir(exist_ok=True)
+        env["NATS_URL"] = request.getfixturevalue("make_server")("-js", "-sd", str(store)).url
     r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
     assert r.returncode == 0, f"stdout:\n{r.stdout}\nstderr:\n{r.stderr}"
     assert r.stdout.strip()

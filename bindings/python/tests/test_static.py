@@ -33,3 +33,19 @@ def test_ruff_check() -> None:
 def test_ruff_format() -> None:
     r = _run(_ruff(), "format", "--no-cache", "--check", ".")
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_every_subpackage_is_packaged() -> None:
+    """pyproject.toml lists the packages explicitly: a new subpackage must be added there."""
+    import re
+
+    text = (PKG / "pyproject.toml").read_text()
+    m = re.search(r"^packages = \[(.*)\]$", text, re.M)
+    assert m, "no packages list in pyproject.toml"
+    listed = {p.strip().strip('"') for p in m.group(1).split(",")}
+    found = {
+        ".".join(p.parent.relative_to(PKG).parts)
+        for p in (PKG / "natsrs").rglob("__init__.py")
+        if "__pycache__" not in p.parts
+    }
+    assert found == listed

@@ -15,7 +15,7 @@ import logging
 import ssl
 import weakref
 from ctypes import byref, c_uint64, c_void_p
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Union
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Optional, Set, Union
 from urllib.parse import ParseResult, urlparse
 
 from .. import _core, _ffi
@@ -34,6 +34,10 @@ from ..errors import (
 )
 from .msg import Msg
 from .subscription import DEFAULT_SUB_PENDING_BYTES_LIMIT, DEFAULT_SUB_PENDING_MSGS_LIMIT, Subscription
+
+if TYPE_CHECKING:
+    from .js.client import JetStreamContext
+    from .js.manager import JetStreamManager
 
 __all__ = ["Client", "ServerVersion", "Callback", "ErrorCallback", "DEFAULT_INBOX_PREFIX"]
 
@@ -582,11 +586,17 @@ class Client:
     async def __aexit__(self, *exc_info: Any) -> None:
         await self.close()
 
-    def jetstream(self, **opts: Any) -> Any:
-        raise NotImplementedError("natsrs: JetStream is not in libnatsrs yet")
+    def jetstream(self, **opts: Any) -> "JetStreamContext":
+        """A JetStream context (``prefix``, ``domain``, ``timeout``, ``publish_async_max_pending``)."""
+        from .js.client import JetStreamContext
 
-    def jsm(self, **opts: Any) -> Any:
-        raise NotImplementedError("natsrs: JetStream is not in libnatsrs yet")
+        return JetStreamContext(self, **opts)
+
+    def jsm(self, **opts: Any) -> "JetStreamManager":
+        """A JetStream manager (``prefix``, ``domain``, ``timeout``)."""
+        from .js.manager import JetStreamManager
+
+        return JetStreamManager(self, **opts)
 
     # ---- properties
     def _status(self) -> int:
