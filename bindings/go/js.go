@@ -48,10 +48,12 @@ type JetStream interface {
 	PullSubscribe(subj, durable string, opts ...SubOpt) (*Subscription, error)
 }
 
-// JetStreamContext allows JetStream messaging, stream management and the object store.
+// JetStreamContext allows JetStream messaging, stream management, key-value and the object
+// store.
 type JetStreamContext interface {
 	JetStream
 	JetStreamManager
+	KeyValueManager
 	ObjectStoreManager
 }
 
