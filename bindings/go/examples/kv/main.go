@@ -70,6 +70,7 @@ func main() {
 			if e == nil {
 				fmt.Println("initial values done")
 				done = true
+				continue
 			}
 			fmt.Printf("watch: %s = %q (%s)\n", e.Key(), string(e.Value()), e.Operation())
 		case <-timeout:
