@@ -61,7 +61,7 @@ func MetaOnly() WatchOpt {
 }
 
 func (ctx ContextOpt) configureWatcher(opts *watchOpts) error {
-	opts.ctx = ctx
+	opts.ctx = ctx.Context
 	return nil
 }
 
