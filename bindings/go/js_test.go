@@ -842,13 +842,18 @@ func TestJSOptionsMisc(t *testing.T) {
 	}
 	sub.Unsubscribe()
 	var n atomic.Int32
-	asub, err := js.Subscribe(name+".>", func(*Msg) { n.Add(1) })
+	ready := make(chan struct{}) // the first delivery waits until the limit is set
+	asub, err := js.Subscribe(name+".>", func(*Msg) {
+		<-ready
+		n.Add(1)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := asub.AutoUnsubscribe(2); err != nil {
 		t.Fatal(err)
 	}
+	close(ready)
 	waitFor(t, 5*time.Second, func() bool { return !asub.IsValid() })
 	if n.Load() != 2 {
 		t.Fatalf("AutoUnsubscribe: %d", n.Load())
