@@ -9,6 +9,7 @@ import (
 func TestJSOrderedConsumer(t *testing.T) {
 	_, js := jsConn(t)
 	name := jsStream(t, js)
+	handles0 := liveHandles.Load()
 	for i := 0; i < 20; i++ {
 		if _, err := js.Publish(fmt.Sprintf("%s.%d", name, i%3), []byte(fmt.Sprint(i))); err != nil {
 			t.Fatal(err)
@@ -99,4 +100,6 @@ func TestJSOrderedConsumer(t *testing.T) {
 	if _, err := js.SubscribeSync("nostream.ordered", OrderedConsumer()); err != ErrNoMatchingStream {
 		t.Fatal(err)
 	}
+	// The handles of the handler and channel subscriptions are released by the library.
+	waitFor(t, 10*time.Second, func() bool { return liveHandles.Load() <= handles0 })
 }
