@@ -48,12 +48,13 @@ type JetStream interface {
 	PullSubscribe(subj, durable string, opts ...SubOpt) (*Subscription, error)
 }
 
-// JetStreamContext allows JetStream messaging and stream management. (nats.go's KeyValue and
-// ObjectStore managers are not part of it here: the libnatsrs C API has no KV or object store
-// yet.)
+// JetStreamContext allows JetStream messaging, stream management, key-value and the object
+// store.
 type JetStreamContext interface {
 	JetStream
 	JetStreamManager
+	KeyValueManager
+	ObjectStoreManager
 }
 
 // JSOpt configures a JetStream context (or a single management call).

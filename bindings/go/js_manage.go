@@ -6,6 +6,7 @@ package nats
 import "C"
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -205,17 +206,14 @@ func (j *js) streamNames(opts []JSOpt) []string {
 	return names
 }
 
-// Streams can be used to retrieve a list of StreamInfo objects (one StreamInfo call per name:
-// the C API lists names only).
+// Streams can be used to retrieve a list of StreamInfo objects (natsrs_jetstream_streams:
+// all pages in one call; StreamListFilter applies).
 func (j *js) Streams(opts ...JSOpt) <-chan *StreamInfo {
 	ch := make(chan *StreamInfo)
 	go func() {
 		defer close(ch)
-		for _, n := range j.streamNames(opts) {
-			if si, err := j.StreamInfo(n, opts...); err == nil {
-				ch <- si
-			}
-		}
+		infos, o, _ := infoList[StreamInfo](j, false, "", opts)
+		sendAll(ch, infos, o.ctx)
 	}()
 	return ch
 }
@@ -339,19 +337,65 @@ func (j *js) ConsumerNames(stream string, opts ...JSOpt) <-chan string {
 	return ch
 }
 
-// Consumers is used to retrieve a list of ConsumerInfo objects (one ConsumerInfo call per
-// name: the C API lists names only).
+// Consumers is used to retrieve a list of ConsumerInfo objects (natsrs_jetstream_consumers:
+// all pages in one call).
 func (j *js) Consumers(stream string, opts ...JSOpt) <-chan *ConsumerInfo {
 	ch := make(chan *ConsumerInfo)
 	go func() {
 		defer close(ch)
-		for _, n := range j.consumerNames(stream, opts) {
-			if ci, err := j.ConsumerInfo(stream, n, opts...); err == nil {
-				ch <- ci
-			}
+		if checkStreamName(stream) != nil {
+			return
 		}
+		infos, o, _ := infoList[ConsumerInfo](j, true, stream, opts)
+		sendAll(ch, infos, o.ctx)
 	}()
 	return ch
+}
+
+// infoList gets the stream infos (consumers false; the context's StreamListFilter applies) or
+// the consumer infos of `stream`.
+func infoList[T any](j *js, consumers bool, stream string, opts []JSOpt) ([]*T, jsOpts, error) {
+	o, p, done, err := j.callOpts(opts)
+	if err != nil {
+		return nil, o, err
+	}
+	defer done()
+	name := stream
+	if !consumers {
+		name = o.listFilter
+	}
+	var out *C.char
+	var je C.gn_jerr
+	pn, nn := cstr(name)
+	st := C.gn_js_infos(p, C.bool(consumers), pn, nn, &out, &je)
+	runtime.KeepAlive(name)
+	call := jsCallAPI
+	if consumers {
+		call = jsCallStream
+	}
+	if err := jsErr(st, &je, call); err != nil {
+		return nil, o, err
+	}
+	var infos []*T
+	if err := json.Unmarshal([]byte(goStringFree(out)), &infos); err != nil {
+		return nil, o, err
+	}
+	return infos, o, nil
+}
+
+// sendAll sends the values on ch until ctx (may be nil) ends.
+func sendAll[T any](ch chan<- *T, vs []*T, ctx context.Context) {
+	var done <-chan struct{}
+	if ctx != nil {
+		done = ctx.Done()
+	}
+	for _, v := range vs {
+		select {
+		case ch <- v:
+		case <-done:
+			return
+		}
+	}
 }
 
 // ConsumersInfo is used to retrieve a list of ConsumerInfo objects.

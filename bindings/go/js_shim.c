@@ -25,6 +25,8 @@ static void take_err(gn_jerr *je) {
         return _s;                                                                                 \
     } while (0)
 
+void gn_take_err(gn_jerr *je) { take_err(je); }
+
 // A NUL-terminated malloc'd copy of (s, n); NULL when n == 0 (an unset optional string).
 static char *dup_opt(const char *s, size_t n) {
     if (n == 0) return NULL;

@@ -14,6 +14,41 @@ typedef struct gn_jerr {
     bool has_api;
 } gn_jerr;
 
+// Copies this thread's last error into *je (for the other shim files).
+void gn_take_err(gn_jerr *je);
+
+// A JSON array built item by item (gn_jbuf_add), then taken as a malloc'd string
+// (gn_jbuf_finish; NULL when out of memory). Zero-initialize before use.
+typedef struct gn_jbuf {
+    char *buf;
+    size_t len, cap;
+    bool failed;
+} gn_jbuf;
+void gn_jbuf_add(gn_jbuf *b, const char *item);
+char *gn_jbuf_finish(gn_jbuf *b);
+
+// Infos of all streams (consumers false; name: a subject filter or empty) or of all consumers
+// of stream `name`, as a malloc'd JSON array of the server's infos.
+natsrs_status gn_js_infos(natsrs_jetstream *js, bool consumers, const char *name, size_t name_len, char **out_json,
+                          gn_jerr *je);
+
+// An ordered consumer (natsrs_js_stream_ordered_consumer) with its stream handle and, for a
+// handler subscription, its consume context.
+typedef struct gn_ordered {
+    natsrs_js_stream *stream;
+    natsrs_js_ordered_consumer *oc;
+    natsrs_consume_context *cc;
+} gn_ordered;
+// cfg_json: the consumer config (filter, deliver policy, ...). ud != 0: consume with goOnJSMsg
+// (the library deletes the handle); ud == 0: messages are taken with gn_js_ordered_next.
+natsrs_status gn_js_ordered_new(natsrs_jetstream *js, const char *stream, size_t stream_len, const char *cfg_json,
+                                size_t cfg_len, uintptr_t ud, gn_ordered **out, gn_jerr *je);
+natsrs_status gn_js_ordered_next(gn_ordered *o, int64_t timeout_ms, gn_msg_view *view, natsrs_msg **out,
+                                 gn_jerr *je);
+// Stops deliveries (a waiting gn_js_ordered_next returns); the consumer is deleted at free.
+void gn_js_ordered_stop(gn_ordered *o);
+void gn_js_ordered_free(gn_ordered *o);
+
 // A publish ack copied out of a natsrs_pub_ack (strings malloc'd; the caller frees them).
 typedef struct gn_pub_ack {
     char *stream;

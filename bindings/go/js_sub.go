@@ -25,6 +25,7 @@ import (
 type jsSub struct {
 	js      *js
 	pull    bool
+	ordered bool // OrderedConsumer(): ptr is a gn_ordered (js_ordered.go)
 	mu      sync.Mutex
 	ptr     unsafe.Pointer
 	refs    int
@@ -79,6 +80,10 @@ func (j *jsSub) free(p unsafe.Pointer) {
 		return
 	}
 	pull := j.pull
+	if j.ordered {
+		go orderedFree(p)
+		return
+	}
 	go func() {
 		var je C.gn_jerr
 		C.gn_js_sub_op(p, C.bool(pull), C.GN_JS_SUB_FREE, 0, nil, &je)
@@ -231,6 +236,9 @@ func (j *js) subscribe(subj, queue string, cb MsgHandler, ch chan *Msg, kind C.i
 	if err != nil {
 		return nil, err
 	}
+	if o.ordered {
+		return j.subscribeOrdered(subj, queue, cb, ch, kind, o)
+	}
 	if kind == C.GN_JS_PULL && o.mack {
 		// (nats.go ignores ManualAck for pull subscriptions too: they never auto-ack.)
 		o.mack = false
@@ -348,7 +356,13 @@ func (s *Subscription) jsUnsubscribe() error {
 	if p == nil {
 		return ErrBadSubscription
 	}
-	s.stop() // a handler blocked on a full channel returns (no more deliveries)
+	s.stop()           // a handler blocked on a full channel returns (no more deliveries)
+	if s.jsi.ordered { // its consumer is deleted when the handle is freed
+		orderedStop(p)
+		s.jsi.release()
+		s.jsEnd()
+		return nil
+	}
 	var je C.gn_jerr
 	st := C.gn_js_sub_op(p, C.bool(s.jsi.pull), C.GN_JS_SUB_UNSUBSCRIBE, 0, nil, &je)
 	s.jsi.release()
@@ -370,6 +384,12 @@ func (s *Subscription) jsDrain() error {
 		return ErrBadSubscription
 	}
 	s.draining.Store(true)
+	if s.jsi.ordered { // nothing to ack: stop
+		orderedStop(p)
+		s.jsi.release()
+		go s.jsEnd()
+		return nil
+	}
 	timeout := s.conn.Opts.DrainTimeout
 	if timeout <= 0 {
 		timeout = DefaultDrainTimeout
@@ -424,17 +444,27 @@ func (s *Subscription) jsNextMsg(timeout time.Duration) (*Msg, error) {
 		}
 		return nil, ErrBadSubscription
 	}
-	var view C.gn_msg_view
-	var out *C.natsrs_msg
-	var je C.gn_jerr
-	st := C.gn_js_next((*C.natsrs_js_subscription)(p), C.int64_t(ms(timeout)), &view, &out, &je)
-	s.jsi.release()
-	if err := jsErr(st, &je, jsCallConsumer); err != nil {
-		return nil, err
+	var m *Msg
+	if s.jsi.ordered {
+		var err error
+		m, err = s.jsi.orderedNext(p, ms(timeout), s)
+		s.jsi.release()
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		var view C.gn_msg_view
+		var out *C.natsrs_msg
+		var je C.gn_jerr
+		st := C.gn_js_next((*C.natsrs_js_subscription)(p), C.int64_t(ms(timeout)), &view, &out, &je)
+		s.jsi.release()
+		if err := jsErr(st, &je, jsCallConsumer); err != nil {
+			return nil, err
+		}
+		m = copyView(&view, s)
+		freeView(&view)
+		C.natsrs_msg_free(out)
 	}
-	m := copyView(&view, s)
-	freeView(&view)
-	C.natsrs_msg_free(out)
 	n := s.delivered.Add(1)
 	if max := s.max.Load(); max > 0 && n >= max { // AutoUnsubscribe
 		if n > max {
@@ -473,6 +503,9 @@ func (s *Subscription) jsNextMsgCtx(ctx context.Context) (*Msg, error) {
 func (s *Subscription) ConsumerInfo() (*ConsumerInfo, error) {
 	if s == nil || s.jsi == nil {
 		return nil, ErrTypeSubscription
+	}
+	if s.jsi.ordered {
+		return nil, fmt.Errorf("%w: ConsumerInfo of an ordered consumer (the C API does not expose its current consumer)", ErrNotSupported)
 	}
 	p := s.jsi.acquire()
 	if p == nil {

@@ -250,12 +250,6 @@ func PullMaxWaiting(n int) SubOpt {
 // provided (the lookup is cheap and still done by libnatsrs).
 func SkipConsumerLookup() SubOpt { return subOptFn(func(o *subOpts) error { return nil }) }
 
-// OrderedConsumer will create a FIFO direct/ephemeral consumer for in order delivery of
-// messages. Not available: the C API has no ordered push subscription.
-func OrderedConsumer() SubOpt {
-	return unsupported("OrderedConsumer", "natsrs_js_subscribe_options_set_ordered")
-}
-
 // DeliverSubject specifies the JetStream consumer deliver subject. Not available: libnatsrs
 // always delivers to an inbox of its own.
 func DeliverSubject(subject string) SubOpt {

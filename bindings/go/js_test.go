@@ -462,9 +462,6 @@ func TestJSSyncChanQueue(t *testing.T) {
 		t.Fatalf("after unsubscribe: %v", err)
 	}
 	s2.Unsubscribe()
-	if _, err := js.Subscribe(name+".q", func(*Msg) {}, OrderedConsumer()); !errors.Is(err, ErrNotSupported) {
-		t.Fatal(err)
-	}
 	if _, err := js.SubscribeSync("nostream.sub"); err == nil {
 		t.Fatal("subscribe without stream")
 	}
@@ -709,6 +706,19 @@ func TestJSManagement(t *testing.T) {
 	if !found {
 		t.Fatal("Streams")
 	}
+	filtered = 0
+	for si := range js.Streams(StreamListFilter(name + ".s1")) {
+		if si.Config.Name != name || si.State.Consumers != 1 {
+			t.Fatalf("%+v", si)
+		}
+		filtered++
+	}
+	if filtered != 1 {
+		t.Fatal("Streams filtered", filtered)
+	}
+	for range js.Consumers("NO_SUCH_STREAM_X") {
+		t.Fatal("consumers of a missing stream")
+	}
 	if s, err := js.StreamNameBySubject(name + ".zz"); err != nil || s != name {
 		t.Fatal(s, err)
 	}
@@ -832,13 +842,18 @@ func TestJSOptionsMisc(t *testing.T) {
 	}
 	sub.Unsubscribe()
 	var n atomic.Int32
-	asub, err := js.Subscribe(name+".>", func(*Msg) { n.Add(1) })
+	ready := make(chan struct{}) // the first delivery waits until the limit is set
+	asub, err := js.Subscribe(name+".>", func(*Msg) {
+		<-ready
+		n.Add(1)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := asub.AutoUnsubscribe(2); err != nil {
 		t.Fatal(err)
 	}
+	close(ready)
 	waitFor(t, 5*time.Second, func() bool { return !asub.IsValid() })
 	if n.Load() != 2 {
 		t.Fatalf("AutoUnsubscribe: %d", n.Load())

@@ -444,6 +444,9 @@ func (s *Subscription) AutoUnsubscribe(max int) error {
 			return ErrBadSubscription
 		}
 		s.max.Store(uint64(max))
+		if s.delivered.Load() >= uint64(max) { // already delivered that many (as nats.go)
+			go s.Unsubscribe()
+		}
 		return nil
 	}
 	p := s.h.acquire()
