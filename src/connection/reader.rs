@@ -39,9 +39,30 @@ struct RouteCache {
     sub: Option<Arc<SubInner>>,
 }
 
+/// Subscriptions whose waiting threads are owed a wake-up for messages routed from the current
+/// read: woken once everything read was routed (and on every way out of the loop), not per
+/// message, so a dispatcher takes a burst in one go instead of trading the CPU with the reader
+/// for every message.
+struct OwedWakes(Vec<Arc<SubInner>>);
+
+impl OwedWakes {
+    fn wake(&mut self) {
+        for s in self.0.drain(..) {
+            s.wake_waiters();
+        }
+    }
+}
+
+impl Drop for OwedWakes {
+    fn drop(&mut self) {
+        self.wake();
+    }
+}
+
 pub(super) async fn reader_loop(inner: Arc<Inner>, mut rd: ReadHalf, mut buf: BytesMut) -> Ended {
     let mut parser = Parser::with_limits(MAX_CONTROL_LINE, MAX_INCOMING_PAYLOAD);
     let mut cache = RouteCache { gen: u64::MAX, sid: 0, sub: None };
+    let mut owed = OwedWakes(Vec::new());
     loop {
         loop {
             let f = match parser.parse(&buf) {
@@ -62,7 +83,7 @@ pub(super) async fn reader_loop(inner: Arc<Inner>, mut rd: ReadHalf, mut buf: By
                     let hdr = payload_start..payload_start + header_len;
                     let data = payload_start + header_len..payload_start + total_len;
                     let msg = Msg::from_frame(frame.freeze(), subject, reply, hdr, data);
-                    route(&inner, &mut cache, sid, msg);
+                    route(&inner, &mut cache, &mut owed, sid, msg);
                 }
                 Op::Ping => {
                     let _ = buf.split_to(f.len);
@@ -89,6 +110,7 @@ pub(super) async fn reader_loop(inner: Arc<Inner>, mut rd: ReadHalf, mut buf: By
                 }
             }
         }
+        owed.wake();
         let want = READ_CHUNK.max(buf.len());
         if buf.capacity() - buf.len() < want / 4 {
             buf.reserve(want);
@@ -102,7 +124,7 @@ pub(super) async fn reader_loop(inner: Arc<Inner>, mut rd: ReadHalf, mut buf: By
 }
 
 #[inline]
-fn route(inner: &Arc<Inner>, cache: &mut RouteCache, sid: u64, mut msg: Msg) {
+fn route(inner: &Arc<Inner>, cache: &mut RouteCache, owed: &mut OwedWakes, sid: u64, mut msg: Msg) {
     let gen = inner.subs_gen.load(Ordering::Acquire);
     if cache.gen != gen || cache.sid != sid {
         cache.sub = inner.subs.read().get(&sid).cloned();
@@ -115,7 +137,11 @@ fn route(inner: &Arc<Inner>, cache: &mut RouteCache, sid: u64, mut msg: Msg) {
         return;
     }
     msg.attach(inner);
-    let (reached, slow) = sub.push(msg);
+    let mut wake = false;
+    let (reached, slow) = sub.push(msg, &mut wake);
+    if wake {
+        owed.0.push(sub.clone());
+    }
     if reached {
         inner.remove_sub(sid);
     }

@@ -2,6 +2,7 @@
 //! from reply token to the waiting caller; the old inbox-per-request style as an option.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -40,17 +41,66 @@ impl ReplySlot {
     }
 }
 
+/// Hashes the multiplexer's tokens (our own counter, never chosen by a peer) with one multiply
+/// instead of SipHash.
+#[derive(Default)]
+struct TokenHasher(u64);
+
+impl Hasher for TokenHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(TOKEN_HASH_MUL);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(TOKEN_HASH_MUL);
+    }
+}
+
+/// Odd multiplier (2^64 / golden ratio) spreading sequential tokens over the hash's high bits.
+const TOKEN_HASH_MUL: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// Largest number of decimal digits of a token.
+const TOKEN_DIGITS: usize = 20;
+
 /// The request multiplexer's state.
 pub(super) struct RespMux {
     prefix: String,
     sid: Option<u64>,
     next: u64,
-    waiters: HashMap<u64, ReplySlot>,
+    waiters: HashMap<u64, ReplySlot, BuildHasherDefault<TokenHasher>>,
 }
 
 impl RespMux {
     pub(super) fn new(prefix: String) -> RespMux {
-        RespMux { prefix, sid: None, next: 1, waiters: HashMap::new() }
+        RespMux { prefix, sid: None, next: 1, waiters: HashMap::default() }
+    }
+
+    /// Takes the next token and its reply subject (`<prefix><token>`, built without the
+    /// formatting machinery: this is on every request).
+    fn next_reply(&mut self) -> (u64, String) {
+        let token = self.next;
+        self.next += 1;
+        let mut digits = [0u8; TOKEN_DIGITS];
+        let mut i = TOKEN_DIGITS;
+        let mut n = token;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        let mut reply = String::with_capacity(self.prefix.len() + TOKEN_DIGITS - i);
+        reply.push_str(&self.prefix);
+        for &d in &digits[i..] {
+            reply.push(char::from(d));
+        }
+        (token, reply)
     }
 
     pub(super) fn sid(&self) -> Option<u64> {
@@ -109,10 +159,9 @@ pub(super) fn request(inner: &Arc<Inner>, subj: &[u8], hdrs: Option<&[u8]>, data
     let (token, reply) = {
         let mut r = inner.resp.lock();
         ensure_resp_sub(inner, &mut r)?;
-        let token = r.next;
-        r.next += 1;
+        let (token, reply) = r.next_reply();
         r.waiters.insert(token, ReplySlot::Blocking(waiter.clone()));
-        (token, format!("{}{}", r.prefix, token))
+        (token, reply)
     };
     if let Err(e) = inner.publish_request(subj, reply.as_bytes(), hdrs, data) {
         inner.resp.lock().waiters.remove(&token);
@@ -147,12 +196,30 @@ pub(super) fn deliver_response(inner: &Inner, msg: Msg) {
         let mut r = inner.resp.lock();
         let s = msg.subject_bytes();
         let Some(rest) = s.strip_prefix(r.prefix.as_bytes()) else { return };
-        let Some(token) = std::str::from_utf8(rest).ok().and_then(|t| t.parse::<u64>().ok()) else { return };
+        let Some(token) = parse_token(rest) else { return };
         r.waiters.remove(&token)
     };
     if let Some(w) = waiter {
         w.complete(inner, Ok(msg));
     }
+}
+
+/// The token at the end of a reply subject: what `str::parse::<u64>` accepts (decimal digits,
+/// an optional leading `+`, no overflow), without the UTF-8 check and the generic parser.
+#[inline]
+fn parse_token(s: &[u8]) -> Option<u64> {
+    let digits = s.strip_prefix(b"+").unwrap_or(s);
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(n)
 }
 
 /// Starts a request and returns at once: `done` runs once on the completion thread with the
@@ -177,10 +244,9 @@ pub(super) fn request_async(
     let (token, reply) = {
         let mut r = inner.resp.lock();
         ensure_resp_sub(inner, &mut r)?;
-        let token = r.next;
-        r.next += 1;
+        let (token, reply) = r.next_reply();
         r.waiters.insert(token, ReplySlot::Async(slot.clone(), what.clone()));
-        (token, format!("{}{}", r.prefix, token))
+        (token, reply)
     };
     if let Err(e) = inner.publish_request(subj, reply.as_bytes(), hdrs, data) {
         inner.resp.lock().waiters.remove(&token);
@@ -214,5 +280,28 @@ pub(super) fn cancel(inner: &Inner, id: u64) -> bool {
             false
         }
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_parse_like_str_parse() {
+        for t in ["0", "1", "42", "+7", "18446744073709551615", "18446744073709551616", "", "+", "-1", "1a", "1.2", " 1", "++1", "007"] {
+            assert_eq!(parse_token(t.as_bytes()), t.parse::<u64>().ok(), "{t:?}");
+        }
+        assert_eq!(parse_token("\u{e9}".as_bytes()), None);
+    }
+
+    #[test]
+    fn reply_subjects_are_prefix_and_decimal_token() {
+        let mut r = RespMux::new("_INBOX.abc.".to_string());
+        assert_eq!(r.next_reply(), (1, "_INBOX.abc.1".to_string()));
+        r.next = 1234567890;
+        assert_eq!(r.next_reply(), (1234567890, "_INBOX.abc.1234567890".to_string()));
+        r.next = u64::MAX - 1;
+        assert_eq!(r.next_reply(), (u64::MAX - 1, format!("_INBOX.abc.{}", u64::MAX - 1)));
     }
 }

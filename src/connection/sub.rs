@@ -55,6 +55,8 @@ pub(super) struct SubQueue {
     /// Everything is finished (dispatcher exited / sync queue consumed after input closed).
     pub(super) done: bool,
     pub(super) waiters: u32,
+    /// The reader owes the waiters a wake-up (it wakes them once per read, see `push`).
+    pub(super) wake_owed: bool,
     /// Why input closed, reported by next_msg once the queue is empty.
     pub(super) end_status: Status,
 }
@@ -142,6 +144,7 @@ impl SubInner {
                 draining: false,
                 done: false,
                 waiters: 0,
+                wake_owed: false,
                 end_status: Status::InvalidSubscription,
             }),
             cv: Condvar::new(),
@@ -158,10 +161,13 @@ impl SubInner {
         self.subject.to_str().unwrap_or("")
     }
 
-    /// Called by the reader for every message routed to this subscription.
+    /// Called by the reader for every message routed to this subscription. Waiting threads
+    /// (dispatcher, `next_msg`) are not woken here: when some wait, `wake` is set the first
+    /// time and the reader calls [`SubInner::wake_waiters`] once it has routed everything it
+    /// read, so a burst costs one wake-up rather than one per message.
     /// Returns (reached_max, slow_consumer_episode_started).
     #[inline]
-    pub(super) fn push(&self, mut msg: Msg) -> (bool, bool) {
+    pub(super) fn push(&self, mut msg: Msg, wake: &mut bool) -> (bool, bool) {
         let mut q = self.q.lock();
         if q.input_closed {
             return (false, false);
@@ -201,10 +207,22 @@ impl SubInner {
             q.input_closed = true;
             q.end_status = Status::MaxMessages;
         }
-        if q.waiters > 0 {
+        if reached {
+            // Ends the queue: wake now, as `close_input` does.
             self.cv.notify_all();
+        } else if q.waiters > 0 && !q.wake_owed {
+            q.wake_owed = true;
+            *wake = true;
         }
         (reached, started_slow)
+    }
+
+    /// Wakes the threads waiting on the queue after the reader's pushes (see `push`).
+    pub(super) fn wake_waiters(&self) {
+        let mut q = self.q.lock();
+        if std::mem::take(&mut q.wake_owed) {
+            self.cv.notify_all();
+        }
     }
 
     /// No more input; queued messages are still delivered.

@@ -297,17 +297,20 @@ impl Parser {
         // Single pass over the arguments: split on runs of blanks, reject CR.
         let mut toks = [(0usize, 0usize); 5];
         let mut n = 0usize;
-        let mut i = op_end;
+        // Offsets into `args` (one bounds check per byte); the tokens are stored as offsets
+        // into `buf`.
+        let args = &buf[op_end..end];
+        let mut i = 0;
         loop {
-            while i < end && is_blank(buf[i]) {
+            while i < args.len() && is_blank(args[i]) {
                 i += 1;
             }
-            if i >= end {
+            if i >= args.len() {
                 break;
             }
             let start = i;
-            while i < end {
-                let b = buf[i];
+            while i < args.len() {
+                let b = args[i];
                 if b <= b' ' {
                     if is_blank(b) {
                         break;
@@ -321,7 +324,7 @@ impl Parser {
             if n == toks.len() {
                 return arg_count_err(name, buf, end);
             }
-            toks[n] = (start, i);
+            toks[n] = (op_end + start, op_end + i);
             n += 1;
         }
         // (subject, sid, reply, hdr, total)

@@ -15,6 +15,12 @@ pub fn valid_publish_subject(s: &[u8]) -> bool {
     }
     let mut prev_dot = false;
     for &b in s {
+        // Blanks and `.` all sort at or below `.`; letters, digits and `_` (nearly every byte
+        // of a real subject) skip both checks.
+        if b > b'.' {
+            prev_dot = false;
+            continue;
+        }
         if is_ws(b) {
             return false;
         }
@@ -66,6 +72,27 @@ mod tests {
         }
         for bad in [&b""[..], b" ", b"a b", b"a\tb", b"a\rb", b"a\nb", b"foo ", b" foo", b"\r\n", b"a..b", b".a", b"a.", b"."] {
             assert!(!valid_publish_subject(bad), "{:?}", bad);
+        }
+    }
+
+    /// The straightforward form of the publish rule, to check the fast path against.
+    fn publish_reference(s: &[u8]) -> bool {
+        !s.is_empty() && !s.iter().any(|&b| is_ws(b)) && s.split(|&b| b == b'.').all(|t| !t.is_empty())
+    }
+
+    #[test]
+    fn publish_matches_reference_on_every_short_string() {
+        let alphabet = [b'a', b'.', b' ', b'\t', b'\r', b'\n', b'-', b'*', b'/', b'0', b'>', b'_', 0u8, 0xc3];
+        let mut s = Vec::new();
+        for len in 1..=4u32 {
+            for mut code in 0..alphabet.len().pow(len) {
+                s.clear();
+                for _ in 0..len {
+                    s.push(alphabet[code % alphabet.len()]);
+                    code /= alphabet.len();
+                }
+                assert_eq!(valid_publish_subject(&s), publish_reference(&s), "{:?}", s);
+            }
         }
     }
 
