@@ -3,7 +3,9 @@
 //
 //	go_bench <case> <url> [N]   -> one JSON line on stdout, the format of bench/natsc_bench.c
 //
-// Cases: pub_<size>, pubsub_<size>, reqrep. Default options everywhere; BENCH_SECS limits the
+// Cases: pub_<size>, pubsub_<size>, reqrep; for nats.go also js_pub_sync_<mem|file>,
+// js_pub_async_<mem|file>, js_fetch_<mem|file>, kv_put, kv_get, obj_put_16m, obj_get_16m
+// (js_natsgo.go). Default options everywhere; BENCH_SECS limits the
 // publishing time (default 2.5 s).
 package main
 
@@ -281,6 +283,10 @@ func main() {
 		}
 		emit(bcase, caseReqRep(url, n))
 	default:
+		if r, ok := jsCase(bcase, url, n); ok {
+			emit(bcase, r)
+			return
+		}
 		fmt.Printf("{\"client\":\"%s\",\"case\":\"%s\",\"unsupported\":true}\n", clientName, bcase)
 	}
 }
