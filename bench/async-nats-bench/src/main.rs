@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures_util::StreamExt;
 
+mod js;
+
 const CLIENT: &str = "async-nats";
 
 fn cpu_ns() -> u64 {
@@ -324,6 +326,8 @@ async fn main() {
         case_reqrep(url, n_arg.unwrap_or(20_000)).await
     } else if case == "mem_10k_subs" {
         case_mem(url, n_arg.unwrap_or(10_000)).await
+    } else if let Some(r) = js::run(case, url, n_arg).await {
+        r
     } else {
         unsupported(case);
         return;
