@@ -246,6 +246,49 @@ func caseReqRep(url string, n uint64) result {
 	return r
 }
 
+func vmRSSKB() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			v, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(l[6:]), "kB")), 10, 64)
+			return v
+		}
+	}
+	return -1
+}
+
+// mem_10k_subs: n sync subscriptions on distinct subjects, a flush, 200 ms, then VmRSS.
+func caseMem(url string, n uint64) result {
+	r := newResult()
+	nc := mustConnect(url)
+	defer nc.Close()
+	nc.FlushTimeout(10 * time.Second)
+	time.Sleep(100 * time.Millisecond)
+	base := vmRSSKB()
+	subs := make([]*Subscription, 0, n)
+	for i := uint64(0); i < n; i++ {
+		s, err := nc.SubscribeSync("bench.mem." + strconv.FormatUint(i, 10))
+		if err != nil {
+			die("subscribe sync", err)
+		}
+		subs = append(subs, s)
+	}
+	if err := nc.FlushTimeout(30 * time.Second); err != nil {
+		die("flush", err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	rss := vmRSSKB()
+	r.peakRSSKB = peakRSS()
+	r.extra = fmt.Sprintf(",\"subs\":%d,\"rss_kb\":%d,\"rss_before_subs_kb\":%d", n, rss, base)
+	for _, s := range subs {
+		s.Unsubscribe()
+	}
+	return r
+}
+
 func main() {
 	if len(os.Args) < 3 {
 		fmt.Fprintf(os.Stderr, "usage: %s <case> <url> [N]\n", os.Args[0])
@@ -277,6 +320,11 @@ func main() {
 			n = math.MaxUint64
 		}
 		emit(bcase, casePub(url, size, n))
+	case bcase == "mem_10k_subs":
+		if n == 0 {
+			n = 10000
+		}
+		emit(bcase, caseMem(url, n))
 	case bcase == "reqrep":
 		if n == 0 {
 			n = 20000
