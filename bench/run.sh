@@ -239,11 +239,13 @@ wait_quiet() { # prints the busy share seen last
 }
 
 NCLIENTS="${#CLIENT_LIST[@]}"
+declare -A UNSUPPORTED=() # "client|case" that printed "unsupported": not run again
 for case in "${CASE_LIST[@]}"; do
  for rep in $(seq 1 "$REPEAT"); do
   # Round `rep` starts with client (rep-1) mod n, so no client always runs first or last.
   for idx in $(seq 0 $((NCLIENTS - 1))); do
     client="${CLIENT_LIST[$(( (idx + rep - 1) % NCLIENTS ))]}"
+    [ -z "${UNSUPPORTED["$client|$case"]:-}" ] || continue
     cmd="$(client_cmd "$client")" || { log "unknown client $client"; continue; }
     busy="$(wait_quiet)"
     n="$(client_n "$client" "$case")"
@@ -278,6 +280,8 @@ EOF
     if [ -n "$line" ]; then
       echo "$line"
       echo "$line" >>"$OUT"
+    else
+      UNSUPPORTED["$client|$case"]=1
     fi
     sleep 0.3
   done
