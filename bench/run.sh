@@ -185,7 +185,8 @@ cleanup() {
   fi
   rm -rf "$JS_STORE"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
 for _ in $(seq 1 100); do
   if grep -q "Server is ready" "$SERVER_LOG" 2>/dev/null; then break; fi
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then log "nats-server died:"; cat "$SERVER_LOG" >&2; exit 1; fi
