@@ -287,13 +287,23 @@ def print_tables(res, meta):
                 body.append(r)
             print(table(headers, body))
 
-    busy = sorted((d["client"], d["case"], d["busy_pct"]) for runs in res.runs.values() for d in runs
-                  if (d.get("busy_pct") or 0) >= 15)
+    allruns = [d for runs in res.runs.values() for d in runs]
+    busy = [d for d in allruns if (d.get("busy_pct") or 0) >= 15]
     if busy:
         print()
-        print(f"WARNING: {len(busy)} runs were measured while the machine was busy with other work (>= 15%):")
-        for client, case, b in busy:
-            print(f"  {client} {case}: {b:.0f}% busy before the run")
+        print(f"WARNING: {len(busy)} of {len(allruns)} runs started while the machine was busy with other work")
+        print("(>= 15% of both CPUs busy just before the run); busy runs / runs per case and client:")
+        print()
+        headers = ["case"] + clients
+        body = []
+        for case in cases:
+            r = [case]
+            for c in clients:
+                runs = res.runs.get((case, c), [])
+                nb = sum(1 for d in runs if (d.get("busy_pct") or 0) >= 15)
+                r.append(f"{nb}/{len(runs)}" if runs else "-")
+            body.append(r)
+        print(table(headers, body))
     errors = [d for runs in res.runs.values() for d in runs if d.get("error")]
     if errors:
         print()
