@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Turn bench JSON lines into tables (and optionally an SVG chart).
 
-Usage: report.py [--svg FILE] [results.jsonl ...]   (reads stdin when no file is given)
+Usage: report.py [--svg FILE] [--md] [results.jsonl ...]   (reads stdin when no file is given)
+
+--md prints one Markdown table instead (medians, natsrs against the best peer, CPU per message),
+the form used in bench/README.md and README.md.
 
 Lines that are not JSON objects with "client" and "case" are ignored, except one optional
 {"meta": {...}} line written by run.sh, which is printed as the header.
@@ -360,13 +363,38 @@ def write_svg(res, path):
         f.write("\n".join(out) + "\n")
 
 
+def print_markdown(res):
+    clients, peers = res.clients, res.peers
+    unit = {"pub": "msgs/s", "pubsub": "msgs/s", "js": "msgs/s", "obj": "MB/s", "lat": "p50 µs", "mem": "RSS KiB"}
+    print("| case | unit | " + " | ".join(clients) + " | best peer | natsrs/best | CPU ns/msg natsrs | CPU ns/msg best peer |")
+    print("|---|---|" + "---|" * (len(clients) + 4))
+    for case in res.cases:
+        cells = [case, unit.get(kind(case), "")] + [fmt_main(case, res.main(case, c)) for c in clients]
+        bp = res.best_peer(case) if case != "reqrep_sendasap" else None
+        has = "natsrs" in clients and res.main(natsrs_case(case), "natsrs") is not None
+        cells += [bp or "-", fmt_ratio(res.better_ratio(case, bp)) if (bp and has) else "-"]
+        if kind(case) == "mem":
+            cells += ["", ""]
+        else:
+            scale = 1e3 if kind(case) == "obj" else 1
+            f = lambda c: fmt_num(None if res.median(case, c, "cpu_ns_per_msg") is None else res.median(case, c, "cpu_ns_per_msg") / scale, 0)
+            cells += [f("natsrs") if has else "-", f(bp) if bp else "-"]
+        print("| " + " | ".join(cells) + " |")
+
+
 def main():
     args = sys.argv[1:]
-    svg = None
-    if args[:1] == ["--svg"]:
-        svg, args = args[1], args[2:]
+    svg, md = None, False
+    while args[:1] in (["--svg"], ["--md"]):
+        if args[0] == "--svg":
+            svg, args = args[1], args[2:]
+        else:
+            md, args = True, args[1:]
     rows, meta = load(args)
     res = Results(rows)
+    if md:
+        print_markdown(res)
+        return
     print_tables(res, meta)
     if svg:
         write_svg(res, svg)
