@@ -137,6 +137,14 @@ def natsrs_case(case):
     return "reqrep" if case == "reqrep_sendasap" else case
 
 
+def cpu_shown(res, case, client):
+    """Median client CPU per message: ns, or us per object for obj_* cases."""
+    v = res.median(case, client, "cpu_ns_per_msg")
+    if v is None:
+        return None
+    return v / 1e3 if kind(case) == "obj" else v
+
+
 class Results:
     def __init__(self, rows):
         self.runs = {}
@@ -238,9 +246,7 @@ def print_tables(res, meta):
     for case in cases:
         if kind(case) == "mem":
             continue
-        scale = 1e3 if kind(case) == "obj" else 1
-        cpu = lambda c: (lambda v: None if v is None else v / scale)(res.median(case, c, "cpu_ns_per_msg"))
-        r = [case] + [fmt_num(cpu(c), 0) for c in clients]
+        r = [case] + [fmt_num(cpu_shown(res, case, c), 0) for c in clients]
         if has_natsrs:
             mine = res.median(natsrs_case(case), "natsrs", "cpu_ns_per_msg")
             r += [fmt_ratio(ratio(res.median(case, p, "cpu_ns_per_msg"), mine)) for p in peers]
@@ -335,9 +341,12 @@ def write_svg(res, path):
     bar_h, gap, left, width = 12, 8, 150, 520
     cases = [c for c in res.cases if any(r[0] == c for r in rows)]
     height = 40 + sum(gap + bar_h * sum(1 for r in rows if r[0] == c) for c in cases) + 30
-    x = lambda v: left + width * (math.log2(min(max(v, lo), hi)) - math.log2(lo)) / (math.log2(hi) - math.log2(lo))
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 140}" height="{height}" '
-           'font-family="sans-serif" font-size="11">',
+
+    def x(v):
+        return left + width * (math.log2(min(max(v, lo), hi)) - math.log2(lo)) / (math.log2(hi) - math.log2(lo))
+
+    out = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 140}" height="{height}" '
+            'font-family="sans-serif" font-size="11">'),
            '<rect width="100%" height="100%" fill="white"/>',
            f'<text x="{left}" y="16" font-size="13">libnatsrs / peer (median; &gt; 1 = libnatsrs better; log scale)</text>']
     for t in (0.25, 0.5, 1, 2, 4, 8, 16):
@@ -367,7 +376,7 @@ def write_svg(res, path):
 
 
 def print_markdown(res):
-    clients, peers = res.clients, res.peers
+    clients = res.clients
     unit = {"pub": "msgs/s", "pubsub": "msgs/s", "js": "msgs/s", "obj": "MB/s", "lat": "p50 µs", "mem": "RSS KiB"}
     print("| case | unit | " + " | ".join(clients) + " | best peer | natsrs/best | CPU ns/msg natsrs | CPU ns/msg best peer |")
     print("|---|---|" + "---|" * (len(clients) + 4))
@@ -379,9 +388,8 @@ def print_markdown(res):
         if kind(case) == "mem":
             cells += ["", ""]
         else:
-            scale = 1e3 if kind(case) == "obj" else 1
-            f = lambda c: fmt_num(None if res.median(case, c, "cpu_ns_per_msg") is None else res.median(case, c, "cpu_ns_per_msg") / scale, 0)
-            cells += [f("natsrs") if has else "-", f(bp) if bp else "-"]
+            cells += [fmt_num(cpu_shown(res, case, "natsrs"), 0) if has else "-",
+                      fmt_num(cpu_shown(res, case, bp), 0) if bp else "-"]
         print("| " + " | ".join(cells) + " |")
 
 

@@ -35,14 +35,9 @@ fn die(what: &str, e: impl std::fmt::Display) -> ! {
 async fn setup(js: &jetstream::Context, memory: bool) {
     let _ = js.delete_stream(STREAM).await; // leftover of an aborted run
     let storage = if memory { stream::StorageType::Memory } else { stream::StorageType::File };
-    js.create_stream(stream::Config {
-        name: STREAM.into(),
-        subjects: vec![SUBJECT.into()],
-        storage,
-        ..Default::default()
-    })
-    .await
-    .unwrap_or_else(|e| die("create stream", e));
+    js.create_stream(stream::Config { name: STREAM.into(), subjects: vec![SUBJECT.into()], storage, ..Default::default() })
+        .await
+        .unwrap_or_else(|e| die("create stream", e));
 }
 
 async fn teardown(js: &jetstream::Context) {
@@ -81,14 +76,7 @@ async fn case_js_pub(url: &str, memory: bool, is_async: bool, n: u64) -> Res {
     let secs = t0.elapsed().as_secs_f64();
     let cpu = cpu_ns() - c0;
     teardown(&js).await;
-    Res {
-        msgs: Some(sent),
-        secs: Some(secs),
-        size: Some(SIZE),
-        cpu_ns: Some(cpu),
-        peak_rss_kb: Some(peak_rss_kb()),
-        ..Default::default()
-    }
+    Res { msgs: Some(sent), secs: Some(secs), size: Some(SIZE), cpu_ns: Some(cpu), peak_rss_kb: Some(peak_rss_kb()), ..Default::default() }
 }
 
 async fn case_js_fetch(url: &str, memory: bool, n: u64) -> Res {
@@ -116,13 +104,8 @@ async fn case_js_fetch(url: &str, memory: bool, n: u64) -> Res {
     let c0 = cpu_ns();
     let t0 = Instant::now();
     while got < n {
-        let mut batch = cons
-            .fetch()
-            .max_messages(BATCH)
-            .expires(Duration::from_secs(5))
-            .messages()
-            .await
-            .unwrap_or_else(|e| die("fetch", e));
+        let mut batch =
+            cons.fetch().max_messages(BATCH).expires(Duration::from_secs(5)).messages().await.unwrap_or_else(|e| die("fetch", e));
         let mut k = 0u64;
         while let Some(m) = batch.next().await {
             let m = m.unwrap_or_else(|e| die("fetch message", e));
@@ -152,10 +135,8 @@ async fn case_kv(url: &str, get: bool, n: u64) -> Res {
     let nc = connect(url).await;
     let js = jetstream::new(nc);
     let _ = js.delete_key_value(KV_BUCKET).await;
-    let store = js
-        .create_key_value(kv::Config { bucket: KV_BUCKET.into(), ..Default::default() })
-        .await
-        .unwrap_or_else(|e| die("create kv", e));
+    let store =
+        js.create_key_value(kv::Config { bucket: KV_BUCKET.into(), ..Default::default() }).await.unwrap_or_else(|e| die("create kv", e));
     let val = Bytes::from(vec![b'x'; KV_SIZE]);
     if get {
         for i in 0..n {
