@@ -253,6 +253,23 @@ def print_tables(res, meta):
         body.append(r)
     print(table(headers, body))
 
+    if any(res.values(case, c, "server_cpu_ns_per_msg") for case in cases for c in clients):
+        print()
+        print("nats-server CPU per message while each client ran (user+sys of the server over the whole run,")
+        print("setup included, / msgs, ns; lower = the client's traffic is cheaper for the server).")
+        print()
+        headers = ["case"] + clients + ([f"{p}/natsrs" for p in peers] if has_natsrs else [])
+        body = []
+        for case in cases:
+            if kind(case) == "mem":
+                continue
+            r = [case] + [fmt_num(res.median(case, c, "server_cpu_ns_per_msg"), 0) for c in clients]
+            if has_natsrs:
+                mine = res.median(natsrs_case(case), "natsrs", "server_cpu_ns_per_msg")
+                r += [fmt_ratio(ratio(res.median(case, p, "server_cpu_ns_per_msg"), mine)) for p in peers]
+            body.append(r)
+        print(table(headers, body))
+
     print()
     print("Details: MB/s and peak RSS KiB | pubsub dropped (sent-received) | reqrep p99 us | mem baseline")
     print()

@@ -225,6 +225,8 @@ echo "$META" >>"$OUT"
 
 IFS=',' read -r -a CASE_LIST <<<"$CASES"
 IFS=',' read -r -a CLIENT_LIST <<<"$CLIENTS"
+server_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat" 2>/dev/null || echo 0; } # utime+stime
+CLK_TCK="$(getconf CLK_TCK)"
 wait_quiet() { # prints the busy share seen last
   local deadline=$(( $(date +%s) + QUIET_WAIT )) b
   while :; do
@@ -251,15 +253,17 @@ for case in "${CASE_LIST[@]}"; do
     busy="$(wait_quiet)"
     n="$(client_n "$client" "$case")"
     sc_before="$(grep -c 'Slow Consumer' "$SERVER_LOG" || true)"
+    st_before="$(server_ticks)"
     set +e
     timeout 180 $PIN_CLIENT $cmd "$case" "$URL" $n >"$BUILD/last-stdout.txt" 2>"$BUILD/last-stderr.txt"
     rc=$?
     line="$(tail -1 "$BUILD/last-stdout.txt")"
     set -e
     sc_after="$(grep -c 'Slow Consumer' "$SERVER_LOG" || true)"
-    line="$("$VENV/bin/python" - "$client" "$case" "$rc" "$line" "$((sc_after - sc_before))" "$BUILD/last-stderr.txt" "$busy" "$rep" <<'EOF'
+    server_ns="$(( ($(server_ticks) - st_before) * 1000000000 / CLK_TCK ))"
+    line="$("$VENV/bin/python" - "$client" "$case" "$rc" "$line" "$((sc_after - sc_before))" "$BUILD/last-stderr.txt" "$busy" "$rep" "$server_ns" <<'EOF'
 import json, sys
-client, case, rc, line, sc, errf, busy, rnd = sys.argv[1:9]
+client, case, rc, line, sc, errf, busy, rnd, server_ns = sys.argv[1:10]
 try:
     d = json.loads(line)
     if not isinstance(d, dict):
@@ -275,6 +279,10 @@ d["busy_pct"] = float(busy)
 if rc != "0" and "error" not in d:
     d["error"] = f"exit {rc} after output"
 d["round"] = int(rnd)
+# The server's user+sys CPU over the whole client run (setup included), per counted message.
+d["server_cpu_ns"] = int(server_ns)
+if d.get("msgs"):
+    d["server_cpu_ns_per_msg"] = round(int(server_ns) / d["msgs"], 1)
 print(json.dumps(d, separators=(",", ":")))
 EOF
 )"
