@@ -19,6 +19,16 @@
 #define BENCH_RR_SIZE 16
 #define BENCH_STALL_NS 2000000000ull /* pubsub: give up after 2 s without progress */
 
+/* JetStream cases (js_pub_sync_<storage>, js_pub_async_<storage>, js_fetch_<storage>): every
+ * client creates the stream BENCH_JS_STREAM on BENCH_JS_SUBJECT with the case's storage, runs,
+ * and deletes it. */
+#define BENCH_JS_STREAM "BENCHJS"
+#define BENCH_JS_SUBJECT "bench.js"
+#define BENCH_JS_SIZE 128
+#define BENCH_JS_WINDOW 256    /* async publish: acks outstanding at most */
+#define BENCH_JS_BATCH 500     /* fetch: messages per pull request */
+#define BENCH_JS_FETCH_N 100000 /* fetch: messages pre-filled and consumed (N overrides) */
+
 static uint64_t bench_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -1,7 +1,8 @@
 /* libnatsrs client for the bench harness, over the public C API (include/natsrs.h).
  * Usage: natsrs_bench <case> <url> [N]   -> one JSON line on stdout.
  * Default options everywhere: async subscriptions for pub->sub and the responder,
- * natsrs_connection_request for requests. */
+ * natsrs_connection_request for requests; JetStream cases through natsrs_jetstream_* (async
+ * publish window via the context's max pending, fetch from an ephemeral AckNone pull consumer). */
 #include "natsrs.h"
 
 #include "bench_common.h"
@@ -154,6 +155,141 @@ static void case_mem(const char *url, uint64_t n, bench_result *r) {
   natsrs_connection_free(nc);
 }
 
+
+/* ---- JetStream: js_pub_sync_<storage>, js_pub_async_<storage>, js_fetch_<storage> ---- */
+
+static natsrs_jetstream *js_setup(natsrs_connection *nc, int memory) {
+  natsrs_jetstream_options *o = NULL;
+  natsrs_jetstream *js = NULL;
+  CK("js options", natsrs_jetstream_options_create(&o));
+  CK("js max pending", natsrs_jetstream_options_set_publish_async_max_pending(o, BENCH_JS_WINDOW));
+  CK("js stall wait", natsrs_jetstream_options_set_publish_async_stall_wait_ms(o, 60000));
+  CK("js new", natsrs_jetstream_new(nc, o, &js));
+  natsrs_jetstream_options_free(o);
+  natsrs_jetstream_delete_stream(js, BENCH_JS_STREAM); /* leftover of an aborted run */
+  natsrs_stream_config *cfg = NULL;
+  CK("stream config", natsrs_stream_config_new(BENCH_JS_STREAM, &cfg));
+  CK("stream subject", natsrs_stream_config_add_subject(cfg, BENCH_JS_SUBJECT));
+  CK("stream storage",
+     natsrs_stream_config_set_storage(cfg, memory ? NATSRS_STORAGE_TYPE_MEMORY : NATSRS_STORAGE_TYPE_FILE));
+  CK("add stream", natsrs_jetstream_add_stream(js, cfg, NULL));
+  natsrs_stream_config_free(cfg);
+  return js;
+}
+
+static void js_teardown(natsrs_connection *nc, natsrs_jetstream *js) {
+  CK("delete stream", natsrs_jetstream_delete_stream(js, BENCH_JS_STREAM));
+  natsrs_jetstream_free(js);
+  natsrs_connection_free(nc);
+}
+
+typedef struct js_acks {
+  atomic_uint_fast64_t ok, failed;
+} js_acks;
+
+static void on_pub_ack(void *userdata, natsrs_status s, const natsrs_pub_ack *ack) {
+  (void)ack;
+  js_acks *a = (js_acks *)userdata;
+  if (s == NATSRS_STATUS_OK)
+    atomic_fetch_add(&a->ok, 1);
+  else
+    atomic_fetch_add(&a->failed, 1);
+}
+
+static void case_js_pub(const char *url, int memory, int async, uint64_t n, bench_result *r) {
+  natsrs_connection *nc = connect_url(url);
+  natsrs_jetstream *js = js_setup(nc, memory);
+  uint8_t payload[BENCH_JS_SIZE];
+  memset(payload, 'x', sizeof payload);
+  js_acks acks;
+  atomic_init(&acks.ok, 0);
+  atomic_init(&acks.failed, 0);
+  uint64_t limit = (uint64_t)(bench_secs_limit() * 1e9);
+  uint64_t c0 = bench_cpu_ns(), t0 = bench_now_ns(), sent = 0;
+  while (sent < n) {
+    if (async)
+      CK("publish async",
+         natsrs_jetstream_publish_async(js, BENCH_JS_SUBJECT, payload, sizeof payload, NULL, on_pub_ack, &acks, NULL));
+    else
+      CK("publish", natsrs_jetstream_publish(js, BENCH_JS_SUBJECT, payload, sizeof payload, NULL, NULL));
+    sent++;
+    if ((sent & 63) == 0 && bench_now_ns() - t0 >= limit) break;
+  }
+  if (async) CK("publish async complete", natsrs_jetstream_publish_async_complete(js, 60000));
+  uint64_t t1 = bench_now_ns(), c1 = bench_cpu_ns();
+  r->msgs = (int64_t)sent;
+  r->secs = (double)(t1 - t0) / 1e9;
+  r->size = BENCH_JS_SIZE;
+  r->cpu_ns = (int64_t)(c1 - c0);
+  r->peak_rss_kb = bench_peak_rss_kb();
+  if (async)
+    snprintf(r->extra, sizeof r->extra, ",\"acked\":%llu,\"ack_errors\":%llu", (unsigned long long)atomic_load(&acks.ok),
+             (unsigned long long)atomic_load(&acks.failed));
+  js_teardown(nc, js);
+}
+
+/* Pre-fills n messages (async publish, untimed), then consumes them all with fetches of
+ * BENCH_JS_BATCH from an ephemeral AckNone pull consumer; rate = n / consume time. */
+static void case_js_fetch(const char *url, int memory, uint64_t n, bench_result *r) {
+  natsrs_connection *nc = connect_url(url);
+  natsrs_jetstream *js = js_setup(nc, memory);
+  uint8_t payload[BENCH_JS_SIZE];
+  memset(payload, 'x', sizeof payload);
+  for (uint64_t i = 0; i < n; i++)
+    CK("prefill", natsrs_jetstream_publish_async(js, BENCH_JS_SUBJECT, payload, sizeof payload, NULL, NULL, NULL, NULL));
+  CK("prefill complete", natsrs_jetstream_publish_async_complete(js, 120000));
+  natsrs_consumer_config *cc = NULL;
+  natsrs_js_subscribe_options *so = NULL;
+  CK("consumer config", natsrs_consumer_config_new(NULL, &cc));
+  CK("ack none", natsrs_consumer_config_set_ack_policy(cc, NATSRS_ACK_POLICY_NONE));
+  CK("sub options", natsrs_js_subscribe_options_create(&so));
+  CK("sub consumer config", natsrs_js_subscribe_options_set_consumer_config(so, cc));
+  natsrs_pull_subscription *ps = NULL;
+  CK("pull subscribe", natsrs_jetstream_pull_subscribe(js, BENCH_JS_SUBJECT, NULL, so, &ps));
+  natsrs_js_subscribe_options_free(so);
+  natsrs_consumer_config_free(cc);
+  natsrs_msg **batch = calloc(BENCH_JS_BATCH, sizeof *batch);
+  uint64_t got = 0, bytes = 0;
+  uint64_t c0 = bench_cpu_ns(), t0 = bench_now_ns();
+  while (got < n) {
+    size_t k = 0;
+    CK("fetch", natsrs_pull_subscription_fetch(ps, BENCH_JS_BATCH, 5000, batch, &k));
+    for (size_t i = 0; i < k; i++) {
+      bytes += natsrs_msg_data_len(batch[i]);
+      natsrs_msg_free(batch[i]);
+    }
+    got += k;
+  }
+  uint64_t t1 = bench_now_ns(), c1 = bench_cpu_ns();
+  r->msgs = (int64_t)got;
+  r->secs = (double)(t1 - t0) / 1e9;
+  r->size = BENCH_JS_SIZE;
+  r->cpu_ns = (int64_t)(c1 - c0);
+  r->peak_rss_kb = bench_peak_rss_kb();
+  snprintf(r->extra, sizeof r->extra, ",\"bytes\":%llu", (unsigned long long)bytes);
+  free(batch);
+  natsrs_pull_subscription_free(ps);
+  js_teardown(nc, js);
+}
+
+/* "js_pub_sync_mem" -> kind "pub_sync", memory 1; returns 0 if not a JetStream case. */
+static int js_case_parse(const char *bcase, char *kind, size_t kind_len, int *memory) {
+  if (strncmp(bcase, "js_", 3) != 0) return 0;
+  const char *us = strrchr(bcase, '_');
+  if (!us || us == bcase + 2) return 0;
+  if (strcmp(us + 1, "mem") == 0)
+    *memory = 1;
+  else if (strcmp(us + 1, "file") == 0)
+    *memory = 0;
+  else
+    return 0;
+  size_t len = (size_t)(us - (bcase + 3));
+  if (len + 1 > kind_len) return 0;
+  memcpy(kind, bcase + 3, len);
+  kind[len] = 0;
+  return 1;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: %s <case> <url> [N]\n", argv[0]);
@@ -163,6 +299,8 @@ int main(int argc, char **argv) {
   uint64_t n = argc > 3 ? strtoull(argv[3], NULL, 10) : 0;
   bench_result r;
   bench_result_init(&r);
+  char kind[32];
+  int memory = 0;
   if (strncmp(bcase, "pubsub_", 7) == 0) {
     case_pubsub(url, (size_t)atoi(bcase + 7), n ? n : UINT64_MAX, &r);
   } else if (strncmp(bcase, "pub_", 4) == 0) {
@@ -171,7 +309,14 @@ int main(int argc, char **argv) {
     case_reqrep(url, n ? n : 20000, &r);
   } else if (strcmp(bcase, "mem_10k_subs") == 0) {
     case_mem(url, n ? n : 10000, &r);
+  } else if (js_case_parse(bcase, kind, sizeof kind, &memory) && strcmp(kind, "pub_sync") == 0) {
+    case_js_pub(url, memory, 0, n ? n : UINT64_MAX, &r);
+  } else if (js_case_parse(bcase, kind, sizeof kind, &memory) && strcmp(kind, "pub_async") == 0) {
+    case_js_pub(url, memory, 1, n ? n : UINT64_MAX, &r);
+  } else if (js_case_parse(bcase, kind, sizeof kind, &memory) && strcmp(kind, "fetch") == 0) {
+    case_js_fetch(url, memory, n ? n : BENCH_JS_FETCH_N, &r);
   } else {
+    /* kv_put, kv_get, obj_put_16m, obj_get_16m: TODO when the KV / object store C API lands. */
     bench_unsupported(CLIENT, bcase);
     return 0;
   }

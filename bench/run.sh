@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # libnatsrs bench harness v0. Not part of the test suite.
 #
-#   bench/run.sh [--quick] [--clients natsrs,natsc,async-nats,nats-py] [--cases pub_16,reqrep,...]
+#   bench/run.sh [--quick] [--clients natsrs,natsc,nats.go,async-nats,nats-py]
+#                [--cases core,js,kv | pub_16,reqrep,js_fetch_mem,...]
 #                [--repeat K] [--quiet-wait SECS] [--no-lib-build] [--out FILE]
 #
 # Ensures dependencies, builds every client into bench/build/ (async-nats into its own crate's
-# target/), starts one nats-server on a free 127.0.0.1 port pinned to CPU 0, runs every selected
-# case for every selected client (each run in its own process, pinned to CPU 1), prints one JSON
-# line per (client, case), then the table from bench/report.py, and stops the server.
-# --repeat K runs every (case, client) K times (the report keeps the best run); before each run the
-# harness waits up to --quiet-wait seconds (default 60) for the machine to be idle (< 15% busy) and
-# records the busy share it saw as "busy_pct".
+# target/), starts one nats-server with JetStream (store in a temp dir) on a free 127.0.0.1 port
+# pinned to CPU 0, runs every selected case for every selected client (each run in its own
+# process, pinned to CPU 1), prints one JSON line per (client, case), then the table from
+# bench/report.py (and an SVG chart next to the JSON lines), and stops the server.
+# --repeat K runs K rounds per case, each round every client once, in an order rotated per round;
+# the report shows the median with min-max (and the best run). Before each run the harness waits
+# up to --quiet-wait seconds (default 60) for the machine to be idle (< 15% busy) and records the
+# busy share it saw as "busy_pct".
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -20,8 +23,11 @@ VENV="$ROOT/.venv"
 ASYNC_DIR="$BENCH_DIR/async-nats-bench"
 export CARGO_TARGET_DIR_ASYNC="$ASYNC_DIR/target"
 
-ALL_CLIENTS="natsrs,natsc,async-nats,nats-py"
-ALL_CASES="pub_16,pub_128,pub_1024,pub_16384,pubsub_16,pubsub_1024,reqrep,reqrep_sendasap,mem_10k_subs"
+ALL_CLIENTS="natsrs,natsc,nats.go,async-nats,nats-py"
+CORE_CASES="pub_16,pub_128,pub_1024,pub_16384,pubsub_16,pubsub_1024,reqrep,reqrep_sendasap,mem_10k_subs"
+JS_CASES="js_pub_sync_mem,js_pub_sync_file,js_pub_async_mem,js_pub_async_file,js_fetch_mem,js_fetch_file"
+KV_CASES="kv_put,kv_get,obj_put_16m,obj_get_16m"
+ALL_CASES="core,js,kv"
 CLIENTS="$ALL_CLIENTS"
 CASES="$ALL_CASES"
 QUICK=0
@@ -31,7 +37,7 @@ REPEAT=1
 QUIET_WAIT=60
 QUIET_PCT=15
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -54,15 +60,17 @@ while [ $# -gt 0 ]; do
 done
 
 log() { echo "[bench] $*" >&2; }
+# Case groups: core, js, kv (kv and object store), all.
+CASES="$(echo ",$CASES," | sed "s/,all,/,core,js,kv,/; s/,core,/,$CORE_CASES,/; s/,js,/,$JS_CASES,/; s/,kv,/,$KV_CASES,/; s/^,//; s/,\$//")"
 has_client() { case ",$CLIENTS," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 drop_client() { CLIENTS="$(echo ",$CLIENTS," | sed "s/,$1,/,/; s/^,//; s/,\$//")"; }
 
 if [ "$QUICK" = 1 ]; then
   export BENCH_SECS="${BENCH_SECS:-0.5}"
-  N_REQREP=2000; N_REQREP_PY=1000
+  N_REQREP=2000; N_REQREP_PY=1000; N_JS_FETCH=20000; N_KV=2000
 else
   export BENCH_SECS="${BENCH_SECS:-2.5}"
-  N_REQREP=20000; N_REQREP_PY=5000
+  N_REQREP=20000; N_REQREP_PY=5000; N_JS_FETCH=100000; N_KV=20000
 fi
 N_MEM=10000
 
@@ -113,6 +121,21 @@ if has_client natsrs; then
   fi
 fi
 
+if has_client nats.go; then
+  command -v go >/dev/null 2>&1 || PATH="/usr/local/go/bin:$PATH"
+  if ! command -v go >/dev/null 2>&1; then
+    log "WARNING: no Go toolchain (go or /usr/local/go/bin/go); skipping client nats.go"
+    drop_client nats.go
+  else
+    log "building natsgo_bench (nats.go from the Go module proxy, bench/go's own module)"
+    if ! (cd "$BENCH_DIR/go" && GOPATH="${NATSRS_GOPATH:-$VENV/go}" GOMODCACHE="${NATSRS_GOPATH:-$VENV/go}/pkg/mod" \
+          GOTOOLCHAIN=local GOFLAGS="${GOFLAGS:-} -modcacherw" go build -tags natsgo -o "$BUILD/natsgo_bench" .); then
+      log "WARNING: nats.go bench build failed; skipping client nats.go"
+      drop_client nats.go
+    fi
+  fi
+fi
+
 if has_client async-nats; then
   log "building async-nats-bench (release; first build takes a few minutes)"
   (cd "$ASYNC_DIR" && CARGO_TARGET_DIR="$CARGO_TARGET_DIR_ASYNC" cargo build --release -q -j2)
@@ -122,6 +145,7 @@ client_cmd() {
   case "$1" in
     natsrs) echo "$BUILD/natsrs_bench" ;;
     natsc) echo "$BUILD/natsc_bench" ;;
+    nats.go) echo "$BUILD/natsgo_bench" ;;
     async-nats) echo "$CARGO_TARGET_DIR_ASYNC/release/async-nats-bench" ;;
     nats-py) echo "$VENV/bin/python $BENCH_DIR/py_bench.py" ;;
     *) return 1 ;;
@@ -132,6 +156,8 @@ client_n() { # client case -> optional N argument
   case "$2" in
     reqrep*) if [ "$1" = nats-py ]; then echo "$N_REQREP_PY"; else echo "$N_REQREP"; fi ;;
     mem_10k_subs) echo "$N_MEM" ;;
+    js_fetch_*) echo "$N_JS_FETCH" ;;
+    kv_*) echo "$N_KV" ;;
     *) echo "" ;;
   esac
 }
@@ -149,15 +175,18 @@ fi
 PORT="$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
 URL="nats://127.0.0.1:$PORT"
 SERVER_LOG="$BUILD/nats-server.log"
-$PIN_SERVER "$NATS_SERVER" -a 127.0.0.1 -p "$PORT" >"$SERVER_LOG" 2>&1 &
+JS_STORE="$(mktemp -d "${TMPDIR:-/tmp}/natsrs-bench-js.XXXXXX")"
+$PIN_SERVER "$NATS_SERVER" -a 127.0.0.1 -p "$PORT" -js -sd "$JS_STORE" >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 cleanup() {
   if kill -0 "$SERVER_PID" 2>/dev/null; then
     kill "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
   fi
+  rm -rf "$JS_STORE"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
 for _ in $(seq 1 100); do
   if grep -q "Server is ready" "$SERVER_LOG" 2>/dev/null; then break; fi
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then log "nats-server died:"; cat "$SERVER_LOG" >&2; exit 1; fi
@@ -196,6 +225,8 @@ echo "$META" >>"$OUT"
 
 IFS=',' read -r -a CASE_LIST <<<"$CASES"
 IFS=',' read -r -a CLIENT_LIST <<<"$CLIENTS"
+server_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat" 2>/dev/null || echo 0; } # utime+stime
+CLK_TCK="$(getconf CLK_TCK)"
 wait_quiet() { # prints the busy share seen last
   local deadline=$(( $(date +%s) + QUIET_WAIT )) b
   while :; do
@@ -210,22 +241,29 @@ wait_quiet() { # prints the busy share seen last
   echo "$b"
 }
 
+NCLIENTS="${#CLIENT_LIST[@]}"
+declare -A UNSUPPORTED=() # "client|case" that printed "unsupported": not run again
 for case in "${CASE_LIST[@]}"; do
  for rep in $(seq 1 "$REPEAT"); do
-  for client in "${CLIENT_LIST[@]}"; do
+  # Round `rep` starts with client (rep-1) mod n, so no client always runs first or last.
+  for idx in $(seq 0 $((NCLIENTS - 1))); do
+    client="${CLIENT_LIST[$(( (idx + rep - 1) % NCLIENTS ))]}"
+    [ -z "${UNSUPPORTED["$client|$case"]:-}" ] || continue
     cmd="$(client_cmd "$client")" || { log "unknown client $client"; continue; }
     busy="$(wait_quiet)"
     n="$(client_n "$client" "$case")"
     sc_before="$(grep -c 'Slow Consumer' "$SERVER_LOG" || true)"
+    st_before="$(server_ticks)"
     set +e
     timeout 180 $PIN_CLIENT $cmd "$case" "$URL" $n >"$BUILD/last-stdout.txt" 2>"$BUILD/last-stderr.txt"
     rc=$?
     line="$(tail -1 "$BUILD/last-stdout.txt")"
     set -e
     sc_after="$(grep -c 'Slow Consumer' "$SERVER_LOG" || true)"
-    line="$("$VENV/bin/python" - "$client" "$case" "$rc" "$line" "$((sc_after - sc_before))" "$BUILD/last-stderr.txt" "$busy" <<'EOF'
+    server_ns="$(( ($(server_ticks) - st_before) * 1000000000 / CLK_TCK ))"
+    line="$("$VENV/bin/python" - "$client" "$case" "$rc" "$line" "$((sc_after - sc_before))" "$BUILD/last-stderr.txt" "$busy" "$rep" "$server_ns" <<'EOF'
 import json, sys
-client, case, rc, line, sc, errf, busy = sys.argv[1:8]
+client, case, rc, line, sc, errf, busy, rnd, server_ns = sys.argv[1:10]
 try:
     d = json.loads(line)
     if not isinstance(d, dict):
@@ -240,12 +278,19 @@ if int(sc):
 d["busy_pct"] = float(busy)
 if rc != "0" and "error" not in d:
     d["error"] = f"exit {rc} after output"
+d["round"] = int(rnd)
+# The server's user+sys CPU over the whole client run (setup included), per counted message.
+d["server_cpu_ns"] = int(server_ns)
+if d.get("msgs"):
+    d["server_cpu_ns_per_msg"] = round(int(server_ns) / d["msgs"], 1)
 print(json.dumps(d, separators=(",", ":")))
 EOF
 )"
     if [ -n "$line" ]; then
       echo "$line"
       echo "$line" >>"$OUT"
+    else
+      UNSUPPORTED["$client|$case"]=1
     fi
     sleep 0.3
   done
@@ -255,5 +300,5 @@ done
 cleanup
 trap - EXIT INT TERM
 echo
-"$VENV/bin/python" "$BENCH_DIR/report.py" "$OUT"
-log "results saved to $OUT"
+"$VENV/bin/python" "$BENCH_DIR/report.py" --svg "${OUT%.jsonl}.svg" "$OUT"
+log "results saved to $OUT (chart: ${OUT%.jsonl}.svg)"

@@ -8,8 +8,9 @@ import nats "github.com/nats-io/nats.go"
 const clientName = "nats.go"
 
 type (
-	Conn = nats.Conn
-	Msg  = nats.Msg
+	Conn         = nats.Conn
+	Msg          = nats.Msg
+	Subscription = nats.Subscription
 )
 
 var connect = func(url string) (*Conn, error) { return nats.Connect(url) }

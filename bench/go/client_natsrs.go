@@ -8,8 +8,9 @@ import nats "github.com/libnatsrs/natsrs/bindings/go"
 const clientName = "natsrs-go"
 
 type (
-	Conn = nats.Conn
-	Msg  = nats.Msg
+	Conn         = nats.Conn
+	Msg          = nats.Msg
+	Subscription = nats.Subscription
 )
 
 var connect = func(url string) (*Conn, error) { return nats.Connect(url) }

@@ -3,7 +3,9 @@
 //
 //	go_bench <case> <url> [N]   -> one JSON line on stdout, the format of bench/natsc_bench.c
 //
-// Cases: pub_<size>, pubsub_<size>, reqrep. Default options everywhere; BENCH_SECS limits the
+// Cases: pub_<size>, pubsub_<size>, reqrep; for nats.go also js_pub_sync_<mem|file>,
+// js_pub_async_<mem|file>, js_fetch_<mem|file>, kv_put, kv_get, obj_put_16m, obj_get_16m
+// (js_natsgo.go). Default options everywhere; BENCH_SECS limits the
 // publishing time (default 2.5 s).
 package main
 
@@ -244,6 +246,49 @@ func caseReqRep(url string, n uint64) result {
 	return r
 }
 
+func vmRSSKB() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			v, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(l[6:]), "kB")), 10, 64)
+			return v
+		}
+	}
+	return -1
+}
+
+// mem_10k_subs: n sync subscriptions on distinct subjects, a flush, 200 ms, then VmRSS.
+func caseMem(url string, n uint64) result {
+	r := newResult()
+	nc := mustConnect(url)
+	defer nc.Close()
+	nc.FlushTimeout(10 * time.Second)
+	time.Sleep(100 * time.Millisecond)
+	base := vmRSSKB()
+	subs := make([]*Subscription, 0, n)
+	for i := uint64(0); i < n; i++ {
+		s, err := nc.SubscribeSync("bench.mem." + strconv.FormatUint(i, 10))
+		if err != nil {
+			die("subscribe sync", err)
+		}
+		subs = append(subs, s)
+	}
+	if err := nc.FlushTimeout(30 * time.Second); err != nil {
+		die("flush", err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	rss := vmRSSKB()
+	r.peakRSSKB = peakRSS()
+	r.extra = fmt.Sprintf(",\"subs\":%d,\"rss_kb\":%d,\"rss_before_subs_kb\":%d", n, rss, base)
+	for _, s := range subs {
+		s.Unsubscribe()
+	}
+	return r
+}
+
 func main() {
 	if len(os.Args) < 3 {
 		fmt.Fprintf(os.Stderr, "usage: %s <case> <url> [N]\n", os.Args[0])
@@ -275,12 +320,21 @@ func main() {
 			n = math.MaxUint64
 		}
 		emit(bcase, casePub(url, size, n))
+	case bcase == "mem_10k_subs":
+		if n == 0 {
+			n = 10000
+		}
+		emit(bcase, caseMem(url, n))
 	case bcase == "reqrep":
 		if n == 0 {
 			n = 20000
 		}
 		emit(bcase, caseReqRep(url, n))
 	default:
+		if r, ok := jsCase(bcase, url, n); ok {
+			emit(bcase, r)
+			return
+		}
 		fmt.Printf("{\"client\":\"%s\",\"case\":\"%s\",\"unsupported\":true}\n", clientName, bcase)
 	}
 }

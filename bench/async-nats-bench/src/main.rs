@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures_util::StreamExt;
 
+mod js;
+
 const CLIENT: &str = "async-nats";
 
 fn cpu_ns() -> u64 {
@@ -89,10 +91,7 @@ fn emit(case: &str, r: &Res) {
 }
 
 fn unsupported(case: &str) {
-    println!(
-        "{{\"client\":\"{}\",\"case\":\"{}\",\"unsupported\":true}}",
-        CLIENT, case
-    );
+    println!("{{\"client\":\"{}\",\"case\":\"{}\",\"unsupported\":true}}", CLIENT, case);
 }
 
 async fn connect(url: &str) -> async_nats::Client {
@@ -110,10 +109,7 @@ async fn barrier(c: &async_nats::Client) {
     let mut s = c.subscribe(subj.clone()).await.unwrap();
     c.publish(subj, Bytes::new()).await.unwrap();
     c.flush().await.unwrap();
-    tokio::time::timeout(Duration::from_secs(60), s.next())
-        .await
-        .expect("barrier timed out")
-        .expect("barrier subscription closed");
+    tokio::time::timeout(Duration::from_secs(60), s.next()).await.expect("barrier timed out").expect("barrier subscription closed");
     let _ = s.unsubscribe().await;
 }
 
@@ -135,14 +131,7 @@ async fn case_pub(url: &str, size: usize, n: u64) -> Res {
     barrier(&nc).await;
     let secs = t0.elapsed().as_secs_f64();
     let cpu = cpu_ns() - c0;
-    Res {
-        msgs: Some(sent),
-        secs: Some(secs),
-        size: Some(size),
-        cpu_ns: Some(cpu),
-        peak_rss_kb: Some(peak_rss_kb()),
-        ..Default::default()
-    }
+    Res { msgs: Some(sent), secs: Some(secs), size: Some(size), cpu_ns: Some(cpu), peak_rss_kb: Some(peak_rss_kb()), ..Default::default() }
 }
 
 async fn case_pubsub(url: &str, size: usize, n: u64) -> Res {
@@ -158,18 +147,12 @@ async fn case_pubsub(url: &str, size: usize, n: u64) -> Res {
     let t0 = Instant::now();
     let done = Arc::new(tokio::sync::Notify::new());
     {
-        let (count, target, done_ns, done) =
-            (count.clone(), target.clone(), done_ns.clone(), done.clone());
+        let (count, target, done_ns, done) = (count.clone(), target.clone(), done_ns.clone(), done.clone());
         tokio::spawn(async move {
             while let Some(_m) = sub.next().await {
                 let c = count.fetch_add(1, Ordering::SeqCst) + 1;
                 if c == target.load(Ordering::SeqCst) {
-                    let _ = done_ns.compare_exchange(
-                        0,
-                        t0.elapsed().as_nanos() as u64,
-                        Ordering::SeqCst,
-                        Ordering::SeqCst,
-                    );
+                    let _ = done_ns.compare_exchange(0, t0.elapsed().as_nanos() as u64, Ordering::SeqCst, Ordering::SeqCst);
                     done.notify_one();
                 }
             }
@@ -190,12 +173,7 @@ async fn case_pubsub(url: &str, size: usize, n: u64) -> Res {
     barrier(&pc).await;
     target.store(sent, Ordering::SeqCst);
     if count.load(Ordering::SeqCst) >= sent {
-        let _ = done_ns.compare_exchange(
-            0,
-            t0.elapsed().as_nanos() as u64,
-            Ordering::SeqCst,
-            Ordering::SeqCst,
-        );
+        let _ = done_ns.compare_exchange(0, t0.elapsed().as_nanos() as u64, Ordering::SeqCst, Ordering::SeqCst);
     }
     // Wait for the last message, giving up after 2 s without progress.
     let mut last = count.load(Ordering::SeqCst);
@@ -215,11 +193,7 @@ async fn case_pubsub(url: &str, size: usize, n: u64) -> Res {
     let cpu = cpu_ns() - c0;
     let received = count.load(Ordering::SeqCst);
     let d = done_ns.load(Ordering::SeqCst);
-    let secs = if d != 0 {
-        d as f64 / 1e9
-    } else {
-        last_arrival.as_secs_f64()
-    };
+    let secs = if d != 0 { d as f64 / 1e9 } else { last_arrival.as_secs_f64() };
     Res {
         msgs: Some(received),
         secs: Some(secs),
@@ -227,10 +201,7 @@ async fn case_pubsub(url: &str, size: usize, n: u64) -> Res {
         cpu_ns: Some(cpu),
         peak_rss_kb: Some(peak_rss_kb()),
         dropped: Some(sent.saturating_sub(received)),
-        extra: vec![
-            ("sent".into(), sent.to_string()),
-            ("timed_out".into(), (d == 0).to_string()),
-        ],
+        extra: vec![("sent".into(), sent.to_string()), ("timed_out".into(), (d == 0).to_string())],
         ..Default::default()
     }
 }
@@ -267,14 +238,7 @@ async fn case_reqrep(url: &str, n: u64) -> Res {
     let cpu = cpu_ns() - c0;
     lat.sort_unstable();
     let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize] as f64 / 1e3;
-    Res {
-        msgs: Some(n),
-        secs: Some(secs),
-        cpu_ns: Some(cpu),
-        p50_us: Some(pct(0.50)),
-        p99_us: Some(pct(0.99)),
-        ..Default::default()
-    }
+    Res { msgs: Some(n), secs: Some(secs), cpu_ns: Some(cpu), p50_us: Some(pct(0.50)), p99_us: Some(pct(0.99)), ..Default::default() }
 }
 
 async fn case_mem(url: &str, n: u64) -> Res {
@@ -292,11 +256,7 @@ async fn case_mem(url: &str, n: u64) -> Res {
     let r = Res {
         msgs: None,
         peak_rss_kb: Some(peak_rss_kb()),
-        extra: vec![
-            ("subs".into(), n.to_string()),
-            ("rss_kb".into(), rss.to_string()),
-            ("rss_before_subs_kb".into(), base.to_string()),
-        ],
+        extra: vec![("subs".into(), n.to_string()), ("rss_kb".into(), rss.to_string()), ("rss_before_subs_kb".into(), base.to_string())],
         ..Default::default()
     };
     drop(subs);
@@ -324,6 +284,8 @@ async fn main() {
         case_reqrep(url, n_arg.unwrap_or(20_000)).await
     } else if case == "mem_10k_subs" {
         case_mem(url, n_arg.unwrap_or(10_000)).await
+    } else if let Some(r) = js::run(case, url, n_arg).await {
+        r
     } else {
         unsupported(case);
         return;
