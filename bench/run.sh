@@ -35,6 +35,8 @@ LIB_BUILD=1
 OUT=""
 REPEAT=1
 QUIET_WAIT=60
+CASES_GIVEN=0
+QUIET_WAIT_GIVEN=0
 QUIET_PCT=15
 
 usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
@@ -44,13 +46,13 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=1 ;;
     --clients) CLIENTS="$2"; shift ;;
     --clients=*) CLIENTS="${1#*=}" ;;
-    --cases) CASES="$2"; shift ;;
-    --cases=*) CASES="${1#*=}" ;;
+    --cases) CASES="$2"; CASES_GIVEN=1; shift ;;
+    --cases=*) CASES="${1#*=}"; CASES_GIVEN=1 ;;
     --no-lib-build) LIB_BUILD=0 ;;
     --repeat) REPEAT="$2"; shift ;;
     --repeat=*) REPEAT="${1#*=}" ;;
-    --quiet-wait) QUIET_WAIT="$2"; shift ;;
-    --quiet-wait=*) QUIET_WAIT="${1#*=}" ;;
+    --quiet-wait) QUIET_WAIT="$2"; QUIET_WAIT_GIVEN=1; shift ;;
+    --quiet-wait=*) QUIET_WAIT="${1#*=}"; QUIET_WAIT_GIVEN=1 ;;
     --out) OUT="$2"; shift ;;
     --out=*) OUT="${1#*=}" ;;
     -h|--help) usage; exit 0 ;;
@@ -60,6 +62,14 @@ while [ $# -gt 0 ]; do
 done
 
 log() { echo "[bench] $*" >&2; }
+# --quick is the check a user runs on their own machine in under two minutes: the core cases
+# plus the in-memory JetStream ones unless --cases says otherwise, and short quiet waits.
+QUICK_CASES="core,js_pub_async_mem,js_fetch_mem"
+QUICK_QUIET_WAIT=5
+if [ "$QUICK" = 1 ]; then
+  [ "$CASES_GIVEN" = 1 ] || CASES="$QUICK_CASES"
+  [ "$QUIET_WAIT_GIVEN" = 1 ] || QUIET_WAIT="$QUICK_QUIET_WAIT"
+fi
 # Case groups: core, js, kv (kv and object store), all.
 CASES="$(echo ",$CASES," | sed "s/,all,/,core,js,kv,/; s/,core,/,$CORE_CASES,/; s/,js,/,$JS_CASES,/; s/,kv,/,$KV_CASES,/; s/^,//; s/,\$//")"
 has_client() { case ",$CLIENTS," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
