@@ -245,6 +245,7 @@ class Subscription:
     # ---- ending
     async def unsubscribe(self, limit: int = 0) -> None:
         """Removes interest now, or after ``limit`` messages in total when ``limit > 0``."""
+        self._conn._flush_pubs()
         if self._conn.is_closed:
             raise ConnectionClosedError()
         if self._conn.is_draining:
@@ -278,6 +279,7 @@ class Subscription:
 
     async def drain(self) -> None:
         """Removes interest, lets the messages already received be processed, then ends."""
+        self._conn._flush_pubs()
         if self._conn.is_closed:
             raise ConnectionClosedError()
         if self._closed or self._guard.ptr is None:
