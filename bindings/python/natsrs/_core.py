@@ -237,6 +237,27 @@ def _py_reconnect_delay(ud: Optional[int], nc: Optional[int], attempts: int) -> 
         _leave()
 
 
+def _py_reconnect_to_server(
+    ud: Optional[int], nc: Optional[int], urls: Any, reconnects: Any, count: int, delay_out: Any
+) -> int:
+    _enter()
+    target = _registry.get(ud or 0)
+    try:
+        if target is None or not count:
+            return -1
+        us = [(urls[i] or b"").decode("utf-8", "replace") for i in range(count)]
+        rs = [int(reconnects[i]) for i in range(count)]
+        index, delay_ms = target.choose(nc or 0, us, rs)
+        if delay_out:
+            delay_out[0] = max(0, int(delay_ms))
+        return int(index)
+    except BaseException as e:
+        report(getattr(target, "events", None), e, "reconnect to server")
+        return -1
+    finally:
+        _leave()
+
+
 def _py_string_handler(ud: Optional[int]) -> Optional[int]:
     _enter()
     target = _registry.get(ud or 0)
@@ -316,6 +337,7 @@ DISCONNECTED_HANDLER = _ffi.natsrs_disconnected_handler(_py_disconnected_handler
 ERROR_HANDLER = _ffi.natsrs_error_handler(_py_error_handler)
 RECONNECT_DELAY_HANDLER = _ffi.natsrs_reconnect_delay_handler(_py_reconnect_delay)
 STRING_HANDLER = _ffi.natsrs_string_handler(_py_string_handler)
+RECONNECT_TO_SERVER_HANDLER = _ffi.natsrs_reconnect_to_server_handler(_py_reconnect_to_server)
 SIGN_HANDLER = _ffi.natsrs_sign_handler(_py_sign_handler)
 _req_t = getattr(_ffi, "natsrs_request_handler", None)
 _st_t = getattr(_ffi, "natsrs_status_handler", None)

@@ -15,13 +15,13 @@ import logging
 import ssl
 import weakref
 from ctypes import byref, c_size_t, c_uint64, c_void_p
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Optional, Set, Union
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple, Union
 from urllib.parse import ParseResult, urlparse
 
 from .. import _core, _ffi
 from .._conn import ConnCore
 from .._core import OK, lib
-from .._options import Events, build_options, connect_blocking
+from .._options import Events, Server, build_options, connect_blocking
 from ..errors import (
     BadSubjectError,
     ConnectionClosedError,
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from .js.client import JetStreamContext
     from .js.manager import JetStreamManager
 
-__all__ = ["Client", "ServerVersion", "Callback", "ErrorCallback", "DEFAULT_INBOX_PREFIX"]
+__all__ = ["Client", "Server", "ServerVersion", "Callback", "ErrorCallback", "DEFAULT_INBOX_PREFIX"]
 
 log = logging.getLogger("nats.aio.client")
 _publish_packed = lib.natsrs_connection_publish_packed
@@ -69,6 +69,7 @@ JWTCallback = Callable[[], Union[bytearray, bytes]]
 SignatureCallback = Callable[[str], bytes]
 TokenCallback = Callable[[], str]
 CredentialCallback = Callable[[], str]
+ReconnectToServerHandler = Callable[[List[Server], Dict[str, Any]], Tuple[Optional[Server], float]]
 
 
 async def _default_error_callback(ex: Exception) -> None:
@@ -319,7 +320,7 @@ class Client:
         pending_size: int = DEFAULT_PENDING_SIZE,
         flush_timeout: Optional[float] = None,
         ws_connection_headers: Optional[Dict[str, List[str]]] = None,
-        reconnect_to_server_handler: Optional[Any] = None,
+        reconnect_to_server_handler: Optional[ReconnectToServerHandler] = None,
         lame_duck_mode_cb: Optional[Callback] = None,
         skip_subject_validation: bool = False,
         **natsrs_options: Any,
@@ -376,6 +377,8 @@ class Client:
             inbox_prefix=inbox_prefix,
             pending_size=pending_size,
         )
+        if reconnect_to_server_handler is not None:
+            opts["reconnect_to_server_handler"] = reconnect_to_server_handler
         opts.update(natsrs_options)
         self.options = dict(opts, servers=servers)
         built = build_options(servers, events, has=lambda n: n in cbs, **opts)
