@@ -13,6 +13,7 @@ import asyncio
 import inspect
 import logging
 import ssl
+import threading
 import weakref
 from ctypes import byref, c_size_t, c_uint64, c_void_p
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple, Union
@@ -141,7 +142,7 @@ class _AioEvents(Events):
         def run() -> None:
             c = self.client() if self.client else None
             if c is not None:
-                c._max_payload_cache = 0  # the new server's INFO may differ
+                c._pub_max = -1  # the new server's INFO may differ
             self.spawn("reconnected_cb")
 
         self._post(run)
@@ -186,11 +187,11 @@ class _Completion:
         exc: Optional[BaseException] = None
         if status == OK:
             if msg:
+                client = self.client
                 try:
-                    subject, reply, data, headers, multi = _core.extract(msg)
+                    result = _extractor().one(msg, lambda s, r, d, h, m: Msg(client, s, r, d, h, m))
                 finally:
                     lib.natsrs_msg_free(msg)
-                result = Msg(self.client, subject, reply, data, headers, multi)
         else:
             exc = error_for(
                 status, "", FlushTimeoutError if self.flush and status == _S.NATSRS_STATUS_TIMEOUT else None
@@ -199,6 +200,17 @@ class _Completion:
             self.loop.call_soon_threadsafe(_resolve, self.fut, result, exc)
         except RuntimeError:
             pass
+
+
+_tls = threading.local()
+
+
+def _extractor() -> _core.BatchExtractor:
+    """The completion thread's extractor (its scratch out-parameters are per thread)."""
+    ex: Optional[_core.BatchExtractor] = getattr(_tls, "ex", None)
+    if ex is None:
+        ex = _tls.ex = _core.BatchExtractor()
+    return ex
 
 
 def _resolve(fut: "asyncio.Future[Any]", result: Any, exc: Optional[BaseException]) -> None:
@@ -270,14 +282,14 @@ class Client:
         self._err: Optional[Exception] = None
         self._subs: Dict[int, Subscription] = {}
         self._closing = False
-        self._pubs = 0
+        self._pubs = PUBLISH_YIELD_EVERY  # publishes left before the next yield
         # Publishes of one event-loop turn, packed (natsrs_connection_publish_packed layout) and
         # handed to the library in one call: on the next loop iteration, when PUBLISH_BATCH_BYTES
         # is passed, or before any other operation on the connection.
         self._pbuf = bytearray()
         self._pflush_scheduled = False
         self._subjects: Dict[str, bytes] = {}
-        self._max_payload_cache = 0
+        self._pub_max = -1  # max_payload, -1 until known (the fast publish path then never runs)
         self._pcount = c_size_t(0)
         self._flush_timeout: Optional[float] = None
         self._drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
@@ -433,9 +445,11 @@ class Client:
         return b
 
     def _max_payload(self, core: ConnCore) -> int:
-        mp = self._max_payload_cache
-        if not mp:
-            mp = self._max_payload_cache = core.max_payload() or DEFAULT_MAX_PAYLOAD_SIZE
+        """The server's max_payload (cached until a reconnect); the fast publish path takes
+        payloads up to it."""
+        mp = self._pub_max
+        if mp < 0:
+            mp = self._pub_max = core.max_payload() or DEFAULT_MAX_PAYLOAD_SIZE
         return mp
 
     def _flush_pubs(self) -> None:
@@ -485,6 +499,30 @@ class Client:
         here; a failure found when the batch is handed over (the connection closed in between,
         the reconnect buffer is full) goes to ``error_cb`` and ``last_error``, as nats-py reports
         errors of its buffered writes."""
+        sb = self._subjects.get(subject)
+        n = len(payload)
+        if sb is None or reply or headers or n > self._pub_max or self._core is None or self._core.closed:
+            self._publish_checked(subject, payload, reply, headers)
+        else:
+            buf = self._pbuf
+            buf += _entry(len(sb), 0, 0, n)
+            buf += sb
+            buf += payload
+            if len(buf) >= PUBLISH_BATCH_BYTES:
+                self._flush_pubs()
+            elif not self._pflush_scheduled:
+                self._pflush_scheduled = True
+                asyncio.get_running_loop().call_soon(self._flush_pubs)
+        self._pubs -= 1
+        if not self._pubs:
+            # The library takes the message without waiting, so a publishing loop would never let
+            # other tasks (subscription consumers, the batch hand-over) run: yield once in a while.
+            self._pubs = PUBLISH_YIELD_EVERY
+            await asyncio.sleep(0)
+
+    def _publish_checked(self, subject: str, payload: bytes, reply: str, headers: Optional[Dict[str, str]]) -> None:
+        """The publish path with every check: a new subject, a reply subject, headers, a large
+        payload, a closed connection."""
         core = self._core
         if core is None or core.closed:
             raise ConnectionClosedError()
@@ -492,12 +530,13 @@ class Client:
             self._flush_pubs()
             core.publish(subject, payload, reply, headers)
             return
-        sb = self._subjects.get(subject) or self._subject_bytes(subject)
+        sb = self._subject_bytes(subject)
         n = len(payload)
-        if n > (self._max_payload_cache or self._max_payload(core)):
+        mp = self._max_payload(core)
+        if n > mp:
             from ..errors import MaxPayloadError
 
-            raise MaxPayloadError(f"payload of {n} bytes exceeds the server's max_payload of {self._max_payload(core)}")
+            raise MaxPayloadError(f"payload of {n} bytes exceeds the server's max_payload of {mp}")
         buf = self._pbuf
         if reply:
             rb = self._subject_bytes(reply, "reply")
@@ -513,11 +552,6 @@ class Client:
         elif not self._pflush_scheduled:
             self._pflush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush_pubs)
-        self._pubs += 1
-        if not self._pubs % PUBLISH_YIELD_EVERY:
-            # The library takes the message without waiting, so a publishing loop would never let
-            # other tasks (subscription consumers) run: yield once in a while.
-            await asyncio.sleep(0)
 
     async def subscribe(
         self,

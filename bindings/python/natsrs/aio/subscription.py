@@ -39,6 +39,7 @@ DEFAULT_SUB_PENDING_MSGS_LIMIT = 512 * 1024
 DEFAULT_SUB_PENDING_BYTES_LIMIT = 128 * 1024 * 1024
 _S = _ffi
 _unpack = _core.unpack_msgs
+YIELD_EVERY = 256  # a callback subscription yields to the loop at least once per this many messages
 
 
 def _free_sub(ptr: int) -> None:
@@ -74,6 +75,7 @@ class Subscription:
         self._pending_bytes_limit = pending_bytes_limit
         self._buf: Deque[Msg] = collections.deque()
         self._reader = _core.PackedReader()
+        self._run = 0  # messages next_msg returned since it last yielded to the loop
         self._event = asyncio.Event()
         self._ended: Optional[Error] = None
         self._closed = False
@@ -182,19 +184,27 @@ class Subscription:
         self._conn._remove_sub(self)
 
     async def _wait_for_msgs(self) -> None:
-        buf, event = self._buf, self._event
+        buf, event, conn = self._buf, self._event, self._conn
+        run = 0  # messages handled since the last yield to the loop
         try:
             while not self._closed:
-                if not buf:
-                    if self._fill():
-                        # one yield per batch: a steady flood must not starve the event loop
+                if not buf or run >= YIELD_EVERY:
+                    if run:
+                        # A batch was handled: replies the callback published go out now (not a
+                        # loop turn later), then one yield, so a steady flood cannot starve the loop.
+                        run = 0
+                        if conn._pbuf:
+                            conn._flush_pubs()
                         await asyncio.sleep(0)
                         continue
+                    if self._fill():
+                        continue  # the first message of a wake-up is handled at once
                     if self._ended is not None:
                         return
                     event.clear()
                     await event.wait()
                     continue
+                run += 1
                 msg = buf.popleft()
                 if self._future is not None:
                     if not self._future.done():
@@ -221,9 +231,14 @@ class Subscription:
         deadline = loop.time() + timeout if timeout else None
         while True:
             if buf:
+                self._run += 1
+                if self._run >= YIELD_EVERY:
+                    self._run = 0
+                    await asyncio.sleep(0)  # so that a flood cannot starve the loop
+                    if not buf:
+                        continue
                 return buf.popleft()
             if self._fill():
-                await asyncio.sleep(0)  # once per batch, so that a flood cannot starve the loop
                 continue
             if self._ended is not None or self._closed:
                 if self._conn.is_closed:
