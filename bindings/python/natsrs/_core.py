@@ -548,25 +548,27 @@ def unpack_msgs(raw: bytes, cls: Callable[..., Any], client: Any, sid: Optional[
     append = out.append
     unpack = PACKED_ENTRY.unpack_from
     off, end = 0, len(raw)
-    subjects: Dict[bytes, str] = {}
+    last_sb, last_subject = b"", ""
     while off < end:
         sl, rl, hl, dl = unpack(raw, off)
         off += PACKED_ENTRY_LEN
-        sb = raw[off : off + sl]
-        subject = subjects.get(sb)
-        if subject is None:
-            subject = subjects[sb] = sb.decode("utf-8", "replace")
-        off += sl
-        reply = raw[off : off + rl].decode("utf-8", "replace") if rl else ""
-        off += rl
+        o2 = off + sl
+        sb = raw[off:o2]
+        if sb != last_sb:  # a batch is mostly one subject: decode it once
+            last_sb, last_subject = sb, sb.decode("utf-8", "replace")
+        if not (rl or hl):
+            off = o2 + dl
+            append(cls(client, last_subject, "", raw[o2:off], None, None, sid))
+            continue
+        reply = raw[o2 : o2 + rl].decode("utf-8", "replace") if rl else ""
+        o2 += rl
         if hl:
-            headers, multi = parse_header_block(raw[off : off + hl], dl > 0)
-            off += hl
+            headers, multi = parse_header_block(raw[o2 : o2 + hl], dl > 0)
+            o2 += hl
         else:
             headers = multi = None
-        data = raw[off : off + dl]
-        off += dl
-        append(cls(client, subject, reply, data, headers, multi, sid))
+        off = o2 + dl
+        append(cls(client, last_subject, reply, raw[o2:off], headers, multi, sid))
     return out
 
 
