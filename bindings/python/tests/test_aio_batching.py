@@ -198,3 +198,25 @@ def test_batched_publish_errors(url: str) -> None:
             await nc.publish("pk.err", b"after close")
 
     run(main())
+
+
+def test_batched_publish_after_an_early_hand_over_is_still_sent(url: str) -> None:
+    """A batch handed over early (here by subscribe) leaves the scheduled hand-over with nothing
+    to do; publishes after it still go out on the next loop iteration without any other call."""
+
+    async def main() -> None:
+        nc = await nats.connect(url)
+        py = await nats_py.connect(url)
+        sub = await py.subscribe("pk.late")
+        await py.flush()
+        await nc.publish("pk.late", b"1")
+        await nc.subscribe("pk.other")  # hands the batch over before the scheduled call runs
+        await asyncio.sleep(0)  # the scheduled hand-over runs, finds nothing
+        await nc.publish("pk.late", b"2")  # only the loop iteration can send this one
+        m1 = await sub.next_msg(timeout=5)
+        m2 = await sub.next_msg(timeout=5)
+        assert (m1.data, m2.data) == (b"1", b"2")
+        await py.close()
+        await nc.close()
+
+    run(main())

@@ -291,6 +291,7 @@ class Client:
         self._subjects: Dict[str, bytes] = {}
         self._pub_max = -1  # max_payload, -1 until known (the fast publish path then never runs)
         self._pcount = c_size_t(0)
+        self._loop_thread = 0  # the batch belongs to the event loop's thread
         self._flush_timeout: Optional[float] = None
         self._drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
         self.options: Dict[str, Any] = {}
@@ -358,6 +359,7 @@ class Client:
             cbs["error_cb"] = _default_error_callback
         self._error_cb = cbs["error_cb"]
         loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         events = _AioEvents(loop, cbs)
         events.client = weakref.ref(self)
         self._flush_timeout = flush_timeout
@@ -459,6 +461,8 @@ class Client:
         connection closed meanwhile, the reconnect buffer is full, ...) is reported to
         ``error_cb`` and ``last_error``; the entries after it are still published, as separate
         publishes would be."""
+        if threading.get_ident() != self._loop_thread:
+            return  # off the loop (a property read from another thread): the scheduled call flushes
         self._pflush_scheduled = False
         buf = self._pbuf
         if not buf:
