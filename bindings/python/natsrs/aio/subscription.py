@@ -185,6 +185,7 @@ class Subscription:
 
     async def _wait_for_msgs(self) -> None:
         buf, event, conn = self._buf, self._event, self._conn
+        popleft, future, cb = buf.popleft, self._future, self._cb
         run = 0  # messages handled since the last yield to the loop
         try:
             while not self._closed:
@@ -205,15 +206,15 @@ class Subscription:
                     await event.wait()
                     continue
                 run += 1
-                msg = buf.popleft()
-                if self._future is not None:
-                    if not self._future.done():
-                        self._future.set_result(msg)
+                msg = popleft()
+                if future is not None:
+                    if not future.done():
+                        future.set_result(msg)
                     self._stop_processing()
                     return
-                assert self._cb is not None
+                assert cb is not None
                 try:
-                    await self._cb(msg)
+                    await cb(msg)
                 except asyncio.CancelledError:
                     raise
                 except Exception as e:
