@@ -16,6 +16,7 @@ import logging
 import os
 import pathlib
 import queue
+import struct
 import threading
 from ctypes import POINTER, byref, c_char_p, c_size_t, c_void_p
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -236,6 +237,27 @@ def _py_reconnect_delay(ud: Optional[int], nc: Optional[int], attempts: int) -> 
         _leave()
 
 
+def _py_reconnect_to_server(
+    ud: Optional[int], nc: Optional[int], urls: Any, reconnects: Any, count: int, delay_out: Any
+) -> int:
+    _enter()
+    target = _registry.get(ud or 0)
+    try:
+        if target is None or not count:
+            return -1
+        us = [(urls[i] or b"").decode("utf-8", "replace") for i in range(count)]
+        rs = [int(reconnects[i]) for i in range(count)]
+        index, delay_ms = target.choose(nc or 0, us, rs)
+        if delay_out:
+            delay_out[0] = max(0, int(delay_ms))
+        return int(index)
+    except BaseException as e:
+        report(getattr(target, "events", None), e, "reconnect to server")
+        return -1
+    finally:
+        _leave()
+
+
 def _py_string_handler(ud: Optional[int]) -> Optional[int]:
     _enter()
     target = _registry.get(ud or 0)
@@ -315,6 +337,7 @@ DISCONNECTED_HANDLER = _ffi.natsrs_disconnected_handler(_py_disconnected_handler
 ERROR_HANDLER = _ffi.natsrs_error_handler(_py_error_handler)
 RECONNECT_DELAY_HANDLER = _ffi.natsrs_reconnect_delay_handler(_py_reconnect_delay)
 STRING_HANDLER = _ffi.natsrs_string_handler(_py_string_handler)
+RECONNECT_TO_SERVER_HANDLER = _ffi.natsrs_reconnect_to_server_handler(_py_reconnect_to_server)
 SIGN_HANDLER = _ffi.natsrs_sign_handler(_py_sign_handler)
 _req_t = getattr(_ffi, "natsrs_request_handler", None)
 _st_t = getattr(_ffi, "natsrs_status_handler", None)
@@ -435,6 +458,118 @@ class BatchExtractor:
                 free_fn(p)
             append(make(subject.decode() if subject else "", reply.decode() if reply else "", data, headers, multi))
         return out
+
+
+# ---- packed batches (natsrs_subscription_try_next_packed / natsrs_connection_publish_packed) -----------
+PACKED_ENTRY = struct.Struct("<4I")  # subject, reply, header block, data lengths (little-endian u32)
+PACKED_ENTRY_LEN = PACKED_ENTRY.size
+PACKED_READ_FIRST = 512  # first size of a reader's buffer (10,000 idle subscriptions stay small)
+PACKED_READ_BATCH = 256 * 1024  # a reader whose batches fill its buffer grows it up to this size
+PACKED_READ_GROWTH = 4
+_string_at_addr = ctypes.string_at
+
+
+def parse_header_block(block: bytes, has_data: bool) -> Tuple[Optional[Dict[str, str]], Optional[Dict[str, List[str]]]]:
+    """Headers of a raw ``NATS/1.0`` block as ``extract`` gives them: first value per key and all
+    values per key (None, None without any); an inline status is ``Status`` when there is no
+    payload (status messages carry none)."""
+    lines = block.decode("utf-8", "replace").split("\r\n")
+    headers: Dict[str, str] = {}
+    multi: Dict[str, List[str]] = {}
+    for line in lines[1:]:
+        i = line.find(":")
+        if i <= 0:
+            continue
+        k = line[:i]
+        v = line[i + 1 :].strip(" \t")
+        vs = multi.get(k)
+        if vs is None:
+            multi[k] = [v]
+            headers[k] = v
+        else:
+            vs.append(v)
+    if not has_data:
+        rest = lines[0][8:].strip(" \t")  # after "NATS/1.0"
+        code = rest.split(None, 1)[0] if rest else ""
+        if len(code) == 3 and code.isdigit() and "Status" not in headers:
+            headers["Status"] = str(int(code))
+            multi["Status"] = [headers["Status"]]
+    if not headers:
+        return None, None
+    return headers, multi
+
+
+class PackedReader:
+    """Drains a synchronous subscription with one ``natsrs_subscription_try_next_packed`` (or
+    ``natsrs_subscription_next_packed``) call per batch into a reusable buffer, which grows when
+    the first waiting message does not fit, and grows when batches fill it (up to
+    ``PACKED_READ_BATCH``). One reader per consumer (not shared between threads)."""
+
+    __slots__ = ("cap", "cbuf", "used", "count", "bused", "bcount")
+
+    def __init__(self, cap: int = PACKED_READ_FIRST) -> None:
+        self.used = c_size_t(0)
+        self.count = c_size_t(0)
+        self.bused = byref(self.used)
+        self.bcount = byref(self.count)
+        self.cap = 0
+        self.cbuf: Any = None
+        self._grow(cap)
+
+    def _grow(self, cap: int) -> None:
+        self.cap = cap
+        self.cbuf = ctypes.create_string_buffer(cap)
+
+    def read(self, p: int, timeout_ms: Optional[int] = None) -> Tuple[int, bytes, int]:
+        """(status, the packed bytes, message count). Without ``timeout_ms`` it does not wait."""
+        while True:
+            if timeout_ms is None:
+                st = lib.natsrs_subscription_try_next_packed(p, self.cbuf, self.cap, self.bused, self.bcount)
+            else:
+                st = lib.natsrs_subscription_next_packed(p, self.cbuf, self.cap, timeout_ms, self.bused, self.bcount)
+            if st == _ffi.NATSRS_STATUS_BUFFER_TOO_SMALL:
+                self._grow(max(int(self.used.value), 2 * self.cap))
+                continue
+            if st != OK:
+                return st, b"", 0
+            n = int(self.count.value)
+            if not n:
+                return OK, b"", 0
+            used = int(self.used.value)
+            raw = _string_at_addr(self.cbuf, used)
+            if 2 * used > self.cap and self.cap < PACKED_READ_BATCH:
+                self._grow(min(PACKED_READ_BATCH, PACKED_READ_GROWTH * self.cap))
+            return OK, raw, n
+
+
+def unpack_msgs(raw: bytes, cls: Callable[..., Any], client: Any, sid: Optional[int]) -> List[Any]:
+    """The messages of a packed buffer as ``cls(client, subject, reply, data, headers, multi, sid)``."""
+    out: List[Any] = []
+    append = out.append
+    unpack = PACKED_ENTRY.unpack_from
+    off, end = 0, len(raw)
+    last_sb, last_subject = b"", ""
+    while off < end:
+        sl, rl, hl, dl = unpack(raw, off)
+        off += PACKED_ENTRY_LEN
+        o2 = off + sl
+        sb = raw[off:o2]
+        if sb != last_sb:  # a batch is mostly one subject: decode it once
+            last_sb, last_subject = sb, sb.decode("utf-8", "replace")
+        if not (rl or hl):
+            off = o2 + dl
+            append(cls(client, last_subject, "", raw[o2:off], None, None, sid))
+            continue
+        reply = raw[o2 : o2 + rl].decode("utf-8", "replace") if rl else ""
+        o2 += rl
+        if hl:
+            headers, multi = parse_header_block(raw[o2 : o2 + hl], dl > 0)
+            o2 += hl
+        else:
+            headers = multi = None
+        off = o2 + dl
+        append(cls(client, last_subject, reply, raw[o2:off], headers, multi, sid))
+    return out
 
 
 def make_c_msg(subject: str, reply: Optional[str], data: bytes, headers: Optional[Dict[str, Any]]) -> int:

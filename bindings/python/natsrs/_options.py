@@ -4,17 +4,29 @@ nats-py's keyword names and registers the connection's event callbacks."""
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import ssl
 import tempfile
 from ctypes import byref, c_char_p, c_void_p
-from typing import Any, Callable, List, Optional, Sequence, Union
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from urllib.parse import ParseResult, urlparse
 
 from . import _core, _ffi
 from ._core import check, enc, lib
 from .errors import Error, error_for
 
-__all__ = ["Events", "build_options", "OPTION_NAMES"]
+__all__ = ["Events", "build_options", "OPTION_NAMES", "Server"]
+
+
+@dataclass
+class Server:
+    """A server of the pool as nats-py's ``reconnect_to_server_handler`` gets it: its URL and the
+    failed reconnect attempts to it since the connection was last connected."""
+
+    uri: ParseResult
+    reconnects: int = 0
 
 
 class Events:
@@ -156,6 +168,56 @@ OPTION_NAMES = {
     "reconnect_delay_cb",
     "tls_required",
 }
+
+
+def _server_info_of(nc: int) -> Dict[str, Any]:
+    out = c_void_p()
+    if not nc or lib.natsrs_connection_server_info(nc, byref(out)) != _ffi.NATSRS_STATUS_OK or not out.value:
+        return {}
+    try:
+        raw = lib.natsrs_server_info_json(out.value)
+        return dict(json.loads(raw.decode())) if raw else {}
+    except ValueError:
+        return {}
+    finally:
+        lib.natsrs_server_info_free(out.value)
+
+
+class _ReconnectToServerTarget:
+    """nats-py's ``reconnect_to_server_handler(servers, server_info) -> (server or None, delay
+    seconds)`` behind natsrs_options_set_reconnect_to_server_handler. It runs on a library thread
+    (not the event loop; nats-py calls it synchronously too). A server that is not in the list is
+    reported as ``ServerNotInPoolError`` and the first one is used, as is None; an exception is
+    reported to ``error_cb`` and the first server is tried after ``reconnect_time_wait``."""
+
+    __slots__ = ("handler", "events", "wait_ms")
+
+    def __init__(self, handler: Callable[..., Any], events: Events, wait_ms: int) -> None:
+        self.handler = handler
+        self.events = events
+        self.wait_ms = wait_ms
+
+    def report_exception(self, exc: BaseException) -> None:
+        self.events.report_exception(exc)
+
+    def choose(self, nc: int, urls: List[str], reconnects: List[int]) -> Tuple[int, int]:
+        servers = [Server(uri=urlparse(u), reconnects=r) for u, r in zip(urls, reconnects)]
+        try:
+            selected, delay = self.handler(servers, _server_info_of(nc))
+        except Exception as e:
+            self.events.report_exception(e)
+            return 0, self.wait_ms
+        index = 0
+        if selected is not None:
+            netlocs = [s.uri.netloc for s in servers]
+            want = selected.uri.netloc if hasattr(selected, "uri") else urlparse(str(selected)).netloc
+            if want in netlocs:
+                index = netlocs.index(want)
+            else:
+                from .errors import ServerNotInPoolError
+
+                self.events.report_exception(ServerNotInPoolError())
+        return index, int(float(delay or 0) * 1000)
 
 
 class BuiltOptions:
@@ -349,6 +411,11 @@ def build_options(
         if kw.get("reconnect_delay_cb") is not None:
             key = _core.register(_DelayTarget(kw["reconnect_delay_cb"], events))
             check(lib.natsrs_options_set_reconnect_delay_handler(p, _core.RECONNECT_DELAY_HANDLER, key, U))
+        if kw.get("reconnect_to_server_handler") is not None:
+            wait_ms = sec("reconnect_time_wait", 2) or 0
+            target = _ReconnectToServerTarget(kw["reconnect_to_server_handler"], events, wait_ms)
+            key = _core.register(target)
+            check(lib.natsrs_options_set_reconnect_to_server_handler(p, _core.RECONNECT_TO_SERVER_HANDLER, key, U))
     except BaseException:
         o.free()
         o.cleanup_files()

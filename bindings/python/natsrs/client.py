@@ -8,10 +8,11 @@ coroutine functions). Times are seconds (float), as in nats-py.
 
 from __future__ import annotations
 
+import collections
 import threading
 import weakref
 from ctypes import byref, c_int64, c_size_t, c_uint64, c_void_p
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Iterator, List, Optional, Sequence, Union
 
 from . import _core, _ffi
 from ._conn import ConnCore
@@ -237,6 +238,9 @@ class Subscription:
         self._queue = queue
         self._cb = cb
         self._sid = int(lib.natsrs_subscription_sid(ptr))
+        self._local: Deque[Msg] = collections.deque()  # received by next_msgs beyond its max_msgs
+        self._reader: Optional[_core.PackedReader] = None  # made by the first next_msgs
+        self._rlock = threading.Lock()  # one next_msgs batch read at a time uses the reader
 
     def _acq(self) -> int:
         return self._guard.acquire(UseAfterCloseError)
@@ -258,6 +262,11 @@ class Subscription:
         Raises TimeoutError, or ConnectionClosedError / BadSubscriptionError once it ended."""
         if self._cb is not None:
             raise Error("nats: next_msg cannot be used in async subscriptions")
+        if self._local:
+            try:
+                return self._local.popleft()  # left over from a next_msgs batch
+            except IndexError:
+                pass
         p = self._acq()
         try:
             out = c_void_p()
@@ -278,7 +287,47 @@ class Subscription:
 
     def next_msgs(self, max_msgs: int = 256, timeout: Optional[float] = 1.0) -> List[Msg]:
         """Waits up to ``timeout`` for the first message, then returns it with up to
-        ``max_msgs - 1`` more that are already queued (one library call for the batch)."""
+        ``max_msgs - 1`` more that are already queued. One library call for the batch
+        (natsrs_subscription_next_packed into a reusable buffer); messages of that call beyond
+        ``max_msgs`` are kept here and come first in the next ``next_msg``/``next_msgs``."""
+        if max_msgs <= 0:
+            return self._next_msgs_handles(max_msgs, timeout)  # the library's argument error
+        local = self._local
+        if local:
+            out: List[Msg] = []
+            try:
+                while len(out) < max_msgs:
+                    out.append(local.popleft())
+            except IndexError:
+                pass
+            if out:
+                return out
+        if not self._rlock.acquire(blocking=False):
+            return self._next_msgs_handles(max_msgs, timeout)  # another thread reads a batch
+        try:
+            p = self._acq()
+            try:
+                t = _core.ms(timeout, _FOREVER_MS)
+                reader = self._reader
+                if reader is None:
+                    reader = self._reader = _core.PackedReader()
+                while True:
+                    st, raw, n = reader.read(p, t)
+                    if st != _S.NATSRS_STATUS_TIMEOUT or timeout is not None:
+                        break
+                if st != OK:
+                    raise _core.raise_status(st)
+            finally:
+                self._guard.release()
+            msgs = _core.unpack_msgs(raw, Msg, self._client, self._sid)
+            if len(msgs) > max_msgs:
+                local.extend(msgs[max_msgs:])
+                del msgs[max_msgs:]
+            return msgs
+        finally:
+            self._rlock.release()
+
+    def _next_msgs_handles(self, max_msgs: int, timeout: Optional[float]) -> List[Msg]:
         p = self._acq()
         try:
             arr = (c_void_p * max_msgs)()
@@ -342,7 +391,8 @@ class Subscription:
         try:
             m, b = c_int64(0), c_int64(0)
             check(lib.natsrs_subscription_pending(p, byref(m), byref(b)))
-            return int(m.value), int(b.value)
+            local = list(self._local)
+            return int(m.value) + len(local), int(b.value) + sum(len(x.data) for x in local)
         finally:
             self._guard.release()
 
@@ -365,7 +415,7 @@ class Subscription:
 
     @property
     def delivered(self) -> int:
-        return self._u64(lib.natsrs_subscription_delivered)
+        return self._u64(lib.natsrs_subscription_delivered) - len(self._local)
 
     @property
     def dropped(self) -> int:

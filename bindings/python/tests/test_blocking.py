@@ -281,3 +281,42 @@ def test_event_callback_that_raises_goes_to_error_cb(url: str) -> None:
     nc = natsrs.connect(url, error_cb=errs.append, closed_cb=closed_cb)
     nc.close()
     assert wait_until(lambda: any("in closed_cb" in str(e) for e in errs))
+
+
+def test_next_msgs_packed_batches_keep_order_and_leftovers(url: str) -> None:
+    """next_msgs reads one packed batch; what it received beyond max_msgs comes first in the next
+    next_msg / next_msgs, and pending_msgs counts it."""
+    import natsrs
+
+    nc = natsrs.connect(url)
+    sub = nc.subscribe("blk.packed")
+    nc.flush()
+    big = b"B" * 200_000  # larger than the reader's first buffer
+    for i in range(10):
+        if i == 4:
+            nc.publish("blk.packed", big, headers={"K": ["1", "2"]})
+        elif i == 5:
+            nc.publish("blk.packed", b"%d" % i, reply="rep.5")
+        else:
+            nc.publish("blk.packed", b"%d" % i)
+    nc.flush()
+    got = []
+    deadline = 200
+    while len(got) < 3 and deadline:
+        got += sub.next_msgs(3, timeout=2)
+        deadline -= 1
+    assert [m.data for m in got[:3]] == [b"0", b"1", b"2"]
+    rest = got[3:]
+    while len(rest) < 7 and deadline:
+        if not rest:
+            rest.append(sub.next_msg(timeout=2))
+        else:
+            rest += sub.next_msgs(100, timeout=2)
+        deadline -= 1
+    assert rest[0].data == b"3"
+    assert rest[1].data == big and rest[1].headers == {"K": "1"} and rest[1].header_values("K") == ["1", "2"]
+    assert rest[2].data == b"5" and rest[2].reply == "rep.5"
+    assert [m.data for m in rest[3:]] == [b"6", b"7", b"8", b"9"]
+    assert sub.pending_msgs == 0
+    sub.close()
+    nc.close()

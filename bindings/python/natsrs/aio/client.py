@@ -13,15 +13,16 @@ import asyncio
 import inspect
 import logging
 import ssl
+import threading
 import weakref
-from ctypes import byref, c_uint64, c_void_p
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Optional, Set, Union
+from ctypes import byref, c_size_t, c_uint64, c_void_p
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple, Union
 from urllib.parse import ParseResult, urlparse
 
 from .. import _core, _ffi
 from .._conn import ConnCore
 from .._core import OK, lib
-from .._options import Events, build_options, connect_blocking
+from .._options import Events, Server, build_options, connect_blocking
 from ..errors import (
     BadSubjectError,
     ConnectionClosedError,
@@ -39,10 +40,11 @@ if TYPE_CHECKING:
     from .js.client import JetStreamContext
     from .js.manager import JetStreamManager
 
-__all__ = ["Client", "ServerVersion", "Callback", "ErrorCallback", "DEFAULT_INBOX_PREFIX"]
+__all__ = ["Client", "Server", "ServerVersion", "Callback", "ErrorCallback", "DEFAULT_INBOX_PREFIX"]
 
 log = logging.getLogger("nats.aio.client")
-_publish = lib.natsrs_connection_publish
+_publish_packed = lib.natsrs_connection_publish_packed
+_entry = _core.PACKED_ENTRY.pack
 _S = _ffi
 
 DEFAULT_INBOX_PREFIX = b"_INBOX"
@@ -57,6 +59,10 @@ DEFAULT_MAX_FLUSHER_QUEUE_SIZE = 1024
 DEFAULT_FLUSH_TIMEOUT = 10
 DEFAULT_CONNECT_TIMEOUT = 2
 DEFAULT_DRAIN_TIMEOUT = 30
+PUBLISH_BATCH_BYTES = 64 * 1024  # publishes batched in one loop turn are handed over at this size
+PUBLISH_YIELD_EVERY = 128  # a publishing task yields to the loop once per this many publishes
+SUBJECT_CACHE_SIZE = 1024  # validated, encoded subjects kept for the publish path
+_WS = (" ", "\t", "\r", "\n")
 
 Callback = Callable[[], Awaitable[None]]
 ErrorCallback = Callable[[Exception], Awaitable[None]]
@@ -64,6 +70,7 @@ JWTCallback = Callable[[], Union[bytearray, bytes]]
 SignatureCallback = Callable[[str], bytes]
 TokenCallback = Callable[[], str]
 CredentialCallback = Callable[[], str]
+ReconnectToServerHandler = Callable[[List[Server], Dict[str, Any]], Tuple[Optional[Server], float]]
 
 
 async def _default_error_callback(ex: Exception) -> None:
@@ -132,7 +139,13 @@ class _AioEvents(Events):
         self._post(run)
 
     def on_reconnected(self) -> None:
-        self._post(self.spawn, "reconnected_cb")
+        def run() -> None:
+            c = self.client() if self.client else None
+            if c is not None:
+                c._pub_max = -1  # the new server's INFO may differ
+            self.spawn("reconnected_cb")
+
+        self._post(run)
 
     def on_closed(self) -> None:
         def run() -> None:
@@ -174,11 +187,11 @@ class _Completion:
         exc: Optional[BaseException] = None
         if status == OK:
             if msg:
+                client = self.client
                 try:
-                    subject, reply, data, headers, multi = _core.extract(msg)
+                    result = _extractor().one(msg, lambda s, r, d, h, m: Msg(client, s, r, d, h, m))
                 finally:
                     lib.natsrs_msg_free(msg)
-                result = Msg(self.client, subject, reply, data, headers, multi)
         else:
             exc = error_for(
                 status, "", FlushTimeoutError if self.flush and status == _S.NATSRS_STATUS_TIMEOUT else None
@@ -187,6 +200,17 @@ class _Completion:
             self.loop.call_soon_threadsafe(_resolve, self.fut, result, exc)
         except RuntimeError:
             pass
+
+
+_tls = threading.local()
+
+
+def _extractor() -> _core.BatchExtractor:
+    """The completion thread's extractor (its scratch out-parameters are per thread)."""
+    ex: Optional[_core.BatchExtractor] = getattr(_tls, "ex", None)
+    if ex is None:
+        ex = _tls.ex = _core.BatchExtractor()
+    return ex
 
 
 def _resolve(fut: "asyncio.Future[Any]", result: Any, exc: Optional[BaseException]) -> None:
@@ -258,7 +282,16 @@ class Client:
         self._err: Optional[Exception] = None
         self._subs: Dict[int, Subscription] = {}
         self._closing = False
-        self._pubs = 0
+        self._pubs = PUBLISH_YIELD_EVERY  # publishes left before the next yield
+        # Publishes of one event-loop turn, packed (natsrs_connection_publish_packed layout) and
+        # handed to the library in one call: on the next loop iteration, when PUBLISH_BATCH_BYTES
+        # is passed, or before any other operation on the connection.
+        self._pbuf = bytearray()
+        self._pflush_scheduled = False
+        self._subjects: Dict[str, bytes] = {}
+        self._pub_max = -1  # max_payload, -1 until known (the fast publish path then never runs)
+        self._pcount = c_size_t(0)
+        self._loop_thread = 0  # the batch belongs to the event loop's thread
         self._flush_timeout: Optional[float] = None
         self._drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
         self.options: Dict[str, Any] = {}
@@ -300,7 +333,7 @@ class Client:
         pending_size: int = DEFAULT_PENDING_SIZE,
         flush_timeout: Optional[float] = None,
         ws_connection_headers: Optional[Dict[str, List[str]]] = None,
-        reconnect_to_server_handler: Optional[Any] = None,
+        reconnect_to_server_handler: Optional[ReconnectToServerHandler] = None,
         lame_duck_mode_cb: Optional[Callback] = None,
         skip_subject_validation: bool = False,
         **natsrs_options: Any,
@@ -326,6 +359,7 @@ class Client:
             cbs["error_cb"] = _default_error_callback
         self._error_cb = cbs["error_cb"]
         loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         events = _AioEvents(loop, cbs)
         events.client = weakref.ref(self)
         self._flush_timeout = flush_timeout
@@ -357,6 +391,8 @@ class Client:
             inbox_prefix=inbox_prefix,
             pending_size=pending_size,
         )
+        if reconnect_to_server_handler is not None:
+            opts["reconnect_to_server_handler"] = reconnect_to_server_handler
         opts.update(natsrs_options)
         self.options = dict(opts, servers=servers)
         built = build_options(servers, events, has=lambda n: n in cbs, **opts)
@@ -374,8 +410,11 @@ class Client:
 
     # ---- helpers
     def _c(self) -> ConnCore:
+        """The connection, for an operation: the publishes batched so far go out first."""
         if self._core is None:
             raise ConnectionClosedError()
+        if self._pbuf:
+            self._flush_pubs()
         return self._core
 
     def _report_exception(self, exc: BaseException) -> None:
@@ -385,25 +424,138 @@ class Client:
     def _remove_sub(self, sub: Subscription) -> None:
         self._subs.pop(sub._id, None)
 
+    # ---- publish batching
+    def _subject_bytes(self, subject: str, what: str = "publish") -> bytes:
+        """The encoded subject, checked as the library checks a publish subject (so that a bad
+        subject raises here, not when the batch is handed over)."""
+        b = self._subjects.get(subject)
+        if b is not None:
+            return b
+        if (
+            not subject
+            or subject[0] == "."
+            or subject[-1] == "."
+            or ".." in subject
+            or any(w in subject for w in _WS)
+            or "\0" in subject
+        ):
+            raise error_for(_S.NATSRS_STATUS_INVALID_SUBJECT, f"invalid {what} subject '{subject}'")
+        b = subject.encode()
+        if len(self._subjects) >= SUBJECT_CACHE_SIZE:
+            self._subjects.clear()
+        self._subjects[subject] = b
+        return b
+
+    def _max_payload(self, core: ConnCore) -> int:
+        """The server's max_payload (cached until a reconnect); the fast publish path takes
+        payloads up to it."""
+        mp = self._pub_max
+        if mp < 0:
+            mp = self._pub_max = core.max_payload() or DEFAULT_MAX_PAYLOAD_SIZE
+        return mp
+
+    def _flush_pubs(self) -> None:
+        """Hands the batched publishes to the library (one natsrs_connection_publish_packed call).
+        Runs on the next loop iteration after the first publish of a batch, and first thing in
+        every other operation, so the wire order is the call order. A refused entry (the
+        connection closed meanwhile, the reconnect buffer is full, ...) is reported to
+        ``error_cb`` and ``last_error``; the entries after it are still published, as separate
+        publishes would be."""
+        if threading.get_ident() != self._loop_thread:
+            return  # off the loop (a property read from another thread): the scheduled call flushes
+        self._pflush_scheduled = False
+        buf = self._pbuf
+        if not buf:
+            return
+        self._pbuf = bytearray()
+        core = self._core
+        if core is None:
+            return
+        data = bytes(buf)
+        off, end = 0, len(data)
+        count = self._pcount
+        while off < end:
+            st = _publish_packed(core.ptr, data[off:] if off else data, end - off, byref(count))
+            if st == OK:
+                return
+            err = _core.raise_status(st)
+            self._err = err
+            self._report_exception(err)
+            if st in (_S.NATSRS_STATUS_CONNECTION_CLOSED, _S.NATSRS_STATUS_INVALID_ARGUMENT):
+                return  # nothing after it can be published
+            # skip the published entries and the refused one
+            for _ in range(int(count.value) + 1):
+                if off >= end:
+                    break
+                sl, rl, hl, dl = _core.PACKED_ENTRY.unpack_from(data, off)
+                off += _core.PACKED_ENTRY_LEN + sl + rl + hl + dl
+
     # ---- API
     async def publish(
         self, subject: str, payload: bytes = b"", reply: str = "", headers: Optional[Dict[str, str]] = None
     ) -> None:
-        """Publishes a message (buffered; ``flush()`` waits until the server has it)."""
+        """Publishes a message (buffered, as nats-py: ``flush()`` waits until the server has it).
+
+        Publishes made in one event-loop turn are packed and handed to the library together on the
+        next loop iteration (or once ``PUBLISH_BATCH_BYTES`` are waiting, or before the next
+        subscribe, request, flush, drain or close on this client), so the order on the wire is the
+        call order. A bad subject, a payload over ``max_payload`` and a closed connection raise
+        here; a failure found when the batch is handed over (the connection closed in between,
+        the reconnect buffer is full) goes to ``error_cb`` and ``last_error``, as nats-py reports
+        errors of its buffered writes."""
+        sb = self._subjects.get(subject)
+        n = len(payload)
+        if sb is None or reply or headers or n > self._pub_max or self._core is None or self._core.closed:
+            self._publish_checked(subject, payload, reply, headers)
+        else:
+            buf = self._pbuf
+            buf += _entry(len(sb), 0, 0, n)
+            buf += sb
+            buf += payload
+            if len(buf) >= PUBLISH_BATCH_BYTES:
+                self._flush_pubs()
+            elif not self._pflush_scheduled:
+                self._pflush_scheduled = True
+                asyncio.get_running_loop().call_soon(self._flush_pubs)
+        self._pubs -= 1
+        if not self._pubs:
+            # The library takes the message without waiting, so a publishing loop would never let
+            # other tasks (subscription consumers, the batch hand-over) run: yield once in a while.
+            self._pubs = PUBLISH_YIELD_EVERY
+            await asyncio.sleep(0)
+
+    def _publish_checked(self, subject: str, payload: bytes, reply: str, headers: Optional[Dict[str, str]]) -> None:
+        """The publish path with every check: a new subject, a reply subject, headers, a large
+        payload, a closed connection."""
         core = self._core
         if core is None or core.closed:
             raise ConnectionClosedError()
-        if reply or headers:
+        if headers:
+            self._flush_pubs()
             core.publish(subject, payload, reply, headers)
             return
-        st = _publish(core.ptr, subject.encode(), payload, len(payload))
-        if st != OK:
-            raise _core.raise_status(st)
-        self._pubs += 1
-        if not self._pubs & 127:
-            # The library takes the message without waiting, so a publishing loop would never let
-            # other tasks (subscription consumers) run: yield once every 128 messages.
-            await asyncio.sleep(0)
+        sb = self._subject_bytes(subject)
+        n = len(payload)
+        mp = self._max_payload(core)
+        if n > mp:
+            from ..errors import MaxPayloadError
+
+            raise MaxPayloadError(f"payload of {n} bytes exceeds the server's max_payload of {mp}")
+        buf = self._pbuf
+        if reply:
+            rb = self._subject_bytes(reply, "reply")
+            buf += _entry(len(sb), len(rb), 0, n)
+            buf += sb
+            buf += rb
+        else:
+            buf += _entry(len(sb), 0, 0, n)
+            buf += sb
+        buf += payload
+        if len(buf) >= PUBLISH_BATCH_BYTES:
+            self._flush_pubs()
+        elif not self._pflush_scheduled:
+            self._pflush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_pubs)
 
     async def subscribe(
         self,
@@ -555,6 +707,7 @@ class Client:
         core = self._core
         if core is None or core.closed and self._events is not None and self._events.closed.is_set():
             return
+        self._flush_pubs()
         self._closing = True
         if not core.closed:
             await asyncio.get_running_loop().run_in_executor(None, core.close)
@@ -677,10 +830,19 @@ class Client:
 
     @property
     def pending_data_size(self) -> int:
-        return 0
+        """Bytes published but not yet written to the socket (nats-py's pending buffer): the
+        publishes batched in this loop turn plus what the library still buffers
+        (natsrs_connection_buffered, including the reconnect buffer)."""
+        n = len(self._pbuf)
+        if self._core is not None:
+            out = c_size_t(0)
+            if lib.natsrs_connection_buffered(self._core.ptr, byref(out)) == OK:
+                n += int(out.value)
+        return n
 
     @property
     def stats(self) -> Dict[str, int]:
+        self._flush_pubs()
         if self._core is None:
             return {"in_msgs": 0, "out_msgs": 0, "in_bytes": 0, "out_bytes": 0, "reconnects": 0, "errors_received": 0}
         return self._core.stats()

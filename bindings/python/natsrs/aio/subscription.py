@@ -2,7 +2,9 @@
 
 A subscription is a synchronous library subscription whose notify fd the event loop watches
 (``loop.add_reader``). When it becomes readable the binding drains the queued messages in
-batches with ``natsrs_subscription_try_next_msgs``: no thread hop and no callback per message.
+batches: one ``natsrs_subscription_try_next_packed`` call per wake-up copies every waiting message
+(as many as fit a reusable buffer) in the packed layout, unpacked here with ``struct`` and slices:
+no thread hop, no callback and no foreign call per message.
 Messages wait in the library's queue (where the pending limits apply) until the consumer (the
 callback task, ``next_msg`` or the ``messages`` iterator) asks for them.
 """
@@ -13,7 +15,7 @@ import asyncio
 import collections
 import os
 import weakref
-from ctypes import byref, c_int32, c_int64, c_size_t, c_uint64, c_void_p
+from ctypes import byref, c_int32, c_int64, c_uint64, c_void_p
 from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Deque, Optional
 
 from .. import _core, _ffi
@@ -35,8 +37,9 @@ __all__ = ["Subscription", "DEFAULT_SUB_PENDING_MSGS_LIMIT", "DEFAULT_SUB_PENDIN
 
 DEFAULT_SUB_PENDING_MSGS_LIMIT = 512 * 1024
 DEFAULT_SUB_PENDING_BYTES_LIMIT = 128 * 1024 * 1024
-BATCH = 256
 _S = _ffi
+_unpack = _core.unpack_msgs
+YIELD_EVERY = 256  # a callback subscription yields to the loop at least once per this many messages
 
 
 def _free_sub(ptr: int) -> None:
@@ -71,9 +74,8 @@ class Subscription:
         self._pending_msgs_limit = pending_msgs_limit
         self._pending_bytes_limit = pending_bytes_limit
         self._buf: Deque[Msg] = collections.deque()
-        self._arr = (c_void_p * BATCH)()
-        self._count = c_size_t(0)
-        self._extractor = _core.BatchExtractor()
+        self._reader = _core.PackedReader()
+        self._run = 0  # messages next_msg returned since it last yielded to the loop
         self._event = asyncio.Event()
         self._ended: Optional[Error] = None
         self._closed = False
@@ -153,25 +155,24 @@ class Subscription:
                 pass
 
     def _fill(self) -> int:
-        """Moves up to BATCH queued messages from the library into the buffer. Returns how many;
-        sets ``_ended`` when the subscription has ended."""
+        """Moves the queued messages (one packed batch) from the library into the buffer. Returns
+        how many; sets ``_ended`` when the subscription has ended."""
         p = self._guard.ptr
         if p is None or self._closed:
             if self._ended is None:
                 self._ended = ConnectionClosedError() if self._conn.is_closed else BadSubscriptionError()
             return 0
+        read = self._reader.read
         while True:
-            st = lib.natsrs_subscription_try_next_msgs(p, BATCH, self._arr, byref(self._count))
+            st, raw, n = read(p)
             if st == OK:
                 break
             if st == _S.NATSRS_STATUS_SLOW_CONSUMER:
                 continue  # reported through error_cb by the connection's error handler
             self._end(error_for(st, _core.last_error_message()))
             return 0
-        n = self._count.value
         if n:
-            client, sid = self._conn, self._id
-            self._buf.extend(self._extractor.run(self._arr, n, lambda s, r, d, h, m: Msg(client, s, r, d, h, m, sid)))
+            self._buf.extend(_unpack(raw, Msg, self._conn, self._id))
         return n
 
     def _end(self, err: Error) -> None:
@@ -183,28 +184,37 @@ class Subscription:
         self._conn._remove_sub(self)
 
     async def _wait_for_msgs(self) -> None:
-        buf, event = self._buf, self._event
+        buf, event, conn = self._buf, self._event, self._conn
+        popleft, future, cb = buf.popleft, self._future, self._cb
+        run = 0  # messages handled since the last yield to the loop
         try:
             while not self._closed:
-                if not buf:
-                    if self._fill():
-                        # one yield per batch: a steady flood must not starve the event loop
+                if not buf or run >= YIELD_EVERY:
+                    if run:
+                        # A batch was handled: replies the callback published go out now (not a
+                        # loop turn later), then one yield, so a steady flood cannot starve the loop.
+                        run = 0
+                        if conn._pbuf:
+                            conn._flush_pubs()
                         await asyncio.sleep(0)
                         continue
+                    if self._fill():
+                        continue  # the first message of a wake-up is handled at once
                     if self._ended is not None:
                         return
                     event.clear()
                     await event.wait()
                     continue
-                msg = buf.popleft()
-                if self._future is not None:
-                    if not self._future.done():
-                        self._future.set_result(msg)
+                run += 1
+                msg = popleft()
+                if future is not None:
+                    if not future.done():
+                        future.set_result(msg)
                     self._stop_processing()
                     return
-                assert self._cb is not None
+                assert cb is not None
                 try:
-                    await self._cb(msg)
+                    await cb(msg)
                 except asyncio.CancelledError:
                     raise
                 except Exception as e:
@@ -222,9 +232,14 @@ class Subscription:
         deadline = loop.time() + timeout if timeout else None
         while True:
             if buf:
+                self._run += 1
+                if self._run >= YIELD_EVERY:
+                    self._run = 0
+                    await asyncio.sleep(0)  # so that a flood cannot starve the loop
+                    if not buf:
+                        continue
                 return buf.popleft()
             if self._fill():
-                await asyncio.sleep(0)  # once per batch, so that a flood cannot starve the loop
                 continue
             if self._ended is not None or self._closed:
                 if self._conn.is_closed:
@@ -246,6 +261,7 @@ class Subscription:
     # ---- ending
     async def unsubscribe(self, limit: int = 0) -> None:
         """Removes interest now, or after ``limit`` messages in total when ``limit > 0``."""
+        self._conn._flush_pubs()
         if self._conn.is_closed:
             raise ConnectionClosedError()
         if self._conn.is_draining:
@@ -279,6 +295,7 @@ class Subscription:
 
     async def drain(self) -> None:
         """Removes interest, lets the messages already received be processed, then ends."""
+        self._conn._flush_pubs()
         if self._conn.is_closed:
             raise ConnectionClosedError()
         if self._closed or self._guard.ptr is None:
