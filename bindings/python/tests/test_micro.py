@@ -119,9 +119,15 @@ def test_stats_handler(url: str) -> None:
         for _ in range(3):
             await py.request("echo", b"x", timeout=2)
         await py.request("g.fail", b"", timeout=2)
-        # remote STATS (through the library's stats handler) and the local stats()
-        remote = json.loads((await py.request("$SRV.STATS.statsvc", b"", timeout=2)).data)
-        by_name = {e["name"]: e for e in remote["endpoints"]}
+        # remote STATS (through the library's stats handler) and the local stats(). The counters
+        # are updated when a handler returns, which may be just after its reply reached the
+        # requester (as in nats.go), so ask again until they settle (bounded).
+        for _ in range(50):
+            remote = json.loads((await py.request("$SRV.STATS.statsvc", b"", timeout=2)).data)
+            by_name = {e["name"]: e for e in remote["endpoints"]}
+            if by_name["echo"]["data"]["requests"] == 3 and by_name["fail"]["data"]["requests"] == 1:
+                break
+            await asyncio.sleep(0.05)
         assert by_name["echo"]["data"] == {"requests": 3, "endpoint": "echo"}
         assert by_name["fail"]["data"] == {"requests": 1, "endpoint": "fail"}
         local = {e.name: e for e in svc.stats().endpoints}
