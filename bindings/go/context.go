@@ -250,7 +250,7 @@ func (s *Subscription) waitNext(done <-chan struct{}, doneErr func() error) (*Ms
 		}
 		select {
 		case <-wake:
-			clearNotify(fd)
+			s.clearNotify(fd)
 		case <-s.ended:
 		case <-done:
 			return nil, doneErr()

@@ -107,8 +107,16 @@ func (p *notifyPoller) remove(fd int, tok uint64) {
 	p.mu.Unlock()
 }
 
-// clearNotify reads the eventfd (non-blocking) so that the core signals the next message.
-func clearNotify(fd int) {
+// clearNotify reads the subscription's eventfd (non-blocking) so that the core signals the next
+// message. It holds a reference on the handle while it reads: the core closes the eventfd when
+// the handle is freed, and from then on the same fd number may belong to another connection's
+// socket, whose bytes must never be read here (seen once: 8 bytes of a new connection's INFO
+// line were lost to a subscription closed a moment before).
+func (s *Subscription) clearNotify(fd int) {
+	if s.h.acquire() == nil {
+		return
+	}
+	defer s.h.release()
 	var buf [8]byte
 	_, _ = syscall.Read(fd, buf[:])
 }

@@ -328,7 +328,7 @@ func (s *Subscription) pump() {
 	for {
 		select {
 		case <-wake:
-			clearNotify(fd)
+			s.clearNotify(fd)
 		case <-s.ended:
 		case <-s.done:
 			return
