@@ -3,7 +3,6 @@ package nats
 import (
 	"crypto/ed25519"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base32"
 	"errors"
 	"fmt"
@@ -242,8 +241,8 @@ func TestTLS(t *testing.T) {
 	}
 	nc.Close()
 	// A field the core cannot honour is an error, never ignored.
-	pool := x509.NewCertPool()
-	if _, err := Connect(url, Secure(&tls.Config{RootCAs: pool})); !errors.Is(err, ErrNotSupported) {
+	getCert := func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &pair, nil }
+	if _, err := Connect(url, Secure(&tls.Config{GetClientCertificate: getCert})); !errors.Is(err, ErrNotSupported) {
 		t.Fatalf("expected ErrNotSupported, got %v", err)
 	}
 	if _, err := Connect(url, Secure(&tls.Config{MaxVersion: tls.VersionTLS12})); !errors.Is(err, ErrNotSupported) {
