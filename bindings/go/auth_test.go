@@ -124,8 +124,8 @@ func TestUserInfoAndToken(t *testing.T) {
 	if _, err := Connect(ts.URL, Token("a"), TokenHandler(func() string { return "" })); err != ErrTokenAlreadySet {
 		t.Fatalf("expected ErrTokenAlreadySet, got %v", err)
 	}
-	if _, err := Connect(ts.URL, UserInfoHandler(func() (string, string) { return "", "" })); !errors.Is(err, ErrNotSupported) {
-		t.Fatalf("expected ErrNotSupported, got %v", err)
+	if _, err := Connect(ts.URL, UserInfo("a", "b"), UserInfoHandler(func() (string, string) { return "", "" })); err != ErrUserInfoAlreadySet {
+		t.Fatalf("expected ErrUserInfoAlreadySet, got %v", err)
 	}
 }
 

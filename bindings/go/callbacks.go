@@ -29,9 +29,16 @@ func newHandle(v any) cgo.Handle {
 
 //export goHandleDelete
 func goHandleDelete(ud C.uintptr_t) {
-	cgo.Handle(ud).Delete()
+	h := cgo.Handle(ud)
+	if r, ok := h.Value().(cReleaser); ok {
+		r.releaseC()
+	}
+	h.Delete()
 	liveHandles.Add(-1)
 }
+
+// cReleaser is a handle value that owns C memory, freed when the core releases the handle.
+type cReleaser interface{ releaseC() }
 
 // safeCall runs a user callback; a panic is recovered and reported to the ErrorHandler.
 func (c *connCore) safeCall(sub *Subscription, f func()) {

@@ -138,8 +138,8 @@ func (o Options) Connect() (*Conn, error) {
 	if nc.Opts.Nkey != "" && nc.Opts.SignatureCB == nil {
 		return nil, ErrNkeyButNoSigCB
 	}
-	if nc.Opts.UserInfo != nil {
-		return nil, fmt.Errorf("%w: UserInfoHandler (the core has no user/password callback)", ErrNotSupported)
+	if nc.Opts.UserInfo != nil && (nc.Opts.User != "" || nc.Opts.Password != "") {
+		return nil, ErrUserInfoAlreadySet
 	}
 	if nc.Opts.Dialer != nil {
 		return nil, fmt.Errorf("%w: Dialer (the core dials itself)", ErrNotSupported)
@@ -299,6 +299,9 @@ func applyOptions(co *C.natsrs_options, o *Options, core *connCore) error {
 	// Authentication.
 	if o.User != "" || o.Password != "" {
 		s.str(C.GN_OPT_USER_INFO, o.User, o.Password, "UserInfo")
+	}
+	if o.UserInfo != nil {
+		s.cb(C.GN_CB_USER_INFO, &userInfoCB{cb: o.UserInfo, core: core}, "", "UserInfoHandler")
 	}
 	if o.Token != "" {
 		s.str(C.GN_OPT_TOKEN, o.Token, "", "Token")

@@ -319,8 +319,9 @@ func UserInfo(user, password string) Option {
 	return func(o *Options) error { o.User, o.Password = user, password; return nil }
 }
 
-// UserInfoHandler is an Option to set the username and password via a callback. The libnatsrs
-// core has no user/password callback: Connect fails with ErrNotSupported.
+// UserInfoHandler is an Option to set the username and password via a callback, called on
+// every connect and reconnect (credentials in the server URL win over it). It cannot be combined
+// with UserInfo (Connect fails with ErrUserInfoAlreadySet).
 func UserInfoHandler(cb UserInfoCB) Option {
 	return func(o *Options) error { o.UserInfo = cb; return nil }
 }

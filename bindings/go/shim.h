@@ -41,7 +41,7 @@ enum {
 enum {
     GN_CB_CLOSED = 1, GN_CB_RECONNECTED, GN_CB_CONNECTED, GN_CB_DISCOVERED, GN_CB_LAME_DUCK,
     GN_CB_DISCONNECTED, GN_CB_ERROR, GN_CB_RECONNECT_DELAY, GN_CB_TOKEN, GN_CB_NKEY, GN_CB_USER_JWT,
-    GN_CB_TLS_VERIFY,
+    GN_CB_TLS_VERIFY, GN_CB_USER_INFO,
 };
 
 natsrs_status gn_opt_bool(natsrs_options *o, int which, bool v, char **err);

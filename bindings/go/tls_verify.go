@@ -39,7 +39,7 @@ func needsGoVerify(cfg *tls.Config) bool {
 	if cfg.VerifyPeerCertificate != nil || cfg.VerifyConnection != nil {
 		return true
 	}
-	return cfg.RootCAs != nil && !cfg.InsecureSkipVerify
+	return (cfg.RootCAs != nil || cfg.Time != nil) && !cfg.InsecureSkipVerify
 }
 
 // newTLSVerifier builds the verifier: the roots are cfg.RootCAs plus the files of

@@ -1,0 +1,90 @@
+package nats
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Tests of the nats.go features backed by the C API's calls for the bindings
+// (UserInfoHandler, ReconnectErrHandler, Buffered, MaxPending).
+
+func TestUserInfoHandler(t *testing.T) {
+	s := startServer(t, "--user", "foo", "--pass", "bar")
+	handles0 := liveHandles.Load()
+	var calls atomic.Int32
+	handler := func() (string, string) {
+		calls.Add(1)
+		// Fresh strings, and a GC, so that a borrowed Go pointer would show.
+		u, p := fmt.Sprintf("f%s", "oo"), strings.Repeat("bar", 1)
+		runtime.GC()
+		return u, p
+	}
+	reco := make(chan struct{}, 4)
+	nc, err := Connect(s.URL, UserInfoHandler(handler),
+		MaxReconnects(-1), ReconnectWait(50*time.Millisecond), ReconnectJitter(10*time.Millisecond, 10*time.Millisecond),
+		ReconnectHandler(func(*Conn) { reco <- struct{}{} }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 1 {
+		t.Fatalf("handler calls %d, want 1", calls.Load())
+	}
+	// Called again on reconnect.
+	s.Stop()
+	waitFor(t, 5*time.Second, nc.IsReconnecting)
+	s.Restart(t)
+	select {
+	case <-reco:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no reconnect")
+	}
+	if calls.Load() < 2 {
+		t.Fatalf("handler calls %d after reconnect, want >= 2", calls.Load())
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// Wrong credentials: authorization error.
+	if _, err := Connect(s.URL, UserInfoHandler(func() (string, string) { return "foo", "wrong" })); !errors.Is(err, ErrAuthorization) {
+		t.Fatalf("expected ErrAuthorization, got %v", err)
+	}
+	// Credentials in the URL win: the handler is not called.
+	var urlCalls atomic.Int32
+	u := strings.Replace(s.URL, "nats://", "nats://foo:bar@", 1)
+	nc2, err := Connect(u, UserInfoHandler(func() (string, string) { urlCalls.Add(1); return "x", "y" }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc2.Close()
+	if urlCalls.Load() != 0 {
+		t.Fatalf("handler called %d times despite URL credentials", urlCalls.Load())
+	}
+	// A panicking handler fails the connect (reported, never a crash).
+	reported := make(chan error, 1)
+	_, err = Connect(s.URL, UserInfoHandler(func() (string, string) { panic("boom") }),
+		ErrorHandler(func(_ *Conn, _ *Subscription, err error) {
+			select {
+			case reported <- err:
+			default:
+			}
+		}))
+	if err == nil {
+		t.Fatal("connect with a panicking user info handler succeeded")
+	}
+	// With both UserInfo and UserInfoHandler: refused as in nats.go.
+	if _, err := Connect(s.URL, UserInfo("foo", "bar"), UserInfoHandler(handler)); err != ErrUserInfoAlreadySet {
+		t.Fatalf("expected ErrUserInfoAlreadySet, got %v", err)
+	}
+	// Every handle (and the C copies of the credentials it owns) is released.
+	nc.Close()
+	nc = nil
+	waitFor(t, 10*time.Second, func() bool {
+		runtime.GC()
+		return liveHandles.Load() <= handles0
+	})
+}
