@@ -88,3 +88,98 @@ func TestUserInfoHandler(t *testing.T) {
 		return liveHandles.Load() <= handles0
 	})
 }
+
+func TestReconnectErrHandler(t *testing.T) {
+	s := startServer(t, "--user", "foo", "--pass", "bar")
+	errs := make(chan error, 64)
+	reco := make(chan struct{}, 4)
+	var badPass atomic.Bool
+	nc, err := Connect(s.URL,
+		UserInfoHandler(func() (string, string) {
+			if badPass.Load() {
+				return "foo", "wrong"
+			}
+			return "foo", "bar"
+		}),
+		MaxReconnects(-1), ReconnectWait(50*time.Millisecond), ReconnectJitter(10*time.Millisecond, 10*time.Millisecond),
+		ReconnectErrHandler(func(c *Conn, err error) {
+			if c == nil {
+				err = errors.New("nil *Conn")
+			}
+			select {
+			case errs <- err:
+			default:
+			}
+		}),
+		ReconnectHandler(func(*Conn) { reco <- struct{}{} }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := func(what string) error {
+		t.Helper()
+		select {
+		case err := <-errs:
+			if err == nil {
+				t.Fatalf("%s: nil error", what)
+			}
+			return err
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: no reconnect error", what)
+		}
+		return nil
+	}
+	// Server gone: the failed attempts are reported.
+	s.Stop()
+	err = next("server down")
+	if strings.Contains(err.Error(), "nil *Conn") {
+		t.Fatal(err)
+	}
+	// Server back but the credentials are now refused: authorization errors.
+	badPass.Store(true)
+	s.Restart(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err = next("bad credentials")
+		if errors.Is(err, ErrAuthorization) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no authorization error, last %v", err)
+		}
+	}
+	// Good credentials again: reconnects.
+	badPass.Store(false)
+	select {
+	case <-reco:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no reconnect")
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+
+	// The background attempts of RetryOnFailedConnect are reported too.
+	port := freePort()
+	bg := make(chan error, 8)
+	nc, err = Connect(fmt.Sprintf("nats://127.0.0.1:%d", port), RetryOnFailedConnect(true),
+		MaxReconnects(-1), ReconnectWait(20*time.Millisecond),
+		ReconnectErrHandler(func(_ *Conn, err error) {
+			select {
+			case bg <- err:
+			default:
+			}
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-bg:
+		if err == nil {
+			t.Fatal("nil error")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no reconnect error for RetryOnFailedConnect")
+	}
+	nc.Close()
+}

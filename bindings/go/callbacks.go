@@ -156,6 +156,30 @@ func goOnConnEvent(ud C.uintptr_t, kind C.int, st C.int, text *C.char) {
 	}
 }
 
+//export goOnReconnectError
+func goOnReconnectError(ud C.uintptr_t, st C.int, text *C.char) {
+	c, _ := handleValue(cgo.Handle(ud)).(*connCore)
+	if c == nil {
+		return
+	}
+	nc := c.self.Value()
+	if nc == nil {
+		return
+	}
+	c.mu.Lock()
+	cb, quiet := c.opts.ReconnectErrCB, c.opts.NoCallbacksAfterClientClose
+	c.mu.Unlock()
+	if cb == nil || (quiet && c.userClosed.Load()) {
+		return
+	}
+	txt := ""
+	if text != nil {
+		txt = C.GoString(text)
+	}
+	err := withVerifyErr(statusError(int(st), txt), c.tlsVerify)
+	c.safeCall(nil, func() { cb(nc, err) })
+}
+
 //export goOnError
 func goOnError(ud C.uintptr_t, sub *C.natsrs_subscription, st C.int, text *C.char) {
 	c, _ := handleValue(cgo.Handle(ud)).(*connCore)

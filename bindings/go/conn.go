@@ -339,6 +339,9 @@ func applyOptions(co *C.natsrs_options, o *Options, core *connCore) error {
 	if o.CustomReconnectDelayCB != nil {
 		s.cb(C.GN_CB_RECONNECT_DELAY, core, "", "CustomReconnectDelay")
 	}
+	if o.ReconnectErrCB != nil {
+		s.cb(C.GN_CB_RECONNECT_ERROR, core, "", "ReconnectErrHandler")
+	}
 	return s.err
 }
 

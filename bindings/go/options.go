@@ -97,6 +97,7 @@ type Options struct {
 	ClosedCB            ConnHandler
 	DisconnectedCB      ConnHandler
 	DisconnectedErrCB   ConnErrHandler
+	ReconnectErrCB      ConnErrHandler
 	ConnectedCB         ConnHandler
 	ReconnectedCB       ConnHandler
 	DiscoveredServersCB ConnHandler
@@ -272,6 +273,12 @@ func DrainTimeout(t time.Duration) Option {
 // DisconnectErrHandler is an Option to set the disconnected error handler.
 func DisconnectErrHandler(cb ConnErrHandler) Option {
 	return func(o *Options) error { o.DisconnectedErrCB = cb; return nil }
+}
+
+// ReconnectErrHandler is an Option to set the handler called with the error of every failed
+// reconnect attempt (also the background attempts of RetryOnFailedConnect).
+func ReconnectErrHandler(cb ConnErrHandler) Option {
+	return func(o *Options) error { o.ReconnectErrCB = cb; return nil }
 }
 
 // DisconnectHandler is an Option to set the disconnected handler.

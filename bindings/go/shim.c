@@ -86,6 +86,10 @@ static int32_t on_tls_verify(void *ud, const natsrs_cert_der *chain, size_t n, c
 static int32_t on_user_info(void *ud, const char **user, const char **pass) {
     return (int32_t)goOnUserInfo((uintptr_t)ud, (char **)user, (char **)pass);
 }
+static void on_reconnect_error(void *ud, natsrs_connection *nc, natsrs_status st, const char *text) {
+    (void)nc;
+    goOnReconnectError((uintptr_t)ud, (int)st, (char *)text);
+}
 
 // ---- options ----------------------------------------------------------------------------------
 
@@ -167,6 +171,7 @@ natsrs_status gn_opt_cb(natsrs_options *o, int which, uintptr_t ud, const char *
     case GN_CB_TOKEN: RET(natsrs_options_set_token_handler(o, on_token, u, ud_free));
     case GN_CB_USER_JWT: RET(natsrs_options_set_user_jwt_handler(o, on_user_jwt, on_sign, u, ud_free));
     case GN_CB_USER_INFO: RET(natsrs_options_set_user_info_handler(o, on_user_info, u, ud_free));
+    case GN_CB_RECONNECT_ERROR: RET(natsrs_options_set_reconnect_error_handler(o, on_reconnect_error, u, ud_free));
     case GN_CB_TLS_VERIFY: RET(natsrs_options_set_tls_verify_handler(o, on_tls_verify, u, ud_free));
     case GN_CB_NKEY: {
         tmpstr t;
