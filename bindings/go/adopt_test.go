@@ -183,3 +183,98 @@ func TestReconnectErrHandler(t *testing.T) {
 	}
 	nc.Close()
 }
+
+func TestBufferedAndMaxPending(t *testing.T) {
+	s := startServer(t)
+	reco := make(chan struct{}, 4)
+	nc, err := Connect(s.URL, MaxReconnects(-1), ReconnectWait(50*time.Millisecond),
+		ReconnectJitter(10*time.Millisecond, 10*time.Millisecond), ReconnectBufSize(1<<20),
+		ReconnectHandler(func(*Conn) { reco <- struct{}{} }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := nc.Buffered(); err != nil || n != 0 {
+		t.Fatalf("Buffered after Flush: %d %v", n, err)
+	}
+
+	// MaxPending: the high-water marks of the subscription's queue.
+	sub, err := nc.SubscribeSync("maxp.foo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, size = 10, 100
+	payload := make([]byte, size)
+	for i := 0; i < n; i++ {
+		nc.Publish("maxp.foo", payload)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, func() bool { m, _, _ := sub.Pending(); return m == n })
+	msgs, bytes, err := sub.MaxPending()
+	if err != nil || msgs != n || bytes < n*size {
+		t.Fatalf("MaxPending %d %d %v, want %d and >= %d bytes", msgs, bytes, err, n, n*size)
+	}
+	for i := 0; i < n; i++ {
+		if _, err := sub.NextMsg(5 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Taking the messages does not lower the marks; ClearMaxPending does.
+	if msgs2, bytes2, _ := sub.MaxPending(); msgs2 != msgs || bytes2 != bytes {
+		t.Fatalf("MaxPending changed by NextMsg: %d %d", msgs2, bytes2)
+	}
+	if err := sub.ClearMaxPending(); err != nil {
+		t.Fatal(err)
+	}
+	if msgs, bytes, err := sub.MaxPending(); err != nil || msgs != 0 || bytes != 0 {
+		t.Fatalf("MaxPending after ClearMaxPending: %d %d %v", msgs, bytes, err)
+	}
+	nc.Publish("maxp.foo", payload)
+	nc.Flush()
+	waitFor(t, 5*time.Second, func() bool { m, _, _ := sub.MaxPending(); return m == 1 })
+
+	// Buffered: what is kept for the next server while reconnecting.
+	s.Stop()
+	waitFor(t, 5*time.Second, nc.IsReconnecting)
+	for i := 0; i < n; i++ {
+		if err := nc.Publish("maxp.foo", payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b, err := nc.Buffered(); err != nil || b < n*size {
+		t.Fatalf("Buffered while reconnecting: %d %v, want >= %d", b, err, n*size)
+	}
+	s.Restart(t)
+	select {
+	case <-reco:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no reconnect")
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := nc.Buffered(); err != nil || b != 0 {
+		t.Fatalf("Buffered after reconnect and Flush: %d %v", b, err)
+	}
+
+	// Unsubscribed / closed: nats.go's errors.
+	sub.Unsubscribe()
+	if _, _, err := sub.MaxPending(); err != ErrBadSubscription {
+		t.Fatalf("MaxPending after Unsubscribe: %v", err)
+	}
+	if err := sub.ClearMaxPending(); err != ErrBadSubscription {
+		t.Fatalf("ClearMaxPending after Unsubscribe: %v", err)
+	}
+	var nilSub *Subscription
+	if _, _, err := nilSub.MaxPending(); err != ErrBadSubscription {
+		t.Fatalf("MaxPending on nil: %v", err)
+	}
+	nc.Close()
+	if b, err := nc.Buffered(); b != -1 || err != ErrConnectionClosed {
+		t.Fatalf("Buffered after Close: %d %v", b, err)
+	}
+}

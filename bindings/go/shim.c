@@ -340,6 +340,7 @@ natsrs_status gn_sub_op(natsrs_subscription *sub, int op, int64_t a, int64_t b, 
     case GN_SUB_DRAIN: RET(natsrs_subscription_drain(sub));
     case GN_SUB_DRAIN_WAIT: RET(natsrs_subscription_drain_wait(sub, a));
     case GN_SUB_SET_PENDING_LIMITS: RET(natsrs_subscription_set_pending_limits(sub, a, b));
+    case GN_SUB_CLEAR_MAX_PENDING: RET(natsrs_subscription_clear_max_pending(sub));
     }
     return NATSRS_STATUS_INVALID_ARGUMENT;
 }
@@ -352,6 +353,12 @@ natsrs_status gn_sub_pending(natsrs_subscription *sub, int64_t *msgs, int64_t *b
     if (st != NATSRS_STATUS_OK && err != NULL) *err = dup_err();
     return st;
 }
+
+natsrs_status gn_sub_max_pending(natsrs_subscription *sub, int64_t *msgs, int64_t *bytes, char **err) {
+    RET(natsrs_subscription_max_pending(sub, msgs, bytes));
+}
+
+natsrs_status gn_buffered(natsrs_connection *nc, size_t *out, char **err) { RET(natsrs_connection_buffered(nc, out)); }
 
 natsrs_status gn_last_error(natsrs_connection *nc, natsrs_status *st, char *buf, size_t len) {
     return natsrs_connection_last_error(nc, st, buf, len);
