@@ -3,7 +3,6 @@ package nats
 import (
 	"crypto/ed25519"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base32"
 	"errors"
 	"fmt"
@@ -125,8 +124,8 @@ func TestUserInfoAndToken(t *testing.T) {
 	if _, err := Connect(ts.URL, Token("a"), TokenHandler(func() string { return "" })); err != ErrTokenAlreadySet {
 		t.Fatalf("expected ErrTokenAlreadySet, got %v", err)
 	}
-	if _, err := Connect(ts.URL, UserInfoHandler(func() (string, string) { return "", "" })); !errors.Is(err, ErrNotSupported) {
-		t.Fatalf("expected ErrNotSupported, got %v", err)
+	if _, err := Connect(ts.URL, UserInfo("a", "b"), UserInfoHandler(func() (string, string) { return "", "" })); err != ErrUserInfoAlreadySet {
+		t.Fatalf("expected ErrUserInfoAlreadySet, got %v", err)
 	}
 }
 
@@ -242,8 +241,8 @@ func TestTLS(t *testing.T) {
 	}
 	nc.Close()
 	// A field the core cannot honour is an error, never ignored.
-	pool := x509.NewCertPool()
-	if _, err := Connect(url, Secure(&tls.Config{RootCAs: pool})); !errors.Is(err, ErrNotSupported) {
+	getCert := func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &pair, nil }
+	if _, err := Connect(url, Secure(&tls.Config{GetClientCertificate: getCert})); !errors.Is(err, ErrNotSupported) {
 		t.Fatalf("expected ErrNotSupported, got %v", err)
 	}
 	if _, err := Connect(url, Secure(&tls.Config{MaxVersion: tls.VersionTLS12})); !errors.Is(err, ErrNotSupported) {

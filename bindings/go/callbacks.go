@@ -29,9 +29,16 @@ func newHandle(v any) cgo.Handle {
 
 //export goHandleDelete
 func goHandleDelete(ud C.uintptr_t) {
-	cgo.Handle(ud).Delete()
+	h := cgo.Handle(ud)
+	if r, ok := h.Value().(cReleaser); ok {
+		r.releaseC()
+	}
+	h.Delete()
 	liveHandles.Add(-1)
 }
+
+// cReleaser is a handle value that owns C memory, freed when the core releases the handle.
+type cReleaser interface{ releaseC() }
 
 // safeCall runs a user callback; a panic is recovered and reported to the ErrorHandler.
 func (c *connCore) safeCall(sub *Subscription, f func()) {
@@ -147,6 +154,30 @@ func goOnConnEvent(ud C.uintptr_t, kind C.int, st C.int, text *C.char) {
 		}
 		run(o.DisconnectedCB)
 	}
+}
+
+//export goOnReconnectError
+func goOnReconnectError(ud C.uintptr_t, st C.int, text *C.char) {
+	c, _ := handleValue(cgo.Handle(ud)).(*connCore)
+	if c == nil {
+		return
+	}
+	nc := c.self.Value()
+	if nc == nil {
+		return
+	}
+	c.mu.Lock()
+	cb, quiet := c.opts.ReconnectErrCB, c.opts.NoCallbacksAfterClientClose
+	c.mu.Unlock()
+	if cb == nil || (quiet && c.userClosed.Load()) {
+		return
+	}
+	txt := ""
+	if text != nil {
+		txt = C.GoString(text)
+	}
+	err := withVerifyErr(statusError(int(st), txt), c.tlsVerify)
+	c.safeCall(nil, func() { cb(nc, err) })
 }
 
 //export goOnError

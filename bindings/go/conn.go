@@ -89,6 +89,8 @@ type connCore struct {
 	opts  *Options // handlers (guarded by mu for the Set* methods)
 	subs  map[uintptr]weak.Pointer[Subscription]
 	retry bool // RetryOnFailedConnect: run ReconnectedCB on the first async connect
+
+	tlsVerify *tlsVerifier // the Go-side certificate check, if any (tls_verify.go)
 }
 
 // Connect will attempt to connect to the NATS system. The url can contain username/password
@@ -136,8 +138,8 @@ func (o Options) Connect() (*Conn, error) {
 	if nc.Opts.Nkey != "" && nc.Opts.SignatureCB == nil {
 		return nil, ErrNkeyButNoSigCB
 	}
-	if nc.Opts.UserInfo != nil {
-		return nil, fmt.Errorf("%w: UserInfoHandler (the core has no user/password callback)", ErrNotSupported)
+	if nc.Opts.UserInfo != nil && (nc.Opts.User != "" || nc.Opts.Password != "") {
+		return nil, ErrUserInfoAlreadySet
 	}
 	if nc.Opts.Dialer != nil {
 		return nil, fmt.Errorf("%w: Dialer (the core dials itself)", ErrNotSupported)
@@ -159,7 +161,7 @@ func (o Options) Connect() (*Conn, error) {
 	var cerr *C.char
 	var cnc *C.natsrs_connection
 	st := C.gn_connect(copts, &cnc, &cerr)
-	if err := takeErr(st, cerr); err != nil {
+	if err := withVerifyErr(takeErr(st, cerr), core.tlsVerify); err != nil {
 		// nats.go reports "no servers available" when no server could be reached.
 		if e, ok := err.(*Error); ok && e.Status == stIO {
 			e.base = ErrNoServers
@@ -298,6 +300,9 @@ func applyOptions(co *C.natsrs_options, o *Options, core *connCore) error {
 	if o.User != "" || o.Password != "" {
 		s.str(C.GN_OPT_USER_INFO, o.User, o.Password, "UserInfo")
 	}
+	if o.UserInfo != nil {
+		s.cb(C.GN_CB_USER_INFO, &userInfoCB{cb: o.UserInfo, core: core}, "", "UserInfoHandler")
+	}
 	if o.Token != "" {
 		s.str(C.GN_OPT_TOKEN, o.Token, "", "Token")
 	}
@@ -319,7 +324,7 @@ func applyOptions(co *C.natsrs_options, o *Options, core *connCore) error {
 		s.cb(C.GN_CB_NKEY, &authCB{sig: o.SignatureCB}, o.Nkey, "Nkey")
 	}
 	// TLS.
-	if err := applyTLS(s, o); err != nil {
+	if err := applyTLS(s, o, core); err != nil {
 		return err
 	}
 	// Connection events: always registered, so that the Set*Handler methods work after Connect
@@ -334,17 +339,29 @@ func applyOptions(co *C.natsrs_options, o *Options, core *connCore) error {
 	if o.CustomReconnectDelayCB != nil {
 		s.cb(C.GN_CB_RECONNECT_DELAY, core, "", "CustomReconnectDelay")
 	}
+	if o.ReconnectErrCB != nil {
+		s.cb(C.GN_CB_RECONNECT_ERROR, core, "", "ReconnectErrHandler")
+	}
 	return s.err
 }
 
-func applyTLS(s *optSetter, o *Options) error {
+func applyTLS(s *optSetter, o *Options, core *connCore) error {
 	if o.Secure {
 		s.b(C.GN_OPT_TLS_REQUIRED, true, "Secure")
 	}
 	if o.TLSHandshakeFirst {
 		s.b(C.GN_OPT_TLS_HANDSHAKE_FIRST, true, "TLSHandshakeFirst")
 	}
-	if len(o.caFiles) == 1 {
+	c := o.TLSConfig
+	if needsGoVerify(c) {
+		// An x509.CertPool or a verification callback: the chain is checked in Go.
+		v, err := newTLSVerifier(c, o.caFiles)
+		if err != nil {
+			return err
+		}
+		core.tlsVerify = v
+		s.cb(C.GN_CB_TLS_VERIFY, v, "", "tls.Config.RootCAs")
+	} else if len(o.caFiles) == 1 {
 		s.str(C.GN_OPT_TLS_CA_FILE, o.caFiles[0], "", "RootCAs")
 	} else if len(o.caFiles) > 1 {
 		var all []byte
@@ -360,18 +377,14 @@ func applyTLS(s *optSetter, o *Options) error {
 	if o.certFile != "" {
 		s.str(C.GN_OPT_TLS_CLIENT_CERT_FILE, o.certFile, o.keyFile, "ClientCert")
 	}
-	c := o.TLSConfig
 	if c == nil {
 		return s.err
 	}
-	// Only what the core can honour; anything else is an error, never silently ignored.
+	// Only what the core (or the Go-side verifier) can honour; anything else is an error,
+	// never silently ignored.
 	var bad []string
-	if c.RootCAs != nil {
-		bad = append(bad, "RootCAs (an x509.CertPool does not expose its certificates: use nats.RootCAs(file))")
-	}
-	if c.GetCertificate != nil || c.GetClientCertificate != nil || c.VerifyPeerCertificate != nil ||
-		c.VerifyConnection != nil || c.GetConfigForClient != nil {
-		bad = append(bad, "callbacks (GetClientCertificate, VerifyPeerCertificate, VerifyConnection, ...)")
+	if c.GetCertificate != nil || c.GetClientCertificate != nil || c.GetConfigForClient != nil {
+		bad = append(bad, "callbacks (GetClientCertificate, GetCertificate, GetConfigForClient)")
 	}
 	if len(c.CipherSuites) > 0 || len(c.CurvePreferences) > 0 {
 		bad = append(bad, "CipherSuites/CurvePreferences")

@@ -97,6 +97,7 @@ type Options struct {
 	ClosedCB            ConnHandler
 	DisconnectedCB      ConnHandler
 	DisconnectedErrCB   ConnErrHandler
+	ReconnectErrCB      ConnErrHandler
 	ConnectedCB         ConnHandler
 	ReconnectedCB       ConnHandler
 	DiscoveredServersCB ConnHandler
@@ -274,6 +275,12 @@ func DisconnectErrHandler(cb ConnErrHandler) Option {
 	return func(o *Options) error { o.DisconnectedErrCB = cb; return nil }
 }
 
+// ReconnectErrHandler is an Option to set the handler called with the error of every failed
+// reconnect attempt (also the background attempts of RetryOnFailedConnect).
+func ReconnectErrHandler(cb ConnErrHandler) Option {
+	return func(o *Options) error { o.ReconnectErrCB = cb; return nil }
+}
+
 // DisconnectHandler is an Option to set the disconnected handler.
 //
 // Deprecated: Use DisconnectErrHandler instead.
@@ -319,8 +326,9 @@ func UserInfo(user, password string) Option {
 	return func(o *Options) error { o.User, o.Password = user, password; return nil }
 }
 
-// UserInfoHandler is an Option to set the username and password via a callback. The libnatsrs
-// core has no user/password callback: Connect fails with ErrNotSupported.
+// UserInfoHandler is an Option to set the username and password via a callback, called on
+// every connect and reconnect (credentials in the server URL win over it). It cannot be combined
+// with UserInfo (Connect fails with ErrUserInfoAlreadySet).
 func UserInfoHandler(cb UserInfoCB) Option {
 	return func(o *Options) error { o.UserInfo = cb; return nil }
 }

@@ -80,6 +80,17 @@ static int32_t on_sign(void *ud, const uint8_t *nonce, size_t len, uint8_t *sig_
     return (int32_t)goOnSign((uintptr_t)ud, (uint8_t *)nonce, len, sig_out);
 }
 
+static int32_t on_tls_verify(void *ud, const natsrs_cert_der *chain, size_t n, const char *name) {
+    return (int32_t)goOnTLSVerify((uintptr_t)ud, (natsrs_cert_der *)chain, n, (char *)name);
+}
+static int32_t on_user_info(void *ud, const char **user, const char **pass) {
+    return (int32_t)goOnUserInfo((uintptr_t)ud, (char **)user, (char **)pass);
+}
+static void on_reconnect_error(void *ud, natsrs_connection *nc, natsrs_status st, const char *text) {
+    (void)nc;
+    goOnReconnectError((uintptr_t)ud, (int)st, (char *)text);
+}
+
 // ---- options ----------------------------------------------------------------------------------
 
 natsrs_status gn_opt_bool(natsrs_options *o, int which, bool v, char **err) {
@@ -159,6 +170,9 @@ natsrs_status gn_opt_cb(natsrs_options *o, int which, uintptr_t ud, const char *
     case GN_CB_RECONNECT_DELAY: RET(natsrs_options_set_reconnect_delay_handler(o, on_reconnect_delay, u, ud_free));
     case GN_CB_TOKEN: RET(natsrs_options_set_token_handler(o, on_token, u, ud_free));
     case GN_CB_USER_JWT: RET(natsrs_options_set_user_jwt_handler(o, on_user_jwt, on_sign, u, ud_free));
+    case GN_CB_USER_INFO: RET(natsrs_options_set_user_info_handler(o, on_user_info, u, ud_free));
+    case GN_CB_RECONNECT_ERROR: RET(natsrs_options_set_reconnect_error_handler(o, on_reconnect_error, u, ud_free));
+    case GN_CB_TLS_VERIFY: RET(natsrs_options_set_tls_verify_handler(o, on_tls_verify, u, ud_free));
     case GN_CB_NKEY: {
         tmpstr t;
         const char *pk = tmp_str(&t, s, n);
@@ -326,6 +340,7 @@ natsrs_status gn_sub_op(natsrs_subscription *sub, int op, int64_t a, int64_t b, 
     case GN_SUB_DRAIN: RET(natsrs_subscription_drain(sub));
     case GN_SUB_DRAIN_WAIT: RET(natsrs_subscription_drain_wait(sub, a));
     case GN_SUB_SET_PENDING_LIMITS: RET(natsrs_subscription_set_pending_limits(sub, a, b));
+    case GN_SUB_CLEAR_MAX_PENDING: RET(natsrs_subscription_clear_max_pending(sub));
     }
     return NATSRS_STATUS_INVALID_ARGUMENT;
 }
@@ -338,6 +353,12 @@ natsrs_status gn_sub_pending(natsrs_subscription *sub, int64_t *msgs, int64_t *b
     if (st != NATSRS_STATUS_OK && err != NULL) *err = dup_err();
     return st;
 }
+
+natsrs_status gn_sub_max_pending(natsrs_subscription *sub, int64_t *msgs, int64_t *bytes, char **err) {
+    RET(natsrs_subscription_max_pending(sub, msgs, bytes));
+}
+
+natsrs_status gn_buffered(natsrs_connection *nc, size_t *out, char **err) { RET(natsrs_connection_buffered(nc, out)); }
 
 natsrs_status gn_last_error(natsrs_connection *nc, natsrs_status *st, char *buf, size_t len) {
     return natsrs_connection_last_error(nc, st, buf, len);

@@ -41,6 +41,7 @@ enum {
 enum {
     GN_CB_CLOSED = 1, GN_CB_RECONNECTED, GN_CB_CONNECTED, GN_CB_DISCOVERED, GN_CB_LAME_DUCK,
     GN_CB_DISCONNECTED, GN_CB_ERROR, GN_CB_RECONNECT_DELAY, GN_CB_TOKEN, GN_CB_NKEY, GN_CB_USER_JWT,
+    GN_CB_TLS_VERIFY, GN_CB_USER_INFO, GN_CB_RECONNECT_ERROR,
 };
 
 natsrs_status gn_opt_bool(natsrs_options *o, int which, bool v, char **err);
@@ -73,8 +74,10 @@ natsrs_status gn_close(natsrs_connection *nc, char **err);
 natsrs_status gn_rtt(natsrs_connection *nc, double *out, char **err);
 natsrs_status gn_new_inbox(natsrs_connection *nc, char *buf, size_t len, char **err);
 natsrs_status gn_sub_op(natsrs_subscription *sub, int op, int64_t a, int64_t b, char **err);
-enum { GN_SUB_UNSUBSCRIBE = 1, GN_SUB_AUTO_UNSUBSCRIBE, GN_SUB_DRAIN, GN_SUB_DRAIN_WAIT, GN_SUB_SET_PENDING_LIMITS };
+enum { GN_SUB_UNSUBSCRIBE = 1, GN_SUB_AUTO_UNSUBSCRIBE, GN_SUB_DRAIN, GN_SUB_DRAIN_WAIT, GN_SUB_SET_PENDING_LIMITS, GN_SUB_CLEAR_MAX_PENDING };
 natsrs_status gn_sub_pending(natsrs_subscription *sub, int64_t *msgs, int64_t *bytes, uint64_t *dropped, uint64_t *delivered, char **err);
+natsrs_status gn_sub_max_pending(natsrs_subscription *sub, int64_t *msgs, int64_t *bytes, char **err);
+natsrs_status gn_buffered(natsrs_connection *nc, size_t *out, char **err);
 natsrs_status gn_last_error(natsrs_connection *nc, natsrs_status *st, char *buf, size_t len);
 
 // Creates a message with headers ("key\0value\0..."); owned.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -555,13 +554,6 @@ func TestSeedTLS(t *testing.T) {
 
 	nc, err = nats.Connect(fmt.Sprintf("nats://localhost:%d", s.port), nats.Secure(config))
 	if err != nil {
-		// KNOWN GAP (libnatsrs): an x509.CertPool does not expose its certificates, and the C
-		// API has no certificate-verification callback, so tls.Config.RootCAs is refused with
-		// ErrNotSupported instead of being ignored. With nats.go this connects.
-		if strings.Contains(fmt.Sprint(err), "RootCAs") {
-			t.Logf("Secure(tls.Config{RootCAs: pool}): %v", err)
-			return
-		}
 		t.Fatalf("Got an error on Connect with Secure Options: %+v\n", err)
 	}
 	nc.Close()
