@@ -29,6 +29,16 @@
 #define BENCH_JS_BATCH 500     /* fetch: messages per pull request */
 #define BENCH_JS_FETCH_N 100000 /* fetch: messages pre-filled and consumed (N overrides) */
 
+/* Key-value and object store cases (kv_put, kv_get, obj_put_16m, obj_get_16m): every client
+ * creates the bucket with only its name set (library defaults: file storage, 1 replica, history
+ * 1; objects in the default 128 KiB chunks), runs, and deletes it. */
+#define BENCH_KV_BUCKET "BENCHKV"
+#define BENCH_KV_SIZE 128
+#define BENCH_KV_N 20000 /* kv_put: puts at most (also bounded by BENCH_SECS); kv_get: keys */
+#define BENCH_OBJ_BUCKET "BENCHOBJ"
+#define BENCH_OBJ_NAME "obj"
+#define BENCH_OBJ_SIZE (16u << 20)
+
 static uint64_t bench_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

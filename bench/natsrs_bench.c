@@ -2,7 +2,9 @@
  * Usage: natsrs_bench <case> <url> [N]   -> one JSON line on stdout.
  * Default options everywhere: async subscriptions for pub->sub and the responder,
  * natsrs_connection_request for requests; JetStream cases through natsrs_jetstream_* (async
- * publish window via the context's max pending, fetch from an ephemeral AckNone pull consumer). */
+ * publish window via the context's max pending, fetch from an ephemeral AckNone pull consumer);
+ * key-value and object store cases through natsrs_kv_* and natsrs_object_store_* (put_bytes /
+ * get_bytes, default chunk size). */
 #include "natsrs.h"
 
 #include "bench_common.h"
@@ -272,6 +274,108 @@ static void case_js_fetch(const char *url, int memory, uint64_t n, bench_result 
   js_teardown(nc, js);
 }
 
+/* ---- Key-value store: kv_put, kv_get; object store: obj_put_16m, obj_get_16m ---- */
+
+static natsrs_jetstream *kv_js(natsrs_connection *nc) {
+  natsrs_jetstream *js = NULL;
+  CK("js new", natsrs_jetstream_new(nc, NULL, &js));
+  return js;
+}
+
+/* kv_put: up to n puts of BENCH_KV_SIZE bytes on distinct keys k0, k1, ... (bounded by
+ * BENCH_SECS); kv_get: n keys put first (untimed), then up to n gets of the latest value. */
+static void case_kv(const char *url, int get, uint64_t n, bench_result *r) {
+  natsrs_connection *nc = connect_url(url);
+  natsrs_jetstream *js = kv_js(nc);
+  natsrs_jetstream_delete_kv(js, BENCH_KV_BUCKET); /* leftover of an aborted run */
+  natsrs_kv_config *cfg = NULL;
+  natsrs_kv *kv = NULL;
+  CK("kv config", natsrs_kv_config_new(BENCH_KV_BUCKET, &cfg));
+  CK("create kv", natsrs_jetstream_create_kv(js, cfg, &kv));
+  natsrs_kv_config_free(cfg);
+  uint8_t val[BENCH_KV_SIZE];
+  memset(val, 'x', sizeof val);
+  char key[32];
+  if (get)
+    for (uint64_t i = 0; i < n; i++) {
+      snprintf(key, sizeof key, "k%llu", (unsigned long long)i);
+      CK("kv prefill", natsrs_kv_put(kv, key, val, sizeof val, NULL));
+    }
+  uint64_t limit = (uint64_t)(bench_secs_limit() * 1e9);
+  uint64_t c0 = bench_cpu_ns(), t0 = bench_now_ns(), done = 0;
+  while (done < n) {
+    snprintf(key, sizeof key, "k%llu", (unsigned long long)done);
+    if (get) {
+      natsrs_kv_entry *e = NULL;
+      CK("kv get", natsrs_kv_get(kv, key, &e));
+      if (natsrs_kv_entry_value_len(e) != BENCH_KV_SIZE) {
+        fprintf(stderr, "natsrs_bench: kv get: value of %zu bytes\n", natsrs_kv_entry_value_len(e));
+        exit(2);
+      }
+      natsrs_kv_entry_free(e);
+    } else {
+      CK("kv put", natsrs_kv_put(kv, key, val, sizeof val, NULL));
+    }
+    done++;
+    if ((done & 63) == 0 && bench_now_ns() - t0 >= limit) break;
+  }
+  uint64_t t1 = bench_now_ns(), c1 = bench_cpu_ns();
+  r->msgs = (int64_t)done;
+  r->secs = (double)(t1 - t0) / 1e9;
+  r->size = BENCH_KV_SIZE;
+  r->cpu_ns = (int64_t)(c1 - c0);
+  r->peak_rss_kb = bench_peak_rss_kb();
+  natsrs_kv_free(kv);
+  CK("delete kv", natsrs_jetstream_delete_kv(js, BENCH_KV_BUCKET));
+  natsrs_jetstream_free(js);
+  natsrs_connection_free(nc);
+}
+
+/* obj_put_16m / obj_get_16m: one BENCH_OBJ_SIZE object put (or got, whole into a buffer)
+ * repeatedly until BENCH_SECS (at least once); msgs = objects, MB/s from the object size. */
+static void case_obj(const char *url, int get, bench_result *r) {
+  natsrs_connection *nc = connect_url(url);
+  natsrs_jetstream *js = kv_js(nc);
+  natsrs_jetstream_delete_object_store(js, BENCH_OBJ_BUCKET); /* leftover of an aborted run */
+  natsrs_object_store_config *cfg = NULL;
+  natsrs_object_store *os = NULL;
+  CK("object store config", natsrs_object_store_config_new(BENCH_OBJ_BUCKET, &cfg));
+  CK("create object store", natsrs_jetstream_create_object_store(js, cfg, &os));
+  natsrs_object_store_config_free(cfg);
+  uint8_t *data = malloc(BENCH_OBJ_SIZE);
+  memset(data, 'x', BENCH_OBJ_SIZE);
+  if (get) CK("object prefill", natsrs_object_store_put_bytes(os, BENCH_OBJ_NAME, data, BENCH_OBJ_SIZE, NULL));
+  uint64_t limit = (uint64_t)(bench_secs_limit() * 1e9);
+  uint64_t c0 = bench_cpu_ns(), t0 = bench_now_ns(), done = 0;
+  for (;;) {
+    if (get) {
+      void *buf = NULL;
+      size_t len = 0;
+      CK("object get", natsrs_object_store_get_bytes(os, BENCH_OBJ_NAME, &buf, &len, NULL));
+      if (len != BENCH_OBJ_SIZE) {
+        fprintf(stderr, "natsrs_bench: object get: %zu bytes\n", len);
+        exit(2);
+      }
+      natsrs_object_data_free(buf);
+    } else {
+      CK("object put", natsrs_object_store_put_bytes(os, BENCH_OBJ_NAME, data, BENCH_OBJ_SIZE, NULL));
+    }
+    done++;
+    if (bench_now_ns() - t0 >= limit) break;
+  }
+  uint64_t t1 = bench_now_ns(), c1 = bench_cpu_ns();
+  r->msgs = (int64_t)done;
+  r->secs = (double)(t1 - t0) / 1e9;
+  r->size = BENCH_OBJ_SIZE;
+  r->cpu_ns = (int64_t)(c1 - c0);
+  r->peak_rss_kb = bench_peak_rss_kb();
+  natsrs_object_store_free(os);
+  CK("delete object store", natsrs_jetstream_delete_object_store(js, BENCH_OBJ_BUCKET));
+  natsrs_jetstream_free(js);
+  natsrs_connection_free(nc);
+  free(data);
+}
+
 /* "js_pub_sync_mem" -> kind "pub_sync", memory 1; returns 0 if not a JetStream case. */
 static int js_case_parse(const char *bcase, char *kind, size_t kind_len, int *memory) {
   if (strncmp(bcase, "js_", 3) != 0) return 0;
@@ -315,8 +419,15 @@ int main(int argc, char **argv) {
     case_js_pub(url, memory, 1, n ? n : UINT64_MAX, &r);
   } else if (js_case_parse(bcase, kind, sizeof kind, &memory) && strcmp(kind, "fetch") == 0) {
     case_js_fetch(url, memory, n ? n : BENCH_JS_FETCH_N, &r);
+  } else if (strcmp(bcase, "kv_put") == 0) {
+    case_kv(url, 0, n ? n : BENCH_KV_N, &r);
+  } else if (strcmp(bcase, "kv_get") == 0) {
+    case_kv(url, 1, n ? n : BENCH_KV_N, &r);
+  } else if (strcmp(bcase, "obj_put_16m") == 0) {
+    case_obj(url, 0, &r);
+  } else if (strcmp(bcase, "obj_get_16m") == 0) {
+    case_obj(url, 1, &r);
   } else {
-    /* kv_put, kv_get, obj_put_16m, obj_get_16m: TODO when the KV / object store C API lands. */
     bench_unsupported(CLIENT, bcase);
     return 0;
   }
