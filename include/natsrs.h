@@ -2341,6 +2341,21 @@ enum natsrs_status natsrs_msg_get_metadata(const struct natsrs_msg *msg,
 enum natsrs_status natsrs_msg_metadata_json(const struct natsrs_msg *msg, char **out);
 
 /**
+ * The stream sequence of a message read from a stream (natsrs_jetstream_get_msg,
+ * natsrs_jetstream_get_last_msg, direct get) or delivered by a JetStream consumer, into
+ * `*out` (nats.go RawStreamMsg.Sequence, nats-py RawStreamMsg.seq). ILLEGAL_STATE for a core
+ * message.
+ */
+enum natsrs_status natsrs_msg_stored_seq(const struct natsrs_msg *msg, uint64_t *out);
+
+/**
+ * When the stream stored the message, in ns since the Unix epoch, into `*out` (nats.go
+ * RawStreamMsg.Time). Same messages as natsrs_msg_stored_seq; ILLEGAL_STATE for a core
+ * message.
+ */
+enum natsrs_status natsrs_msg_stored_time_ns(const struct natsrs_msg *msg, int64_t *out);
+
+/**
  * Creates an ordered consumer on the stream. `cfg` (may be NULL: the whole stream from the
  * first message) gives the filter subject(s), deliver policy and start sequence or time,
  * replay policy and headers-only; its name or durable name, if set, is the prefix of the

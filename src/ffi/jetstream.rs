@@ -10,7 +10,7 @@ use super::connection::conn;
 use super::handle::{self, borrow, borrow_mut, box_into_raw, BoxOwned, Castable};
 use super::js_config::{natsrs_consumer_config, natsrs_stream_config};
 use super::js_info::{natsrs_account_info, natsrs_consumer_info, natsrs_stream_info, put_consumer_info, put_stream_info};
-use super::msg::{natsrs_msg, owned_msg};
+use super::msg::{natsrs_msg, StoredPos};
 use super::status::natsrs_status;
 use super::{cstr, guard, nn, opt_cstr, put};
 use crate::error::{err, Result};
@@ -493,13 +493,22 @@ pub unsafe extern "C" fn natsrs_jetstream_consumer_names_json(
     })
 }
 
-/// A stored message as a C message (subject, headers, payload; no reply).
+/// A stored message as a C message (subject, headers, payload, stored sequence and time; no
+/// reply).
 fn stored_to_msg(m: StoredMsg) -> Result<*mut natsrs_msg> {
     let mut msg = Msg::new(&m.subject, None, &m.data)?;
     if let Some(h) = m.headers {
         *msg.headers_mut() = h;
     }
-    Ok(owned_msg(msg))
+    let mut c = natsrs_msg::borrowed(msg);
+    c.stored = Some(StoredPos { seq: m.seq, time_ns: rfc3339_ns(&m.time) });
+    Ok(box_into_raw(c))
+}
+
+/// Nanoseconds since the Unix epoch of the server's RFC 3339 time (0 when unparsable).
+pub(crate) fn rfc3339_ns(t: &str) -> i64 {
+    let d = crate::kv::entry::parse_rfc3339(t).duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }
 
 /// Gets the message with sequence `seq` from `stream` (direct get with `direct`, which the

@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "042e2a0a4880b29792859972136445801abf4db1495d38e90f4cc284406e65f8"
+HEADER_SHA256 = "a1818a68cdcf82de39f7d3aab9c3862183ea9398184c830a91a5c576a7aae864"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -455,6 +455,8 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_msg_is_jetstream", c_bool, (c_void_p,)),
     ("natsrs_msg_get_metadata", c_int, (c_void_p, POINTER(natsrs_msg_metadata))),
     ("natsrs_msg_metadata_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_msg_stored_seq", c_int, (c_void_p, POINTER(c_uint64))),
+    ("natsrs_msg_stored_time_ns", c_int, (c_void_p, POINTER(c_int64))),
     ("natsrs_js_stream_ordered_consumer", c_int, (c_void_p, c_void_p, c_void_p, POINTER(c_void_p))),
     ("natsrs_js_ordered_consumer_next", c_int, (c_void_p, c_int64, POINTER(c_void_p))),
     ("natsrs_js_ordered_consumer_consume", c_int, (c_void_p, natsrs_js_msg_handler, natsrs_js_consume_error_handler, c_void_p, natsrs_userdata_free, POINTER(c_void_p))),
