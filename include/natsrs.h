@@ -1581,6 +1581,14 @@ enum natsrs_status natsrs_js_subscribe_options_set_delete_consumer(struct natsrs
                                                                    bool delete_consumer);
 
 /**
+ * Push subscriptions that create their consumer deliver to `value` instead of a new inbox
+ * (nats.go DeliverSubject; NULL: a new inbox). INVALID_SUBJECT for a subject that cannot be
+ * published to. An existing consumer keeps its own deliver subject.
+ */
+enum natsrs_status natsrs_js_subscribe_options_set_deliver_subject(struct natsrs_js_subscribe_options *opts,
+                                                                   const char *value);
+
+/**
  * Releases subscribe options. NULL is ignored.
  */
 void natsrs_js_subscribe_options_free(struct natsrs_js_subscribe_options *opts);
@@ -1619,6 +1627,18 @@ enum natsrs_status natsrs_jetstream_subscribe_sync(struct natsrs_jetstream *js,
                                                    const char *subject,
                                                    const struct natsrs_js_subscribe_options *opts,
                                                    struct natsrs_js_subscription **out);
+
+/**
+ * Synchronous push subscription in queue group `queue` (the consumer's deliver group; its
+ * durable name is `queue` unless the options name one): members share the messages. `opts`
+ * may be NULL. Returns an owned natsrs_js_subscription; release with
+ * natsrs_js_subscription_free.
+ */
+enum natsrs_status natsrs_jetstream_queue_subscribe_sync(struct natsrs_jetstream *js,
+                                                         const char *subject,
+                                                         const char *queue,
+                                                         const struct natsrs_js_subscribe_options *opts,
+                                                         struct natsrs_js_subscription **out);
 
 /**
  * Waits up to `timeout_ms` for the next message of a synchronous push subscription

@@ -127,8 +127,104 @@ static void test_stored_seq_and_time(void) {
   teardown(nc, js, stream);
 }
 
+static void test_deliver_subject(void) {
+  char stream[64], pfx[64], subj[96], dlv[96];
+  natsrs_connection *nc = NULL;
+  natsrs_jetstream *js = setup(&nc, stream, sizeof stream, pfx, sizeof pfx);
+  REQUIRE(js);
+  snprintf(subj, sizeof subj, "%s.d", pfx);
+  snprintf(dlv, sizeof dlv, "dlv%d.push", (int)getpid());
+
+  natsrs_js_subscribe_options *o = NULL;
+  REQUIRE_OK(natsrs_js_subscribe_options_create(&o));
+  CHECK_STATUS(natsrs_js_subscribe_options_set_deliver_subject(o, "bad subject"), NATSRS_STATUS_INVALID_SUBJECT);
+  CHECK_STATUS(natsrs_js_subscribe_options_set_deliver_subject(NULL, dlv), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_OK(natsrs_js_subscribe_options_set_deliver_subject(o, NULL));
+  CHECK_OK(natsrs_js_subscribe_options_set_deliver_subject(o, dlv));
+
+  /* A core subscription on the deliver subject sees the consumer's deliveries too. */
+  natsrs_subscription *spy = NULL;
+  REQUIRE_OK(natsrs_connection_subscribe_sync(nc, dlv, &spy));
+  natsrs_js_subscription *sub = NULL;
+  REQUIRE_OK(natsrs_jetstream_subscribe_sync(js, subj, o, &sub));
+  natsrs_js_subscribe_options_free(o);
+
+  natsrs_consumer_info *ci = NULL;
+  REQUIRE_OK(natsrs_js_subscription_consumer_info(sub, &ci));
+  char *json = NULL;
+  REQUIRE_OK(natsrs_consumer_info_json(ci, &json));
+  char want[128];
+  snprintf(want, sizeof want, "\"deliver_subject\":\"%s\"", dlv);
+  CHECK(strstr(json, want) != NULL);
+  natsrs_string_free(json);
+  natsrs_consumer_info_free(ci);
+
+  pub(js, subj, "hello");
+  natsrs_msg *m = NULL;
+  REQUIRE_OK(natsrs_js_subscription_next_msg(sub, 5000, &m));
+  CHECK_EQ(natsrs_msg_data_len(m), 5);
+  CHECK_OK(natsrs_msg_ack(m));
+  natsrs_msg_free(m);
+  m = NULL;
+  REQUIRE_OK(natsrs_subscription_next_msg(spy, 5000, &m));
+  CHECK_STR(natsrs_msg_subject(m), subj);
+  natsrs_msg_free(m);
+
+  natsrs_js_subscription_free(sub);
+  natsrs_subscription_free(spy);
+  teardown(nc, js, stream);
+}
+
+static void test_queue_subscribe_sync(void) {
+  char stream[64], pfx[64], subj[96], queue[64];
+  natsrs_connection *nc = NULL;
+  natsrs_jetstream *js = setup(&nc, stream, sizeof stream, pfx, sizeof pfx);
+  REQUIRE(js);
+  snprintf(subj, sizeof subj, "%s.q", pfx);
+  snprintf(queue, sizeof queue, "Q%d", (int)getpid());
+
+  natsrs_js_subscription *s1 = NULL, *s2 = NULL;
+  REQUIRE_OK(natsrs_jetstream_queue_subscribe_sync(js, subj, queue, NULL, &s1));
+  REQUIRE_OK(natsrs_jetstream_queue_subscribe_sync(js, subj, queue, NULL, &s2));
+  natsrs_consumer_info *ci = NULL;
+  REQUIRE_OK(natsrs_js_subscription_consumer_info(s2, &ci));
+  CHECK_STR(natsrs_consumer_info_name(ci), queue);
+  natsrs_consumer_info_free(ci);
+
+  enum { N = 20 };
+  for (int i = 0; i < N; i++) pub(js, subj, "q");
+  /* Each message reaches exactly one member. */
+  int got = 0, idle = 0;
+  while (got < N && idle < 50) {
+    int before = got;
+    natsrs_js_subscription *subs[2] = {s1, s2};
+    for (int k = 0; k < 2; k++) {
+      natsrs_msg *m = NULL;
+      if (natsrs_js_subscription_next_msg(subs[k], 100, &m) == NATSRS_STATUS_OK) {
+        CHECK_OK(natsrs_msg_ack(m));
+        natsrs_msg_free(m);
+        got++;
+      }
+    }
+    if (got == before) idle++;
+  }
+  CHECK_EQ(got, N);
+  natsrs_msg *extra = NULL;
+  CHECK_STATUS(natsrs_js_subscription_next_msg(s1, 200, &extra), NATSRS_STATUS_TIMEOUT);
+
+  CHECK_STATUS(natsrs_jetstream_queue_subscribe_sync(js, subj, NULL, NULL, &s1), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_STATUS(natsrs_jetstream_queue_subscribe_sync(NULL, subj, queue, NULL, &s1), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_STATUS(natsrs_jetstream_queue_subscribe_sync(js, subj, queue, NULL, NULL), NATSRS_STATUS_NULL_PARAMETER);
+
+  natsrs_js_subscription_free(s1);
+  natsrs_js_subscription_free(s2);
+  teardown(nc, js, stream);
+}
+
 static const tu_test tests[] = {
     TU_TEST(test_stored_seq_and_time),
+    TU_TEST(test_deliver_subject),
+    TU_TEST(test_queue_subscribe_sync),
 };
 
 int main(int argc, char **argv) { return tu_main(argc, argv, tests, TU_COUNT(tests)); }

@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "a1818a68cdcf82de39f7d3aab9c3862183ea9398184c830a91a5c576a7aae864"
+HEADER_SHA256 = "c7b6f72729050c84119be394ac2c7e5a8f989126e3e0d9c4c8e0feea441c3eb8"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -342,10 +342,12 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_js_subscribe_options_set_consumer_config", c_int, (c_void_p, c_void_p)),
     ("natsrs_js_subscribe_options_set_manual_ack", c_int, (c_void_p, c_bool)),
     ("natsrs_js_subscribe_options_set_delete_consumer", c_int, (c_void_p, c_bool)),
+    ("natsrs_js_subscribe_options_set_deliver_subject", c_int, (c_void_p, c_char_p)),
     ("natsrs_js_subscribe_options_free", None, (c_void_p,)),
     ("natsrs_jetstream_subscribe", c_int, (c_void_p, c_char_p, natsrs_js_msg_handler, c_void_p, natsrs_userdata_free, c_void_p, POINTER(c_void_p))),
     ("natsrs_jetstream_queue_subscribe", c_int, (c_void_p, c_char_p, c_char_p, natsrs_js_msg_handler, c_void_p, natsrs_userdata_free, c_void_p, POINTER(c_void_p))),
     ("natsrs_jetstream_subscribe_sync", c_int, (c_void_p, c_char_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_queue_subscribe_sync", c_int, (c_void_p, c_char_p, c_char_p, c_void_p, POINTER(c_void_p))),
     ("natsrs_js_subscription_next_msg", c_int, (c_void_p, c_int64, POINTER(c_void_p))),
     ("natsrs_js_subscription_consumer_info", c_int, (c_void_p, POINTER(c_void_p))),
     ("natsrs_js_subscription_unsubscribe", c_int, (c_void_p,)),
