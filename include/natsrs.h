@@ -2534,6 +2534,51 @@ enum natsrs_status natsrs_jetstream_publish_async_pending(struct natsrs_jetstrea
                                                           int64_t *out);
 
 /**
+ * Messages and bytes delivered by the server and queued in the client, not yet handed to
+ * the handler or next_msg (nats.go Subscription.Pending). Either out-pointer may be NULL.
+ */
+enum natsrs_status natsrs_js_subscription_pending(const struct natsrs_js_subscription *sub,
+                                                  int64_t *out_msgs,
+                                                  int64_t *out_bytes);
+
+/**
+ * The most messages and bytes that were queued at once (nats.go Subscription.MaxPending).
+ * Either out-pointer may be NULL.
+ */
+enum natsrs_status natsrs_js_subscription_max_pending(const struct natsrs_js_subscription *sub,
+                                                      int64_t *out_msgs,
+                                                      int64_t *out_bytes);
+
+/**
+ * Sets the client-side queue limits (messages, bytes; negative = unlimited, 0 invalid).
+ * Messages over the limits are dropped (counted by natsrs_js_subscription_dropped, the
+ * connection's error handler gets a slow-consumer error); the server redelivers those it
+ * awaits an ack for (nats.go Subscription.SetPendingLimits).
+ */
+enum natsrs_status natsrs_js_subscription_set_pending_limits(struct natsrs_js_subscription *sub,
+                                                             int64_t msgs,
+                                                             int64_t bytes);
+
+/**
+ * Messages dropped because the pending limits were exceeded (nats.go Subscription.Dropped).
+ */
+enum natsrs_status natsrs_js_subscription_dropped(const struct natsrs_js_subscription *sub,
+                                                  uint64_t *out);
+
+/**
+ * Messages taken off the queue so far (handed to the handler or next_msg, heartbeats and
+ * flow-control requests included; nats.go Subscription.Delivered).
+ */
+enum natsrs_status natsrs_js_subscription_delivered(const struct natsrs_js_subscription *sub,
+                                                    uint64_t *out);
+
+/**
+ * True while the subscription is active (false after unsubscribe, drain or connection
+ * close, and for NULL; nats.go Subscription.IsValid).
+ */
+bool natsrs_js_subscription_is_valid(const struct natsrs_js_subscription *sub);
+
+/**
  * Creates a bucket (OK when one exists with the same config; NATSRS_STATUS_JETSTREAM with
  * err_code 10058 when it exists with another). Returns an owned natsrs_kv; release with
  * natsrs_kv_free.

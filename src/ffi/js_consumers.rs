@@ -321,7 +321,7 @@ pub unsafe extern "C" fn natsrs_jetstream_queue_subscribe_sync(
 ///
 /// # Safety
 /// `s` is NULL or a live handle.
-unsafe fn push_of<'a>(s: *const natsrs_js_subscription) -> Result<&'a PushSubscription> {
+pub(super) unsafe fn push_of<'a>(s: *const natsrs_js_subscription) -> Result<&'a PushSubscription> {
     // SAFETY: forwarded caller guarantee.
     Ok(&unsafe { borrow(s, "sub") }?.sub)
 }

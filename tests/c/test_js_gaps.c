@@ -221,10 +221,71 @@ static void test_queue_subscribe_sync(void) {
   teardown(nc, js, stream);
 }
 
+static void test_pending_and_dropped(void) {
+  char stream[64], pfx[64], subj[96];
+  natsrs_connection *nc = NULL;
+  natsrs_jetstream *js = setup(&nc, stream, sizeof stream, pfx, sizeof pfx);
+  REQUIRE(js);
+  snprintf(subj, sizeof subj, "%s.p", pfx);
+
+  natsrs_js_subscription *sub = NULL;
+  REQUIRE_OK(natsrs_jetstream_subscribe_sync(js, subj, NULL, &sub));
+  CHECK(natsrs_js_subscription_is_valid(sub));
+  int64_t msgs = -1, bytes = -1;
+  uint64_t dropped = 99, delivered = 99;
+  CHECK_OK(natsrs_js_subscription_pending(sub, &msgs, &bytes));
+  CHECK_EQ(msgs, 0);
+  CHECK_OK(natsrs_js_subscription_dropped(sub, &dropped));
+  CHECK_EQ(dropped, 0);
+  CHECK_STATUS(natsrs_js_subscription_set_pending_limits(sub, 0, 1024), NATSRS_STATUS_INVALID_ARGUMENT);
+  CHECK_OK(natsrs_js_subscription_set_pending_limits(sub, 2, -1));
+
+  enum { N = 6 };
+  for (int i = 0; i < N; i++) pub(js, subj, "data");
+  /* Two fit in the queue, the others are dropped (until the server redelivers them). */
+  for (int i = 0; i < 500; i++) {
+    CHECK_OK(natsrs_js_subscription_dropped(sub, &dropped));
+    if (dropped >= N - 2) break;
+    tu_sleep_ms(10);
+  }
+  CHECK(dropped >= N - 2);
+  CHECK_OK(natsrs_js_subscription_pending(sub, &msgs, NULL));
+  CHECK_EQ(msgs, 2);
+  CHECK_OK(natsrs_js_subscription_pending(sub, NULL, &bytes));
+  CHECK(bytes > 0);
+  CHECK_OK(natsrs_js_subscription_max_pending(sub, &msgs, &bytes));
+  CHECK_EQ(msgs, 2);
+
+  /* A synchronous subscription reports the drops once, as nats.go's NextMsg does. */
+  natsrs_msg *m = NULL;
+  natsrs_status st = natsrs_js_subscription_next_msg(sub, 5000, &m);
+  if (st == NATSRS_STATUS_SLOW_CONSUMER) st = natsrs_js_subscription_next_msg(sub, 5000, &m);
+  REQUIRE(st == NATSRS_STATUS_OK);
+  natsrs_msg_free(m);
+  CHECK_OK(natsrs_js_subscription_pending(sub, &msgs, NULL));
+  CHECK_EQ(msgs, 1);
+  CHECK_OK(natsrs_js_subscription_delivered(sub, &delivered));
+  CHECK(delivered >= 1);
+
+  CHECK_STATUS(natsrs_js_subscription_pending(NULL, &msgs, &bytes), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_STATUS(natsrs_js_subscription_dropped(NULL, &dropped), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_STATUS(natsrs_js_subscription_dropped(sub, NULL), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_STATUS(natsrs_js_subscription_delivered(sub, NULL), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_STATUS(natsrs_js_subscription_set_pending_limits(NULL, 1, 1), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_STATUS(natsrs_js_subscription_max_pending(NULL, &msgs, &bytes), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK(!natsrs_js_subscription_is_valid(NULL));
+
+  CHECK_OK(natsrs_js_subscription_unsubscribe(sub));
+  CHECK(!natsrs_js_subscription_is_valid(sub));
+  natsrs_js_subscription_free(sub);
+  teardown(nc, js, stream);
+}
+
 static const tu_test tests[] = {
     TU_TEST(test_stored_seq_and_time),
     TU_TEST(test_deliver_subject),
     TU_TEST(test_queue_subscribe_sync),
+    TU_TEST(test_pending_and_dropped),
 };
 
 int main(int argc, char **argv) { return tu_main(argc, argv, tests, TU_COUNT(tests)); }

@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "c7b6f72729050c84119be394ac2c7e5a8f989126e3e0d9c4c8e0feea441c3eb8"
+HEADER_SHA256 = "16c8044462b46c059db79154e8111b78fc0e43dd484f205987b1f1df077b39ed"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -478,6 +478,12 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_jetstream_publish_async", c_int, (c_void_p, c_char_p, c_char_p, c_size_t, c_void_p, natsrs_pub_ack_handler, c_void_p, natsrs_userdata_free)),
     ("natsrs_jetstream_publish_async_complete", c_int, (c_void_p, c_int64)),
     ("natsrs_jetstream_publish_async_pending", c_int, (c_void_p, POINTER(c_int64))),
+    ("natsrs_js_subscription_pending", c_int, (c_void_p, POINTER(c_int64), POINTER(c_int64))),
+    ("natsrs_js_subscription_max_pending", c_int, (c_void_p, POINTER(c_int64), POINTER(c_int64))),
+    ("natsrs_js_subscription_set_pending_limits", c_int, (c_void_p, c_int64, c_int64)),
+    ("natsrs_js_subscription_dropped", c_int, (c_void_p, POINTER(c_uint64))),
+    ("natsrs_js_subscription_delivered", c_int, (c_void_p, POINTER(c_uint64))),
+    ("natsrs_js_subscription_is_valid", c_bool, (c_void_p,)),
     ("natsrs_jetstream_create_kv", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
     ("natsrs_jetstream_update_kv", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
     ("natsrs_jetstream_create_or_update_kv", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
