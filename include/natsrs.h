@@ -1297,6 +1297,19 @@ enum natsrs_status natsrs_jetstream_get_last_msg(struct natsrs_jetstream *js,
                                                  struct natsrs_msg **out);
 
 /**
+ * Gets the first message with sequence `seq` or later whose subject matches `subject`
+ * (wildcards allowed) from `stream` (direct get with `direct`); nats-py get_msg(next=True),
+ * nats.go GetMsg with next-by-subject. NATSRS_STATUS_NOT_FOUND if there is none. Returns an
+ * owned natsrs_msg (with natsrs_msg_stored_seq); release with natsrs_msg_free.
+ */
+enum natsrs_status natsrs_jetstream_get_next_msg(struct natsrs_jetstream *js,
+                                                 const char *stream,
+                                                 uint64_t seq,
+                                                 const char *subject,
+                                                 bool direct,
+                                                 struct natsrs_msg **out);
+
+/**
  * Deletes the message with sequence `seq` from `stream` (`erase`: overwrite its data).
  */
 enum natsrs_status natsrs_jetstream_delete_msg(struct natsrs_jetstream *js,

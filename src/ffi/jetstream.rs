@@ -556,6 +556,31 @@ pub unsafe extern "C" fn natsrs_jetstream_get_last_msg(
     })
 }
 
+/// Gets the first message with sequence `seq` or later whose subject matches `subject`
+/// (wildcards allowed) from `stream` (direct get with `direct`); nats-py get_msg(next=True),
+/// nats.go GetMsg with next-by-subject. NATSRS_STATUS_NOT_FOUND if there is none. Returns an
+/// owned natsrs_msg (with natsrs_msg_stored_seq); release with natsrs_msg_free.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_jetstream_get_next_msg(
+    js: *mut natsrs_jetstream,
+    stream: *const c_char,
+    seq: u64,
+    subject: *const c_char,
+    direct: bool,
+    out: *mut *mut natsrs_msg,
+) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `js` live (or NULL, refused); strings C strings.
+        let (j, s, f) = unsafe { (js_of(js)?, cstr(stream, "stream")?, cstr(subject, "subject")?) };
+        nn(out, "out")?;
+        let m = if direct { j.direct_get_next_msg(s, seq, f)? } else { j.get_next_msg(s, seq, f)? };
+        let p = stored_to_msg(m)?;
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out, p) };
+        Ok(())
+    })
+}
+
 /// Deletes the message with sequence `seq` from `stream` (`erase`: overwrite its data).
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_jetstream_delete_msg(

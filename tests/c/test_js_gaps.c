@@ -281,11 +281,58 @@ static void test_pending_and_dropped(void) {
   teardown(nc, js, stream);
 }
 
+static void test_get_next_msg(void) {
+  char stream[64], pfx[64], a[96], b[96], wild[96];
+  natsrs_connection *nc = NULL;
+  natsrs_jetstream *js = setup(&nc, stream, sizeof stream, pfx, sizeof pfx);
+  REQUIRE(js);
+  snprintf(a, sizeof a, "%s.a", pfx);
+  snprintf(b, sizeof b, "%s.b", pfx);
+  snprintf(wild, sizeof wild, "%s.*", pfx);
+  pub(js, a, "1");
+  pub(js, b, "2");
+  pub(js, b, "3");
+  pub(js, a, "4");
+
+  for (int direct = 0; direct < 2; direct++) {
+    natsrs_msg *m = NULL;
+    uint64_t seq = 0;
+    REQUIRE_OK(natsrs_jetstream_get_next_msg(js, stream, 1, b, direct, &m));
+    CHECK_OK(natsrs_msg_stored_seq(m, &seq));
+    CHECK_EQ(seq, 2);
+    CHECK_STR(natsrs_msg_subject(m), b);
+    natsrs_msg_free(m);
+    m = NULL;
+    REQUIRE_OK(natsrs_jetstream_get_next_msg(js, stream, 3, a, direct, &m));
+    CHECK_OK(natsrs_msg_stored_seq(m, &seq));
+    CHECK_EQ(seq, 4);
+    CHECK_EQ(natsrs_msg_data_len(m), 1);
+    CHECK(natsrs_msg_data(m)[0] == '4');
+    natsrs_msg_free(m);
+    m = NULL;
+    REQUIRE_OK(natsrs_jetstream_get_next_msg(js, stream, 3, wild, direct, &m));
+    CHECK_OK(natsrs_msg_stored_seq(m, &seq));
+    CHECK_EQ(seq, 3);
+    natsrs_msg_free(m);
+    m = NULL;
+    CHECK_STATUS(natsrs_jetstream_get_next_msg(js, stream, 5, a, direct, &m), NATSRS_STATUS_NOT_FOUND);
+    CHECK(m == NULL);
+  }
+
+  natsrs_msg *m = NULL;
+  CHECK_STATUS(natsrs_jetstream_get_next_msg(js, stream, 1, NULL, false, &m), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_STATUS(natsrs_jetstream_get_next_msg(js, NULL, 1, a, false, &m), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_STATUS(natsrs_jetstream_get_next_msg(NULL, stream, 1, a, false, &m), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_STATUS(natsrs_jetstream_get_next_msg(js, stream, 1, a, false, NULL), NATSRS_STATUS_NULL_PARAMETER);
+  teardown(nc, js, stream);
+}
+
 static const tu_test tests[] = {
     TU_TEST(test_stored_seq_and_time),
     TU_TEST(test_deliver_subject),
     TU_TEST(test_queue_subscribe_sync),
     TU_TEST(test_pending_and_dropped),
+    TU_TEST(test_get_next_msg),
 };
 
 int main(int argc, char **argv) { return tu_main(argc, argv, tests, TU_COUNT(tests)); }

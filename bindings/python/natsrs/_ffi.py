@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "16c8044462b46c059db79154e8111b78fc0e43dd484f205987b1f1df077b39ed"
+HEADER_SHA256 = "e9ceff1798dad116849817f2708022b53571731ff9f1e6d4e77302461258e303"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -296,6 +296,7 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_jetstream_consumer_names_json", c_int, (c_void_p, c_char_p, POINTER(c_void_p))),
     ("natsrs_jetstream_get_msg", c_int, (c_void_p, c_char_p, c_uint64, c_bool, POINTER(c_void_p))),
     ("natsrs_jetstream_get_last_msg", c_int, (c_void_p, c_char_p, c_char_p, c_bool, POINTER(c_void_p))),
+    ("natsrs_jetstream_get_next_msg", c_int, (c_void_p, c_char_p, c_uint64, c_char_p, c_bool, POINTER(c_void_p))),
     ("natsrs_jetstream_delete_msg", c_int, (c_void_p, c_char_p, c_uint64, c_bool)),
     ("natsrs_stream_config_new", c_int, (c_char_p, POINTER(c_void_p))),
     ("natsrs_stream_config_from_json", c_int, (c_char_p, POINTER(c_void_p))),
