@@ -1297,6 +1297,19 @@ enum natsrs_status natsrs_jetstream_get_last_msg(struct natsrs_jetstream *js,
                                                  struct natsrs_msg **out);
 
 /**
+ * Gets the first message with sequence `seq` or later whose subject matches `subject`
+ * (wildcards allowed) from `stream` (direct get with `direct`); nats-py get_msg(next=True),
+ * nats.go GetMsg with next-by-subject. NATSRS_STATUS_NOT_FOUND if there is none. Returns an
+ * owned natsrs_msg (with natsrs_msg_stored_seq); release with natsrs_msg_free.
+ */
+enum natsrs_status natsrs_jetstream_get_next_msg(struct natsrs_jetstream *js,
+                                                 const char *stream,
+                                                 uint64_t seq,
+                                                 const char *subject,
+                                                 bool direct,
+                                                 struct natsrs_msg **out);
+
+/**
  * Deletes the message with sequence `seq` from `stream` (`erase`: overwrite its data).
  */
 enum natsrs_status natsrs_jetstream_delete_msg(struct natsrs_jetstream *js,
@@ -1581,6 +1594,14 @@ enum natsrs_status natsrs_js_subscribe_options_set_delete_consumer(struct natsrs
                                                                    bool delete_consumer);
 
 /**
+ * Push subscriptions that create their consumer deliver to `value` instead of a new inbox
+ * (nats.go DeliverSubject; NULL: a new inbox). INVALID_SUBJECT for a subject that cannot be
+ * published to. An existing consumer keeps its own deliver subject.
+ */
+enum natsrs_status natsrs_js_subscribe_options_set_deliver_subject(struct natsrs_js_subscribe_options *opts,
+                                                                   const char *value);
+
+/**
  * Releases subscribe options. NULL is ignored.
  */
 void natsrs_js_subscribe_options_free(struct natsrs_js_subscribe_options *opts);
@@ -1619,6 +1640,18 @@ enum natsrs_status natsrs_jetstream_subscribe_sync(struct natsrs_jetstream *js,
                                                    const char *subject,
                                                    const struct natsrs_js_subscribe_options *opts,
                                                    struct natsrs_js_subscription **out);
+
+/**
+ * Synchronous push subscription in queue group `queue` (the consumer's deliver group; its
+ * durable name is `queue` unless the options name one): members share the messages. `opts`
+ * may be NULL. Returns an owned natsrs_js_subscription; release with
+ * natsrs_js_subscription_free.
+ */
+enum natsrs_status natsrs_jetstream_queue_subscribe_sync(struct natsrs_jetstream *js,
+                                                         const char *subject,
+                                                         const char *queue,
+                                                         const struct natsrs_js_subscribe_options *opts,
+                                                         struct natsrs_js_subscription **out);
 
 /**
  * Waits up to `timeout_ms` for the next message of a synchronous push subscription
@@ -2341,6 +2374,21 @@ enum natsrs_status natsrs_msg_get_metadata(const struct natsrs_msg *msg,
 enum natsrs_status natsrs_msg_metadata_json(const struct natsrs_msg *msg, char **out);
 
 /**
+ * The stream sequence of a message read from a stream (natsrs_jetstream_get_msg,
+ * natsrs_jetstream_get_last_msg, direct get) or delivered by a JetStream consumer, into
+ * `*out` (nats.go RawStreamMsg.Sequence, nats-py RawStreamMsg.seq). ILLEGAL_STATE for a core
+ * message.
+ */
+enum natsrs_status natsrs_msg_stored_seq(const struct natsrs_msg *msg, uint64_t *out);
+
+/**
+ * When the stream stored the message, in ns since the Unix epoch, into `*out` (nats.go
+ * RawStreamMsg.Time). Same messages as natsrs_msg_stored_seq; ILLEGAL_STATE for a core
+ * message.
+ */
+enum natsrs_status natsrs_msg_stored_time_ns(const struct natsrs_msg *msg, int64_t *out);
+
+/**
  * Creates an ordered consumer on the stream. `cfg` (may be NULL: the whole stream from the
  * first message) gives the filter subject(s), deliver policy and start sequence or time,
  * replay policy and headers-only; its name or durable name, if set, is the prefix of the
@@ -2497,6 +2545,51 @@ enum natsrs_status natsrs_jetstream_publish_async_complete(struct natsrs_jetstre
  */
 enum natsrs_status natsrs_jetstream_publish_async_pending(struct natsrs_jetstream *js,
                                                           int64_t *out);
+
+/**
+ * Messages and bytes delivered by the server and queued in the client, not yet handed to
+ * the handler or next_msg (nats.go Subscription.Pending). Either out-pointer may be NULL.
+ */
+enum natsrs_status natsrs_js_subscription_pending(const struct natsrs_js_subscription *sub,
+                                                  int64_t *out_msgs,
+                                                  int64_t *out_bytes);
+
+/**
+ * The most messages and bytes that were queued at once (nats.go Subscription.MaxPending).
+ * Either out-pointer may be NULL.
+ */
+enum natsrs_status natsrs_js_subscription_max_pending(const struct natsrs_js_subscription *sub,
+                                                      int64_t *out_msgs,
+                                                      int64_t *out_bytes);
+
+/**
+ * Sets the client-side queue limits (messages, bytes; negative = unlimited, 0 invalid).
+ * Messages over the limits are dropped (counted by natsrs_js_subscription_dropped, the
+ * connection's error handler gets a slow-consumer error); the server redelivers those it
+ * awaits an ack for (nats.go Subscription.SetPendingLimits).
+ */
+enum natsrs_status natsrs_js_subscription_set_pending_limits(struct natsrs_js_subscription *sub,
+                                                             int64_t msgs,
+                                                             int64_t bytes);
+
+/**
+ * Messages dropped because the pending limits were exceeded (nats.go Subscription.Dropped).
+ */
+enum natsrs_status natsrs_js_subscription_dropped(const struct natsrs_js_subscription *sub,
+                                                  uint64_t *out);
+
+/**
+ * Messages taken off the queue so far (handed to the handler or next_msg, heartbeats and
+ * flow-control requests included; nats.go Subscription.Delivered).
+ */
+enum natsrs_status natsrs_js_subscription_delivered(const struct natsrs_js_subscription *sub,
+                                                    uint64_t *out);
+
+/**
+ * True while the subscription is active (false after unsubscribe, drain or connection
+ * close, and for NULL; nats.go Subscription.IsValid).
+ */
+bool natsrs_js_subscription_is_valid(const struct natsrs_js_subscription *sub);
 
 /**
  * Creates a bucket (OK when one exists with the same config; NATSRS_STATUS_JETSTREAM with

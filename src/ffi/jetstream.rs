@@ -10,7 +10,7 @@ use super::connection::conn;
 use super::handle::{self, borrow, borrow_mut, box_into_raw, BoxOwned, Castable};
 use super::js_config::{natsrs_consumer_config, natsrs_stream_config};
 use super::js_info::{natsrs_account_info, natsrs_consumer_info, natsrs_stream_info, put_consumer_info, put_stream_info};
-use super::msg::{natsrs_msg, owned_msg};
+use super::msg::{natsrs_msg, StoredPos};
 use super::status::natsrs_status;
 use super::{cstr, guard, nn, opt_cstr, put};
 use crate::error::{err, Result};
@@ -493,13 +493,22 @@ pub unsafe extern "C" fn natsrs_jetstream_consumer_names_json(
     })
 }
 
-/// A stored message as a C message (subject, headers, payload; no reply).
+/// A stored message as a C message (subject, headers, payload, stored sequence and time; no
+/// reply).
 fn stored_to_msg(m: StoredMsg) -> Result<*mut natsrs_msg> {
     let mut msg = Msg::new(&m.subject, None, &m.data)?;
     if let Some(h) = m.headers {
         *msg.headers_mut() = h;
     }
-    Ok(owned_msg(msg))
+    let mut c = natsrs_msg::borrowed(msg);
+    c.stored = Some(StoredPos { seq: m.seq, time_ns: rfc3339_ns(&m.time) });
+    Ok(box_into_raw(c))
+}
+
+/// Nanoseconds since the Unix epoch of the server's RFC 3339 time (0 when unparsable).
+pub(crate) fn rfc3339_ns(t: &str) -> i64 {
+    let d = crate::kv::entry::parse_rfc3339(t).duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }
 
 /// Gets the message with sequence `seq` from `stream` (direct get with `direct`, which the
@@ -540,6 +549,31 @@ pub unsafe extern "C" fn natsrs_jetstream_get_last_msg(
         let (j, s, f) = unsafe { (js_of(js)?, cstr(stream, "stream")?, cstr(subject, "subject")?) };
         nn(out, "out")?;
         let m = if direct { j.direct_get_last_msg(s, f)? } else { j.get_last_msg(s, f)? };
+        let p = stored_to_msg(m)?;
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out, p) };
+        Ok(())
+    })
+}
+
+/// Gets the first message with sequence `seq` or later whose subject matches `subject`
+/// (wildcards allowed) from `stream` (direct get with `direct`); nats-py get_msg(next=True),
+/// nats.go GetMsg with next-by-subject. NATSRS_STATUS_NOT_FOUND if there is none. Returns an
+/// owned natsrs_msg (with natsrs_msg_stored_seq); release with natsrs_msg_free.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_jetstream_get_next_msg(
+    js: *mut natsrs_jetstream,
+    stream: *const c_char,
+    seq: u64,
+    subject: *const c_char,
+    direct: bool,
+    out: *mut *mut natsrs_msg,
+) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `js` live (or NULL, refused); strings C strings.
+        let (j, s, f) = unsafe { (js_of(js)?, cstr(stream, "stream")?, cstr(subject, "subject")?) };
+        nn(out, "out")?;
+        let m = if direct { j.direct_get_next_msg(s, seq, f)? } else { j.get_next_msg(s, seq, f)? };
         let p = stored_to_msg(m)?;
         // SAFETY: checked non-NULL above.
         unsafe { put(out, p) };

@@ -156,6 +156,28 @@ pub unsafe extern "C" fn natsrs_js_subscribe_options_set_delete_consumer(
     })
 }
 
+/// Push subscriptions that create their consumer deliver to `value` instead of a new inbox
+/// (nats.go DeliverSubject; NULL: a new inbox). INVALID_SUBJECT for a subject that cannot be
+/// published to. An existing consumer keeps its own deliver subject.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_js_subscribe_options_set_deliver_subject(
+    opts: *mut natsrs_js_subscribe_options,
+    value: *const c_char,
+) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `opts` live (or NULL, refused); `value` NULL or a C string.
+        let (o, v) = unsafe { (so(opts)?, opt_cstr(value, "value")?) };
+        let v = v.filter(|v| !v.is_empty());
+        if let Some(d) = v {
+            if !crate::proto::subject::valid_publish_subject(d.as_bytes()) {
+                return Err(err!(InvalidSubject, "invalid deliver subject '{}'", d));
+            }
+        }
+        o.deliver_subject = v.map(str::to_string);
+        Ok(())
+    })
+}
+
 /// Releases subscribe options. NULL is ignored.
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_js_subscribe_options_free(opts: *mut natsrs_js_subscribe_options) {
@@ -279,11 +301,27 @@ pub unsafe extern "C" fn natsrs_jetstream_subscribe_sync(
     guard(|| unsafe { push_subscribe(js, subject, None, None, opts, out) })
 }
 
+/// Synchronous push subscription in queue group `queue` (the consumer's deliver group; its
+/// durable name is `queue` unless the options name one): members share the messages. `opts`
+/// may be NULL. Returns an owned natsrs_js_subscription; release with
+/// natsrs_js_subscription_free.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_jetstream_queue_subscribe_sync(
+    js: *mut natsrs_jetstream,
+    subject: *const c_char,
+    queue: *const c_char,
+    opts: *const natsrs_js_subscribe_options,
+    out: *mut *mut natsrs_js_subscription,
+) -> natsrs_status {
+    // SAFETY: pointers as documented (C contract).
+    guard(|| unsafe { push_subscribe(js, subject, Some(queue), None, opts, out) })
+}
+
 /// Borrows a push subscription.
 ///
 /// # Safety
 /// `s` is NULL or a live handle.
-unsafe fn push_of<'a>(s: *const natsrs_js_subscription) -> Result<&'a PushSubscription> {
+pub(super) unsafe fn push_of<'a>(s: *const natsrs_js_subscription) -> Result<&'a PushSubscription> {
     // SAFETY: forwarded caller guarantee.
     Ok(&unsafe { borrow(s, "sub") }?.sub)
 }

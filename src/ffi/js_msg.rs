@@ -4,8 +4,8 @@
 use std::ffi::c_char;
 
 use super::handle::borrow;
-use super::jetstream::{duration_ms, put_string};
-use super::msg::natsrs_msg;
+use super::jetstream::{duration_ms, put_string, rfc3339_ns};
+use super::msg::{natsrs_msg, StoredPos};
 use super::status::natsrs_status;
 use super::{cstr, guard, nn, put};
 use crate::error::{err, Result};
@@ -178,5 +178,65 @@ pub unsafe extern "C" fn natsrs_msg_metadata_json(msg: *const natsrs_msg, out: *
         });
         // SAFETY: `out` checked by put_string.
         unsafe { put_string(out, &v.to_string()) }
+    })
+}
+
+/// Where and when the stream stored `msg`: from a stream read (get_msg, get_last_msg, direct
+/// get), from the `$JS.ACK` reply of a consumer delivery, or from `Nats-Sequence` /
+/// `Nats-Time-Stamp` headers (a raw direct-get reply).
+///
+/// # Safety
+/// `msg` is NULL or a live message.
+unsafe fn stored_pos(msg: *const natsrs_msg) -> Result<StoredPos> {
+    // SAFETY: forwarded caller guarantee.
+    let m = unsafe { borrow(msg, "msg") }?;
+    if let Some(p) = m.stored {
+        return Ok(p);
+    }
+    if let Some(j) = &m.js {
+        let md = j.metadata()?;
+        return Ok(StoredPos { seq: md.stream_seq, time_ns: md.timestamp_ns });
+    }
+    if let Ok(md) = MsgMetadata::parse(m.msg.reply().unwrap_or("")) {
+        return Ok(StoredPos { seq: md.stream_seq, time_ns: md.timestamp_ns });
+    }
+    let h = m.msg.headers();
+    match h.and_then(|h| h.get("Nats-Sequence")).and_then(|s| s.trim().parse::<u64>().ok()) {
+        Some(seq) => {
+            let time_ns = h.and_then(|h| h.get("Nats-Time-Stamp")).map_or(0, rfc3339_ns);
+            Ok(StoredPos { seq, time_ns })
+        }
+        None => Err(err!(IllegalState, "not a stored message (it did not come from a stream read or a JetStream consumer)")),
+    }
+}
+
+/// The stream sequence of a message read from a stream (natsrs_jetstream_get_msg,
+/// natsrs_jetstream_get_last_msg, direct get) or delivered by a JetStream consumer, into
+/// `*out` (nats.go RawStreamMsg.Sequence, nats-py RawStreamMsg.seq). ILLEGAL_STATE for a core
+/// message.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_msg_stored_seq(msg: *const natsrs_msg, out: *mut u64) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `msg` live (or NULL, refused).
+        let p = unsafe { stored_pos(msg) }?;
+        nn(out, "out")?;
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out, p.seq) };
+        Ok(())
+    })
+}
+
+/// When the stream stored the message, in ns since the Unix epoch, into `*out` (nats.go
+/// RawStreamMsg.Time). Same messages as natsrs_msg_stored_seq; ILLEGAL_STATE for a core
+/// message.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_msg_stored_time_ns(msg: *const natsrs_msg, out: *mut i64) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `msg` live (or NULL, refused).
+        let p = unsafe { stored_pos(msg) }?;
+        nn(out, "out")?;
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out, p.time_ns) };
+        Ok(())
     })
 }

@@ -22,6 +22,17 @@ pub struct natsrs_msg {
     /// Set for a message delivered by a JetStream consumer: its ack state and connection
     /// (natsrs_msg_ack and friends, js_msg.rs).
     pub(crate) js: Option<crate::jetstream::JsMsg>,
+    /// Set for a message read from a stream (get_msg, get_last_msg, direct get): where and when
+    /// the stream stored it (natsrs_msg_stored_seq and friends, js_msg.rs).
+    pub(crate) stored: Option<StoredPos>,
+}
+
+/// Stream sequence and store time of a message read from a stream.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StoredPos {
+    pub seq: u64,
+    /// Nanoseconds since the Unix epoch.
+    pub time_ns: i64,
 }
 
 // SAFETY: owned message pointers are only made by box_into_raw; borrowed ones (handlers) point
@@ -33,12 +44,12 @@ unsafe impl Castable for natsrs_msg {
 impl natsrs_msg {
     /// A message handed to a handler (lives on the dispatcher's stack for the call).
     pub(crate) fn borrowed(msg: Msg) -> natsrs_msg {
-        natsrs_msg { msg, cheaders: OnceCell::new(), js: None }
+        natsrs_msg { msg, cheaders: OnceCell::new(), js: None, stored: None }
     }
 
     /// A message delivered by a JetStream consumer (acks go to its connection).
     pub(crate) fn from_js(m: crate::jetstream::JsMsg) -> natsrs_msg {
-        natsrs_msg { msg: m.msg().clone(), cheaders: OnceCell::new(), js: Some(m) }
+        natsrs_msg { msg: m.msg().clone(), cheaders: OnceCell::new(), js: Some(m), stored: None }
     }
 }
 
@@ -303,7 +314,7 @@ pub unsafe extern "C" fn natsrs_msg_clone(msg: *const natsrs_msg, out: *mut *mut
         let m = unsafe { msg_of(msg) }?;
         nn(out, "out")?;
         // A JetStream message's clone shares its ack state.
-        let c = natsrs_msg { msg: m.msg.clone(), cheaders: OnceCell::new(), js: m.js.clone() };
+        let c = natsrs_msg { msg: m.msg.clone(), cheaders: OnceCell::new(), js: m.js.clone(), stored: m.stored };
         // SAFETY: checked non-NULL above.
         unsafe { put(out, box_into_raw(c)) };
         Ok(())

@@ -34,6 +34,9 @@ pub struct SubscribeOptions {
     /// Whether unsubscribe/drain delete a consumer this subscription created (default true,
     /// as nats.go; nats-py keeps it). A consumer that was bound to is never deleted.
     pub delete_consumer: Option<bool>,
+    /// Push subscriptions that create their consumer: deliver to this subject instead of a new
+    /// inbox (nats.go `DeliverSubject`). Ignored when an existing consumer is used.
+    pub deliver_subject: Option<String>,
 }
 
 /// What a subscribe call bound to.
@@ -109,7 +112,7 @@ impl JetStream {
             }
             None => {
                 let mut cfg = opts.config.clone();
-                let ds = conn.new_inbox();
+                let ds = opts.deliver_subject.clone().filter(|d| !d.is_empty()).unwrap_or_else(|| conn.new_inbox());
                 cfg.deliver_subject = Some(ds.clone());
                 cfg.deliver_group = queue.map(|q| q.to_string());
                 if let Some(n) = &name {

@@ -356,6 +356,12 @@ impl JetStream {
         self.msg_get(stream, json!({ "last_by_subj": subject }))
     }
 
+    /// The first message with sequence `seq` or later whose subject matches `subject`
+    /// (wildcards allowed; nats-py `get_msg(next=True)`, nats.go `GetNextByOpt`).
+    pub fn get_next_msg(&self, stream: &str, seq: u64, subject: &str) -> Result<StoredMsg> {
+        self.msg_get(stream, json!({ "seq": seq, "next_by_subj": subject }))
+    }
+
     /// Deletes one message (`erase`: overwrite its bytes too).
     pub fn delete_msg(&self, stream: &str, seq: u64, erase: bool) -> Result<()> {
         check_name("stream", stream)?;
@@ -376,6 +382,13 @@ impl JetStream {
     pub fn direct_get_msg(&self, stream: &str, seq: u64) -> Result<StoredMsg> {
         check_name("stream", stream)?;
         let body = json!({ "seq": seq }).to_string();
+        self.direct_get(format!("{}DIRECT.GET.{}", self.0.prefix, stream), body.as_bytes())
+    }
+
+    /// Direct get of the first message at `seq` or later matching `subject`.
+    pub fn direct_get_next_msg(&self, stream: &str, seq: u64, subject: &str) -> Result<StoredMsg> {
+        check_name("stream", stream)?;
+        let body = json!({ "seq": seq, "next_by_subj": subject }).to_string();
         self.direct_get(format!("{}DIRECT.GET.{}", self.0.prefix, stream), body.as_bytes())
     }
 

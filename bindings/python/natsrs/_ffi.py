@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "042e2a0a4880b29792859972136445801abf4db1495d38e90f4cc284406e65f8"
+HEADER_SHA256 = "e9ceff1798dad116849817f2708022b53571731ff9f1e6d4e77302461258e303"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -296,6 +296,7 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_jetstream_consumer_names_json", c_int, (c_void_p, c_char_p, POINTER(c_void_p))),
     ("natsrs_jetstream_get_msg", c_int, (c_void_p, c_char_p, c_uint64, c_bool, POINTER(c_void_p))),
     ("natsrs_jetstream_get_last_msg", c_int, (c_void_p, c_char_p, c_char_p, c_bool, POINTER(c_void_p))),
+    ("natsrs_jetstream_get_next_msg", c_int, (c_void_p, c_char_p, c_uint64, c_char_p, c_bool, POINTER(c_void_p))),
     ("natsrs_jetstream_delete_msg", c_int, (c_void_p, c_char_p, c_uint64, c_bool)),
     ("natsrs_stream_config_new", c_int, (c_char_p, POINTER(c_void_p))),
     ("natsrs_stream_config_from_json", c_int, (c_char_p, POINTER(c_void_p))),
@@ -342,10 +343,12 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_js_subscribe_options_set_consumer_config", c_int, (c_void_p, c_void_p)),
     ("natsrs_js_subscribe_options_set_manual_ack", c_int, (c_void_p, c_bool)),
     ("natsrs_js_subscribe_options_set_delete_consumer", c_int, (c_void_p, c_bool)),
+    ("natsrs_js_subscribe_options_set_deliver_subject", c_int, (c_void_p, c_char_p)),
     ("natsrs_js_subscribe_options_free", None, (c_void_p,)),
     ("natsrs_jetstream_subscribe", c_int, (c_void_p, c_char_p, natsrs_js_msg_handler, c_void_p, natsrs_userdata_free, c_void_p, POINTER(c_void_p))),
     ("natsrs_jetstream_queue_subscribe", c_int, (c_void_p, c_char_p, c_char_p, natsrs_js_msg_handler, c_void_p, natsrs_userdata_free, c_void_p, POINTER(c_void_p))),
     ("natsrs_jetstream_subscribe_sync", c_int, (c_void_p, c_char_p, c_void_p, POINTER(c_void_p))),
+    ("natsrs_jetstream_queue_subscribe_sync", c_int, (c_void_p, c_char_p, c_char_p, c_void_p, POINTER(c_void_p))),
     ("natsrs_js_subscription_next_msg", c_int, (c_void_p, c_int64, POINTER(c_void_p))),
     ("natsrs_js_subscription_consumer_info", c_int, (c_void_p, POINTER(c_void_p))),
     ("natsrs_js_subscription_unsubscribe", c_int, (c_void_p,)),
@@ -455,6 +458,8 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_msg_is_jetstream", c_bool, (c_void_p,)),
     ("natsrs_msg_get_metadata", c_int, (c_void_p, POINTER(natsrs_msg_metadata))),
     ("natsrs_msg_metadata_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_msg_stored_seq", c_int, (c_void_p, POINTER(c_uint64))),
+    ("natsrs_msg_stored_time_ns", c_int, (c_void_p, POINTER(c_int64))),
     ("natsrs_js_stream_ordered_consumer", c_int, (c_void_p, c_void_p, c_void_p, POINTER(c_void_p))),
     ("natsrs_js_ordered_consumer_next", c_int, (c_void_p, c_int64, POINTER(c_void_p))),
     ("natsrs_js_ordered_consumer_consume", c_int, (c_void_p, natsrs_js_msg_handler, natsrs_js_consume_error_handler, c_void_p, natsrs_userdata_free, POINTER(c_void_p))),
@@ -474,6 +479,12 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_jetstream_publish_async", c_int, (c_void_p, c_char_p, c_char_p, c_size_t, c_void_p, natsrs_pub_ack_handler, c_void_p, natsrs_userdata_free)),
     ("natsrs_jetstream_publish_async_complete", c_int, (c_void_p, c_int64)),
     ("natsrs_jetstream_publish_async_pending", c_int, (c_void_p, POINTER(c_int64))),
+    ("natsrs_js_subscription_pending", c_int, (c_void_p, POINTER(c_int64), POINTER(c_int64))),
+    ("natsrs_js_subscription_max_pending", c_int, (c_void_p, POINTER(c_int64), POINTER(c_int64))),
+    ("natsrs_js_subscription_set_pending_limits", c_int, (c_void_p, c_int64, c_int64)),
+    ("natsrs_js_subscription_dropped", c_int, (c_void_p, POINTER(c_uint64))),
+    ("natsrs_js_subscription_delivered", c_int, (c_void_p, POINTER(c_uint64))),
+    ("natsrs_js_subscription_is_valid", c_bool, (c_void_p,)),
     ("natsrs_jetstream_create_kv", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
     ("natsrs_jetstream_update_kv", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
     ("natsrs_jetstream_create_or_update_kv", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
