@@ -4,7 +4,9 @@
 //! reply token) in a map. At most `publish_async_max_pending` acks are outstanding: a publish
 //! over the limit blocks up to `publish_async_stall_wait`, then fails. A timer thread fails acks
 //! that do not come in time and, when the connection drops or reconnects, every pending ack
-//! (its outcome is unknown), so the window can never stay full.
+//! (its outcome is unknown), so the window can never stay full. A publish counts as
+//! outstanding (for the window, the pending count and `publish_async_complete`) until its
+//! completion callback has returned.
 //!
 //! A publish answered by "no responders" (no stream leader for a moment) is sent again after
 //! the retry wait, at most `retry_attempts` times, within its ack timeout.
@@ -93,6 +95,22 @@ struct State {
     retries: BTreeSet<(Instant, u64)>,
     next: u64,
     closed: bool,
+    /// Publishes taken out of `pending` whose completion (callback) has not returned yet: they
+    /// still count as pending for `publish_async_complete` and `publish_async_pending`.
+    completing: usize,
+}
+
+impl State {
+    /// Publishes not yet completed: waiting for an ack or running their completion.
+    fn outstanding(&self) -> usize {
+        self.pending.len() + self.completing
+    }
+}
+
+thread_local! {
+    /// How many of the publishes counted in `completing` are this thread's to complete, so
+    /// that `publish_async_complete` called from a callback does not wait for itself.
+    static COMPLETING_HERE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 pub(crate) struct AsyncPublisher {
@@ -101,7 +119,7 @@ pub(crate) struct AsyncPublisher {
     prefix: String,
     sub: Mutex<Option<Subscription>>,
     st: Mutex<State>,
-    /// Signalled when a slot frees up and when the window empties.
+    /// Signalled when a slot frees up and when the last completion returns.
     freed: Condvar,
     max_pending: usize,
     stall_wait: Duration,
@@ -115,7 +133,14 @@ impl AsyncPublisher {
             conn: conn.clone(),
             prefix: prefix.clone(),
             sub: Mutex::new(None),
-            st: Mutex::new(State { pending: HashMap::new(), deadlines: BTreeSet::new(), retries: BTreeSet::new(), next: 1, closed: false }),
+            st: Mutex::new(State {
+                pending: HashMap::new(),
+                deadlines: BTreeSet::new(),
+                retries: BTreeSet::new(),
+                next: 1,
+                closed: false,
+                completing: 0,
+            }),
             freed: Condvar::new(),
             max_pending: js.0.opts.publish_async_max_pending,
             stall_wait: js.0.opts.publish_async_stall_wait,
@@ -188,10 +213,35 @@ impl AsyncPublisher {
             let mut st = self.st.lock();
             let Some(p) = st.pending.remove(&token) else { return };
             st.deadlines.remove(&(p.deadline, token));
+            st.completing += 1;
             self.freed.notify_all();
             p
         };
-        complete(p, res);
+        self.complete(vec![(p, res)]);
+    }
+
+    /// Runs the completions of publishes already taken out of `pending` (and counted in
+    /// `completing`), then marks them done.
+    fn complete(&self, done: Vec<(Pending, Result<PubAck>)>) {
+        if done.is_empty() {
+            return;
+        }
+        let n = done.len();
+        COMPLETING_HERE.with(|c| c.set(c.get() + n));
+        // Counted as done even if a callback panics (the panic still propagates).
+        struct Finish<'a>(&'a AsyncPublisher, usize);
+        impl Drop for Finish<'_> {
+            fn drop(&mut self) {
+                COMPLETING_HERE.with(|c| c.set(c.get() - self.1));
+                let mut st = self.0.st.lock();
+                st.completing -= self.1;
+                self.0.freed.notify_all();
+            }
+        }
+        let _finish = Finish(self, n);
+        for (p, res) in done {
+            complete(p, res);
+        }
     }
 
     fn fail_all(&self, mk: impl Fn() -> Error) {
@@ -211,12 +261,11 @@ impl AsyncPublisher {
                     v.push(p);
                 }
             }
+            st.completing += v.len();
             self.freed.notify_all();
             v
         };
-        for p in all {
-            complete(p, Err(mk()));
-        }
+        self.complete(all.into_iter().map(|p| (p, Err(mk()))).collect());
     }
 
     /// Fails the acks whose deadline passed; returns the next deadline.
@@ -234,13 +283,12 @@ impl AsyncPublisher {
                 }
             }
             if !expired.is_empty() {
+                st.completing += expired.len();
                 self.freed.notify_all();
             }
             st.deadlines.iter().next().map(|x| x.0)
         };
-        for p in expired {
-            complete(p, Err(err!(Timeout, "no pub ack within the ack timeout")));
-        }
+        self.complete(expired.into_iter().map(|p| (p, Err(err!(Timeout, "no pub ack within the ack timeout")))).collect());
         next
     }
 
@@ -256,14 +304,17 @@ impl AsyncPublisher {
         let slot = Arc::new(Slot { res: Mutex::new(None), cv: Condvar::new() });
         let (token, msg) = {
             let mut st = self.st.lock();
-            if st.pending.len() >= self.max_pending {
+            // A publish made from a completion callback does not wait for that completion.
+            let own = COMPLETING_HERE.with(|c| c.get());
+            let full = |st: &State| st.outstanding().saturating_sub(own) >= self.max_pending;
+            if full(&st) {
                 let deadline = Instant::now() + self.stall_wait;
-                while st.pending.len() >= self.max_pending && !st.closed {
-                    if self.freed.wait_until(&mut st, deadline).timed_out() && st.pending.len() >= self.max_pending {
+                while full(&st) && !st.closed {
+                    if self.freed.wait_until(&mut st, deadline).timed_out() && full(&st) {
                         return Err(err!(
                             Timeout,
                             "stalled with too many outstanding async publishes ({} pending, max {}) for {:?}",
-                            st.pending.len(),
+                            st.outstanding(),
                             self.max_pending,
                             self.stall_wait
                         ));
@@ -397,21 +448,25 @@ impl JetStream {
     /// Number of async publishes still waiting for their ack.
     pub fn publish_async_pending(&self) -> usize {
         match self.0.async_pub.lock().as_ref() {
-            Some(p) => p.st.lock().pending.len(),
+            Some(p) => p.st.lock().outstanding(),
             None => 0,
         }
     }
 
-    /// Waits until every async publish completed (acked or failed); `Timeout` otherwise.
+    /// Waits until every async publish completed (acked or failed, and its callback returned);
+    /// `Timeout` otherwise. From inside a completion callback, that callback's own completion
+    /// is not waited for.
     pub fn publish_async_complete(&self, timeout: Duration) -> Result<()> {
         let Some(p) = self.0.async_pub.lock().clone() else { return Ok(()) };
         let deadline = Instant::now().checked_add(timeout);
+        let own = COMPLETING_HERE.with(|c| c.get());
         let mut st = p.st.lock();
-        while !st.pending.is_empty() {
+        let busy = |st: &State| !st.pending.is_empty() || st.completing > own;
+        while busy(&st) {
             match deadline {
                 Some(d) => {
-                    if p.freed.wait_until(&mut st, d).timed_out() && !st.pending.is_empty() {
-                        return Err(err!(Timeout, "{} async publishes still pending after {:?}", st.pending.len(), timeout));
+                    if p.freed.wait_until(&mut st, d).timed_out() && busy(&st) {
+                        return Err(err!(Timeout, "{} async publishes still pending after {:?}", st.outstanding(), timeout));
                     }
                 }
                 None => p.freed.wait(&mut st),
