@@ -16,9 +16,11 @@
 //! thread.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use parking_lot::{Condvar, Mutex};
 
 use super::publish::{parse_pub_ack, PubAck, PublishOptions};
@@ -30,6 +32,15 @@ use crate::proto::HeaderMap;
 
 /// How often the ack timer looks at the connection state when no ack deadline is nearer.
 pub const ACK_TIMER_TICK: Duration = Duration::from_millis(20);
+
+/// A publisher stalled on a full window is woken once the outstanding count falls to
+/// `max_pending / STALL_RESUME_DIVISOR` (the low-water mark), so that it refills the window in a
+/// burst instead of one message per ack. Slots freed otherwise (timeouts, disconnects, failed
+/// sends) wake it at once, and the ack timer wakes it on every tick.
+pub const STALL_RESUME_DIVISOR: usize = 2;
+
+/// Largest number of decimal digits of a reply token.
+const TOKEN_DIGITS: usize = 20;
 
 /// Completion callback of one async publish: the ack or the error.
 pub type PubAckCallback = Box<dyn FnOnce(Result<PubAck>) + Send>;
@@ -79,9 +90,11 @@ struct Pending {
     slot: Arc<Slot>,
     cb: Option<PubAckCallback>,
     deadline: Instant,
-    /// The message as sent (with its reply subject), kept to publish it again after a
-    /// "no responders" answer (no stream leader for a moment).
+    /// The message as sent (with its reply subject, without headers) and its encoded header
+    /// block, kept (shared) to publish it again after a "no responders" answer (no stream
+    /// leader for a moment).
     msg: Msg,
+    hdrs: Option<Bytes>,
     retries_left: u32,
     retry_wait: Duration,
     /// The connection's reconnect count when it was published.
@@ -93,7 +106,6 @@ struct State {
     deadlines: BTreeSet<(Instant, u64)>,
     /// Publishes to send again at the given time.
     retries: BTreeSet<(Instant, u64)>,
-    next: u64,
     closed: bool,
     /// Publishes taken out of `pending` whose completion (callback) has not returned yet: they
     /// still count as pending for `publish_async_complete` and `publish_async_pending`.
@@ -118,10 +130,16 @@ pub(crate) struct AsyncPublisher {
     /// `<inbox>.`; replies are `<inbox>.<token>`.
     prefix: String,
     sub: Mutex<Option<Subscription>>,
+    /// The next reply token.
+    next: AtomicU64,
     st: Mutex<State>,
-    /// Signalled when a slot frees up and when the last completion returns.
+    /// Wakes stalled publishers: at the low-water mark on acks, at once on other frees.
     freed: Condvar,
+    /// Wakes `publish_async_complete`: signalled while nothing waits for an ack any more.
+    idle: Condvar,
     max_pending: usize,
+    /// See [`STALL_RESUME_DIVISOR`].
+    low_water: usize,
     stall_wait: Duration,
 }
 
@@ -133,16 +151,18 @@ impl AsyncPublisher {
             conn: conn.clone(),
             prefix: prefix.clone(),
             sub: Mutex::new(None),
+            next: AtomicU64::new(1),
             st: Mutex::new(State {
                 pending: HashMap::new(),
                 deadlines: BTreeSet::new(),
                 retries: BTreeSet::new(),
-                next: 1,
                 closed: false,
                 completing: 0,
             }),
             freed: Condvar::new(),
+            idle: Condvar::new(),
             max_pending: js.0.opts.publish_async_max_pending,
+            low_water: js.0.opts.publish_async_max_pending / STALL_RESUME_DIVISOR,
             stall_wait: js.0.opts.publish_async_stall_wait,
         });
         let weak = Arc::downgrade(&p);
@@ -196,16 +216,23 @@ impl AsyncPublisher {
                 }
                 st.retries.remove(&(t, token));
                 if let Some(p) = st.pending.get(&token) {
-                    due.push(p.msg.clone());
+                    due.push((p.msg.clone(), p.hdrs.clone()));
                 }
             }
             st.retries.iter().next().map(|x| x.0)
         };
-        for m in due {
+        for (m, h) in due {
             // A failure here surfaces as the ack timeout.
-            let _ = self.conn.publish_msg(&m);
+            let _ = self.send(&m, h.as_deref());
         }
         next
+    }
+
+    fn send(&self, msg: &Msg, hdrs: Option<&[u8]>) -> Result<()> {
+        match hdrs {
+            None => self.conn.publish_msg(msg),
+            Some(h) => self.conn.publish_with_header_block(msg.subject_bytes(), msg.reply_bytes(), h, msg.data()),
+        }
     }
 
     fn resolve(&self, token: u64, res: Result<PubAck>) {
@@ -213,32 +240,44 @@ impl AsyncPublisher {
             let mut st = self.st.lock();
             let Some(p) = st.pending.remove(&token) else { return };
             st.deadlines.remove(&(p.deadline, token));
+            // Still outstanding until its callback returned: nobody to wake yet.
             st.completing += 1;
-            self.freed.notify_all();
             p
         };
-        self.complete(vec![(p, res)]);
+        self.complete(std::iter::once((p, res)), false);
+    }
+
+    /// Wakes the waiters the state allows: `publish_async_complete` once no ack is awaited
+    /// (it checks the running completions itself), stalled publishers at the low-water mark
+    /// or, with `any_room`, whenever a slot was freed.
+    fn wake(&self, st: &State, any_room: bool) {
+        if st.pending.is_empty() {
+            self.idle.notify_all();
+        }
+        if any_room || st.outstanding() <= self.low_water {
+            self.freed.notify_all();
+        }
     }
 
     /// Runs the completions of publishes already taken out of `pending` (and counted in
     /// `completing`), then marks them done.
-    fn complete(&self, done: Vec<(Pending, Result<PubAck>)>) {
-        if done.is_empty() {
+    fn complete(&self, done: impl ExactSizeIterator<Item = (Pending, Result<PubAck>)>, any_room: bool) {
+        let n = done.len();
+        if n == 0 {
             return;
         }
-        let n = done.len();
         COMPLETING_HERE.with(|c| c.set(c.get() + n));
         // Counted as done even if a callback panics (the panic still propagates).
-        struct Finish<'a>(&'a AsyncPublisher, usize);
+        struct Finish<'a>(&'a AsyncPublisher, usize, bool);
         impl Drop for Finish<'_> {
             fn drop(&mut self) {
                 COMPLETING_HERE.with(|c| c.set(c.get() - self.1));
                 let mut st = self.0.st.lock();
                 st.completing -= self.1;
-                self.0.freed.notify_all();
+                self.0.wake(&st, self.2);
             }
         }
-        let _finish = Finish(self, n);
+        let _finish = Finish(self, n, any_room);
         for (p, res) in done {
             complete(p, res);
         }
@@ -262,10 +301,9 @@ impl AsyncPublisher {
                 }
             }
             st.completing += v.len();
-            self.freed.notify_all();
             v
         };
-        self.complete(all.into_iter().map(|p| (p, Err(mk()))).collect());
+        self.complete(all.into_iter().map(|p| (p, Err(mk()))), true);
     }
 
     /// Fails the acks whose deadline passed; returns the next deadline.
@@ -282,13 +320,10 @@ impl AsyncPublisher {
                     expired.push(p);
                 }
             }
-            if !expired.is_empty() {
-                st.completing += expired.len();
-                self.freed.notify_all();
-            }
+            st.completing += expired.len();
             st.deadlines.iter().next().map(|x| x.0)
         };
-        self.complete(expired.into_iter().map(|p| (p, Err(err!(Timeout, "no pub ack within the ack timeout")))).collect());
+        self.complete(expired.into_iter().map(|p| (p, Err(err!(Timeout, "no pub ack within the ack timeout")))), true);
         next
     }
 
@@ -302,7 +337,15 @@ impl AsyncPublisher {
         cb: Option<PubAckCallback>,
     ) -> Result<PubAckFuture> {
         let slot = Arc::new(Slot { res: Mutex::new(None), cv: Condvar::new() });
-        let (token, msg) = {
+        // Built before taking the lock; the message is kept (shared, not copied) for retries.
+        let token = self.next.fetch_add(1, Ordering::Relaxed);
+        let msg = Msg::new(subject, Some(&reply_subject(&self.prefix, token)), data)?;
+        let hdrs = headers.filter(|h| !h.is_empty()).map(|h| {
+            let mut v = Vec::with_capacity(h.encoded_len());
+            h.encode(&mut v);
+            Bytes::from(v)
+        });
+        {
             let mut st = self.st.lock();
             // A publish made from a completion callback does not wait for that completion.
             let own = COMPLETING_HERE.with(|c| c.get());
@@ -324,28 +367,27 @@ impl AsyncPublisher {
             if st.closed {
                 return Err(err!(IllegalState, "the async publisher is closed"));
             }
-            let token = st.next;
-            st.next += 1;
-            // Built under the lock so that the window check and the insert are one step.
-            let reply = format!("{}{}", self.prefix, token);
-            let mut msg = Msg::new(subject, Some(&reply), data)?;
-            if let Some(h) = headers {
-                *msg.headers_mut() = h.clone();
-            }
             let deadline = Instant::now() + timeout;
             let epoch = self.conn.reconnects();
-            let p = Pending { slot: slot.clone(), cb, deadline, msg: msg.clone(), retries_left: retry.0, retry_wait: retry.1, epoch };
+            let p = Pending {
+                slot: slot.clone(),
+                cb,
+                deadline,
+                msg: msg.clone(),
+                hdrs: hdrs.clone(),
+                retries_left: retry.0,
+                retry_wait: retry.1,
+                epoch,
+            };
             st.pending.insert(token, p);
             st.deadlines.insert((deadline, token));
-            (token, msg)
-        };
-        let res = self.conn.publish_msg(&msg);
-        if let Err(e) = res {
+        }
+        if let Err(e) = self.send(&msg, hdrs.as_deref()) {
             let mut st = self.st.lock();
             if let Some(p) = st.pending.remove(&token) {
                 st.deadlines.remove(&(p.deadline, token));
             }
-            self.freed.notify_all();
+            self.wake(&st, true);
             return Err(e);
         }
         Ok(PubAckFuture(slot))
@@ -362,14 +404,44 @@ impl Drop for AsyncPublisher {
     }
 }
 
-fn complete(p: Pending, res: Result<PubAck>) {
-    {
-        let mut g = p.slot.res.lock();
-        *g = Some(res.clone());
-        p.slot.cv.notify_all();
+/// `<prefix><token>`, built without the formatting machinery (once per publish).
+fn reply_subject(prefix: &str, token: u64) -> String {
+    let mut digits = [0u8; TOKEN_DIGITS];
+    let mut i = TOKEN_DIGITS;
+    let mut n = token;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
     }
-    if let Some(cb) = p.cb {
-        cb(res);
+    let mut reply = String::with_capacity(prefix.len() + TOKEN_DIGITS - i);
+    reply.push_str(prefix);
+    for &d in &digits[i..] {
+        reply.push(char::from(d));
+    }
+    reply
+}
+
+fn complete(p: Pending, res: Result<PubAck>) {
+    // Only `Pending` holds the slot when the caller dropped its future: nobody can look at
+    // the outcome there, so it is not copied for it.
+    let watched = Arc::strong_count(&p.slot) > 1;
+    let set = |r: Result<PubAck>| {
+        *p.slot.res.lock() = Some(r);
+        p.slot.cv.notify_all();
+    };
+    match p.cb {
+        Some(cb) => {
+            if watched {
+                set(res.clone());
+            }
+            cb(res);
+        }
+        None if watched => set(res),
+        None => {}
     }
 }
 
@@ -399,6 +471,9 @@ fn timer_loop(weak: Weak<AsyncPublisher>) {
         last_reconnects = Some(reconnects);
         let now = Instant::now();
         let next_retry = p.send_retries(now);
+        // A stalled publisher waits for the low-water mark; if acks stopped above it, this
+        // lets it use the slots that are free.
+        p.freed.notify_all();
         let next = match (p.expire(now), next_retry) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -465,11 +540,11 @@ impl JetStream {
         while busy(&st) {
             match deadline {
                 Some(d) => {
-                    if p.freed.wait_until(&mut st, d).timed_out() && busy(&st) {
+                    if p.idle.wait_until(&mut st, d).timed_out() && busy(&st) {
                         return Err(err!(Timeout, "{} async publishes still pending after {:?}", st.outstanding(), timeout));
                     }
                 }
-                None => p.freed.wait(&mut st),
+                None => p.idle.wait(&mut st),
             }
         }
         Ok(())
