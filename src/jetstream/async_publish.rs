@@ -4,7 +4,9 @@
 //! reply token) in a map. At most `publish_async_max_pending` acks are outstanding: a publish
 //! over the limit blocks up to `publish_async_stall_wait`, then fails. A timer thread fails acks
 //! that do not come in time and, when the connection drops or reconnects, every pending ack
-//! (its outcome is unknown), so the window can never stay full.
+//! (its outcome is unknown), so the window can never stay full. A publish counts as
+//! outstanding (for the window, the pending count and `publish_async_complete`) until its
+//! completion callback has returned.
 //!
 //! A publish answered by "no responders" (no stream leader for a moment) is sent again after
 //! the retry wait, at most `retry_attempts` times, within its ack timeout.
@@ -14,9 +16,11 @@
 //! thread.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use parking_lot::{Condvar, Mutex};
 
 use super::publish::{parse_pub_ack, PubAck, PublishOptions};
@@ -28,6 +32,15 @@ use crate::proto::HeaderMap;
 
 /// How often the ack timer looks at the connection state when no ack deadline is nearer.
 pub const ACK_TIMER_TICK: Duration = Duration::from_millis(20);
+
+/// A publisher stalled on a full window is woken once the outstanding count falls to
+/// `max_pending / STALL_RESUME_DIVISOR` (the low-water mark), so that it refills the window in a
+/// burst instead of one message per ack. Slots freed otherwise (timeouts, disconnects, failed
+/// sends) wake it at once, and the ack timer wakes it on every tick.
+pub const STALL_RESUME_DIVISOR: usize = 2;
+
+/// Largest number of decimal digits of a reply token.
+const TOKEN_DIGITS: usize = 20;
 
 /// Completion callback of one async publish: the ack or the error.
 pub type PubAckCallback = Box<dyn FnOnce(Result<PubAck>) + Send>;
@@ -77,9 +90,11 @@ struct Pending {
     slot: Arc<Slot>,
     cb: Option<PubAckCallback>,
     deadline: Instant,
-    /// The message as sent (with its reply subject), kept to publish it again after a
-    /// "no responders" answer (no stream leader for a moment).
+    /// The message as sent (with its reply subject, without headers) and its encoded header
+    /// block, kept (shared) to publish it again after a "no responders" answer (no stream
+    /// leader for a moment).
     msg: Msg,
+    hdrs: Option<Bytes>,
     retries_left: u32,
     retry_wait: Duration,
     /// The connection's reconnect count when it was published.
@@ -91,8 +106,23 @@ struct State {
     deadlines: BTreeSet<(Instant, u64)>,
     /// Publishes to send again at the given time.
     retries: BTreeSet<(Instant, u64)>,
-    next: u64,
     closed: bool,
+    /// Publishes taken out of `pending` whose completion (callback) has not returned yet: they
+    /// still count as pending for `publish_async_complete` and `publish_async_pending`.
+    completing: usize,
+}
+
+impl State {
+    /// Publishes not yet completed: waiting for an ack or running their completion.
+    fn outstanding(&self) -> usize {
+        self.pending.len() + self.completing
+    }
+}
+
+thread_local! {
+    /// How many of the publishes counted in `completing` are this thread's to complete, so
+    /// that `publish_async_complete` called from a callback does not wait for itself.
+    static COMPLETING_HERE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 pub(crate) struct AsyncPublisher {
@@ -100,10 +130,16 @@ pub(crate) struct AsyncPublisher {
     /// `<inbox>.`; replies are `<inbox>.<token>`.
     prefix: String,
     sub: Mutex<Option<Subscription>>,
+    /// The next reply token.
+    next: AtomicU64,
     st: Mutex<State>,
-    /// Signalled when a slot frees up and when the window empties.
+    /// Wakes stalled publishers: at the low-water mark on acks, at once on other frees.
     freed: Condvar,
+    /// Wakes `publish_async_complete`: signalled while nothing waits for an ack any more.
+    idle: Condvar,
     max_pending: usize,
+    /// See [`STALL_RESUME_DIVISOR`].
+    low_water: usize,
     stall_wait: Duration,
 }
 
@@ -115,9 +151,18 @@ impl AsyncPublisher {
             conn: conn.clone(),
             prefix: prefix.clone(),
             sub: Mutex::new(None),
-            st: Mutex::new(State { pending: HashMap::new(), deadlines: BTreeSet::new(), retries: BTreeSet::new(), next: 1, closed: false }),
+            next: AtomicU64::new(1),
+            st: Mutex::new(State {
+                pending: HashMap::new(),
+                deadlines: BTreeSet::new(),
+                retries: BTreeSet::new(),
+                closed: false,
+                completing: 0,
+            }),
             freed: Condvar::new(),
+            idle: Condvar::new(),
             max_pending: js.0.opts.publish_async_max_pending,
+            low_water: js.0.opts.publish_async_max_pending / STALL_RESUME_DIVISOR,
             stall_wait: js.0.opts.publish_async_stall_wait,
         });
         let weak = Arc::downgrade(&p);
@@ -171,16 +216,23 @@ impl AsyncPublisher {
                 }
                 st.retries.remove(&(t, token));
                 if let Some(p) = st.pending.get(&token) {
-                    due.push(p.msg.clone());
+                    due.push((p.msg.clone(), p.hdrs.clone()));
                 }
             }
             st.retries.iter().next().map(|x| x.0)
         };
-        for m in due {
+        for (m, h) in due {
             // A failure here surfaces as the ack timeout.
-            let _ = self.conn.publish_msg(&m);
+            let _ = self.send(&m, h.as_deref());
         }
         next
+    }
+
+    fn send(&self, msg: &Msg, hdrs: Option<&[u8]>) -> Result<()> {
+        match hdrs {
+            None => self.conn.publish_msg(msg),
+            Some(h) => self.conn.publish_with_header_block(msg.subject_bytes(), msg.reply_bytes(), h, msg.data()),
+        }
     }
 
     fn resolve(&self, token: u64, res: Result<PubAck>) {
@@ -188,10 +240,47 @@ impl AsyncPublisher {
             let mut st = self.st.lock();
             let Some(p) = st.pending.remove(&token) else { return };
             st.deadlines.remove(&(p.deadline, token));
-            self.freed.notify_all();
+            // Still outstanding until its callback returned: nobody to wake yet.
+            st.completing += 1;
             p
         };
-        complete(p, res);
+        self.complete(std::iter::once((p, res)), false);
+    }
+
+    /// Wakes the waiters the state allows: `publish_async_complete` once no ack is awaited
+    /// (it checks the running completions itself), stalled publishers at the low-water mark
+    /// or, with `any_room`, whenever a slot was freed.
+    fn wake(&self, st: &State, any_room: bool) {
+        if st.pending.is_empty() {
+            self.idle.notify_all();
+        }
+        if any_room || st.outstanding() <= self.low_water {
+            self.freed.notify_all();
+        }
+    }
+
+    /// Runs the completions of publishes already taken out of `pending` (and counted in
+    /// `completing`), then marks them done.
+    fn complete(&self, done: impl ExactSizeIterator<Item = (Pending, Result<PubAck>)>, any_room: bool) {
+        let n = done.len();
+        if n == 0 {
+            return;
+        }
+        COMPLETING_HERE.with(|c| c.set(c.get() + n));
+        // Counted as done even if a callback panics (the panic still propagates).
+        struct Finish<'a>(&'a AsyncPublisher, usize, bool);
+        impl Drop for Finish<'_> {
+            fn drop(&mut self) {
+                COMPLETING_HERE.with(|c| c.set(c.get() - self.1));
+                let mut st = self.0.st.lock();
+                st.completing -= self.1;
+                self.0.wake(&st, self.2);
+            }
+        }
+        let _finish = Finish(self, n, any_room);
+        for (p, res) in done {
+            complete(p, res);
+        }
     }
 
     fn fail_all(&self, mk: impl Fn() -> Error) {
@@ -211,12 +300,10 @@ impl AsyncPublisher {
                     v.push(p);
                 }
             }
-            self.freed.notify_all();
+            st.completing += v.len();
             v
         };
-        for p in all {
-            complete(p, Err(mk()));
-        }
+        self.complete(all.into_iter().map(|p| (p, Err(mk()))), true);
     }
 
     /// Fails the acks whose deadline passed; returns the next deadline.
@@ -233,14 +320,10 @@ impl AsyncPublisher {
                     expired.push(p);
                 }
             }
-            if !expired.is_empty() {
-                self.freed.notify_all();
-            }
+            st.completing += expired.len();
             st.deadlines.iter().next().map(|x| x.0)
         };
-        for p in expired {
-            complete(p, Err(err!(Timeout, "no pub ack within the ack timeout")));
-        }
+        self.complete(expired.into_iter().map(|p| (p, Err(err!(Timeout, "no pub ack within the ack timeout")))), true);
         next
     }
 
@@ -254,16 +337,27 @@ impl AsyncPublisher {
         cb: Option<PubAckCallback>,
     ) -> Result<PubAckFuture> {
         let slot = Arc::new(Slot { res: Mutex::new(None), cv: Condvar::new() });
-        let (token, msg) = {
+        // Built before taking the lock; the message is kept (shared, not copied) for retries.
+        let token = self.next.fetch_add(1, Ordering::Relaxed);
+        let msg = Msg::new(subject, Some(&reply_subject(&self.prefix, token)), data)?;
+        let hdrs = headers.filter(|h| !h.is_empty()).map(|h| {
+            let mut v = Vec::with_capacity(h.encoded_len());
+            h.encode(&mut v);
+            Bytes::from(v)
+        });
+        {
             let mut st = self.st.lock();
-            if st.pending.len() >= self.max_pending {
+            // A publish made from a completion callback does not wait for that completion.
+            let own = COMPLETING_HERE.with(|c| c.get());
+            let full = |st: &State| st.outstanding().saturating_sub(own) >= self.max_pending;
+            if full(&st) {
                 let deadline = Instant::now() + self.stall_wait;
-                while st.pending.len() >= self.max_pending && !st.closed {
-                    if self.freed.wait_until(&mut st, deadline).timed_out() && st.pending.len() >= self.max_pending {
+                while full(&st) && !st.closed {
+                    if self.freed.wait_until(&mut st, deadline).timed_out() && full(&st) {
                         return Err(err!(
                             Timeout,
                             "stalled with too many outstanding async publishes ({} pending, max {}) for {:?}",
-                            st.pending.len(),
+                            st.outstanding(),
                             self.max_pending,
                             self.stall_wait
                         ));
@@ -273,28 +367,27 @@ impl AsyncPublisher {
             if st.closed {
                 return Err(err!(IllegalState, "the async publisher is closed"));
             }
-            let token = st.next;
-            st.next += 1;
-            // Built under the lock so that the window check and the insert are one step.
-            let reply = format!("{}{}", self.prefix, token);
-            let mut msg = Msg::new(subject, Some(&reply), data)?;
-            if let Some(h) = headers {
-                *msg.headers_mut() = h.clone();
-            }
             let deadline = Instant::now() + timeout;
             let epoch = self.conn.reconnects();
-            let p = Pending { slot: slot.clone(), cb, deadline, msg: msg.clone(), retries_left: retry.0, retry_wait: retry.1, epoch };
+            let p = Pending {
+                slot: slot.clone(),
+                cb,
+                deadline,
+                msg: msg.clone(),
+                hdrs: hdrs.clone(),
+                retries_left: retry.0,
+                retry_wait: retry.1,
+                epoch,
+            };
             st.pending.insert(token, p);
             st.deadlines.insert((deadline, token));
-            (token, msg)
-        };
-        let res = self.conn.publish_msg(&msg);
-        if let Err(e) = res {
+        }
+        if let Err(e) = self.send(&msg, hdrs.as_deref()) {
             let mut st = self.st.lock();
             if let Some(p) = st.pending.remove(&token) {
                 st.deadlines.remove(&(p.deadline, token));
             }
-            self.freed.notify_all();
+            self.wake(&st, true);
             return Err(e);
         }
         Ok(PubAckFuture(slot))
@@ -311,14 +404,44 @@ impl Drop for AsyncPublisher {
     }
 }
 
-fn complete(p: Pending, res: Result<PubAck>) {
-    {
-        let mut g = p.slot.res.lock();
-        *g = Some(res.clone());
-        p.slot.cv.notify_all();
+/// `<prefix><token>`, built without the formatting machinery (once per publish).
+fn reply_subject(prefix: &str, token: u64) -> String {
+    let mut digits = [0u8; TOKEN_DIGITS];
+    let mut i = TOKEN_DIGITS;
+    let mut n = token;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
     }
-    if let Some(cb) = p.cb {
-        cb(res);
+    let mut reply = String::with_capacity(prefix.len() + TOKEN_DIGITS - i);
+    reply.push_str(prefix);
+    for &d in &digits[i..] {
+        reply.push(char::from(d));
+    }
+    reply
+}
+
+fn complete(p: Pending, res: Result<PubAck>) {
+    // Only `Pending` holds the slot when the caller dropped its future: nobody can look at
+    // the outcome there, so it is not copied for it.
+    let watched = Arc::strong_count(&p.slot) > 1;
+    let set = |r: Result<PubAck>| {
+        *p.slot.res.lock() = Some(r);
+        p.slot.cv.notify_all();
+    };
+    match p.cb {
+        Some(cb) => {
+            if watched {
+                set(res.clone());
+            }
+            cb(res);
+        }
+        None if watched => set(res),
+        None => {}
     }
 }
 
@@ -348,6 +471,9 @@ fn timer_loop(weak: Weak<AsyncPublisher>) {
         last_reconnects = Some(reconnects);
         let now = Instant::now();
         let next_retry = p.send_retries(now);
+        // A stalled publisher waits for the low-water mark; if acks stopped above it, this
+        // lets it use the slots that are free.
+        p.freed.notify_all();
         let next = match (p.expire(now), next_retry) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -397,24 +523,28 @@ impl JetStream {
     /// Number of async publishes still waiting for their ack.
     pub fn publish_async_pending(&self) -> usize {
         match self.0.async_pub.lock().as_ref() {
-            Some(p) => p.st.lock().pending.len(),
+            Some(p) => p.st.lock().outstanding(),
             None => 0,
         }
     }
 
-    /// Waits until every async publish completed (acked or failed); `Timeout` otherwise.
+    /// Waits until every async publish completed (acked or failed, and its callback returned);
+    /// `Timeout` otherwise. From inside a completion callback, that callback's own completion
+    /// is not waited for.
     pub fn publish_async_complete(&self, timeout: Duration) -> Result<()> {
         let Some(p) = self.0.async_pub.lock().clone() else { return Ok(()) };
         let deadline = Instant::now().checked_add(timeout);
+        let own = COMPLETING_HERE.with(|c| c.get());
         let mut st = p.st.lock();
-        while !st.pending.is_empty() {
+        let busy = |st: &State| !st.pending.is_empty() || st.completing > own;
+        while busy(&st) {
             match deadline {
                 Some(d) => {
-                    if p.freed.wait_until(&mut st, d).timed_out() && !st.pending.is_empty() {
-                        return Err(err!(Timeout, "{} async publishes still pending after {:?}", st.pending.len(), timeout));
+                    if p.idle.wait_until(&mut st, d).timed_out() && busy(&st) {
+                        return Err(err!(Timeout, "{} async publishes still pending after {:?}", st.outstanding(), timeout));
                     }
                 }
-                None => p.freed.wait(&mut st),
+                None => p.idle.wait(&mut st),
             }
         }
         Ok(())

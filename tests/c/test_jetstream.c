@@ -362,6 +362,41 @@ static void test_js_publish_async(void) {
   teardown(nc, js, stream);
 }
 
+/* complete() returns only after the last completion callback has returned. */
+static atomic_int counted;
+static void on_ack_slow_count(void *ud, natsrs_status s, const natsrs_pub_ack *ack) {
+  (void)ack;
+  CHECK_OK(s);
+  if (ud) {
+    struct timespec ts = {0, 3 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  atomic_fetch_add(&counted, 1);
+}
+
+static void test_js_publish_async_complete_waits_for_callbacks(void) {
+  natsrs_connection *nc = NULL;
+  char stream[64], pfx[64], subj[96];
+  natsrs_jetstream *js = setup(&nc, stream, sizeof stream, pfx, sizeof pfx);
+  REQUIRE(js);
+  snprintf(subj, sizeof subj, "%s.cb", pfx);
+  static int slow = 1;
+  const int N = 200;
+  for (int round = 0; round < 5; round++) {
+    atomic_store(&counted, 0);
+    for (int i = 0; i < N; i++) {
+      /* The last few callbacks sleep, so complete() is entered while they run. */
+      CHECK_OK(natsrs_jetstream_publish_async(js, subj, TEXT("x"), NULL, on_ack_slow_count, i >= N - 3 ? &slow : NULL, NULL));
+    }
+    CHECK_OK(natsrs_jetstream_publish_async_complete(js, 30000));
+    CHECK_EQ(atomic_load(&counted), N);
+    int64_t pending = -1;
+    CHECK_OK(natsrs_jetstream_publish_async_pending(js, &pending));
+    CHECK_EQ(pending, 0);
+  }
+  teardown(nc, js, stream);
+}
+
 static tu_counter pushed;
 static void on_push(void *ud, const natsrs_msg *m) {
   (void)ud;
@@ -847,6 +882,7 @@ static const tu_test tests[] = {
     TU_TEST(test_js_stream_management),
     TU_TEST(test_js_publish_and_expectations),
     TU_TEST(test_js_publish_async),
+    TU_TEST(test_js_publish_async_complete_waits_for_callbacks),
     TU_TEST(test_js_push_callback_auto_ack),
     TU_TEST(test_js_queue_subscribe_manual_ack_and_drain),
     TU_TEST(test_js_sync_durable_max_deliver),
