@@ -17,7 +17,7 @@ use crate::error::{err, Error, Result};
 use crate::jetstream::PubAckFuture;
 
 /// Chunks of one put waiting for their ack at once (the put's flow-control window).
-pub const OBJ_PUT_MAX_PENDING_CHUNKS: usize = 16;
+pub const OBJ_PUT_MAX_PENDING_CHUNKS: usize = 32;
 /// Largest chunk size accepted (the server's default max payload is 1 MiB; 8 MiB is its limit).
 pub const OBJ_MAX_CHUNK_SIZE: usize = 8 * 1024 * 1024;
 
