@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "042e2a0a4880b29792859972136445801abf4db1495d38e90f4cc284406e65f8"
+HEADER_SHA256 = "a6700c02380dedd42e87727733d06edd33cfe325a3de5caa221c49d034c5a41c"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
