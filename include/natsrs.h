@@ -3595,7 +3595,7 @@ enum natsrs_status natsrs_object_store_put_file(struct natsrs_object_store *os,
 
 /**
  * Puts an object streamed from `read` (see natsrs_object_read_fn), in chunks of the meta's
- * chunk size (default 128 KiB); at most 16 chunks wait for their ack at once, so memory stays
+ * chunk size (default 128 KiB); at most 32 chunks wait for their ack at once, so memory stays
  * bounded whatever the size. `meta` gives the name, description, headers and metadata.
  * `*out_info` (`out_info` may be NULL) gets an owned natsrs_object_info; release with
  * natsrs_object_info_free.

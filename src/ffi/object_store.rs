@@ -267,7 +267,7 @@ impl Read for CReader {
 }
 
 /// Puts an object streamed from `read` (see natsrs_object_read_fn), in chunks of the meta's
-/// chunk size (default 128 KiB); at most 16 chunks wait for their ack at once, so memory stays
+/// chunk size (default 128 KiB); at most 32 chunks wait for their ack at once, so memory stays
 /// bounded whatever the size. `meta` gives the name, description, headers and metadata.
 /// `*out_info` (`out_info` may be NULL) gets an owned natsrs_object_info; release with
 /// natsrs_object_info_free.
@@ -308,22 +308,54 @@ pub unsafe extern "C" fn natsrs_object_store_get_bytes(
         let (s, n) = unsafe { (store(os)?, cstr(name, "name")?) };
         nn(out_data, "out_data")?;
         nn(out_len, "out_len")?;
-        let (info, data) = s.get_bytes(n)?;
-        // SAFETY: malloc of at least one byte; NULL is checked below.
-        let p = unsafe { libc::malloc(data.len().max(1)) } as *mut u8;
-        if p.is_null() {
-            return Err(err!(Io, "out of memory for {} bytes", data.len()));
+        let mut r = s.get(n)?;
+        let size = usize::try_from(r.info().size).map_err(|_| err!(Io, "object of {} bytes is too large for memory", r.info().size))?;
+        // The object goes straight into the buffer handed out (one copy, one buffer).
+        let buf = MallocBuf::zeroed(size)?;
+        // SAFETY: `buf` owns `size` zeroed (initialised) bytes, not aliased while `w` lives.
+        let mut w: &mut [u8] = unsafe { std::slice::from_raw_parts_mut(buf.0, size) };
+        r.copy_to(&mut w)?;
+        if !w.is_empty() {
+            return Err(err!(Io, "object '{}' size mismatch: expected {} bytes, got {}", n, size, size - w.len()));
         }
-        // SAFETY: `p` has room for data.len() bytes and does not overlap `data`; the out
-        // pointers were checked non-NULL above.
+        let info = r.info().clone();
+        // SAFETY: the out pointers were checked non-NULL above.
         unsafe {
-            std::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len());
-            put(out_data, p as *mut c_void);
-            put(out_len, data.len());
+            put(out_data, buf.into_raw() as *mut c_void);
+            put(out_len, size);
             opt_put_info(out_info, info);
         }
         Ok(())
     })
+}
+
+/// A malloc'd buffer (freed on drop unless handed out with `into_raw`).
+struct MallocBuf(*mut u8);
+
+impl MallocBuf {
+    /// `len` zeroed bytes (at least one byte is allocated, so never NULL). calloc takes big
+    /// buffers from fresh zero pages, so this does not write them.
+    fn zeroed(len: usize) -> Result<MallocBuf> {
+        // SAFETY: calloc of at least one byte; NULL is checked below.
+        let p = unsafe { libc::calloc(len.max(1), 1) } as *mut u8;
+        if p.is_null() {
+            return Err(err!(Io, "out of memory for {} bytes", len));
+        }
+        Ok(MallocBuf(p))
+    }
+
+    fn into_raw(self) -> *mut u8 {
+        let p = self.0;
+        std::mem::forget(self);
+        p
+    }
+}
+
+impl Drop for MallocBuf {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from libc::calloc and was not handed out (into_raw forgets).
+        unsafe { libc::free(self.0 as *mut c_void) };
+    }
 }
 
 /// Releases a buffer from natsrs_object_store_get_bytes. NULL is ignored.

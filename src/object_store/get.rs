@@ -13,7 +13,7 @@ use crate::error::{err, Error, Result};
 use crate::jetstream::{ConsumeOptions, DeliverPolicy, JsMsg, OrderedConsumer, OrderedConsumerOptions};
 
 /// Chunks a get asks the server for ahead of the reader (bounds a get's memory).
-pub const OBJ_GET_PREFETCH_CHUNKS: usize = 8;
+pub const OBJ_GET_PREFETCH_CHUNKS: usize = 16;
 
 /// A running get: read it with [`Read`] or [`ObjectReader::next_chunk`]. The digest is checked
 /// when the last chunk has been read; a mismatch is an error (see `is_digest_mismatch`).

@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "e9ceff1798dad116849817f2708022b53571731ff9f1e6d4e77302461258e303"
+HEADER_SHA256 = "7d51049e6fd7371c6adf062396ae853579b5dc5d06734ed4f4098a19c06aced8"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
