@@ -136,6 +136,12 @@ impl Connection {
         self.0.publish_raw(subject.as_bytes(), Some(reply.as_bytes()), None, data)
     }
 
+    /// Like `publish_request`, for a caller that waits for the answer (a JetStream pull): the
+    /// calling thread writes the frame itself when the writer is idle, instead of waking it.
+    pub(crate) fn publish_request_urgent(&self, subject: &str, reply: &str, data: &[u8]) -> Result<()> {
+        self.0.publish_request(subject.as_bytes(), reply.as_bytes(), None, data)
+    }
+
     /// Publishes a message with its reply subject and headers.
     pub fn publish_msg(&self, msg: &Msg) -> Result<()> {
         let hdrs = msg.encoded_headers();
