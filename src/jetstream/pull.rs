@@ -234,7 +234,12 @@ impl PullCore {
                                 let hb_left = (hb * 2).saturating_sub(now.duration_since(last_seen));
                                 if hb_left.is_zero() {
                                     if out.is_empty() {
-                                        return Err(err!(Timeout, "fetch: missed idle heartbeats from the server"));
+                                        return Err(err!(
+                                            Timeout,
+                                            "fetch: missed heartbeats from consumer '{}' (idle heartbeat {:?})",
+                                            self.consumer,
+                                            hb
+                                        ));
                                     }
                                     break;
                                 }

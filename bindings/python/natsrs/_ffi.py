@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "042e2a0a4880b29792859972136445801abf4db1495d38e90f4cc284406e65f8"
+HEADER_SHA256 = "03fa59014f9111f70955f00578e99a426828218b59bd211680e4cbae60056850"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -354,6 +354,7 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_jetstream_pull_subscribe", c_int, (c_void_p, c_char_p, c_char_p, c_void_p, POINTER(c_void_p))),
     ("natsrs_pull_subscription_fetch", c_int, (c_void_p, c_size_t, c_int64, POINTER(c_void_p), POINTER(c_size_t))),
     ("natsrs_pull_subscription_fetch_bytes", c_int, (c_void_p, c_size_t, c_size_t, c_int64, POINTER(c_void_p), POINTER(c_size_t))),
+    ("natsrs_pull_subscription_fetch_heartbeat", c_int, (c_void_p, c_size_t, c_size_t, c_int64, c_int64, POINTER(c_void_p), POINTER(c_size_t))),
     ("natsrs_pull_subscription_fetch_no_wait", c_int, (c_void_p, c_size_t, POINTER(c_void_p), POINTER(c_size_t))),
     ("natsrs_pull_subscription_consumer_info", c_int, (c_void_p, POINTER(c_void_p))),
     ("natsrs_pull_subscription_unsubscribe", c_int, (c_void_p,)),
