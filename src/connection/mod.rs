@@ -237,6 +237,39 @@ impl Connection {
         self.0.publish_raw(subject, reply, Some(headers), data)
     }
 
+    /// Publishes a batch of messages (subject, reply, raw header block or empty, data) and
+    /// sends them together: written by the calling thread when the writer is idle, as a request
+    /// is, rather than handed to the writer task. Stops at the first refused entry (the ones
+    /// before it are sent); returns how many were published and the error, if any.
+    pub(crate) fn publish_batch<'a>(
+        &self,
+        entries: impl IntoIterator<Item = (&'a [u8], Option<&'a [u8]>, &'a [u8], &'a [u8])>,
+    ) -> (usize, Result<()>) {
+        /// Sends what was appended, also when a publish panics.
+        struct SendOnDrop<'c>(&'c Inner);
+        impl Drop for SendOnDrop<'_> {
+            fn drop(&mut self) {
+                self.0.writer.send_deferred();
+            }
+        }
+        let _send = SendOnDrop(&self.0);
+        let mut count = 0usize;
+        for (subject, reply, headers, data) in entries {
+            let r = if headers.is_empty() {
+                self.0.publish_deferred(subject, reply, None, data)
+            } else {
+                crate::proto::HeaderMap::decode(headers)
+                    .map_err(|e| err!(InvalidArgument, "malformed header block: {}", e))
+                    .and_then(|_| self.0.publish_deferred(subject, reply, Some(headers), data))
+            };
+            if let Err(e) = r {
+                return (count, Err(e));
+            }
+            count += 1;
+        }
+        (count, Ok(()))
+    }
+
     /// Bytes published but not yet handed to the socket (nats.go `Conn.Buffered`), including
     /// what is kept for the next server while reconnecting.
     pub fn buffered(&self) -> usize {
