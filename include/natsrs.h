@@ -1719,6 +1719,23 @@ enum natsrs_status natsrs_pull_subscription_fetch_bytes(struct natsrs_pull_subsc
                                                         size_t *out_count);
 
 /**
+ * Fetches up to `batch` messages (and at most `max_bytes` in total when `max_bytes` > 0),
+ * waiting up to `timeout_ms`, with the server asked for an idle heartbeat every `heartbeat_ms`
+ * while the pull request waits (nats.go's PullHeartbeat). When two heartbeats in a row are
+ * missed (the server or the route went quiet), the fetch ends early: with the messages that
+ * came before, or NATSRS_STATUS_TIMEOUT whose last error message says "missed heartbeats" when
+ * none came. `heartbeat_ms` must be at least 1 and less than half of `timeout_ms`.
+ * `out_array` must have room for `batch` pointers; otherwise as natsrs_pull_subscription_fetch.
+ */
+enum natsrs_status natsrs_pull_subscription_fetch_heartbeat(struct natsrs_pull_subscription *sub,
+                                                            size_t batch,
+                                                            size_t max_bytes,
+                                                            int64_t timeout_ms,
+                                                            int64_t heartbeat_ms,
+                                                            struct natsrs_msg **out_array,
+                                                            size_t *out_count);
+
+/**
  * Fetches up to `batch` messages that are available now, without waiting for more; an empty
  * result is OK with `*out_count == 0`. Otherwise as natsrs_pull_subscription_fetch.
  */

@@ -1110,3 +1110,25 @@ fn messages_report_missed_heartbeats_then_resume() {
     let m = it.next(MSG).unwrap();
     assert_eq!(m.data(), b"after");
 }
+
+#[test]
+fn fetch_with_heartbeat_reports_a_quiet_server() {
+    let (s, _nc, js) = setup();
+    stream(&js, "FHB", &["fhb.>"]);
+    let sub = js.pull_subscribe("fhb.>", Some("F"), SubscribeOptions::default()).unwrap();
+    let hb = |timeout: Duration| FetchOptions { batch: 10, timeout, heartbeat: Some(Duration::from_millis(200)), ..Default::default() };
+    // Idle but alive: the server's heartbeats keep the fetch going until its own timeout.
+    let e = sub.fetch_with(&hb(Duration::from_millis(1500))).unwrap_err();
+    assert_eq!(e.status, Status::Timeout);
+    assert!(!e.message.contains("missed heartbeats"), "{e}");
+    // A frozen server sends no heartbeats: the fetch ends early, saying so.
+    s.signal("STOP");
+    let e = sub.fetch_with(&hb(Duration::from_secs(20))).unwrap_err();
+    s.signal("CONT");
+    assert_eq!(e.status, Status::Timeout);
+    assert!(e.message.contains("missed heartbeats"), "{e}");
+    // Messages still come with a heartbeat asked for.
+    publish_n(&js, "fhb.a", 3);
+    let msgs = sub.fetch_with(&hb(MSG)).unwrap();
+    assert_eq!(msgs.len(), 3);
+}

@@ -136,6 +136,12 @@ impl Connection {
         self.0.publish_raw(subject.as_bytes(), Some(reply.as_bytes()), None, data)
     }
 
+    /// Like `publish_request`, for a caller that waits for the answer (a JetStream pull): the
+    /// calling thread writes the frame itself when the writer is idle, instead of waking it.
+    pub(crate) fn publish_request_urgent(&self, subject: &str, reply: &str, data: &[u8]) -> Result<()> {
+        self.0.publish_request(subject.as_bytes(), reply.as_bytes(), None, data)
+    }
+
     /// Publishes a message with its reply subject and headers.
     pub fn publish_msg(&self, msg: &Msg) -> Result<()> {
         let hdrs = msg.encoded_headers();
@@ -229,6 +235,39 @@ impl Connection {
         }
         crate::proto::HeaderMap::decode(headers).map_err(|e| err!(InvalidArgument, "malformed header block: {}", e))?;
         self.0.publish_raw(subject, reply, Some(headers), data)
+    }
+
+    /// Publishes a batch of messages (subject, reply, raw header block or empty, data) and
+    /// sends them together: written by the calling thread when the writer is idle, as a request
+    /// is, rather than handed to the writer task. Stops at the first refused entry (the ones
+    /// before it are sent); returns how many were published and the error, if any.
+    pub(crate) fn publish_batch<'a>(
+        &self,
+        entries: impl IntoIterator<Item = (&'a [u8], Option<&'a [u8]>, &'a [u8], &'a [u8])>,
+    ) -> (usize, Result<()>) {
+        /// Sends what was appended, also when a publish panics.
+        struct SendOnDrop<'c>(&'c Inner);
+        impl Drop for SendOnDrop<'_> {
+            fn drop(&mut self) {
+                self.0.writer.send_deferred();
+            }
+        }
+        let _send = SendOnDrop(&self.0);
+        let mut count = 0usize;
+        for (subject, reply, headers, data) in entries {
+            let r = if headers.is_empty() {
+                self.0.publish_deferred(subject, reply, None, data)
+            } else {
+                crate::proto::HeaderMap::decode(headers)
+                    .map_err(|e| err!(InvalidArgument, "malformed header block: {}", e))
+                    .and_then(|_| self.0.publish_deferred(subject, reply, Some(headers), data))
+            };
+            if let Err(e) = r {
+                return (count, Err(e));
+            }
+            count += 1;
+        }
+        (count, Ok(()))
     }
 
     /// Bytes published but not yet handed to the socket (nats.go `Conn.Buffered`), including

@@ -18,7 +18,7 @@ use super::request::{self, RespMux};
 use super::session::{self, IoDoneGuard, ReadyGuard};
 use super::sub::{SubInner, SubKind};
 use super::waiter::{Latch, Waiter};
-use super::writer::{Appended, PongWaiter, Writer};
+use super::writer::{Appended, PongWaiter, SendMode, Writer};
 use super::{ConnectionStatus, MsgHandler, Statistics, Subscription};
 use crate::error::{err, Error, Result, Status};
 use crate::options::Options;
@@ -70,7 +70,7 @@ pub(super) struct Inner {
 impl crate::msg::Responder for Inner {
     fn publish_reply(&self, subject: &[u8], headers: Option<&[u8]>, data: &[u8]) -> Result<()> {
         // A reply: someone waits for it; written at once when the writer is idle.
-        self.publish_checked(subject, None, headers, data, true)
+        self.publish_checked(subject, None, headers, data, SendMode::Urgent)
     }
 }
 
@@ -239,17 +239,22 @@ impl Inner {
 
     #[inline]
     pub(super) fn publish_raw(&self, subj: &[u8], reply: Option<&[u8]>, hdrs: Option<&[u8]>, data: &[u8]) -> Result<()> {
-        self.publish_checked(subj, reply, hdrs, data, false)
+        self.publish_checked(subj, reply, hdrs, data, SendMode::Queued)
     }
 
     /// A request's publish: written by the calling thread when the writer is idle (a reply,
     /// too: see `Responder`).
     pub(super) fn publish_request(&self, subj: &[u8], reply: &[u8], hdrs: Option<&[u8]>, data: &[u8]) -> Result<()> {
-        self.publish_checked(subj, Some(reply), hdrs, data, true)
+        self.publish_checked(subj, Some(reply), hdrs, data, SendMode::Urgent)
+    }
+
+    /// One of several publishes sent together by `Writer::send_deferred` (see `SendMode`).
+    pub(super) fn publish_deferred(&self, subj: &[u8], reply: Option<&[u8]>, hdrs: Option<&[u8]>, data: &[u8]) -> Result<()> {
+        self.publish_checked(subj, reply, hdrs, data, SendMode::Deferred)
     }
 
     #[inline]
-    fn publish_checked(&self, subj: &[u8], reply: Option<&[u8]>, hdrs: Option<&[u8]>, data: &[u8], urgent: bool) -> Result<()> {
+    fn publish_checked(&self, subj: &[u8], reply: Option<&[u8]>, hdrs: Option<&[u8]>, data: &[u8], mode: SendMode) -> Result<()> {
         if !subject::valid_publish_subject(subj) {
             return Err(err!(InvalidSubject, "invalid publish subject '{}'", String::from_utf8_lossy(subj)));
         }
@@ -266,7 +271,7 @@ impl Inner {
         if hdrs.is_some() && !self.headers_ok.load(Ordering::Relaxed) {
             return Err(err!(HeadersNotSupported, "the server does not support headers"));
         }
-        self.writer.publish(subj, reply, hdrs, data, urgent)
+        self.writer.publish(subj, reply, hdrs, data, mode)
     }
 
     // ---------- subscriptions ----------

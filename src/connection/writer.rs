@@ -106,6 +106,18 @@ pub(super) enum Appended {
     Closed,
 }
 
+/// How an appended frame gets to the socket.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum SendMode {
+    /// The writer task sends it (woken if parked); a streaming publisher may write inline.
+    Queued,
+    /// Someone waits for an answer: written by the caller when the task is parked.
+    Urgent,
+    /// One of several appends: nothing is woken; the caller calls `Writer::send_deferred` after
+    /// the last one.
+    Deferred,
+}
+
 /// The connection's write buffer and the writer task's state.
 pub(super) struct Writer {
     st: Mutex<State>,
@@ -143,7 +155,7 @@ impl Writer {
     /// while disconnected (up to the reconnect buffer size), writes inline when a publisher
     /// streams and the task is idle.
     #[inline]
-    pub(super) fn publish(&self, subj: &[u8], reply: Option<&[u8]>, hdrs: Option<&[u8]>, data: &[u8], urgent: bool) -> Result<()> {
+    pub(super) fn publish(&self, subj: &[u8], reply: Option<&[u8]>, hdrs: Option<&[u8]>, data: &[u8], mode: SendMode) -> Result<()> {
         let total = data.len() + hdrs.map_or(0, |h| h.len());
         let mut w = self.st.lock();
         loop {
@@ -181,7 +193,12 @@ impl Writer {
         }
         w.out_msgs += 1;
         w.out_bytes += total as u64;
-        let mut wake = if urgent && urgent_flush(&mut w) { false } else { self.wake_on_append(&mut w) };
+        let mut wake = match mode {
+            SendMode::Urgent if urgent_flush(&mut w) => false,
+            // The caller sends with `send_deferred` after its last append.
+            SendMode::Deferred => false,
+            _ => self.wake_on_append(&mut w),
+        };
         if w.buf.len() >= INLINE_FLUSH {
             wake |= inline_flush(&mut w);
         }
@@ -190,6 +207,20 @@ impl Writer {
             self.wake.notify_one();
         }
         Ok(())
+    }
+
+    /// After `SendMode::Deferred` appends: writes the buffer now when the task is parked and a
+    /// plain socket is up (no thread hand-off), else wakes the task as an append would.
+    pub(super) fn send_deferred(&self) {
+        let mut w = self.st.lock();
+        if w.buf.is_empty() {
+            return;
+        }
+        let wake = if urgent_flush(&mut w) { false } else { self.wake_on_append(&mut w) };
+        drop(w);
+        if wake {
+            self.wake.notify_one();
+        }
     }
 
     /// After an append: moves a parked task to `Woken` when a socket is up. True when the

@@ -3,6 +3,7 @@
 //! (`natsrs_pull_subscription`: fetch by count, by bytes, no-wait).
 
 use std::ffi::{c_char, c_void};
+use std::time::Duration;
 
 use super::callbacks::UdPtr;
 use super::handle::{self, borrow, borrow_mut, box_into_raw, BoxOwned, Castable};
@@ -494,6 +495,53 @@ pub unsafe extern "C" fn natsrs_pull_subscription_fetch_bytes(
         let v = s.fetch_with(&o)?;
         // SAFETY: room for `max_msgs` pointers (C contract); both checked non-NULL.
         unsafe { put_batch(v, max_msgs, out_array, out_count) };
+        Ok(())
+    })
+}
+
+/// Fetches up to `batch` messages (and at most `max_bytes` in total when `max_bytes` > 0),
+/// waiting up to `timeout_ms`, with the server asked for an idle heartbeat every `heartbeat_ms`
+/// while the pull request waits (nats.go's PullHeartbeat). When two heartbeats in a row are
+/// missed (the server or the route went quiet), the fetch ends early: with the messages that
+/// came before, or NATSRS_STATUS_TIMEOUT whose last error message says "missed heartbeats" when
+/// none came. `heartbeat_ms` must be at least 1 and less than half of `timeout_ms`.
+/// `out_array` must have room for `batch` pointers; otherwise as natsrs_pull_subscription_fetch.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_pull_subscription_fetch_heartbeat(
+    sub: *mut natsrs_pull_subscription,
+    batch: usize,
+    max_bytes: usize,
+    timeout_ms: i64,
+    heartbeat_ms: i64,
+    out_array: *mut *mut natsrs_msg,
+    out_count: *mut usize,
+) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `sub` live (or NULL, refused).
+        let s = unsafe { pull_of(sub) }?;
+        nn(out_array, "out_array")?;
+        nn(out_count, "out_count")?;
+        if batch == 0 {
+            return Err(err!(InvalidArgument, "'batch' must be at least 1"));
+        }
+        let timeout = super::timeout_ms(timeout_ms, "timeout_ms")?;
+        if heartbeat_ms < 1 || heartbeat_ms.saturating_mul(2) >= timeout_ms {
+            return Err(err!(
+                InvalidArgument,
+                "'heartbeat_ms' must be at least 1 and less than half of 'timeout_ms' (got {})",
+                heartbeat_ms
+            ));
+        }
+        let o = crate::jetstream::FetchOptions {
+            batch,
+            max_bytes,
+            timeout,
+            heartbeat: Some(Duration::from_millis(heartbeat_ms as u64)),
+            ..Default::default()
+        };
+        let v = s.fetch_with(&o)?;
+        // SAFETY: room for `batch` pointers (C contract); both checked non-NULL.
+        unsafe { put_batch(v, batch, out_array, out_count) };
         Ok(())
     })
 }

@@ -222,7 +222,6 @@ pub unsafe extern "C" fn natsrs_connection_publish_packed(
     guard(|| {
         // SAFETY: `nc` is NULL or a live handle; `buf` NULL or `len` readable bytes (C contract).
         let (c, b) = unsafe { (conn(nc)?, payload(buf, len)?) };
-        let mut count = 0usize;
         let report = |n: usize| {
             if !out_count.is_null() {
                 // SAFETY: non-NULL out-pointer (C contract: writable).
@@ -236,16 +235,11 @@ pub unsafe extern "C" fn natsrs_connection_publish_packed(
                 return Err(e);
             }
         };
-        for (subj, reply, hdrs, data) in entries {
-            let r = if reply.is_empty() { None } else { Some(reply) };
-            if let Err(e) = c.publish_with_header_block(subj, r, hdrs, data) {
-                report(count);
-                return Err(Error::new(e.status, format!("packed entry {}: {}", count, e.message)));
-            }
-            count += 1;
-        }
+        // Sent together at the end, inline when the writer is idle (a responder's replies do
+        // not wait for the writer task's wake-up).
+        let (count, r) = c.publish_batch(entries.into_iter().map(|(s, r, h, d)| (s, if r.is_empty() { None } else { Some(r) }, h, d)));
         report(count);
-        Ok(())
+        r.map_err(|e| Error::new(e.status, format!("packed entry {}: {}", count, e.message)))
     })
 }
 

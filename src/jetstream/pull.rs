@@ -1,8 +1,10 @@
 //! Pull consumers: `pull_subscribe` + `fetch` (batch, bytes, no-wait).
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use parking_lot::Mutex;
 use serde_json::json;
 
 use super::consumer::{ConsumerConfig, ConsumerInfo, DEFAULT_ACK_POLICY, DEFAULT_EPHEMERAL_INACTIVE_THRESHOLD};
@@ -22,6 +24,8 @@ pub const FETCH_EXPIRES_MARGIN: Duration = Duration::from_millis(10);
 pub const FETCH_STATE_POLL: Duration = Duration::from_millis(100);
 /// Wait before pulling again after a "no responders" answer for a consumer that exists.
 pub const PULL_NO_RESPONDERS_WAIT: Duration = Duration::from_millis(100);
+/// At most this many result slots are reserved up front (a larger batch grows as it fills).
+pub const FETCH_PREALLOC_MAX: usize = 1024;
 /// Shortest expiry sent to the server.
 pub const MIN_PULL_EXPIRES: Duration = Duration::from_millis(1);
 
@@ -125,6 +129,8 @@ pub(crate) struct PullCore {
     pub prefix: String,
     pub next_subject: String,
     next_id: AtomicU64,
+    /// Messages a fetch took from `sub` but did not return; the next fetch starts with them.
+    carry: Mutex<VecDeque<Msg>>,
 }
 
 impl PullCore {
@@ -141,6 +147,7 @@ impl PullCore {
             next_subject: format!("{}CONSUMER.MSG.NEXT.{}.{}", js.0.prefix, stream, consumer),
             prefix,
             next_id: AtomicU64::new(1),
+            carry: Mutex::new(VecDeque::new()),
         })
     }
 
@@ -156,11 +163,24 @@ impl PullCore {
         }
     }
 
+    /// Puts what a fetch took but did not look at back in front of the carried messages.
+    fn keep(&self, local: VecDeque<Msg>) {
+        if local.is_empty() {
+            return;
+        }
+        let mut c = self.carry.lock();
+        for m in local.into_iter().rev() {
+            c.push_front(m);
+        }
+    }
+
     /// Sends a pull request; returns its reply subject.
     pub fn pull(&self, body: &[u8]) -> Result<String> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let reply = format!("{}{}", self.prefix, id);
-        self.conn.publish_request(&self.next_subject, &reply, body)?;
+        // The fetch waits for the answer: write the request now rather than hand it to the
+        // writer task.
+        self.conn.publish_request_urgent(&self.next_subject, &reply, body)?;
         Ok(reply)
     }
 
@@ -185,121 +205,154 @@ impl PullCore {
         // just before the client's timeout) follows.
         let mut reply = self.pull(&pull_body(batch, o.max_bytes, None, true, None))?;
         let mut waiting = false;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(batch.min(FETCH_PREALLOC_MAX));
         let mut bytes = 0usize;
-        let mut last_seen = Instant::now();
+        let mut last_seen = start;
         let reconnects = self.conn.reconnects();
-        loop {
-            // A pull request does not survive a disconnect: end the fetch instead of waiting
-            // for its timeout.
-            if self.conn.status() != ConnectionStatus::Connected || self.conn.reconnects() != reconnects {
-                if out.is_empty() {
-                    return Err(err!(NotConnected, "disconnected during the fetch (the pull request is lost)"));
-                }
-                break;
-            }
-            let now = Instant::now();
-            let mut wait = deadline.saturating_duration_since(now).min(FETCH_STATE_POLL);
-            if let Some(hb) = o.heartbeat {
-                let hb_left = (hb * 2).saturating_sub(now.duration_since(last_seen));
-                if hb_left.is_zero() {
-                    if out.is_empty() {
-                        return Err(err!(Timeout, "fetch: missed idle heartbeats from the server"));
-                    }
-                    break;
-                }
-                wait = wait.min(hb_left);
-            }
-            if wait.is_zero() {
-                break;
-            }
-            let m = match self.sub.next_msg(wait) {
-                Ok(m) => m,
-                Err(e) if e.status == Status::Timeout => continue,
-                Err(e) => {
-                    if out.is_empty() {
-                        return Err(e);
-                    }
-                    break;
-                }
-            };
-            last_seen = Instant::now();
-            if m.status_code() != 0 && m.data().is_empty() {
-                if handle_control(&m, &self.conn) {
-                    continue;
-                }
-                let current = m.subject() == reply;
-                match classify_status(&m, &self.stream, &self.consumer) {
-                    PullStatus::Control => continue,
-                    PullStatus::Ended { .. } => {
-                        if current {
-                            if waiting || o.no_wait || !out.is_empty() {
-                                break;
-                            }
-                            let left = deadline.saturating_duration_since(Instant::now());
-                            if left <= FETCH_EXPIRES_MARGIN {
-                                break;
-                            }
-                            let body = pull_body(batch, o.max_bytes, Some(left - FETCH_EXPIRES_MARGIN), false, o.heartbeat);
-                            reply = self.pull(&body)?;
-                            waiting = true;
+        // Messages taken from the subscription but not yet looked at: what is queued is taken
+        // in one go (one lock, no clock read per message); what this fetch leaves goes back to
+        // `carry` for the next one.
+        let mut local: VecDeque<Msg> = std::mem::take(&mut *self.carry.lock());
+        let mut run = || -> Result<()> {
+            'fetch: loop {
+                if local.is_empty() {
+                    // A pull request does not survive a disconnect: end the fetch instead of
+                    // waiting for its timeout.
+                    if self.conn.status() != ConnectionStatus::Connected || self.conn.reconnects() != reconnects {
+                        if out.is_empty() {
+                            return Err(err!(NotConnected, "disconnected during the fetch (the pull request is lost)"));
                         }
+                        break;
                     }
-                    PullStatus::Interrupted { shutdown } => {
-                        if current {
-                            if !out.is_empty() {
+                    let want = batch - out.len();
+                    let taken = match self.sub.try_next_msgs(want) {
+                        Ok(v) if !v.is_empty() => Ok(v),
+                        Ok(_) => {
+                            let now = Instant::now();
+                            let mut wait = deadline.saturating_duration_since(now).min(FETCH_STATE_POLL);
+                            if let Some(hb) = o.heartbeat {
+                                let hb_left = (hb * 2).saturating_sub(now.duration_since(last_seen));
+                                if hb_left.is_zero() {
+                                    if out.is_empty() {
+                                        return Err(err!(
+                                            Timeout,
+                                            "fetch: missed heartbeats from consumer '{}' (idle heartbeat {:?})",
+                                            self.consumer,
+                                            hb
+                                        ));
+                                    }
+                                    break;
+                                }
+                                wait = wait.min(hb_left);
+                            }
+                            if wait.is_zero() {
                                 break;
                             }
-                            if shutdown {
-                                return Err(err!(NotConnected, "fetch: the server is shutting down (the pull request is lost)"));
+                            match self.sub.next_msgs(want, wait) {
+                                Err(e) if e.status == Status::Timeout => continue,
+                                r => r,
                             }
-                            let left = deadline.saturating_duration_since(Instant::now());
-                            if left <= FETCH_EXPIRES_MARGIN {
-                                break;
-                            }
-                            let body = pull_body(batch, o.max_bytes, Some(left - FETCH_EXPIRES_MARGIN), false, o.heartbeat);
-                            reply = self.pull(&body)?;
-                            waiting = true;
                         }
-                    }
-                    PullStatus::Refused(e) => {
-                        if current {
+                        Err(e) => Err(e),
+                    };
+                    match taken {
+                        Ok(v) => local.extend(v),
+                        Err(e) => {
                             if out.is_empty() {
                                 return Err(e);
                             }
                             break;
                         }
                     }
-                    PullStatus::NoResponders => {
-                        if current {
-                            if !out.is_empty() {
-                                break;
-                            }
-                            self.check_consumer()?;
-                            let left = deadline.saturating_duration_since(Instant::now());
-                            if left <= PULL_NO_RESPONDERS_WAIT + FETCH_EXPIRES_MARGIN {
-                                break;
-                            }
-                            std::thread::sleep(PULL_NO_RESPONDERS_WAIT);
-                            let left = left - PULL_NO_RESPONDERS_WAIT;
-                            let body = if waiting {
-                                pull_body(batch, o.max_bytes, Some(left - FETCH_EXPIRES_MARGIN), false, o.heartbeat)
-                            } else {
-                                pull_body(batch, o.max_bytes, None, true, None)
-                            };
-                            reply = self.pull(&body)?;
-                        }
+                    if o.heartbeat.is_some() {
+                        last_seen = Instant::now();
                     }
-                    PullStatus::Terminal(e) => return Err(e),
                 }
-                continue;
+                while let Some(m) = local.pop_front() {
+                    // Status messages have no payload: test that first, a plain message's headers are
+                    // then never parsed here.
+                    if m.data().is_empty() && m.status_code() != 0 {
+                        if handle_control(&m, &self.conn) {
+                            continue;
+                        }
+                        let current = m.subject() == reply;
+                        match classify_status(&m, &self.stream, &self.consumer) {
+                            PullStatus::Control => continue,
+                            PullStatus::Ended { .. } => {
+                                if current {
+                                    if waiting || o.no_wait || !out.is_empty() {
+                                        break 'fetch;
+                                    }
+                                    let left = deadline.saturating_duration_since(Instant::now());
+                                    if left <= FETCH_EXPIRES_MARGIN {
+                                        break 'fetch;
+                                    }
+                                    let body = pull_body(batch, o.max_bytes, Some(left - FETCH_EXPIRES_MARGIN), false, o.heartbeat);
+                                    reply = self.pull(&body)?;
+                                    waiting = true;
+                                }
+                            }
+                            PullStatus::Interrupted { shutdown } => {
+                                if current {
+                                    if !out.is_empty() {
+                                        break 'fetch;
+                                    }
+                                    if shutdown {
+                                        return Err(err!(NotConnected, "fetch: the server is shutting down (the pull request is lost)"));
+                                    }
+                                    let left = deadline.saturating_duration_since(Instant::now());
+                                    if left <= FETCH_EXPIRES_MARGIN {
+                                        break 'fetch;
+                                    }
+                                    let body = pull_body(batch, o.max_bytes, Some(left - FETCH_EXPIRES_MARGIN), false, o.heartbeat);
+                                    reply = self.pull(&body)?;
+                                    waiting = true;
+                                }
+                            }
+                            PullStatus::Refused(e) => {
+                                if current {
+                                    if out.is_empty() {
+                                        return Err(e);
+                                    }
+                                    break 'fetch;
+                                }
+                            }
+                            PullStatus::NoResponders => {
+                                if current {
+                                    if !out.is_empty() {
+                                        break 'fetch;
+                                    }
+                                    self.check_consumer()?;
+                                    let left = deadline.saturating_duration_since(Instant::now());
+                                    if left <= PULL_NO_RESPONDERS_WAIT + FETCH_EXPIRES_MARGIN {
+                                        break 'fetch;
+                                    }
+                                    std::thread::sleep(PULL_NO_RESPONDERS_WAIT);
+                                    let left = left - PULL_NO_RESPONDERS_WAIT;
+                                    let body = if waiting {
+                                        pull_body(batch, o.max_bytes, Some(left - FETCH_EXPIRES_MARGIN), false, o.heartbeat)
+                                    } else {
+                                        pull_body(batch, o.max_bytes, None, true, None)
+                                    };
+                                    reply = self.pull(&body)?;
+                                }
+                            }
+                            PullStatus::Terminal(e) => return Err(e),
+                        }
+                        continue;
+                    }
+                    bytes += m.subject().len() + m.reply().map_or(0, |r| r.len()) + m.header_block().len() + m.data().len();
+                    out.push(JsMsg::new(m, &self.conn));
+                    if out.len() >= batch || (o.max_bytes > 0 && bytes >= o.max_bytes) {
+                        break 'fetch;
+                    }
+                }
             }
-            bytes += m.subject().len() + m.reply().map_or(0, |r| r.len()) + m.header_block().len() + m.data().len();
-            out.push(JsMsg::new(m, &self.conn));
-            if out.len() >= batch || (o.max_bytes > 0 && bytes >= o.max_bytes) {
-                break;
-            }
-        }
+            Ok(())
+        };
+        let r = run();
+        self.keep(local);
+        r?;
         if out.is_empty() && !o.no_wait {
             return Err(err!(Timeout, "fetch: no messages within {:?}", timeout));
         }

@@ -593,6 +593,20 @@ static void test_js_pull_fetch_and_acks(void) {
     }
   }
   CHECK_EQ(total, 2);
+  /* With idle heartbeats asked for: an idle fetch on a live server runs to its timeout (the
+   * heartbeats keep it going); messages come as usual; the heartbeat must fit the timeout. */
+  CHECK_STATUS(natsrs_pull_subscription_fetch_heartbeat(ps, 5, 0, 700, 100, batch, &n), NATSRS_STATUS_TIMEOUT);
+  CHECK(strstr(natsrs_last_error_message(), "missed heartbeats") == NULL);
+  for (int i = 0; i < 2; i++) CHECK_OK(natsrs_jetstream_publish(js, subj, TEXT("hb"), NULL, NULL));
+  REQUIRE_OK(natsrs_pull_subscription_fetch_heartbeat(ps, 10, 1 << 20, 5000, 500, batch, &n));
+  CHECK_EQ(n, 2);
+  for (size_t i = 0; i < n; i++) {
+    CHECK_OK(natsrs_msg_ack(batch[i]));
+    natsrs_msg_free(batch[i]);
+  }
+  CHECK_STATUS(natsrs_pull_subscription_fetch_heartbeat(ps, 10, 0, 1000, 500, batch, &n), NATSRS_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(natsrs_pull_subscription_fetch_heartbeat(ps, 10, 0, 1000, 0, batch, &n), NATSRS_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(natsrs_pull_subscription_fetch_heartbeat(ps, 0, 0, 1000, 100, batch, &n), NATSRS_STATUS_INVALID_ARGUMENT);
   natsrs_consumer_info *ci = NULL;
   REQUIRE_OK(natsrs_pull_subscription_consumer_info(ps, &ci));
   CHECK_STR(natsrs_consumer_info_name(ci), "PULLER");
@@ -848,6 +862,7 @@ static void test_js_bad_arguments(void) {
   CHECK_STATUS(natsrs_pull_subscription_fetch(NULL, 1, 10, arr, &n), NP);
   CHECK_STATUS(natsrs_pull_subscription_fetch_bytes(NULL, 1, 1, 10, arr, &n), NP);
   CHECK_STATUS(natsrs_pull_subscription_fetch_no_wait(NULL, 1, arr, &n), NP);
+  CHECK_STATUS(natsrs_pull_subscription_fetch_heartbeat(NULL, 1, 0, 1000, 100, arr, &n), NP);
   CHECK_STATUS(natsrs_pull_subscription_consumer_info(NULL, (natsrs_consumer_info **)&out), NP);
   CHECK_STATUS(natsrs_pull_subscription_unsubscribe(NULL), NP);
   CHECK_STATUS(natsrs_pull_subscription_drain(NULL, 10), NP);

@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "7d51049e6fd7371c6adf062396ae853579b5dc5d06734ed4f4098a19c06aced8"
+HEADER_SHA256 = "5eed3f44fbbcb1ecfc958858943d27aa8fda31ecf10f5e32e777e86e21cb06d6"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -357,6 +357,7 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_jetstream_pull_subscribe", c_int, (c_void_p, c_char_p, c_char_p, c_void_p, POINTER(c_void_p))),
     ("natsrs_pull_subscription_fetch", c_int, (c_void_p, c_size_t, c_int64, POINTER(c_void_p), POINTER(c_size_t))),
     ("natsrs_pull_subscription_fetch_bytes", c_int, (c_void_p, c_size_t, c_size_t, c_int64, POINTER(c_void_p), POINTER(c_size_t))),
+    ("natsrs_pull_subscription_fetch_heartbeat", c_int, (c_void_p, c_size_t, c_size_t, c_int64, c_int64, POINTER(c_void_p), POINTER(c_size_t))),
     ("natsrs_pull_subscription_fetch_no_wait", c_int, (c_void_p, c_size_t, POINTER(c_void_p), POINTER(c_size_t))),
     ("natsrs_pull_subscription_consumer_info", c_int, (c_void_p, POINTER(c_void_p))),
     ("natsrs_pull_subscription_unsubscribe", c_int, (c_void_p,)),
