@@ -1,0 +1,198 @@
+package nats
+
+// What a connection reports about itself: statistics, servers, server info, inboxes.
+
+/*
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"runtime"
+	"unsafe"
+)
+
+// Stats will return a race safe copy of the Statistics section for the connection.
+func (nc *Conn) Stats() Statistics {
+	p := nc.cptr()
+	if p == nil {
+		return Statistics{}
+	}
+	var s C.natsrs_statistics
+	C.natsrs_connection_stats(p, &s)
+	runtime.KeepAlive(nc)
+	return Statistics{
+		InMsgs: uint64(s.in_msgs), OutMsgs: uint64(s.out_msgs),
+		InBytes: uint64(s.in_bytes), OutBytes: uint64(s.out_bytes),
+		Reconnects: uint64(s.reconnects),
+	}
+}
+
+// MaxPayload returns the size limit that a message payload can have. This is set by the server
+// configuration and delivered to the client upon connect.
+func (nc *Conn) MaxPayload() int64 {
+	p := nc.cptr()
+	if p == nil {
+		return 0
+	}
+	var out C.int64_t
+	C.natsrs_connection_max_payload(p, &out)
+	runtime.KeepAlive(nc)
+	return int64(out)
+}
+
+func stringsList(list *C.natsrs_strings) []string {
+	n := int(C.natsrs_strings_count(list))
+	out := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		out = append(out, C.GoString(C.natsrs_strings_get(list, C.size_t(i))))
+	}
+	C.natsrs_strings_free(list)
+	return out
+}
+
+// Servers returns the list of known server urls, including additional servers discovered after
+// a connect but not including those that have been removed.
+func (nc *Conn) Servers() []string {
+	p := nc.cptr()
+	if p == nil {
+		return nil
+	}
+	var list *C.natsrs_strings
+	if C.natsrs_connection_servers(p, &list) != C.NATSRS_STATUS_OK {
+		return nil
+	}
+	runtime.KeepAlive(nc)
+	return stringsList(list)
+}
+
+// DiscoveredServers returns only the server urls that have been discovered after a connection
+// has been established.
+func (nc *Conn) DiscoveredServers() []string {
+	p := nc.cptr()
+	if p == nil {
+		return nil
+	}
+	var list *C.natsrs_strings
+	if C.natsrs_connection_discovered_servers(p, &list) != C.NATSRS_STATUS_OK {
+		return nil
+	}
+	runtime.KeepAlive(nc)
+	return stringsList(list)
+}
+
+func (nc *Conn) strGetter(f func(*C.natsrs_connection, *C.char, C.size_t) C.enum_natsrs_status) string {
+	p := nc.cptr()
+	if p == nil {
+		return ""
+	}
+	buf := (*C.char)(C.malloc(1024))
+	defer C.free(unsafe.Pointer(buf))
+	if f(p, buf, 1024) != C.NATSRS_STATUS_OK {
+		return ""
+	}
+	runtime.KeepAlive(nc)
+	return C.GoString(buf)
+}
+
+// ConnectedUrl reports the connected server's URL ("" when not connected).
+func (nc *Conn) ConnectedUrl() string {
+	if nc.Status() != CONNECTED {
+		return ""
+	}
+	return nc.strGetter(func(p *C.natsrs_connection, b *C.char, n C.size_t) C.enum_natsrs_status {
+		return C.natsrs_connection_connected_url(p, b, n)
+	})
+}
+
+// ConnectedServerId reports the connected server's Id.
+func (nc *Conn) ConnectedServerId() string {
+	if nc.Status() != CONNECTED {
+		return ""
+	}
+	return nc.strGetter(func(p *C.natsrs_connection, b *C.char, n C.size_t) C.enum_natsrs_status {
+		return C.natsrs_connection_connected_server_id(p, b, n)
+	})
+}
+
+// ConnectedServerName reports the connected server's name.
+func (nc *Conn) ConnectedServerName() string {
+	return nc.serverInfo(func(si *C.natsrs_server_info) string {
+		return C.GoString(C.natsrs_server_info_server_name(si))
+	})
+}
+
+// ConnectedServerVersion reports the connected server's version as a string.
+func (nc *Conn) ConnectedServerVersion() string {
+	return nc.serverInfo(func(si *C.natsrs_server_info) string {
+		return C.GoString(C.natsrs_server_info_version(si))
+	})
+}
+
+// HeadersSupported will return if the server supports headers.
+func (nc *Conn) HeadersSupported() bool {
+	return nc.serverInfo(func(si *C.natsrs_server_info) string {
+		if C.natsrs_server_info_headers(si) {
+			return "y"
+		}
+		return ""
+	}) == "y"
+}
+
+func (nc *Conn) serverInfo(f func(*C.natsrs_server_info) string) string {
+	p := nc.cptr()
+	if p == nil || nc.Status() != CONNECTED {
+		return ""
+	}
+	var si *C.natsrs_server_info
+	if C.natsrs_connection_server_info(p, &si) != C.NATSRS_STATUS_OK {
+		return ""
+	}
+	runtime.KeepAlive(nc)
+	defer C.natsrs_server_info_free(si)
+	return f(si)
+}
+
+// LastError reports the last error encountered via the connection. It can be used reliably
+// within ClosedCB in order to find out reason why connection was closed for example.
+func (nc *Conn) LastError() error {
+	p := nc.cptr()
+	if p == nil {
+		return nil
+	}
+	var st C.natsrs_status
+	buf := (*C.char)(C.malloc(1024))
+	defer C.free(unsafe.Pointer(buf))
+	if C.gn_last_error(p, &st, buf, 1024) != C.NATSRS_STATUS_OK {
+		return nil
+	}
+	runtime.KeepAlive(nc)
+	if st == C.NATSRS_STATUS_OK {
+		return nil
+	}
+	return statusError(int(st), C.GoString(buf))
+}
+
+// NewInbox will return an inbox string which can be used for directed replies from subscribers.
+// These are guaranteed to be unique, but can be shared and subscribed to by others.
+func (nc *Conn) NewInbox() string {
+	p := nc.cptr()
+	if p == nil {
+		return NewInbox()
+	}
+	var buf [256]C.char
+	var cerr *C.char
+	st := C.gn_new_inbox(p, &buf[0], C.size_t(len(buf)), &cerr)
+	runtime.KeepAlive(nc)
+	if takeErr(st, cerr) != nil {
+		return NewInbox()
+	}
+	return C.GoString(&buf[0])
+}
+
+// NewRespInbox is the new format used for _INBOX. Its a unique subject (the core muxes replies on
+// one wildcard subscription per connection).
+func (nc *Conn) NewRespInbox() string { return nc.NewInbox() }
+
+// NewInbox will return an inbox string which can be used for directed replies from subscribers.
+func NewInbox() string { return InboxPrefix + nuid() }

@@ -1,0 +1,173 @@
+"""The asyncio client's plumbing: connection events posted to the loop, completions of the
+library's non-blocking calls resolving futures, the shared batch extractor."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import weakref
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Optional, Set
+
+from .. import _core, _ffi
+from .._core import OK, lib
+from .._options import Events
+from ..errors import (
+    Error,
+    FlushTimeoutError,
+    SlowConsumerError,
+    error_for,
+)
+from .msg import Msg
+from .subscription import Subscription
+
+if TYPE_CHECKING:
+    from .client import Client
+
+log = logging.getLogger("nats.aio.client")
+_S = _ffi
+
+
+class _AioEvents(Events):
+    """Hands the connection's events (library threads) to the event loop as tasks."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, cbs: Dict[str, Any]) -> None:
+        self.loop = loop
+        self.cbs = cbs
+        self.tasks: Set["asyncio.Task[None]"] = set()
+        self.closed = asyncio.Event()
+        self.client: Optional["weakref.ref[Client]"] = None
+        self.subs: "weakref.WeakValueDictionary[int, Subscription]" = weakref.WeakValueDictionary()
+
+    def _post(self, fn: Callable[..., None], *args: Any) -> None:
+        try:
+            self.loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:  # the loop is closed
+            pass
+
+    def spawn(self, name: str, *args: Any) -> None:
+        """On the loop thread: runs callback ``name`` as a task."""
+        cb = self.cbs.get(name)
+        if cb is None:
+            return
+        task = self.loop.create_task(self._run(name, cb, args))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _run(self, name: str, cb: Callable[..., Awaitable[None]], args: Any) -> None:
+        try:
+            await cb(*args)
+        except asyncio.CancelledError:
+            pass
+        except Exception as e:
+            if name == "error_cb":
+                log.error("nats: error_cb raised", exc_info=e)
+            else:
+                self.spawn("error_cb", e)
+
+    def _error_in_loop(self, exc: Error, sub_ptr: int) -> None:
+        c = self.client() if self.client else None
+        if c is not None:
+            c._err = exc
+            if c._core is not None:
+                c._core.errors_received += 1
+        if isinstance(exc, SlowConsumerError) and sub_ptr:
+            sub = self.subs.get(sub_ptr)
+            if sub is not None:
+                exc.sub, exc.subject, exc.sid = sub, sub.subject, sub._id
+        self.spawn("error_cb", exc)
+
+    def on_error(self, exc: Error, sub_ptr: int) -> None:
+        self._post(self._error_in_loop, exc, sub_ptr)
+
+    def on_disconnected(self, status: int, text: str) -> None:
+        def run() -> None:
+            c = self.client() if self.client else None
+            if c is not None and status not in (OK, _S.NATSRS_STATUS_CONNECTION_CLOSED):
+                c._err = error_for(status, text)
+            self.spawn("disconnected_cb")
+
+        self._post(run)
+
+    def on_reconnected(self) -> None:
+        def run() -> None:
+            c = self.client() if self.client else None
+            if c is not None:
+                c._pub_max = -1  # the new server's INFO may differ
+            self.spawn("reconnected_cb")
+
+        self._post(run)
+
+    def on_closed(self) -> None:
+        def run() -> None:
+            self.closed.set()
+            self.spawn("closed_cb")
+
+        self._post(run)
+
+    def on_discovered(self) -> None:
+        self._post(self.spawn, "discovered_server_cb")
+
+    def on_lame_duck(self) -> None:
+        self._post(self.spawn, "lame_duck_mode_cb")
+
+    def report_exception(self, exc: BaseException) -> None:
+        self._post(self.spawn, "error_cb", exc)
+
+
+class _Completion:
+    """Registry entry of one non-blocking request or flush: the completion callback (on the
+    library's completion thread) resolves the future on the loop."""
+
+    __slots__ = ("loop", "fut", "client", "flush")
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        fut: "asyncio.Future[Any]",
+        client: Optional["Client"],
+        flush: bool = False,
+    ) -> None:
+        self.loop = loop
+        self.fut = fut
+        self.client = client
+        self.flush = flush
+
+    def complete(self, status: int, msg: int) -> None:
+        result: Any = None
+        exc: Optional[BaseException] = None
+        if status == OK:
+            if msg:
+                client = self.client
+                try:
+                    result = _extractor().one(msg, lambda s, r, d, h, m: Msg(client, s, r, d, h, m))
+                finally:
+                    lib.natsrs_msg_free(msg)
+        else:
+            exc = error_for(
+                status, "", FlushTimeoutError if self.flush and status == _S.NATSRS_STATUS_TIMEOUT else None
+            )
+        try:
+            self.loop.call_soon_threadsafe(_resolve, self.fut, result, exc)
+        except RuntimeError:
+            pass
+
+
+_tls = threading.local()
+
+
+def _extractor() -> _core.BatchExtractor:
+    """The completion thread's extractor (its scratch out-parameters are per thread)."""
+    ex: Optional[_core.BatchExtractor] = getattr(_tls, "ex", None)
+    if ex is None:
+        ex = _tls.ex = _core.BatchExtractor()
+    return ex
+
+
+def _resolve(fut: "asyncio.Future[Any]", result: Any, exc: Optional[BaseException]) -> None:
+    if fut.done():
+        return
+    if exc is not None:
+        fut.set_exception(exc)
+    else:
+        fut.set_result(result)
