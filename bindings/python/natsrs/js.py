@@ -160,14 +160,12 @@ class JetStreamManager:
         direct: Optional[bool] = False,
         next: Optional[bool] = False,
     ) -> api.RawStreamMsg:
-        """A stored message by sequence, or the last one on ``subject`` (``next`` is not in the
-        C API: NotImplementedError)."""
+        """A stored message by sequence, the last one on ``subject``, or with ``next`` the first at
+        ``seq`` or later whose subject matches ``subject`` (wildcards allowed; any when None)."""
         validate_name("stream", stream_name)
-        if next:
-            raise NotImplementedError("natsrs: get_msg(next=True) is not in the libnatsrs C API")
         if not seq and not subject:
             raise ValueError("nats: seq or subject is required")
-        return self._h.get_msg(stream_name, seq, subject, bool(direct))
+        return self._h.get_msg(stream_name, seq, subject, bool(direct), bool(next))
 
     def get_last_msg(self, stream_name: str, subject: str, direct: Optional[bool] = False) -> api.RawStreamMsg:
         return self.get_msg(stream_name, subject=subject, direct=direct)

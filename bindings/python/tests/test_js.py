@@ -522,13 +522,50 @@ def test_get_and_delete_msg(jurl: str) -> None:
         d = await js.get_msg(name, 1, direct=True)
         assert d.data == b"a1" and d.seq == 1
         dl = await js.get_last_msg(name, f"{name}.a", direct=True)
-        assert (dl.subject, dl.data) == (f"{name}.a", b"a2")  # (seq and time: not in the C API)
+        assert (dl.subject, dl.data, dl.seq) == (f"{name}.a", b"a2", 3)
+        # the stored sequence and time, from every kind of read
+        now = datetime.datetime.now(datetime.timezone.utc)
+        for got, seq in ((m, 2), (last, 3), (d, 1), (dl, 3)):
+            assert got.seq == seq and got.sequence == seq
+            assert isinstance(got.time, datetime.datetime) and got.time.tzinfo is not None
+            assert abs((now - got.time).total_seconds()) < 3600  # the server's clock, not exact
+        assert m.time is not None and last.time is not None and m.time <= last.time
+        # as nats-py: a direct get keeps the server's headers, a stream get only the message's
+        dh = dl.headers or {}
+        assert (dh.get("Nats-Sequence"), dh.get("Nats-Subject"), dh.get("Nats-Stream")) == ("3", f"{name}.a", name)
+        assert api.parse_time(dh["Nats-Time-Stamp"]) == dl.time
+        assert "Nats-Sequence" not in (m.headers or {})
         assert await js.delete_msg(name, 1) is True
         with pytest.raises(NotFoundError):
             await js.get_msg(name, 1)
         with pytest.raises(NotFoundError):
             await js.get_last_msg(name, f"{name}.zzz")
         assert (await js.stream_info(name)).state.messages == 2
+        await js.delete_stream(name)
+        await nc.close()
+
+    run(main())
+
+
+def test_get_next_msg(jurl: str) -> None:
+    async def main() -> None:
+        nc = await nats.connect(jurl)
+        js = nc.jetstream()
+        name = uniq()
+        await js.add_stream(name=name, subjects=[f"{name}.>"], allow_direct=True)
+        for subj, data in (("a", b"a1"), ("b", b"b1"), ("a", b"a2"), ("c", b"c1")):
+            await js.publish(f"{name}.{subj}", data)
+        for direct in (False, True):
+            n = await js.get_msg(name, 2, subject=f"{name}.a", next=True, direct=direct)
+            assert (n.subject, n.data, n.seq) == (f"{name}.a", b"a2", 3)
+            assert n.time is not None
+            # wildcards; the first at the sequence itself
+            w = await js.get_msg(name, 2, subject=f"{name}.*", next=True, direct=direct)
+            assert (w.data, w.seq) == (b"b1", 2)
+            # no subject: any subject
+            assert (await js.get_msg(name, 4, next=True, direct=direct)).data == b"c1"
+            with pytest.raises(NotFoundError):
+                await js.get_msg(name, 4, subject=f"{name}.a", next=True, direct=direct)
         await js.delete_stream(name)
         await nc.close()
 

@@ -42,7 +42,10 @@ def test_blocking_streams_publish_and_errors(jurl: str) -> None:
         dup = js.publish(f"{name}.a", b"1", headers={"Nats-Msg-Id": "x"})
         assert (ack.stream, ack.seq, ack.duplicate) == (name, 1, None) and dup.duplicate is True
         assert js.publish(f"{name}.h", b"h", headers={"K": "v"}).seq == 2
-        assert (js.get_last_msg(name, f"{name}.h").headers or {}).get("K") == "v"
+        last = js.get_last_msg(name, f"{name}.h")
+        assert (last.headers or {}).get("K") == "v" and last.seq == 2 and last.time is not None
+        nxt = js.get_msg(name, 1, subject=f"{name}.h", next=True)
+        assert (nxt.seq, nxt.data) == (2, b"h")
         with pytest.raises(BadRequestError):
             js.publish(f"{name}.a", b"x", stream="OTHER")
         with pytest.raises(NoStreamResponseError):

@@ -129,14 +129,12 @@ class JetStreamManager:
         direct: Optional[bool] = False,
         next: Optional[bool] = False,
     ) -> api.RawStreamMsg:
-        """A stored message by sequence, or the last one on ``subject``. (``next`` is not in the
-        C API: NotImplementedError.)"""
+        """A stored message by sequence, the last one on ``subject``, or with ``next`` the first at
+        ``seq`` or later whose subject matches ``subject`` (wildcards allowed; any when None)."""
         _sync.validate_name("stream", stream_name)
-        if next:
-            raise NotImplementedError("natsrs: get_msg(next=True) is not in the libnatsrs C API")
         if not seq and not subject:
             raise ValueError("nats: seq or subject is required")
-        return await self._run(self._sync.get_msg, stream_name, seq, subject, direct)
+        return await self._run(self._sync.get_msg, stream_name, seq, subject, direct, next)
 
     async def get_last_msg(self, stream_name: str, subject: str, direct: Optional[bool] = False) -> api.RawStreamMsg:
         return await self.get_msg(stream_name, subject=subject, direct=direct)
