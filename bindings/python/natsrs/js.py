@@ -310,14 +310,30 @@ def finalize_pull(guard: _core.HandleGuard, js_handle: Any) -> None:
     _core.HandleGuard.finalize(guard)
 
 
-def fetch_blocking(guard: _core.HandleGuard, batch: int, timeout_ms: int, make: Callable[..., Any]) -> List[Any]:
-    """One ``natsrs_pull_subscription_fetch``; ``make(subject, reply, data, headers, multi)``
-    builds each message."""
+def heartbeat_ms(heartbeat: Optional[float], timeout_ms: int) -> int:
+    """A fetch's idle heartbeat in ms (0: none); it must be less than half the timeout."""
+    if not heartbeat:
+        return 0
+    hb = max(1, _core.ms(heartbeat))
+    if hb * 2 >= timeout_ms:
+        raise ValueError("nats: fetch heartbeat must be less than half the fetch timeout")
+    return hb
+
+
+def fetch_blocking(
+    guard: _core.HandleGuard, batch: int, timeout_ms: int, make: Callable[..., Any], hb_ms: int = 0
+) -> List[Any]:
+    """One ``natsrs_pull_subscription_fetch`` (``natsrs_pull_subscription_fetch_heartbeat`` with
+    ``hb_ms``: ends early when two heartbeats are missed); ``make(subject, reply, data,
+    headers, multi)`` builds each message."""
     ptr = guard.acquire(BadSubscriptionError)
     try:
         arr = (c_void_p * batch)()
         count = c_size_t(0)
-        st = lib.natsrs_pull_subscription_fetch(ptr, batch, timeout_ms, arr, byref(count))
+        if hb_ms:
+            st = lib.natsrs_pull_subscription_fetch_heartbeat(ptr, batch, 0, timeout_ms, hb_ms, arr, byref(count))
+        else:
+            st = lib.natsrs_pull_subscription_fetch(ptr, batch, timeout_ms, arr, byref(count))
         if st == _S.NATSRS_STATUS_TIMEOUT:
             raise FetchTimeoutError()
         if st != OK:
@@ -636,16 +652,19 @@ class PullSubscription:
         self._finalizer = weakref.finalize(self, finalize_pull, self._guard, js._h)
 
     def fetch(self, batch: int = 1, timeout: Optional[float] = 5, heartbeat: Optional[float] = None) -> List["Msg"]:
-        """Up to ``batch`` messages, waiting up to ``timeout`` seconds for the first."""
+        """Up to ``batch`` messages, waiting up to ``timeout`` seconds for the first; with
+        ``heartbeat`` (seconds, less than half of ``timeout``) the server sends idle heartbeats
+        and the fetch ends early (``FetchTimeoutError``) when two are missed."""
         from .client import Msg
 
         if batch < 1:
             raise ValueError("nats: invalid batch size")
         if timeout is not None and timeout <= 0:
             raise ValueError("nats: invalid fetch timeout")
-        t = _core.ms(timeout) if timeout is not None else FETCH_NO_TIMEOUT_MS
+        t = max(1, _core.ms(timeout)) if timeout is not None else FETCH_NO_TIMEOUT_MS
+        hb = heartbeat_ms(heartbeat, t)
         client = self._js._nc
-        return fetch_blocking(self._guard, batch, max(1, t), lambda s, r, d, h, m: Msg(client, s, r, d, h, m))
+        return fetch_blocking(self._guard, batch, t, lambda s, r, d, h, m: Msg(client, s, r, d, h, m), hb)
 
     def consumer_info(self) -> api.ConsumerInfo:
         return self._js.consumer_info(self._stream, self._consumer)

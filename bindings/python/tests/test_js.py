@@ -6,7 +6,9 @@ import asyncio
 import datetime
 import functools
 import itertools
+import os
 import pathlib
+import signal
 from typing import Any, Iterator, List
 
 import pytest
@@ -273,6 +275,47 @@ def test_pull_fetch_ack_nak_term(jurl: str) -> None:
         await nc.close()
 
     run(main())
+
+
+def test_pull_fetch_heartbeat(tmpdir_session: pathlib.Path) -> None:
+    d = tmpdir_session / f"js-{uniq('hb')}"
+    d.mkdir()
+    srv = Server(tmpdir_session, ["-js", "-sd", str(d)]).start()
+
+    async def main() -> None:
+        nc = await nats.connect(srv.url)
+        js = nc.jetstream()
+        name = uniq()
+        await js.add_stream(name=name, subjects=[f"{name}.>"])
+        for i in range(3):
+            await js.publish(f"{name}.q", b"%d" % i)
+        sub = await js.pull_subscribe(f"{name}.q", durable="hb")
+        msgs = await sub.fetch(5, timeout=2, heartbeat=0.5)
+        assert [m.data for m in msgs] == [b"0", b"1", b"2"]
+        for m in msgs:
+            await m.ack()
+        # nothing to fetch: the heartbeats come, the fetch runs to its timeout
+        with pytest.raises(FetchTimeoutError):
+            await sub.fetch(1, timeout=1, heartbeat=0.2)
+        with pytest.raises(ValueError):
+            await sub.fetch(1, timeout=1, heartbeat=0.5)  # not less than half the timeout
+        # a server gone quiet: two missed heartbeats end the fetch, long before its timeout
+        assert srv.proc is not None
+        os.kill(srv.proc.pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(FetchTimeoutError):  # not the asyncio.TimeoutError of wait_for
+                await asyncio.wait_for(sub.fetch(1, timeout=30, heartbeat=0.2), 20)
+        finally:
+            os.kill(srv.proc.pid, signal.SIGCONT)
+        await js.publish(f"{name}.q", b"after")
+        assert [m.data for m in await sub.fetch(1, timeout=2, heartbeat=0.3)] == [b"after"]
+        await js.delete_stream(name)
+        await nc.close()
+
+    try:
+        run(main())
+    finally:
+        srv.stop()
 
 
 def test_pull_ephemeral_and_nak_delay(jurl: str) -> None:

@@ -103,8 +103,10 @@ def test_blocking_pull_and_push(jurl: str) -> None:
             msgs[1].ack_sync(timeout=2)
             msgs[2].in_progress()
             msgs[2].term()
-            rest = psub.fetch(10, timeout=2)
+            rest = psub.fetch(10, timeout=2, heartbeat=0.5)
             assert [m.data for m in rest] == [b"3", b"4", b"5"]
+            with pytest.raises(ValueError):
+                psub.fetch(1, timeout=1, heartbeat=0.5)
             for m in rest:
                 m.ack()
             with pytest.raises(TimeoutError) as te:
