@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional,
 
 from . import _core, _ffi
 from ._core import OK, lib
+from ._jsm_api import ApiCallsMixin
+from ._jsm_api import validate_name as validate_name
 from ._stores import StoresMixin
 from .aio.js import _c, api
 from .aio.js.errors import Error as JsError
@@ -34,17 +36,9 @@ CONTROL_STATUS = "100"
 _S = _ffi
 
 
-def validate_name(kind: str, name: Optional[str]) -> str:
-    if not name:
-        raise ValueError(f"nats: {kind} name is required")
-    if any(c in name for c in ". *>\t\r\n"):
-        raise ValueError(f"nats: invalid {kind} name '{name}'")
-    return name
-
-
-class JetStreamManager:
+class JetStreamManager(ApiCallsMixin):
     """Stream and consumer management (blocking). The asyncio manager runs these methods in its
-    thread pool."""
+    thread pool. (The calls made with ``natsrs_jetstream_api_request`` are in ``_jsm_api``.)"""
 
     def __init__(
         self,
@@ -70,10 +64,6 @@ class JetStreamManager:
             raise NotFoundError(code=404, description=f"no stream matches subject '{subject}'")
         return names[0]
 
-    def stream_info(self, name: str, subjects_filter: Optional[str] = None) -> api.StreamInfo:
-        """A stream's config and state (``subjects_filter`` is not in the C API: ignored)."""
-        return api.StreamInfo.from_response(self._h.stream_info(validate_name("stream", name)))
-
     def add_stream(self, config: Optional[api.StreamConfig] = None, **params: Any) -> api.StreamInfo:
         """Creates a stream from ``config`` and/or StreamConfig fields as keywords."""
         config = (config or api.StreamConfig()).evolve(**params)
@@ -95,22 +85,6 @@ class JetStreamManager:
         """Purges everything, or only ``subject``, below ``seq``, or all but the last ``keep``."""
         self._h.purge_stream(validate_name("stream", name), subject, int(seq or 0), int(keep or 0))
         return True
-
-    def streams_info(self, offset: int = 0) -> List[api.StreamInfo]:
-        """The info of every stream (names in order from ``offset``, then one info call each)."""
-        out: List[api.StreamInfo] = []
-        for n in self._h.stream_names(None)[offset:]:
-            try:
-                out.append(self.stream_info(n))
-            except NotFoundError:  # deleted meanwhile
-                continue
-        return out
-
-    def streams_info_iterator(self, offset: int = 0) -> api.StreamsListIterator:
-        infos = self.streams_info(offset)
-        it = api.StreamsListIterator(offset, offset + len(infos), [])
-        it._infos = infos
-        return it
 
     # ---- consumers
     def add_consumer(
@@ -140,16 +114,6 @@ class JetStreamManager:
     def delete_consumer(self, stream: str, consumer: str) -> bool:
         self._h.delete_consumer(validate_name("stream", stream), validate_name("consumer", consumer))
         return True
-
-    def consumers_info(self, stream: str, offset: Optional[int] = None) -> List[api.ConsumerInfo]:
-        """The info of every consumer of ``stream``."""
-        out: List[api.ConsumerInfo] = []
-        for n in self._h.consumer_names(validate_name("stream", stream))[offset or 0 :]:
-            try:
-                out.append(self.consumer_info(stream, n))
-            except NotFoundError:
-                continue
-        return out
 
     # ---- stored messages
     def get_msg(

@@ -20,6 +20,7 @@ from natsrs.aio.js import JetStreamContext, JetStreamManager, api
 from natsrs.aio.js.errors import (
     APIError,
     BadRequestError,
+    ConsumerInvalidResetError,
     FetchTimeoutError,
     NoStreamResponseError,
     NotFoundError,
@@ -946,3 +947,119 @@ def test_cluster_r3_stream_survives_leader_loss(make_server: Any, tmpdir_session
         await nc.close()
 
     run(main(), timeout=120)
+
+
+# ---- management through natsrs_jetstream_api_request -------------------------------------------------
+def test_stream_info_subjects_filter_and_lists(jurl: str) -> None:
+    async def main() -> None:
+        nc = await nats.connect(jurl)
+        js = nc.jetstream()
+        name = uniq("L")
+        await js.add_stream(name=name, subjects=[f"{name}.>"])
+        for subj in ("a", "b", "a", "c.d"):
+            await js.publish(f"{name}.{subj}", b"x")
+        info = await js.stream_info(name, subjects_filter=f"{name}.>")
+        assert info.state.subjects == {f"{name}.a": 2, f"{name}.b": 1, f"{name}.c.d": 1}
+        assert (await js.stream_info(name, subjects_filter=f"{name}.a")).state.subjects == {f"{name}.a": 2}
+        assert (await js.stream_info(name)).state.subjects is None
+        with pytest.raises(NotFoundError) as ei:
+            await js.stream_info("NO_SUCH_STREAM_F", subjects_filter=">")
+        assert ei.value.err_code == 10059
+        # the server's lists, one page each (as nats-py)
+        for c in ("c1", "c2"):
+            await js.add_consumer(name, durable_name=c)
+        names = sorted(ci.name for ci in await js.consumers_info(name))
+        assert names == ["c1", "c2"]
+        assert len(await js.consumers_info(name, offset=1)) == 1
+        infos = await js.streams_info()
+        assert name in [s.config.name for s in infos]
+        it = await js.streams_info_iterator()
+        assert it.total == len(infos) and it.offset == 0 and name in [s.config.name for s in it]
+        assert len(await js.streams_info(offset=len(infos))) == 0
+        await js.delete_stream(name)
+        await nc.close()
+
+    run(main())
+
+
+def test_pause_resume_reset_consumer(jurl: str) -> None:
+    async def main() -> None:
+        nc = await nats.connect(jurl)
+        js = nc.jetstream()
+        jsm = nc.jsm()
+        name = uniq("P")
+        await js.add_stream(name=name, subjects=[f"{name}.>"])
+        for i in range(5):
+            await js.publish(f"{name}.q", b"%d" % i)
+        await js.add_consumer(name, durable_name="pc", ack_policy=api.AckPolicy.EXPLICIT)
+        p = await jsm.pause_consumer(name, "pc", "2999-01-01T00:00:00Z")
+        assert isinstance(p, api.ConsumerPause) and p.paused is True
+        assert p.pause_until is not None and p.pause_until.startswith("2999-01-01")
+        assert (await js.consumer_info(name, "pc")).paused is True
+        r = await js.resume_consumer(name, "pc")
+        assert r.paused is False
+        assert not (await js.consumer_info(name, "pc")).paused
+        with pytest.raises(NotFoundError) as ei:
+            await js.pause_consumer(name, "nope", "2999-01-01T00:00:00Z")
+        assert ei.value.err_code == 10014 and ei.value.code == 404
+        with pytest.raises(ValueError):
+            await js.pause_consumer(name, "bad.name", "2999-01-01T00:00:00Z")
+        # reset: back to a chosen sequence, then to one above the ack floor
+        sub = await js.pull_subscribe_bind("pc", stream=name)
+        for m in await sub.fetch(3, timeout=2):
+            await m.ack_sync()
+        rs = await js.reset_consumer(name, "pc", seq=2)
+        assert isinstance(rs, api.ConsumerReset) and rs.reset_seq == 2
+        assert isinstance(rs.info, api.ConsumerInfo) and rs.info.name == "pc"
+        (m,) = await sub.fetch(1, timeout=2)
+        assert m.data == b"1"
+        await m.ack_sync()
+        rs0 = await js.reset_consumer(name, "pc")
+        assert rs0.reset_seq == 3
+        # a sequence the deliver policy does not allow
+        await js.add_consumer(
+            name, durable_name="bs", deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=4
+        )
+        with pytest.raises(ConsumerInvalidResetError) as ei2:
+            await js.reset_consumer(name, "bs", seq=1)
+        assert ei2.value.err_code == 10204 and isinstance(ei2.value, BadRequestError)
+        await sub.unsubscribe()
+        await js.delete_stream(name)
+        await nc.close()
+
+    run(main())
+
+
+def test_api_calls_use_the_domain(jurl: str) -> None:
+    async def main() -> None:
+        nc = await nats.connect(jurl)
+        js = nc.jetstream(domain="nodomain", timeout=1)
+        with pytest.raises(ServiceUnavailableError):
+            await js.pause_consumer("S", "C", "2999-01-01T00:00:00Z")
+        with pytest.raises(ServiceUnavailableError):
+            await js.stream_info("S", subjects_filter=">")
+        await nc.close()
+
+    run(main())
+
+
+def test_new_stream_config_fields_and_is_status_msg(jurl: str) -> None:
+    async def main() -> None:
+        nc = await nats.connect(jurl)
+        js = nc.jetstream()
+        name = uniq("N")
+        info = await js.add_stream(
+            name=name, subjects=[f"{name}.>"], allow_msg_counter=True, persist_mode=api.PersistMode.ASYNC
+        )
+        assert info.config.allow_msg_counter is True and info.config.persist_mode == api.PersistMode.ASYNC
+        await js.delete_stream(name)
+        src = api.StreamSource(name="X", consumer=api.StreamConsumerSource(name="c", deliver_subject="d"))
+        back = api.StreamSource.from_response(src.as_dict())
+        assert back.consumer == api.StreamConsumerSource(name="c", deliver_subject="d")
+        assert api.Header.SCHEDULE.value == "Nats-Schedule" and api.SCHEDULE_HOURLY == "@hourly"
+        assert JetStreamContext.is_status_msg(None) is None
+        m = nats.Msg(nc, subject="x", headers={"Status": "100"})
+        assert js.is_status_msg(m) == "100"
+        await nc.close()
+
+    run(main())

@@ -137,3 +137,21 @@ def test_blocking_pull_and_push(jurl: str) -> None:
             _ = cm.metadata
         core.close()
         js.delete_stream(name)
+
+
+def test_blocking_management_api_calls(jurl: str) -> None:
+    with natsrs.connect(jurl) as nc:
+        js = nc.jetstream()
+        name = uniq()
+        js.add_stream(name=name, subjects=[f"{name}.>"])
+        js.publish(f"{name}.a", b"1")
+        js.publish(f"{name}.b", b"2")
+        assert js.stream_info(name, subjects_filter=f"{name}.*").state.subjects == {f"{name}.a": 1, f"{name}.b": 1}
+        js.add_consumer(name, durable_name="c")
+        assert js.pause_consumer(name, "c", "2999-01-01T00:00:00Z").paused is True
+        assert js.resume_consumer(name, "c").paused is False
+        assert js.reset_consumer(name, "c", seq=2).reset_seq == 2
+        assert [c.name for c in js.consumers_info(name)] == ["c"]
+        with pytest.raises(NotFoundError):
+            js.pause_consumer(name, "nope", "2999-01-01T00:00:00Z")
+        js.delete_stream(name)

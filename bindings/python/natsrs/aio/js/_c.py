@@ -129,6 +129,19 @@ class JsHandle:
         self.conn_core = conn_core
         self._finalizer = weakref.finalize(self, _release, self.ptr, conn_core)
 
+    # ---- any API call (natsrs_jetstream_api_request)
+    def api_request(
+        self, suffix: str, req: Optional[Dict[str, Any]] = None, timeout: Optional[float] = None
+    ) -> Dict[str, Any]:
+        """Sends ``req`` (JSON; None for an empty request) to ``<prefix>.<suffix>`` and returns the
+        server's JSON reply; an API error raises its nats-py exception. ``timeout`` None: the
+        context's timeout."""
+        body = json.dumps(req).encode() if req is not None else None
+        t = max(1, _core.ms(timeout)) if timeout is not None else 0
+        out = c_void_p()
+        check(lib.natsrs_jetstream_api_request(self.ptr, suffix.encode(), body, t, byref(out)))
+        return dict(json.loads(take_string(out.value) or "{}"))
+
     # ---- account and streams
     def account_info(self) -> Dict[str, Any]:
         out = c_void_p()

@@ -52,7 +52,7 @@ class JetStreamManager:
         return await self._run(self._sync.find_stream_name_by_subject, subject)
 
     async def stream_info(self, name: str, subjects_filter: Optional[str] = None) -> api.StreamInfo:
-        """A stream's config and state (``subjects_filter`` is not in the C API: ignored)."""
+        """A stream's config and state; with ``subjects_filter`` also ``state.subjects``."""
         return await self._run(self._sync.stream_info, name, subjects_filter)
 
     async def add_stream(self, config: Optional[api.StreamConfig] = None, **params: Any) -> api.StreamInfo:
@@ -83,7 +83,7 @@ class JetStreamManager:
         return await self._run(self._sync.purge_stream, name, seq, subject, keep)
 
     async def streams_info(self, offset: int = 0) -> List[api.StreamInfo]:
-        """The info of every stream (from ``offset`` in name order)."""
+        """The info of the streams in one page of the server's list, from ``offset``."""
         return await self._run(self._sync.streams_info, offset)
 
     async def streams_info_iterator(self, offset: int = 0) -> api.StreamsListIterator:
@@ -117,8 +117,35 @@ class JetStreamManager:
         return await self._run(self._sync.delete_consumer, stream, consumer)
 
     async def consumers_info(self, stream: str, offset: Optional[int] = None) -> List[api.ConsumerInfo]:
-        """The info of every consumer of ``stream``."""
+        """The info of the consumers of ``stream`` in one page of the server's list."""
         return await self._run(self._sync.consumers_info, stream, offset)
+
+    async def pause_consumer(
+        self, stream: str, consumer: str, pause_until: str, timeout: Optional[float] = None
+    ) -> api.ConsumerPause:
+        """Pauses a consumer until ``pause_until`` (RFC 3339, e.g. "2030-01-01T00:00:00Z");
+        server 2.11+."""
+        return await self._run(self._sync.pause_consumer, stream, consumer, pause_until, timeout)
+
+    async def resume_consumer(self, stream: str, consumer: str, timeout: Optional[float] = None) -> api.ConsumerPause:
+        """Resumes a paused consumer now."""
+        return await self._run(self._sync.resume_consumer, stream, consumer, timeout)
+
+    async def reset_consumer(
+        self, stream: str, consumer: str, seq: Optional[int] = None, timeout: Optional[float] = None
+    ) -> api.ConsumerReset:
+        """Resets a consumer's delivery state (server 2.14+): its next message is at or above
+        ``seq``, or (None or 0) one above its ack floor (``ConsumerInvalidResetError`` when its
+        deliver policy does not allow ``seq``)."""
+        return await self._run(self._sync.reset_consumer, stream, consumer, seq, timeout)
+
+    @classmethod
+    def is_status_msg(cls, msg: Optional[Any]) -> Optional[str]:
+        """The ``Status`` header of a message (a JetStream control or error message), else None."""
+        if msg is None or msg.headers is None:
+            return None
+        status = msg.headers.get(api.Header.STATUS.value)
+        return None if status is None else str(status)
 
     # ---- stored messages
     async def get_msg(
