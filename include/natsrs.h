@@ -2758,6 +2758,14 @@ enum natsrs_status natsrs_kv_delete(struct natsrs_kv *kv, const char *key, uint6
 enum natsrs_status natsrs_kv_purge(struct natsrs_kv *kv, const char *key, uint64_t last_revision);
 
 /**
+ * Purges `key` like natsrs_kv_purge (no revision check), the purge marker itself expiring
+ * after `ttl_ms` (> 0; `Nats-TTL`, whole seconds on the wire): nats-py's purge(key, msg_ttl).
+ * The bucket needs natsrs_kv_config_set_limit_marker_ttl_ms (server 2.11+); otherwise the
+ * server refuses it (NATSRS_STATUS_JETSTREAM with its codes in natsrs_last_error_api).
+ */
+enum natsrs_status natsrs_kv_purge_with_ttl(struct natsrs_kv *kv, const char *key, int64_t ttl_ms);
+
+/**
  * Removes delete and purge markers, as nats.go's PurgeDeletes: markers older than
  * `older_than_ms` go entirely, newer ones only lose the revisions before them. 0 means the
  * default threshold (30 minutes); a negative value removes every marker entirely.
