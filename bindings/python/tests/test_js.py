@@ -1063,3 +1063,41 @@ def test_new_stream_config_fields_and_is_status_msg(jurl: str) -> None:
         await nc.close()
 
     run(main())
+
+
+def test_public_names_match_nats_py() -> None:
+    """Every public name of nats-py's JetStream, KV and object-store classes and of its ``api`` and
+    ``errors`` modules exists here too (typing helpers nats-py re-exports aside)."""
+    import inspect
+
+    import nats.js.api as py_api
+    import nats.js.client as py_client
+    import nats.js.errors as py_errors
+    import nats.js.kv as py_kv
+    import nats.js.manager as py_manager
+    import nats.js.object_store as py_obj
+
+    import natsrs.aio.js.errors as rs_errors
+    from natsrs.aio.js import client as rs_client
+    from natsrs.aio.js import kv as rs_kv
+    from natsrs.aio.js import object_store as rs_obj
+
+    def public(o: Any) -> "set[str]":
+        return {n for n in dir(o) if not n.startswith("_")}
+
+    pairs = [
+        (py_manager.JetStreamManager, JetStreamManager),
+        (py_client.JetStreamContext, rs_client.JetStreamContext),
+        (py_client.JetStreamContext.PullSubscription, rs_client.JetStreamContext.PullSubscription),
+        (py_client.JetStreamContext.PushSubscription, rs_client.JetStreamContext.PushSubscription),
+        (py_kv.KeyValue, rs_kv.KeyValue),
+        (py_kv.KeyValue.KeyWatcher, rs_kv.KeyValue.KeyWatcher),
+        (py_obj.ObjectStore, rs_obj.ObjectStore),
+        (py_obj.ObjectStore.ObjectWatcher, rs_obj.ObjectStore.ObjectWatcher),
+    ]
+    for theirs, ours in pairs:
+        assert public(theirs) - public(ours) == set(), theirs
+    typing_names = {"Iterable", "TYPE_CHECKING", "dataclass", "nats", "api"}
+    for theirs_mod, ours_mod in ((py_api, api), (py_errors, rs_errors)):
+        missing = {n for n in public(theirs_mod) - public(ours_mod) if not inspect.ismodule(getattr(theirs_mod, n))}
+        assert missing - typing_names == set(), theirs_mod.__name__
