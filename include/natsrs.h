@@ -1318,6 +1318,22 @@ enum natsrs_status natsrs_jetstream_delete_msg(struct natsrs_jetstream *js,
                                                bool erase);
 
 /**
+ * Sends `json_request` (NULL or "" for an empty request) to the JetStream API subject
+ * `<prefix>.<subject_suffix>` (`$JS.API.CONSUMER.PAUSE.ORDERS.C1`, or `$JS.<domain>.API...`
+ * with the context's domain or prefix) and writes the server's JSON reply to
+ * `*json_response`. `timeout_ms` 0 means the context's timeout. A reply carrying a JetStream
+ * API error fails with NATSRS_STATUS_NOT_FOUND (code 404) or NATSRS_STATUS_JETSTREAM, the
+ * server's description as the last error message and its code and err_code in
+ * natsrs_last_error_api; no responders is NATSRS_STATUS_NO_RESPONDERS. Returns an owned
+ * string; release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_jetstream_api_request(struct natsrs_jetstream *js,
+                                                const char *subject_suffix,
+                                                const char *json_request,
+                                                int64_t timeout_ms,
+                                                char **json_response);
+
+/**
  * Creates a stream config named `name` with no subjects (the server then uses the name as the
  * subject). Returns an owned natsrs_stream_config; release with natsrs_stream_config_free.
  */
@@ -2740,6 +2756,14 @@ enum natsrs_status natsrs_kv_delete(struct natsrs_kv *kv, const char *key, uint6
  * NATSRS_STATUS_WRONG_REVISION); 0: always.
  */
 enum natsrs_status natsrs_kv_purge(struct natsrs_kv *kv, const char *key, uint64_t last_revision);
+
+/**
+ * Purges `key` like natsrs_kv_purge (no revision check), the purge marker itself expiring
+ * after `ttl_ms` (> 0; `Nats-TTL`, whole seconds on the wire): nats-py's purge(key, msg_ttl).
+ * The bucket needs natsrs_kv_config_set_limit_marker_ttl_ms (server 2.11+); otherwise the
+ * server refuses it (NATSRS_STATUS_JETSTREAM with its codes in natsrs_last_error_api).
+ */
+enum natsrs_status natsrs_kv_purge_with_ttl(struct natsrs_kv *kv, const char *key, int64_t ttl_ms);
 
 /**
  * Removes delete and purge markers, as nats.go's PurgeDeletes: markers older than

@@ -383,6 +383,20 @@ pub unsafe extern "C" fn natsrs_kv_purge(kv: *mut natsrs_kv, key: *const c_char,
     })
 }
 
+/// Purges `key` like natsrs_kv_purge (no revision check), the purge marker itself expiring
+/// after `ttl_ms` (> 0; `Nats-TTL`, whole seconds on the wire): nats-py's purge(key, msg_ttl).
+/// The bucket needs natsrs_kv_config_set_limit_marker_ttl_ms (server 2.11+); otherwise the
+/// server refuses it (NATSRS_STATUS_JETSTREAM with its codes in natsrs_last_error_api).
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_kv_purge_with_ttl(kv: *mut natsrs_kv, key: *const c_char, ttl_ms: i64) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `kv` live (or NULL, refused); `key` a C string.
+        let (k, key) = unsafe { (kv_of(kv)?, cstr(key, "key")?) };
+        let ttl = super::timeout_ms(ttl_ms, "ttl_ms")?;
+        k.purge_with_ttl(key, ttl).map_err(kv_err)
+    })
+}
+
 /// Removes delete and purge markers, as nats.go's PurgeDeletes: markers older than
 /// `older_than_ms` go entirely, newer ones only lose the revisions before them. 0 means the
 /// default threshold (30 minutes); a negative value removes every marker entirely.

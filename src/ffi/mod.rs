@@ -17,6 +17,7 @@ pub mod connection;
 pub mod handle;
 pub mod info;
 pub mod jetstream;
+pub mod js_api;
 pub mod js_config;
 pub mod js_consumers;
 pub mod js_handles;

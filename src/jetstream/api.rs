@@ -164,6 +164,16 @@ impl JetStream {
         self.api_request(op, &b)
     }
 
+    /// Sends `body` (JSON text; empty for none) to `<prefix><op>` (e.g. `CONSUMER.PAUSE.S.C`),
+    /// waiting up to `timeout` (`None`: the context's timeout), and returns the reply's JSON
+    /// text as the server sent it; an error envelope becomes an error carrying the server's
+    /// codes ([`Error::api`]). For API calls this module does not wrap.
+    pub fn api_request_text(&self, op: &str, body: &[u8], timeout: Option<Duration>) -> Result<String> {
+        let m = self.api_raw(op, body, timeout)?;
+        parse_response::<Value>(m.data())?;
+        String::from_utf8(m.data().to_vec()).map_err(|_| Error::new(Status::Jetstream, "bad JetStream API response: not UTF-8"))
+    }
+
     /// Account statistics and limits.
     pub fn account_info(&self) -> Result<AccountInfo> {
         self.api_request("INFO", b"")

@@ -551,6 +551,23 @@ static bool gone(void *arg) {
   return s == NATSRS_STATUS_NOT_FOUND || s == NATSRS_STATUS_KEY_DELETED;
 }
 
+/* The stream of a bucket has no message left on key "p" (its purge marker expired). */
+struct marker_probe {
+  natsrs_jetstream *js;
+  const char *bucket;
+};
+
+static bool marker_gone(void *arg) {
+  struct marker_probe *p = arg;
+  char stream[96], subj[128];
+  snprintf(stream, sizeof stream, "KV_%s", p->bucket);
+  snprintf(subj, sizeof subj, "$KV.%s.p", p->bucket);
+  natsrs_msg *m = NULL;
+  natsrs_status s = natsrs_jetstream_get_last_msg(p->js, stream, subj, false, &m);
+  natsrs_msg_free(m);
+  return s == NATSRS_STATUS_NOT_FOUND;
+}
+
 static void test_kv_ttl_expiry(void) {
   char bucket[64];
   bucket_name(bucket, sizeof bucket, "ttl");
@@ -587,6 +604,30 @@ static void test_kv_ttl_expiry(void) {
   CHECK_OK(natsrs_kv_create_with_ttl(kv, "k", TEXT("v"), 1000, NULL));
   CHECK_STATUS(natsrs_kv_create_with_ttl(kv, "k", TEXT("v"), 1000, NULL), NATSRS_STATUS_WRONG_REVISION);
   CHECK(tu_wait_until(gone, kv, 15000));
+
+  /* A purge marker with its own TTL: the key is purged, then the marker itself goes. */
+  CHECK_OK(natsrs_kv_put(kv, "p", TEXT("one"), NULL));
+  CHECK_OK(natsrs_kv_put(kv, "p", TEXT("two"), NULL));
+  CHECK_OK(natsrs_kv_purge_with_ttl(kv, "p", 1000));
+  natsrs_kv_entry *pe = NULL;
+  CHECK_STATUS2(natsrs_kv_get(kv, "p", &pe), NATSRS_STATUS_NOT_FOUND, NATSRS_STATUS_KEY_DELETED);
+  struct marker_probe probe = {js, bucket};
+  natsrs_msg *marker = NULL;
+  char stream[96], subj[128];
+  snprintf(stream, sizeof stream, "KV_%s", bucket);
+  snprintf(subj, sizeof subj, "$KV.%s.p", bucket);
+  REQUIRE_OK(natsrs_jetstream_get_last_msg(js, stream, subj, false, &marker));
+  const char *v = NULL;
+  CHECK_OK(natsrs_msg_header_get(marker, "KV-Operation", &v));
+  CHECK_STR(v, "PURGE");
+  CHECK_OK(natsrs_msg_header_get(marker, "Nats-TTL", &v)); /* (the server may raise it to the marker TTL) */
+  CHECK(v != NULL && v[0] != '\0');
+  natsrs_msg_free(marker);
+  CHECK(tu_wait_until(marker_gone, &probe, 15000));
+  CHECK_STATUS(natsrs_kv_purge_with_ttl(kv, "p", 0), NATSRS_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(natsrs_kv_purge_with_ttl(kv, "bad key", 1000), NATSRS_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(natsrs_kv_purge_with_ttl(NULL, "p", 1000), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_STATUS(natsrs_kv_purge_with_ttl(kv, NULL, 1000), NATSRS_STATUS_NULL_PARAMETER);
   teardown(nc, js, kv, bucket);
 }
 

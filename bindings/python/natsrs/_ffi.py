@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "5eed3f44fbbcb1ecfc958858943d27aa8fda31ecf10f5e32e777e86e21cb06d6"
+HEADER_SHA256 = "19ba3f6882fa8916cae92d0705d39f345a3e0a39be54ba6472680e03325e820f"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -298,6 +298,7 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_jetstream_get_last_msg", c_int, (c_void_p, c_char_p, c_char_p, c_bool, POINTER(c_void_p))),
     ("natsrs_jetstream_get_next_msg", c_int, (c_void_p, c_char_p, c_uint64, c_char_p, c_bool, POINTER(c_void_p))),
     ("natsrs_jetstream_delete_msg", c_int, (c_void_p, c_char_p, c_uint64, c_bool)),
+    ("natsrs_jetstream_api_request", c_int, (c_void_p, c_char_p, c_char_p, c_int64, POINTER(c_void_p))),
     ("natsrs_stream_config_new", c_int, (c_char_p, POINTER(c_void_p))),
     ("natsrs_stream_config_from_json", c_int, (c_char_p, POINTER(c_void_p))),
     ("natsrs_stream_config_to_json", c_int, (c_void_p, POINTER(c_void_p))),
@@ -502,6 +503,7 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_kv_get_revision", c_int, (c_void_p, c_char_p, c_uint64, POINTER(c_void_p))),
     ("natsrs_kv_delete", c_int, (c_void_p, c_char_p, c_uint64)),
     ("natsrs_kv_purge", c_int, (c_void_p, c_char_p, c_uint64)),
+    ("natsrs_kv_purge_with_ttl", c_int, (c_void_p, c_char_p, c_int64)),
     ("natsrs_kv_purge_deletes", c_int, (c_void_p, c_int64, POINTER(c_uint64))),
     ("natsrs_kv_keys", c_int, (c_void_p, POINTER(c_char_p), c_size_t, POINTER(c_void_p))),
     ("natsrs_kv_history", c_int, (c_void_p, c_char_p, POINTER(c_void_p))),

@@ -65,8 +65,9 @@ class KeyValue:
         self._h.delete(key, int(last or 0))
         return True
 
-    def purge(self, key: str) -> bool:
-        self._h.purge(key, 0)
+    def purge(self, key: str, msg_ttl: Optional[float] = None) -> bool:
+        """As the asyncio ``KeyValue.purge``: ``msg_ttl`` makes the purge marker expire."""
+        self._h.purge(key, 0, msg_ttl)
         return True
 
     def purge_deletes(self, olderthan: int = _akv.DEFAULT_PURGE_DELETES_OLDER_THAN) -> bool:

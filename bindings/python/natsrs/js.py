@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional,
 
 from . import _core, _ffi
 from ._core import OK, lib
+from ._jsm_api import ApiCallsMixin
+from ._jsm_api import validate_name as validate_name
 from ._stores import StoresMixin
 from .aio.js import _c, api
 from .aio.js.errors import Error as JsError
@@ -34,17 +36,9 @@ CONTROL_STATUS = "100"
 _S = _ffi
 
 
-def validate_name(kind: str, name: Optional[str]) -> str:
-    if not name:
-        raise ValueError(f"nats: {kind} name is required")
-    if any(c in name for c in ". *>\t\r\n"):
-        raise ValueError(f"nats: invalid {kind} name '{name}'")
-    return name
-
-
-class JetStreamManager:
+class JetStreamManager(ApiCallsMixin):
     """Stream and consumer management (blocking). The asyncio manager runs these methods in its
-    thread pool."""
+    thread pool. (The calls made with ``natsrs_jetstream_api_request`` are in ``_jsm_api``.)"""
 
     def __init__(
         self,
@@ -70,10 +64,6 @@ class JetStreamManager:
             raise NotFoundError(code=404, description=f"no stream matches subject '{subject}'")
         return names[0]
 
-    def stream_info(self, name: str, subjects_filter: Optional[str] = None) -> api.StreamInfo:
-        """A stream's config and state (``subjects_filter`` is not in the C API: ignored)."""
-        return api.StreamInfo.from_response(self._h.stream_info(validate_name("stream", name)))
-
     def add_stream(self, config: Optional[api.StreamConfig] = None, **params: Any) -> api.StreamInfo:
         """Creates a stream from ``config`` and/or StreamConfig fields as keywords."""
         config = (config or api.StreamConfig()).evolve(**params)
@@ -95,22 +85,6 @@ class JetStreamManager:
         """Purges everything, or only ``subject``, below ``seq``, or all but the last ``keep``."""
         self._h.purge_stream(validate_name("stream", name), subject, int(seq or 0), int(keep or 0))
         return True
-
-    def streams_info(self, offset: int = 0) -> List[api.StreamInfo]:
-        """The info of every stream (names in order from ``offset``, then one info call each)."""
-        out: List[api.StreamInfo] = []
-        for n in self._h.stream_names(None)[offset:]:
-            try:
-                out.append(self.stream_info(n))
-            except NotFoundError:  # deleted meanwhile
-                continue
-        return out
-
-    def streams_info_iterator(self, offset: int = 0) -> api.StreamsListIterator:
-        infos = self.streams_info(offset)
-        it = api.StreamsListIterator(offset, offset + len(infos), [])
-        it._infos = infos
-        return it
 
     # ---- consumers
     def add_consumer(
@@ -141,16 +115,6 @@ class JetStreamManager:
         self._h.delete_consumer(validate_name("stream", stream), validate_name("consumer", consumer))
         return True
 
-    def consumers_info(self, stream: str, offset: Optional[int] = None) -> List[api.ConsumerInfo]:
-        """The info of every consumer of ``stream``."""
-        out: List[api.ConsumerInfo] = []
-        for n in self._h.consumer_names(validate_name("stream", stream))[offset or 0 :]:
-            try:
-                out.append(self.consumer_info(stream, n))
-            except NotFoundError:
-                continue
-        return out
-
     # ---- stored messages
     def get_msg(
         self,
@@ -160,14 +124,12 @@ class JetStreamManager:
         direct: Optional[bool] = False,
         next: Optional[bool] = False,
     ) -> api.RawStreamMsg:
-        """A stored message by sequence, or the last one on ``subject`` (``next`` is not in the
-        C API: NotImplementedError)."""
+        """A stored message by sequence, the last one on ``subject``, or with ``next`` the first at
+        ``seq`` or later whose subject matches ``subject`` (wildcards allowed; any when None)."""
         validate_name("stream", stream_name)
-        if next:
-            raise NotImplementedError("natsrs: get_msg(next=True) is not in the libnatsrs C API")
         if not seq and not subject:
             raise ValueError("nats: seq or subject is required")
-        return self._h.get_msg(stream_name, seq, subject, bool(direct))
+        return self._h.get_msg(stream_name, seq, subject, bool(direct), bool(next))
 
     def get_last_msg(self, stream_name: str, subject: str, direct: Optional[bool] = False) -> api.RawStreamMsg:
         return self.get_msg(stream_name, subject=subject, direct=direct)
@@ -312,14 +274,30 @@ def finalize_pull(guard: _core.HandleGuard, js_handle: Any) -> None:
     _core.HandleGuard.finalize(guard)
 
 
-def fetch_blocking(guard: _core.HandleGuard, batch: int, timeout_ms: int, make: Callable[..., Any]) -> List[Any]:
-    """One ``natsrs_pull_subscription_fetch``; ``make(subject, reply, data, headers, multi)``
-    builds each message."""
+def heartbeat_ms(heartbeat: Optional[float], timeout_ms: int) -> int:
+    """A fetch's idle heartbeat in ms (0: none); it must be less than half the timeout."""
+    if not heartbeat:
+        return 0
+    hb = max(1, _core.ms(heartbeat))
+    if hb * 2 >= timeout_ms:
+        raise ValueError("nats: fetch heartbeat must be less than half the fetch timeout")
+    return hb
+
+
+def fetch_blocking(
+    guard: _core.HandleGuard, batch: int, timeout_ms: int, make: Callable[..., Any], hb_ms: int = 0
+) -> List[Any]:
+    """One ``natsrs_pull_subscription_fetch`` (``natsrs_pull_subscription_fetch_heartbeat`` with
+    ``hb_ms``: ends early when two heartbeats are missed); ``make(subject, reply, data,
+    headers, multi)`` builds each message."""
     ptr = guard.acquire(BadSubscriptionError)
     try:
         arr = (c_void_p * batch)()
         count = c_size_t(0)
-        st = lib.natsrs_pull_subscription_fetch(ptr, batch, timeout_ms, arr, byref(count))
+        if hb_ms:
+            st = lib.natsrs_pull_subscription_fetch_heartbeat(ptr, batch, 0, timeout_ms, hb_ms, arr, byref(count))
+        else:
+            st = lib.natsrs_pull_subscription_fetch(ptr, batch, timeout_ms, arr, byref(count))
         if st == _S.NATSRS_STATUS_TIMEOUT:
             raise FetchTimeoutError()
         if st != OK:
@@ -638,16 +616,19 @@ class PullSubscription:
         self._finalizer = weakref.finalize(self, finalize_pull, self._guard, js._h)
 
     def fetch(self, batch: int = 1, timeout: Optional[float] = 5, heartbeat: Optional[float] = None) -> List["Msg"]:
-        """Up to ``batch`` messages, waiting up to ``timeout`` seconds for the first."""
+        """Up to ``batch`` messages, waiting up to ``timeout`` seconds for the first; with
+        ``heartbeat`` (seconds, less than half of ``timeout``) the server sends idle heartbeats
+        and the fetch ends early (``FetchTimeoutError``) when two are missed."""
         from .client import Msg
 
         if batch < 1:
             raise ValueError("nats: invalid batch size")
         if timeout is not None and timeout <= 0:
             raise ValueError("nats: invalid fetch timeout")
-        t = _core.ms(timeout) if timeout is not None else FETCH_NO_TIMEOUT_MS
+        t = max(1, _core.ms(timeout)) if timeout is not None else FETCH_NO_TIMEOUT_MS
+        hb = heartbeat_ms(heartbeat, t)
         client = self._js._nc
-        return fetch_blocking(self._guard, batch, max(1, t), lambda s, r, d, h, m: Msg(client, s, r, d, h, m))
+        return fetch_blocking(self._guard, batch, t, lambda s, r, d, h, m: Msg(client, s, r, d, h, m), hb)
 
     def consumer_info(self) -> api.ConsumerInfo:
         return self._js.consumer_info(self._stream, self._consumer)

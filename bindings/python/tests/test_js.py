@@ -6,7 +6,9 @@ import asyncio
 import datetime
 import functools
 import itertools
+import os
 import pathlib
+import signal
 from typing import Any, Iterator, List
 
 import pytest
@@ -18,6 +20,7 @@ from natsrs.aio.js import JetStreamContext, JetStreamManager, api
 from natsrs.aio.js.errors import (
     APIError,
     BadRequestError,
+    ConsumerInvalidResetError,
     FetchTimeoutError,
     NoStreamResponseError,
     NotFoundError,
@@ -275,6 +278,47 @@ def test_pull_fetch_ack_nak_term(jurl: str) -> None:
     run(main())
 
 
+def test_pull_fetch_heartbeat(tmpdir_session: pathlib.Path) -> None:
+    d = tmpdir_session / f"js-{uniq('hb')}"
+    d.mkdir()
+    srv = Server(tmpdir_session, ["-js", "-sd", str(d)]).start()
+
+    async def main() -> None:
+        nc = await nats.connect(srv.url)
+        js = nc.jetstream()
+        name = uniq()
+        await js.add_stream(name=name, subjects=[f"{name}.>"])
+        for i in range(3):
+            await js.publish(f"{name}.q", b"%d" % i)
+        sub = await js.pull_subscribe(f"{name}.q", durable="hb")
+        msgs = await sub.fetch(5, timeout=2, heartbeat=0.5)
+        assert [m.data for m in msgs] == [b"0", b"1", b"2"]
+        for m in msgs:
+            await m.ack()
+        # nothing to fetch: the heartbeats come, the fetch runs to its timeout
+        with pytest.raises(FetchTimeoutError):
+            await sub.fetch(1, timeout=1, heartbeat=0.2)
+        with pytest.raises(ValueError):
+            await sub.fetch(1, timeout=1, heartbeat=0.5)  # not less than half the timeout
+        # a server gone quiet: two missed heartbeats end the fetch, long before its timeout
+        assert srv.proc is not None
+        os.kill(srv.proc.pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(FetchTimeoutError):  # not the asyncio.TimeoutError of wait_for
+                await asyncio.wait_for(sub.fetch(1, timeout=30, heartbeat=0.2), 20)
+        finally:
+            os.kill(srv.proc.pid, signal.SIGCONT)
+        await js.publish(f"{name}.q", b"after")
+        assert [m.data for m in await sub.fetch(1, timeout=2, heartbeat=0.3)] == [b"after"]
+        await js.delete_stream(name)
+        await nc.close()
+
+    try:
+        run(main())
+    finally:
+        srv.stop()
+
+
 def test_pull_ephemeral_and_nak_delay(jurl: str) -> None:
     async def main() -> None:
         nc = await nats.connect(jurl)
@@ -522,13 +566,50 @@ def test_get_and_delete_msg(jurl: str) -> None:
         d = await js.get_msg(name, 1, direct=True)
         assert d.data == b"a1" and d.seq == 1
         dl = await js.get_last_msg(name, f"{name}.a", direct=True)
-        assert (dl.subject, dl.data) == (f"{name}.a", b"a2")  # (seq and time: not in the C API)
+        assert (dl.subject, dl.data, dl.seq) == (f"{name}.a", b"a2", 3)
+        # the stored sequence and time, from every kind of read
+        now = datetime.datetime.now(datetime.timezone.utc)
+        for got, seq in ((m, 2), (last, 3), (d, 1), (dl, 3)):
+            assert got.seq == seq and got.sequence == seq
+            assert isinstance(got.time, datetime.datetime) and got.time.tzinfo is not None
+            assert abs((now - got.time).total_seconds()) < 3600  # the server's clock, not exact
+        assert m.time is not None and last.time is not None and m.time <= last.time
+        # as nats-py: a direct get keeps the server's headers, a stream get only the message's
+        dh = dl.headers or {}
+        assert (dh.get("Nats-Sequence"), dh.get("Nats-Subject"), dh.get("Nats-Stream")) == ("3", f"{name}.a", name)
+        assert api.parse_time(dh["Nats-Time-Stamp"]) == dl.time
+        assert "Nats-Sequence" not in (m.headers or {})
         assert await js.delete_msg(name, 1) is True
         with pytest.raises(NotFoundError):
             await js.get_msg(name, 1)
         with pytest.raises(NotFoundError):
             await js.get_last_msg(name, f"{name}.zzz")
         assert (await js.stream_info(name)).state.messages == 2
+        await js.delete_stream(name)
+        await nc.close()
+
+    run(main())
+
+
+def test_get_next_msg(jurl: str) -> None:
+    async def main() -> None:
+        nc = await nats.connect(jurl)
+        js = nc.jetstream()
+        name = uniq()
+        await js.add_stream(name=name, subjects=[f"{name}.>"], allow_direct=True)
+        for subj, data in (("a", b"a1"), ("b", b"b1"), ("a", b"a2"), ("c", b"c1")):
+            await js.publish(f"{name}.{subj}", data)
+        for direct in (False, True):
+            n = await js.get_msg(name, 2, subject=f"{name}.a", next=True, direct=direct)
+            assert (n.subject, n.data, n.seq) == (f"{name}.a", b"a2", 3)
+            assert n.time is not None
+            # wildcards; the first at the sequence itself
+            w = await js.get_msg(name, 2, subject=f"{name}.*", next=True, direct=direct)
+            assert (w.data, w.seq) == (b"b1", 2)
+            # no subject: any subject
+            assert (await js.get_msg(name, 4, next=True, direct=direct)).data == b"c1"
+            with pytest.raises(NotFoundError):
+                await js.get_msg(name, 4, subject=f"{name}.a", next=True, direct=direct)
         await js.delete_stream(name)
         await nc.close()
 
@@ -866,3 +947,157 @@ def test_cluster_r3_stream_survives_leader_loss(make_server: Any, tmpdir_session
         await nc.close()
 
     run(main(), timeout=120)
+
+
+# ---- management through natsrs_jetstream_api_request -------------------------------------------------
+def test_stream_info_subjects_filter_and_lists(jurl: str) -> None:
+    async def main() -> None:
+        nc = await nats.connect(jurl)
+        js = nc.jetstream()
+        name = uniq("L")
+        await js.add_stream(name=name, subjects=[f"{name}.>"])
+        for subj in ("a", "b", "a", "c.d"):
+            await js.publish(f"{name}.{subj}", b"x")
+        info = await js.stream_info(name, subjects_filter=f"{name}.>")
+        assert info.state.subjects == {f"{name}.a": 2, f"{name}.b": 1, f"{name}.c.d": 1}
+        assert (await js.stream_info(name, subjects_filter=f"{name}.a")).state.subjects == {f"{name}.a": 2}
+        assert (await js.stream_info(name)).state.subjects is None
+        with pytest.raises(NotFoundError) as ei:
+            await js.stream_info("NO_SUCH_STREAM_F", subjects_filter=">")
+        assert ei.value.err_code == 10059
+        # the server's lists, one page each (as nats-py)
+        for c in ("c1", "c2"):
+            await js.add_consumer(name, durable_name=c)
+        names = sorted(ci.name for ci in await js.consumers_info(name))
+        assert names == ["c1", "c2"]
+        assert len(await js.consumers_info(name, offset=1)) == 1
+        infos = await js.streams_info()
+        assert name in [s.config.name for s in infos]
+        it = await js.streams_info_iterator()
+        assert it.total == len(infos) and it.offset == 0 and name in [s.config.name for s in it]
+        assert len(await js.streams_info(offset=len(infos))) == 0
+        await js.delete_stream(name)
+        await nc.close()
+
+    run(main())
+
+
+def test_pause_resume_reset_consumer(jurl: str) -> None:
+    async def main() -> None:
+        nc = await nats.connect(jurl)
+        js = nc.jetstream()
+        jsm = nc.jsm()
+        name = uniq("P")
+        await js.add_stream(name=name, subjects=[f"{name}.>"])
+        for i in range(5):
+            await js.publish(f"{name}.q", b"%d" % i)
+        await js.add_consumer(name, durable_name="pc", ack_policy=api.AckPolicy.EXPLICIT)
+        p = await jsm.pause_consumer(name, "pc", "2999-01-01T00:00:00Z")
+        assert isinstance(p, api.ConsumerPause) and p.paused is True
+        assert p.pause_until is not None and p.pause_until.startswith("2999-01-01")
+        assert (await js.consumer_info(name, "pc")).paused is True
+        r = await js.resume_consumer(name, "pc")
+        assert r.paused is False
+        assert not (await js.consumer_info(name, "pc")).paused
+        with pytest.raises(NotFoundError) as ei:
+            await js.pause_consumer(name, "nope", "2999-01-01T00:00:00Z")
+        assert ei.value.err_code == 10014 and ei.value.code == 404
+        with pytest.raises(ValueError):
+            await js.pause_consumer(name, "bad.name", "2999-01-01T00:00:00Z")
+        # reset: back to a chosen sequence, then to one above the ack floor
+        sub = await js.pull_subscribe_bind("pc", stream=name)
+        for m in await sub.fetch(3, timeout=2):
+            await m.ack_sync()
+        rs = await js.reset_consumer(name, "pc", seq=2)
+        assert isinstance(rs, api.ConsumerReset) and rs.reset_seq == 2
+        assert isinstance(rs.info, api.ConsumerInfo) and rs.info.name == "pc"
+        (m,) = await sub.fetch(1, timeout=2)
+        assert m.data == b"1"
+        await m.ack_sync()
+        rs0 = await js.reset_consumer(name, "pc")
+        assert rs0.reset_seq == 3
+        # a sequence the deliver policy does not allow
+        await js.add_consumer(
+            name, durable_name="bs", deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=4
+        )
+        with pytest.raises(ConsumerInvalidResetError) as ei2:
+            await js.reset_consumer(name, "bs", seq=1)
+        assert ei2.value.err_code == 10204 and isinstance(ei2.value, BadRequestError)
+        await sub.unsubscribe()
+        await js.delete_stream(name)
+        await nc.close()
+
+    run(main())
+
+
+def test_api_calls_use_the_domain(jurl: str) -> None:
+    async def main() -> None:
+        nc = await nats.connect(jurl)
+        js = nc.jetstream(domain="nodomain", timeout=1)
+        with pytest.raises(ServiceUnavailableError):
+            await js.pause_consumer("S", "C", "2999-01-01T00:00:00Z")
+        with pytest.raises(ServiceUnavailableError):
+            await js.stream_info("S", subjects_filter=">")
+        await nc.close()
+
+    run(main())
+
+
+def test_new_stream_config_fields_and_is_status_msg(jurl: str) -> None:
+    async def main() -> None:
+        nc = await nats.connect(jurl)
+        js = nc.jetstream()
+        name = uniq("N")
+        info = await js.add_stream(
+            name=name, subjects=[f"{name}.>"], allow_msg_counter=True, persist_mode=api.PersistMode.ASYNC
+        )
+        assert info.config.allow_msg_counter is True and info.config.persist_mode == api.PersistMode.ASYNC
+        await js.delete_stream(name)
+        src = api.StreamSource(name="X", consumer=api.StreamConsumerSource(name="c", deliver_subject="d"))
+        back = api.StreamSource.from_response(src.as_dict())
+        assert back.consumer == api.StreamConsumerSource(name="c", deliver_subject="d")
+        assert api.Header.SCHEDULE.value == "Nats-Schedule" and api.SCHEDULE_HOURLY == "@hourly"
+        assert JetStreamContext.is_status_msg(None) is None
+        m = nats.Msg(nc, subject="x", headers={"Status": "100"})
+        assert js.is_status_msg(m) == "100"
+        await nc.close()
+
+    run(main())
+
+
+def test_public_names_match_nats_py() -> None:
+    """Every public name of nats-py's JetStream, KV and object-store classes and of its ``api`` and
+    ``errors`` modules exists here too (typing helpers nats-py re-exports aside)."""
+    import inspect
+
+    import nats.js.api as py_api
+    import nats.js.client as py_client
+    import nats.js.errors as py_errors
+    import nats.js.kv as py_kv
+    import nats.js.manager as py_manager
+    import nats.js.object_store as py_obj
+
+    import natsrs.aio.js.errors as rs_errors
+    from natsrs.aio.js import client as rs_client
+    from natsrs.aio.js import kv as rs_kv
+    from natsrs.aio.js import object_store as rs_obj
+
+    def public(o: Any) -> "set[str]":
+        return {n for n in dir(o) if not n.startswith("_")}
+
+    pairs = [
+        (py_manager.JetStreamManager, JetStreamManager),
+        (py_client.JetStreamContext, rs_client.JetStreamContext),
+        (py_client.JetStreamContext.PullSubscription, rs_client.JetStreamContext.PullSubscription),
+        (py_client.JetStreamContext.PushSubscription, rs_client.JetStreamContext.PushSubscription),
+        (py_kv.KeyValue, rs_kv.KeyValue),
+        (py_kv.KeyValue.KeyWatcher, rs_kv.KeyValue.KeyWatcher),
+        (py_obj.ObjectStore, rs_obj.ObjectStore),
+        (py_obj.ObjectStore.ObjectWatcher, rs_obj.ObjectStore.ObjectWatcher),
+    ]
+    for theirs, ours in pairs:
+        assert public(theirs) - public(ours) == set(), theirs
+    typing_names = {"Iterable", "TYPE_CHECKING", "dataclass", "nats", "api"}
+    for theirs_mod, ours_mod in ((py_api, api), (py_errors, rs_errors)):
+        missing = {n for n in public(theirs_mod) - public(ours_mod) if not inspect.ismodule(getattr(theirs_mod, n))}
+        assert missing - typing_names == set(), theirs_mod.__name__

@@ -42,7 +42,10 @@ def test_blocking_streams_publish_and_errors(jurl: str) -> None:
         dup = js.publish(f"{name}.a", b"1", headers={"Nats-Msg-Id": "x"})
         assert (ack.stream, ack.seq, ack.duplicate) == (name, 1, None) and dup.duplicate is True
         assert js.publish(f"{name}.h", b"h", headers={"K": "v"}).seq == 2
-        assert (js.get_last_msg(name, f"{name}.h").headers or {}).get("K") == "v"
+        last = js.get_last_msg(name, f"{name}.h")
+        assert (last.headers or {}).get("K") == "v" and last.seq == 2 and last.time is not None
+        nxt = js.get_msg(name, 1, subject=f"{name}.h", next=True)
+        assert (nxt.seq, nxt.data) == (2, b"h")
         with pytest.raises(BadRequestError):
             js.publish(f"{name}.a", b"x", stream="OTHER")
         with pytest.raises(NoStreamResponseError):
@@ -100,8 +103,10 @@ def test_blocking_pull_and_push(jurl: str) -> None:
             msgs[1].ack_sync(timeout=2)
             msgs[2].in_progress()
             msgs[2].term()
-            rest = psub.fetch(10, timeout=2)
+            rest = psub.fetch(10, timeout=2, heartbeat=0.5)
             assert [m.data for m in rest] == [b"3", b"4", b"5"]
+            with pytest.raises(ValueError):
+                psub.fetch(1, timeout=1, heartbeat=0.5)
             for m in rest:
                 m.ack()
             with pytest.raises(TimeoutError) as te:
@@ -131,4 +136,22 @@ def test_blocking_pull_and_push(jurl: str) -> None:
         with pytest.raises(NotJSMessageError):
             _ = cm.metadata
         core.close()
+        js.delete_stream(name)
+
+
+def test_blocking_management_api_calls(jurl: str) -> None:
+    with natsrs.connect(jurl) as nc:
+        js = nc.jetstream()
+        name = uniq()
+        js.add_stream(name=name, subjects=[f"{name}.>"])
+        js.publish(f"{name}.a", b"1")
+        js.publish(f"{name}.b", b"2")
+        assert js.stream_info(name, subjects_filter=f"{name}.*").state.subjects == {f"{name}.a": 1, f"{name}.b": 1}
+        js.add_consumer(name, durable_name="c")
+        assert js.pause_consumer(name, "c", "2999-01-01T00:00:00Z").paused is True
+        assert js.resume_consumer(name, "c").paused is False
+        assert js.reset_consumer(name, "c", seq=2).reset_seq == 2
+        assert [c.name for c in js.consumers_info(name)] == ["c"]
+        with pytest.raises(NotFoundError):
+            js.pause_consumer(name, "nope", "2999-01-01T00:00:00Z")
         js.delete_stream(name)

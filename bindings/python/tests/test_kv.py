@@ -388,3 +388,44 @@ def test_cancelled_watch_wait_loses_no_entry(jurl: str) -> None:
         await nc.close()
 
     run(main())
+
+
+def test_purge_with_msg_ttl(jurl: str) -> None:
+    async def main() -> None:
+        nc, js, kv = await _bucket(jurl, history=5, limit_marker_ttl=1)
+        await kv.put("a", b"1")
+        await kv.put("a", b"2")
+        await kv.put("b", b"keep")
+        # (the server raises a TTL below the bucket's limit_marker_ttl to it)
+        assert await kv.purge("a", msg_ttl=2) is True
+        with pytest.raises(NotFoundError):
+            await kv.get("a")
+        (marker,) = await kv.history("a")
+        assert marker.operation == "PURGE"
+        raw = await js.get_last_msg(f"KV_{kv._name}", f"$KV.{kv._name}.a")
+        assert (raw.headers or {}).get("Nats-TTL") == "2s"
+        assert (raw.headers or {}).get("KV-Operation") == "PURGE"
+
+        async def marker_gone() -> bool:
+            try:
+                await kv.history("a")
+                return False
+            except NoKeysError:
+                return True
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 15
+        while not await marker_gone() and loop.time() < deadline:
+            await asyncio.sleep(0.1)
+        assert await marker_gone()
+        assert (await kv.get("b")).value == b"keep"
+        # a bucket without limit markers refuses a TTL
+        nc2, js2, plain = await _bucket(jurl)
+        await plain.put("a", b"1")
+        with pytest.raises(BadRequestError):
+            await plain.purge("a", msg_ttl=1)
+        await plain.purge("a")  # without one: fine
+        await nc2.close()
+        await nc.close()
+
+    run(main())

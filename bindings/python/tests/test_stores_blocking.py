@@ -84,6 +84,13 @@ def test_blocking_key_value(jurl: str) -> None:
             kv.history("a")
         assert kv.status().history == 4
         assert js.delete_key_value(kv._name) is True
+        # a purge marker with a TTL (the bucket allows per-message TTLs)
+        tkv = js.create_key_value(bucket=f"{kv._name}t", limit_marker_ttl=5)
+        tkv.put("k", b"v")
+        assert tkv.purge("k", msg_ttl=1) is True
+        (marker,) = tkv.history("k")
+        assert marker.operation == "PURGE"
+        js.delete_key_value(tkv._name)
 
 
 def test_blocking_object_store(jurl: str) -> None:

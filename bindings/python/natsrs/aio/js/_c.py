@@ -9,10 +9,11 @@ executor; JetStream publish uses the library's non-blocking publish instead (see
 from __future__ import annotations
 
 import concurrent.futures
+import datetime
 import json
 import re
 import weakref
-from ctypes import byref, c_int32, c_uint64, c_void_p, string_at
+from ctypes import byref, c_int32, c_int64, c_uint64, c_void_p, string_at
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ... import _core, _ffi
@@ -22,6 +23,7 @@ from . import api
 from .errors import NoStreamResponseError, NotFoundError, ServiceUnavailableError, api_error
 
 _S = _ffi
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 # JetStream calls that wait on the server (management, fetch, publish with extra headers) run in
 # this pool, not the loop's default executor (min(32, cpus + 4) threads), so that many concurrent
@@ -64,6 +66,18 @@ def error(status: int, publish: bool = False) -> Error:
     if status == _S.NATSRS_STATUS_NOT_FOUND:
         return NotFoundError(code=404, description=text)
     return error_for(status, text)
+
+
+def time_of_ns(ns: int) -> datetime.datetime:
+    """A time in ns since the Unix epoch as an aware UTC datetime (microseconds, as nats-py)."""
+    return EPOCH + datetime.timedelta(microseconds=ns // 1000)
+
+
+def rfc3339_ns(ns: int) -> str:
+    """The server's form of a time (Go's RFC3339Nano): UTC, nanoseconds without trailing zeros."""
+    secs, frac = divmod(ns, 1_000_000_000)
+    head = (EPOCH + datetime.timedelta(seconds=secs)).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{head}.{frac:09d}".rstrip("0").rstrip(".") + "Z"
 
 
 def check(status: int) -> None:
@@ -114,6 +128,19 @@ class JsHandle:
         self.ptr: int = out.value
         self.conn_core = conn_core
         self._finalizer = weakref.finalize(self, _release, self.ptr, conn_core)
+
+    # ---- any API call (natsrs_jetstream_api_request)
+    def api_request(
+        self, suffix: str, req: Optional[Dict[str, Any]] = None, timeout: Optional[float] = None
+    ) -> Dict[str, Any]:
+        """Sends ``req`` (JSON; None for an empty request) to ``<prefix>.<suffix>`` and returns the
+        server's JSON reply; an API error raises its nats-py exception. ``timeout`` None: the
+        context's timeout."""
+        body = json.dumps(req).encode() if req is not None else None
+        t = max(1, _core.ms(timeout)) if timeout is not None else 0
+        out = c_void_p()
+        check(lib.natsrs_jetstream_api_request(self.ptr, suffix.encode(), body, t, byref(out)))
+        return dict(json.loads(take_string(out.value) or "{}"))
 
     # ---- account and streams
     def account_info(self) -> Dict[str, Any]:
@@ -201,27 +228,45 @@ class JsHandle:
         return [str(x) for x in json.loads(take_string(out.value) or "[]")]
 
     # ---- stored messages
-    def get_msg(self, stream: str, seq: Optional[int], subject: Optional[str], direct: bool) -> api.RawStreamMsg:
+    def get_msg(
+        self, stream: str, seq: Optional[int], subject: Optional[str], direct: bool, next: bool = False
+    ) -> api.RawStreamMsg:
+        """By sequence, the last on ``subject``, or (``next``) the first at ``seq`` or later
+        whose subject matches ``subject`` (all subjects when None)."""
         out = c_void_p()
-        if subject and not seq:
+        if next:
+            check(
+                lib.natsrs_jetstream_get_next_msg(
+                    self.ptr, stream.encode(), int(seq or 0), (subject or ">").encode(), direct, byref(out)
+                )
+            )
+        elif subject and not seq:
             check(lib.natsrs_jetstream_get_last_msg(self.ptr, stream.encode(), subject.encode(), direct, byref(out)))
         else:
             check(lib.natsrs_jetstream_get_msg(self.ptr, stream.encode(), int(seq or 0), direct, byref(out)))
         p = out.value or 0
         try:
             subj, _, data, headers, _ = _core.extract(p)
+            stored_seq = c_uint64(0)
+            stored_ns = c_int64(0)
+            has_seq = lib.natsrs_msg_stored_seq(p, byref(stored_seq)) == OK
+            has_time = lib.natsrs_msg_stored_time_ns(p, byref(stored_ns)) == OK
         finally:
             lib.natsrs_msg_free(p)
         h = dict(headers or {})
-        raw = api.RawStreamMsg(subject=h.pop("Nats-Subject", subj), data=data, stream=stream)
-        s = h.pop("Nats-Sequence", None)
-        raw.seq = int(s) if s else (int(seq) if seq else None)
-        t = h.pop("Nats-Time-Stamp", None)
-        if t:
-            raw.time = api.parse_time(t)
-        h.pop("Nats-Stream", None)
-        h.pop("Nats-Num-Pending", None)
-        h.pop("Nats-Last-Sequence", None)
+        raw = api.RawStreamMsg(subject=subj, data=data, stream=stream)
+        if has_seq:
+            raw.seq = int(stored_seq.value)
+        if has_time:
+            raw.time = time_of_ns(int(stored_ns.value))
+        if direct:
+            # nats-py hands out a direct get's headers as the server sent them, with these
+            h.setdefault("Nats-Stream", stream)
+            h.setdefault("Nats-Subject", subj)
+            if has_seq:
+                h.setdefault("Nats-Sequence", str(stored_seq.value))
+            if has_time:
+                h.setdefault("Nats-Time-Stamp", rfc3339_ns(int(stored_ns.value)))
         raw.headers = h or None
         return raw
 

@@ -216,8 +216,11 @@ class KvHandle:
     def delete(self, key: str, last: int) -> None:
         _check(lib.natsrs_kv_delete(self.ptr, key.encode(), int(last)), key)
 
-    def purge(self, key: str, last: int) -> None:
-        _check(lib.natsrs_kv_purge(self.ptr, key.encode(), int(last)), key)
+    def purge(self, key: str, last: int, ttl: Optional[float] = None) -> None:
+        if ttl:
+            _check(lib.natsrs_kv_purge_with_ttl(self.ptr, key.encode(), max(1, int(ttl * 1000))), key)
+        else:
+            _check(lib.natsrs_kv_purge(self.ptr, key.encode(), int(last)), key)
 
     def purge_deletes(self, older_than_ms: int) -> int:
         n = c_uint64(0)

@@ -38,6 +38,15 @@ __all__ = [
     "ClusterInfo",
     "StreamInfo",
     "StreamsListIterator",
+    "StreamConsumerSource",
+    "PersistMode",
+    "ConsumerPause",
+    "ConsumerReset",
+    "SCHEDULE_YEARLY",
+    "SCHEDULE_MONTHLY",
+    "SCHEDULE_WEEKLY",
+    "SCHEDULE_DAILY",
+    "SCHEDULE_HOURLY",
     "AckPolicy",
     "DeliverPolicy",
     "ReplayPolicy",
@@ -66,18 +75,38 @@ INBOX_PREFIX = b"_INBOX."
 class Header(str, Enum):
     """Header names JetStream uses."""
 
+    BATCH_COMMIT = "Nats-Batch-Commit"
+    BATCH_ID = "Nats-Batch-Id"
+    BATCH_SEQUENCE = "Nats-Batch-Sequence"
     CONSUMER_STALLED = "Nats-Consumer-Stalled"
     DESCRIPTION = "Description"
     EXPECTED_LAST_MSG_ID = "Nats-Expected-Last-Msg-Id"
     EXPECTED_LAST_SEQUENCE = "Nats-Expected-Last-Sequence"
     EXPECTED_LAST_SUBJECT_SEQUENCE = "Nats-Expected-Last-Subject-Sequence"
     EXPECTED_STREAM = "Nats-Expected-Stream"
+    INCR = "Nats-Incr"  # a counter stream's delta, e.g. "5" or "-2"
     LAST_CONSUMER = "Nats-Last-Consumer"
     LAST_STREAM = "Nats-Last-Stream"
     MSG_ID = "Nats-Msg-Id"
     MSG_TTL = "Nats-TTL"
     ROLLUP = "Nats-Rollup"
+    SCHEDULE = "Nats-Schedule"
+    SCHEDULE_NEXT = "Nats-Schedule-Next"
+    SCHEDULE_ROLLUP = "Nats-Schedule-Rollup"
+    SCHEDULE_SOURCE = "Nats-Schedule-Source"
+    SCHEDULE_TARGET = "Nats-Schedule-Target"
+    SCHEDULE_TIME_ZONE = "Nats-Schedule-Time-Zone"
+    SCHEDULE_TTL = "Nats-Schedule-TTL"
+    SCHEDULER = "Nats-Scheduler"
     STATUS = "Status"
+
+
+# schedule expressions for the Header.SCHEDULE value
+SCHEDULE_YEARLY = "@yearly"
+SCHEDULE_MONTHLY = "@monthly"
+SCHEDULE_WEEKLY = "@weekly"
+SCHEDULE_DAILY = "@daily"
+SCHEDULE_HOURLY = "@hourly"
 
 
 class StatusCode(str, Enum):
@@ -246,6 +275,14 @@ class SubjectTransform(Base):
 
 
 @dataclass
+class StreamConsumerSource(Base):
+    """The pre-created push consumer a source or mirror of a work-queue or interest stream uses."""
+
+    name: str
+    deliver_subject: str
+
+
+@dataclass
 class StreamSource(Base):
     name: str
     opt_start_seq: Optional[int] = None
@@ -253,8 +290,13 @@ class StreamSource(Base):
     filter_subject: Optional[str] = None
     external: Optional[ExternalStream] = None
     subject_transforms: Optional[List[SubjectTransform]] = None
+    consumer: Optional[StreamConsumerSource] = None
 
-    _nested: ClassVar[Dict[str, Type[Base]]] = {"external": ExternalStream, "subject_transforms": SubjectTransform}
+    _nested: ClassVar[Dict[str, Type[Base]]] = {
+        "external": ExternalStream,
+        "subject_transforms": SubjectTransform,
+        "consumer": StreamConsumerSource,
+    }
     _times: ClassVar[Tuple[str, ...]] = ("opt_start_time",)
 
 
@@ -302,6 +344,13 @@ class StreamConsumerLimits(Base):
     _durations: ClassVar[Tuple[str, ...]] = ("inactive_threshold",)
 
 
+class PersistMode(str, Enum):
+    """How an R1 stream persists (server 2.12+): DEFAULT syncs, ASYNC acks before the disk write."""
+
+    DEFAULT = "default"
+    ASYNC = "async"
+
+
 @dataclass
 class StreamConfig(Base):
     """A stream's config (durations in seconds)."""
@@ -340,6 +389,11 @@ class StreamConfig(Base):
     metadata: Optional[Dict[str, str]] = None
     consumer_limits: Optional[StreamConsumerLimits] = None
     subject_delete_marker_ttl: Optional[float] = None
+    allow_msg_schedules: Optional[bool] = None
+    allow_atomic: Optional[bool] = None
+    allow_batched: Optional[bool] = None
+    allow_msg_counter: Optional[bool] = None
+    persist_mode: Optional[PersistMode] = None
 
     _nested: ClassVar[Dict[str, Type[Base]]] = {
         "placement": Placement,
@@ -427,6 +481,7 @@ class AckPolicy(str, Enum):
     NONE = "none"
     ALL = "all"
     EXPLICIT = "explicit"
+    FLOW_CONTROL = "flow_control"  # the consumer a sourcing stream drives
 
 
 class DeliverPolicy(str, Enum):
@@ -514,6 +569,30 @@ class ConsumerInfo(Base):
         "cluster": ClusterInfo,
     }
     _times: ClassVar[Tuple[str, ...]] = ("created",)
+
+
+@dataclass
+class ConsumerPause(Base):
+    """A consumer's pause state after ``pause_consumer`` / ``resume_consumer`` (server 2.11+)."""
+
+    paused: bool
+    pause_until: Optional[str] = None
+    pause_remaining: Optional[str] = None
+
+
+@dataclass
+class ConsumerReset(Base):
+    """The result of ``reset_consumer`` (server 2.14+): the consumer's info and the stream
+    sequence its next delivery is at or above."""
+
+    info: ConsumerInfo
+    reset_seq: int
+
+    @classmethod
+    def from_response(cls, resp: Dict[str, Any]) -> "ConsumerReset":
+        rest = dict(resp)
+        reset_seq = int(rest.pop("reset_seq"))
+        return cls(info=ConsumerInfo.from_response(rest), reset_seq=reset_seq)
 
 
 # ---- account ----------------------------------------------------------------------------------------

@@ -592,20 +592,23 @@ class JetStreamContext(JetStreamManager):
             self, batch: int = 1, timeout: Optional[float] = 5, heartbeat: Optional[float] = None
         ) -> List[Msg]:
             """Up to ``batch`` messages, waiting up to ``timeout`` seconds for the first
-            (``TimeoutError`` if none came). (``heartbeat`` is not in the C API: ignored.)"""
+            (``TimeoutError`` if none came). With ``heartbeat`` (seconds, less than half of
+            ``timeout``) the server sends idle heartbeats while the request waits and the fetch
+            ends early (``FetchTimeoutError`` when nothing came) when two are missed."""
             if batch < 1:
                 raise ValueError("nats: invalid batch size")
             if timeout is not None and timeout <= 0:
                 raise ValueError("nats: invalid fetch timeout")
+            t = max(1, _core.ms(timeout)) if timeout is not None else FETCH_NO_TIMEOUT_MS
+            hb = _sync.heartbeat_ms(heartbeat, t)
             if self._leftover:
                 # messages a cancelled fetch received: hand them out first
                 out, self._leftover = self._leftover[:batch], self._leftover[batch:]
                 self._delivered += len(out)
                 return out
-            t = _core.ms(timeout) if timeout is not None else FETCH_NO_TIMEOUT_MS
             loop = asyncio.get_running_loop()
             self._fetch_loop = loop
-            fut = loop.run_in_executor(_c.executor, self._fetch_blocking, batch, max(1, t))
+            fut = loop.run_in_executor(_c.executor, self._fetch_blocking, batch, t, hb)
             try:
                 msgs = await asyncio.shield(fut)
             except asyncio.CancelledError:
@@ -619,14 +622,14 @@ class JetStreamContext(JetStreamManager):
             if not fut.cancelled() and fut.exception() is None:
                 self._leftover.extend(fut.result())
 
-        def _fetch_blocking(self, batch: int, timeout_ms: int) -> List[Msg]:
+        def _fetch_blocking(self, batch: int, timeout_ms: int, hb_ms: int = 0) -> List[Msg]:
             client = self._nc
             with self._fetching_lock:
                 self._fetching += 1
                 _fetching.add(self)
             try:
                 return _sync.fetch_blocking(
-                    self._guard, batch, timeout_ms, lambda s, r, d, h, m: Msg(client, s, r, d, h, m)
+                    self._guard, batch, timeout_ms, lambda s, r, d, h, m: Msg(client, s, r, d, h, m), hb_ms
                 )
             finally:
                 with self._fetching_lock:

@@ -20,6 +20,7 @@ __all__ = [
     "ServerError",
     "NotFoundError",
     "BadRequestError",
+    "ConsumerInvalidResetError",
     "NoStreamResponseError",
     "TooManyStalledMsgsError",
     "FetchTimeoutError",
@@ -43,6 +44,9 @@ __all__ = [
     "ObjectAlreadyExists",
     "KeyValueLimitMarkerTTLNotSupportedError",
 ]
+
+# the server's err_code of a consumer reset its deliver policy does not allow
+CONSUMER_INVALID_RESET = 10204
 
 
 class Error(_e.JetStreamError):
@@ -103,6 +107,10 @@ class NotFoundError(APIError, _e.NotFoundError):
 
 class BadRequestError(APIError):
     """A 400 answer."""
+
+
+class ConsumerInvalidResetError(BadRequestError):
+    """``reset_consumer`` to a sequence the consumer's deliver policy does not allow (err_code 10204)."""
 
 
 class NoStreamResponseError(Error):
@@ -256,6 +264,8 @@ class KeyValueLimitMarkerTTLNotSupportedError(Error):
 
 def api_error(code: Optional[int], description: Optional[str], err_code: Optional[int]) -> APIError:
     """The APIError subclass for an HTTP-like ``code`` (503, 500, 404, 400, other)."""
+    if code == 400 and err_code == CONSUMER_INVALID_RESET:
+        return ConsumerInvalidResetError(code=code, description=description, err_code=err_code)
     klass = {503: ServiceUnavailableError, 500: ServerError, 404: NotFoundError, 400: BadRequestError}.get(
         code or 0, APIError
     )

@@ -160,11 +160,10 @@ class KeyValue:
         return True
 
     async def purge(self, key: str, msg_ttl: Optional[float] = None) -> bool:
-        """Writes a purge marker and removes the key's older revisions (``msg_ttl`` is not in
-        the C API: NotImplementedError)."""
-        if msg_ttl is not None:
-            raise NotImplementedError("natsrs: purge(msg_ttl=...) is not in the libnatsrs C API")
-        await _run(self._h.purge, key, 0)
+        """Writes a purge marker and removes the key's older revisions; with ``msg_ttl``
+        (seconds, whole seconds on the wire) the marker itself expires after that long (the
+        bucket needs ``limit_marker_ttl``, server 2.11+)."""
+        await _run(self._h.purge, key, 0, msg_ttl)
         return True
 
     async def purge_deletes(self, olderthan: int = DEFAULT_PURGE_DELETES_OLDER_THAN) -> bool:

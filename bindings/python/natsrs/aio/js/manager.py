@@ -52,7 +52,7 @@ class JetStreamManager:
         return await self._run(self._sync.find_stream_name_by_subject, subject)
 
     async def stream_info(self, name: str, subjects_filter: Optional[str] = None) -> api.StreamInfo:
-        """A stream's config and state (``subjects_filter`` is not in the C API: ignored)."""
+        """A stream's config and state; with ``subjects_filter`` also ``state.subjects``."""
         return await self._run(self._sync.stream_info, name, subjects_filter)
 
     async def add_stream(self, config: Optional[api.StreamConfig] = None, **params: Any) -> api.StreamInfo:
@@ -83,7 +83,7 @@ class JetStreamManager:
         return await self._run(self._sync.purge_stream, name, seq, subject, keep)
 
     async def streams_info(self, offset: int = 0) -> List[api.StreamInfo]:
-        """The info of every stream (from ``offset`` in name order)."""
+        """The info of the streams in one page of the server's list, from ``offset``."""
         return await self._run(self._sync.streams_info, offset)
 
     async def streams_info_iterator(self, offset: int = 0) -> api.StreamsListIterator:
@@ -117,8 +117,35 @@ class JetStreamManager:
         return await self._run(self._sync.delete_consumer, stream, consumer)
 
     async def consumers_info(self, stream: str, offset: Optional[int] = None) -> List[api.ConsumerInfo]:
-        """The info of every consumer of ``stream``."""
+        """The info of the consumers of ``stream`` in one page of the server's list."""
         return await self._run(self._sync.consumers_info, stream, offset)
+
+    async def pause_consumer(
+        self, stream: str, consumer: str, pause_until: str, timeout: Optional[float] = None
+    ) -> api.ConsumerPause:
+        """Pauses a consumer until ``pause_until`` (RFC 3339, e.g. "2030-01-01T00:00:00Z");
+        server 2.11+."""
+        return await self._run(self._sync.pause_consumer, stream, consumer, pause_until, timeout)
+
+    async def resume_consumer(self, stream: str, consumer: str, timeout: Optional[float] = None) -> api.ConsumerPause:
+        """Resumes a paused consumer now."""
+        return await self._run(self._sync.resume_consumer, stream, consumer, timeout)
+
+    async def reset_consumer(
+        self, stream: str, consumer: str, seq: Optional[int] = None, timeout: Optional[float] = None
+    ) -> api.ConsumerReset:
+        """Resets a consumer's delivery state (server 2.14+): its next message is at or above
+        ``seq``, or (None or 0) one above its ack floor (``ConsumerInvalidResetError`` when its
+        deliver policy does not allow ``seq``)."""
+        return await self._run(self._sync.reset_consumer, stream, consumer, seq, timeout)
+
+    @classmethod
+    def is_status_msg(cls, msg: Optional[Any]) -> Optional[str]:
+        """The ``Status`` header of a message (a JetStream control or error message), else None."""
+        if msg is None or msg.headers is None:
+            return None
+        status = msg.headers.get(api.Header.STATUS.value)
+        return None if status is None else str(status)
 
     # ---- stored messages
     async def get_msg(
@@ -129,14 +156,12 @@ class JetStreamManager:
         direct: Optional[bool] = False,
         next: Optional[bool] = False,
     ) -> api.RawStreamMsg:
-        """A stored message by sequence, or the last one on ``subject``. (``next`` is not in the
-        C API: NotImplementedError.)"""
+        """A stored message by sequence, the last one on ``subject``, or with ``next`` the first at
+        ``seq`` or later whose subject matches ``subject`` (wildcards allowed; any when None)."""
         _sync.validate_name("stream", stream_name)
-        if next:
-            raise NotImplementedError("natsrs: get_msg(next=True) is not in the libnatsrs C API")
         if not seq and not subject:
             raise ValueError("nats: seq or subject is required")
-        return await self._run(self._sync.get_msg, stream_name, seq, subject, direct)
+        return await self._run(self._sync.get_msg, stream_name, seq, subject, direct, next)
 
     async def get_last_msg(self, stream_name: str, subject: str, direct: Optional[bool] = False) -> api.RawStreamMsg:
         return await self.get_msg(stream_name, subject=subject, direct=direct)

@@ -18,6 +18,7 @@ from ... import errors as _errors
 from . import _obj, api
 from ._c import executor
 from .errors import BadObjectMetaError, InvalidBucketNameError, NotFoundError
+from .kv import StopIterSentinel
 
 if TYPE_CHECKING:
     from .client import JetStreamContext
@@ -166,6 +167,8 @@ class ObjectStore:
 
     class ObjectWatcher:
         """Infos of changed objects: first the current ones, then ``None``, then each change."""
+
+        STOP_ITER = StopIterSentinel()  # nats-py's class attribute (iteration ends after stop())
 
         def __init__(self, js: "ObjectStore", handle: _obj.WatchHandle, updates_only: bool = False) -> None:
             self._js = js
