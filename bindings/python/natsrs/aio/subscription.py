@@ -189,21 +189,25 @@ class Subscription:
         run = 0  # messages handled since the last yield to the loop
         try:
             while not self._closed:
-                if not buf or run >= YIELD_EVERY:
-                    if run:
-                        # A batch was handled: replies the callback published go out now (not a
-                        # loop turn later), then one yield, so a steady flood cannot starve the loop.
-                        run = 0
-                        if conn._pbuf:
-                            conn._flush_pubs()
-                        await asyncio.sleep(0)
-                        continue
+                if not buf:
+                    # A batch was handled: replies the callback published go out now (not a loop
+                    # turn later); then the next batch, or a wait for the notify fd.
+                    if conn._pbuf:
+                        conn._flush_pubs()
                     if self._fill():
-                        continue  # the first message of a wake-up is handled at once
+                        continue
                     if self._ended is not None:
                         return
+                    run = 0
                     event.clear()
                     await event.wait()
+                    continue
+                if run >= YIELD_EVERY:
+                    # one yield per YIELD_EVERY messages, so that a steady flood cannot starve the loop
+                    run = 0
+                    if conn._pbuf:
+                        conn._flush_pubs()
+                    await asyncio.sleep(0)
                     continue
                 run += 1
                 msg = popleft()
