@@ -149,7 +149,9 @@ class Client:
         self._pbuf = bytearray()
         self._pflush_scheduled = False
         self._subjects: Dict[str, bytes] = {}
-        self._pub_max = -1  # max_payload, -1 until known (the fast publish path then never runs)
+        # max_payload, -1 until known and again once closing: the fast publish path runs only
+        # for payloads up to it
+        self._pub_max = -1
         self._pcount = c_size_t(0)
         self._loop_thread = 0  # the batch belongs to the event loop's thread
         self._call_soon: Callable[..., Any] = _not_connected  # the loop's call_soon once connected
@@ -360,7 +362,7 @@ class Client:
         errors of its buffered writes."""
         sb = self._subjects.get(subject)
         n = len(payload)
-        if sb is None or reply or headers or n > self._pub_max or self._core is None or self._core.closed:
+        if sb is None or n > self._pub_max or reply or headers:  # _pub_max is -1 unless connected and open
             self._publish_checked(subject, payload, reply, headers)
         else:
             buf = self._pbuf
@@ -535,6 +537,7 @@ class Client:
             return
         self._flush_pubs()
         self._closing = True
+        self._pub_max = -1  # publishes take the checked path (which sees the closed connection)
         if not core.closed:
             await asyncio.get_running_loop().run_in_executor(None, core.close)
         await self._finish_close()
