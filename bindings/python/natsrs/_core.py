@@ -593,16 +593,6 @@ def unpack_some(
     return out, off
 
 
-def packed_data_bytes(raw: bytes, off: int) -> int:
-    """The payload bytes of the packed entries from offset ``off`` on."""
-    n, end, unpack = 0, len(raw), PACKED_ENTRY.unpack_from
-    while off < end:
-        sl, rl, hl, dl = unpack(raw, off)
-        n += dl
-        off += PACKED_ENTRY_LEN + sl + rl + hl + dl
-    return n
-
-
 def make_c_msg(subject: str, reply: Optional[str], data: bytes, headers: Optional[Dict[str, Any]]) -> int:
     """An owned C message (free with natsrs_msg_free) with headers; header values may be a string
     or a list of strings."""

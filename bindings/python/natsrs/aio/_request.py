@@ -92,7 +92,9 @@ class RequestMux:
         """Requests waiting for their reply."""
         return len(self._futs)
 
-    async def request(self, p: int, subject: bytes, payload: bytes, timeout: Optional[float], headers: Optional[Dict[str, Any]]) -> Msg:
+    async def request(
+        self, p: int, subject: bytes, payload: bytes, timeout: Optional[float], headers: Optional[Dict[str, Any]]
+    ) -> Msg:
         """Publishes one request (connection pointer ``p``, a checked subject) and awaits its reply."""
         if timeout is not None and timeout < 0:
             raise BadTimeoutError()
@@ -164,7 +166,9 @@ class RequestMux:
                     fut.set_exception(NoRespondersError())
                     continue
             reply = raw[o2 : o2 + rl].decode("utf-8", "replace") if rl else ""
-            fut.set_result(Msg(client, raw[o:o2].decode("utf-8", "replace"), reply, raw[off - dl : off], headers, multi, sid))
+            fut.set_result(
+                Msg(client, raw[o:o2].decode("utf-8", "replace"), reply, raw[off - dl : off], headers, multi, sid)
+            )
 
     # ---- ending
     def end(self, err: Optional[Error] = None) -> None:

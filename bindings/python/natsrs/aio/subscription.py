@@ -43,6 +43,16 @@ YIELD_EVERY = 256  # a callback subscription yields to the loop at least once pe
 UNPACK_CHUNK = 64  # messages made from a packed batch at a time (few live objects: cheap GC passes)
 
 
+def _packed_data_bytes(raw: bytes, off: int) -> int:
+    """The payload bytes of the packed entries from offset ``off`` on."""
+    n, end, unpack = 0, len(raw), _core.PACKED_ENTRY.unpack_from
+    while off < end:
+        sl, rl, hl, dl = unpack(raw, off)
+        n += dl
+        off += _core.PACKED_ENTRY_LEN + sl + rl + hl + dl
+    return n
+
+
 def _free_sub(ptr: int) -> None:
     lib.natsrs_subscription_free(ptr)
 
@@ -111,7 +121,7 @@ class Subscription:
 
     def _pending(self) -> "tuple[int, int]":
         msgs = len(self._buf) + self._rleft
-        nbytes = sum(len(m.data) for m in self._buf) + (_core.packed_data_bytes(self._raw, self._roff) if self._rleft else 0)
+        nbytes = sum(len(m.data) for m in self._buf) + (_packed_data_bytes(self._raw, self._roff) if self._rleft else 0)
         if self._guard.closed or self._guard.ptr is None:
             return msgs, nbytes
         m, b = c_int64(0), c_int64(0)
