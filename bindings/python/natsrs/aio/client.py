@@ -61,7 +61,7 @@ DEFAULT_FLUSH_TIMEOUT = 10
 DEFAULT_CONNECT_TIMEOUT = 2
 DEFAULT_DRAIN_TIMEOUT = 30
 PUBLISH_BATCH_BYTES = 64 * 1024  # publishes batched in one loop turn are handed over at this size
-PUBLISH_YIELD_EVERY = 128  # a publishing task yields to the loop once per this many publishes
+PUBLISH_YIELD_EVERY = 512  # a publishing task yields to the loop once per this many publishes
 SUBJECT_CACHE_SIZE = 1024  # validated, encoded subjects kept for the publish path
 _BAD_SUBJECT = re.compile(r"[ \t\r\n\x00]|\.\.|^\.|\.$")  # what the library refuses in a publish subject
 
