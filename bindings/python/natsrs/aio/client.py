@@ -1,9 +1,10 @@
 """nats-py's ``nats.aio.client``: the asyncio client.
 
-Nothing here blocks the event loop while it waits: requests and flushes use the library's
-non-blocking calls (the completion callback resolves a future with
-``loop.call_soon_threadsafe``), subscriptions are drained in batches when their notify fd becomes
-readable. Only ``connect``, ``drain`` and ``close`` hand their (one-off) blocking library call to
+Nothing here blocks the event loop while it waits: subscriptions are drained in batches when
+their notify fd becomes readable; requests go out through the packed publish call and their
+replies come back through one muxed inbox subscription drained the same way (``_request``);
+flushes use the library's non-blocking flush (its completion callback resolves a future with
+``loop.call_soon_threadsafe``). Only ``connect``, ``drain`` and ``close`` hand their (one-off) blocking library call to
 the default executor.
 """
 
