@@ -215,3 +215,18 @@ def test_pending_counts_while_a_batch_is_unpacked_in_chunks(url: str) -> None:
         await nc.close()
 
     run(main())
+
+
+def test_publish_after_close_or_drain_raises(url: str) -> None:
+    """The fast publish path (a known subject) is closed with the connection."""
+
+    async def main() -> None:
+        for how in ("close", "drain"):
+            nc = await nats.connect(url)
+            await nc.publish("rq.known", b"1")  # the subject is known and max_payload cached now
+            await nc.publish("rq.known", b"2")
+            await getattr(nc, how)()
+            with pytest.raises(ConnectionClosedError):
+                await nc.publish("rq.known", b"3")
+
+    run(main())

@@ -4,8 +4,8 @@ Nothing here blocks the event loop while it waits: subscriptions are drained in 
 their notify fd becomes readable; requests go out through the packed publish call and their
 replies come back through one muxed inbox subscription drained the same way (``_request``);
 flushes use the library's non-blocking flush (its completion callback resolves a future with
-``loop.call_soon_threadsafe``). Only ``connect``, ``drain`` and ``close`` hand their (one-off) blocking library call to
-the default executor.
+``loop.call_soon_threadsafe``). Only ``connect``, ``drain`` and ``close`` hand their (one-off)
+blocking library call to the default executor.
 """
 
 from __future__ import annotations
@@ -544,6 +544,7 @@ class Client:
         await self._finish_close()
 
     async def _finish_close(self) -> None:
+        self._pub_max = -1  # (a publish during the close may have set it again)
         for sub in list(self._subs.values()):
             sub._stop_processing()
         self._subs.clear()
