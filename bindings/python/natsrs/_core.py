@@ -467,6 +467,7 @@ PACKED_READ_FIRST = 512  # first size of a reader's buffer (10,000 idle subscrip
 PACKED_READ_BATCH = 256 * 1024  # a reader whose batches fill its buffer grows it up to this size
 PACKED_READ_GROWTH = 4
 _string_at_addr = ctypes.string_at
+_NO_ENTRY = b"\xff\xff\xff\xff"  # a subject length of 4 GiB: never the start of a real entry
 
 
 def parse_header_block(block: bytes, has_data: bool) -> Tuple[Optional[Dict[str, str]], Optional[Dict[str, List[str]]]]:
@@ -544,22 +545,42 @@ class PackedReader:
 
 def unpack_msgs(raw: bytes, cls: Callable[..., Any], client: Any, sid: Optional[int]) -> List[Any]:
     """The messages of a packed buffer as ``cls(client, subject, reply, data, headers, multi, sid)``."""
+    return unpack_some(raw, 0, -1, cls, client, sid)[0]
+
+
+def unpack_some(
+    raw: bytes, off: int, limit: int, cls: Callable[..., Any], client: Any, sid: Optional[int]
+) -> Tuple[List[Any], int]:
+    """Up to ``limit`` messages (all when negative) of a packed buffer from offset ``off``, and
+    the offset after them. A consumer that takes a large batch a chunk at a time keeps few
+    message objects alive at once (fewer garbage-collector passes over survivors)."""
     out: List[Any] = []
     append = out.append
     unpack = PACKED_ENTRY.unpack_from
-    off, end = 0, len(raw)
-    last_sb, last_subject = b"", ""
-    while off < end:
-        sl, rl, hl, dl = unpack(raw, off)
-        off += PACKED_ENTRY_LEN
-        o2 = off + sl
-        sb = raw[off:o2]
-        if sb != last_sb:  # a batch is mostly one subject: decode it once
-            last_sb, last_subject = sb, sb.decode("utf-8", "replace")
-        if not (rl or hl):
-            off = o2 + dl
-            append(cls(client, last_subject, "", raw[o2:off], None, None, sid))
+    startswith = raw.startswith
+    end = len(raw)
+    # The entry header and subject of the last plain entry (no reply, no headers): a batch is
+    # mostly one subject and one size, so most entries are recognised by one prefix compare.
+    # (It starts as a subject length no entry can have.)
+    prefix, plen, pdl, subject = _NO_ENTRY, 0, 0, ""
+    while off < end and limit:
+        limit -= 1
+        if startswith(prefix, off):
+            o2 = off + plen
+            off = o2 + pdl
+            append(cls(client, subject, "", raw[o2:off], None, None, sid))
             continue
+        sl, rl, hl, dl = unpack(raw, off)
+        o = off + PACKED_ENTRY_LEN
+        o2 = o + sl
+        if not (rl or hl):
+            if o2 - off != plen or not startswith(prefix[PACKED_ENTRY_LEN:], o):
+                subject = raw[o:o2].decode("utf-8", "replace")
+            prefix, plen, pdl = raw[off:o2], o2 - off, dl
+            off = o2 + dl
+            append(cls(client, subject, "", raw[o2:off], None, None, sid))
+            continue
+        subj = raw[o:o2].decode("utf-8", "replace")
         reply = raw[o2 : o2 + rl].decode("utf-8", "replace") if rl else ""
         o2 += rl
         if hl:
@@ -568,8 +589,8 @@ def unpack_msgs(raw: bytes, cls: Callable[..., Any], client: Any, sid: Optional[
         else:
             headers = multi = None
         off = o2 + dl
-        append(cls(client, last_subject, reply, raw[o2:off], headers, multi, sid))
-    return out
+        append(cls(client, subj, reply, raw[o2:off], headers, multi, sid))
+    return out, off
 
 
 def make_c_msg(subject: str, reply: Optional[str], data: bytes, headers: Optional[Dict[str, Any]]) -> int:

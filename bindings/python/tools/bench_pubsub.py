@@ -7,25 +7,28 @@ Usage: bench_pubsub.py <url> [cases (comma separated, default pub_16,pubsub_16,r
 Each case runs nats-py and natsrs.aio one after the other, ``runs`` times, and prints the median
 rate (msgs/s; p50 latency for reqrep) and process CPU per message of each, and the ratio. Run from
 the repository root with PYTHONPATH=bindings/python and NATSRS_LIB_PATH set (or the package
-installed). BENCH_SECS bounds the throughput cases (default 2.5).
+installed). BENCH_SECS bounds the throughput cases (default 2.5). BENCH_BASELINE=<dir> adds a third
+client, "baseline": natsrs.aio from another copy of bindings/python (e.g. an older commit's, from
+``git archive``), run in the same alternation, for before/after tables on a noisy machine.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import statistics
 import subprocess
 import sys
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 REQREP_N = "3000"
 TIMEOUT_S = 300
 
 
-def one(cmd: List[str]) -> Dict[str, float]:
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S)
+def one(cmd: List[str], env: Optional[Dict[str, str]] = None) -> Dict[str, float]:
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S, env=env)
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
     if not lines:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr[-1000:]}")
@@ -44,6 +47,14 @@ def main() -> None:
         "nats-py": [py, str(ROOT / "bench/py_bench.py")],
         "natsrs.aio": [py, str(ROOT / "bench/py_natsrs_bench.py"), "--api", "aio"],
     }
+    envs: Dict[str, Optional[Dict[str, str]]] = {k: None for k in clients}
+    baseline = os.environ.get("BENCH_BASELINE")
+    if baseline:
+        clients["baseline"] = clients["natsrs.aio"]
+        # with the library path set, the bench client imports natsrs from PYTHONPATH only
+        lib = os.environ.get("NATSRS_LIB_PATH") or str(ROOT / "target/release/libnatsrs.so")
+        envs["baseline"] = dict(os.environ, PYTHONPATH=baseline, NATSRS_LIB_PATH=lib)
+        envs["natsrs.aio"] = dict(os.environ, NATSRS_LIB_PATH=lib)
     print(f"{'case':<12}{'client':<12}{'median':>14}{'cpu ns/msg':>12}{'ratio':>10}   runs")
     for case in cases:
         extra = [REQREP_N] if case == "reqrep" else []
@@ -51,7 +62,7 @@ def main() -> None:
         for _ in range(runs):
             for name, cmd in clients.items():
                 try:
-                    got[name].append(one(cmd + [case, url] + extra))
+                    got[name].append(one(cmd + [case, url] + extra, envs[name]))
                 except (RuntimeError, subprocess.TimeoutExpired) as e:
                     print(f"# {name} {case}: {e}", file=sys.stderr)
         key = "p50_us" if case == "reqrep" else "msgs_per_sec"

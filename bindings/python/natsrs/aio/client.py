@@ -1,10 +1,11 @@
 """nats-py's ``nats.aio.client``: the asyncio client.
 
-Nothing here blocks the event loop while it waits: requests and flushes use the library's
-non-blocking calls (the completion callback resolves a future with
-``loop.call_soon_threadsafe``), subscriptions are drained in batches when their notify fd becomes
-readable. Only ``connect``, ``drain`` and ``close`` hand their (one-off) blocking library call to
-the default executor.
+Nothing here blocks the event loop while it waits: subscriptions are drained in batches when
+their notify fd becomes readable; requests go out through the packed publish call and their
+replies come back through one muxed inbox subscription drained the same way (``_request``);
+flushes use the library's non-blocking flush (its completion callback resolves a future with
+``loop.call_soon_threadsafe``). Only ``connect``, ``drain`` and ``close`` hand their (one-off)
+blocking library call to the default executor.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import re
 import ssl
 import threading
 import weakref
-from ctypes import byref, c_size_t, c_uint64, c_void_p
+from ctypes import byref, c_size_t, c_void_p
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Optional, Tuple, Union
 from urllib.parse import ParseResult, urlparse
 
@@ -32,6 +34,7 @@ from ..errors import (
     error_for,
 )
 from ._events import _AioEvents, _Completion
+from ._request import RequestMux
 from .msg import Msg
 from .subscription import DEFAULT_SUB_PENDING_BYTES_LIMIT, DEFAULT_SUB_PENDING_MSGS_LIMIT, Subscription
 
@@ -59,9 +62,9 @@ DEFAULT_FLUSH_TIMEOUT = 10
 DEFAULT_CONNECT_TIMEOUT = 2
 DEFAULT_DRAIN_TIMEOUT = 30
 PUBLISH_BATCH_BYTES = 64 * 1024  # publishes batched in one loop turn are handed over at this size
-PUBLISH_YIELD_EVERY = 128  # a publishing task yields to the loop once per this many publishes
+PUBLISH_YIELD_EVERY = 512  # a publishing task yields to the loop once per this many publishes
 SUBJECT_CACHE_SIZE = 1024  # validated, encoded subjects kept for the publish path
-_WS = (" ", "\t", "\r", "\n")
+_BAD_SUBJECT = re.compile(r"[ \t\r\n\x00]|\.\.|^\.|\.$")  # what the library refuses in a publish subject
 
 Callback = Callable[[], Awaitable[None]]
 ErrorCallback = Callable[[Exception], Awaitable[None]]
@@ -70,6 +73,10 @@ SignatureCallback = Callable[[str], bytes]
 TokenCallback = Callable[[], str]
 CredentialCallback = Callable[[], str]
 ReconnectToServerHandler = Callable[[List[Server], Dict[str, Any]], Tuple[Optional[Server], float]]
+
+
+def _not_connected(*_: Any) -> None:
+    raise ConnectionClosedError()
 
 
 async def _default_error_callback(ex: Exception) -> None:
@@ -81,7 +88,6 @@ class ServerVersion:
 
     def __init__(self, server_version: str) -> None:
         self._server_version = server_version
-        import re
 
         m = re.match(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([^+]*))?(?:\+(.*))?$", server_version.strip())
         self._major, self._minor, self._patch = (int(m.group(i)) for i in (1, 2, 3)) if m else (0, 0, 0)
@@ -135,6 +141,7 @@ class Client:
         self._events: Optional[_AioEvents] = None
         self._err: Optional[Exception] = None
         self._subs: Dict[int, Subscription] = {}
+        self._mux: Optional[RequestMux] = None  # the muxed inbox of requests, made by the first one
         self._closing = False
         self._pubs = PUBLISH_YIELD_EVERY  # publishes left before the next yield
         # Publishes of one event-loop turn, packed (natsrs_connection_publish_packed layout) and
@@ -143,9 +150,12 @@ class Client:
         self._pbuf = bytearray()
         self._pflush_scheduled = False
         self._subjects: Dict[str, bytes] = {}
-        self._pub_max = -1  # max_payload, -1 until known (the fast publish path then never runs)
+        # max_payload, -1 until known and again once closing: the fast publish path runs only
+        # for payloads up to it
+        self._pub_max = -1
         self._pcount = c_size_t(0)
         self._loop_thread = 0  # the batch belongs to the event loop's thread
+        self._call_soon: Callable[..., Any] = _not_connected  # the loop's call_soon once connected
         self._flush_timeout: Optional[float] = None
         self._drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
         self.options: Dict[str, Any] = {}
@@ -214,6 +224,7 @@ class Client:
         self._error_cb = cbs["error_cb"]
         loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
+        self._call_soon = loop.call_soon
         events = _AioEvents(loop, cbs)
         events.client = weakref.ref(self)
         self._flush_timeout = flush_timeout
@@ -285,14 +296,7 @@ class Client:
         b = self._subjects.get(subject)
         if b is not None:
             return b
-        if (
-            not subject
-            or subject[0] == "."
-            or subject[-1] == "."
-            or ".." in subject
-            or any(w in subject for w in _WS)
-            or "\0" in subject
-        ):
+        if not subject or _BAD_SUBJECT.search(subject) is not None:
             raise error_for(_S.NATSRS_STATUS_INVALID_SUBJECT, f"invalid {what} subject '{subject}'")
         b = subject.encode()
         if len(self._subjects) >= SUBJECT_CACHE_SIZE:
@@ -359,7 +363,7 @@ class Client:
         errors of its buffered writes."""
         sb = self._subjects.get(subject)
         n = len(payload)
-        if sb is None or reply or headers or n > self._pub_max or self._core is None or self._core.closed:
+        if sb is None or n > self._pub_max or reply or headers:  # _pub_max is -1 unless connected and open
             self._publish_checked(subject, payload, reply, headers)
         else:
             buf = self._pbuf
@@ -370,7 +374,7 @@ class Client:
                 self._flush_pubs()
             elif not self._pflush_scheduled:
                 self._pflush_scheduled = True
-                asyncio.get_running_loop().call_soon(self._flush_pubs)
+                self._call_soon(self._flush_pubs)
         self._pubs -= 1
         if not self._pubs:
             # The library takes the message without waiting, so a publishing loop would never let
@@ -409,7 +413,7 @@ class Client:
             self._flush_pubs()
         elif not self._pflush_scheduled:
             self._pflush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush_pubs)
+            self._call_soon(self._flush_pubs)
 
     async def subscribe(
         self,
@@ -466,46 +470,17 @@ class Client:
         headers: Optional[Dict[str, Any]] = None,
     ) -> Msg:
         """Sends a request and awaits the first reply (``TimeoutError`` after ``timeout``
-        seconds, ``NoRespondersError`` when nobody listens). Cancelling the awaiting task
-        cancels the request in the library."""
+        seconds, ``NoRespondersError`` when nobody listens). Replies come through one muxed
+        inbox subscription drained on the loop (see ``_request``); cancelling the awaiting task
+        forgets the request."""
         if not subject:
             raise BadSubjectError()
         core = self._c()
         p = core.require_open()
-        loop = asyncio.get_running_loop()
-        fut: "asyncio.Future[Msg]" = loop.create_future()
-        key = _core.register(_Completion(loop, fut, self))
-        rid = c_uint64(0)
-        t = _core.ms(timeout)
-        if headers:
-            m = _core.make_c_msg(subject, None, payload, headers)
-            try:
-                st = lib.natsrs_connection_request_msg_async(
-                    p, m, t, _core.REQUEST_HANDLER, key, _core.USERDATA_FREE, byref(rid)
-                )
-            finally:
-                lib.natsrs_msg_free(m)
-        else:
-            st = lib.natsrs_connection_request_async(
-                p,
-                subject.encode(),
-                payload,
-                len(payload),
-                t,
-                _core.REQUEST_HANDLER,
-                key,
-                _core.USERDATA_FREE,
-                byref(rid),
-            )
-        if st != OK:
-            err = _core.raise_status(st)
-            _core.unregister(key)
-            raise err
-        try:
-            return await fut
-        except asyncio.CancelledError:
-            lib.natsrs_connection_request_cancel(p, rid.value)
-            raise
+        mux = self._mux
+        if mux is None:
+            mux = self._mux = RequestMux(self, asyncio.get_running_loop())
+        return await mux.request(p, self._subject_bytes(subject, "request"), payload, timeout, headers)
 
     def new_inbox(self) -> str:
         """A unique inbox subject (with the connection's inbox prefix)."""
@@ -563,14 +538,18 @@ class Client:
             return
         self._flush_pubs()
         self._closing = True
+        self._pub_max = -1  # publishes take the checked path (which sees the closed connection)
         if not core.closed:
             await asyncio.get_running_loop().run_in_executor(None, core.close)
         await self._finish_close()
 
     async def _finish_close(self) -> None:
+        self._pub_max = -1  # (a publish during the close may have set it again)
         for sub in list(self._subs.values()):
             sub._stop_processing()
         self._subs.clear()
+        if self._mux is not None:
+            self._mux.end()
         ev = self._events
         if ev is not None:
             try:

@@ -38,8 +38,19 @@ __all__ = ["Subscription", "DEFAULT_SUB_PENDING_MSGS_LIMIT", "DEFAULT_SUB_PENDIN
 DEFAULT_SUB_PENDING_MSGS_LIMIT = 512 * 1024
 DEFAULT_SUB_PENDING_BYTES_LIMIT = 128 * 1024 * 1024
 _S = _ffi
-_unpack = _core.unpack_msgs
+_unpack_some = _core.unpack_some
 YIELD_EVERY = 256  # a callback subscription yields to the loop at least once per this many messages
+UNPACK_CHUNK = 64  # messages made from a packed batch at a time (few live objects: cheap GC passes)
+
+
+def _packed_data_bytes(raw: bytes, off: int) -> int:
+    """The payload bytes of the packed entries from offset ``off`` on."""
+    n, end, unpack = 0, len(raw), _core.PACKED_ENTRY.unpack_from
+    while off < end:
+        sl, rl, hl, dl = unpack(raw, off)
+        n += dl
+        off += _core.PACKED_ENTRY_LEN + sl + rl + hl + dl
+    return n
 
 
 def _free_sub(ptr: int) -> None:
@@ -75,6 +86,9 @@ class Subscription:
         self._pending_bytes_limit = pending_bytes_limit
         self._buf: Deque[Msg] = collections.deque()
         self._reader = _core.PackedReader()
+        self._raw = b""  # the packed batch taken from the library, unpacked UNPACK_CHUNK at a time
+        self._roff = 0  # where its next message starts
+        self._rleft = 0  # how many messages it still holds
         self._run = 0  # messages next_msg returned since it last yielded to the loop
         self._event = asyncio.Event()
         self._ended: Optional[Error] = None
@@ -106,11 +120,13 @@ class Subscription:
         return _SubscriptionMessageIterator(self)
 
     def _pending(self) -> "tuple[int, int]":
+        msgs = len(self._buf) + self._rleft
+        nbytes = sum(len(m.data) for m in self._buf) + (_packed_data_bytes(self._raw, self._roff) if self._rleft else 0)
         if self._guard.closed or self._guard.ptr is None:
-            return len(self._buf), sum(len(m.data) for m in self._buf)
+            return msgs, nbytes
         m, b = c_int64(0), c_int64(0)
         lib.natsrs_subscription_pending(self._guard.ptr, byref(m), byref(b))
-        return int(m.value) + len(self._buf), int(b.value) + sum(len(x.data) for x in self._buf)
+        return int(m.value) + msgs, int(b.value) + nbytes
 
     @property
     def pending_msgs(self) -> int:
@@ -126,7 +142,7 @@ class Subscription:
             return 0
         out = c_uint64(0)
         lib.natsrs_subscription_delivered(self._guard.ptr, byref(out))
-        return int(out.value) - len(self._buf)
+        return int(out.value) - len(self._buf) - self._rleft
 
     @property
     def dropped(self) -> int:
@@ -155,8 +171,16 @@ class Subscription:
                 pass
 
     def _fill(self) -> int:
-        """Moves the queued messages (one packed batch) from the library into the buffer. Returns
-        how many; sets ``_ended`` when the subscription has ended."""
+        """Moves the next messages into the buffer: the next chunk of the packed batch taken
+        before, else a new batch (every queued message that fits the reader's buffer) from the
+        library. Returns how many; sets ``_ended`` when the subscription has ended."""
+        if self._rleft:
+            msgs, self._roff = _unpack_some(self._raw, self._roff, UNPACK_CHUNK, Msg, self._conn, self._id)
+            self._rleft -= len(msgs)
+            if not self._rleft:
+                self._raw = b""
+            self._buf.extend(msgs)
+            return len(msgs)
         p = self._guard.ptr
         if p is None or self._closed:
             if self._ended is None:
@@ -171,9 +195,10 @@ class Subscription:
                 continue  # reported through error_cb by the connection's error handler
             self._end(error_for(st, _core.last_error_message()))
             return 0
-        if n:
-            self._buf.extend(_unpack(raw, Msg, self._conn, self._id))
-        return n
+        if not n:
+            return 0
+        self._raw, self._roff, self._rleft = raw, 0, n
+        return self._fill()
 
     def _end(self, err: Error) -> None:
         if self._ended is None:
@@ -189,21 +214,25 @@ class Subscription:
         run = 0  # messages handled since the last yield to the loop
         try:
             while not self._closed:
-                if not buf or run >= YIELD_EVERY:
-                    if run:
-                        # A batch was handled: replies the callback published go out now (not a
-                        # loop turn later), then one yield, so a steady flood cannot starve the loop.
-                        run = 0
-                        if conn._pbuf:
-                            conn._flush_pubs()
-                        await asyncio.sleep(0)
-                        continue
+                if not buf:
+                    # A batch was handled: replies the callback published go out now (not a loop
+                    # turn later); then the next batch, or a wait for the notify fd.
+                    if conn._pbuf:
+                        conn._flush_pubs()
                     if self._fill():
-                        continue  # the first message of a wake-up is handled at once
+                        continue
                     if self._ended is not None:
                         return
+                    run = 0
                     event.clear()
                     await event.wait()
+                    continue
+                if run >= YIELD_EVERY:
+                    # one yield per YIELD_EVERY messages, so that a steady flood cannot starve the loop
+                    run = 0
+                    if conn._pbuf:
+                        conn._flush_pubs()
+                    await asyncio.sleep(0)
                     continue
                 run += 1
                 msg = popleft()
@@ -288,6 +317,7 @@ class Subscription:
         self._closed = True
         if not keep_buffered:
             self._buf.clear()
+            self._raw, self._roff, self._rleft = b"", 0, 0
         self._end(BadSubscriptionError())
         t = self._wait_for_msgs_task
         if t is not None and not t.done() and t is not asyncio.current_task():
