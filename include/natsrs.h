@@ -1833,8 +1833,8 @@ bool natsrs_consume_context_is_closed(const struct natsrs_consume_context *ctx);
 void natsrs_consume_context_free(struct natsrs_consume_context *ctx);
 
 /**
- * Starts a fetch of up to `batch` messages (and at most `max_bytes` in total when `max_bytes`
- * > 0) and returns at once; `handler` runs once with the outcome, exactly as the blocking
+ * Starts a fetch of up to `batch` messages (and at most `max_bytes` in total unless
+ * `max_bytes` is 0) and returns at once; `handler` runs once with the outcome, exactly as the blocking
  * fetch would return it: a short batch as soon as the server says there are no more,
  * NATSRS_STATUS_TIMEOUT when nothing came within `timeout_ms`. With `no_wait`, only what is
  * available now (possibly nothing: OK with count 0); `timeout_ms` may then be 0 (the

@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "3335af03ae138a93968eac63ca36ec5c31c64f0e80237d485b4e21779296d1ad"
+HEADER_SHA256 = "a70ce9b2fda51a56987ec4c9720d2254d31623dc2fc3e963a55aa68e24739de9"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
