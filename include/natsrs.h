@@ -557,6 +557,20 @@ typedef struct natsrs_statistics {
 typedef void (*natsrs_js_msg_handler)(void *userdata, const struct natsrs_msg *msg);
 
 /**
+ * Completion of natsrs_pull_subscription_fetch_async: runs once, on the connection's
+ * completion thread (never a library I/O thread). With NATSRS_STATUS_OK, `msgs` holds `count`
+ * messages (`count` may be 0 only for a no-wait fetch): the array is valid during the call
+ * only, and each message in it becomes the callee's (release each with natsrs_msg_free, ack
+ * with natsrs_msg_ack etc. first). Otherwise (TIMEOUT when nothing came in time, NOT_FOUND
+ * for a deleted consumer, INVALID_SUBSCRIPTION when the subscription was unsubscribed or
+ * freed, NOT_CONNECTED, ...) `msgs` is NULL and `count` is 0.
+ */
+typedef void (*natsrs_fetch_handler)(void *userdata,
+                                     enum natsrs_status status,
+                                     struct natsrs_msg **msgs,
+                                     size_t count);
+
+/**
  * Error callback of a consume: missed heartbeats (NATSRS_STATUS_TIMEOUT, consuming goes on
  * with a fresh pull), refused pulls (NATSRS_STATUS_JETSTREAM, goes on) and terminal errors
  * such as a deleted consumer (NATSRS_STATUS_NOT_FOUND; consuming ends). `text` is borrowed for
@@ -1817,6 +1831,42 @@ bool natsrs_consume_context_is_closed(const struct natsrs_consume_context *ctx);
  * Stops consuming and releases the context. NULL is ignored. Not from the handler.
  */
 void natsrs_consume_context_free(struct natsrs_consume_context *ctx);
+
+/**
+ * Starts a fetch of up to `batch` messages (and at most `max_bytes` in total unless
+ * `max_bytes` is 0) and returns at once; `handler` runs once with the outcome, exactly as the blocking
+ * fetch would return it: a short batch as soon as the server says there are no more,
+ * NATSRS_STATUS_TIMEOUT when nothing came within `timeout_ms`. With `no_wait`, only what is
+ * available now (possibly nothing: OK with count 0); `timeout_ms` may then be 0 (the
+ * JetStream context's timeout bounds it). `heartbeat_ms` > 0 asks for idle heartbeats (as
+ * natsrs_pull_subscription_fetch_heartbeat; at least 1 and less than half of `timeout_ms`);
+ * 0 for none. `*out_id` (may be NULL) gets an id for natsrs_pull_subscription_fetch_cancel.
+ * One fetch at a time per pull subscription: while one started here is outstanding, another
+ * (blocking or not) fails with NATSRS_STATUS_ILLEGAL_STATE, as this call does while a
+ * blocking fetch runs. Freeing or unsubscribing the subscription ends an outstanding fetch
+ * (the handler runs once with an error). `userdata_free` (may be NULL) runs once when the
+ * library is done with `userdata` (after the handler, or at cancel). On an error status the
+ * handler does not run and `userdata_free` has run.
+ */
+enum natsrs_status natsrs_pull_subscription_fetch_async(struct natsrs_pull_subscription *sub,
+                                                        size_t batch,
+                                                        size_t max_bytes,
+                                                        int64_t timeout_ms,
+                                                        int64_t heartbeat_ms,
+                                                        bool no_wait,
+                                                        natsrs_fetch_handler handler,
+                                                        void *userdata,
+                                                        natsrs_userdata_free userdata_free,
+                                                        uint64_t *out_id);
+
+/**
+ * Cancels the fetch `id` started with natsrs_pull_subscription_fetch_async. NATSRS_STATUS_OK:
+ * it was outstanding; its handler will not run, its `userdata_free` has run, and every message
+ * it had received is kept for the next fetch (nothing is lost). NATSRS_STATUS_NOT_FOUND: it is
+ * not outstanding (the handler ran or is running).
+ */
+enum natsrs_status natsrs_pull_subscription_fetch_cancel(struct natsrs_pull_subscription *sub,
+                                                         uint64_t id);
 
 /**
  * Gets a handle on the existing stream `name` (NATSRS_STATUS_NOT_FOUND if there is none).

@@ -191,6 +191,12 @@ impl Connection {
         request::cancel(&self.0, id)
     }
 
+    /// Runs `done(outcome)` on the connection's completion thread (in order with the other
+    /// completions; never a runtime thread).
+    pub(crate) fn run_completion<T: Send + 'static>(&self, done: Completion<T>, outcome: Result<T>) {
+        self.0.completions.run(done, outcome)
+    }
+
     /// Starts a flush and returns at once; `done` runs once on the completion thread.
     pub fn flush_async(&self, timeout: Duration, done: Completion<()>) -> Result<()> {
         self.0.flush_async(timeout, done)

@@ -77,6 +77,8 @@ pub(super) struct SubInner {
     /// An eventfd made readable when a message enters an empty queue or the input ends (sync
     /// subscriptions, on request: event loops watch it).
     notify: OnceCell<OwnedFd>,
+    /// Woken like `notify` (a non-blocking JetStream fetch waits on it in the runtime).
+    waker: OnceCell<Arc<tokio::sync::Notify>>,
     /// Set when the subscription is delivered by the connection's delivery pool.
     pub(super) pooled: OnceCell<Arc<PoolSlot>>,
 }
@@ -153,6 +155,7 @@ impl SubInner {
             dispatcher: Mutex::new(None),
             dispatcher_id: Mutex::new(None),
             notify: OnceCell::new(),
+            waker: OnceCell::new(),
             pooled: OnceCell::new(),
         }))
     }
@@ -243,6 +246,9 @@ impl SubInner {
     fn signal(&self) {
         if let Some(fd) = self.notify.get() {
             notify_fd::signal(fd);
+        }
+        if let Some(w) = self.waker.get() {
+            w.notify_one();
         }
         if let Some(p) = self.pooled.get() {
             p.schedule();
@@ -580,6 +586,13 @@ impl Subscription {
             notify_fd::signal(fd);
         }
         Ok(fd.as_raw_fd())
+    }
+
+    /// A task waker notified when a message enters the empty queue or the subscription ends
+    /// (as `notify_fd`; a notification that comes while nobody waits is kept for the next
+    /// wait). Synchronous subscriptions only.
+    pub(crate) fn async_waker(&self) -> Arc<tokio::sync::Notify> {
+        self.0.waker.get_or_init(|| Arc::new(tokio::sync::Notify::new())).clone()
     }
 
     /// Removes interest. No handler runs after this returns (unless called from the handler itself).

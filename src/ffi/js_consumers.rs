@@ -421,7 +421,7 @@ pub unsafe extern "C" fn natsrs_jetstream_pull_subscribe(
 ///
 /// # Safety
 /// `s` is NULL or a live handle.
-unsafe fn pull_of<'a>(s: *const natsrs_pull_subscription) -> Result<&'a PullSubscription> {
+pub(crate) unsafe fn pull_of<'a>(s: *const natsrs_pull_subscription) -> Result<&'a PullSubscription> {
     // SAFETY: forwarded caller guarantee.
     Ok(&unsafe { borrow(s, "sub") }?.sub)
 }

@@ -20,6 +20,7 @@ pub mod jetstream;
 pub mod js_api;
 pub mod js_config;
 pub mod js_consumers;
+pub mod js_fetch_async;
 pub mod js_handles;
 pub mod js_info;
 pub mod js_iter;

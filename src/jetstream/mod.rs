@@ -58,6 +58,7 @@ pub mod api;
 pub mod async_publish;
 pub mod consume;
 pub mod consumer;
+mod fetch_async;
 pub mod jsmsg;
 pub mod ordered;
 pub mod publish;

@@ -1,17 +1,19 @@
 //! Pull consumers: `pull_subscribe` + `fetch` (batch, bytes, no-wait).
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use serde_json::json;
 
 use super::consumer::{ConsumerConfig, ConsumerInfo, DEFAULT_ACK_POLICY, DEFAULT_EPHEMERAL_INACTIVE_THRESHOLD};
+use super::fetch_async::AsyncFetch;
 use super::jsmsg::{handle_control, JsMsg};
 use super::push::SubscribeOptions;
 use super::{nanos, JetStream};
-use crate::connection::{Connection, ConnectionStatus, Subscription};
+use crate::connection::{Completion, Connection, ConnectionStatus, Subscription};
 use crate::error::{err, Error, Result, Status};
 use crate::msg::Msg;
 
@@ -131,6 +133,19 @@ pub(crate) struct PullCore {
     next_id: AtomicU64,
     /// Messages a fetch took from `sub` but did not return; the next fetch starts with them.
     carry: Mutex<VecDeque<Msg>>,
+    /// The non-blocking fetch outstanding, if any (at most one; see `fetch_async`).
+    pub(super) async_fetch: Mutex<Option<Arc<AsyncFetch>>>,
+    /// Blocking fetches running (they may run together, but not with a non-blocking one).
+    pub(super) blocking: AtomicUsize,
+}
+
+/// Counts a running blocking fetch while it lives.
+struct BlockingGuard<'a>(&'a AtomicUsize);
+
+impl Drop for BlockingGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl PullCore {
@@ -148,6 +163,8 @@ impl PullCore {
             prefix,
             next_id: AtomicU64::new(1),
             carry: Mutex::new(VecDeque::new()),
+            async_fetch: Mutex::new(None),
+            blocking: AtomicUsize::new(0),
         })
     }
 
@@ -164,7 +181,7 @@ impl PullCore {
     }
 
     /// Puts what a fetch took but did not look at back in front of the carried messages.
-    fn keep(&self, local: VecDeque<Msg>) {
+    pub(super) fn keep(&self, local: VecDeque<Msg>) {
         if local.is_empty() {
             return;
         }
@@ -176,26 +193,41 @@ impl PullCore {
 
     /// Sends a pull request; returns its reply subject.
     pub fn pull(&self, body: &[u8]) -> Result<String> {
+        self.pull_with(body, true)
+    }
+
+    /// Sends a pull request (written by the calling thread when `urgent`, else handed to the
+    /// writer task); returns its reply subject.
+    pub(super) fn pull_with(&self, body: &[u8], urgent: bool) -> Result<String> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let reply = format!("{}{}", self.prefix, id);
-        // The fetch waits for the answer: write the request now rather than hand it to the
-        // writer task.
-        self.conn.publish_request_urgent(&self.next_subject, &reply, body)?;
+        if urgent {
+            // The fetch waits for the answer: write the request now rather than hand it to the
+            // writer task.
+            self.conn.publish_request_urgent(&self.next_subject, &reply, body)?;
+        } else {
+            self.conn.publish_request(&self.next_subject, &reply, body)?;
+        }
         Ok(reply)
+    }
+
+    /// Takes the carried messages (a fetch starts with them).
+    pub(super) fn take_carry(&self) -> VecDeque<Msg> {
+        std::mem::take(&mut *self.carry.lock())
     }
 
     pub fn fetch(&self, o: &FetchOptions) -> Result<Vec<JsMsg>> {
         if o.timeout.is_zero() && !o.no_wait {
             return Err(err!(InvalidArgument, "fetch timeout must be positive"));
         }
-        let batch = if o.batch == 0 {
-            if o.max_bytes > 0 {
-                FETCH_BYTES_BATCH
-            } else {
-                1
+        let batch = effective_batch(o);
+        let _running = {
+            let a = self.async_fetch.lock();
+            if a.is_some() {
+                return Err(err!(IllegalState, "a non-blocking fetch is outstanding on this pull subscription (one at a time)"));
             }
-        } else {
-            o.batch
+            self.blocking.fetch_add(1, Ordering::AcqRel);
+            BlockingGuard(&self.blocking)
         };
         let start = Instant::now();
         let timeout = if o.no_wait && o.timeout.is_zero() { self.js.timeout() } else { o.timeout };
@@ -212,7 +244,7 @@ impl PullCore {
         // Messages taken from the subscription but not yet looked at: what is queued is taken
         // in one go (one lock, no clock read per message); what this fetch leaves goes back to
         // `carry` for the next one.
-        let mut local: VecDeque<Msg> = std::mem::take(&mut *self.carry.lock());
+        let mut local: VecDeque<Msg> = self.take_carry();
         let mut run = || -> Result<()> {
             'fetch: loop {
                 if local.is_empty() {
@@ -360,6 +392,19 @@ impl PullCore {
     }
 }
 
+/// The batch a fetch asks for (0 means "by bytes" when `max_bytes` is set, else 1).
+pub(super) fn effective_batch(o: &FetchOptions) -> usize {
+    if o.batch == 0 {
+        if o.max_bytes > 0 {
+            FETCH_BYTES_BATCH
+        } else {
+            1
+        }
+    } else {
+        o.batch
+    }
+}
+
 impl JetStream {
     /// Pull subscription (seed: `js.PullSubscribe("ORDERS.*", "MONITOR")`): binds to the durable
     /// consumer `durable` (created with `opts.config` if missing) or, without a name, creates an
@@ -384,14 +429,14 @@ impl JetStream {
         if b.info.config.deliver_subject.as_deref().is_some_and(|s| !s.is_empty()) {
             return Err(err!(IllegalState, "consumer '{}' is a push consumer: use subscribe", b.consumer));
         }
-        let core = PullCore::new(self, &b.stream, &b.consumer)?;
+        let core = Arc::new(PullCore::new(self, &b.stream, &b.consumer)?);
         Ok(PullSubscription { core, created: b.created, delete_consumer: opts.delete_consumer.unwrap_or(true) })
     }
 }
 
 /// A pull-consumer subscription.
 pub struct PullSubscription {
-    core: PullCore,
+    core: Arc<PullCore>,
     created: bool,
     delete_consumer: bool,
 }
@@ -442,6 +487,21 @@ impl PullSubscription {
         self.core.fetch(o)
     }
 
+    /// Starts a fetch and returns at once with an id for [`PullSubscription::cancel_fetch`];
+    /// `done` runs once, on the connection's completion thread, with what `fetch_with(o)`
+    /// would have returned. No thread waits meanwhile. One fetch at a time: starting one while
+    /// a non-blocking fetch is outstanding or a blocking one runs is `IllegalState`.
+    pub fn fetch_async(&self, o: &FetchOptions, done: Completion<Vec<JsMsg>>) -> Result<u64> {
+        super::fetch_async::start(&self.core, o, done)
+    }
+
+    /// Cancels the non-blocking fetch `id`. True: its completion will not run (it is dropped)
+    /// and every message it had received is kept for the next fetch. False: it already
+    /// completed or is completing.
+    pub fn cancel_fetch(&self, id: u64) -> bool {
+        super::fetch_async::cancel(&self.core, id)
+    }
+
     fn cleanup(&self) -> Result<()> {
         if self.created && self.delete_consumer {
             match self.core.js.delete_consumer(&self.core.stream, &self.core.consumer) {
@@ -465,5 +525,12 @@ impl PullSubscription {
         let _ = self.core.conn.flush(timeout);
         let _ = self.core.sub.unsubscribe();
         self.cleanup()
+    }
+}
+
+impl Drop for PullSubscription {
+    fn drop(&mut self) {
+        // A fetch still outstanding ends now, with an error (its completion runs once).
+        super::fetch_async::fail(&self.core, err!(InvalidSubscription, "the pull subscription was freed while the fetch waited"));
     }
 }

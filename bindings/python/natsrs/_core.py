@@ -304,6 +304,22 @@ def _py_request_handler(ud: Optional[int], status: int, msg: Optional[int]) -> N
         _leave()
 
 
+def _py_fetch_handler(ud: Optional[int], status: int, msgs: Any, count: int) -> None:
+    _enter()
+    target = _registry.get(ud or 0)
+    try:
+        if target is not None:
+            target.complete(status, msgs, count)
+        else:
+            for i in range(count):
+                if msgs[i]:
+                    lib.natsrs_msg_free(msgs[i])
+    except BaseException as e:
+        log.error("natsrs: exception in fetch completion", exc_info=e)
+    finally:
+        _leave()
+
+
 def _py_status_handler(ud: Optional[int], status: int) -> None:
     _enter()
     target = _registry.get(ud or 0)
@@ -344,6 +360,9 @@ _st_t = getattr(_ffi, "natsrs_status_handler", None)
 REQUEST_HANDLER = _req_t(_py_request_handler) if _req_t is not None else None
 STATUS_HANDLER = _st_t(_py_status_handler) if _st_t is not None else None
 HAS_ASYNC_REQUEST = REQUEST_HANDLER is not None and lib.has("natsrs_connection_request_async")
+_fetch_t = getattr(_ffi, "natsrs_fetch_handler", None)
+FETCH_HANDLER = _fetch_t(_py_fetch_handler) if _fetch_t is not None else None
+HAS_ASYNC_FETCH = FETCH_HANDLER is not None and lib.has("natsrs_pull_subscription_fetch_async")
 HAS_ASYNC_FLUSH = STATUS_HANDLER is not None and lib.has("natsrs_connection_flush_async")
 HAS_NOTIFY_FD = lib.has("natsrs_subscription_notify_fd") and lib.has("natsrs_subscription_try_next_msgs")
 

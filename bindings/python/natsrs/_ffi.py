@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "19ba3f6882fa8916cae92d0705d39f345a3e0a39be54ba6472680e03325e820f"
+HEADER_SHA256 = "a70ce9b2fda51a56987ec4c9720d2254d31623dc2fc3e963a55aa68e24739de9"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -206,6 +206,7 @@ natsrs_userdata_free = CFUNCTYPE(None, c_void_p)
 natsrs_status_handler = CFUNCTYPE(None, c_void_p, c_int)
 natsrs_msg_handler = CFUNCTYPE(None, c_void_p, c_void_p, c_void_p)
 natsrs_js_msg_handler = CFUNCTYPE(None, c_void_p, c_void_p)
+natsrs_fetch_handler = CFUNCTYPE(None, c_void_p, c_int, POINTER(c_void_p), c_size_t)
 natsrs_js_consume_error_handler = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
 natsrs_pub_ack_handler = CFUNCTYPE(None, c_void_p, c_int, c_void_p)
 natsrs_object_read_fn = CFUNCTYPE(c_int64, c_void_p, c_void_p, c_size_t)
@@ -368,6 +369,8 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_consume_context_stop", c_int, (c_void_p,)),
     ("natsrs_consume_context_is_closed", c_bool, (c_void_p,)),
     ("natsrs_consume_context_free", None, (c_void_p,)),
+    ("natsrs_pull_subscription_fetch_async", c_int, (c_void_p, c_size_t, c_size_t, c_int64, c_int64, c_bool, natsrs_fetch_handler, c_void_p, natsrs_userdata_free, POINTER(c_uint64))),
+    ("natsrs_pull_subscription_fetch_cancel", c_int, (c_void_p, c_uint64)),
     ("natsrs_jetstream_get_stream", c_int, (c_void_p, c_char_p, POINTER(c_void_p))),
     ("natsrs_jetstream_create_stream", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
     ("natsrs_jetstream_create_or_update_stream", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),

@@ -7,8 +7,11 @@
 - ``subscribe`` creates or finds the push consumer with the C API (as nats-py: consumer info, else
   add consumer) and receives on its deliver subject with a core subscription, so deliveries reach
   the loop in batches; heartbeats and flow-control requests are answered and never delivered.
-- ``pull_subscribe`` binds a ``natsrs_pull_subscription`` to the consumer; ``fetch`` runs
-  ``natsrs_pull_subscription_fetch`` (which waits) in the executor.
+- ``pull_subscribe`` binds a ``natsrs_pull_subscription`` to the consumer; ``fetch`` starts
+  ``natsrs_pull_subscription_fetch_async`` (no thread waits): its completion callback resolves an
+  asyncio future with ``loop.call_soon_threadsafe``; cancelling the awaiting task cancels the fetch
+  in the library, which keeps what it had received for the next fetch. Fetches of one subscription
+  run one after the other (the library allows one at a time).
 - acks (``msg.ack()``, ``nak``, ``term``, ``in_progress``, ``ack_sync``) are sent to the
   message's reply subject by ``natsrs.aio.msg.Msg``.
 """
@@ -20,19 +23,20 @@ import collections
 import inspect
 import threading
 import weakref
+from ctypes import byref, c_uint64
 from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Deque, Dict, List, Optional, Set, Tuple
 
 from ... import _core, _ffi
 from ... import js as _sync
 from ..._core import OK, lib
-from ...errors import BadSubscriptionError, Error, TimeoutError
+from ...errors import BadSubscriptionError, Error, TimeoutError, error_for
 from ..msg import Msg
 from ..subscription import Subscription
 from . import _c, _kv, _obj, api
 from . import kv as _kvm
 from . import object_store as _os
 from ._ordered import Ordered
-from .errors import KeyHistoryTooLargeError, TooManyStalledMsgsError
+from .errors import FetchTimeoutError, KeyHistoryTooLargeError, NotFoundError, TooManyStalledMsgsError
 from .kv import KeyValue
 from .manager import JetStreamManager
 from .object_store import ObjectStore
@@ -572,6 +576,7 @@ class JetStreamContext(JetStreamManager):
             self._fetching = 0
             self._fetching_lock = threading.Lock()
             self._fetch_loop: Optional[asyncio.AbstractEventLoop] = None
+            self._fetch_lock: Optional[asyncio.Lock] = None
 
         @property
         def pending_msgs(self) -> int:
@@ -606,6 +611,54 @@ class JetStreamContext(JetStreamManager):
                 out, self._leftover = self._leftover[:batch], self._leftover[batch:]
                 self._delivered += len(out)
                 return out
+            if not _core.HAS_ASYNC_FETCH:
+                return await self._fetch_in_executor(batch, t, hb)
+            if self._fetch_lock is None:
+                self._fetch_lock = asyncio.Lock()
+            async with self._fetch_lock:
+                if self._leftover:
+                    out, self._leftover = self._leftover[:batch], self._leftover[batch:]
+                    self._delivered += len(out)
+                    return out
+                msgs = await self._fetch_async(batch, t, hb)
+            self._delivered += len(msgs)
+            return msgs
+
+        async def _fetch_async(self, batch: int, timeout_ms: int, hb_ms: int) -> List[Msg]:
+            loop = asyncio.get_running_loop()
+            fut: "asyncio.Future[List[Msg]]" = loop.create_future()
+            fid = c_uint64(0)
+            ptr = self._guard.acquire(BadSubscriptionError)
+            try:
+                key = _core.register(_FetchCompletion(loop, fut, self))
+                st = lib.natsrs_pull_subscription_fetch_async(
+                    ptr, batch, 0, timeout_ms, hb_ms, False, _core.FETCH_HANDLER, key, _core.USERDATA_FREE, byref(fid)
+                )
+                if st != OK:
+                    err = _c.error(st)
+                    _core.unregister(key)
+                    raise err
+            finally:
+                self._guard.release()
+            try:
+                return await fut
+            except asyncio.CancelledError:
+                # Cancelled in the library: what the fetch had received waits for the next one. If
+                # it completed meanwhile, its messages reach _leftover (see _fetch_done).
+                self._cancel_fetch(fid.value)
+                raise
+
+        def _cancel_fetch(self, fid: int) -> None:
+            try:
+                p = self._guard.acquire(BadSubscriptionError)
+            except Error:
+                return  # freed: the fetch ended with it
+            try:
+                lib.natsrs_pull_subscription_fetch_cancel(p, fid)
+            finally:
+                self._guard.release()
+
+        async def _fetch_in_executor(self, batch: int, t: int, hb: int) -> List[Msg]:
             loop = asyncio.get_running_loop()
             self._fetch_loop = loop
             fut = loop.run_in_executor(_c.executor, self._fetch_blocking, batch, t, hb)
@@ -658,6 +711,70 @@ class JetStreamContext(JetStreamManager):
 
         def __repr__(self) -> str:
             return f"<natsrs.aio.js PullSubscription stream='{self._stream}' consumer='{self._consumer}'>"
+
+
+class _FetchCompletion:
+    """Registry entry of one ``natsrs_pull_subscription_fetch_async``: the completion (on the
+    library's completion thread) copies the messages and resolves the future on the loop."""
+
+    __slots__ = ("loop", "fut", "psub")
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        fut: "asyncio.Future[List[Msg]]",
+        psub: "JetStreamContext.PullSubscription",
+    ) -> None:
+        self.loop = loop
+        self.fut = fut
+        self.psub = psub
+
+    def complete(self, status: int, msgs: Any, count: int) -> None:
+        result: List[Msg] = []
+        exc: Optional[BaseException] = None
+        if status == OK:
+            if count:
+                client = self.psub._nc
+                result = _fetch_extractor().run(msgs, count, lambda s, r, d, h, m: Msg(client, s, r, d, h, m))
+        elif status == _S.NATSRS_STATUS_TIMEOUT:
+            exc = FetchTimeoutError()
+        elif status == _S.NATSRS_STATUS_NOT_FOUND:
+            exc = NotFoundError(code=404, description="consumer not found (deleted?)")
+        else:
+            exc = error_for(status, "")
+        try:
+            self.loop.call_soon_threadsafe(_fetch_done, self.psub, self.fut, result, exc)
+        except RuntimeError:
+            pass
+
+
+def _fetch_done(
+    psub: "JetStreamContext.PullSubscription",
+    fut: "asyncio.Future[List[Msg]]",
+    result: List[Msg],
+    exc: Optional[BaseException],
+) -> None:
+    """On the loop: resolves the fetch's future; messages of a fetch whose task was cancelled
+    after it had completed are kept for the next fetch."""
+    if fut.done():
+        if result:
+            psub._leftover.extend(result)
+        return
+    if exc is not None:
+        fut.set_exception(exc)
+    else:
+        fut.set_result(result)
+
+
+_fetch_tls = threading.local()
+
+
+def _fetch_extractor() -> _core.BatchExtractor:
+    """The completion thread's extractor (its scratch out-parameters are per thread)."""
+    ex: Optional[_core.BatchExtractor] = getattr(_fetch_tls, "ex", None)
+    if ex is None:
+        ex = _fetch_tls.ex = _core.BatchExtractor()
+    return ex
 
 
 # pull subscriptions with a fetch running in the pool (see _interrupt_abandoned_fetch)
