@@ -259,12 +259,19 @@ natsrs_status gn_js_manage(natsrs_jetstream *js, int op, const char *a, size_t a
 
 natsrs_status gn_js_get_msg(natsrs_jetstream *js, const char *stream, size_t stream_len, const char *subj,
                             size_t subj_len, uint64_t seq, bool direct, gn_msg_view *view, natsrs_msg **out,
-                            gn_jerr *je) {
+                            uint64_t *stored_seq, int64_t *stored_ns, gn_jerr *je) {
     char *s = dup_str(stream, stream_len), *f = dup_opt(subj, subj_len);
     natsrs_status st = f == NULL ? natsrs_jetstream_get_msg(js, s, seq, direct, out)
                                  : natsrs_jetstream_get_last_msg(js, s, f, direct, out);
-    if (st != NATSRS_STATUS_OK) take_err(je);
-    else gn_fill_view(*out, view);
+    if (st == NATSRS_STATUS_OK) st = natsrs_msg_stored_seq(*out, stored_seq);
+    if (st == NATSRS_STATUS_OK) st = natsrs_msg_stored_time_ns(*out, stored_ns);
+    if (st != NATSRS_STATUS_OK) {
+        take_err(je);
+        if (*out != NULL) natsrs_msg_free(*out);
+        *out = NULL;
+    } else {
+        gn_fill_view(*out, view);
+    }
     free(s);
     free(f);
     return st;
@@ -282,12 +289,15 @@ static void on_js_msg(void *ud, const natsrs_msg *msg) {
 natsrs_status gn_js_subscribe(natsrs_jetstream *js, const gn_sub_args *sa, const char *subj, size_t subj_len,
                               const char *queue, size_t queue_len, const char *stream, size_t stream_len,
                               const char *durable, size_t durable_len, const char *bind, size_t bind_len,
-                              const char *cfg_json, size_t cfg_len, uintptr_t ud, void **out, gn_jerr *je) {
+                              const char *cfg_json, size_t cfg_len, const char *deliver, size_t deliver_len,
+                              uintptr_t ud, void **out, gn_jerr *je) {
     natsrs_js_subscribe_options *o = NULL;
     natsrs_consumer_config *cfg = NULL;
     char *s = dup_str(subj, subj_len), *q = dup_opt(queue, queue_len), *st_name = dup_opt(stream, stream_len),
-         *d = dup_opt(durable, durable_len), *bn = dup_opt(bind, bind_len), *cj = dup_str(cfg_json, cfg_len);
+         *d = dup_opt(durable, durable_len), *bn = dup_opt(bind, bind_len), *cj = dup_str(cfg_json, cfg_len),
+         *ds = dup_opt(deliver, deliver_len);
     natsrs_status st = natsrs_js_subscribe_options_create(&o);
+    if (st == NATSRS_STATUS_OK && ds != NULL) st = natsrs_js_subscribe_options_set_deliver_subject(o, ds);
     if (st == NATSRS_STATUS_OK && st_name != NULL) st = natsrs_js_subscribe_options_set_stream(o, st_name);
     if (st == NATSRS_STATUS_OK && d != NULL) st = natsrs_js_subscribe_options_set_durable(o, d);
     if (st == NATSRS_STATUS_OK && bn != NULL) st = natsrs_js_subscribe_options_set_bind(o, bn);
@@ -308,7 +318,8 @@ natsrs_status gn_js_subscribe(natsrs_jetstream *js, const gn_sub_args *sa, const
                                                               (natsrs_js_subscription **)out);
             break;
         case GN_JS_PUSH_SYNC:
-            st = natsrs_jetstream_subscribe_sync(js, s, o, (natsrs_js_subscription **)out);
+            st = q == NULL ? natsrs_jetstream_subscribe_sync(js, s, o, (natsrs_js_subscription **)out)
+                           : natsrs_jetstream_queue_subscribe_sync(js, s, q, o, (natsrs_js_subscription **)out);
             break;
         case GN_JS_PULL:
             st = natsrs_jetstream_pull_subscribe(js, s, q, o, (natsrs_pull_subscription **)out);
@@ -326,6 +337,7 @@ natsrs_status gn_js_subscribe(natsrs_jetstream *js, const gn_sub_args *sa, const
     free(d);
     free(bn);
     free(cj);
+    free(ds);
     return st;
 }
 
@@ -341,7 +353,8 @@ natsrs_status gn_js_next(natsrs_js_subscription *sub, int64_t timeout_ms, gn_msg
 }
 
 natsrs_status gn_js_fetch(natsrs_pull_subscription *sub, size_t batch, size_t max_bytes, int64_t timeout_ms,
-                          bool no_wait, natsrs_msg ***msgs, gn_msg_view **views, size_t *count, gn_jerr *je) {
+                          int64_t hb_ms, bool no_wait, natsrs_msg ***msgs, gn_msg_view **views, size_t *count,
+                          gn_jerr *je) {
     *msgs = NULL;
     *views = NULL;
     *count = 0;
@@ -356,6 +369,8 @@ natsrs_status gn_js_fetch(natsrs_pull_subscription *sub, size_t batch, size_t ma
     size_t n = 0;
     natsrs_status st;
     if (no_wait) st = natsrs_pull_subscription_fetch_no_wait(sub, batch, m, &n);
+    else if (hb_ms > 0)
+        st = natsrs_pull_subscription_fetch_heartbeat(sub, batch, max_bytes, timeout_ms, hb_ms, m, &n);
     else if (max_bytes > 0) st = natsrs_pull_subscription_fetch_bytes(sub, max_bytes, batch, timeout_ms, m, &n);
     else st = natsrs_pull_subscription_fetch(sub, batch, timeout_ms, m, &n);
     if (st != NATSRS_STATUS_OK) {
@@ -397,6 +412,20 @@ natsrs_status gn_js_sub_op(void *sub, bool pull, int op, int64_t timeout_ms, cha
         else natsrs_js_subscription_free(sub);
         return NATSRS_STATUS_OK;
     }
+    if (st != NATSRS_STATUS_OK) take_err(je);
+    return st;
+}
+
+natsrs_status gn_js_sub_counters(natsrs_js_subscription *sub, gn_js_counters *c, gn_jerr *je) {
+    natsrs_status st = natsrs_js_subscription_pending(sub, &c->msgs, &c->bytes);
+    if (st == NATSRS_STATUS_OK) st = natsrs_js_subscription_max_pending(sub, &c->max_msgs, &c->max_bytes);
+    if (st == NATSRS_STATUS_OK) st = natsrs_js_subscription_dropped(sub, &c->dropped);
+    if (st != NATSRS_STATUS_OK) take_err(je);
+    return st;
+}
+
+natsrs_status gn_js_sub_set_limits(natsrs_js_subscription *sub, int64_t msgs, int64_t bytes, gn_jerr *je) {
+    natsrs_status st = natsrs_js_subscription_set_pending_limits(sub, msgs, bytes);
     if (st != NATSRS_STATUS_OK) take_err(je);
     return st;
 }

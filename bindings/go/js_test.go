@@ -867,12 +867,11 @@ func TestJSOptionsMisc(t *testing.T) {
 	if err != nil || len(msgs) != 5 {
 		t.Fatalf("%d %v", len(msgs), err)
 	}
-	if _, err := pull.Fetch(1, PullHeartbeat(time.Second)); !errors.Is(err, ErrNotSupported) {
+	if _, err := pull.Fetch(1, PullHeartbeat(time.Second), MaxWait(time.Second)); !errors.Is(err, ErrInvalidArg) {
 		t.Fatal(err)
 	}
 	pull.Unsubscribe()
-	// Options the C API cannot honour are refused, never ignored.
-	if _, err := js.SubscribeSync(name+".a", DeliverSubject("my.inbox")); !errors.Is(err, ErrNotSupported) {
+	if _, err := js.PullSubscribe(name+".a", "", DeliverSubject("my.inbox")); err != ErrPullSubscribeToPushConsumer {
 		t.Fatal(err)
 	}
 	if _, err := js.SubscribeSync(name+".a", Durable("a.b")); err != ErrInvalidDurableName {

@@ -612,35 +612,6 @@ func (s *Subscription) QueuedMsgs() (int, error) {
 	return m, err
 }
 
-func (s *Subscription) counters() (int, int, uint64, uint64, error) {
-	if s == nil {
-		return 0, 0, 0, 0, ErrBadSubscription
-	}
-	p := s.h.acquire()
-	if p == nil {
-		return 0, 0, 0, 0, s.endErr()
-	}
-	var cerr *C.char
-	var m, b C.int64_t
-	var d, del C.uint64_t
-	st := C.gn_sub_pending(p, &m, &b, &d, &del, &cerr)
-	s.h.release()
-	if err := takeErr(st, cerr); err != nil {
-		return 0, 0, 0, 0, err
-	}
-	return int(m), int(b), uint64(d), uint64(del), nil
-}
-
-// Dropped returns the number of known dropped messages for this subscription. This will
-// correspond to messages dropped by violations of PendingLimits.
-func (s *Subscription) Dropped() (int, error) {
-	_, _, d, _, err := s.counters()
-	if err != nil {
-		return -1, err
-	}
-	return int(d), nil
-}
-
 // Delivered returns the number of delivered messages for this subscription.
 func (s *Subscription) Delivered() (int64, error) {
 	if s == nil {
@@ -667,6 +638,9 @@ func (s *Subscription) SetPendingLimits(msgLimit, bytesLimit int) error {
 	}
 	if msgLimit == 0 || bytesLimit == 0 {
 		return ErrInvalidArg
+	}
+	if s.jsi != nil {
+		return s.jsSetPendingLimits(msgLimit, bytesLimit)
 	}
 	p := s.h.acquire()
 	if p == nil {
