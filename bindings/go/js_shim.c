@@ -77,7 +77,7 @@ static natsrs_status make_pub_opts(const char *msg_id, size_t msg_id_len, const 
                                    const gn_pub_opts *po, natsrs_js_publish_options **out) {
     *out = NULL;
     if (msg_id_len == 0 && exp_stream_len == 0 && exp_last_id_len == 0 && !po->has_exp_last_seq &&
-        !po->has_exp_last_subj_seq && po->timeout_ms <= 0) {
+        !po->has_exp_last_subj_seq && po->timeout_ms <= 0 && po->stall_ms <= 0) {
         return NATSRS_STATUS_OK;
     }
     natsrs_js_publish_options *o = NULL;
@@ -92,6 +92,7 @@ static natsrs_status make_pub_opts(const char *msg_id, size_t msg_id_len, const 
     if (st == NATSRS_STATUS_OK && po->has_exp_last_subj_seq)
         st = natsrs_js_publish_options_set_expected_last_subject_seq(o, po->exp_last_subj_seq);
     if (st == NATSRS_STATUS_OK && po->timeout_ms > 0) st = natsrs_js_publish_options_set_timeout_ms(o, po->timeout_ms);
+    if (st == NATSRS_STATUS_OK && po->stall_ms > 0) st = natsrs_js_publish_options_set_stall_wait_ms(o, po->stall_ms);
     free(id);
     free(es);
     free(el);
@@ -166,8 +167,8 @@ static void on_pub_ack(void *ud, natsrs_status st, const natsrs_pub_ack *ack) {
     free(e.msg);
 }
 
-natsrs_status gn_js_publish_async(natsrs_jetstream *js, const char *subj, size_t subj_len,
-                                  const uint8_t *data, size_t len, const char *msg_id, size_t msg_id_len,
+natsrs_status gn_js_publish_async(natsrs_jetstream *js, const char *subj, size_t subj_len, const char *hdr,
+                                  size_t hdr_len, const uint8_t *data, size_t len, const char *msg_id, size_t msg_id_len,
                                   const char *exp_stream, size_t exp_stream_len, const char *exp_last_id,
                                   size_t exp_last_id_len, const gn_pub_opts *po, uintptr_t ud, gn_jerr *je) {
     natsrs_js_publish_options *o = NULL;
@@ -176,6 +177,20 @@ natsrs_status gn_js_publish_async(natsrs_jetstream *js, const char *subj, size_t
     if (st != NATSRS_STATUS_OK) {
         take_err(je);
         ud_free((void *)ud);
+        return st;
+    }
+    if (hdr_len > 0) {
+        natsrs_msg *m = NULL;
+        st = make_msg(subj, subj_len, NULL, 0, hdr, hdr_len, data, len, &m);
+        if (st != NATSRS_STATUS_OK) {
+            take_err(je);
+            ud_free((void *)ud);
+        } else {
+            st = natsrs_jetstream_publish_msg_async(js, m, o, on_pub_ack, (void *)ud, ud_free);
+            if (st != NATSRS_STATUS_OK) take_err(je);
+            natsrs_msg_free(m);
+        }
+        natsrs_js_publish_options_free(o);
         return st;
     }
     char *s = dup_str(subj, subj_len);

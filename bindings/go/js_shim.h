@@ -62,6 +62,7 @@ typedef struct gn_pub_opts {
     uint64_t exp_last_seq;
     uint64_t exp_last_subj_seq;
     int64_t timeout_ms;
+    int64_t stall_ms; // async publishes: the stall wait (0: the context's)
     bool has_exp_last_seq;
     bool has_exp_last_subj_seq;
 } gn_pub_opts;
@@ -77,8 +78,9 @@ natsrs_status gn_js_publish(natsrs_jetstream *js, const char *subj, size_t subj_
                             gn_pub_ack *ack, gn_jerr *je);
 
 // Async publish: the completion runs goOnPubAck with the handle `ud` (deleted by userdata_free).
-natsrs_status gn_js_publish_async(natsrs_jetstream *js, const char *subj, size_t subj_len,
-                                  const uint8_t *data, size_t len, const char *msg_id, size_t msg_id_len,
+// hdr (NUL-separated key/value pairs, hdr_len > 0): natsrs_jetstream_publish_msg_async.
+natsrs_status gn_js_publish_async(natsrs_jetstream *js, const char *subj, size_t subj_len, const char *hdr,
+                                  size_t hdr_len, const uint8_t *data, size_t len, const char *msg_id, size_t msg_id_len,
                                   const char *exp_stream, size_t exp_stream_len, const char *exp_last_id,
                                   size_t exp_last_id_len, const gn_pub_opts *po, uintptr_t ud, gn_jerr *je);
 
