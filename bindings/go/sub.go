@@ -325,7 +325,6 @@ func (s *Subscription) pump() {
 		return
 	}
 	var msgs []*Msg
-	collect := func(m *Msg) { msgs = append(msgs, m) }
 	for {
 		select {
 		case <-wake:
@@ -336,7 +335,7 @@ func (s *Subscription) pump() {
 		}
 		for {
 			msgs = msgs[:0]
-			n, err := s.tryFetch(collect)
+			n, err := s.tryFetch(func(m *Msg) { msgs = append(msgs, m) })
 			switch err {
 			case nil:
 			case ErrSlowConsumer:
@@ -345,40 +344,30 @@ func (s *Subscription) pump() {
 				s.finish(err == ErrConnectionClosed)
 				return
 			}
-			if !s.deliverAll(msgs) {
-				return
+			for _, m := range msgs {
+				if s.mcb != nil {
+					if s.stopNow.Load() {
+						return
+					}
+					n := s.delivered.Add(1)
+					s.conn.core.safeCall(s, func() { s.mcb(m) })
+					if max := s.max.Load(); max > 0 && n >= max {
+						s.finish(false)
+						return
+					}
+					continue
+				}
+				select {
+				case s.mch <- m:
+				case <-s.done:
+					return
+				}
 			}
-			if n < batchMax {
-				// The queue was empty after this take: the core signals the notify fd when
-				// the next message enters it, so no second (empty) fetch is needed.
+			if n == 0 {
 				break
 			}
 		}
 	}
-}
-
-// deliverAll hands a batch to the handler or the channel; false when the pump must end.
-func (s *Subscription) deliverAll(msgs []*Msg) bool {
-	for _, m := range msgs {
-		if s.mcb != nil {
-			if s.stopNow.Load() {
-				return false
-			}
-			n := s.delivered.Add(1)
-			s.conn.core.safeCall(s, func() { s.mcb(m) })
-			if max := s.max.Load(); max > 0 && n >= max {
-				s.finish(false)
-				return false
-			}
-			continue
-		}
-		select {
-		case s.mch <- m:
-		case <-s.done:
-			return false
-		}
-	}
-	return true
 }
 
 // Type returns the type of Subscription.
