@@ -344,6 +344,8 @@ func (s *Subscription) pump() {
 		return
 	}
 	var msgs []*Msg
+	var pb packedBuf
+	collect := func(m *Msg) { msgs = append(msgs, m) }
 	for {
 		select {
 		case <-wake:
@@ -354,7 +356,7 @@ func (s *Subscription) pump() {
 		}
 		for {
 			msgs = msgs[:0]
-			n, err := s.tryFetch(func(m *Msg) { msgs = append(msgs, m) })
+			n, err := s.tryFetchPacked(&pb, collect)
 			switch err {
 			case nil:
 			case ErrSlowConsumer:
