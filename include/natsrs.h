@@ -2630,6 +2630,32 @@ enum natsrs_status natsrs_jetstream_publish_async_pending(struct natsrs_jetstrea
                                                           int64_t *out);
 
 /**
+ * Sets how long an async publish with these options waits for room when the context's
+ * max-pending acks are outstanding, before it fails with NATSRS_STATUS_TIMEOUT (nats.go
+ * StallWait; default: the context's stall wait,
+ * natsrs_jetstream_options_set_publish_async_stall_wait_ms). `ms` must be positive. Ignored by
+ * synchronous publishes.
+ */
+enum natsrs_status natsrs_js_publish_options_set_stall_wait_ms(struct natsrs_js_publish_options *opts,
+                                                               int64_t ms);
+
+/**
+ * Like natsrs_jetstream_publish_async for a message (subject, headers, payload; its reply
+ * must be NULL, INVALID_ARGUMENT otherwise). The message is not consumed. Returns
+ * at once unless max-pending acks are outstanding (then waits up to the stall wait: the
+ * options' natsrs_js_publish_options_set_stall_wait_ms or the context's; then
+ * NATSRS_STATUS_TIMEOUT). `handler` (may be NULL) runs once, on a library thread, with the ack
+ * or the error; `userdata_free` (may be NULL) runs once after it. On an error status the
+ * handler does not run and `userdata_free` has run. `opts` may be NULL.
+ */
+enum natsrs_status natsrs_jetstream_publish_msg_async(struct natsrs_jetstream *js,
+                                                      const struct natsrs_msg *msg,
+                                                      const struct natsrs_js_publish_options *opts,
+                                                      natsrs_pub_ack_handler handler,
+                                                      void *userdata,
+                                                      natsrs_userdata_free userdata_free);
+
+/**
  * Messages and bytes delivered by the server and queued in the client, not yet handed to
  * the handler or next_msg (nats.go Subscription.Pending). Either out-pointer may be NULL.
  */

@@ -193,7 +193,8 @@ func (s *Subscription) tryFetch(deliver func(*Msg)) (int, error) {
 	b := s.batch
 	var cerr *C.char
 	var n C.size_t
-	st := C.gn_try_batch(p, b.n, batchMax, &b.msgs[0], &b.views[0], &n, &cerr)
+	pm, pv := b.ptrs()
+	st := C.gn_try_batch(p, b.n, batchMax, pm, pv, &n, &cerr)
 	s.h.release()
 	b.n = n
 	if err := takeErr(st, cerr); err != nil {

@@ -234,7 +234,6 @@ type js struct {
 	pmu      sync.Mutex
 	pending  int
 	complete []chan struct{}
-	hdrSlots chan struct{} // async publishes with headers (sent as requests) are bounded here
 }
 
 // JetStream returns a JetStreamContext for messaging and stream management.
@@ -255,7 +254,7 @@ func (nc *Conn) JetStream(opts ...JSOpt) (JetStreamContext, error) {
 	if err != nil {
 		return nil, err
 	}
-	j := &js{nc: nc, opts: o, ptr: ptr, hdrSlots: make(chan struct{}, o.maxpa)}
+	j := &js{nc: nc, opts: o, ptr: ptr}
 	runtime.AddCleanup(j, func(p *C.natsrs_jetstream) { go C.natsrs_jetstream_free(p) }, ptr)
 	return j, nil
 }

@@ -436,13 +436,13 @@ func (j *js) deleteMsg(name string, seq uint64, erase bool, opts []JSOpt) error 
 }
 
 // GetMsg retrieves a raw stream message stored in JetStream by sequence number (DirectGet: by
-// the direct get API). Time is not set: the C API does not return the stored time.
+// the direct get API), with its stored sequence and time.
 func (j *js) GetMsg(name string, seq uint64, opts ...JSOpt) (*RawStreamMsg, error) {
 	return j.getMsg(name, "", seq, opts)
 }
 
-// GetLastMsg retrieves the last raw stream message stored in JetStream by subject. Sequence and
-// Time are not set: the C API does not return them.
+// GetLastMsg retrieves the last raw stream message stored in JetStream by subject, with its
+// stored sequence and time.
 func (j *js) GetLastMsg(name, subject string, opts ...JSOpt) (*RawStreamMsg, error) {
 	if subject == "" {
 		return nil, ErrBadSubject
@@ -462,9 +462,11 @@ func (j *js) getMsg(name, subject string, seq uint64, opts []JSOpt) (*RawStreamM
 	var view C.gn_msg_view
 	var out *C.natsrs_msg
 	var je C.gn_jerr
+	var sseq C.uint64_t
+	var sns C.int64_t
 	ps, ns := cstr(name)
 	pf, nf := cstr(subject)
-	st := C.gn_js_get_msg(p, ps, ns, pf, nf, C.uint64_t(seq), C.bool(o.directGet), &view, &out, &je)
+	st := C.gn_js_get_msg(p, ps, ns, pf, nf, C.uint64_t(seq), C.bool(o.directGet), &view, &out, &sseq, &sns, &je)
 	runtime.KeepAlive(name)
 	runtime.KeepAlive(subject)
 	if err := jsErr(st, &je, jsCallMsg); err != nil {
@@ -473,14 +475,9 @@ func (j *js) getMsg(name, subject string, seq uint64, opts []JSOpt) (*RawStreamM
 	m := copyView(&view, nil)
 	freeView(&view)
 	C.natsrs_msg_free(out)
-	raw := &RawStreamMsg{Subject: m.Subject, Sequence: seq, Header: m.Header, Data: m.Data}
+	raw := &RawStreamMsg{Subject: m.Subject, Sequence: uint64(sseq), Header: m.Header, Data: m.Data, Time: time.Unix(0, int64(sns)).UTC()}
 	if raw.Header == nil {
 		raw.Header = Header{}
-	}
-	if v := raw.Header.Get("Nats-Time-Stamp"); v != "" {
-		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-			raw.Time = t
-		}
 	}
 	return raw, nil
 }

@@ -36,14 +36,17 @@ var (
 	errOrderedQueue   = errors.New("nats: queues not be set for an ordered consumer")
 	errOrderedAck     = errors.New("nats: ack policy can not be set for an ordered consumer")
 	errOrderedPull    = errors.New("nats: ordered consumers not supported for pull subscriptions")
+	errOrderedDeliver = errors.New("nats: deliver subject can not be set for an ordered consumer")
 )
 
 func (j *js) subscribeOrdered(subj, queue string, cb MsgHandler, ch chan *Msg, kind C.int, o *subOpts) (*Subscription, error) {
 	switch {
 	case kind == C.GN_JS_PULL:
 		return nil, errOrderedPull
-	case queue != "" || o.syncQ:
+	case queue != "":
 		return nil, errOrderedQueue
+	case o.cfg.DeliverSubject != "":
+		return nil, errOrderedDeliver
 	case o.cfg.Durable != "":
 		return nil, errOrderedDurable
 	case o.consumer != "":

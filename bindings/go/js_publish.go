@@ -7,12 +7,10 @@ import "C"
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
 	"runtime/cgo"
-	"strconv"
 	"sync"
 	"time"
 )
@@ -98,8 +96,7 @@ func RetryAttempts(num int) PubOpt {
 }
 
 // StallWait sets the max wait when the producer becomes stall producing messages (async
-// publishes). libnatsrs sets the stall wait per context, so only the context's value (200ms)
-// is accepted.
+// publishes: natsrs_js_publish_options_set_stall_wait_ms; default the context's 200ms).
 func StallWait(ttl time.Duration) PubOpt {
 	return pubOptFn(func(o *pubOpts) error {
 		if ttl <= 0 {
@@ -128,9 +125,6 @@ func (j *js) pubOptions(opts []PubOpt) (pubOpts, error) {
 	if o.ctx != nil && o.ttl != 0 {
 		return o, ErrContextAndTimeout
 	}
-	if o.stall > 0 && o.stall != j.opts.stallWait {
-		return o, fmt.Errorf("%w: StallWait per publish (the C API sets it per context: natsrs_jetstream_options_set_publish_async_stall_wait_ms)", ErrNotSupported)
-	}
 	return o, nil
 }
 
@@ -147,6 +141,9 @@ func (o *pubOpts) cPubOpts(timeout time.Duration) C.gn_pub_opts {
 	}
 	if timeout > 0 {
 		po.timeout_ms = C.int64_t(ms(timeout))
+	}
+	if o.stall > 0 {
+		po.stall_ms = C.int64_t(max(ms(o.stall), 1))
 	}
 	return po
 }
@@ -390,20 +387,28 @@ func (j *js) PublishMsgAsync(m *Msg, opts ...PubOpt) (PubAckFuture, error) {
 		return nil, fmt.Errorf("nats: context or timeout not allowed on async publish (use PublishAsyncTimeout)")
 	}
 	f := &pubAckFuture{js: j, msg: m}
-	if len(m.Header) > 0 || o.msgTTL > 0 {
-		return f, j.publishAsyncHeaders(f, m, &o)
+	hdr := m.Header
+	if o.msgTTL > 0 {
+		hdr = cloneHeader(hdr)
+		hdr.Set(MsgTTLHdr, o.msgTTL.String())
+	}
+	var hb string
+	if len(hdr) > 0 {
+		hb = headerBuf(hdr)
 	}
 	j.addPending()
 	h := newHandle(f)
 	po := o.cPubOpts(j.opts.ackTimeout)
 	var je C.gn_jerr
 	ps, ns := cstr(m.Subject)
+	ph, nh := cstr(hb)
 	pd, nd := cbytes(m.Data)
 	pi, ni := cstr(o.id)
 	pstr, nstr := cstr(o.str)
 	pl, nl := cstr(o.lid)
-	st := C.gn_js_publish_async(j.ptr, ps, ns, pd, nd, pi, ni, pstr, nstr, pl, nl, &po, C.uintptr_t(h), &je)
+	st := C.gn_js_publish_async(j.ptr, ps, ns, ph, nh, pd, nd, pi, ni, pstr, nstr, pl, nl, &po, C.uintptr_t(h), &je)
 	runtime.KeepAlive(j)
+	runtime.KeepAlive(hb)
 	if st != C.NATSRS_STATUS_OK {
 		// The handle was released (userdata_free ran); the callback does not run.
 		j.donePending()
@@ -414,84 +419,6 @@ func (j *js) PublishMsgAsync(m *Msg, opts ...PubOpt) (PubAckFuture, error) {
 		return nil, jsErr(st, &je, jsCallPublish)
 	}
 	return f, nil
-}
-
-// publishAsyncHeaders sends a message with headers as a non-blocking request to the stream and
-// completes the future from the reply (the C API's async publish takes no headers; see
-// README). Bounded by PublishAsyncMaxPending like the others.
-func (j *js) publishAsyncHeaders(f *pubAckFuture, m *Msg, o *pubOpts) error {
-	stall := time.NewTimer(j.opts.stallWait)
-	defer stall.Stop()
-	select {
-	case j.hdrSlots <- struct{}{}:
-	case <-stall.C:
-		return ErrTooManyStalledMsgs
-	}
-	hdr := cloneHeader(m.Header)
-	if o.id != "" {
-		hdr.Set(MsgIdHdr, o.id)
-	}
-	if o.str != "" {
-		hdr.Set(ExpectedStreamHdr, o.str)
-	}
-	if o.lid != "" {
-		hdr.Set(ExpectedLastMsgIdHdr, o.lid)
-	}
-	if o.seq != nil {
-		hdr.Set(ExpectedLastSeqHdr, strconv.FormatUint(*o.seq, 10))
-	}
-	if o.lss != nil {
-		hdr.Set(ExpectedLastSubjSeqHdr, strconv.FormatUint(*o.lss, 10))
-	}
-	if o.msgTTL > 0 {
-		hdr.Set(MsgTTLHdr, o.msgTTL.String())
-	}
-	timeout := j.opts.ackTimeout
-	if timeout <= 0 {
-		timeout = j.opts.wait
-	}
-	j.addPending()
-	go func() {
-		defer func() { <-j.hdrSlots }()
-		resp, err := j.nc.requestAsync(m.Subject, headerBuf(hdr), m.Data, timeout)
-		switch {
-		case err == ErrTimeout:
-			err = ErrAsyncPublishTimeout
-		case err == nil:
-			var pa *PubAck
-			pa, err = parsePubAck(resp.Data)
-			if err == nil {
-				f.resolve(pa, nil)
-				return
-			}
-		}
-		f.resolve(nil, err)
-	}()
-	return nil
-}
-
-// parsePubAck decodes the stream's reply to a publish.
-func parsePubAck(data []byte) (*PubAck, error) {
-	var r struct {
-		PubAck
-		Error *APIError `json:"error,omitempty"`
-	}
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, ErrInvalidJSAck
-	}
-	if r.Error != nil {
-		for _, s := range []JetStreamError{ErrStreamNotFound, ErrStreamNameAlreadyInUse} {
-			if s.APIError().ErrorCode == r.Error.ErrorCode {
-				return nil, s
-			}
-		}
-		return nil, r.Error
-	}
-	if r.Stream == "" {
-		return nil, ErrInvalidJSAck
-	}
-	pa := r.PubAck
-	return &pa, nil
 }
 
 // PublishAsyncPending returns the number of async publishes outstanding for this context.

@@ -8,6 +8,7 @@ import "C"
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -33,13 +34,15 @@ func (n PullMaxBytes) configurePull(o *pullOpts) error {
 	return nil
 }
 
-// PullHeartbeat sets the idle heartbeat duration for a pull subscription fetch. Not available:
-// the C fetch has no heartbeat parameter.
+// PullHeartbeat sets the idle heartbeat duration for a pull subscription fetch: the server
+// sends heartbeats while the request waits, and the fetch ends with ErrNoHeartbeat (or the
+// messages that came before) when two in a row are missed
+// (natsrs_pull_subscription_fetch_heartbeat). It must be less than half the fetch's wait.
 type PullHeartbeat time.Duration
 
 func (h PullHeartbeat) configurePull(o *pullOpts) error {
 	if h <= 0 {
-		return fmt.Errorf("nats: idle heartbeat has to be greater than 0")
+		return fmt.Errorf("%w: idle heartbeat has to be greater than 0", ErrInvalidArg)
 	}
 	o.hb = time.Duration(h)
 	return nil
@@ -59,9 +62,6 @@ func (s *Subscription) pullOptions(opts []PullOpt) (pullOpts, time.Duration, err
 	if o.ctx != nil && o.ttl != 0 {
 		return o, 0, ErrContextAndTimeout
 	}
-	if o.hb > 0 {
-		return o, 0, fmt.Errorf("%w: PullHeartbeat (needs a heartbeat argument on natsrs_pull_subscription_fetch)", ErrNotSupported)
-	}
 	wait := o.ttl
 	if wait == 0 {
 		wait = s.jsi.js.opts.wait
@@ -78,6 +78,9 @@ func (s *Subscription) pullOptions(opts []PullOpt) (pullOpts, time.Duration, err
 		if wait <= 0 {
 			return o, 0, context.DeadlineExceeded
 		}
+	}
+	if o.hb > 0 && 2*o.hb >= wait {
+		return o, 0, fmt.Errorf("%w: idle heartbeat value too large", ErrInvalidArg)
 	}
 	return o, wait, nil
 }
@@ -99,7 +102,7 @@ func (s *Subscription) Fetch(batch int, opts ...PullOpt) ([]*Msg, error) {
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := s.jsFetch(batch, o.maxBytes, wait, false)
+	msgs, err := s.jsFetch(batch, o.maxBytes, wait, o.hb, false)
 	if err == ErrTimeout && o.ctx != nil && o.ctx.Err() != nil {
 		err = o.ctx.Err()
 	}
@@ -107,7 +110,7 @@ func (s *Subscription) Fetch(batch int, opts ...PullOpt) ([]*Msg, error) {
 }
 
 // fetch runs one C fetch and copies the messages into Go memory.
-func (s *Subscription) jsFetch(batch, maxBytes int, wait time.Duration, noWait bool) ([]*Msg, error) {
+func (s *Subscription) jsFetch(batch, maxBytes int, wait, hb time.Duration, noWait bool) ([]*Msg, error) {
 	j := s.jsi
 	j.fetchMu.Lock() // one fetch at a time per subscription (as nats.go)
 	defer j.fetchMu.Unlock()
@@ -122,9 +125,16 @@ func (s *Subscription) jsFetch(batch, maxBytes int, wait time.Duration, noWait b
 	var cv *C.gn_msg_view
 	var n C.size_t
 	var je C.gn_jerr
+	hbms := int64(0)
+	if hb > 0 {
+		hbms = max(ms(hb), 1)
+	}
 	st := C.gn_js_fetch((*C.natsrs_pull_subscription)(p), C.size_t(batch), C.size_t(maxBytes), C.int64_t(ms(wait)),
-		C.bool(noWait), &cm, &cv, &n, &je)
+		C.int64_t(hbms), C.bool(noWait), &cm, &cv, &n, &je)
 	j.release()
+	if st == C.NATSRS_STATUS_TIMEOUT && hb > 0 && strings.Contains(freeJErr(&je), "missed heartbeats") {
+		return nil, ErrNoHeartbeat
+	}
 	if err := jsErr(st, &je, jsCallConsumer); err != nil {
 		return nil, err
 	}
@@ -184,7 +194,7 @@ func (s *Subscription) FetchBatch(batch int, opts ...PullOpt) (MessageBatch, err
 	}
 	mb := &messageBatch{msgs: make(chan *Msg, batch), done: make(chan struct{})}
 	go func() {
-		msgs, err := s.jsFetch(batch, o.maxBytes, wait, false)
+		msgs, err := s.jsFetch(batch, o.maxBytes, wait, o.hb, false)
 		for _, m := range msgs {
 			mb.msgs <- m
 		}

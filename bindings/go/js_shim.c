@@ -77,7 +77,7 @@ static natsrs_status make_pub_opts(const char *msg_id, size_t msg_id_len, const 
                                    const gn_pub_opts *po, natsrs_js_publish_options **out) {
     *out = NULL;
     if (msg_id_len == 0 && exp_stream_len == 0 && exp_last_id_len == 0 && !po->has_exp_last_seq &&
-        !po->has_exp_last_subj_seq && po->timeout_ms <= 0) {
+        !po->has_exp_last_subj_seq && po->timeout_ms <= 0 && po->stall_ms <= 0) {
         return NATSRS_STATUS_OK;
     }
     natsrs_js_publish_options *o = NULL;
@@ -92,6 +92,7 @@ static natsrs_status make_pub_opts(const char *msg_id, size_t msg_id_len, const 
     if (st == NATSRS_STATUS_OK && po->has_exp_last_subj_seq)
         st = natsrs_js_publish_options_set_expected_last_subject_seq(o, po->exp_last_subj_seq);
     if (st == NATSRS_STATUS_OK && po->timeout_ms > 0) st = natsrs_js_publish_options_set_timeout_ms(o, po->timeout_ms);
+    if (st == NATSRS_STATUS_OK && po->stall_ms > 0) st = natsrs_js_publish_options_set_stall_wait_ms(o, po->stall_ms);
     free(id);
     free(es);
     free(el);
@@ -166,8 +167,8 @@ static void on_pub_ack(void *ud, natsrs_status st, const natsrs_pub_ack *ack) {
     free(e.msg);
 }
 
-natsrs_status gn_js_publish_async(natsrs_jetstream *js, const char *subj, size_t subj_len,
-                                  const uint8_t *data, size_t len, const char *msg_id, size_t msg_id_len,
+natsrs_status gn_js_publish_async(natsrs_jetstream *js, const char *subj, size_t subj_len, const char *hdr,
+                                  size_t hdr_len, const uint8_t *data, size_t len, const char *msg_id, size_t msg_id_len,
                                   const char *exp_stream, size_t exp_stream_len, const char *exp_last_id,
                                   size_t exp_last_id_len, const gn_pub_opts *po, uintptr_t ud, gn_jerr *je) {
     natsrs_js_publish_options *o = NULL;
@@ -176,6 +177,20 @@ natsrs_status gn_js_publish_async(natsrs_jetstream *js, const char *subj, size_t
     if (st != NATSRS_STATUS_OK) {
         take_err(je);
         ud_free((void *)ud);
+        return st;
+    }
+    if (hdr_len > 0) {
+        natsrs_msg *m = NULL;
+        st = make_msg(subj, subj_len, NULL, 0, hdr, hdr_len, data, len, &m);
+        if (st != NATSRS_STATUS_OK) {
+            take_err(je);
+            ud_free((void *)ud);
+        } else {
+            st = natsrs_jetstream_publish_msg_async(js, m, o, on_pub_ack, (void *)ud, ud_free);
+            if (st != NATSRS_STATUS_OK) take_err(je);
+            natsrs_msg_free(m);
+        }
+        natsrs_js_publish_options_free(o);
         return st;
     }
     char *s = dup_str(subj, subj_len);
@@ -259,12 +274,19 @@ natsrs_status gn_js_manage(natsrs_jetstream *js, int op, const char *a, size_t a
 
 natsrs_status gn_js_get_msg(natsrs_jetstream *js, const char *stream, size_t stream_len, const char *subj,
                             size_t subj_len, uint64_t seq, bool direct, gn_msg_view *view, natsrs_msg **out,
-                            gn_jerr *je) {
+                            uint64_t *stored_seq, int64_t *stored_ns, gn_jerr *je) {
     char *s = dup_str(stream, stream_len), *f = dup_opt(subj, subj_len);
     natsrs_status st = f == NULL ? natsrs_jetstream_get_msg(js, s, seq, direct, out)
                                  : natsrs_jetstream_get_last_msg(js, s, f, direct, out);
-    if (st != NATSRS_STATUS_OK) take_err(je);
-    else gn_fill_view(*out, view);
+    if (st == NATSRS_STATUS_OK) st = natsrs_msg_stored_seq(*out, stored_seq);
+    if (st == NATSRS_STATUS_OK) st = natsrs_msg_stored_time_ns(*out, stored_ns);
+    if (st != NATSRS_STATUS_OK) {
+        take_err(je);
+        if (*out != NULL) natsrs_msg_free(*out);
+        *out = NULL;
+    } else {
+        gn_fill_view(*out, view);
+    }
     free(s);
     free(f);
     return st;
@@ -282,12 +304,15 @@ static void on_js_msg(void *ud, const natsrs_msg *msg) {
 natsrs_status gn_js_subscribe(natsrs_jetstream *js, const gn_sub_args *sa, const char *subj, size_t subj_len,
                               const char *queue, size_t queue_len, const char *stream, size_t stream_len,
                               const char *durable, size_t durable_len, const char *bind, size_t bind_len,
-                              const char *cfg_json, size_t cfg_len, uintptr_t ud, void **out, gn_jerr *je) {
+                              const char *cfg_json, size_t cfg_len, const char *deliver, size_t deliver_len,
+                              uintptr_t ud, void **out, gn_jerr *je) {
     natsrs_js_subscribe_options *o = NULL;
     natsrs_consumer_config *cfg = NULL;
     char *s = dup_str(subj, subj_len), *q = dup_opt(queue, queue_len), *st_name = dup_opt(stream, stream_len),
-         *d = dup_opt(durable, durable_len), *bn = dup_opt(bind, bind_len), *cj = dup_str(cfg_json, cfg_len);
+         *d = dup_opt(durable, durable_len), *bn = dup_opt(bind, bind_len), *cj = dup_str(cfg_json, cfg_len),
+         *ds = dup_opt(deliver, deliver_len);
     natsrs_status st = natsrs_js_subscribe_options_create(&o);
+    if (st == NATSRS_STATUS_OK && ds != NULL) st = natsrs_js_subscribe_options_set_deliver_subject(o, ds);
     if (st == NATSRS_STATUS_OK && st_name != NULL) st = natsrs_js_subscribe_options_set_stream(o, st_name);
     if (st == NATSRS_STATUS_OK && d != NULL) st = natsrs_js_subscribe_options_set_durable(o, d);
     if (st == NATSRS_STATUS_OK && bn != NULL) st = natsrs_js_subscribe_options_set_bind(o, bn);
@@ -308,7 +333,8 @@ natsrs_status gn_js_subscribe(natsrs_jetstream *js, const gn_sub_args *sa, const
                                                               (natsrs_js_subscription **)out);
             break;
         case GN_JS_PUSH_SYNC:
-            st = natsrs_jetstream_subscribe_sync(js, s, o, (natsrs_js_subscription **)out);
+            st = q == NULL ? natsrs_jetstream_subscribe_sync(js, s, o, (natsrs_js_subscription **)out)
+                           : natsrs_jetstream_queue_subscribe_sync(js, s, q, o, (natsrs_js_subscription **)out);
             break;
         case GN_JS_PULL:
             st = natsrs_jetstream_pull_subscribe(js, s, q, o, (natsrs_pull_subscription **)out);
@@ -326,6 +352,7 @@ natsrs_status gn_js_subscribe(natsrs_jetstream *js, const gn_sub_args *sa, const
     free(d);
     free(bn);
     free(cj);
+    free(ds);
     return st;
 }
 
@@ -341,7 +368,8 @@ natsrs_status gn_js_next(natsrs_js_subscription *sub, int64_t timeout_ms, gn_msg
 }
 
 natsrs_status gn_js_fetch(natsrs_pull_subscription *sub, size_t batch, size_t max_bytes, int64_t timeout_ms,
-                          bool no_wait, natsrs_msg ***msgs, gn_msg_view **views, size_t *count, gn_jerr *je) {
+                          int64_t hb_ms, bool no_wait, natsrs_msg ***msgs, gn_msg_view **views, size_t *count,
+                          gn_jerr *je) {
     *msgs = NULL;
     *views = NULL;
     *count = 0;
@@ -356,6 +384,8 @@ natsrs_status gn_js_fetch(natsrs_pull_subscription *sub, size_t batch, size_t ma
     size_t n = 0;
     natsrs_status st;
     if (no_wait) st = natsrs_pull_subscription_fetch_no_wait(sub, batch, m, &n);
+    else if (hb_ms > 0)
+        st = natsrs_pull_subscription_fetch_heartbeat(sub, batch, max_bytes, timeout_ms, hb_ms, m, &n);
     else if (max_bytes > 0) st = natsrs_pull_subscription_fetch_bytes(sub, max_bytes, batch, timeout_ms, m, &n);
     else st = natsrs_pull_subscription_fetch(sub, batch, timeout_ms, m, &n);
     if (st != NATSRS_STATUS_OK) {
@@ -397,6 +427,20 @@ natsrs_status gn_js_sub_op(void *sub, bool pull, int op, int64_t timeout_ms, cha
         else natsrs_js_subscription_free(sub);
         return NATSRS_STATUS_OK;
     }
+    if (st != NATSRS_STATUS_OK) take_err(je);
+    return st;
+}
+
+natsrs_status gn_js_sub_counters(natsrs_js_subscription *sub, gn_js_counters *c, gn_jerr *je) {
+    natsrs_status st = natsrs_js_subscription_pending(sub, &c->msgs, &c->bytes);
+    if (st == NATSRS_STATUS_OK) st = natsrs_js_subscription_max_pending(sub, &c->max_msgs, &c->max_bytes);
+    if (st == NATSRS_STATUS_OK) st = natsrs_js_subscription_dropped(sub, &c->dropped);
+    if (st != NATSRS_STATUS_OK) take_err(je);
+    return st;
+}
+
+natsrs_status gn_js_sub_set_limits(natsrs_js_subscription *sub, int64_t msgs, int64_t bytes, gn_jerr *je) {
+    natsrs_status st = natsrs_js_subscription_set_pending_limits(sub, msgs, bytes);
     if (st != NATSRS_STATUS_OK) take_err(je);
     return st;
 }

@@ -62,6 +62,7 @@ typedef struct gn_pub_opts {
     uint64_t exp_last_seq;
     uint64_t exp_last_subj_seq;
     int64_t timeout_ms;
+    int64_t stall_ms; // async publishes: the stall wait (0: the context's)
     bool has_exp_last_seq;
     bool has_exp_last_subj_seq;
 } gn_pub_opts;
@@ -77,8 +78,9 @@ natsrs_status gn_js_publish(natsrs_jetstream *js, const char *subj, size_t subj_
                             gn_pub_ack *ack, gn_jerr *je);
 
 // Async publish: the completion runs goOnPubAck with the handle `ud` (deleted by userdata_free).
-natsrs_status gn_js_publish_async(natsrs_jetstream *js, const char *subj, size_t subj_len,
-                                  const uint8_t *data, size_t len, const char *msg_id, size_t msg_id_len,
+// hdr (NUL-separated key/value pairs, hdr_len > 0): natsrs_jetstream_publish_msg_async.
+natsrs_status gn_js_publish_async(natsrs_jetstream *js, const char *subj, size_t subj_len, const char *hdr,
+                                  size_t hdr_len, const uint8_t *data, size_t len, const char *msg_id, size_t msg_id_len,
                                   const char *exp_stream, size_t exp_stream_len, const char *exp_last_id,
                                   size_t exp_last_id_len, const gn_pub_opts *po, uintptr_t ud, gn_jerr *je);
 
@@ -94,9 +96,10 @@ natsrs_status gn_js_manage(natsrs_jetstream *js, int op, const char *a, size_t a
                            bool flag, char **out_json, uint64_t *out_u, gn_jerr *je);
 
 // Stored message (GetMsg with subject_len == 0, GetLastMsg otherwise).
+// *stored_seq / *stored_ns: the message's stream sequence and stored time (natsrs_msg_stored_*).
 natsrs_status gn_js_get_msg(natsrs_jetstream *js, const char *stream, size_t stream_len, const char *subj,
                             size_t subj_len, uint64_t seq, bool direct, gn_msg_view *view, natsrs_msg **out,
-                            gn_jerr *je);
+                            uint64_t *stored_seq, int64_t *stored_ns, gn_jerr *je);
 
 // Subscribe kinds.
 enum { GN_JS_PUSH = 1, GN_JS_PUSH_SYNC, GN_JS_PULL };
@@ -106,23 +109,36 @@ typedef struct gn_sub_args {
     bool has_cfg;
 } gn_sub_args;
 // queue: the queue group (push) or the durable name (pull). cfg_json: the base consumer config
-// (has_cfg). Push kinds with a handler run goOnJSMsg with `ud`.
+// (has_cfg). deliver: the deliver subject of a push consumer it creates (empty: an inbox). Push
+// kinds with a handler run goOnJSMsg with `ud`.
 natsrs_status gn_js_subscribe(natsrs_jetstream *js, const gn_sub_args *sa, const char *subj, size_t subj_len,
                               const char *queue, size_t queue_len, const char *stream, size_t stream_len,
                               const char *durable, size_t durable_len, const char *bind, size_t bind_len,
-                              const char *cfg_json, size_t cfg_len, uintptr_t ud, void **out, gn_jerr *je);
+                              const char *cfg_json, size_t cfg_len, const char *deliver, size_t deliver_len,
+                              uintptr_t ud, void **out, gn_jerr *je);
 
 natsrs_status gn_js_next(natsrs_js_subscription *sub, int64_t timeout_ms, gn_msg_view *view, natsrs_msg **out,
                          gn_jerr *je);
 
 // Fetch: up to `batch` messages into malloc'd arrays (*msgs, *views; free with gn_js_free_fetch).
-// no_wait: only what is available now; max_bytes > 0: fetch by bytes.
+// no_wait: only what is available now; max_bytes > 0: fetch by bytes; hb_ms > 0: with idle
+// heartbeats (natsrs_pull_subscription_fetch_heartbeat).
 natsrs_status gn_js_fetch(natsrs_pull_subscription *sub, size_t batch, size_t max_bytes, int64_t timeout_ms,
-                          bool no_wait, natsrs_msg ***msgs, gn_msg_view **views, size_t *count, gn_jerr *je);
+                          int64_t hb_ms, bool no_wait, natsrs_msg ***msgs, gn_msg_view **views, size_t *count,
+                          gn_jerr *je);
 void gn_js_free_fetch(natsrs_msg **msgs, gn_msg_view *views, size_t n);
 
 enum { GN_JS_SUB_UNSUBSCRIBE = 1, GN_JS_SUB_DRAIN, GN_JS_SUB_INFO, GN_JS_SUB_FREE };
 // op on a push (pull = false) or pull subscription; GN_JS_SUB_INFO gives the consumer info JSON.
 natsrs_status gn_js_sub_op(void *sub, bool pull, int op, int64_t timeout_ms, char **out_json, gn_jerr *je);
+
+// Client-side queue counters of a push subscription (natsrs_js_subscription_pending, _dropped,
+// _max_pending), and its pending limits (set when set_limits).
+typedef struct gn_js_counters {
+    int64_t msgs, bytes, max_msgs, max_bytes;
+    uint64_t dropped;
+} gn_js_counters;
+natsrs_status gn_js_sub_counters(natsrs_js_subscription *sub, gn_js_counters *c, gn_jerr *je);
+natsrs_status gn_js_sub_set_limits(natsrs_js_subscription *sub, int64_t msgs, int64_t bytes, gn_jerr *je);
 
 #endif

@@ -34,7 +34,6 @@ type jsSub struct {
 	cons    string
 	ackNone bool
 	fetchMu sync.Mutex
-	syncCh  chan *Msg // QueueSubscribeSync: the Go-side queue NextMsg takes from
 }
 
 func (j *jsSub) acquire() unsafe.Pointer {
@@ -152,6 +151,7 @@ func (j *js) newSubOpts(opts []SubOpt) (*subOpts, error) {
 // cfgJSON is the base consumer config the library completes (deliver subject, filter).
 func (o *subOpts) cfgJSON() (string, error) {
 	c := *o.cfg
+	c.DeliverSubject = "" // natsrs_js_subscribe_options_set_deliver_subject
 	if c.DeliverPolicy == deliverPolicyNotSet {
 		c.DeliverPolicy = DeliverAllPolicy
 	}
@@ -190,21 +190,11 @@ func (j *js) QueueSubscribe(subj, queue string, cb MsgHandler, opts ...SubOpt) (
 }
 
 // QueueSubscribeSync creates a Subscription with a queue group that can be used to process
-// messages synchronously. (The C API has no synchronous queue subscription: the messages of a
-// queue push subscription are queued on the Go side, up to jsSyncQueueLen, and NextMsg takes
-// them from there.)
+// messages synchronously (natsrs_jetstream_queue_subscribe_sync: the members share the
+// consumer's messages).
 func (j *js) QueueSubscribeSync(subj, queue string, opts ...SubOpt) (*Subscription, error) {
-	return j.subscribe(subj, queue, nil, make(chan *Msg, jsSyncQueueLen), C.GN_JS_PUSH, append(opts, syncQueue{}))
+	return j.subscribe(subj, queue, nil, nil, C.GN_JS_PUSH_SYNC, opts)
 }
-
-// jsSyncQueueLen bounds the Go-side queue of QueueSubscribeSync (beyond it the library's
-// dispatcher waits, and the core's pending limits apply).
-const jsSyncQueueLen = 4096
-
-// syncQueue marks a QueueSubscribeSync (its channel is the sync queue, not the user's).
-type syncQueue struct{}
-
-func (syncQueue) configureSubscribe(o *subOpts) error { o.syncQ = true; return nil }
 
 // ChanSubscribe creates channel based Subscription.
 func (j *js) ChanSubscribe(subj string, ch chan *Msg, opts ...SubOpt) (*Subscription, error) {
@@ -239,6 +229,9 @@ func (j *js) subscribe(subj, queue string, cb MsgHandler, ch chan *Msg, kind C.i
 	if o.ordered {
 		return j.subscribeOrdered(subj, queue, cb, ch, kind, o)
 	}
+	if kind == C.GN_JS_PULL && o.cfg.DeliverSubject != "" {
+		return nil, ErrPullSubscribeToPushConsumer
+	}
 	if kind == C.GN_JS_PULL && o.mack {
 		// (nats.go ignores ManualAck for pull subscriptions too: they never auto-ack.)
 		o.mack = false
@@ -257,18 +250,12 @@ func (j *js) subscribe(subj, queue string, cb MsgHandler, ch chan *Msg, kind C.i
 		s.typ = PullSubscription
 	case cb != nil:
 		s.typ = AsyncSubscription
-	case ch != nil && o.syncQ:
-		s.typ = SyncSubscription
-		s.mch = nil
 	case ch != nil:
 		s.typ = ChanSubscription
 	default:
 		s.typ = SyncSubscription
 	}
 	jsub := &jsSub{js: j, pull: kind == C.GN_JS_PULL, ackNone: o.cfg.AckPolicy == AckNonePolicy}
-	if o.syncQ {
-		jsub.syncCh = ch
-	}
 	s.jsi = jsub
 	var ud cgo.Handle
 	var hc *jsHandler
@@ -298,9 +285,11 @@ func (j *js) subscribe(subj, queue string, cb MsgHandler, ch chan *Msg, kind C.i
 	pd, nd := cstr(durable)
 	pb, nb := cstr(bind)
 	pc, nc := cstr(cfgJSON)
-	st := C.gn_js_subscribe(j.ptr, &sa, ps, ns, pq, nq, pst, nst, pd, nd, pb, nb, pc, nc, C.uintptr_t(ud), &out, &je)
+	pdl, ndl := cstr(o.cfg.DeliverSubject)
+	st := C.gn_js_subscribe(j.ptr, &sa, ps, ns, pq, nq, pst, nst, pd, nd, pb, nb, pc, nc, pdl, ndl, C.uintptr_t(ud), &out, &je)
 	runtime.KeepAlive(j)
 	runtime.KeepAlive(cfgJSON)
+	runtime.KeepAlive(o)
 	if err := jsErr(st, &je, jsCallSubscribe); err != nil {
 		return nil, subscribeErr(err, kind)
 	}
@@ -416,26 +405,6 @@ func (s *Subscription) jsNextMsg(timeout time.Duration) (*Msg, error) {
 	}
 	if timeout <= 0 {
 		timeout = time.Millisecond
-	}
-	if ch := s.jsi.syncCh; ch != nil {
-		t := time.NewTimer(timeout)
-		defer t.Stop()
-		select {
-		case m := <-ch:
-			return m, nil
-		case <-t.C:
-			return nil, ErrTimeout
-		case <-s.ended:
-			select { // what was queued before the end is still handed out
-			case m := <-ch:
-				return m, nil
-			default:
-			}
-			if s.conn.IsClosed() {
-				return nil, ErrConnectionClosed
-			}
-			return nil, ErrBadSubscription
-		}
 	}
 	p := s.jsi.acquire()
 	if p == nil {

@@ -26,15 +26,7 @@ type subOpts struct {
 	cfg      *ConsumerConfig
 	ctx      context.Context
 	ordered  bool
-	syncQ    bool     // QueueSubscribeSync
 	unsup    []string // options the C API cannot honour (reported by subscribe)
-}
-
-func unsupported(name, need string) SubOpt {
-	return subOptFn(func(o *subOpts) error {
-		o.unsup = append(o.unsup, name+" (needs "+need+")")
-		return nil
-	})
 }
 
 // ManualAck disables auto ack functionality for async subscriptions.
@@ -250,8 +242,10 @@ func PullMaxWaiting(n int) SubOpt {
 // provided (the lookup is cheap and still done by libnatsrs).
 func SkipConsumerLookup() SubOpt { return subOptFn(func(o *subOpts) error { return nil }) }
 
-// DeliverSubject specifies the JetStream consumer deliver subject. Not available: libnatsrs
-// always delivers to an inbox of its own.
+// DeliverSubject specifies the JetStream consumer deliver subject: a push consumer the
+// subscription creates delivers there instead of to a new inbox
+// (natsrs_js_subscribe_options_set_deliver_subject). An existing consumer keeps its own; a
+// pull subscription refuses it (ErrPullSubscribeToPushConsumer).
 func DeliverSubject(subject string) SubOpt {
-	return unsupported("DeliverSubject", "natsrs_js_subscribe_options_set_deliver_subject")
+	return subOptFn(func(o *subOpts) error { o.cfg.DeliverSubject = subject; return nil })
 }

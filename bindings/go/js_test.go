@@ -867,19 +867,18 @@ func TestJSOptionsMisc(t *testing.T) {
 	if err != nil || len(msgs) != 5 {
 		t.Fatalf("%d %v", len(msgs), err)
 	}
-	if _, err := pull.Fetch(1, PullHeartbeat(time.Second)); !errors.Is(err, ErrNotSupported) {
+	if _, err := pull.Fetch(1, PullHeartbeat(time.Second), MaxWait(time.Second)); !errors.Is(err, ErrInvalidArg) {
 		t.Fatal(err)
 	}
 	pull.Unsubscribe()
-	// Options the C API cannot honour are refused, never ignored.
-	if _, err := js.SubscribeSync(name+".a", DeliverSubject("my.inbox")); !errors.Is(err, ErrNotSupported) {
+	if _, err := js.PullSubscribe(name+".a", "", DeliverSubject("my.inbox")); err != ErrPullSubscribeToPushConsumer {
 		t.Fatal(err)
 	}
 	if _, err := js.SubscribeSync(name+".a", Durable("a.b")); err != ErrInvalidDurableName {
 		t.Fatal(err)
 	}
-	if _, err := js.PublishAsync(name+".a", nil, StallWait(time.Second)); !errors.Is(err, ErrNotSupported) {
-		t.Fatal(err)
+	if _, err := js.PublishAsync(name+".a", nil, StallWait(0)); err == nil {
+		t.Fatal("StallWait(0) accepted")
 	}
 	// Direct get and message TTLs (the stream allows both).
 	dname := name + "D"

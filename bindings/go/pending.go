@@ -32,6 +32,13 @@ func (s *Subscription) MaxPending() (int, int, error) {
 	if s == nil {
 		return -1, -1, ErrBadSubscription
 	}
+	if s.jsi != nil {
+		c, err := s.jsCounters()
+		if err != nil {
+			return -1, -1, err
+		}
+		return int(c.max_msgs), int(c.max_bytes), nil
+	}
 	p := s.h.acquire()
 	if p == nil {
 		return -1, -1, s.endErr()
@@ -59,4 +66,37 @@ func (s *Subscription) ClearMaxPending() error {
 	st := C.gn_sub_op(p, C.GN_SUB_CLEAR_MAX_PENDING, 0, 0, &cerr)
 	s.h.release()
 	return takeErr(st, cerr)
+}
+
+func (s *Subscription) counters() (int, int, uint64, uint64, error) {
+	if s == nil {
+		return 0, 0, 0, 0, ErrBadSubscription
+	}
+	if s.jsi != nil {
+		c, err := s.jsCounters()
+		return int(c.msgs), int(c.bytes), uint64(c.dropped), s.delivered.Load(), err
+	}
+	p := s.h.acquire()
+	if p == nil {
+		return 0, 0, 0, 0, s.endErr()
+	}
+	var cerr *C.char
+	var m, b C.int64_t
+	var d, del C.uint64_t
+	st := C.gn_sub_pending(p, &m, &b, &d, &del, &cerr)
+	s.h.release()
+	if err := takeErr(st, cerr); err != nil {
+		return 0, 0, 0, 0, err
+	}
+	return int(m), int(b), uint64(d), uint64(del), nil
+}
+
+// Dropped returns the number of known dropped messages for this subscription. This will
+// correspond to messages dropped by violations of PendingLimits.
+func (s *Subscription) Dropped() (int, error) {
+	_, _, d, _, err := s.counters()
+	if err != nil {
+		return -1, err
+	}
+	return int(d), nil
 }

@@ -452,6 +452,15 @@ natsrs_status gn_flush_async(natsrs_connection *nc, int64_t timeout_ms, uintptr_
     RET(natsrs_connection_flush_async(nc, timeout_ms, on_flush_done, (void *)ud, ud_free));
 }
 
+natsrs_status gn_try_packed(natsrs_subscription *sub, uint8_t *buf, size_t cap, size_t *used, size_t *count,
+                            char **err) {
+    *used = 0;
+    *count = 0;
+    natsrs_status st = natsrs_subscription_try_next_packed(sub, buf, cap, used, count);
+    if (st != NATSRS_STATUS_OK && st != NATSRS_STATUS_BUFFER_TOO_SMALL && err != NULL) *err = dup_err();
+    return st;
+}
+
 natsrs_status gn_try_batch(natsrs_subscription *sub, size_t nprev, size_t max, natsrs_msg **msgs,
                            gn_msg_view *views, size_t *count, char **err) {
     gn_free_batch(msgs, views, nprev);

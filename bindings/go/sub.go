@@ -33,17 +33,35 @@ const maxBlockingWaits = 32
 
 var blockingWaits atomic.Int32
 
-// batchBuf receives a batch of owned C messages and their views (C memory only: no Go
-// pointers, so it may be passed to C). The batch is freed by the next gn_next_batch call.
+// batchBuf receives a batch of owned C messages and their views. It lives in C memory
+// (newBatchBuf): passing its arrays to C then costs cgo's pointer check nothing (for Go memory
+// the check copies both arrays into an interface and scans them, on every call). The batch is
+// freed by the next gn_next_batch / gn_try_batch call.
 type batchBuf struct {
 	msgs  [batchMax]*C.natsrs_msg
 	views [batchMax]C.gn_msg_view
 	n     C.size_t
 }
 
+// newBatchBuf allocates a zeroed batchBuf in C memory; release with releaseBatchBuf.
+func newBatchBuf() *batchBuf {
+	return (*batchBuf)(C.calloc(1, C.size_t(unsafe.Sizeof(batchBuf{}))))
+}
+
+// releaseBatchBuf frees the batch in hand and the buffer (a cleanup of its Subscription).
+func releaseBatchBuf(b *batchBuf) {
+	b.free()
+	C.free(unsafe.Pointer(b))
+}
+
+// ptrs gives the arrays as plain pointers (cgo checks an indexed argument by copying the
+// whole array).
+func (b *batchBuf) ptrs() (**C.natsrs_msg, *C.gn_msg_view) { return &b.msgs[0], &b.views[0] }
+
 func (b *batchBuf) free() {
 	if b.n > 0 {
-		C.gn_free_batch(&b.msgs[0], &b.views[0], b.n)
+		pm, pv := b.ptrs()
+		C.gn_free_batch(pm, pv, b.n)
 		b.n = 0
 	}
 }
@@ -221,7 +239,6 @@ func (nc *Conn) subscribe(subj, queue string, cb MsgHandler, ch chan *Msg, isSyn
 	default:
 		s.typ = SyncSubscription
 	}
-	s.batch = &batchBuf{}
 	var cerr *C.char
 	var out *C.natsrs_subscription
 	ps, ns := cstr(subj)
@@ -233,6 +250,8 @@ func (nc *Conn) subscribe(subj, queue string, cb MsgHandler, ch chan *Msg, isSyn
 	}
 	s.h.ptr = out
 	s.key = uintptr(unsafe.Pointer(out))
+	s.batch = newBatchBuf()
+	runtime.AddCleanup(s, releaseBatchBuf, s.batch)
 	core := nc.core
 	core.mu.Lock()
 	core.subs[s.key] = weak.Make(s)
@@ -325,6 +344,8 @@ func (s *Subscription) pump() {
 		return
 	}
 	var msgs []*Msg
+	var pb packedBuf
+	collect := func(m *Msg) { msgs = append(msgs, m) }
 	for {
 		select {
 		case <-wake:
@@ -335,7 +356,7 @@ func (s *Subscription) pump() {
 		}
 		for {
 			msgs = msgs[:0]
-			n, err := s.tryFetch(func(m *Msg) { msgs = append(msgs, m) })
+			n, err := s.tryFetchPacked(&pb, collect)
 			switch err {
 			case nil:
 			case ErrSlowConsumer:
@@ -577,7 +598,8 @@ func (s *Subscription) fetch(timeout time.Duration) error {
 	b := s.batch
 	var cerr *C.char
 	var n C.size_t
-	st := C.gn_next_batch(p, b.n, batchMax, C.int64_t(ms(timeout)), &b.msgs[0], &b.views[0], &n, &cerr)
+	pm, pv := b.ptrs()
+	st := C.gn_next_batch(p, b.n, batchMax, C.int64_t(ms(timeout)), pm, pv, &n, &cerr)
 	s.h.release()
 	b.n = n
 	if err := takeErr(st, cerr); err != nil {
@@ -612,35 +634,6 @@ func (s *Subscription) QueuedMsgs() (int, error) {
 	return m, err
 }
 
-func (s *Subscription) counters() (int, int, uint64, uint64, error) {
-	if s == nil {
-		return 0, 0, 0, 0, ErrBadSubscription
-	}
-	p := s.h.acquire()
-	if p == nil {
-		return 0, 0, 0, 0, s.endErr()
-	}
-	var cerr *C.char
-	var m, b C.int64_t
-	var d, del C.uint64_t
-	st := C.gn_sub_pending(p, &m, &b, &d, &del, &cerr)
-	s.h.release()
-	if err := takeErr(st, cerr); err != nil {
-		return 0, 0, 0, 0, err
-	}
-	return int(m), int(b), uint64(d), uint64(del), nil
-}
-
-// Dropped returns the number of known dropped messages for this subscription. This will
-// correspond to messages dropped by violations of PendingLimits.
-func (s *Subscription) Dropped() (int, error) {
-	_, _, d, _, err := s.counters()
-	if err != nil {
-		return -1, err
-	}
-	return int(d), nil
-}
-
 // Delivered returns the number of delivered messages for this subscription.
 func (s *Subscription) Delivered() (int64, error) {
 	if s == nil {
@@ -667,6 +660,9 @@ func (s *Subscription) SetPendingLimits(msgLimit, bytesLimit int) error {
 	}
 	if msgLimit == 0 || bytesLimit == 0 {
 		return ErrInvalidArg
+	}
+	if s.jsi != nil {
+		return s.jsSetPendingLimits(msgLimit, bytesLimit)
 	}
 	p := s.h.acquire()
 	if p == nil {

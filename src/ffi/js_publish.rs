@@ -48,7 +48,7 @@ pub unsafe extern "C" fn natsrs_js_publish_options_create(out: *mut *mut natsrs_
 ///
 /// # Safety
 /// `o` is NULL or a live handle not used from another thread at the same time.
-unsafe fn po<'a>(o: *mut natsrs_js_publish_options) -> Result<&'a mut PublishOptions> {
+pub(super) unsafe fn po<'a>(o: *mut natsrs_js_publish_options) -> Result<&'a mut PublishOptions> {
     // SAFETY: forwarded caller guarantee.
     Ok(&mut unsafe { borrow_mut(o, "opts") }?.opts)
 }
@@ -150,7 +150,7 @@ pub unsafe extern "C" fn natsrs_js_publish_options_free(opts: *mut natsrs_js_pub
 ///
 /// # Safety
 /// `o` is NULL or a live handle.
-unsafe fn opts_or_default(o: *const natsrs_js_publish_options) -> Result<PublishOptions> {
+pub(super) unsafe fn opts_or_default(o: *const natsrs_js_publish_options) -> Result<PublishOptions> {
     if o.is_null() {
         Ok(PublishOptions::default())
     } else {
@@ -216,7 +216,7 @@ pub unsafe extern "C" fn natsrs_jetstream_publish_msg(
     })
 }
 
-fn completion(cb: unsafe extern "C" fn(*mut c_void, natsrs_status, *const natsrs_pub_ack), ud: UserData) -> PubAckCallback {
+pub(super) fn completion(cb: unsafe extern "C" fn(*mut c_void, natsrs_status, *const natsrs_pub_ack), ud: UserData) -> PubAckCallback {
     Box::new(move |r: Result<PubAck>| {
         match r {
             Ok(a) => {

@@ -28,6 +28,7 @@ pub mod js_lists;
 pub mod js_msg;
 pub mod js_ordered;
 pub mod js_publish;
+pub mod js_publish_ext;
 pub mod js_push_stats;
 pub mod kv;
 pub mod kv_config;

@@ -86,6 +86,16 @@ impl PubAckFuture {
     }
 }
 
+/// The time limits of one async publish.
+struct Limits {
+    /// Ack timeout.
+    timeout: Duration,
+    /// Retries after "no responders" and the wait between them.
+    retry: (u32, Duration),
+    /// How long to wait for room in a full window (None: the context's).
+    stall_wait: Option<Duration>,
+}
+
 struct Pending {
     slot: Arc<Slot>,
     cb: Option<PubAckCallback>,
@@ -332,10 +342,11 @@ impl AsyncPublisher {
         subject: &str,
         headers: Option<&HeaderMap>,
         data: &[u8],
-        timeout: Duration,
-        retry: (u32, Duration),
+        limits: Limits,
         cb: Option<PubAckCallback>,
     ) -> Result<PubAckFuture> {
+        let Limits { timeout, retry, stall_wait } = limits;
+        let stall_wait = stall_wait.unwrap_or(self.stall_wait);
         let slot = Arc::new(Slot { res: Mutex::new(None), cv: Condvar::new() });
         // Built before taking the lock; the message is kept (shared, not copied) for retries.
         let token = self.next.fetch_add(1, Ordering::Relaxed);
@@ -351,7 +362,7 @@ impl AsyncPublisher {
             let own = COMPLETING_HERE.with(|c| c.get());
             let full = |st: &State| st.outstanding().saturating_sub(own) >= self.max_pending;
             if full(&st) {
-                let deadline = Instant::now() + self.stall_wait;
+                let deadline = Instant::now() + stall_wait;
                 while full(&st) && !st.closed {
                     if self.freed.wait_until(&mut st, deadline).timed_out() && full(&st) {
                         return Err(err!(
@@ -359,7 +370,7 @@ impl AsyncPublisher {
                             "stalled with too many outstanding async publishes ({} pending, max {}) for {:?}",
                             st.outstanding(),
                             self.max_pending,
-                            self.stall_wait
+                            stall_wait
                         ));
                     }
                 }
@@ -499,13 +510,14 @@ impl JetStream {
     pub fn publish_async(&self, subject: &str, data: &[u8], cb: Option<PubAckCallback>) -> Result<PubAckFuture> {
         let p = self.async_publisher()?;
         let retry = (super::DEFAULT_PUBLISH_RETRY_ATTEMPTS, super::DEFAULT_PUBLISH_RETRY_WAIT);
-        p.publish(subject, None, data, self.0.opts.timeout, retry, cb)
+        p.publish(subject, None, data, Limits { timeout: self.0.opts.timeout, retry, stall_wait: None }, cb)
     }
 
     /// Publishes without waiting for the ack. Returns at once unless the window is full (then
-    /// waits up to the stall wait, then fails with `Timeout`). `cb` (optional) gets the ack or
-    /// the error exactly once; the returned future gives the same outcome. The ack times out
-    /// after `opts.timeout` (default: the context's timeout). Must not have a reply subject.
+    /// waits up to the stall wait, `opts.stall_wait` or else the context's, then fails with
+    /// `Timeout`). `cb` (optional) gets the ack or the error exactly once; the returned future
+    /// gives the same outcome. The ack times out after `opts.timeout` (default: the context's
+    /// timeout). Must not have a reply subject.
     pub fn publish_msg_async(&self, mut m: Msg, opts: &PublishOptions, cb: Option<PubAckCallback>) -> Result<PubAckFuture> {
         if m.reply().is_some() {
             return Err(err!(InvalidArgument, "an async-published message must not have a reply subject"));
@@ -517,7 +529,8 @@ impl JetStream {
             opts.retry_attempts.unwrap_or(super::DEFAULT_PUBLISH_RETRY_ATTEMPTS),
             opts.retry_wait.unwrap_or(super::DEFAULT_PUBLISH_RETRY_WAIT),
         );
-        p.publish(m.subject(), hdrs, m.data(), opts.timeout.unwrap_or(self.0.opts.timeout), retry, cb)
+        let limits = Limits { timeout: opts.timeout.unwrap_or(self.0.opts.timeout), retry, stall_wait: opts.stall_wait };
+        p.publish(m.subject(), hdrs, m.data(), limits, cb)
     }
 
     /// Number of async publishes still waiting for their ack.

@@ -72,6 +72,10 @@ pub struct PublishOptions {
     pub retry_attempts: Option<u32>,
     /// Wait between those retries; default [`super::DEFAULT_PUBLISH_RETRY_WAIT`].
     pub retry_wait: Option<Duration>,
+    /// Async publishes only: how long this publish waits for room when the window of
+    /// outstanding acks is full (nats.go `StallWait`); default the context's
+    /// `publish_async_stall_wait`.
+    pub stall_wait: Option<Duration>,
 }
 
 impl PublishOptions {

@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "a70ce9b2fda51a56987ec4c9720d2254d31623dc2fc3e963a55aa68e24739de9"
+HEADER_SHA256 = "8896568bc9540eac47e1de26ec57d52f791bd9b2452cf6c6b19e85b0fe23ce21"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -484,6 +484,8 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_jetstream_publish_async", c_int, (c_void_p, c_char_p, c_char_p, c_size_t, c_void_p, natsrs_pub_ack_handler, c_void_p, natsrs_userdata_free)),
     ("natsrs_jetstream_publish_async_complete", c_int, (c_void_p, c_int64)),
     ("natsrs_jetstream_publish_async_pending", c_int, (c_void_p, POINTER(c_int64))),
+    ("natsrs_js_publish_options_set_stall_wait_ms", c_int, (c_void_p, c_int64)),
+    ("natsrs_jetstream_publish_msg_async", c_int, (c_void_p, c_void_p, c_void_p, natsrs_pub_ack_handler, c_void_p, natsrs_userdata_free)),
     ("natsrs_js_subscription_pending", c_int, (c_void_p, POINTER(c_int64), POINTER(c_int64))),
     ("natsrs_js_subscription_max_pending", c_int, (c_void_p, POINTER(c_int64), POINTER(c_int64))),
     ("natsrs_js_subscription_set_pending_limits", c_int, (c_void_p, c_int64, c_int64)),

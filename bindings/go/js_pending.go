@@ -1,0 +1,55 @@
+package nats
+
+/*
+#include "js_shim.h"
+*/
+import "C"
+
+// The client-side queue of a JetStream push subscription: Pending, Dropped, MaxPending and
+// SetPendingLimits on natsrs_js_subscription_pending / _dropped / _max_pending /
+// _set_pending_limits. Pull and ordered subscriptions have no such queue in the C API
+// (ErrTypeSubscription).
+
+// jsPushPtr acquires the C push subscription (release with s.jsi.release).
+func (s *Subscription) jsPushPtr() (*C.natsrs_js_subscription, error) {
+	if s.jsi.pull || s.jsi.ordered {
+		return nil, ErrTypeSubscription
+	}
+	p := s.jsi.acquire()
+	if p == nil {
+		if s.conn.IsClosed() {
+			return nil, ErrConnectionClosed
+		}
+		return nil, ErrBadSubscription
+	}
+	return (*C.natsrs_js_subscription)(p), nil
+}
+
+func (s *Subscription) jsCounters() (C.gn_js_counters, error) {
+	var c C.gn_js_counters
+	p, err := s.jsPushPtr()
+	if err != nil {
+		return c, err
+	}
+	var je C.gn_jerr
+	st := C.gn_js_sub_counters(p, &c, &je)
+	s.jsi.release()
+	return c, jsErr(st, &je, jsCallConsumer)
+}
+
+func (s *Subscription) jsSetPendingLimits(msgs, bytes int) error {
+	p, err := s.jsPushPtr()
+	if err != nil {
+		return err
+	}
+	var je C.gn_jerr
+	st := C.gn_js_sub_set_limits(p, C.int64_t(msgs), C.int64_t(bytes), &je)
+	s.jsi.release()
+	if err := jsErr(st, &je, jsCallConsumer); err != nil {
+		return err
+	}
+	s.limMu.Lock()
+	s.pMsgsLimit, s.pBytesLim = msgs, bytes
+	s.limMu.Unlock()
+	return nil
+}
