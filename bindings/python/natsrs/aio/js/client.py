@@ -3,7 +3,8 @@
 - ``publish`` / ``publish_async`` use the library's non-blocking ``natsrs_jetstream_publish_async``:
   its completion callback resolves an asyncio future with ``loop.call_soon_threadsafe``; no thread
   waits for the ack. Headers other than the ones the publish options cover (message id and the
-  expectations) need ``natsrs_jetstream_publish_msg``, which waits: that case runs in the executor.
+  expectations) travel in a message through ``natsrs_jetstream_publish_msg_async``, also without a
+  waiting thread.
 - ``subscribe`` creates or finds the push consumer with the C API (as nats-py: consumer info, else
   add consumer) and receives on its deliver subject with a core subscription, so deliveries reach
   the loop in batches; heartbeats and flow-control requests are answered and never delivered.
@@ -178,44 +179,40 @@ class JetStreamContext(JetStreamManager):
         opts: Optional[_c.PublishOptions] = None
         if hdr or timeout is not None:
             opts = _c.PublishOptions(hdr, _core.ms(timeout) if timeout is not None else None)
-        if opts is not None and opts.rest:
-            # headers the options do not cover: the blocking publish_msg, in the executor
-            task = loop.run_in_executor(_c.executor, self._publish_msg_blocking, subject, payload, opts)
-
-            def chain(t: "asyncio.Future[api.PubAck]") -> None:
-                if t.cancelled():
-                    fut.cancel()
-                elif t.exception() is not None:
-                    _resolve(fut, None, t.exception())
-                else:
-                    _resolve(fut, t.result(), None)
-
-            task.add_done_callback(chain)
-            return fut
+        m = None
         try:
+            if opts is not None and opts.rest:
+                # headers the options do not cover travel in a message (not consumed by the call)
+                m = _core.make_c_msg(subject, None, payload, opts.rest)
             key = _core.register(_PubAckCompletion(_completions_for(loop), fut))
-            st = lib.natsrs_jetstream_publish_async(
-                self._h.ptr,
-                subject.encode(),
-                payload,
-                len(payload),
-                opts.ptr if opts is not None else None,
-                _sync.PUB_ACK_HANDLER,
-                key,
-                _core.USERDATA_FREE,
-            )
+            if m is not None:
+                st = lib.natsrs_jetstream_publish_msg_async(
+                    self._h.ptr,
+                    m,
+                    opts.ptr if opts is not None else None,
+                    _sync.PUB_ACK_HANDLER,
+                    key,
+                    _core.USERDATA_FREE,
+                )
+            else:
+                st = lib.natsrs_jetstream_publish_async(
+                    self._h.ptr,
+                    subject.encode(),
+                    payload,
+                    len(payload),
+                    opts.ptr if opts is not None else None,
+                    _sync.PUB_ACK_HANDLER,
+                    key,
+                    _core.USERDATA_FREE,
+                )
             if st != OK:
                 raise _c.error(st, publish=True)  # the handler will not run; userdata was freed
         finally:
+            if m is not None:
+                lib.natsrs_msg_free(m)
             if opts is not None:
                 opts.free()
         return fut
-
-    def _publish_msg_blocking(self, subject: str, payload: bytes, opts: "_c.PublishOptions") -> api.PubAck:
-        try:
-            return self._h.publish_msg(subject, payload, opts.rest, opts.ptr)
-        finally:
-            opts.free()
 
     async def publish(
         self,
