@@ -1,7 +1,8 @@
 /*
  * test_ffi.c - rules of the C boundary itself: last error cleared on success and copied in the
  * same C call as the failing one (the cgo pattern), when userdata_free of connection callbacks
- * runs, drain with the options' timeout, natsrs_msg_create checking subjects like publish.
+ * runs, drain with the options' timeout, natsrs_msg_create checking subjects like publish, bad
+ * server URLs refused with INVALID_ARGUMENT (never a panic).
  */
 #include "test_util.h"
 
@@ -313,6 +314,36 @@ static void test_msg_create_checks_subject_and_reply_like_publish(void) {
   natsrs_msg_free(m);
 }
 
+/* ---- bad server URLs (issue 8, defects 1 and 12) ----------------------------------------- */
+
+/* A multi-byte character after '%' used to panic the hand-written percent decoder
+ * (NATSRS_STATUS_PANIC); a port with a sign or a second colon was accepted. Every one is
+ * refused with INVALID_ARGUMENT and a message, by the options and by connect_to alike, and
+ * leaves the options usable. No server is contacted. */
+static void test_bad_urls_are_invalid_argument(void) {
+  static const char *const bad[] = {
+      "nats://a:%1\xc3\xa9@h:4222",     /* %1 then U+00E9 (2 bytes) */
+      "nats://a:%A\xc3\xa9@h:4222",     /* %A then U+00E9 */
+      "nats://a:%2\xe2\x82\xac@h:4222", /* %2 then U+20AC (3 bytes) */
+      "nats://a:%\xc3\xa9@h",           /* % then U+00E9 */
+      "nats://h:+4222",
+      "nats://h:1:2",
+      "nats://127.0.0.1:4222,nats://h:+1", /* a bad entry in a list */
+  };
+  natsrs_options *o = NULL;
+  REQUIRE_OK(natsrs_options_new(&o));
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    CHECK_STATUS(natsrs_options_set_url(o, bad[i]), INVAL);
+    CHECK(natsrs_last_error_message()[0] != '\0');
+    natsrs_connection *nc = TU_SENTINEL;
+    CHECK_STATUS(natsrs_connection_connect_to(bad[i], &nc), INVAL);
+    CHECK(nc == TU_SENTINEL);
+  }
+  /* The options are still usable after the refusals. */
+  CHECK_OK(natsrs_options_set_url(o, "nats://a:%C3%A9@127.0.0.1:4222"));
+  natsrs_options_free(o);
+}
+
 static const tu_test tests[] = {
     TU_TEST(test_last_error_is_cleared_by_a_successful_call),
     TU_TEST(test_last_error_copy),
@@ -324,6 +355,7 @@ static const tu_test tests[] = {
     TU_TEST(test_drain_zero_uses_the_options_drain_timeout),
     TU_TEST(test_drain_negative_uses_the_default),
     TU_TEST(test_msg_create_checks_subject_and_reply_like_publish),
+    TU_TEST(test_bad_urls_are_invalid_argument),
 };
 
 int main(int argc, char **argv) { return tu_main(argc, argv, tests, TU_COUNT(tests)); }
