@@ -368,7 +368,7 @@ static natsrs_connection *connect_with_closed_handler(void) {
   if (natsrs_options_new(&o) != NATSRS_STATUS_OK)
     return NULL;
   natsrs_options_set_url(o, tu_url());
-  natsrs_options_set_closed_handler(o, noop_closed, NULL, NULL); /* an event callback is set */
+  natsrs_options_set_closed_handler(o, noop_closed, NULL, NULL); /* an event callback */
   natsrs_connection *nc = NULL;
   natsrs_status s = natsrs_connection_connect(o, &nc);
   natsrs_options_free(o);
@@ -400,7 +400,8 @@ static void test_two_handlers_close_the_connection_at_once(void) {
   CHECK_OK(natsrs_connection_publish(r.nc, b, TEXT("x")));
   CHECK_OK(natsrs_connection_flush(r.nc, 5000));
   if (!tu_wait_until(race_both_done, &r, 10000))
-    tu_fail(__FILE__, __LINE__, "handlers deadlocked in close: %d of 2 returned", atomic_load(&r.done));
+    tu_fail(__FILE__, __LINE__, "handlers deadlocked in close: %d of 2 returned",
+            atomic_load(&r.done));
   CHECK(natsrs_connection_is_closed(r.nc));
   natsrs_subscription_free(r.subs[0]);
   natsrs_subscription_free(r.subs[1]);
@@ -408,7 +409,8 @@ static void test_two_handlers_close_the_connection_at_once(void) {
 }
 
 static race unsub_race;
-static void unsubscribe_the_other_after_100ms(void *p, natsrs_subscription *sub, const natsrs_msg *m) {
+static void unsubscribe_the_other_after_100ms(void *p, natsrs_subscription *sub,
+                                              const natsrs_msg *m) {
   int i = (int)(intptr_t)p;
   (void)sub;
   (void)m;
@@ -426,15 +428,16 @@ static void test_two_handlers_unsubscribe_each_other(void) {
   char a[128], b[128];
   tu_subject(a, sizeof a, "unsub.a");
   tu_subject(b, sizeof b, "unsub.b");
-  REQUIRE_OK(natsrs_connection_subscribe(r->nc, a, unsubscribe_the_other_after_100ms, (void *)(intptr_t)0, NULL,
-                                         &r->subs[0]));
-  REQUIRE_OK(natsrs_connection_subscribe(r->nc, b, unsubscribe_the_other_after_100ms, (void *)(intptr_t)1, NULL,
-                                         &r->subs[1]));
+  REQUIRE_OK(natsrs_connection_subscribe(r->nc, a, unsubscribe_the_other_after_100ms,
+                                         (void *)(intptr_t)0, NULL, &r->subs[0]));
+  REQUIRE_OK(natsrs_connection_subscribe(r->nc, b, unsubscribe_the_other_after_100ms,
+                                         (void *)(intptr_t)1, NULL, &r->subs[1]));
   CHECK_OK(natsrs_connection_publish(r->nc, a, TEXT("x")));
   CHECK_OK(natsrs_connection_publish(r->nc, b, TEXT("x")));
   CHECK_OK(natsrs_connection_flush(r->nc, 5000));
   if (!tu_wait_until(race_both_done, r, 10000))
-    tu_fail(__FILE__, __LINE__, "handlers deadlocked in unsubscribe: %d of 2 returned", atomic_load(&r->done));
+    tu_fail(__FILE__, __LINE__, "handlers deadlocked in unsubscribe: %d of 2 returned",
+            atomic_load(&r->done));
   natsrs_subscription_free(r->subs[0]);
   natsrs_subscription_free(r->subs[1]);
   natsrs_connection_free(r->nc);
