@@ -8,6 +8,11 @@
 //! [`Connection::close`] or [`Connection::drain`] when done. The C API's
 //! `natsrs_connection_free` closes for you.
 
+// Unsafe code (all of it in `src/ffi` plus the eventfd calls of the engine): every unsafe
+// operation sits in its own `unsafe` block, and every such block says why it is sound.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 pub mod auth;
 pub mod connection;
 pub mod error;

@@ -1,6 +1,7 @@
-//! Server URLs and INFO fields from a hostile or broken server (issue 8 defects 1 and 12): a
-//! bad URL in INFO `connect_urls` (first or later INFO) is skipped and the connection works; an
-//! INFO `max_payload` beyond what the client will allocate for is capped. Scripted TCP peers
+//! Server URLs and INFO fields from a hostile or broken server (issue 8 defects 1, 7 and 12): a
+//! bad URL in INFO `connect_urls` (first or later INFO) is skipped and the connection works; a
+//! huge `connect_urls` is handled within the connect timeout and capped; an INFO `max_payload`
+//! beyond what the client will allocate for is capped. Scripted TCP peers
 //! (`tests/peer`), since a real server never announces such values.
 
 mod peer;
@@ -8,7 +9,8 @@ mod peer;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use natsrs::{Connection, Error, Options, Status};
+use natsrs::connection::MAX_POOL_SERVERS;
+use natsrs::{Connection, ConnectionStatus, Error, Options, Status};
 use peer::{answer_pings, handshake, peer, within};
 
 /// Longest a connect may take in these tests before it counts as a hang.
@@ -88,6 +90,39 @@ fn bad_connect_urls_in_a_later_info_keep_the_connection_working() {
     assert_eq!(nc.discovered_servers(), ["nats://127.0.0.1:2".to_string()]);
     // The reader is still alive: the PONG of a flush arrives.
     nc.flush(Duration::from_secs(2)).unwrap();
+    nc.close();
+}
+
+/// Defect 7: 40,000 announced URLs in the first INFO and in five async INFOs after it (the
+/// quadratic handling took 11 s for 50,000 and left the connection stuck): the connect returns
+/// within the limit, the pool stays capped, and the reader has handled every INFO when the PONG
+/// of a flush (sent after them) arrives.
+#[test]
+fn huge_connect_urls_are_capped_and_do_not_stall_the_connection() {
+    const N: usize = 40_000;
+    let info_of = |base: usize| {
+        let urls: Vec<String> =
+            (base..base + N).map(|j| format!("10.{}.{}.{}:4222", (j / 65536) % 256, (j / 256) % 256, j % 256)).collect();
+        info_with_urls(&urls.iter().map(String::as_str).collect::<Vec<_>>(), "")
+    };
+    let first = info_of(0);
+    let later: Vec<String> = (1..=5).map(|k| info_of(k * N)).collect();
+    let port = peer(1, move |_, mut s| {
+        use std::io::Write;
+        if let Some(mut r) = handshake(&mut s, &first) {
+            for l in &later {
+                if s.write_all(format!("INFO {l}\r\n").as_bytes()).is_err() {
+                    return;
+                }
+            }
+            answer_pings(&mut s, &mut r);
+        }
+    });
+    let nc = within("connect with 40,000 connect_urls", CONNECT_LIMIT, move || Connection::connect(opts(port))).unwrap();
+    nc.flush(Duration::from_secs(5)).expect("the connection works after five huge async INFOs");
+    assert_eq!(nc.status(), ConnectionStatus::Connected);
+    let pool = nc.servers().len();
+    assert!(pool <= MAX_POOL_SERVERS + 1, "pool of {pool} servers");
     nc.close();
 }
 

@@ -247,7 +247,7 @@ impl Connection {
     /// sends them together: written by the calling thread when the writer is idle, as a request
     /// is, rather than handed to the writer task. Stops at the first refused entry (the ones
     /// before it are sent); returns how many were published and the error, if any.
-    pub(crate) fn publish_batch<'a>(
+    pub fn publish_batch<'a>(
         &self,
         entries: impl IntoIterator<Item = (&'a [u8], Option<&'a [u8]>, &'a [u8], &'a [u8])>,
     ) -> (usize, Result<()>) {

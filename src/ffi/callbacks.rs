@@ -194,7 +194,9 @@ impl ConnCtx {
         if let Some(c) = c {
             // SAFETY: `nc` is the live handle: it is freed only after `userdata` became None
             // under the write lock, and we hold the read lock.
-            unsafe { &*nc }.adopt(c);
+            if let Ok(h) = unsafe { super::handle::borrow(nc, "nc") } {
+                h.adopt(c);
+            }
         }
         let prev = IN_CALLBACK.with(|t| t.replace(self as *const ConnCtx));
         let r = f(nc);

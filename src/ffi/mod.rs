@@ -5,6 +5,16 @@
 //! The C layer uses only the core's public Rust API. Its handles are its own types (handle.rs
 //! is the one place that casts pointers), with the C-side state: cached C strings, the "freed"
 //! flag of a subscription, callback userdata (callbacks.rs).
+//!
+//! # Safety
+//!
+//! One contract covers every exported `natsrs_*` function (so they carry no `# Safety`
+//! section of their own, and `clippy::missing_safety_doc` is allowed here; the unsafe helpers
+//! inside the layer each have one): a handle argument is NULL or a handle this library made
+//! and that is still alive (used between its creation and its `_free`, or a borrowed one only
+//! while what lent it is alive); a `const char *` is NULL or NUL-terminated and readable; a
+//! pointer with a length is NULL or readable (or writable, for outputs) for that length; an
+//! out-pointer is NULL or writable. NULL is always refused with a status, never dereferenced.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![allow(non_camel_case_types)]

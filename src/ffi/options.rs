@@ -251,8 +251,8 @@ pub unsafe extern "C" fn natsrs_options_set_retry_on_failed_connect(opts: *mut n
 /// # Safety
 /// As for [`opts_mut`].
 unsafe fn set_duration(opts: *mut natsrs_options, ms: i64, allow_zero: bool, f: impl FnOnce(&mut Options, Duration)) -> natsrs_status {
-    // SAFETY: forwarded caller guarantee.
     guard(|| {
+        // SAFETY: forwarded caller guarantee.
         let o = &mut unsafe { opts_mut(opts) }?.inner;
         if ms < 0 || (ms == 0 && !allow_zero) {
             return Err(err!(InvalidArgument, "invalid duration {} ms", ms));

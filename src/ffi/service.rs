@@ -162,11 +162,14 @@ unsafe fn endpoint_args(
     handler: natsrs_service_handler,
     ud: UserData,
 ) -> Result<EndpointArgs> {
-    // SAFETY (all four): forwarded caller guarantee.
     let cfg = EndpointConfig {
+        // SAFETY: forwarded caller guarantee (NULL or a readable C string).
         name: unsafe { cstr(name, "name") }?.to_string(),
+        // SAFETY: as above.
         subject: unsafe { opt_cstr(subject, "subject") }?.map(str::to_string),
+        // SAFETY: as above.
         queue_group: unsafe { opt_cstr(queue_group, "queue_group") }?.map(str::to_string),
+        // SAFETY: as above.
         metadata: metadata(unsafe { opt_cstr(metadata_json, "metadata_json") }?)?,
     };
     let cb = handler.ok_or_else(|| err!(NullParameter, "'handler' is NULL"))?;
@@ -319,6 +322,7 @@ pub unsafe extern "C" fn natsrs_service_request_respond_error(
     guard(|| {
         // SAFETY: `req` as above; strings and payload read during the call.
         let r = unsafe { req_ref(req) }?.request();
+        // SAFETY: as above (`code` is NULL or a readable C string).
         let code = unsafe { opt_cstr(code, "code") }?.unwrap_or("");
         // SAFETY: as above.
         let description = unsafe { cstr(description, "description") }?;

@@ -96,7 +96,8 @@ impl StopHandle {
             self.stop();
         }
     }
-    pub(crate) fn stopped_error() -> Error {
+    /// The error a stopped message stream reports (`InvalidSubscription`).
+    pub fn stopped_error() -> Error {
         err!(InvalidSubscription, "the message stream was stopped")
     }
 }

@@ -66,7 +66,7 @@ impl Entry {
 
 /// Parses the server's RFC 3339 UTC time (`2024-01-02T03:04:05.123456789Z`); the epoch on
 /// anything else.
-pub(crate) fn parse_rfc3339(s: &str) -> SystemTime {
+pub fn parse_rfc3339(s: &str) -> SystemTime {
     parse_rfc3339_opt(s).unwrap_or(UNIX_EPOCH)
 }
 

@@ -1,7 +1,10 @@
 /*
  * test_ffi.c - rules of the C boundary itself: last error cleared on success and copied in the
  * same C call as the failing one (the cgo pattern), when userdata_free of connection callbacks
- * runs, drain with the options' timeout, natsrs_msg_create checking subjects like publish.
+ * runs, drain with the options' timeout, natsrs_msg_create checking subjects like publish, bad
+ * server URLs refused with INVALID_ARGUMENT (never a panic), handlers closing the connection or
+ * unsubscribing each other at the same time (no deadlock) and a second close waiting for a
+ * running handler.
  */
 #include "test_util.h"
 
@@ -313,6 +316,170 @@ static void test_msg_create_checks_subject_and_reply_like_publish(void) {
   natsrs_msg_free(m);
 }
 
+/* ---- bad server URLs (issue 8, defects 1 and 12) ----------------------------------------- */
+
+/* A multi-byte character after '%' used to panic the hand-written percent decoder
+ * (NATSRS_STATUS_PANIC); a port with a sign or a second colon was accepted. Every one is
+ * refused with INVALID_ARGUMENT and a message, by the options and by connect_to alike, and
+ * leaves the options usable. No server is contacted. */
+static void test_bad_urls_are_invalid_argument(void) {
+  static const char *const bad[] = {
+      "nats://a:%1\xc3\xa9@h:4222",     /* %1 then U+00E9 (2 bytes) */
+      "nats://a:%A\xc3\xa9@h:4222",     /* %A then U+00E9 */
+      "nats://a:%2\xe2\x82\xac@h:4222", /* %2 then U+20AC (3 bytes) */
+      "nats://a:%\xc3\xa9@h",           /* % then U+00E9 */
+      "nats://h:+4222",
+      "nats://h:1:2",
+      "nats://127.0.0.1:4222,nats://h:+1", /* a bad entry in a list */
+  };
+  natsrs_options *o = NULL;
+  REQUIRE_OK(natsrs_options_new(&o));
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    CHECK_STATUS(natsrs_options_set_url(o, bad[i]), INVAL);
+    CHECK(natsrs_last_error_message()[0] != '\0');
+    natsrs_connection *nc = TU_SENTINEL;
+    CHECK_STATUS(natsrs_connection_connect_to(bad[i], &nc), INVAL);
+    CHECK(nc == TU_SENTINEL);
+  }
+  /* The options are still usable after the refusals. */
+  CHECK_OK(natsrs_options_set_url(o, "nats://a:%C3%A9@127.0.0.1:4222"));
+  natsrs_options_free(o);
+}
+
+/* ---- handlers racing close and unsubscribe (issue 8, defects 3, 4, 5) ---------------------- */
+
+typedef struct race {
+  natsrs_connection *nc;
+  natsrs_subscription *subs[2];
+  atomic_int done;
+  atomic_int started;
+  atomic_int finished;
+} race;
+
+static void noop_closed(void *p, natsrs_connection *nc) {
+  (void)p;
+  (void)nc;
+}
+static bool race_both_done(void *p) { return atomic_load(&((race *)p)->done) == 2; }
+static bool race_started(void *p) { return atomic_load(&((race *)p)->started) == 1; }
+
+static natsrs_connection *connect_with_closed_handler(void) {
+  natsrs_options *o = NULL;
+  if (natsrs_options_new(&o) != NATSRS_STATUS_OK)
+    return NULL;
+  natsrs_options_set_url(o, tu_url());
+  natsrs_options_set_closed_handler(o, noop_closed, NULL, NULL); /* an event callback */
+  natsrs_connection *nc = NULL;
+  natsrs_status s = natsrs_connection_connect(o, &nc);
+  natsrs_options_free(o);
+  return s == NATSRS_STATUS_OK ? nc : NULL;
+}
+
+static void close_after_100ms(void *p, natsrs_subscription *sub, const natsrs_msg *m) {
+  race *r = p;
+  (void)sub;
+  (void)m;
+  tu_sleep_ms(100);
+  natsrs_connection_close(r->nc);
+  atomic_fetch_add(&r->done, 1);
+}
+
+/* Defect 3: two handlers of one connection (with an event callback set) call
+ * natsrs_connection_close at the same time: both return (it was a deadlock). */
+static void test_two_handlers_close_the_connection_at_once(void) {
+  static race r;
+  memset(&r, 0, sizeof r);
+  r.nc = connect_with_closed_handler();
+  REQUIRE(r.nc);
+  char a[128], b[128];
+  tu_subject(a, sizeof a, "close.a");
+  tu_subject(b, sizeof b, "close.b");
+  REQUIRE_OK(natsrs_connection_subscribe(r.nc, a, close_after_100ms, &r, NULL, &r.subs[0]));
+  REQUIRE_OK(natsrs_connection_subscribe(r.nc, b, close_after_100ms, &r, NULL, &r.subs[1]));
+  CHECK_OK(natsrs_connection_publish(r.nc, a, TEXT("x")));
+  CHECK_OK(natsrs_connection_publish(r.nc, b, TEXT("x")));
+  CHECK_OK(natsrs_connection_flush(r.nc, 5000));
+  if (!tu_wait_until(race_both_done, &r, 10000))
+    tu_fail(__FILE__, __LINE__, "handlers deadlocked in close: %d of 2 returned",
+            atomic_load(&r.done));
+  CHECK(natsrs_connection_is_closed(r.nc));
+  natsrs_subscription_free(r.subs[0]);
+  natsrs_subscription_free(r.subs[1]);
+  natsrs_connection_free(r.nc);
+}
+
+static race unsub_race;
+static void unsubscribe_the_other_after_100ms(void *p, natsrs_subscription *sub,
+                                              const natsrs_msg *m) {
+  int i = (int)(intptr_t)p;
+  (void)sub;
+  (void)m;
+  tu_sleep_ms(100);
+  (void)natsrs_subscription_unsubscribe(unsub_race.subs[1 - i]);
+  atomic_fetch_add(&unsub_race.done, 1);
+}
+
+/* Defect 4: two handlers unsubscribe each other's subscription at the same time: both return. */
+static void test_two_handlers_unsubscribe_each_other(void) {
+  race *r = &unsub_race;
+  memset(r, 0, sizeof *r);
+  r->nc = tu_connect();
+  REQUIRE(r->nc);
+  char a[128], b[128];
+  tu_subject(a, sizeof a, "unsub.a");
+  tu_subject(b, sizeof b, "unsub.b");
+  REQUIRE_OK(natsrs_connection_subscribe(r->nc, a, unsubscribe_the_other_after_100ms,
+                                         (void *)(intptr_t)0, NULL, &r->subs[0]));
+  REQUIRE_OK(natsrs_connection_subscribe(r->nc, b, unsubscribe_the_other_after_100ms,
+                                         (void *)(intptr_t)1, NULL, &r->subs[1]));
+  CHECK_OK(natsrs_connection_publish(r->nc, a, TEXT("x")));
+  CHECK_OK(natsrs_connection_publish(r->nc, b, TEXT("x")));
+  CHECK_OK(natsrs_connection_flush(r->nc, 5000));
+  if (!tu_wait_until(race_both_done, r, 10000))
+    tu_fail(__FILE__, __LINE__, "handlers deadlocked in unsubscribe: %d of 2 returned",
+            atomic_load(&r->done));
+  natsrs_subscription_free(r->subs[0]);
+  natsrs_subscription_free(r->subs[1]);
+  natsrs_connection_free(r->nc);
+}
+
+static void slow_500ms(void *p, natsrs_subscription *sub, const natsrs_msg *m) {
+  race *r = p;
+  (void)sub;
+  (void)m;
+  atomic_store(&r->started, 1);
+  tu_sleep_ms(500);
+  atomic_store(&r->finished, 1);
+}
+static void *close_from_thread(void *p) {
+  natsrs_connection_close(((race *)p)->nc);
+  return NULL;
+}
+
+/* Defect 5: while a first close waits for a running handler, a second close from another
+ * thread returns only after that handler finished (no handler runs after close returns). */
+static void test_second_close_waits_for_the_running_handler(void) {
+  static race r;
+  memset(&r, 0, sizeof r);
+  r.nc = tu_connect();
+  REQUIRE(r.nc);
+  char a[128];
+  tu_subject(a, sizeof a, "slow");
+  REQUIRE_OK(natsrs_connection_subscribe(r.nc, a, slow_500ms, &r, NULL, &r.subs[0]));
+  CHECK_OK(natsrs_connection_publish(r.nc, a, TEXT("x")));
+  CHECK_OK(natsrs_connection_flush(r.nc, 5000));
+  REQUIRE(tu_wait_until(race_started, &r, 5000));
+  pthread_t th;
+  REQUIRE(pthread_create(&th, NULL, close_from_thread, &r) == 0);
+  tu_sleep_ms(100);
+  CHECK_OK(natsrs_connection_close(r.nc));
+  if (!atomic_load(&r.finished))
+    tu_fail(__FILE__, __LINE__, "the second close returned while the handler was still running");
+  pthread_join(th, NULL);
+  natsrs_subscription_free(r.subs[0]);
+  natsrs_connection_free(r.nc);
+}
+
 static const tu_test tests[] = {
     TU_TEST(test_last_error_is_cleared_by_a_successful_call),
     TU_TEST(test_last_error_copy),
@@ -324,6 +491,10 @@ static const tu_test tests[] = {
     TU_TEST(test_drain_zero_uses_the_options_drain_timeout),
     TU_TEST(test_drain_negative_uses_the_default),
     TU_TEST(test_msg_create_checks_subject_and_reply_like_publish),
+    TU_TEST(test_bad_urls_are_invalid_argument),
+    TU_TEST(test_two_handlers_close_the_connection_at_once),
+    TU_TEST(test_two_handlers_unsubscribe_each_other),
+    TU_TEST(test_second_close_waits_for_the_running_handler),
 };
 
 int main(int argc, char **argv) { return tu_main(argc, argv, tests, TU_COUNT(tests)); }
