@@ -31,8 +31,11 @@ from ..errors import (
     DrainTimeoutError,
     Error,
     InvalidCallbackTypeError,
+    IoError,
+    NoServersError,
     error_for,
 )
+from ..errors import TimeoutError as _TimeoutError
 from ._events import _AioEvents, _Completion
 from ._request import RequestMux
 from .msg import Msg
@@ -265,11 +268,13 @@ class Client:
             ptr = await loop.run_in_executor(None, connect_blocking, built)
         except BaseException as e:
             built.cleanup_files()
+            if isinstance(e, (IoError, _TimeoutError)):
+                e = NoServersError(str(e), e.status)  # nats-py: no server could be reached
             if isinstance(e, Exception):
                 self._err = e
                 events.spawn("error_cb", e)
                 await asyncio.sleep(0)
-            raise
+            raise e
         self._core = ConnCore(ptr, built.temp_files)
         self._events = events
 
@@ -440,7 +445,8 @@ class Client:
         else:
             st = lib.natsrs_connection_subscribe_sync(p, subject.encode(), byref(out))
         if st != OK:
-            raise _core.raise_status(st)
+            e = _core.raise_status(st)
+            raise BadSubjectError(str(e), st) if isinstance(e, BadSubjectError) else e  # nats-py's class
         assert out.value is not None
         ptr = out.value
         if pending_msgs_limit or pending_bytes_limit:
@@ -676,9 +682,9 @@ class Client:
     @property
     def stats(self) -> Dict[str, int]:
         self._flush_pubs()
-        if self._core is None:
-            return {"in_msgs": 0, "out_msgs": 0, "in_bytes": 0, "out_bytes": 0, "reconnects": 0, "errors_received": 0}
-        return self._core.stats()
+        keys = ("in_msgs", "out_msgs", "in_bytes", "out_bytes", "reconnects", "errors_received")
+        s = self._core.stats() if self._core is not None else {}
+        return {k: s.get(k, 0) for k in keys}  # nats-py's keys only
 
 
 __version__ = "natsrs"
