@@ -97,7 +97,13 @@ async def main() -> None:
     # a server that is not there
     port = int(URL.rsplit(":", 1)[1])
     try:
-        await nats.connect(f"nats://127.0.0.1:{port + 1}", allow_reconnect=False, connect_timeout=1, max_reconnect_attempts=1, reconnect_time_wait=0.1)
+        await nats.connect(
+            f"nats://127.0.0.1:{port + 1}",
+            allow_reconnect=False,
+            connect_timeout=1,
+            max_reconnect_attempts=1,
+            reconnect_time_wait=0.1,
+        )
     except Exception as e:
         print("no server", type(e).__name__, isinstance(e, NoServersError), isinstance(e, nats.errors.Error))
 

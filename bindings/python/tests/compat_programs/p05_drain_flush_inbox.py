@@ -73,7 +73,7 @@ async def main() -> None:
     # flush on a healthy connection, many publishes
     nc = await nats.connect(URL)
     sub = await nc.subscribe("many")
-    for i in range(1000):
+    for _ in range(1000):
         await nc.publish("many", b"m")
     await nc.flush(timeout=5)
     for _ in range(200):

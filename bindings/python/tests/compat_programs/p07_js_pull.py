@@ -33,7 +33,7 @@ async def main() -> None:
             md.num_delivered,
             md.num_pending,
         )
-        await m.ack()
+        await m.ack_sync()  # (a plain ack is processed by the server in its own time)
     ci = await psub.consumer_info()
     print("info", ci.name, ci.stream_name, ci.num_pending, ci.num_ack_pending, ci.delivered.consumer_seq)
     print("config", ci.config.durable_name, ci.config.ack_policy, ci.config.deliver_policy)

@@ -22,7 +22,7 @@ async def main() -> None:
 
     async def cb(msg):
         got.append((msg.subject, msg.data, msg.metadata.sequence.stream))
-        await msg.ack()
+        await msg.ack_sync()  # (so that the consumer info below sees every ack)
         if len(got) == 6:
             done.set()
 

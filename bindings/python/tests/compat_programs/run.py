@@ -34,6 +34,10 @@ SERVER_START_TIMEOUT = 10.0
 def to_natsrs(text: str) -> str:
     """The only change an application makes: the imports."""
     text = re.sub(r"^(\s*)import nats$", r"\1import natsrs.aio as nats", text, flags=re.M)
+    # ``import nats.micro`` binds ``nats`` too
+    text = re.sub(
+        r"^(\s*)import nats\.([\w.]+)$", r"\1import natsrs.aio.\2\n\1import natsrs.aio as nats", text, flags=re.M
+    )
     text = re.sub(r"^(\s*)from nats\.", r"\1from natsrs.aio.", text, flags=re.M)
     text = re.sub(r"^(\s*)from nats import", r"\1from natsrs.aio import", text, flags=re.M)
     return text
@@ -81,11 +85,23 @@ class Outcome(NamedTuple):
     err: str
 
 
-def _env(natsrs: bool, url: str) -> Dict[str, str]:
+def _blocker(tmp: pathlib.Path) -> pathlib.Path:
+    """A directory with a ``nats`` package that refuses to load: on the natsrs run's path, so a
+    program that still reaches nats-py fails instead of passing unnoticed."""
+    d = tmp / "no-nats-py"
+    (d / "nats").mkdir(parents=True, exist_ok=True)
+    (d / "nats" / "__init__.py").write_text('raise ImportError("nats-py imported in the natsrs.aio run")\n')
+    return d
+
+
+def _env(natsrs: bool, url: str, tmp: pathlib.Path) -> Dict[str, str]:
     env = dict(os.environ, NATS_URL=url, PYTHONUNBUFFERED="1")
-    if natsrs and env.get("NATSRS_TEST_INSTALLED") != "1":
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PKG), env.get("PYTHONPATH", "")) if p)
-        env.setdefault("NATSRS_LIB_PATH", str(ROOT / "target/release/libnatsrs.so"))
+    if natsrs:
+        paths = [str(_blocker(tmp))]
+        if env.get("NATSRS_TEST_INSTALLED") != "1":
+            paths.append(str(PKG))
+            env.setdefault("NATSRS_LIB_PATH", str(ROOT / "target/release/libnatsrs.so"))
+        env["PYTHONPATH"] = os.pathsep.join(p for p in paths + [env.get("PYTHONPATH", "")] if p)
     return env
 
 
@@ -99,7 +115,7 @@ def run_one(text: str, natsrs: bool, tmp: pathlib.Path, name: str) -> Outcome:
                 [sys.executable, str(f)],
                 capture_output=True,
                 text=True,
-                env=_env(natsrs, f"nats://127.0.0.1:{srv.port}"),
+                env=_env(natsrs, f"nats://127.0.0.1:{srv.port}", tmp),
                 timeout=PROGRAM_TIMEOUT,
                 cwd=tmp,
             )
