@@ -636,6 +636,10 @@ class Client:
         return [urlparse(s) for s in self._core.servers()] if self._core is not None else []
 
     @property
+    def server_pool(self) -> List[Server]:
+        return [Server(uri=u) for u in self.servers]  # (per-server reconnect counts are not kept)
+
+    @property
     def discovered_servers(self) -> List[ParseResult]:
         return [urlparse(s) for s in self._core.discovered_servers()] if self._core is not None else []
 

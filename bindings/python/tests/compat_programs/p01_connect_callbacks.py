@@ -49,6 +49,7 @@ async def main() -> None:
     cu = nc.connected_url
     print("connected_url", cu.scheme, cu.hostname, cu.port == int(URL.rsplit(":", 1)[1]))
     print("servers", [(s.hostname, s.port == cu.port) for s in nc.servers])
+    print("server_pool", [(s.uri.hostname, s.reconnects) for s in nc.server_pool])
     print("discovered_servers", nc.discovered_servers)
     print("max_payload", nc.max_payload)
     print("client_id is int", isinstance(nc.client_id, int))
