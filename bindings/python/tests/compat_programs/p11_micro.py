@@ -78,7 +78,7 @@ async def main() -> None:
     st = svc.stats()
     print("local stats", st.name, [(e.name, e.num_requests, e.num_errors) for e in st.endpoints])
     inf = svc.info()
-    print("local info", inf.name, inf.version, sorted(e.name for e in inf.endpoints))
+    print("local info", inf.name, inf.version, sorted((e.name, e.metadata) for e in inf.endpoints))
     # (reset is left out: nats-py's reset() leaves the endpoints' counters as they are)
 
     # a second instance answers PING too

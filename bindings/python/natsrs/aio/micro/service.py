@@ -118,7 +118,7 @@ class EndpointInfo:
     name: str
     subject: str
     queue_group: str
-    metadata: Dict[str, Any] = field(default_factory=dict)
+    metadata: Optional[Dict[str, Any]] = None  # nats-py: None for an endpoint without metadata
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "EndpointInfo":
@@ -126,7 +126,7 @@ class EndpointInfo:
             name=d.get("name", ""),
             subject=d.get("subject", ""),
             queue_group=d.get("queue_group", ""),
-            metadata=d.get("metadata") or {},
+            metadata=d.get("metadata") or None,
         )
 
     def to_dict(self) -> Dict[str, Any]:
