@@ -68,7 +68,7 @@ async def main() -> None:
     for i in range(5):
         await nc.publish(f"stats.{i}", b"x" * i)
     await nc.flush()
-    for _ in range(100):
+    for _ in range(500):
         if len(got) == 5:
             break
         await asyncio.sleep(0.02)

@@ -51,7 +51,7 @@ async def main() -> None:
     for i in range(5):
         await nc.publish("work", b"w%d" % i)
     await nc.flush()
-    for _ in range(100):
+    for _ in range(500):
         if sub.pending_msgs == 5:
             break
         await asyncio.sleep(0.01)
@@ -91,7 +91,11 @@ async def main() -> None:
     for i in range(6):
         await nc.publish("capped", b"%d" % i)
     await nc.flush()
-    await asyncio.sleep(0.3)
+    for _ in range(500):
+        if len(count) >= 3:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.2)  # (time for a wrong fourth to show)
     print("capped", count)
 
     # a future receives the first message

@@ -55,10 +55,8 @@ async def main() -> None:
     await nc.subscribe("final", cb=collect)
     for i in range(10):
         await nc.publish("final", b"f%d" % i)
-    drain_task = asyncio.create_task(nc.drain())
-    await asyncio.sleep(0)
-    print("draining or closed", nc.is_draining or nc.is_closed)
-    await drain_task
+    # (is_draining while the drain runs is left out: when it shows depends on timing)
+    await nc.drain()
     await asyncio.wait_for(closed.wait(), 5)
     print("drained", len(got), nc.is_closed, nc.is_connected)
     try:
@@ -76,7 +74,7 @@ async def main() -> None:
     for _ in range(1000):
         await nc.publish("many", b"m")
     await nc.flush(timeout=5)
-    for _ in range(200):
+    for _ in range(1000):
         if sub.pending_msgs == 1000:
             break
         await asyncio.sleep(0.01)

@@ -81,9 +81,10 @@ async def main() -> None:
             break
         initial.append((e.key, e.value, e.operation, e.delta, e.bucket))
     print("watch initial", sorted(initial, key=str))
+    # (one change at a time: an entry's delta counts the changes stored after it by then)
     await kv.put("color", b"white")
-    await kv.delete("size")
     e1 = await w.updates(timeout=2)
+    await kv.delete("size")
     e2 = await w.updates(timeout=2)
     print("watch updates", (e1.key, e1.value, e1.operation, e1.delta), (e2.key, e2.value, e2.operation, e2.delta))
     await w.stop()

@@ -42,7 +42,7 @@ async def main() -> None:
     await nc.subscribe("broken", cb=broken)
     await nc.publish("broken", b"1")
     await nc.flush()
-    for _ in range(100):
+    for _ in range(500):
         if errors:
             break
         await asyncio.sleep(0.02)
@@ -61,7 +61,7 @@ async def main() -> None:
     for i in range(50):
         await nc.publish("slow", b"%d" % i)
     await nc.flush()
-    for _ in range(100):
+    for _ in range(500):
         if errors:
             break
         await asyncio.sleep(0.02)

@@ -62,7 +62,7 @@ async def main() -> None:
         total += json.loads((await kv.get(k)).value)["square"]
     print("sum of squares", total, total == sum(i * i for i in range(JOBS)))
     await nc.flush()
-    for _ in range(100):
+    for _ in range(500):
         if len(progress) >= JOBS:
             break
         await asyncio.sleep(0.02)

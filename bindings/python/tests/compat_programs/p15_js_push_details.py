@@ -19,7 +19,7 @@ async def main() -> None:
         await js.publish(f"p.{i}", b"d%d" % i, headers={"N": str(i)})
 
     sub = await js.subscribe("p.*", durable="dd", manual_ack=True)
-    for _ in range(100):
+    for _ in range(500):
         if sub.pending_msgs == 5:
             break
         await asyncio.sleep(0.02)
@@ -54,7 +54,7 @@ async def main() -> None:
         got.append((msg.data, msg.metadata.sequence.stream))
 
     osub = await js.subscribe("p.*", ordered_consumer=True, cb=cb)
-    for _ in range(100):
+    for _ in range(500):
         if len(got) == 5:
             break
         await asyncio.sleep(0.02)
