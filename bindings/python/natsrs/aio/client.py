@@ -504,7 +504,8 @@ class Client:
         loop = asyncio.get_running_loop()
         fut: "asyncio.Future[None]" = loop.create_future()
         key = _core.register(_Completion(loop, fut, None, flush=True))
-        st = lib.natsrs_connection_flush_async(p, _core.ms(timeout), _core.STATUS_HANDLER, key, _core.USERDATA_FREE)
+        ms = max(1, _core.ms(timeout))  # (a timeout under 1 ms is 1 ms, not none)
+        st = lib.natsrs_connection_flush_async(p, ms, _core.STATUS_HANDLER, key, _core.USERDATA_FREE)
         if st != OK:
             err = _core.raise_status(st)
             _core.unregister(key)
@@ -633,7 +634,9 @@ class Client:
 
     @property
     def servers(self) -> List[ParseResult]:
-        return [urlparse(s) for s in self._core.servers()] if self._core is not None else []
+        urls = [urlparse(s) for s in self._core.servers()] if self._core is not None else []
+        cu = self.connected_url
+        return sorted(urls, key=lambda u: cu is not None and u.netloc == cu.netloc)  # nats-py: in use is last
 
     @property
     def server_pool(self) -> List[Server]:

@@ -109,7 +109,8 @@ async def main() -> None:
         print("no server", type(e).__name__, isinstance(e, NoServersError), isinstance(e, nats.errors.Error))
 
     # the server list form, connect with a list and servers= keyword
-    nc = await nats.connect(servers=[URL], dont_randomize=True, no_echo=True)
+    nc = await nats.connect(servers=[URL, f"nats://127.0.0.1:{port + 1}"], dont_randomize=True, no_echo=True)
+    print("pool order", [u.port == port for u in nc.servers], nc.connected_url.port == port)
     sub = await nc.subscribe("echo")
     await nc.publish("echo", b"not to myself")
     try:
