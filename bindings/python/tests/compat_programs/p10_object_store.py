@@ -19,7 +19,7 @@ async def main() -> None:
     info = await obs.put("hello.txt", b"hello world")
     print("put", info.name, info.bucket, info.size, info.chunks, info.deleted, info.digest)
     big = bytes(range(256)) * 2000
-    info = await obs.put("big.bin", big, meta=ObjectMeta(name="big.bin", description="binary"))
+    info = await obs.put("big.bin", big, meta=ObjectMeta(name="big.bin", description="binary", headers={"Kind": "raw"}))
     print("put big", info.size, info.chunks, info.description, info.digest)
     info = await obs.put("text.txt", "some text")
     print("put str", info.size)
@@ -35,7 +35,7 @@ async def main() -> None:
     print("get into", len(buf.getvalue()), res.data)
 
     info = await obs.get_info("big.bin")
-    print("info", info.name, info.size, info.description, info.nuid is not None)
+    print("info", info.name, info.size, info.description, info.headers, info.nuid is not None)
 
     # (renaming through update_meta is left out: nats-py refuses every rename)
     await obs.update_meta("text.txt", ObjectMeta(name="text.txt", description="described"))
