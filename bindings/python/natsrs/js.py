@@ -33,6 +33,7 @@ DEFAULT_HEARTBEAT_FOR_ORDERED = 5.0
 ORDERED_ACK_WAIT = 22 * 3600.0
 FETCH_NO_TIMEOUT_MS = 24 * 3600 * 1000
 CONTROL_STATUS = "100"
+CONSUMER_EXISTS_ERR_CODE = 10148  # the server's "consumer already exists" (a create with another config)
 _S = _ffi
 
 
@@ -90,14 +91,20 @@ class JetStreamManager(ApiCallsMixin):
     def add_consumer(
         self, stream: str, config: Optional[api.ConsumerConfig] = None, timeout: Optional[float] = None, **params: Any
     ) -> api.ConsumerInfo:
-        """Creates (or, with the same config, finds) a consumer on ``stream``."""
+        """Creates a consumer on ``stream``, or updates the one of that name (as nats-py)."""
         validate_name("stream", stream)
         config = (config or api.ConsumerConfig()).evolve(**params)
         if config.name:
             validate_name("consumer", config.name)
         if config.durable_name:
             validate_name("consumer", config.durable_name)
-        return api.ConsumerInfo.from_response(self._h.add_consumer(stream, config.as_dict()))
+        try:
+            return api.ConsumerInfo.from_response(self._h.add_consumer(stream, config.as_dict()))
+        except JsError as e:
+            if getattr(e, "err_code", None) != CONSUMER_EXISTS_ERR_CODE:
+                raise
+        # nats-py's add_consumer creates or updates: an existing consumer takes the new config
+        return api.ConsumerInfo.from_response(self._h.add_consumer(stream, config.as_dict(), True))
 
     def update_consumer(
         self, stream: str, config: Optional[api.ConsumerConfig] = None, **params: Any

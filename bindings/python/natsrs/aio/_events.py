@@ -101,9 +101,18 @@ class _AioEvents(Events):
     def on_closed(self) -> None:
         def run() -> None:
             self.closed.set()
-            self.spawn("closed_cb")
+            # nats-py runs disconnected_cb, then closed_cb, whenever the connection closes
+            task = self.loop.create_task(self._closing_cbs())
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
 
         self._post(run)
+
+    async def _closing_cbs(self) -> None:
+        for name in ("disconnected_cb", "closed_cb"):
+            cb = self.cbs.get(name)
+            if cb is not None:
+                await self._run(name, cb, ())
 
     def on_discovered(self) -> None:
         self._post(self.spawn, "discovered_server_cb")

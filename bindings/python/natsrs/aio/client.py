@@ -31,8 +31,11 @@ from ..errors import (
     DrainTimeoutError,
     Error,
     InvalidCallbackTypeError,
+    IoError,
+    NoServersError,
     error_for,
 )
+from ..errors import TimeoutError as _TimeoutError
 from ._events import _AioEvents, _Completion
 from ._request import RequestMux
 from .msg import Msg
@@ -265,11 +268,13 @@ class Client:
             ptr = await loop.run_in_executor(None, connect_blocking, built)
         except BaseException as e:
             built.cleanup_files()
+            if isinstance(e, (IoError, _TimeoutError)):
+                e = NoServersError(str(e), e.status)  # nats-py: no server could be reached
             if isinstance(e, Exception):
                 self._err = e
                 events.spawn("error_cb", e)
                 await asyncio.sleep(0)
-            raise
+            raise e
         self._core = ConnCore(ptr, built.temp_files)
         self._events = events
 
@@ -440,7 +445,8 @@ class Client:
         else:
             st = lib.natsrs_connection_subscribe_sync(p, subject.encode(), byref(out))
         if st != OK:
-            raise _core.raise_status(st)
+            e = _core.raise_status(st)
+            raise BadSubjectError(str(e), st) if isinstance(e, BadSubjectError) else e  # nats-py's class
         assert out.value is not None
         ptr = out.value
         if pending_msgs_limit or pending_bytes_limit:
@@ -498,7 +504,8 @@ class Client:
         loop = asyncio.get_running_loop()
         fut: "asyncio.Future[None]" = loop.create_future()
         key = _core.register(_Completion(loop, fut, None, flush=True))
-        st = lib.natsrs_connection_flush_async(p, _core.ms(timeout), _core.STATUS_HANDLER, key, _core.USERDATA_FREE)
+        ms = max(1, _core.ms(timeout))  # (a timeout under 1 ms is 1 ms, not none)
+        st = lib.natsrs_connection_flush_async(p, ms, _core.STATUS_HANDLER, key, _core.USERDATA_FREE)
         if st != OK:
             err = _core.raise_status(st)
             _core.unregister(key)
@@ -627,7 +634,13 @@ class Client:
 
     @property
     def servers(self) -> List[ParseResult]:
-        return [urlparse(s) for s in self._core.servers()] if self._core is not None else []
+        urls = [urlparse(s) for s in self._core.servers()] if self._core is not None else []
+        cu = self.connected_url
+        return sorted(urls, key=lambda u: cu is not None and u.netloc == cu.netloc)  # nats-py: in use is last
+
+    @property
+    def server_pool(self) -> List[Server]:
+        return [Server(uri=u) for u in self.servers]  # (per-server reconnect counts are not kept)
 
     @property
     def discovered_servers(self) -> List[ParseResult]:
@@ -676,9 +689,9 @@ class Client:
     @property
     def stats(self) -> Dict[str, int]:
         self._flush_pubs()
-        if self._core is None:
-            return {"in_msgs": 0, "out_msgs": 0, "in_bytes": 0, "out_bytes": 0, "reconnects": 0, "errors_received": 0}
-        return self._core.stats()
+        keys = ("in_msgs", "out_msgs", "in_bytes", "out_bytes", "reconnects", "errors_received")
+        s = self._core.stats() if self._core is not None else {}
+        return {k: s.get(k, 0) for k in keys}  # nats-py's keys only
 
 
 __version__ = "natsrs"

@@ -158,9 +158,10 @@ class Base:
     """Common conversion to and from the server's JSON. Subclasses list their special fields:
     ``_nested`` (field -> dataclass, for an object or a list of them), ``_durations`` (ns in
     JSON, seconds here), ``_times`` (RFC 3339 in JSON, datetime here), ``_renames`` (JSON name
-    -> field name)."""
+    -> field name), ``_unset_when_false`` (flags the server leaves out unless true: None here)."""
 
     _nested: ClassVar[Dict[str, Type["Base"]]] = {}
+    _unset_when_false: ClassVar[Tuple[str, ...]] = ()
     _durations: ClassVar[Tuple[str, ...]] = ()
     _times: ClassVar[Tuple[str, ...]] = ()
     _renames: ClassVar[Dict[str, str]] = {}
@@ -172,7 +173,7 @@ class Base:
         params: Dict[str, Any] = {}
         for key, val in resp.items():
             name = cls._renames.get(key, key)
-            if name not in names:
+            if name not in names or (val is False and name in cls._unset_when_false):
                 continue
             if val is not None:
                 sub = cls._nested.get(name)
@@ -569,6 +570,7 @@ class ConsumerInfo(Base):
         "cluster": ClusterInfo,
     }
     _times: ClassVar[Tuple[str, ...]] = ("created",)
+    _unset_when_false: ClassVar[Tuple[str, ...]] = ("push_bound", "paused")
 
 
 @dataclass

@@ -128,7 +128,8 @@ class KeyValue:
         is none or it was deleted or purged."""
         self._valid(key, validate_keys)
         try:
-            return self._entry(await _run(self._h.get, key, revision))
+            b, k, v, rev, _delta, created, op = await _run(self._h.get, key, revision)
+            return KeyValue.Entry(b, k, v, rev, None, created, op)  # nats-py: no delta on a get
         except KeyNotFoundError as e:
             if isinstance(e.entry, tuple):  # a marker: (operation, revision)
                 op, rev = e.entry

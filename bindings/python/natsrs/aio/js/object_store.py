@@ -40,8 +40,12 @@ async def _run(fn: Callable[..., _T], *args: Any) -> _T:
 
 
 def _info(d: Any) -> api.ObjectInfo:
+    d = dict(d)
+    h = d.get("headers")
+    if isinstance(h, dict):  # nats-py's headers are str -> str: a single value is not a list
+        d["headers"] = {k: v[0] if isinstance(v, list) and len(v) == 1 else v for k, v in h.items()}
     try:
-        return api.ObjectInfo.from_response(dict(d))
+        return api.ObjectInfo.from_response(d)
     except Exception as e:
         raise BadObjectMetaError(str(e)) from e
 

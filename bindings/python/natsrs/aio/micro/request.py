@@ -32,6 +32,7 @@ class Request:
         self._headers = headers
         self._responded = False
         self._error: Optional[str] = None  # "code:description" once answered with an error
+        self._count_error = False  # set for the answer to a handler that raised
 
     @property
     def subject(self) -> str:
@@ -60,13 +61,14 @@ class Request:
     async def respond_error(
         self, code: str, description: str, data: bytes = b"", headers: Optional[Dict[str, str]] = None
     ) -> None:
-        """Sends an error response (``Nats-Service-Error`` / ``-Code`` headers); the endpoint's
-        stats count it as an error."""
+        """Sends an error response (``Nats-Service-Error`` / ``-Code`` headers). As in nats-py,
+        the endpoint's stats count an error only when the handler raised (the answer to that)."""
         if not self._reply:
             raise ValueError("no reply subject set")
         self._responded = True
-        self._error = f"{code}:{description}"
-        if headers or not self._req:
+        if self._count_error:
+            self._error = f"{code}:{description}"
+        if headers or not self._req or not self._count_error:
             h = dict(headers or {})
             h.update({ERROR_HEADER: description, ERROR_CODE_HEADER: code})
             await self._client.publish(self._reply, data, headers=h)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from ... import _core, _ffi
 from ..._core import OK, check, lib
+from ...errors import InvalidArgumentError
 from .request import Handler, Request, ServiceError
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ class EndpointInfo:
     name: str
     subject: str
     queue_group: str
-    metadata: Dict[str, Any] = field(default_factory=dict)
+    metadata: Optional[Dict[str, Any]] = None  # nats-py: None for an endpoint without metadata
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "EndpointInfo":
@@ -125,7 +126,7 @@ class EndpointInfo:
             name=d.get("name", ""),
             subject=d.get("subject", ""),
             queue_group=d.get("queue_group", ""),
-            metadata=d.get("metadata") or {},
+            metadata=d.get("metadata") or None,
         )
 
     def to_dict(self) -> Dict[str, Any]:
@@ -322,8 +323,10 @@ class _EndpointTarget:
         try:
             await self.handler(request)
         except ServiceError as e:
+            request._count_error = True
             await request.respond_error(e.code, e.description)
         except Exception as e:
+            request._count_error = True
             await request.respond_error("500", repr(e))
 
 
@@ -515,6 +518,13 @@ async def add_service(nc: "Client", config: Optional[ServiceConfig] = None, **kw
         ident["queue_group"] = cfg.queue_group
     core = nc._c()
     core.reap_on_free[0] = True
+    try:
+        return _add_service(nc, core, cfg, ident)
+    except InvalidArgumentError as e:
+        raise ValueError(str(e)) from None  # nats-py's class for a bad name or version
+
+
+def _add_service(nc: "Client", core: Any, cfg: ServiceConfig, ident: Dict[str, Any]) -> Service:
     out = c_void_p()
     if cfg.stats_handler is None:
         no_stats, no_free = _ffi.natsrs_service_stats_handler(), _ffi.natsrs_userdata_free()  # NULL pointers
