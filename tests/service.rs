@@ -84,6 +84,7 @@ fn endpoints_errors_discovery_stats() {
     assert_eq!(eps[0]["queue_group"], "q");
     assert_eq!(eps[0]["metadata"]["unit"], "int");
     assert_eq!(eps[1]["subject"], "math.fail");
+    assert!(eps[1]["metadata"].is_null(), "an endpoint without metadata has null, as nats.go and nats-py");
     let stats = json(&client.request(&format!("$SRV.STATS.calc.{}", svc.id()), b"", T).unwrap());
     assert_eq!(stats["type"], "io.nats.micro.v1.stats_response");
     assert!(stats["started"].as_str().unwrap().ends_with('Z'));
@@ -195,7 +196,12 @@ asyncio.run(main())
         };
         let svc = Service::add(&nc, cfg).unwrap();
         svc.add_endpoint(
-            EndpointConfig { name: "add".into(), subject: Some("rs.add".into()), ..Default::default() },
+            EndpointConfig {
+                name: "add".into(),
+                subject: Some("rs.add".into()),
+                metadata: BTreeMap::from([("unit".to_string(), "int".to_string())]),
+                ..Default::default()
+            },
             Arc::new(|r: &Request| {
                 let _ = r.respond(b"ok");
             }),
@@ -228,7 +234,8 @@ asyncio.run(main())
         let (mut a, mut b) = (BTreeMap::new(), BTreeMap::new());
         shape(&py, "", &mut a);
         shape(&rs, "", &mut b);
-        // nats-py leaves the stats `data` null unless a stats handler is set; so do we.
+        // nats-py leaves the stats `data` null unless a stats handler is set; so do we. An
+        // endpoint without metadata has `null` in both.
         assert_eq!(a, b, "{verb}: nats-py {py} vs libnatsrs {rs}");
         assert_eq!(py["type"], rs["type"]);
     }

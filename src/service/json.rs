@@ -25,7 +25,18 @@ pub struct EndpointInfo {
     pub name: String,
     pub subject: String,
     pub queue_group: String,
+    /// `null` when the endpoint has none, as nats.go and nats-py send it (a service's own
+    /// metadata is always an object).
+    #[serde(serialize_with = "empty_as_null")]
     pub metadata: BTreeMap<String, String>,
+}
+
+fn empty_as_null<S: serde::Serializer>(m: &BTreeMap<String, String>, s: S) -> Result<S::Ok, S::Error> {
+    if m.is_empty() {
+        s.serialize_none()
+    } else {
+        s.collect_map(m)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

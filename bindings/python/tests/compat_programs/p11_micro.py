@@ -68,7 +68,7 @@ async def main() -> None:
     info = json.loads((await nc.request("$SRV.INFO.calc", b"", timeout=2)).data)
     print("info", ident(info), info["description"])
     for ep in sorted(info["endpoints"], key=lambda e: e["name"]):
-        # (an endpoint without metadata: nats-py sends null, libnatsrs {} - a core difference)
+        # (an endpoint without metadata has null metadata in both)
         print("  endpoint", ep["name"], ep["subject"], ep["queue_group"], ep.get("metadata") or {})
     stats = json.loads((await nc.request("$SRV.STATS.calc." + svc.id, b"", timeout=2)).data)
     print("stats", ident(stats))
