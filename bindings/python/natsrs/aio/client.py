@@ -153,6 +153,7 @@ class Client:
         self._pbuf = bytearray()
         self._pflush_scheduled = False
         self._subjects: Dict[str, bytes] = {}
+        self._pheads: Dict[str, Tuple[int, bytes]] = {}  # subject -> (size, entry head + subject)
         # max_payload, -1 until known and again once closing: the fast publish path runs only
         # for payloads up to it
         self._pub_max = -1
@@ -306,6 +307,7 @@ class Client:
         b = subject.encode()
         if len(self._subjects) >= SUBJECT_CACHE_SIZE:
             self._subjects.clear()
+            self._pheads.clear()
         self._subjects[subject] = b
         return b
 
@@ -366,14 +368,18 @@ class Client:
         here; a failure found when the batch is handed over (the connection closed in between,
         the reconnect buffer is full) goes to ``error_cb`` and ``last_error``, as nats-py reports
         errors of its buffered writes."""
-        sb = self._subjects.get(subject)
         n = len(payload)
-        if sb is None or n > self._pub_max or reply or headers:  # _pub_max is -1 unless connected and open
-            self._publish_checked(subject, payload, reply, headers)
-        else:
+        head = self._pheads.get(subject)
+        if head is None or head[0] != n or n > self._pub_max or reply or headers:  # _pub_max: -1 unless open
+            sb = self._subjects.get(subject)
+            if sb is None or n > self._pub_max or reply or headers:
+                self._publish_checked(subject, payload, reply, headers)
+                head = None
+            else:  # the packed entry head + subject, kept for the next publish of this size
+                head = self._pheads[subject] = (n, _entry(len(sb), 0, 0, n) + sb)
+        if head is not None:
             buf = self._pbuf
-            buf += _entry(len(sb), 0, 0, n)
-            buf += sb
+            buf += head[1]
             buf += payload
             if len(buf) >= PUBLISH_BATCH_BYTES:
                 self._flush_pubs()
