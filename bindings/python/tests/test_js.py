@@ -761,7 +761,11 @@ def test_cancel_fetch_holding_messages_then_fetch_gets_each_once(jurl: str) -> N
         for i in range(5, 9):
             await js.publish(f"{name}.c", b"%d" % i)
         ra, rb = await asyncio.gather(a, b)
-        assert sorted(m.data for m in ra + rb) == [b"%d" % i for i in range(5, 9)]
+        turns = [m.data for m in ra + rb]
+        # a fetch may end with part of its batch once the others are taken: fetch the rest
+        while len(turns) < 4:
+            turns += [m.data for m in await sub.fetch(4 - len(turns), timeout=5)]
+        assert sorted(turns) == [b"%d" % i for i in range(5, 9)]
         # many cancelled fetches in a row lose nothing either
         for _ in range(20):
             t = asyncio.ensure_future(sub.fetch(5, timeout=10))
