@@ -102,11 +102,10 @@ func (s *Subscription) Fetch(batch int, opts ...PullOpt) ([]*Msg, error) {
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := s.jsFetch(batch, o.maxBytes, wait, o.hb, false)
-	if err == ErrTimeout && o.ctx != nil && o.ctx.Err() != nil {
-		err = o.ctx.Err()
+	if o.ctx != nil {
+		return s.jsFetchCtx(o.ctx, batch, o.maxBytes, wait, o.hb)
 	}
-	return msgs, err
+	return s.jsFetch(batch, o.maxBytes, wait, o.hb, false)
 }
 
 // fetch runs one C fetch and copies the messages into Go memory.
@@ -194,7 +193,12 @@ func (s *Subscription) FetchBatch(batch int, opts ...PullOpt) (MessageBatch, err
 	}
 	mb := &messageBatch{msgs: make(chan *Msg, batch), done: make(chan struct{})}
 	go func() {
-		msgs, err := s.jsFetch(batch, o.maxBytes, wait, o.hb, false)
+		var msgs []*Msg
+		if o.ctx != nil {
+			msgs, err = s.jsFetchCtx(o.ctx, batch, o.maxBytes, wait, o.hb)
+		} else {
+			msgs, err = s.jsFetch(batch, o.maxBytes, wait, o.hb, false)
+		}
 		for _, m := range msgs {
 			mb.msgs <- m
 		}

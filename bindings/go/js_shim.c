@@ -401,6 +401,42 @@ natsrs_status gn_js_fetch(natsrs_pull_subscription *sub, size_t batch, size_t ma
     return st;
 }
 
+// Completion of gn_js_fetch_async (on the completion thread): the messages move into arrays the
+// Go side reads and frees with gn_js_free_fetch, as after gn_js_fetch.
+static void on_fetch_done(void *ud, natsrs_status st, natsrs_msg **msgs, size_t count) {
+    natsrs_msg **m = NULL;
+    gn_msg_view *v = NULL;
+    if (st == NATSRS_STATUS_OK && count > 0) {
+        m = calloc(count, sizeof *m);
+        v = calloc(count, sizeof *v);
+        if (m == NULL || v == NULL) {
+            for (size_t i = 0; i < count; i++) natsrs_msg_free(msgs[i]);
+            free(m);
+            free(v);
+            m = NULL;
+            v = NULL;
+            count = 0;
+            st = NATSRS_STATUS_INVALID_ARGUMENT;  // as gn_js_fetch when calloc fails
+        } else {
+            for (size_t i = 0; i < count; i++) {
+                m[i] = msgs[i];
+                gn_fill_view(m[i], &v[i]);
+            }
+        }
+    } else {
+        count = 0;
+    }
+    goOnFetchDone((uintptr_t)ud, (int)st, m, v, count);
+}
+
+natsrs_status gn_js_fetch_async(natsrs_pull_subscription *sub, size_t batch, size_t max_bytes, int64_t timeout_ms,
+                                int64_t hb_ms, uintptr_t ud, uint64_t *id, gn_jerr *je) {
+    natsrs_status st = natsrs_pull_subscription_fetch_async(sub, batch == 0 ? 1 : batch, max_bytes, timeout_ms,
+                                                            hb_ms, false, on_fetch_done, (void *)ud, gn_ud_free, id);
+    if (st != NATSRS_STATUS_OK) take_err(je);
+    return st;
+}
+
 void gn_js_free_fetch(natsrs_msg **msgs, gn_msg_view *views, size_t n) {
     if (msgs == NULL) return;
     gn_free_batch(msgs, views, n);

@@ -127,6 +127,10 @@ natsrs_status gn_js_fetch(natsrs_pull_subscription *sub, size_t batch, size_t ma
                           int64_t hb_ms, bool no_wait, natsrs_msg ***msgs, gn_msg_view **views, size_t *count,
                           gn_jerr *je);
 void gn_js_free_fetch(natsrs_msg **msgs, gn_msg_view *views, size_t n);
+// The non-blocking fetch (natsrs_pull_subscription_fetch_async); goOnFetchDone(ud, ...) gets the
+// outcome on the completion thread, with arrays to free with gn_js_free_fetch.
+natsrs_status gn_js_fetch_async(natsrs_pull_subscription *sub, size_t batch, size_t max_bytes, int64_t timeout_ms,
+                                int64_t hb_ms, uintptr_t ud, uint64_t *id, gn_jerr *je);
 
 enum { GN_JS_SUB_UNSUBSCRIBE = 1, GN_JS_SUB_DRAIN, GN_JS_SUB_INFO, GN_JS_SUB_FREE };
 // op on a push (pull = false) or pull subscription; GN_JS_SUB_INFO gives the consumer info JSON.

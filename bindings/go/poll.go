@@ -108,15 +108,18 @@ func (p *notifyPoller) remove(fd int, tok uint64) {
 }
 
 // clearNotify reads the subscription's eventfd (non-blocking) so that the core signals the next
-// message. It holds a reference on the handle while it reads: the core closes the eventfd when
-// the handle is freed, and from then on the same fd number may belong to another connection's
-// socket, whose bytes must never be read here (seen once: 8 bytes of a new connection's INFO
-// line were lost to a subscription closed a moment before).
-func (s *Subscription) clearNotify(fd int) {
-	if s.h.acquire() == nil {
+// message (see clearNotifyFd).
+func (s *Subscription) clearNotify(fd int) { clearNotifyFd(s.h, fd) }
+
+// clearNotifyFd holds a reference on the handle while it reads: the core closes the eventfd
+// when the handle is freed, and from then on the same fd number may belong to another
+// connection's socket, whose bytes must never be read here (seen once: 8 bytes of a new
+// connection's INFO line were lost to a subscription closed a moment before).
+func clearNotifyFd(h *subHandle, fd int) {
+	if h.acquire() == nil {
 		return
 	}
-	defer s.h.release()
+	defer h.release()
 	var buf [8]byte
 	_, _ = syscall.Read(fd, buf[:])
 }
@@ -124,7 +127,16 @@ func (s *Subscription) clearNotify(fd int) {
 // notifyChan registers the subscription's notify fd with the poller (once) and returns the
 // fd and the wake channel.
 func (s *Subscription) notifyChan() (int, chan struct{}, error) {
-	h := s.h
+	fd, ch, err := s.h.notifyChan()
+	if err == ErrBadSubscription {
+		err = s.endErr()
+	}
+	return fd, ch, err
+}
+
+// notifyChan registers the handle's notify fd with the poller (once); ErrBadSubscription when
+// the handle is closed.
+func (h *subHandle) notifyChan() (int, chan struct{}, error) {
 	h.mu.Lock()
 	if h.wake != nil {
 		fd, ch := h.notifyFd, h.wake
@@ -134,7 +146,7 @@ func (s *Subscription) notifyChan() (int, chan struct{}, error) {
 	h.mu.Unlock()
 	p := h.acquire()
 	if p == nil {
-		return 0, nil, s.endErr()
+		return 0, nil, ErrBadSubscription
 	}
 	defer h.release()
 	var fd C.int

@@ -45,7 +45,8 @@ static void tmp_free(tmpstr *t) { free(t->p); t->p = NULL; }
 
 // ---- callbacks --------------------------------------------------------------------------------
 
-static void ud_free(void *ud) { goHandleDelete((uintptr_t)ud); }
+void gn_ud_free(void *ud) { goHandleDelete((uintptr_t)ud); }
+#define ud_free gn_ud_free
 
 static void on_closed(void *ud, natsrs_connection *nc) { (void)nc; goOnConnEvent((uintptr_t)ud, GN_CB_CLOSED, 0, NULL); }
 static void on_reconnected(void *ud, natsrs_connection *nc) { (void)nc; goOnConnEvent((uintptr_t)ud, GN_CB_RECONNECTED, 0, NULL); }

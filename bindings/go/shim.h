@@ -86,6 +86,8 @@ natsrs_status make_msg(const char *subj, size_t subj_len, const char *reply, siz
 
 // Fills a view of a borrowed message (headers serialized into a malloc'd buffer).
 void gn_fill_view(const natsrs_msg *msg, gn_msg_view *v);
+// userdata_free of the non-blocking calls: deletes the Go handle.
+void gn_ud_free(void *ud);
 
 #endif
 

@@ -165,6 +165,9 @@ type Subscription struct {
 	local  []*Msg
 	ended  chan struct{} // closed by finish
 
+	pumpMu sync.Mutex
+	direct *directWait // the pump's own notify fd in the netpoller (pump_wait.go), or nil
+
 	limMu                 sync.Mutex
 	pMsgsLimit, pBytesLim int
 	closedCB              func(subject string)
@@ -298,6 +301,7 @@ func (s *Subscription) finish(connClosed bool) {
 		s.jsi.close()
 	}
 	close(s.ended)
+	s.wakePump()
 	s.limMu.Lock()
 	cb := s.closedCB
 	s.limMu.Unlock()
@@ -310,6 +314,7 @@ func (s *Subscription) finish(connClosed bool) {
 func (s *Subscription) stop() {
 	if !s.stopNow.Swap(true) {
 		close(s.done)
+		s.wakePump()
 	}
 }
 
@@ -338,21 +343,41 @@ func (s *Subscription) pump() {
 	b := s.batch
 	defer close(s.pumpDone)
 	defer b.free()
-	fd, wake, err := s.notifyChan()
-	if err != nil {
-		s.finish(err == ErrConnectionClosed)
-		return
+	var fd int
+	var wake chan struct{}
+	dw := s.openPumpWait()
+	if dw != nil {
+		defer dw.close()
+	} else {
+		var err error
+		if fd, wake, err = s.notifyChan(); err != nil {
+			s.finish(err == ErrConnectionClosed)
+			return
+		}
 	}
 	var msgs []*Msg
 	var pb packedBuf
 	collect := func(m *Msg) { msgs = append(msgs, m) }
-	for {
-		select {
-		case <-wake:
-			s.clearNotify(fd)
-		case <-s.ended:
-		case <-s.done:
-			return
+	for first := true; ; first = false {
+		switch {
+		case dw != nil:
+			select {
+			case <-s.done:
+				return
+			case <-s.ended:
+			default:
+				if !first {
+					dw.wait()
+				}
+			}
+		default:
+			select {
+			case <-wake:
+				s.clearNotify(fd)
+			case <-s.ended:
+			case <-s.done:
+				return
+			}
 		}
 		for {
 			msgs = msgs[:0]

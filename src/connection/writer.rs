@@ -36,6 +36,11 @@ const INLINE_CHUNK: usize = 64 * 1024;
 /// While a publisher streams, what it leaves in the buffer goes out this long after its last
 /// inline write at the latest.
 pub(super) const TAIL_WAIT: Duration = Duration::from_millis(1);
+/// A queued publish that finds the writer task parked and nothing else buffered is written by
+/// the publisher itself when no write went to the socket for this long: a lone message (a reply
+/// from a handler, a paced publisher) leaves without a thread hand-off, while a publisher that
+/// streams still has its frames gathered into large writes by the task.
+pub(super) const IDLE_INLINE_GAP: Duration = Duration::from_micros(50);
 /// The writer task keeps a spare buffer of at most this size between writes.
 const WRITE_KEEP: usize = 1024 * 1024;
 /// Capacity of a fresh buffer.
@@ -94,6 +99,8 @@ struct State {
     out_msgs: u64,
     out_bytes: u64,
     space_waiters: u32,
+    /// When a buffer last went to the socket (task or inline write); see [`IDLE_INLINE_GAP`].
+    last_write: Instant,
     /// Leading bytes of `buf` that continue a frame partly written to the current socket by an
     /// inline write; dropped on disconnect, so a reconnect only replays whole frames.
     taken: usize,
@@ -143,6 +150,7 @@ impl Writer {
                 out_msgs: 0,
                 out_bytes: 0,
                 space_waiters: 0,
+                last_write: Instant::now(),
                 taken: 0,
             }),
             space: Condvar::new(),
@@ -187,14 +195,17 @@ impl Writer {
                 }
             }
         }
+        let before = w.buf.len();
         match hdrs {
             None => encode::write_pub(&mut w.buf, subj, reply, data),
             Some(h) => encode::write_hpub(&mut w.buf, subj, reply, h, data),
         }
         w.out_msgs += 1;
         w.out_bytes += total as u64;
+        let lone = before == 0;
         let mut wake = match mode {
             SendMode::Urgent if urgent_flush(&mut w) => false,
+            SendMode::Queued if lone && idle_for_inline(&w) && urgent_flush(&mut w) => false,
             // The caller sends with `send_deferred` after its last append.
             SendMode::Deferred => false,
             _ => self.wake_on_append(&mut w),
@@ -456,6 +467,7 @@ impl Writer {
             }
         }
         std::mem::swap(&mut w.buf, spare);
+        w.last_write = Instant::now();
         w.pings_in_buf = 0;
         w.taken = 0;
         w.task = Task::Writing;
@@ -489,7 +501,9 @@ fn urgent_flush(w: &mut State) -> bool {
         return false;
     }
     let Link::Up { direct: Some(sock) } = &w.link else { return false };
-    match sock.try_write(&w.buf) {
+    let res = sock.try_write(&w.buf);
+    w.last_write = Instant::now();
+    match res {
         Ok(n) if n == w.buf.len() => {
             w.buf.clear();
             true
@@ -504,6 +518,14 @@ fn urgent_flush(w: &mut State) -> bool {
         }
         Err(_) => false,
     }
+}
+
+/// A queued publish may be written inline (as an urgent one is) when the task is parked and no
+/// buffer went to the socket for [`IDLE_INLINE_GAP`]: only then is the clock read, so a
+/// streaming publisher (task woken or writing) pays nothing for the check.
+#[inline]
+fn idle_for_inline(w: &State) -> bool {
+    matches!(w.task, Task::Parked) && matches!(w.link, Link::Up { direct: Some(_) }) && w.last_write.elapsed() >= IDLE_INLINE_GAP
 }
 
 /// A publisher writes the buffer itself while the task is idle: as much as the socket takes
@@ -527,7 +549,9 @@ fn inline_flush(w: &mut State) -> bool {
         w.buf.clear();
         // Parked -> Trailing needs one wake, so the task starts its tail timer.
         let was_parked = matches!(w.task, Task::Parked);
-        w.task = Task::Trailing { last_inline: Instant::now() };
+        let now = Instant::now();
+        w.last_write = now;
+        w.task = Task::Trailing { last_inline: now };
         was_parked
     } else {
         // The socket is full: the task waits for writability and writes the rest.

@@ -1,0 +1,111 @@
+package nats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// Fetch with a context runs on the core's non-blocking fetch: cancelling the context ends the
+// wait at once (not at the deadline), and the next fetch still gets every message.
+func TestJSFetchContextCancel(t *testing.T) {
+	_, js := jsConn(t)
+	name := jsStream(t, js)
+	sub, err := js.PullSubscribe(name+".*", "CTXPULL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start := time.Now()
+	if _, err := sub.Fetch(5, Context(ctx)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled fetch: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("cancel took %v", d)
+	}
+
+	for i := 0; i < 3; i++ {
+		if _, err := js.Publish(name+".a", []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel2()
+	msgs, err := sub.Fetch(3, Context(ctx2))
+	if err != nil || len(msgs) != 3 {
+		t.Fatalf("fetch after cancel: %d %v", len(msgs), err)
+	}
+	for i, m := range msgs {
+		if string(m.Data) != fmt.Sprint(i) {
+			t.Fatalf("%d: %q", i, m.Data)
+		}
+		if err := m.AckSync(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A deadline with nothing to fetch: the context's error, as nats.go.
+	ctx3, cancel3 := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel3()
+	if _, err := sub.Fetch(1, Context(ctx3)); !errors.Is(err, context.DeadlineExceeded) && err != ErrTimeout {
+		t.Fatalf("deadline: %v", err)
+	}
+
+	// FetchBatch with a context delivers on its channel.
+	js.Publish(name+".a", []byte("b"))
+	ctx4, cancel4 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel4()
+	mb, err := sub.FetchBatch(2, Context(ctx4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for m := range mb.Messages() {
+		got = append(got, string(m.Data))
+		m.Ack()
+	}
+	<-mb.Done()
+	if len(got) != 1 || got[0] != "b" {
+		t.Fatalf("batch: %v %v", got, mb.Error())
+	}
+}
+
+// Many fetches cancelled while messages arrive lose none of them.
+func TestJSFetchContextCancelKeepsMessages(t *testing.T) {
+	_, js := jsConn(t)
+	name := jsStream(t, js)
+	sub, err := js.PullSubscribe(name+".*", "CTXKEEP")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	const total = 200
+	go func() {
+		for i := 0; i < total; i++ {
+			js.Publish(name+".a", []byte(fmt.Sprint(i)))
+		}
+	}()
+	seen := map[string]bool{}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(seen) < total && time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		time.AfterFunc(time.Millisecond, cancel)
+		msgs, err := sub.Fetch(50, Context(ctx))
+		cancel()
+		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && err != ErrTimeout {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			seen[string(m.Data)] = true
+			m.Ack()
+		}
+	}
+	if len(seen) != total {
+		t.Fatalf("got %d of %d messages", len(seen), total)
+	}
+}
