@@ -1126,6 +1126,26 @@ const char *natsrs_strings_get(const struct natsrs_strings *list, size_t index);
 void natsrs_strings_free(struct natsrs_strings *list);
 
 /**
+ * Replaces the server pool with the `count` URLs in `urls` (nats.go's SetServerPool, nats-py's
+ * set_server_pool), in that order. The current connection stays; the new pool is used from the
+ * next reconnect on (natsrs_connection_force_reconnect applies it at once). A server already
+ * in the pool keeps its failed-attempt count; servers learned from the cluster are added again
+ * from later INFO unless discovery is ignored. NATSRS_STATUS_INVALID_ARGUMENT for `count` 0 or
+ * a URL that does not parse (nothing changes), NATSRS_STATUS_CONNECTION_CLOSED when closed.
+ */
+enum natsrs_status natsrs_connection_set_server_pool(const struct natsrs_connection *nc,
+                                                     const char *const *urls,
+                                                     size_t count);
+
+/**
+ * The server pool, in order, as a JSON array of objects: `{"url": <URL without credentials>,
+ * "reconnects": <failed attempts since its last success>, "implicit": <learned from the
+ * cluster>}`. Returns an owned string; release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_connection_server_pool_json(const struct natsrs_connection *nc,
+                                                      char **out);
+
+/**
  * Creates JetStream options with the defaults (API prefix `$JS.API`, timeout 5000 ms,
  * async-publish max pending 4000, stall wait 200 ms). Returns an owned
  * natsrs_jetstream_options; release with natsrs_jetstream_options_free.

@@ -329,6 +329,12 @@ natsrs_status gn_drain(natsrs_connection *nc, int64_t timeout_ms, char **err) {
     RET(natsrs_connection_drain(nc, timeout_ms));
 }
 natsrs_status gn_close(natsrs_connection *nc, char **err) { RET(natsrs_connection_close(nc)); }
+natsrs_status gn_set_server_pool(natsrs_connection *nc, const char *const *urls, size_t n, char **err) {
+    natsrs_status st = natsrs_connection_set_server_pool(nc, urls, n);
+    if (st != NATSRS_STATUS_OK && err != NULL) *err = dup_err();
+    return st;
+}
+
 natsrs_status gn_rtt(natsrs_connection *nc, double *out, char **err) { RET(natsrs_connection_rtt(nc, out)); }
 natsrs_status gn_new_inbox(natsrs_connection *nc, char *buf, size_t len, char **err) {
     RET(natsrs_connection_new_inbox(nc, buf, len));

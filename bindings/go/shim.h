@@ -71,6 +71,7 @@ void gn_free_batch(natsrs_msg **msgs, gn_msg_view *views, size_t n);
 natsrs_status gn_flush(natsrs_connection *nc, int64_t timeout_ms, char **err);
 natsrs_status gn_drain(natsrs_connection *nc, int64_t timeout_ms, char **err);
 natsrs_status gn_close(natsrs_connection *nc, char **err);
+natsrs_status gn_set_server_pool(natsrs_connection *nc, const char *const *urls, size_t n, char **err);
 natsrs_status gn_rtt(natsrs_connection *nc, double *out, char **err);
 natsrs_status gn_new_inbox(natsrs_connection *nc, char *buf, size_t len, char **err);
 natsrs_status gn_sub_op(natsrs_subscription *sub, int op, int64_t a, int64_t b, char **err);

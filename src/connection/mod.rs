@@ -337,6 +337,30 @@ impl Connection {
         self.0.pool.lock().displays(true)
     }
 
+    /// Replaces the server pool (nats.go's `SetServerPool`, nats-py's `set_server_pool`): the
+    /// new servers, in the given order, are used from the next reconnect on (the current
+    /// connection stays); discovered servers are added again from later INFO unless discovery
+    /// is ignored. A server already in the pool keeps its attempt count. Fails when closed, on
+    /// an empty list and on a URL that does not parse (then nothing changes).
+    pub fn set_server_pool<S: AsRef<str>>(&self, urls: &[S]) -> Result<()> {
+        if urls.is_empty() {
+            return Err(err!(InvalidArgument, "the server pool needs at least one server"));
+        }
+        let parsed = urls.iter().map(|u| ServerUrl::parse(u.as_ref())).collect::<Result<Vec<_>>>()?;
+        let mut pool = self.0.pool.lock();
+        if self.is_closed() {
+            return Err(err!(ConnectionClosed, "connection closed"));
+        }
+        pool.replace(parsed);
+        Ok(())
+    }
+
+    /// Every server in the pool, in order: (URL without credentials, failed attempts since its
+    /// last success, learned from the cluster).
+    pub fn server_pool(&self) -> Vec<(String, u64, bool)> {
+        self.0.pool.lock().entries()
+    }
+
     pub fn last_error(&self) -> Option<Error> {
         self.0.last_error.lock().clone()
     }

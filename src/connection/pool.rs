@@ -136,6 +136,35 @@ impl Pool {
         }
     }
 
+    /// Replaces the pool with `urls`, in that order, as explicit servers (`set_server_pool`): a
+    /// server already in the pool keeps its attempt count and auth state; the current
+    /// connection is not touched (the new pool is used from the next reconnect on).
+    pub(super) fn replace(&mut self, urls: Vec<ServerUrl>) {
+        let mut old = std::mem::take(&mut self.servers);
+        let mut seen: HashSet<Key> = HashSet::with_capacity(urls.len());
+        for u in urls.into_iter().take(MAX_POOL_SERVERS) {
+            if !seen.insert(key(&u)) {
+                continue;
+            }
+            let e = match old.iter().position(|e| same_server(&e.url, &u)) {
+                Some(i) => {
+                    let mut e = old.swap_remove(i);
+                    e.url = u;
+                    e.implicit = false;
+                    e
+                }
+                None => Entry::new(u, false),
+            };
+            self.servers.push(e);
+        }
+    }
+
+    /// (URL without credentials, failed attempts since its last success, learned from the
+    /// cluster) for every server in the pool, in order.
+    pub(super) fn entries(&self) -> Vec<(String, u64, bool)> {
+        self.servers.iter().map(|s| (s.url.display(), s.reconnects.max(0) as u64, s.implicit)).collect()
+    }
+
     /// Applies INFO `connect_urls`: unseen servers join as implicit ones, implicit ones no longer
     /// announced leave (never explicit ones or the current one). Linear in the number of URLs;
     /// at most `MAX_POOL_SERVERS` entries (only the first `MAX_ANNOUNCED_URLS` announced URLs
@@ -219,6 +248,19 @@ mod tests {
         assert!(p.displays(false).len() <= MAX_POOL_SERVERS);
         // Generous bound: the quadratic version took 11 s for 50k URLs.
         assert!(t.elapsed() < std::time::Duration::from_secs(5), "{:?}", t.elapsed());
+    }
+
+    #[test]
+    fn replace_keeps_state_of_known_servers() {
+        let a = ServerUrl::parse("nats://127.0.0.1:4222").unwrap();
+        let b = ServerUrl::parse("nats://127.0.0.1:4223").unwrap();
+        let mut p = Pool::new(std::slice::from_ref(&a), true);
+        p.attempt(&a);
+        p.attempt(&a);
+        p.replace(vec![b.clone(), a.clone(), b.clone()]);
+        assert_eq!(p.displays(false), vec!["nats://127.0.0.1:4223".to_string(), "nats://127.0.0.1:4222".to_string()]);
+        assert_eq!(p.reconnects(&a), 2);
+        assert_eq!(p.entries()[0], ("nats://127.0.0.1:4223".to_string(), 0, false));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::ffi::{c_char, CString};
 use super::connection::{conn, natsrs_connection};
 use super::handle::{self, borrow, box_into_raw, BoxOwned, Castable};
 use super::status::natsrs_status;
-use super::{guard, guard_val, nn, put};
+use super::{cstr, guard, guard_val, nn, put};
 use crate::error::{err, Result};
 
 /// Snapshot of the server's INFO at the time of the call. Opaque; release with natsrs_server_info_free.
@@ -212,4 +212,49 @@ pub unsafe extern "C" fn natsrs_strings_free(list: *mut natsrs_strings) {
         drop(unsafe { handle::free_box(list) });
         Ok(())
     });
+}
+
+/// Replaces the server pool with the `count` URLs in `urls` (nats.go's SetServerPool, nats-py's
+/// set_server_pool), in that order. The current connection stays; the new pool is used from the
+/// next reconnect on (natsrs_connection_force_reconnect applies it at once). A server already
+/// in the pool keeps its failed-attempt count; servers learned from the cluster are added again
+/// from later INFO unless discovery is ignored. NATSRS_STATUS_INVALID_ARGUMENT for `count` 0 or
+/// a URL that does not parse (nothing changes), NATSRS_STATUS_CONNECTION_CLOSED when closed.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_connection_set_server_pool(
+    nc: *const natsrs_connection,
+    urls: *const *const c_char,
+    count: usize,
+) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `nc` is NULL or a live handle (C contract).
+        let c = unsafe { conn(nc) }?;
+        nn(urls, "urls")?;
+        let mut v = Vec::with_capacity(count);
+        for i in 0..count {
+            // SAFETY: `urls` points to `count` string pointers (C contract), i < count.
+            v.push(unsafe { cstr(*urls.add(i), "urls[i]") }?);
+        }
+        c.set_server_pool(&v)
+    })
+}
+
+/// The server pool, in order, as a JSON array of objects: `{"url": <URL without credentials>,
+/// "reconnects": <failed attempts since its last success>, "implicit": <learned from the
+/// cluster>}`. Returns an owned string; release with natsrs_string_free.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_connection_server_pool_json(nc: *const natsrs_connection, out: *mut *mut c_char) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `nc` is NULL or a live handle (C contract).
+        let c = unsafe { conn(nc) }?;
+        nn(out, "out")?;
+        let v: Vec<serde_json::Value> = c
+            .server_pool()
+            .into_iter()
+            .map(|(url, reconnects, implicit)| serde_json::json!({"url": url, "reconnects": reconnects, "implicit": implicit}))
+            .collect();
+        let s = serde_json::Value::Array(v).to_string();
+        // SAFETY: `out` checked non-NULL above.
+        unsafe { super::jetstream::put_string(out, &s) }
+    })
 }

@@ -763,7 +763,34 @@ static void test_connection_info_functions(void) {
     natsrs_strings_free(list);
   }
 
+  /* set_server_pool / server_pool_json: NULLs, bad URLs (nothing changes), a new order */
+  {
+    const char *two[2] = {"nats://127.0.0.1:1", tu_url()};
+    const char *bad[1] = {"nats://127.0.0.1:notaport"};
+    char *json = TU_SENTINEL;
+    CHECK_STATUS(natsrs_connection_set_server_pool(NULL, two, 2), NP);
+    CHECK_STATUS(natsrs_connection_set_server_pool(nc, NULL, 2), NP);
+    CHECK_STATUS(natsrs_connection_set_server_pool(nc, two, 0), INVAL);
+    CHECK_STATUS(natsrs_connection_set_server_pool(nc, bad, 1), INVAL);
+    CHECK_STATUS(natsrs_connection_server_pool_json(NULL, &json), NP);
+    CHECK_STATUS(natsrs_connection_server_pool_json(nc, NULL), NP);
+    CHECK(json == TU_SENTINEL);
+    json = NULL;
+    CHECK_OK(natsrs_connection_server_pool_json(nc, &json));
+    CHECK(json != NULL && strstr(json, "\"reconnects\":0") != NULL && strstr(json, ":1\"") == NULL);
+    natsrs_string_free(json);
+    CHECK_OK(natsrs_connection_set_server_pool(nc, two, 2));
+    json = NULL;
+    CHECK_OK(natsrs_connection_server_pool_json(nc, &json));
+    CHECK(json != NULL && strncmp(json, "[{\"implicit\":false,\"reconnects\":0,\"url\":\"nats://127.0.0.1:1\"}", 60) == 0);
+    natsrs_string_free(json);
+  }
+
   CHECK_OK(natsrs_connection_close(nc));
+  {
+    const char *one[1] = {tu_url()};
+    CHECK_STATUS(natsrs_connection_set_server_pool(nc, one, 1), NATSRS_STATUS_CONNECTION_CLOSED);
+  }
   CHECK_STATUS2(natsrs_connection_connected_url(nc, buf, sizeof buf), NATSRS_STATUS_NOT_CONNECTED,
                 NATSRS_STATUS_CONNECTION_CLOSED);
   CHECK_STATUS(natsrs_connection_force_reconnect(nc), NATSRS_STATUS_CONNECTION_CLOSED);

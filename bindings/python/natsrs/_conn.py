@@ -6,7 +6,7 @@ import atexit
 import json
 import threading
 import weakref
-from ctypes import byref, c_double, c_int, c_int64, c_void_p, create_string_buffer
+from ctypes import byref, c_char_p, c_double, c_int, c_int64, c_void_p, create_string_buffer, string_at
 from typing import Any, Dict, List, Optional
 
 from . import _core, _ffi
@@ -149,6 +149,20 @@ class ConnCore:
 
     def servers(self) -> List[str]:
         return _core.strings(lib.natsrs_connection_servers, self.ptr)
+
+    def set_server_pool(self, urls: List[str]) -> None:
+        """Replaces the server pool (used from the next reconnect on)."""
+        arr = (c_char_p * len(urls))(*[u.encode() for u in urls])
+        check(lib.natsrs_connection_set_server_pool(self.ptr, arr, len(urls)))
+
+    def server_pool(self) -> List[Dict[str, Any]]:
+        """[{"url", "reconnects", "implicit"}] for every server in the pool, in order."""
+        out = c_void_p()
+        check(lib.natsrs_connection_server_pool_json(self.ptr, byref(out)))
+        try:
+            return list(json.loads(string_at(out.value).decode())) if out.value else []
+        finally:
+            lib.natsrs_string_free(out.value)
 
     def discovered_servers(self) -> List[str]:
         return _core.strings(lib.natsrs_connection_discovered_servers, self.ptr)

@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "8896568bc9540eac47e1de26ec57d52f791bd9b2452cf6c6b19e85b0fe23ce21"
+HEADER_SHA256 = "2df2e21426f716d603bff5525873b027497194d1b887ef8d44019e05956fea2d"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -273,6 +273,8 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_strings_count", c_size_t, (c_void_p,)),
     ("natsrs_strings_get", c_char_p, (c_void_p, c_size_t)),
     ("natsrs_strings_free", None, (c_void_p,)),
+    ("natsrs_connection_set_server_pool", c_int, (c_void_p, POINTER(c_char_p), c_size_t)),
+    ("natsrs_connection_server_pool_json", c_int, (c_void_p, POINTER(c_void_p))),
     ("natsrs_jetstream_options_create", c_int, (POINTER(c_void_p),)),
     ("natsrs_jetstream_options_set_api_prefix", c_int, (c_void_p, c_char_p)),
     ("natsrs_jetstream_options_set_domain", c_int, (c_void_p, c_char_p)),

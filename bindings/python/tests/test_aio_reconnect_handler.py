@@ -13,6 +13,7 @@ from conftest import run
 import natsrs.aio as nats
 from natsrs.aio.client import Server
 from natsrs.aio.errors import ServerNotInPoolError
+from natsrs.aio.msg import Msg
 
 
 def test_reconnect_to_server_handler_picks_the_server_and_delay(make_server: Any) -> None:
@@ -132,5 +133,49 @@ def test_pending_data_size_counts_buffered_publishes(make_server: Any) -> None:
         await asyncio.sleep(0)  # the batch goes to the library's reconnect buffer
         assert nc.pending_data_size >= 10 * 1000
         await nc.close()
+
+    run(main())
+
+
+def test_set_server_pool_moves_the_next_reconnect(make_server: Any) -> None:
+    """nats-py's set_server_pool: the new pool is used from the next reconnect on; server_pool
+    reports it in order with reconnect counts; ssl_context and msg_class are there."""
+    a = make_server()
+    b = make_server()
+
+    async def main() -> None:
+        reconnected = asyncio.Event()
+
+        async def reconnected_cb() -> None:
+            reconnected.set()
+
+        nc = await nats.connect(
+            a.url, reconnect_time_wait=0.05, max_reconnect_attempts=-1, reconnected_cb=reconnected_cb
+        )
+        assert [s.uri.port for s in nc.server_pool] == [a.port]
+        nc.set_server_pool([b.url, f"127.0.0.1:{a.port}"])
+        assert [s.uri.port for s in nc.server_pool] == [b.port, a.port]
+        assert nc.connected_url is not None and nc.connected_url.port == a.port  # no reconnect yet
+        sub = await nc.subscribe("ssp.x")
+        await nc.flush()
+        await asyncio.get_running_loop().run_in_executor(None, a.stop)
+        await asyncio.wait_for(reconnected.wait(), 20)
+        assert nc.connected_url is not None and nc.connected_url.port == b.port
+        await nc.publish("ssp.x", b"on b")
+        assert (await sub.next_msg(5)).data == b"on b"
+        try:
+            nc.set_server_pool(["nats://127.0.0.1:notaport"])
+            raise AssertionError("a bad URL must be refused")
+        except nats.errors.Error:
+            pass
+        assert [s.uri.port for s in nc.server_pool][0] == b.port  # nothing changed
+        assert nc.ssl_context is not None
+        assert nc.msg_class is Msg
+        await nc.close()
+        try:
+            nc.set_server_pool([b.url])
+            raise AssertionError("closed: ConnectionClosedError")
+        except nats.errors.ConnectionClosedError:
+            pass
 
     run(main())

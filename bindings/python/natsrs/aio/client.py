@@ -19,7 +19,6 @@ import threading
 import weakref
 from ctypes import byref, c_size_t, c_void_p
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Optional, Tuple, Union
-from urllib.parse import ParseResult, urlparse
 
 from .. import _core, _ffi
 from .._conn import ConnCore
@@ -36,6 +35,7 @@ from ..errors import (
     error_for,
 )
 from ..errors import TimeoutError as _TimeoutError
+from ._client_info import ServerVersion, _ClientInfo
 from ._events import _AioEvents, _Completion
 from ._request import RequestMux
 from .msg import Msg
@@ -86,47 +86,10 @@ async def _default_error_callback(ex: Exception) -> None:
     log.error("nats: encountered error", exc_info=ex)
 
 
-class ServerVersion:
-    """The server's version as nats-py gives it (``major``, ``minor``, ``patch``, ...)."""
-
-    def __init__(self, server_version: str) -> None:
-        self._server_version = server_version
-
-        m = re.match(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([^+]*))?(?:\+(.*))?$", server_version.strip())
-        self._major, self._minor, self._patch = (int(m.group(i)) for i in (1, 2, 3)) if m else (0, 0, 0)
-        self._prerelease = (m.group(4) or "") if m else ""
-        self._build = (m.group(5) or "") if m else ""
-
-    @property
-    def major(self) -> int:
-        return self._major
-
-    @property
-    def minor(self) -> int:
-        return self._minor
-
-    @property
-    def patch(self) -> int:
-        return self._patch
-
-    @property
-    def prerelease(self) -> str:
-        return self._prerelease
-
-    @property
-    def build(self) -> str:
-        return self._build
-
-    @property
-    def dev(self) -> str:
-        return self._prerelease
-
-    def __repr__(self) -> str:
-        return f"<nats server v{self._server_version}>"
-
-
-class Client:
+class Client(_ClientInfo):
     """Asyncio client for NATS, with nats-py's API."""
+
+    msg_class = Msg  # nats-py's class attribute (messages are always this class here)
 
     DISCONNECTED = 0
     CONNECTED = 1
@@ -596,108 +559,6 @@ class Client:
         from .js.manager import JetStreamManager
 
         return JetStreamManager(self, **opts)
-
-    # ---- properties
-    def _status(self) -> int:
-        if self._core is None:
-            return _S.NATSRS_CONNECTION_STATUS_DISCONNECTED
-        return self._core.status()
-
-    @property
-    def is_closed(self) -> bool:
-        return self._core is not None and self._status() == _S.NATSRS_CONNECTION_STATUS_CLOSED
-
-    @property
-    def is_connected(self) -> bool:
-        return self._status() in (
-            _S.NATSRS_CONNECTION_STATUS_CONNECTED,
-            _S.NATSRS_CONNECTION_STATUS_DRAINING_SUBS,
-            _S.NATSRS_CONNECTION_STATUS_DRAINING_PUBS,
-        )
-
-    @property
-    def is_reconnecting(self) -> bool:
-        return self._status() == _S.NATSRS_CONNECTION_STATUS_RECONNECTING
-
-    @property
-    def is_connecting(self) -> bool:
-        return self._status() == _S.NATSRS_CONNECTION_STATUS_CONNECTING
-
-    @property
-    def is_draining(self) -> bool:
-        return self._status() in (_S.NATSRS_CONNECTION_STATUS_DRAINING_SUBS, _S.NATSRS_CONNECTION_STATUS_DRAINING_PUBS)
-
-    @property
-    def is_draining_pubs(self) -> bool:
-        return self._status() == _S.NATSRS_CONNECTION_STATUS_DRAINING_PUBS
-
-    @property
-    def connected_url(self) -> Optional[ParseResult]:
-        if self._core is None or not self.is_connected:
-            return None
-        u = self._core.connected_url()
-        return urlparse(u) if u else None
-
-    @property
-    def servers(self) -> List[ParseResult]:
-        urls = [urlparse(s) for s in self._core.servers()] if self._core is not None else []
-        cu = self.connected_url
-        return sorted(urls, key=lambda u: cu is not None and u.netloc == cu.netloc)  # nats-py: in use is last
-
-    @property
-    def server_pool(self) -> List[Server]:
-        return [Server(uri=u) for u in self.servers]  # (per-server reconnect counts are not kept)
-
-    @property
-    def discovered_servers(self) -> List[ParseResult]:
-        return [urlparse(s) for s in self._core.discovered_servers()] if self._core is not None else []
-
-    @property
-    def max_payload(self) -> int:
-        return self._core.max_payload() if self._core is not None else 0
-
-    @property
-    def client_id(self) -> Optional[int]:
-        if self._core is None:
-            return None
-        cid = self._core.server_info().get("client_id")
-        return int(cid) if cid is not None else None
-
-    @property
-    def client_ip(self) -> Optional[str]:
-        if self._core is None:
-            return None
-        ip = self._core.server_info().get("client_ip")
-        return str(ip) if ip is not None else None
-
-    @property
-    def connected_server_version(self) -> "ServerVersion":
-        return ServerVersion(str(self._core.server_info().get("version", "")) if self._core is not None else "")
-
-    @property
-    def last_error(self) -> Optional[Exception]:
-        if self._err is not None:
-            return self._err
-        return self._core.last_error() if self._core is not None else None
-
-    @property
-    def pending_data_size(self) -> int:
-        """Bytes published but not yet written to the socket (nats-py's pending buffer): the
-        publishes batched in this loop turn plus what the library still buffers
-        (natsrs_connection_buffered, including the reconnect buffer)."""
-        n = len(self._pbuf)
-        if self._core is not None:
-            out = c_size_t(0)
-            if lib.natsrs_connection_buffered(self._core.ptr, byref(out)) == OK:
-                n += int(out.value)
-        return n
-
-    @property
-    def stats(self) -> Dict[str, int]:
-        self._flush_pubs()
-        keys = ("in_msgs", "out_msgs", "in_bytes", "out_bytes", "reconnects", "errors_received")
-        s = self._core.stats() if self._core is not None else {}
-        return {k: s.get(k, 0) for k in keys}  # nats-py's keys only
 
 
 __version__ = "natsrs"
