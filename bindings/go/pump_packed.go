@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -22,7 +23,17 @@ import (
 const (
 	packedInitial = 64 << 10 // scratch buffer; grows to fit one larger message
 	packedEntry   = 16       // four little-endian u32 lengths in front of every entry
+	// A batch that fills at least 1/packedHandoffDiv of the buffer with at least
+	// packedHandoffMin messages keeps the buffer: its messages' Data and Reply point into it
+	// (one copy per message instead of two, one allocation per batch instead of one per
+	// message) and the next call gets a fresh buffer. Smaller batches are copied out message
+	// by message, so a message kept from a sparse batch does not pin a large buffer.
+	packedHandoffDiv = 2
+	packedHandoffMin = 8
 )
+
+// packedHandoffs counts batches whose buffer went to their messages (for tests).
+var packedHandoffs atomic.Uint64
 
 type packedBuf struct {
 	buf []byte
@@ -49,15 +60,22 @@ func (s *Subscription) tryFetchPacked(pb *packedBuf, deliver func(*Msg)) (int, e
 		if err := takeErr(st, cerr); err != nil {
 			return 0, err
 		}
-		if err := s.unpack(pb.buf[:int(used)], int(n), deliver); err != nil {
+		b := pb.buf[:int(used)]
+		own := int(n) >= packedHandoffMin && int(used)*packedHandoffDiv >= len(pb.buf)
+		if own {
+			pb.buf = make([]byte, len(pb.buf))
+			packedHandoffs.Add(1)
+		}
+		if err := s.unpack(b, int(n), own, deliver); err != nil {
 			return 0, err
 		}
 		return int(n), nil
 	}
 }
 
-// unpack copies n packed entries into messages.
-func (s *Subscription) unpack(b []byte, n int, deliver func(*Msg)) error {
+// unpack turns n packed entries into messages: copied out, or (own: b is theirs to keep)
+// pointing into b.
+func (s *Subscription) unpack(b []byte, n int, own bool, deliver func(*Msg)) error {
 	for i := 0; i < n; i++ {
 		if len(b) < packedEntry {
 			return ErrBadSubscription
@@ -74,6 +92,24 @@ func (s *Subscription) unpack(b []byte, n int, deliver func(*Msg)) error {
 		b = b[sl+rl+hl+dl:]
 		m := &Msg{Sub: s}
 		reuseSubj := s.Subject == string(subj)
+		if own {
+			if reuseSubj {
+				m.Subject = s.Subject
+			} else if sl > 0 {
+				m.Subject = unsafe.String(&subj[0], sl)
+			}
+			if rl > 0 {
+				m.Reply = unsafe.String(&reply[0], rl)
+			}
+			if dl > 0 {
+				m.Data = data[:dl:dl]
+			}
+			if hl > 0 {
+				m.Header = parseWireHeader(hdr)
+			}
+			deliver(m)
+			continue
+		}
 		size := rl + dl
 		if !reuseSubj {
 			size += sl

@@ -2,6 +2,7 @@ package nats
 
 import (
 	"bytes"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -86,3 +87,58 @@ func TestPackedPump(t *testing.T) {
 		t.Fatal("channel message not delivered")
 	}
 }
+
+// Full batches hand their buffer to the messages (no second copy): every message keeps its own
+// subject, reply and payload, also after later batches, and appending to one payload does not
+// touch its neighbour's.
+func TestPackedPumpFullBatches(t *testing.T) {
+	nc := connect(t)
+	const total = 3000
+	var kept []*Msg
+	done := make(chan struct{})
+	block := make(chan struct{})
+	sub, err := nc.Subscribe("packedfull.*", func(m *Msg) {
+		<-block // the first call waits, so the rest queue up into full batches
+		kept = append(kept, m)
+		if len(kept) == total {
+			close(done)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	if err := sub.SetPendingLimits(-1, -1); err != nil {
+		t.Fatal(err)
+	}
+	nc.Flush()
+	for i := 0; i < total; i++ {
+		p := bytes.Repeat([]byte{byte('a' + i%26)}, 1000+i%7)
+		if err := nc.PublishRequest("packedfull."+itoa(i%3), "reply."+itoa(i), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nc.Flush()
+	before := packedHandoffs.Load()
+	close(block)
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%d of %d delivered", len(kept), total)
+	}
+	for i, m := range kept {
+		want := bytes.Repeat([]byte{byte('a' + i%26)}, 1000+i%7)
+		if m.Subject != "packedfull."+itoa(i%3) || m.Reply != "reply."+itoa(i) || !bytes.Equal(m.Data, want) {
+			t.Fatalf("message %d: %q %q %d bytes", i, m.Subject, m.Reply, len(m.Data))
+		}
+	}
+	if packedHandoffs.Load() == before {
+		t.Fatal("no batch was full enough to hand its buffer over")
+	}
+	kept[0].Data = append(kept[0].Data, "tail"...)
+	if !bytes.Equal(kept[1].Data, bytes.Repeat([]byte{'b'}, 1001)) {
+		t.Fatal("append to one payload changed the next one")
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
