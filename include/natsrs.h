@@ -2721,6 +2721,21 @@ enum natsrs_status natsrs_js_subscription_delivered(const struct natsrs_js_subsc
 bool natsrs_js_subscription_is_valid(const struct natsrs_js_subscription *sub);
 
 /**
+ * Messages and payload bytes received for a pull subscription and not yet returned by a fetch
+ * (left over from an earlier fetch, or queued since; status answers of the server count too),
+ * as nats.go's Pending on a pull subscription. Either out-pointer may be NULL.
+ */
+enum natsrs_status natsrs_pull_subscription_pending(const struct natsrs_pull_subscription *sub,
+                                                    int64_t *out_msgs,
+                                                    int64_t *out_bytes);
+
+/**
+ * Messages a pull subscription dropped because its queue's pending limits were exceeded.
+ */
+enum natsrs_status natsrs_pull_subscription_dropped(const struct natsrs_pull_subscription *sub,
+                                                    uint64_t *out);
+
+/**
  * Creates a bucket (OK when one exists with the same config; NATSRS_STATUS_JETSTREAM with
  * err_code 10058 when it exists with another). Returns an owned natsrs_kv; release with
  * natsrs_kv_free.

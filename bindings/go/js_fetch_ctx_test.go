@@ -109,3 +109,42 @@ func TestJSFetchContextCancelKeepsMessages(t *testing.T) {
 		t.Fatalf("got %d of %d messages", len(seen), total)
 	}
 }
+
+// Pending and Dropped on a pull subscription: what a cancelled fetch received waits, counted as
+// pending, until the next fetch takes it.
+func TestJSPullPending(t *testing.T) {
+	_, js := jsConn(t)
+	name := jsStream(t, js)
+	sub, err := js.PullSubscribe(name+".*", "PENDPULL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	if n, _, err := sub.Pending(); err != nil || n != 0 {
+		t.Fatalf("pending %d %v", n, err)
+	}
+	if d, err := sub.Dropped(); err != nil || d != 0 {
+		t.Fatalf("dropped %d %v", d, err)
+	}
+	if _, _, err := sub.MaxPending(); err != ErrTypeSubscription {
+		t.Fatalf("MaxPending on pull: %v", err)
+	}
+	for i := 0; i < 3; i++ {
+		js.Publish(name+".a", []byte("pend"))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	cancel() // cancelled before the fetch starts: the error at once, nothing asked
+	if _, err := sub.Fetch(3, Context(ctx)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("%v", err)
+	}
+	msgs, err := sub.Fetch(3, MaxWait(5*time.Second))
+	if err != nil || len(msgs) != 3 {
+		t.Fatalf("%d %v", len(msgs), err)
+	}
+	for _, m := range msgs {
+		m.Ack()
+	}
+	if n, _, err := sub.Pending(); err != nil || n > 1 { // at most the status answer of the fetch's no-wait request
+		t.Fatalf("pending after fetch %d %v", n, err)
+	}
+}

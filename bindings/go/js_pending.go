@@ -7,8 +7,10 @@ import "C"
 
 // The client-side queue of a JetStream push subscription: Pending, Dropped, MaxPending and
 // SetPendingLimits on natsrs_js_subscription_pending / _dropped / _max_pending /
-// _set_pending_limits. Pull and ordered subscriptions have no such queue in the C API
-// (ErrTypeSubscription).
+// _set_pending_limits. A pull subscription has Pending and Dropped
+// (natsrs_pull_subscription_pending / _dropped: messages received and not yet fetched); its
+// MaxPending and SetPendingLimits, and all of these on an ordered consumer, are
+// ErrTypeSubscription (no such queue in the C API).
 
 // jsPushPtr acquires the C push subscription (release with s.jsi.release).
 func (s *Subscription) jsPushPtr() (*C.natsrs_js_subscription, error) {
@@ -27,6 +29,19 @@ func (s *Subscription) jsPushPtr() (*C.natsrs_js_subscription, error) {
 
 func (s *Subscription) jsCounters() (C.gn_js_counters, error) {
 	var c C.gn_js_counters
+	if s.jsi.pull {
+		p := s.jsi.acquire()
+		if p == nil {
+			if s.conn.IsClosed() {
+				return c, ErrConnectionClosed
+			}
+			return c, ErrBadSubscription
+		}
+		var je C.gn_jerr
+		st := C.gn_js_pull_counters((*C.natsrs_pull_subscription)(p), &c, &je)
+		s.jsi.release()
+		return c, jsErr(st, &je, jsCallConsumer)
+	}
 	p, err := s.jsPushPtr()
 	if err != nil {
 		return c, err

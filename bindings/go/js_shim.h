@@ -143,6 +143,8 @@ typedef struct gn_js_counters {
     uint64_t dropped;
 } gn_js_counters;
 natsrs_status gn_js_sub_counters(natsrs_js_subscription *sub, gn_js_counters *c, gn_jerr *je);
+// Pending and dropped of a pull subscription (max_* are -1: not kept).
+natsrs_status gn_js_pull_counters(natsrs_pull_subscription *sub, gn_js_counters *c, gn_jerr *je);
 natsrs_status gn_js_sub_set_limits(natsrs_js_subscription *sub, int64_t msgs, int64_t bytes, gn_jerr *je);
 
 #endif

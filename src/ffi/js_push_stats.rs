@@ -1,9 +1,10 @@
-//! Queue statistics and limits of a JetStream push subscription (`natsrs_js_subscription`):
-//! pending, dropped, delivered, pending limits (nats.go's Subscription methods on a
-//! JetStream subscription). The counts are those of the core subscription on the deliver
-//! subject, so idle heartbeats and flow-control requests waiting in its queue count too.
+//! Queue statistics and limits of JetStream subscriptions (nats.go's Subscription methods on a
+//! JetStream subscription): for a push subscription (`natsrs_js_subscription`) pending,
+//! dropped, delivered and pending limits, the counts of the core subscription on the deliver
+//! subject (idle heartbeats and flow-control requests waiting in its queue count too); for a
+//! pull subscription (`natsrs_pull_subscription`) pending and dropped.
 
-use super::js_consumers::{natsrs_js_subscription, push_of};
+use super::js_consumers::{natsrs_js_subscription, natsrs_pull_subscription, pull_of, push_of};
 use super::status::natsrs_status;
 use super::{guard, guard_val, nn, put};
 
@@ -99,4 +100,33 @@ pub unsafe extern "C" fn natsrs_js_subscription_delivered(sub: *const natsrs_js_
 pub unsafe extern "C" fn natsrs_js_subscription_is_valid(sub: *const natsrs_js_subscription) -> bool {
     // SAFETY: `sub` live (or NULL, refused).
     guard_val(false, || Ok(unsafe { push_of(sub) }?.subscription().is_valid()))
+}
+
+/// Messages and payload bytes received for a pull subscription and not yet returned by a fetch
+/// (left over from an earlier fetch, or queued since; status answers of the server count too),
+/// as nats.go's Pending on a pull subscription. Either out-pointer may be NULL.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_pull_subscription_pending(
+    sub: *const natsrs_pull_subscription,
+    out_msgs: *mut i64,
+    out_bytes: *mut i64,
+) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `sub` live (or NULL, refused); out-pointers NULL or writable (C contract).
+        unsafe { put_pair(out_msgs, out_bytes, pull_of(sub)?.pending()) };
+        Ok(())
+    })
+}
+
+/// Messages a pull subscription dropped because its queue's pending limits were exceeded.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_pull_subscription_dropped(sub: *const natsrs_pull_subscription, out: *mut u64) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `sub` live (or NULL, refused).
+        let d = unsafe { pull_of(sub) }?.dropped();
+        nn(out, "out")?;
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out, d) };
+        Ok(())
+    })
 }

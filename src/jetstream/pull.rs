@@ -502,6 +502,24 @@ impl PullSubscription {
         super::fetch_async::cancel(&self.core, id)
     }
 
+    /// Messages (and their payload bytes) received for this subscription and not yet returned
+    /// by a fetch: those carried over from an earlier fetch plus those queued on its reply
+    /// subscription, status answers of the server included (nats.go's Pending on a pull
+    /// subscription counts its channel the same way).
+    pub fn pending(&self) -> (i64, i64) {
+        let (mut msgs, mut bytes) = self.core.sub.pending();
+        for m in self.core.carry.lock().iter() {
+            msgs += 1;
+            bytes += m.data().len() as i64;
+        }
+        (msgs, bytes)
+    }
+
+    /// Messages dropped because the reply subscription's pending limits were exceeded.
+    pub fn dropped(&self) -> u64 {
+        self.core.sub.dropped()
+    }
+
     fn cleanup(&self) -> Result<()> {
         if self.created && self.delete_consumer {
             match self.core.js.delete_consumer(&self.core.stream, &self.core.consumer) {

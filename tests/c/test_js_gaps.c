@@ -4,6 +4,7 @@
  * push subscription, get of the next message on a subject. */
 #include "test_util.h"
 
+#include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -281,6 +282,66 @@ static void test_pending_and_dropped(void) {
   teardown(nc, js, stream);
 }
 
+static atomic_int pull_done_count;
+static void on_pull_done(void *ud, natsrs_status st, natsrs_msg **msgs, size_t count) {
+  (void)ud;
+  (void)st;
+  for (size_t i = 0; i < count; i++) natsrs_msg_free(msgs[i]);
+  atomic_fetch_add(&pull_done_count, (int)count + 1);
+}
+
+/* Pending and dropped of a pull subscription: messages of a cancelled fetch wait for the next
+ * one and count as pending until it takes them. */
+static void test_pull_pending(void) {
+  char stream[64], pfx[64], subj[96];
+  natsrs_connection *nc = NULL;
+  natsrs_jetstream *js = setup(&nc, stream, sizeof stream, pfx, sizeof pfx);
+  REQUIRE(js);
+  snprintf(subj, sizeof subj, "%s.pull", pfx);
+  natsrs_pull_subscription *ps = NULL;
+  REQUIRE_OK(natsrs_jetstream_pull_subscribe(js, subj, "PENDPULL", NULL, &ps));
+  int64_t msgs = -1, bytes = -1;
+  uint64_t dropped = 99;
+  CHECK_OK(natsrs_pull_subscription_pending(ps, &msgs, &bytes));
+  CHECK_EQ(msgs, 0);
+  CHECK_EQ(bytes, 0);
+  CHECK_OK(natsrs_pull_subscription_dropped(ps, &dropped));
+  CHECK_EQ(dropped, 0);
+  for (int i = 0; i < 3; i++) pub(js, subj, "pend");
+
+  uint64_t id = 0;
+  REQUIRE_OK(natsrs_pull_subscription_fetch_async(ps, 3, 0, 5000, 0, false, on_pull_done, NULL, NULL, &id));
+  if (natsrs_pull_subscription_fetch_cancel(ps, id) == NATSRS_STATUS_OK) {
+    /* The server still sends the three messages: they wait, counted as pending. */
+    for (int i = 0; i < 500; i++) {
+      CHECK_OK(natsrs_pull_subscription_pending(ps, &msgs, NULL));
+      if (msgs >= 3) break;
+      tu_sleep_ms(10);
+    }
+    CHECK_EQ(msgs, 3);
+    CHECK_OK(natsrs_pull_subscription_pending(ps, NULL, &bytes));
+    CHECK_EQ(bytes, 3 * 4);
+    natsrs_msg *got[3] = {NULL, NULL, NULL};
+    size_t n = 0;
+    CHECK_OK(natsrs_pull_subscription_fetch(ps, 3, 5000, got, &n));
+    CHECK_EQ(n, 3);
+    for (size_t i = 0; i < n; i++) natsrs_msg_free(got[i]);
+  } else {
+    for (int i = 0; i < 500 && atomic_load(&pull_done_count) == 0; i++) tu_sleep_ms(10);
+  }
+  /* Left at most: the server's status answer to the last fetch's own no-wait request. */
+  CHECK_OK(natsrs_pull_subscription_pending(ps, &msgs, NULL));
+  CHECK(msgs <= 1);
+
+  CHECK_STATUS(natsrs_pull_subscription_pending(NULL, &msgs, &bytes), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_OK(natsrs_pull_subscription_pending(ps, NULL, NULL));
+  CHECK_STATUS(natsrs_pull_subscription_dropped(NULL, &dropped), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_STATUS(natsrs_pull_subscription_dropped(ps, NULL), NATSRS_STATUS_NULL_PARAMETER);
+  natsrs_pull_subscription_unsubscribe(ps);
+  natsrs_pull_subscription_free(ps);
+  teardown(nc, js, stream);
+}
+
 static void test_get_next_msg(void) {
   char stream[64], pfx[64], a[96], b[96], wild[96];
   natsrs_connection *nc = NULL;
@@ -332,6 +393,7 @@ static const tu_test tests[] = {
     TU_TEST(test_deliver_subject),
     TU_TEST(test_queue_subscribe_sync),
     TU_TEST(test_pending_and_dropped),
+    TU_TEST(test_pull_pending),
     TU_TEST(test_get_next_msg),
 };
 

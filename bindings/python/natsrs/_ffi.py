@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "2df2e21426f716d603bff5525873b027497194d1b887ef8d44019e05956fea2d"
+HEADER_SHA256 = "cd93a32ccb5d0ba69efdded888256cb8adb544266ace996bf391fc44d6803020"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -494,6 +494,8 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_js_subscription_dropped", c_int, (c_void_p, POINTER(c_uint64))),
     ("natsrs_js_subscription_delivered", c_int, (c_void_p, POINTER(c_uint64))),
     ("natsrs_js_subscription_is_valid", c_bool, (c_void_p,)),
+    ("natsrs_pull_subscription_pending", c_int, (c_void_p, POINTER(c_int64), POINTER(c_int64))),
+    ("natsrs_pull_subscription_dropped", c_int, (c_void_p, POINTER(c_uint64))),
     ("natsrs_jetstream_create_kv", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
     ("natsrs_jetstream_update_kv", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
     ("natsrs_jetstream_create_or_update_kv", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
