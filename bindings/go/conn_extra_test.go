@@ -467,3 +467,57 @@ func TestInitialConsumerPending(t *testing.T) {
 		t.Fatalf("core subscription: %v", err)
 	}
 }
+
+func TestJSSubscriptionMsgs(t *testing.T) {
+	_, js := jsConn(t)
+	name := jsStream(t, js)
+	for i := 0; i < 3; i++ {
+		if _, err := js.Publish(name+".x", []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sub, err := js.SubscribeSync(name + ".x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan error, 1)
+	got := make(chan string, 3)
+	go func() {
+		for m, err := range sub.Msgs() {
+			if err != nil {
+				ended <- err
+				return
+			}
+			got <- string(m.Data)
+		}
+	}()
+	for i := 0; i < 3; i++ {
+		select {
+		case d := <-got:
+			if d != fmt.Sprint(i) {
+				t.Fatalf("msg %d: %q", i, d)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no message")
+		}
+	}
+	sub.Unsubscribe()
+	select {
+	case err := <-ended:
+		if err == nil {
+			t.Fatal("no error at the end")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Msgs did not end after Unsubscribe")
+	}
+	pull, err := js.PullSubscribe(name+".x", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pull.Unsubscribe()
+	for _, err := range pull.Msgs() {
+		if err != ErrTypeSubscription {
+			t.Fatalf("pull: %v", err)
+		}
+	}
+}
