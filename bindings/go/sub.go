@@ -531,14 +531,16 @@ func (s *Subscription) Drain() error {
 	if p == nil {
 		return s.endErr()
 	}
+	// (before the core's drain: the pump may see the end before the call returns)
+	s.changeStatus(SubscriptionDraining)
 	var cerr *C.char
 	st := C.gn_sub_op(p, C.GN_SUB_DRAIN, 0, 0, &cerr)
 	if err := takeErr(st, cerr); err != nil {
 		s.h.release()
+		s.undoDraining()
 		return err
 	}
 	s.draining.Store(true)
-	s.changeStatus(SubscriptionDraining)
 	timeout := s.conn.Opts.DrainTimeout
 	if timeout <= 0 {
 		timeout = DefaultDrainTimeout

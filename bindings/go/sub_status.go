@@ -110,6 +110,13 @@ func (s *Subscription) changeStatus(status SubStatus) {
 	}
 }
 
+// undoDraining goes back to active when a drain could not start.
+func (s *Subscription) undoDraining() {
+	if SubStatus(s.stat.cur.Load()) == SubscriptionDraining && !s.closedF.Load() {
+		s.changeStatus(SubscriptionActive)
+	}
+}
+
 // slowConsumer reports a slow-consumer drop (once until the subscription is active again, as
 // nats.go).
 func (s *Subscription) slowConsumer() {
