@@ -21,6 +21,10 @@ const barrierPoll = time.Millisecond
 // takes off the queue at once (DISPATCH_BATCH in src/connection/sub.rs).
 const jsDispatchBatch = 1024
 
+// jsQuietPolls is how many polls in a row a JetStream handler subscription must look idle
+// (nothing queued, nothing handled, no handler running) for a Barrier to pass it.
+const jsQuietPolls = 5
+
 // Barrier schedules the given function `f` to all registered asynchronous subscriptions.
 // Only the last subscription to see this barrier will invoke the function. If no subscription
 // is registered at the time of this call, `f()` is invoked right away. ErrConnectionClosed is
@@ -90,9 +94,20 @@ func (s *Subscription) barrierWait() func() {
 		// No counters in the C API: wait until no handler runs (seen twice in a row).
 		return func() { s.jsBarrierWait(func() (bool, bool) { return true, true }) }
 	default:
-		// An unstable read counts some messages twice: the bound below only comes later.
-		d0, q0, _, err := s.jsReceived()
+		// A handler running across the whole read (the Go counters unchanged around it) is not
+		// in the core's delivered count yet: one more to wait for.
+		h1, s1 := s.handled.Load(), s.delivered.Load()
+		d0, q0, stable, err := s.jsReceived()
+		s2, h2 := s.delivered.Load(), s.handled.Load()
+		// An unstable read counts some messages twice: then it only gives the upper bound.
 		bound := d0 + uint64(max(q0, 0)) + jsDispatchBatch
+		floor := uint64(0)
+		if stable && err == nil {
+			floor = d0 + uint64(max(q0, 0))
+			if s1 == s2 && h1 == h2 && s1 > h1 {
+				floor++
+			}
+		}
 		if err != nil {
 			bound = ^uint64(0) // ended: wait for the end or a quiet queue
 		}
@@ -109,7 +124,9 @@ func (s *Subscription) barrierWait() func() {
 				if d >= bound {
 					return true, false
 				}
-				quiet := q == 0 && d == prev
+				// Otherwise: what was queued and running at the call has been handled, and
+				// nothing is queued or handled any more.
+				quiet := q == 0 && d == prev && d >= floor
 				prev = d
 				return false, quiet
 			})
@@ -118,7 +135,7 @@ func (s *Subscription) barrierWait() func() {
 }
 
 // jsBarrierWait polls until check reports done, or until it reports a quiet queue while no
-// handler runs, on two polls in a row; or until the subscription ends.
+// handler runs, on jsQuietPolls polls in a row; or until the subscription ends.
 func (s *Subscription) jsBarrierWait(check func() (done, quiet bool)) {
 	t := time.NewTicker(barrierPoll)
 	defer t.Stop()
@@ -133,7 +150,7 @@ func (s *Subscription) jsBarrierWait(check func() (done, quiet bool)) {
 		} else {
 			calm = 0
 		}
-		if calm >= 2 {
+		if calm >= jsQuietPolls {
 			return
 		}
 		select {

@@ -221,11 +221,6 @@ func TestBarrierJetStream(t *testing.T) {
 	nc, js := jsConn(t)
 	name := jsStream(t, js)
 	const n = 50
-	for i := 0; i < n; i++ {
-		if _, err := js.Publish(name+".x", []byte("m")); err != nil {
-			t.Fatal(err)
-		}
-	}
 	gate := make(chan struct{})
 	var count atomic.Int64
 	sub, err := js.Subscribe(name+".x", func(m *Msg) {
@@ -237,16 +232,25 @@ func TestBarrierJetStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Unsubscribe()
-	waitFor(t, 5*time.Second, func() bool {
-		ci, err := sub.ConsumerInfo()
-		return err == nil && ci.Delivered.Consumer == n
-	})
-	if err := nc.Flush(); err != nil { // the n messages are in the client
+	// The first message blocks the handler; the others wait in the subscription's queue.
+	if _, err := js.Publish(name+".x", []byte("m")); err != nil {
 		t.Fatal(err)
 	}
+	waitFor(t, 5*time.Second, func() bool { return count.Load() == 1 })
+	for i := 1; i < n; i++ {
+		if _, err := js.Publish(name+".x", []byte("m")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 5*time.Second, func() bool { p, _, _ := sub.Pending(); return p == n-1 })
 	seen := make(chan int64, 1)
 	if err := nc.Barrier(func() { seen <- count.Load() }); err != nil {
 		t.Fatal(err)
+	}
+	select {
+	case <-seen:
+		t.Fatal("the barrier ran while a handler was blocked")
+	case <-time.After(50 * time.Millisecond):
 	}
 	close(gate)
 	select {
