@@ -6,6 +6,7 @@ package nats
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime/cgo"
@@ -198,7 +199,11 @@ func goOnError(ud C.uintptr_t, sub *C.natsrs_subscription, st C.int, text *C.cha
 	if text != nil {
 		txt = C.GoString(text)
 	}
-	c.reportError(s, statusError(int(st), txt))
+	err := statusError(int(st), txt)
+	if s != nil && errors.Is(err, ErrSlowConsumer) {
+		s.slowConsumer()
+	}
+	c.reportError(s, err)
 }
 
 //export goOnReconnectDelay

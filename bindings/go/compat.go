@@ -36,6 +36,9 @@ type ServerInfo struct {
 	LameDuckMode bool     `json:"ldm,omitempty"`
 	JetStream    bool     `json:"jetstream,omitempty"`
 	Domain       string   `json:"domain,omitempty"`
+
+	IsSystemAccount bool   `json:"acc_is_sys,omitempty"`
+	RemoteAccount   string `json:"remote_account,omitempty"`
 }
 
 // info returns the INFO of the connected server (ok false when not connected).

@@ -411,6 +411,7 @@ func (nc *Conn) Drain() error {
 		timeout = DefaultDrainTimeout
 	}
 	nc.core.draining.Store(true)
+	nc.core.subsDraining()
 	go func() {
 		var cerr *C.char
 		st := C.gn_drain(p, C.int64_t(ms(timeout)), &cerr)

@@ -262,7 +262,12 @@ func (s *Subscription) waitNext(done <-chan struct{}, doneErr func() error) (*Ms
 // fetchErr applies the end of a subscription reported by the core.
 func (s *Subscription) fetchErr(err error) {
 	switch err {
-	case ErrTimeout, ErrSlowConsumer:
+	case ErrTimeout:
+	case ErrSlowConsumer:
+		// nats.go reports the drop when it happens and goes back to active when NextMsg
+		// returns ErrSlowConsumer; the core tells at NextMsg: both transitions now.
+		s.slowConsumer()
+		s.changeStatus(SubscriptionActive)
 	case ErrConnectionClosed:
 		s.finish(true)
 	default:

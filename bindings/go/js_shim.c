@@ -484,6 +484,28 @@ natsrs_status gn_js_pull_counters(natsrs_pull_subscription *sub, gn_js_counters 
     return st;
 }
 
+natsrs_status gn_js_sub_received(natsrs_js_subscription *sub, uint64_t *delivered, int64_t *queued, bool *stable,
+                                 gn_jerr *je) {
+    enum { TRIES = 64 };
+    *stable = false;
+    for (int i = 0; i < TRIES; i++) {
+        uint64_t before = 0, after = 0;
+        natsrs_status st = natsrs_js_subscription_delivered(sub, &before);
+        if (st == NATSRS_STATUS_OK) st = natsrs_js_subscription_pending(sub, queued, NULL);
+        if (st == NATSRS_STATUS_OK) st = natsrs_js_subscription_delivered(sub, &after);
+        if (st != NATSRS_STATUS_OK) {
+            take_err(je);
+            return st;
+        }
+        *delivered = after;
+        if (before == after) {
+            *stable = true;
+            break;
+        }
+    }
+    return NATSRS_STATUS_OK;
+}
+
 natsrs_status gn_js_sub_set_limits(natsrs_js_subscription *sub, int64_t msgs, int64_t bytes, gn_jerr *je) {
     natsrs_status st = natsrs_js_subscription_set_pending_limits(sub, msgs, bytes);
     if (st != NATSRS_STATUS_OK) take_err(je);

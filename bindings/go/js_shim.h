@@ -145,6 +145,11 @@ typedef struct gn_js_counters {
 natsrs_status gn_js_sub_counters(natsrs_js_subscription *sub, gn_js_counters *c, gn_jerr *je);
 // Pending and dropped of a pull subscription (max_* are -1: not kept).
 natsrs_status gn_js_pull_counters(natsrs_pull_subscription *sub, gn_js_counters *c, gn_jerr *je);
+// Messages taken off a push subscription's queue (handled by its handler, control messages
+// included) and still queued, read as gn_sub_received does (*stable false when the two reads
+// of delivered never agreed).
+natsrs_status gn_js_sub_received(natsrs_js_subscription *sub, uint64_t *delivered, int64_t *queued, bool *stable,
+                                 gn_jerr *je);
 natsrs_status gn_js_sub_set_limits(natsrs_js_subscription *sub, int64_t msgs, int64_t bytes, gn_jerr *je);
 
 #endif

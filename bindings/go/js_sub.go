@@ -123,6 +123,7 @@ func goOnJSMsg(ud C.uintptr_t, v *C.gn_msg_view) {
 	} else {
 		returned := false // a handler that panicked (reported to the ErrorHandler) does not ack
 		s.conn.core.safeCall(s, func() { hc.cb(m); returned = true })
+		s.handled.Add(1)
 		if hc.autoAck && returned && !m.isAcked() {
 			_ = m.Ack()
 		}
@@ -373,6 +374,7 @@ func (s *Subscription) jsDrain() error {
 		return ErrBadSubscription
 	}
 	s.draining.Store(true)
+	s.changeStatus(SubscriptionDraining)
 	if s.jsi.ordered { // nothing to ack: stop
 		orderedStop(p)
 		s.jsi.release()

@@ -103,3 +103,81 @@ func (s *Subscription) Dropped() (int, error) {
 	}
 	return int(d), nil
 }
+
+// Pending returns the number of queued messages and queued bytes in the client for this
+// subscription.
+func (s *Subscription) Pending() (int, int, error) {
+	msgs, bytes, _, _, err := s.counters()
+	if err != nil {
+		return -1, -1, err
+	}
+	s.nextMu.Lock()
+	for _, m := range s.local {
+		msgs++
+		bytes += len(m.Data)
+	}
+	s.nextMu.Unlock()
+	return msgs, bytes, nil
+}
+
+// QueuedMsgs returns the number of queued messages in the client for this subscription.
+func (s *Subscription) QueuedMsgs() (int, error) {
+	m, _, err := s.Pending()
+	return m, err
+}
+
+// Delivered returns the number of delivered messages for this subscription.
+func (s *Subscription) Delivered() (int64, error) {
+	if s == nil {
+		return -1, ErrBadSubscription
+	}
+	if s.typ == SyncSubscription || s.typ == AsyncSubscription {
+		if s.closedF.Load() {
+			return -1, s.endErr()
+		}
+		return int64(s.delivered.Load()), nil
+	}
+	_, _, _, del, err := s.counters()
+	if err != nil {
+		return -1, err
+	}
+	return int64(del), nil
+}
+
+// SetPendingLimits sets the limits for pending msgs and bytes for this subscription. Zero is
+// not allowed. Any negative value means that the given metric is not limited.
+func (s *Subscription) SetPendingLimits(msgLimit, bytesLimit int) error {
+	if s == nil {
+		return ErrBadSubscription
+	}
+	if msgLimit == 0 || bytesLimit == 0 {
+		return ErrInvalidArg
+	}
+	if s.jsi != nil {
+		return s.jsSetPendingLimits(msgLimit, bytesLimit)
+	}
+	p := s.h.acquire()
+	if p == nil {
+		return s.endErr()
+	}
+	var cerr *C.char
+	st := C.gn_sub_op(p, C.GN_SUB_SET_PENDING_LIMITS, C.int64_t(msgLimit), C.int64_t(bytesLimit), &cerr)
+	s.h.release()
+	if err := takeErr(st, cerr); err != nil {
+		return err
+	}
+	s.limMu.Lock()
+	s.pMsgsLimit, s.pBytesLim = msgLimit, bytesLimit
+	s.limMu.Unlock()
+	return nil
+}
+
+// PendingLimits returns the current limits for this subscription.
+func (s *Subscription) PendingLimits() (int, int, error) {
+	if s == nil || s.closedF.Load() {
+		return -1, -1, ErrBadSubscription
+	}
+	s.limMu.Lock()
+	defer s.limMu.Unlock()
+	return s.pMsgsLimit, s.pBytesLim, nil
+}

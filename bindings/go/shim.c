@@ -361,6 +361,28 @@ natsrs_status gn_sub_pending(natsrs_subscription *sub, int64_t *msgs, int64_t *b
     return st;
 }
 
+natsrs_status gn_sub_received(natsrs_subscription *sub, uint64_t *out, bool *stable, char **err) {
+    enum { TRIES = 64 };
+    *stable = false;
+    for (int i = 0; i < TRIES; i++) {
+        uint64_t before = 0, after = 0;
+        int64_t msgs = 0;
+        natsrs_status st = natsrs_subscription_delivered(sub, &before);
+        if (st == NATSRS_STATUS_OK) st = natsrs_subscription_pending(sub, &msgs, NULL);
+        if (st == NATSRS_STATUS_OK) st = natsrs_subscription_delivered(sub, &after);
+        if (st != NATSRS_STATUS_OK) {
+            if (err != NULL) *err = dup_err();
+            return st;
+        }
+        *out = after + (uint64_t)(msgs > 0 ? msgs : 0);
+        if (before == after) {
+            *stable = true;
+            break;
+        }
+    }
+    return NATSRS_STATUS_OK;
+}
+
 natsrs_status gn_sub_max_pending(natsrs_subscription *sub, int64_t *msgs, int64_t *bytes, char **err) {
     RET(natsrs_subscription_max_pending(sub, msgs, bytes));
 }

@@ -77,6 +77,11 @@ natsrs_status gn_new_inbox(natsrs_connection *nc, char *buf, size_t len, char **
 natsrs_status gn_sub_op(natsrs_subscription *sub, int op, int64_t a, int64_t b, char **err);
 enum { GN_SUB_UNSUBSCRIBE = 1, GN_SUB_AUTO_UNSUBSCRIBE, GN_SUB_DRAIN, GN_SUB_DRAIN_WAIT, GN_SUB_SET_PENDING_LIMITS, GN_SUB_CLEAR_MAX_PENDING };
 natsrs_status gn_sub_pending(natsrs_subscription *sub, int64_t *msgs, int64_t *bytes, uint64_t *dropped, uint64_t *delivered, char **err);
+// Messages the subscription received and did not drop: taken off its queue (delivered) plus
+// still queued, counted so that none moves between the two counts (delivered is read before
+// and after the queue and the read is retried until both agree; *stable is false when they
+// never did within a few tries).
+natsrs_status gn_sub_received(natsrs_subscription *sub, uint64_t *out, bool *stable, char **err);
 natsrs_status gn_sub_max_pending(natsrs_subscription *sub, int64_t *msgs, int64_t *bytes, char **err);
 natsrs_status gn_buffered(natsrs_connection *nc, size_t *out, char **err);
 natsrs_status gn_last_error(natsrs_connection *nc, natsrs_status *st, char *buf, size_t len);

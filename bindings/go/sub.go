@@ -157,6 +157,7 @@ type Subscription struct {
 	stopNow   atomic.Bool // no more handler calls / channel sends, not even for a batch in hand
 	draining  atomic.Bool
 	delivered atomic.Uint64
+	handled   atomic.Uint64 // handler calls returned (pump: stored per batch; Barrier reads it)
 	max       atomic.Uint64
 
 	// Sync subscriptions: batches taken from the core, handed out one by one.
@@ -173,6 +174,9 @@ type Subscription struct {
 	closedCB              func(subject string)
 
 	jsi *jsSub // JetStream subscriptions (js_sub.go): the C push or pull subscription
+
+	stat subStatus      // StatusChanged (sub_status.go)
+	icp  initialPending // InitialConsumerPending (sub_status.go)
 }
 
 // Subscribe will express interest in the given subject. The subject can have wildcards. Messages
@@ -302,6 +306,7 @@ func (s *Subscription) finish(connClosed bool) {
 	}
 	close(s.ended)
 	s.wakePump()
+	s.changeStatus(SubscriptionClosed)
 	s.limMu.Lock()
 	cb := s.closedCB
 	s.limMu.Unlock()
@@ -385,10 +390,14 @@ func (s *Subscription) pump() {
 			switch err {
 			case nil:
 			case ErrSlowConsumer:
+				s.slowConsumer()
 				continue
 			default:
 				s.finish(err == ErrConnectionClosed)
 				return
+			}
+			if n > 0 && s.stat.cur.Load() == int32(SubscriptionSlowConsumer) {
+				s.changeStatus(SubscriptionActive)
 			}
 			for _, m := range msgs {
 				if s.mcb != nil {
@@ -409,6 +418,7 @@ func (s *Subscription) pump() {
 					return
 				}
 			}
+			s.handled.Store(s.delivered.Load())
 			if n == 0 {
 				break
 			}
@@ -521,10 +531,13 @@ func (s *Subscription) Drain() error {
 	if p == nil {
 		return s.endErr()
 	}
+	// (before the core's drain: the pump may see the end before the call returns)
+	s.changeStatus(SubscriptionDraining)
 	var cerr *C.char
 	st := C.gn_sub_op(p, C.GN_SUB_DRAIN, 0, 0, &cerr)
 	if err := takeErr(st, cerr); err != nil {
 		s.h.release()
+		s.undoDraining()
 		return err
 	}
 	s.draining.Store(true)
@@ -635,82 +648,4 @@ func (s *Subscription) fetch(timeout time.Duration) error {
 		s.local = append(s.local, copyView(&b.views[i], s))
 	}
 	return nil
-}
-
-// Pending returns the number of queued messages and queued bytes in the client for this
-// subscription.
-func (s *Subscription) Pending() (int, int, error) {
-	msgs, bytes, _, _, err := s.counters()
-	if err != nil {
-		return -1, -1, err
-	}
-	s.nextMu.Lock()
-	for _, m := range s.local {
-		msgs++
-		bytes += len(m.Data)
-	}
-	s.nextMu.Unlock()
-	return msgs, bytes, nil
-}
-
-// QueuedMsgs returns the number of queued messages in the client for this subscription.
-func (s *Subscription) QueuedMsgs() (int, error) {
-	m, _, err := s.Pending()
-	return m, err
-}
-
-// Delivered returns the number of delivered messages for this subscription.
-func (s *Subscription) Delivered() (int64, error) {
-	if s == nil {
-		return -1, ErrBadSubscription
-	}
-	if s.typ == SyncSubscription || s.typ == AsyncSubscription {
-		if s.closedF.Load() {
-			return -1, s.endErr()
-		}
-		return int64(s.delivered.Load()), nil
-	}
-	_, _, _, del, err := s.counters()
-	if err != nil {
-		return -1, err
-	}
-	return int64(del), nil
-}
-
-// SetPendingLimits sets the limits for pending msgs and bytes for this subscription. Zero is
-// not allowed. Any negative value means that the given metric is not limited.
-func (s *Subscription) SetPendingLimits(msgLimit, bytesLimit int) error {
-	if s == nil {
-		return ErrBadSubscription
-	}
-	if msgLimit == 0 || bytesLimit == 0 {
-		return ErrInvalidArg
-	}
-	if s.jsi != nil {
-		return s.jsSetPendingLimits(msgLimit, bytesLimit)
-	}
-	p := s.h.acquire()
-	if p == nil {
-		return s.endErr()
-	}
-	var cerr *C.char
-	st := C.gn_sub_op(p, C.GN_SUB_SET_PENDING_LIMITS, C.int64_t(msgLimit), C.int64_t(bytesLimit), &cerr)
-	s.h.release()
-	if err := takeErr(st, cerr); err != nil {
-		return err
-	}
-	s.limMu.Lock()
-	s.pMsgsLimit, s.pBytesLim = msgLimit, bytesLimit
-	s.limMu.Unlock()
-	return nil
-}
-
-// PendingLimits returns the current limits for this subscription.
-func (s *Subscription) PendingLimits() (int, int, error) {
-	if s == nil || s.closedF.Load() {
-		return -1, -1, ErrBadSubscription
-	}
-	s.limMu.Lock()
-	defer s.limMu.Unlock()
-	return s.pMsgsLimit, s.pBytesLim, nil
 }

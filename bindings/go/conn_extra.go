@@ -1,0 +1,140 @@
+package nats
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// More of nats.go's Conn accessors: the handlers in effect, the connected server's URL with
+// the password redacted, account and domain from the server's INFO, the TLS state.
+
+// handlers returns a copy of the options holding the handlers in effect.
+func (nc *Conn) handlers() Options {
+	if nc == nil || nc.core == nil {
+		return Options{}
+	}
+	nc.core.mu.Lock()
+	defer nc.core.mu.Unlock()
+	return *nc.core.opts
+}
+
+// SetDisconnectHandler will set the disconnect event handler.
+//
+// Deprecated: Use SetDisconnectErrHandler.
+func (nc *Conn) SetDisconnectHandler(dcb ConnHandler) {
+	if nc == nil || nc.core == nil {
+		return
+	}
+	nc.core.mu.Lock()
+	nc.Opts.DisconnectedCB = dcb
+	nc.core.opts.DisconnectedCB = dcb
+	nc.core.mu.Unlock()
+}
+
+// DisconnectErrHandler will return the disconnect event handler.
+func (nc *Conn) DisconnectErrHandler() ConnErrHandler { return nc.handlers().DisconnectedErrCB }
+
+// ReconnectHandler will return the reconnect event handler.
+func (nc *Conn) ReconnectHandler() ConnHandler { return nc.handlers().ReconnectedCB }
+
+// DiscoveredServersHandler will return the discovered servers handler.
+func (nc *Conn) DiscoveredServersHandler() ConnHandler { return nc.handlers().DiscoveredServersCB }
+
+// ClosedHandler will return the closed event handler.
+func (nc *Conn) ClosedHandler() ConnHandler { return nc.handlers().ClosedCB }
+
+// ErrorHandler will return the async error handler.
+func (nc *Conn) ErrorHandler() ErrHandler { return nc.handlers().AsyncErrorCB }
+
+// ConnectedUrlRedacted reports the connected server's URL with passwords redacted.
+//
+// The core reports the URL without credentials; the user and password are those of the
+// server URL given in the options that has the same host and port (url.URL.Redacted
+// replaces the password with "xxxxx", as nats.go).
+func (nc *Conn) ConnectedUrlRedacted() string {
+	cu := nc.ConnectedUrl()
+	if cu == "" {
+		return ""
+	}
+	u, err := url.Parse(cu)
+	if err != nil {
+		return ""
+	}
+	for _, s := range append([]string{nc.Opts.Url}, nc.Opts.Servers...) {
+		if su := parseServerURL(s); su != nil && su.User != nil && strings.EqualFold(su.Host, u.Host) {
+			u.User = su.User
+			break
+		}
+	}
+	return u.Redacted()
+}
+
+// parseServerURL parses a server URL as nats.go does (scheme nats:// and port 4222 when
+// missing); nil when it does not parse.
+func parseServerURL(s string) *url.URL {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
+	}
+	if !strings.Contains(s, "://") {
+		s = "nats://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return nil
+	}
+	if u.Port() == "" {
+		u.Host = net.JoinHostPort(u.Hostname(), "4222")
+	}
+	return u
+}
+
+// LocalAddr returns the local network address of the connection.
+//
+// The C API does not expose the socket's local address: this always returns "" (what
+// nats.go returns when not connected).
+func (nc *Conn) LocalAddr() string { return "" }
+
+// ConnectedDomain reports the connected server's domain.
+func (nc *Conn) ConnectedDomain() string {
+	si, _ := nc.info()
+	return si.Domain
+}
+
+// IsSystemAccount reports whether the connected client's account is the system account.
+func (nc *Conn) IsSystemAccount() bool {
+	si, _ := nc.info()
+	return si.IsSystemAccount
+}
+
+// RemoteAccount returns the name of the account the connected client is bound to, e.g. "$G"
+// when the server has no accounts configured. The server sends it in an INFO right after the
+// PONG to the connection's first PING, which is processed only after Connect returns, so call
+// Flush first when the value is needed immediately. The same applies after a reconnect.
+func (nc *Conn) RemoteAccount() string {
+	si, _ := nc.info()
+	return si.RemoteAccount
+}
+
+// TLSConnectionState retrieves the state of the TLS connection to the server.
+//
+// ErrDisconnected when not connected, ErrConnectionNotTLS when the connection is plain TCP
+// (no TLS option, no tls:// URL and a server that does not require TLS). For a TLS
+// connection it returns an error wrapping ErrNotSupported: the C API does not expose the TLS
+// session (version, cipher suite, peer certificates).
+func (nc *Conn) TLSConnectionState() (tls.ConnectionState, error) {
+	if !nc.IsConnected() {
+		return tls.ConnectionState{}, ErrDisconnected
+	}
+	o := nc.handlers()
+	si, _ := nc.info()
+	isTLS := o.Secure || o.TLSConfig != nil || o.TLSHandshakeFirst || si.TLSRequired ||
+		strings.HasPrefix(strings.ToLower(nc.ConnectedUrl()), "tls://")
+	if !isTLS {
+		return tls.ConnectionState{}, ErrConnectionNotTLS
+	}
+	return tls.ConnectionState{}, fmt.Errorf("%w: TLSConnectionState (the C API does not expose the TLS session)", ErrNotSupported)
+}
