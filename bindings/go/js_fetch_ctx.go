@@ -50,12 +50,9 @@ func (s *Subscription) jsFetchCtx(ctx context.Context, batch, maxBytes int, wait
 	j := s.jsi
 	j.fetchMu.Lock()
 	defer j.fetchMu.Unlock()
-	p := j.acquire()
-	if p == nil {
-		if s.conn.IsClosed() {
-			return nil, ErrConnectionClosed
-		}
-		return nil, ErrBadSubscription
+	p, err := s.jsAcquire()
+	if err != nil {
+		return nil, err
 	}
 	defer j.release()
 	hbms := int64(0)

@@ -5,6 +5,8 @@ package nats
 */
 import "C"
 
+import "unsafe"
+
 // The client-side queue of a JetStream push subscription: Pending, Dropped, MaxPending and
 // SetPendingLimits on natsrs_js_subscription_pending / _dropped / _max_pending /
 // _set_pending_limits. A pull subscription has Pending and Dropped
@@ -12,11 +14,9 @@ import "C"
 // MaxPending and SetPendingLimits, and all of these on an ordered consumer, are
 // ErrTypeSubscription (no such queue in the C API).
 
-// jsPushPtr acquires the C push subscription (release with s.jsi.release).
-func (s *Subscription) jsPushPtr() (*C.natsrs_js_subscription, error) {
-	if s.jsi.pull || s.jsi.ordered {
-		return nil, ErrTypeSubscription
-	}
+// jsAcquire acquires the C JetStream subscription (release with s.jsi.release): nil and
+// ErrConnectionClosed or ErrBadSubscription once it is gone.
+func (s *Subscription) jsAcquire() (unsafe.Pointer, error) {
 	p := s.jsi.acquire()
 	if p == nil {
 		if s.conn.IsClosed() {
@@ -24,18 +24,27 @@ func (s *Subscription) jsPushPtr() (*C.natsrs_js_subscription, error) {
 		}
 		return nil, ErrBadSubscription
 	}
+	return p, nil
+}
+
+// jsPushPtr acquires the C push subscription (release with s.jsi.release).
+func (s *Subscription) jsPushPtr() (*C.natsrs_js_subscription, error) {
+	if s.jsi.pull || s.jsi.ordered {
+		return nil, ErrTypeSubscription
+	}
+	p, err := s.jsAcquire()
+	if err != nil {
+		return nil, err
+	}
 	return (*C.natsrs_js_subscription)(p), nil
 }
 
 func (s *Subscription) jsCounters() (C.gn_js_counters, error) {
 	var c C.gn_js_counters
 	if s.jsi.pull {
-		p := s.jsi.acquire()
-		if p == nil {
-			if s.conn.IsClosed() {
-				return c, ErrConnectionClosed
-			}
-			return c, ErrBadSubscription
+		p, err := s.jsAcquire()
+		if err != nil {
+			return c, err
 		}
 		var je C.gn_jerr
 		st := C.gn_js_pull_counters((*C.natsrs_pull_subscription)(p), &c, &je)

@@ -113,12 +113,9 @@ func (s *Subscription) jsFetch(batch, maxBytes int, wait, hb time.Duration, noWa
 	j := s.jsi
 	j.fetchMu.Lock() // one fetch at a time per subscription (as nats.go)
 	defer j.fetchMu.Unlock()
-	p := j.acquire()
-	if p == nil {
-		if s.conn.IsClosed() {
-			return nil, ErrConnectionClosed
-		}
-		return nil, ErrBadSubscription
+	p, err := s.jsAcquire()
+	if err != nil {
+		return nil, err
 	}
 	var cm **C.natsrs_msg
 	var cv *C.gn_msg_view

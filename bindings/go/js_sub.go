@@ -408,12 +408,9 @@ func (s *Subscription) jsNextMsg(timeout time.Duration) (*Msg, error) {
 	if timeout <= 0 {
 		timeout = time.Millisecond
 	}
-	p := s.jsi.acquire()
-	if p == nil {
-		if s.conn.IsClosed() {
-			return nil, ErrConnectionClosed
-		}
-		return nil, ErrBadSubscription
+	p, err := s.jsAcquire()
+	if err != nil {
+		return nil, err
 	}
 	var m *Msg
 	if s.jsi.ordered {
