@@ -86,13 +86,13 @@ func (nc *Conn) ConnectedServerJetStream() (bool, string) {
 	return si.JetStream, si.Domain
 }
 
-// AuthRequired will return if the connected server requires authorization.
+// AuthRequired reports whether the server's INFO said that clients must authenticate.
 func (nc *Conn) AuthRequired() bool {
 	si, _ := nc.info()
 	return si.AuthRequired
 }
 
-// TLSRequired will return if the connected server requires TLS connections.
+// TLSRequired reports whether the server's INFO said that clients must use TLS.
 func (nc *Conn) TLSRequired() bool {
 	si, _ := nc.info()
 	return si.TLSRequired
@@ -111,7 +111,8 @@ func (nc *Conn) GetClientID() (uint64, error) {
 	return si.CID, nil
 }
 
-// GetClientIP returns the client IP as known by the server.
+// GetClientIP returns this client's address as the server sees it (from its INFO). It fails
+// with ErrConnectionClosed after Close, and with ErrClientIPNotSupported if the server sent none.
 func (nc *Conn) GetClientIP() (net.IP, error) {
 	if nc.IsClosed() {
 		return nil, ErrConnectionClosed

@@ -16,7 +16,7 @@ import (
 	"weak"
 )
 
-// Status represents the state of the connection.
+// Status is a connection's lifecycle state, as reported by the core (see Conn.Status).
 type Status int
 
 const (
@@ -64,7 +64,7 @@ type MsgHandler func(msg *Msg)
 
 // Conn represents a bare connection to a nats-server (backed by a libnatsrs connection).
 type Conn struct {
-	// Opts holds the configuration of the Conn.
+	// Opts is the copy of the Options this Conn was made from.
 	Opts Options
 	core *connCore
 }
@@ -116,7 +116,7 @@ func processUrlString(url string) []string {
 	return out
 }
 
-// Connect will attempt to connect to a NATS server with multiple options.
+// Connect opens a connection to a server from the URLs and settings held in o.
 func (o Options) Connect() (*Conn, error) {
 	nc := &Conn{Opts: o}
 	if nc.Opts.MaxPingsOut == 0 {
@@ -314,7 +314,8 @@ func (nc *Conn) Flush() error {
 	return nc.FlushTimeout(10 * time.Second)
 }
 
-// FlushTimeout allows a Flush operation to have an associated timeout.
+// FlushTimeout is Flush with a caller-chosen deadline: it sends a PING and waits at most timeout
+// for the server's PONG. A zero or negative timeout gives ErrBadTimeout.
 func (nc *Conn) FlushTimeout(timeout time.Duration) error {
 	p := nc.cptr()
 	if p == nil {
@@ -329,7 +330,7 @@ func (nc *Conn) FlushTimeout(timeout time.Duration) error {
 	return takeErr(st, cerr)
 }
 
-// RTT calculates the round trip time between this client and the server.
+// RTT measures one PING/PONG round trip to the server and returns how long it took.
 func (nc *Conn) RTT() (time.Duration, error) {
 	p := nc.cptr()
 	if p == nil {
@@ -430,13 +431,13 @@ func (nc *Conn) Drain() error {
 	return nil
 }
 
-// IsDraining tests if a Conn is in the draining state.
+// IsDraining reports whether the connection is draining its subscriptions or its publishes.
 func (nc *Conn) IsDraining() bool {
 	s := nc.Status()
 	return s == DRAINING_SUBS || s == DRAINING_PUBS
 }
 
-// Status returns the current state of the connection.
+// Status returns the connection's state as the core sees it now; a nil or freed Conn is CLOSED.
 func (nc *Conn) Status() Status {
 	p := nc.cptr()
 	if p == nil {
@@ -463,19 +464,19 @@ func (nc *Conn) Status() Status {
 	return DISCONNECTED
 }
 
-// IsClosed tests if a Conn has been closed.
+// IsClosed reports whether the connection has reached the CLOSED state.
 func (nc *Conn) IsClosed() bool { return nc.Status() == CLOSED }
 
-// IsReconnecting tests if a Conn is reconnecting.
+// IsReconnecting reports whether the connection has lost its server and is trying to reconnect.
 func (nc *Conn) IsReconnecting() bool { return nc.Status() == RECONNECTING }
 
-// IsConnected tests if a Conn is connected.
+// IsConnected reports whether the connection is up; a draining connection still counts as up.
 func (nc *Conn) IsConnected() bool {
 	s := nc.Status()
 	return s == CONNECTED || s == DRAINING_SUBS || s == DRAINING_PUBS
 }
 
-// SetDisconnectErrHandler will set the disconnect event handler.
+// SetDisconnectErrHandler replaces the callback run when the connection drops (it gets the error).
 func (nc *Conn) SetDisconnectErrHandler(cb ConnErrHandler) {
 	nc.core.mu.Lock()
 	nc.Opts.DisconnectedErrCB = cb
@@ -483,7 +484,7 @@ func (nc *Conn) SetDisconnectErrHandler(cb ConnErrHandler) {
 	nc.core.mu.Unlock()
 }
 
-// SetReconnectHandler will set the reconnect event handler.
+// SetReconnectHandler replaces the callback run after the connection has been re-established.
 func (nc *Conn) SetReconnectHandler(cb ConnHandler) {
 	nc.core.mu.Lock()
 	nc.Opts.ReconnectedCB = cb
@@ -491,7 +492,7 @@ func (nc *Conn) SetReconnectHandler(cb ConnHandler) {
 	nc.core.mu.Unlock()
 }
 
-// SetDiscoveredServersHandler will set the discovered servers handler.
+// SetDiscoveredServersHandler replaces the callback run when the server announces new cluster URLs.
 func (nc *Conn) SetDiscoveredServersHandler(cb ConnHandler) {
 	nc.core.mu.Lock()
 	nc.Opts.DiscoveredServersCB = cb
@@ -499,7 +500,7 @@ func (nc *Conn) SetDiscoveredServersHandler(cb ConnHandler) {
 	nc.core.mu.Unlock()
 }
 
-// SetClosedHandler will set the closed event handler.
+// SetClosedHandler replaces the callback run once the connection is closed for good.
 func (nc *Conn) SetClosedHandler(cb ConnHandler) {
 	nc.core.mu.Lock()
 	nc.Opts.ClosedCB = cb
@@ -507,7 +508,7 @@ func (nc *Conn) SetClosedHandler(cb ConnHandler) {
 	nc.core.mu.Unlock()
 }
 
-// SetErrorHandler will set the async error handler.
+// SetErrorHandler replaces the callback that receives asynchronous errors (e.g. slow consumers).
 func (nc *Conn) SetErrorHandler(cb ErrHandler) {
 	nc.core.mu.Lock()
 	nc.Opts.AsyncErrorCB = cb
@@ -515,14 +516,14 @@ func (nc *Conn) SetErrorHandler(cb ErrHandler) {
 	nc.core.mu.Unlock()
 }
 
-// NumSubscriptions returns active number of subscriptions.
+// NumSubscriptions counts the subscriptions this Conn currently tracks.
 func (nc *Conn) NumSubscriptions() int {
 	nc.core.mu.Lock()
 	defer nc.core.mu.Unlock()
 	return len(nc.core.subs)
 }
 
-// ForceReconnect forces a reconnect attempt to the server.
+// ForceReconnect asks the core to drop the current server connection and reconnect right away.
 func (nc *Conn) ForceReconnect() error {
 	p := nc.cptr()
 	if p == nil {

@@ -21,7 +21,7 @@ func (nc *Conn) handlers() Options {
 	return *nc.core.opts
 }
 
-// SetDisconnectHandler will set the disconnect event handler.
+// SetDisconnectHandler replaces the disconnect callback with one that does not take the error.
 //
 // Deprecated: Use SetDisconnectErrHandler.
 func (nc *Conn) SetDisconnectHandler(dcb ConnHandler) {
@@ -34,19 +34,19 @@ func (nc *Conn) SetDisconnectHandler(dcb ConnHandler) {
 	nc.core.mu.Unlock()
 }
 
-// DisconnectErrHandler will return the disconnect event handler.
+// DisconnectErrHandler returns the callback currently set for disconnects, or nil.
 func (nc *Conn) DisconnectErrHandler() ConnErrHandler { return nc.handlers().DisconnectedErrCB }
 
-// ReconnectHandler will return the reconnect event handler.
+// ReconnectHandler returns the callback currently set for reconnects, or nil.
 func (nc *Conn) ReconnectHandler() ConnHandler { return nc.handlers().ReconnectedCB }
 
-// DiscoveredServersHandler will return the discovered servers handler.
+// DiscoveredServersHandler returns the callback currently set for newly announced servers, or nil.
 func (nc *Conn) DiscoveredServersHandler() ConnHandler { return nc.handlers().DiscoveredServersCB }
 
-// ClosedHandler will return the closed event handler.
+// ClosedHandler returns the callback currently set for the final close, or nil.
 func (nc *Conn) ClosedHandler() ConnHandler { return nc.handlers().ClosedCB }
 
-// ErrorHandler will return the async error handler.
+// ErrorHandler returns the callback currently set for asynchronous errors, or nil.
 func (nc *Conn) ErrorHandler() ErrHandler { return nc.handlers().AsyncErrorCB }
 
 // ConnectedUrlRedacted reports the connected server's URL with passwords redacted.

@@ -12,7 +12,8 @@ import (
 	"unsafe"
 )
 
-// Stats will return a race safe copy of the Statistics section for the connection.
+// Stats returns a snapshot of the connection's message, byte and reconnect counters, read from
+// the core; a nil or freed Conn gives zero counters.
 func (nc *Conn) Stats() Statistics {
 	p := nc.cptr()
 	if p == nil {

@@ -19,7 +19,7 @@ type Encoder interface {
 	Decode(subject string, data []byte, vPtr any) error
 }
 
-// Indexed names into the Registered Encoders.
+// Names of the encoders that are registered from the start.
 const (
 	JSON_ENCODER    = "json"
 	GOB_ENCODER     = "gob"
@@ -35,14 +35,14 @@ var (
 	}
 )
 
-// RegisterEncoder will register the encType with the given Encoder. Useful for customization.
+// RegisterEncoder adds enc to the registry under encType, replacing any encoder of that name.
 func RegisterEncoder(encType string, enc Encoder) {
 	encMu.Lock()
 	defer encMu.Unlock()
 	encReg[encType] = enc
 }
 
-// EncoderForType will return the registered Encoder for the encType.
+// EncoderForType looks up the encoder registered as encType; it returns nil when there is none.
 func EncoderForType(encType string) Encoder {
 	encMu.Lock()
 	defer encMu.Unlock()
@@ -56,8 +56,7 @@ type EncodedConn struct {
 	Enc  Encoder
 }
 
-// NewEncodedConn will wrap an existing Connection and utilize the appropriate registered
-// encoder.
+// NewEncodedConn wraps c so that values are marshalled with the encoder registered as encType.
 func NewEncodedConn(c *Conn, encType string) (*EncodedConn, error) {
 	if c == nil {
 		return nil, errors.New("nats: Nil Connection")
@@ -132,12 +131,13 @@ func (c *EncodedConn) RequestWithContext(ctx context.Context, subject string, v 
 	return c.decodeReply(m, vPtr)
 }
 
-// Handler is a specific callback used for Subscribe. Handlers have one of four signatures:
+// Handler is the callback an EncodedConn subscription accepts. It must be a func of one of
+// these shapes (the last argument is decoded with the connection's encoder):
 //
-//	handler := func(m *Msg)
-//	handler := func(p *person)
-//	handler := func(subject string, o *obj)
-//	handler := func(subject, reply string, o *obj)
+//	func(m *Msg)
+//	func(v *T)
+//	func(subject string, v *T)
+//	func(subject, reply string, v *T)
 type Handler any
 
 // Subscribe will create a subscription on the given subject and process incoming messages using
@@ -239,12 +239,13 @@ func (c *EncodedConn) BindSendChan(subject string, channel any) error {
 	return nil
 }
 
-// BindRecvChan binds a channel for receive operations from NATS.
+// BindRecvChan subscribes to subject and sends every decoded message to channel, which must be
+// a channel of the value type to decode into.
 func (c *EncodedConn) BindRecvChan(subject string, channel any) (*Subscription, error) {
 	return c.bindRecvChan(subject, "", channel)
 }
 
-// BindRecvQueueChan binds a channel for queue-based receive operations from NATS.
+// BindRecvQueueChan is BindRecvChan as a member of the queue group queue.
 func (c *EncodedConn) BindRecvQueueChan(subject, queue string, channel any) (*Subscription, error) {
 	return c.bindRecvChan(subject, queue, channel)
 }
@@ -275,7 +276,7 @@ func (c *EncodedConn) bindRecvChan(subject, queue string, channel any) (*Subscri
 	return c.Conn.Subscribe(subject, handler)
 }
 
-// FlushTimeout allows a Flush operation to have an associated timeout.
+// FlushTimeout calls FlushTimeout on the wrapped Conn.
 func (c *EncodedConn) FlushTimeout(timeout time.Duration) error { return c.Conn.FlushTimeout(timeout) }
 
 // Flush will perform a round trip to the server and return when it receives the internal reply.
@@ -287,7 +288,7 @@ func (c *EncodedConn) Close() { c.Conn.Close() }
 // Drain will put a connection into a drain state.
 func (c *EncodedConn) Drain() error { return c.Conn.Drain() }
 
-// LastError reports the last error encountered via the Connection.
+// LastError returns the wrapped Conn's last error.
 func (c *EncodedConn) LastError() error { return c.Conn.LastError() }
 
 // ---- built-in encoders (same wire formats as nats.go's) -----------------------------------------

@@ -83,7 +83,8 @@ type jsOpts struct {
 	listFilter string
 }
 
-// APIPrefix changes the default prefix used for the JetStream API.
+// APIPrefix sets the subject prefix for JetStream API requests (default "$JS.API"), e.g. to reach
+// JetStream in another account through an import.
 func APIPrefix(pre string) JSOpt {
 	return jsOptFn(func(o *jsOpts) error {
 		if pre == "" {
@@ -122,7 +123,8 @@ func PublishAsyncMaxPending(max int) JSOpt {
 	})
 }
 
-// PublishAsyncErrHandler sets the error handler for async publishes in JetStream.
+// PublishAsyncErrHandler sets the callback run with the message and the error when an async
+// publish fails.
 func PublishAsyncErrHandler(cb MsgErrHandler) JSOpt {
 	return jsOptFn(func(o *jsOpts) error {
 		o.aecb = cb
@@ -236,7 +238,8 @@ type js struct {
 	complete []chan struct{}
 }
 
-// JetStream returns a JetStreamContext for messaging and stream management.
+// JetStream returns a JetStreamContext on this connection for publishing to, consuming from and
+// managing streams and consumers.
 func (nc *Conn) JetStream(opts ...JSOpt) (JetStreamContext, error) {
 	if nc.cptr() == nil {
 		return nil, ErrInvalidConnection

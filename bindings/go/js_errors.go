@@ -39,7 +39,7 @@ const (
 	JSErrCodeStreamWrongLastSequence ErrorCode = 10071
 )
 
-// APIError is included in all API responses if there was an error.
+// APIError is the error object the JetStream API puts in a response when a request failed.
 type APIError struct {
 	Code        int       `json:"code"`
 	ErrorCode   ErrorCode `json:"err_code"`
@@ -51,7 +51,7 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("nats: %s", e.Description)
 }
 
-// APIError implements the JetStreamError interface.
+// APIError returns e itself, so that *APIError satisfies JetStreamError.
 func (e *APIError) APIError() *APIError {
 	return e
 }

@@ -103,12 +103,12 @@ func decodeInfo[T any](s string) (*T, error) {
 	return &v, nil
 }
 
-// AddStream creates a stream.
+// AddStream creates the stream described by cfg and returns its info.
 func (j *js) AddStream(cfg *StreamConfig, opts ...JSOpt) (*StreamInfo, error) {
 	return j.upsertStream(C.GN_JS_ADD_STREAM, cfg, opts)
 }
 
-// UpdateStream updates a stream.
+// UpdateStream changes an existing stream's configuration to cfg and returns its info.
 func (j *js) UpdateStream(cfg *StreamConfig, opts ...JSOpt) (*StreamInfo, error) {
 	return j.upsertStream(C.GN_JS_UPDATE_STREAM, cfg, opts)
 }
@@ -131,7 +131,7 @@ func (j *js) upsertStream(op C.int, cfg *StreamConfig, opts []JSOpt) (*StreamInf
 	return decodeInfo[StreamInfo](out)
 }
 
-// StreamInfo retrieves information from a stream.
+// StreamInfo fetches the configuration and state of the named stream.
 func (j *js) StreamInfo(stream string, opts ...JSOpt) (*StreamInfo, error) {
 	if err := checkStreamName(stream); err != nil {
 		return nil, err
@@ -143,7 +143,7 @@ func (j *js) StreamInfo(stream string, opts ...JSOpt) (*StreamInfo, error) {
 	return decodeInfo[StreamInfo](out)
 }
 
-// DeleteStream deletes a stream.
+// DeleteStream removes the named stream together with its messages and consumers.
 func (j *js) DeleteStream(name string, opts ...JSOpt) error {
 	if err := checkStreamName(name); err != nil {
 		return err
@@ -218,12 +218,13 @@ func (j *js) Streams(opts ...JSOpt) <-chan *StreamInfo {
 	return ch
 }
 
-// StreamsInfo can be used to retrieve a list of StreamInfo objects.
+// StreamsInfo is the old name of Streams and behaves the same.
 //
-// Deprecated: Use Streams() instead.
+// Deprecated: call Streams.
 func (j *js) StreamsInfo(opts ...JSOpt) <-chan *StreamInfo { return j.Streams(opts...) }
 
-// StreamNameBySubject returns a stream name that matches the subject.
+// StreamNameBySubject returns the one stream whose subjects cover subj; it fails with
+// ErrNoMatchingStream when no stream, or more than one, matches.
 func (j *js) StreamNameBySubject(subj string, opts ...JSOpt) (string, error) {
 	out, _, _, err := j.manage(manageArgs{op: C.GN_JS_STREAM_NAMES, b: subj, call: jsCallAPI, jsOps: opts})
 	if err != nil {
@@ -244,7 +245,7 @@ func (j *js) AddConsumer(stream string, cfg *ConsumerConfig, opts ...JSOpt) (*Co
 	return j.upsertConsumer(C.GN_JS_ADD_CONSUMER, stream, cfg, opts)
 }
 
-// UpdateConsumer updates an existing consumer.
+// UpdateConsumer changes the configuration of an existing consumer on stream to cfg.
 func (j *js) UpdateConsumer(stream string, cfg *ConsumerConfig, opts ...JSOpt) (*ConsumerInfo, error) {
 	if cfg == nil {
 		return nil, ErrConsumerConfigRequired
@@ -300,7 +301,7 @@ func (j *js) ConsumerInfo(stream, name string, opts ...JSOpt) (*ConsumerInfo, er
 	return decodeInfo[ConsumerInfo](out)
 }
 
-// DeleteConsumer deletes a consumer.
+// DeleteConsumer removes the named consumer from stream.
 func (j *js) DeleteConsumer(stream, consumer string, opts ...JSOpt) error {
 	if err := checkStreamName(stream); err != nil {
 		return err
@@ -325,7 +326,8 @@ func (j *js) consumerNames(stream string, opts []JSOpt) []string {
 	return names
 }
 
-// ConsumerNames is used to retrieve a list of Consumer names.
+// ConsumerNames sends the names of the stream's consumers on the returned channel, which is closed
+// after the last one.
 func (j *js) ConsumerNames(stream string, opts ...JSOpt) <-chan string {
 	ch := make(chan string)
 	go func() {
@@ -398,9 +400,9 @@ func sendAll[T any](ch chan<- *T, vs []*T, ctx context.Context) {
 	}
 }
 
-// ConsumersInfo is used to retrieve a list of ConsumerInfo objects.
+// ConsumersInfo is the old name of Consumers and behaves the same.
 //
-// Deprecated: Use Consumers() instead.
+// Deprecated: call Consumers.
 func (j *js) ConsumersInfo(stream string, opts ...JSOpt) <-chan *ConsumerInfo {
 	return j.Consumers(stream, opts...)
 }

@@ -12,7 +12,7 @@ import (
 // Acks of JetStream messages are sent on the message's reply subject by the Go side, as nats.go
 // does (the message's data is copied into Go memory once, the C message is freed at once).
 
-// AckOpt are the options that can be passed when acknowledge a message.
+// AckOpt is an option for the acknowledgement calls on a JetStream message (Ack, Nak, ...).
 type AckOpt interface {
 	configureAck(opts *ackOpts) error
 }

@@ -36,7 +36,7 @@ const (
 	DefaultPubRetryAttempts = 2
 )
 
-// PubOpt configures options for publishing JetStream messages.
+// PubOpt is an option for a single JetStream publish (Publish, PublishMsg, PublishAsync...).
 type PubOpt interface {
 	configurePublish(opts *pubOpts) error
 }
@@ -59,17 +59,17 @@ type pubOpts struct {
 	msgTTL time.Duration
 }
 
-// MsgId sets the message ID used for deduplication.
+// MsgId gives the message an ID (Nats-Msg-Id) that the stream uses to drop duplicates.
 func MsgId(id string) PubOpt {
 	return pubOptFn(func(o *pubOpts) error { o.id = id; return nil })
 }
 
-// ExpectStream sets the expected stream to respond from the publish.
+// ExpectStream makes the publish fail unless the message lands in the named stream.
 func ExpectStream(stream string) PubOpt {
 	return pubOptFn(func(o *pubOpts) error { o.str = stream; return nil })
 }
 
-// ExpectLastSequence sets the expected sequence in the response from the publish.
+// ExpectLastSequence makes the publish fail unless the stream's last sequence is seq.
 func ExpectLastSequence(seq uint64) PubOpt {
 	return pubOptFn(func(o *pubOpts) error { o.seq = &seq; return nil })
 }
@@ -80,17 +80,19 @@ func ExpectLastSequencePerSubject(seq uint64) PubOpt {
 	return pubOptFn(func(o *pubOpts) error { o.lss = &seq; return nil })
 }
 
-// ExpectLastMsgId sets the expected last msgId in the response from the publish.
+// ExpectLastMsgId makes the publish fail unless the stream's last message ID is id.
 func ExpectLastMsgId(id string) PubOpt {
 	return pubOptFn(func(o *pubOpts) error { o.lid = id; return nil })
 }
 
-// RetryWait sets the retry wait time when ErrNoResponders is encountered.
+// RetryWait sets how long a synchronous publish waits before it tries again when no stream
+// answered (ErrNoStreamResponse).
 func RetryWait(dur time.Duration) PubOpt {
 	return pubOptFn(func(o *pubOpts) error { o.rwait = dur; return nil })
 }
 
-// RetryAttempts sets the retry number of attempts when ErrNoResponders is encountered.
+// RetryAttempts sets how many extra tries a synchronous publish makes when no stream answered
+// (ErrNoStreamResponse); a negative value retries without limit.
 func RetryAttempts(num int) PubOpt {
 	return pubOptFn(func(o *pubOpts) error { o.rnum = num; return nil })
 }
@@ -148,12 +150,12 @@ func (o *pubOpts) cPubOpts(timeout time.Duration) C.gn_pub_opts {
 	return po
 }
 
-// Publish publishes a message to a stream from JetStream.
+// Publish sends data to subj and waits for the stream's PubAck.
 func (j *js) Publish(subj string, data []byte, opts ...PubOpt) (*PubAck, error) {
 	return j.PublishMsg(&Msg{Subject: subj, Data: data}, opts...)
 }
 
-// PublishMsg publishes a Msg to a stream from JetStream.
+// PublishMsg sends m (with its headers) and waits for the stream's PubAck.
 func (j *js) PublishMsg(m *Msg, opts ...PubOpt) (*PubAck, error) {
 	if m == nil {
 		return nil, ErrInvalidMsg
@@ -230,14 +232,14 @@ func cloneHeader(h Header) Header {
 
 // ---- async publishes --------------------------------------------------------------------------
 
-// PubAckFuture is a future for a PubAck.
+// PubAckFuture is the pending result of an async publish.
 type PubAckFuture interface {
-	// Ok returns a receive only channel that can be used to get a PubAck.
+	// Ok yields the PubAck once the stream has stored the message.
 	Ok() <-chan *PubAck
 	// Err returns a receive only channel that can be used to get the error from an async
 	// publish.
 	Err() <-chan error
-	// Msg returns the message that was sent to the server.
+	// Msg is the message this future belongs to.
 	Msg() *Msg
 }
 
@@ -365,7 +367,8 @@ func asyncPubErr(st C.natsrs_status, je *C.gn_jerr) error {
 	return jsErr(st, je, jsCallAPI)
 }
 
-// PublishAsync publishes a message to JetStream and returns a PubAckFuture.
+// PublishAsync sends data to subj without waiting; the PubAckFuture later carries the ack or
+// the error.
 func (j *js) PublishAsync(subj string, data []byte, opts ...PubOpt) (PubAckFuture, error) {
 	return j.PublishMsgAsync(&Msg{Subject: subj, Data: data}, opts...)
 }
@@ -421,7 +424,7 @@ func (j *js) PublishMsgAsync(m *Msg, opts ...PubOpt) (PubAckFuture, error) {
 	return f, nil
 }
 
-// PublishAsyncPending returns the number of async publishes outstanding for this context.
+// PublishAsyncPending counts this context's async publishes still waiting for an ack.
 func (j *js) PublishAsyncPending() int {
 	j.pmu.Lock()
 	defer j.pmu.Unlock()

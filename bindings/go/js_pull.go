@@ -14,7 +14,7 @@ import (
 	"unsafe"
 )
 
-// PullOpt are the options that can be passed when pulling a batch of messages.
+// PullOpt is an option for one Fetch or FetchBatch call on a pull subscription.
 type PullOpt interface {
 	configurePull(opts *pullOpts) error
 }
@@ -26,7 +26,7 @@ type pullOpts struct {
 	hb       time.Duration
 }
 
-// PullMaxBytes defines the max bytes allowed for a fetch request.
+// PullMaxBytes caps the total size of the messages a single fetch may return.
 type PullMaxBytes int
 
 func (n PullMaxBytes) configurePull(o *pullOpts) error {
@@ -144,13 +144,14 @@ func (s *Subscription) jsFetch(batch, maxBytes int, wait, hb time.Duration, noWa
 	return out, nil
 }
 
-// MessageBatch provides methods to retrieve messages consumed using [Subscribe.FetchBatch].
+// MessageBatch is the result of [Subscription.FetchBatch]: messages arrive on a channel while the
+// request is served.
 type MessageBatch interface {
-	// Messages returns a channel on which messages will be published.
+	// Messages yields the fetched messages; it is closed when the batch ends.
 	Messages() <-chan *Msg
-	// Error returns an error encountered when fetching messages.
+	// Error returns what ended the batch early, or nil; read it after Done.
 	Error() error
-	// Done signals end of execution.
+	// Done is closed once the batch has finished.
 	Done() <-chan struct{}
 }
 

@@ -176,7 +176,7 @@ func (j *js) Subscribe(subj string, cb MsgHandler, opts ...SubOpt) (*Subscriptio
 	return j.subscribe(subj, "", cb, nil, C.GN_JS_PUSH, opts)
 }
 
-// SubscribeSync creates a Subscription that can be used to process messages synchronously.
+// SubscribeSync creates a JetStream subscription whose messages are read with NextMsg.
 func (j *js) SubscribeSync(subj string, opts ...SubOpt) (*Subscription, error) {
 	return j.subscribe(subj, "", nil, nil, C.GN_JS_PUSH_SYNC, opts)
 }
@@ -197,7 +197,7 @@ func (j *js) QueueSubscribeSync(subj, queue string, opts ...SubOpt) (*Subscripti
 	return j.subscribe(subj, queue, nil, nil, C.GN_JS_PUSH_SYNC, opts)
 }
 
-// ChanSubscribe creates channel based Subscription.
+// ChanSubscribe creates a JetStream subscription that delivers its messages on ch.
 func (j *js) ChanSubscribe(subj string, ch chan *Msg, opts ...SubOpt) (*Subscription, error) {
 	if ch == nil {
 		return nil, ErrBadSubscription
@@ -205,7 +205,7 @@ func (j *js) ChanSubscribe(subj string, ch chan *Msg, opts ...SubOpt) (*Subscrip
 	return j.subscribe(subj, "", nil, ch, C.GN_JS_PUSH, opts)
 }
 
-// ChanQueueSubscribe creates channel based Subscription with a queue group.
+// ChanQueueSubscribe is ChanSubscribe as a member of the queue group queue.
 func (j *js) ChanQueueSubscribe(subj, queue string, ch chan *Msg, opts ...SubOpt) (*Subscription, error) {
 	if ch == nil {
 		return nil, ErrBadSubscription

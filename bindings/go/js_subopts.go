@@ -10,7 +10,7 @@ import (
 // The SubOpts of nats.go's JetStream subscribe calls: they fill the base consumer config the
 // library completes (deliver subject, filter subject, name), or select the stream / consumer.
 
-// SubOpt configures options for subscribing to JetStream consumers.
+// SubOpt is an option for creating a JetStream subscription and its consumer.
 type SubOpt interface {
 	configureSubscribe(opts *subOpts) error
 }
@@ -29,15 +29,16 @@ type subOpts struct {
 	unsup    []string // options the C API cannot honour (reported by subscribe)
 }
 
-// ManualAck disables auto ack functionality for async subscriptions.
+// ManualAck stops a callback subscription from acking each message after its handler returns.
 func ManualAck() SubOpt { return subOptFn(func(o *subOpts) error { o.mack = true; return nil }) }
 
-// Description will set the description for the created consumer.
+// Description sets the description of the consumer the subscription creates.
 func Description(description string) SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.Description = description; return nil })
 }
 
-// Durable defines the consumer name for JetStream durable subscribers.
+// Durable gives the subscription's consumer a durable name; an existing consumer of that name is
+// reused.
 func Durable(consumer string) SubOpt {
 	return subOptFn(func(o *subOpts) error {
 		if o.cfg.Durable != "" && o.cfg.Durable != consumer {
@@ -95,7 +96,7 @@ func StartTime(startTime time.Time) SubOpt {
 	})
 }
 
-// AckNone requires no acks for delivered messages.
+// AckNone creates the consumer with AckNonePolicy: messages need no acknowledgement.
 func AckNone() SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.AckPolicy = AckNonePolicy; return nil })
 }
@@ -106,12 +107,12 @@ func AckAll() SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.AckPolicy = AckAllPolicy; return nil })
 }
 
-// AckExplicit requires ack or nack for all messages.
+// AckExplicit creates the consumer with AckExplicitPolicy: each message must be acked on its own.
 func AckExplicit() SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.AckPolicy = AckExplicitPolicy; return nil })
 }
 
-// MaxDeliver sets the number of redeliveries for a message.
+// MaxDeliver caps how many times the server delivers a message to the consumer.
 func MaxDeliver(n int) SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.MaxDeliver = n; return nil })
 }
@@ -122,17 +123,17 @@ func MaxAckPending(n int) SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.MaxAckPending = n; return nil })
 }
 
-// ReplayOriginal replays the messages at the original speed.
+// ReplayOriginal makes the consumer deliver stored messages with their original timing.
 func ReplayOriginal() SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.ReplayPolicy = ReplayOriginalPolicy; return nil })
 }
 
-// ReplayInstant replays the messages as fast as possible.
+// ReplayInstant makes the consumer deliver stored messages without delay.
 func ReplayInstant() SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.ReplayPolicy = ReplayInstantPolicy; return nil })
 }
 
-// RateLimit is the Bits per sec rate limit applied to a push consumer.
+// RateLimit caps a push consumer's delivery rate, in bits per second.
 func RateLimit(n uint64) SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.RateLimit = n; return nil })
 }
@@ -143,7 +144,7 @@ func BackOff(backOff []time.Duration) SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.BackOff = backOff; return nil })
 }
 
-// BindStream binds a consumer to a stream explicitly based on a name.
+// BindStream names the stream to use instead of looking it up from the subject.
 func BindStream(stream string) SubOpt {
 	return subOptFn(func(o *subOpts) error {
 		if o.stream != "" && o.stream != stream {
@@ -154,7 +155,7 @@ func BindStream(stream string) SubOpt {
 	})
 }
 
-// Bind binds a subscription to an existing consumer from a stream without attempting to create.
+// Bind attaches the subscription to an existing consumer of stream; nothing is created.
 func Bind(stream, consumer string) SubOpt {
 	return subOptFn(func(o *subOpts) error {
 		if stream == "" {
@@ -169,12 +170,12 @@ func Bind(stream, consumer string) SubOpt {
 	})
 }
 
-// EnableFlowControl enables flow control for a push based consumer.
+// EnableFlowControl turns on server flow control for a push consumer.
 func EnableFlowControl() SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.FlowControl = true; return nil })
 }
 
-// IdleHeartbeat enables push based consumers to have idle heartbeats delivered.
+// IdleHeartbeat asks the server to send heartbeats to a push consumer while it is idle.
 func IdleHeartbeat(duration time.Duration) SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.Heartbeat = duration; return nil })
 }
@@ -212,7 +213,7 @@ func InactiveThreshold(threshold time.Duration) SubOpt {
 	})
 }
 
-// ConsumerReplicas sets the number of replica count for a consumer.
+// ConsumerReplicas sets the consumer's replica count (at least 1).
 func ConsumerReplicas(replicas int) SubOpt {
 	return subOptFn(func(o *subOpts) error {
 		if replicas < 1 {
@@ -223,17 +224,17 @@ func ConsumerReplicas(replicas int) SubOpt {
 	})
 }
 
-// ConsumerMemoryStorage sets the memory storage to true for a consumer.
+// ConsumerMemoryStorage keeps the consumer's state in memory instead of the stream's storage.
 func ConsumerMemoryStorage() SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.MemoryStorage = true; return nil })
 }
 
-// ConsumerFilterSubjects can be used to set multiple subject filters on the consumer.
+// ConsumerFilterSubjects sets several filter subjects on the consumer.
 func ConsumerFilterSubjects(subjects ...string) SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.FilterSubjects = subjects; return nil })
 }
 
-// PullMaxWaiting defines the max inflight pull requests.
+// PullMaxWaiting caps how many pull requests may wait on the consumer at once.
 func PullMaxWaiting(n int) SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.MaxWaiting = n; return nil })
 }

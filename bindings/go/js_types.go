@@ -11,7 +11,7 @@ import (
 // (natsrs_stream_config_from_json, natsrs_consumer_config_from_json); infos are the server's
 // JSON returned by the C API (natsrs_stream_info_json, ...).
 
-// StreamConfig will determine the properties for a stream.
+// StreamConfig is a stream's configuration, encoded as the server's JSON.
 type StreamConfig struct {
 	Name                   string                  `json:"name"`
 	Description            string                  `json:"description,omitempty"`
@@ -62,13 +62,14 @@ type RePublish struct {
 	HeadersOnly bool   `json:"headers_only,omitempty"`
 }
 
-// Placement is used to guide placement of streams in clustered JetStream.
+// Placement asks a clustered JetStream to put the stream's replicas in a given cluster and/or on
+// servers with the given tags.
 type Placement struct {
 	Cluster string   `json:"cluster"`
 	Tags    []string `json:"tags,omitempty"`
 }
 
-// StreamSource dictates how streams can source from other streams.
+// StreamSource names another stream to copy messages from (as a mirror or a source).
 type StreamSource struct {
 	Name              string                   `json:"name"`
 	OptStartSeq       uint64                   `json:"opt_start_seq,omitempty"`
@@ -85,13 +86,13 @@ type ExternalStream struct {
 	DeliverPrefix string `json:"deliver,omitempty"`
 }
 
-// StreamConsumerLimits are the limits for a consumer on a stream.
+// StreamConsumerLimits are defaults and caps the stream applies to its consumers.
 type StreamConsumerLimits struct {
 	InactiveThreshold time.Duration `json:"inactive_threshold,omitempty"`
 	MaxAckPending     int           `json:"max_ack_pending,omitempty"`
 }
 
-// StreamInfo shows config and current state for this stream.
+// StreamInfo is the server's answer about a stream: its configuration and current state.
 type StreamInfo struct {
 	Config     StreamConfig        `json:"config"`
 	Created    time.Time           `json:"created"`
@@ -102,14 +103,14 @@ type StreamInfo struct {
 	Alternates []*StreamAlternate  `json:"alternates,omitempty"`
 }
 
-// StreamAlternate is an alternate stream represented by a mirror.
+// StreamAlternate is another stream (a mirror) that can serve reads for this one.
 type StreamAlternate struct {
 	Name    string `json:"name"`
 	Domain  string `json:"domain,omitempty"`
 	Cluster string `json:"cluster"`
 }
 
-// StreamSourceInfo shows information about an upstream stream source.
+// StreamSourceInfo reports how far a mirror or source has got copying from its origin stream.
 type StreamSourceInfo struct {
 	Name              string                   `json:"name"`
 	Lag               uint64                   `json:"lag"`
@@ -121,7 +122,7 @@ type StreamSourceInfo struct {
 	SubjectTransforms []SubjectTransformConfig `json:"subject_transforms,omitempty"`
 }
 
-// StreamState is information about the given stream.
+// StreamState holds a stream's message, byte, sequence and consumer counts.
 type StreamState struct {
 	Msgs        uint64            `json:"messages"`
 	Bytes       uint64            `json:"bytes"`
@@ -172,7 +173,7 @@ func (s *StreamPurgeRequest) configureJSContext(o *jsOpts) error {
 	return nil
 }
 
-// RawStreamMsg is a raw message stored in JetStream.
+// RawStreamMsg is one message as read back from a stream by sequence or subject.
 type RawStreamMsg struct {
 	Subject  string
 	Sequence uint64
@@ -181,7 +182,7 @@ type RawStreamMsg struct {
 	Time     time.Time
 }
 
-// AccountInfo contains info about the JetStream usage from the current account.
+// AccountInfo reports the calling account's JetStream usage, limits and API counters.
 type AccountInfo struct {
 	Tier
 	Domain string          `json:"domain"`
@@ -200,7 +201,7 @@ type Tier struct {
 	Limits         AccountLimits `json:"limits"`
 }
 
-// APIStats reports on API calls to JetStream for this account.
+// APIStats counts the JetStream API requests the account has made and how many failed.
 type APIStats struct {
 	Level    int    `json:"level"`
 	Total    uint64 `json:"total"`
@@ -208,7 +209,7 @@ type APIStats struct {
 	Inflight uint64 `json:"inflight,omitempty"`
 }
 
-// AccountLimits includes the JetStream limits of the current account.
+// AccountLimits are the JetStream quotas the account (or one of its tiers) is given.
 type AccountLimits struct {
 	MaxMemory            int64 `json:"max_memory"`
 	MaxStore             int64 `json:"max_storage"`
@@ -220,7 +221,7 @@ type AccountLimits struct {
 	MaxBytesRequired     bool  `json:"max_bytes_required"`
 }
 
-// ConsumerConfig is the configuration of a JetStream consumer.
+// ConsumerConfig is a consumer's configuration, encoded as the server's JSON.
 type ConsumerConfig struct {
 	Durable            string            `json:"durable_name,omitempty"`
 	Name               string            `json:"name,omitempty"`
@@ -253,7 +254,7 @@ type ConsumerConfig struct {
 	Metadata           map[string]string `json:"metadata,omitempty"`
 }
 
-// ConsumerInfo is the info from a JetStream consumer.
+// ConsumerInfo is the server's answer about a consumer: its configuration and delivery state.
 type ConsumerInfo struct {
 	Stream         string         `json:"stream_name"`
 	Name           string         `json:"name"`
@@ -269,20 +270,20 @@ type ConsumerInfo struct {
 	PushBound      bool           `json:"push_bound,omitempty"`
 }
 
-// SequenceInfo has both the consumer and the stream sequence and last activity.
+// SequenceInfo is a consumer sequence, the matching stream sequence and when it last moved.
 type SequenceInfo struct {
 	Consumer uint64     `json:"consumer_seq"`
 	Stream   uint64     `json:"stream_seq"`
 	Last     *time.Time `json:"last_active,omitempty"`
 }
 
-// SequencePair includes the consumer and stream sequence info from a JetStream consumer.
+// SequencePair is a message's sequence in the consumer and in the stream.
 type SequencePair struct {
 	Consumer uint64 `json:"consumer_seq"`
 	Stream   uint64 `json:"stream_seq"`
 }
 
-// PubAck is an ack received after successfully publishing a message.
+// PubAck is the stream's reply to a JetStream publish: where the message was stored.
 type PubAck struct {
 	Stream    string `json:"stream"`
 	Sequence  uint64 `json:"seq"`
@@ -290,7 +291,8 @@ type PubAck struct {
 	Domain    string `json:"domain,omitempty"`
 }
 
-// MsgMetadata is the JetStream metadata associated with received messages.
+// MsgMetadata is what a JetStream message's reply subject says about it: sequences, delivery
+// count, pending count, timestamp, stream and consumer.
 type MsgMetadata struct {
 	Sequence     SequencePair
 	NumDelivered uint64
@@ -303,7 +305,7 @@ type MsgMetadata struct {
 
 // ---- enums with the server's JSON names --------------------------------------------------------
 
-// AckPolicy determines how the consumer should acknowledge delivered messages.
+// AckPolicy says which acknowledgements a consumer expects for the messages it delivers.
 type AckPolicy int
 
 const (
@@ -354,7 +356,7 @@ const (
 	DiscardNew
 )
 
-// StorageType determines how messages are stored for retention.
+// StorageType selects where a stream keeps its messages: on disk or in memory.
 type StorageType int
 
 const (

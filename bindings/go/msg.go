@@ -24,7 +24,7 @@ type Msg struct {
 	ackd uint32 // JetStream: acked, nak'ed or terminated (atomic)
 }
 
-// NewMsg creates a message for publishing that will use headers.
+// NewMsg returns a message for subject with an empty, non-nil Header ready to be filled.
 func NewMsg(subject string) *Msg {
 	return &Msg{Subject: subject, Header: make(Header)}
 }
@@ -57,7 +57,7 @@ func (m *Msg) Equal(msg *Msg) bool {
 	return true
 }
 
-// Size returns a message size in bytes.
+// Size returns the message's approximate size in bytes: subject, reply, data and headers.
 func (m *Msg) Size() int {
 	n := len(m.Subject) + len(m.Reply) + len(m.Data)
 	for k, vs := range m.Header {
@@ -68,7 +68,8 @@ func (m *Msg) Size() int {
 	return n
 }
 
-// Respond allows a convenient way to respond to requests in service based subscriptions.
+// Respond publishes data to the message's reply subject. The message must come from a
+// subscription (else ErrMsgNotBound) and carry a reply subject (else ErrMsgNoReply).
 func (m *Msg) Respond(data []byte) error {
 	if m == nil || m.Sub == nil {
 		return ErrMsgNotBound
@@ -96,8 +97,7 @@ func (m *Msg) RespondMsg(msg *Msg) error {
 // http.Header. Keys are case-sensitive (as in nats.go).
 type Header map[string][]string
 
-// Add adds the key, value pair to the header. It is case-sensitive and appends to any existing
-// values associated with key.
+// Add appends value to the values stored under key; the key is used exactly as given.
 func (h Header) Add(key, value string) {
 	h[key] = append(h[key], value)
 }

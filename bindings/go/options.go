@@ -54,18 +54,17 @@ type UserJWTHandler func() (string, error)
 // SignatureHandler is used to sign a nonce from the server while authenticating with nkeys.
 type SignatureHandler func([]byte) ([]byte, error)
 
-// AuthTokenHandler is used to generate a new token.
+// AuthTokenHandler returns the token to send, called at each connect and reconnect.
 type AuthTokenHandler func() string
 
 // UserInfoCB is used to pass the username and password when establishing connection.
 type UserInfoCB func() (string, string)
 
-// ReconnectDelayHandler is used to get from the user the desired delay the library should pause
-// before attempting to reconnect again. Note that this is invoked after the library tried the
-// whole list of URLs and failed to reconnect.
+// ReconnectDelayHandler returns how long to wait before the next round of reconnect attempts. It
+// is called with the number of attempts so far, after every URL in the pool has failed once.
 type ReconnectDelayHandler func(attempts int) time.Duration
 
-// Option is a function on the options for a connection.
+// Option changes one setting of an Options value; pass options to Connect.
 type Option func(*Options) error
 
 // Options can be used to create a customized connection (nats.go's field names; the fields
@@ -132,7 +131,7 @@ type Options struct {
 	keyFile       string
 }
 
-// GetDefaultOptions returns default configuration options for the client.
+// GetDefaultOptions returns an Options value filled with this binding's defaults.
 func GetDefaultOptions() Options {
 	return Options{
 		AllowReconnect:     true,
@@ -150,7 +149,7 @@ func GetDefaultOptions() Options {
 	}
 }
 
-// Name is an Option to set the client name.
+// Name sets the client name the server shows for this connection.
 func Name(name string) Option {
 	return func(o *Options) error { o.Name = name; return nil }
 }
@@ -172,7 +171,8 @@ func Secure(tls ...*tls.Config) Option {
 	}
 }
 
-// RootCAs is a helper option to provide the RootCAs pool from a list of filenames.
+// RootCAs trusts the CA certificates in the given PEM files for verifying the server (and turns
+// on TLS).
 func RootCAs(file ...string) Option {
 	return func(o *Options) error {
 		for _, f := range file {
@@ -186,7 +186,8 @@ func RootCAs(file ...string) Option {
 	}
 }
 
-// ClientCert is a helper option to provide the client certificate from a file.
+// ClientCert presents the certificate and key in the given PEM files to the server (and turns on
+// TLS).
 func ClientCert(certFile, keyFile string) Option {
 	return func(o *Options) error {
 		if _, err := tls.LoadX509KeyPair(certFile, keyFile); err != nil {
@@ -198,22 +199,22 @@ func ClientCert(certFile, keyFile string) Option {
 	}
 }
 
-// NoReconnect is an Option to turn off reconnect behavior.
+// NoReconnect makes a lost connection close instead of reconnecting.
 func NoReconnect() Option {
 	return func(o *Options) error { o.AllowReconnect = false; return nil }
 }
 
-// DontRandomize is an Option to turn off randomizing the server pool.
+// DontRandomize makes the client try the servers in the order given instead of shuffling them.
 func DontRandomize() Option {
 	return func(o *Options) error { o.NoRandomize = true; return nil }
 }
 
-// NoEcho is an Option to turn off messages echoing back from a server.
+// NoEcho asks the server not to deliver this connection's own publishes to its subscriptions.
 func NoEcho() Option {
 	return func(o *Options) error { o.NoEcho = true; return nil }
 }
 
-// ReconnectWait is an Option to set the wait time between reconnect attempts.
+// ReconnectWait sets the pause between reconnect attempts to the same server.
 func ReconnectWait(t time.Duration) Option {
 	return func(o *Options) error { o.ReconnectWait = t; return nil }
 }
@@ -233,12 +234,12 @@ func ReconnectJitter(jitter, jitterForTLS time.Duration) Option {
 	}
 }
 
-// CustomReconnectDelay is an Option to set the CustomReconnectDelayCB option.
+// CustomReconnectDelay sets a ReconnectDelayHandler that decides the wait between reconnect rounds.
 func CustomReconnectDelay(cb ReconnectDelayHandler) Option {
 	return func(o *Options) error { o.CustomReconnectDelayCB = cb; return nil }
 }
 
-// PingInterval is an Option to set the period for client ping commands.
+// PingInterval sets how often the client PINGs the server to check the connection is alive.
 func PingInterval(t time.Duration) Option {
 	return func(o *Options) error { o.PingInterval = t; return nil }
 }
@@ -255,7 +256,7 @@ func ReconnectBufSize(size int) Option {
 	return func(o *Options) error { o.ReconnectBufSize = size; return nil }
 }
 
-// Timeout is an Option to set the timeout for Dial on a connection.
+// Timeout sets how long a connection attempt to one server may take.
 func Timeout(t time.Duration) Option {
 	return func(o *Options) error { o.Timeout = t; return nil }
 }
@@ -265,12 +266,12 @@ func FlusherTimeout(t time.Duration) Option {
 	return func(o *Options) error { o.FlusherTimeout = t; return nil }
 }
 
-// DrainTimeout is an Option to set the timeout for draining a connection.
+// DrainTimeout sets how long Drain may take before the connection is closed anyway.
 func DrainTimeout(t time.Duration) Option {
 	return func(o *Options) error { o.DrainTimeout = t; return nil }
 }
 
-// DisconnectErrHandler is an Option to set the disconnected error handler.
+// DisconnectErrHandler sets the callback run, with the cause, when the connection drops.
 func DisconnectErrHandler(cb ConnErrHandler) Option {
 	return func(o *Options) error { o.DisconnectedErrCB = cb; return nil }
 }
@@ -281,14 +282,14 @@ func ReconnectErrHandler(cb ConnErrHandler) Option {
 	return func(o *Options) error { o.ReconnectErrCB = cb; return nil }
 }
 
-// DisconnectHandler is an Option to set the disconnected handler.
+// DisconnectHandler sets a disconnect callback that is not told the cause.
 //
 // Deprecated: Use DisconnectErrHandler instead.
 func DisconnectHandler(cb ConnHandler) Option {
 	return func(o *Options) error { o.DisconnectedCB = cb; return nil }
 }
 
-// ConnectHandler is an Option to set the connected handler.
+// ConnectHandler sets the callback run when the first connection is established.
 func ConnectHandler(cb ConnHandler) Option {
 	return func(o *Options) error { o.ConnectedCB = cb; return nil }
 }
@@ -299,17 +300,17 @@ func ReconnectHandler(cb ConnHandler) Option {
 	return func(o *Options) error { o.ReconnectedCB = cb; return nil }
 }
 
-// ClosedHandler is an Option to set the closed handler.
+// ClosedHandler sets the callback run once the connection is closed for good.
 func ClosedHandler(cb ConnHandler) Option {
 	return func(o *Options) error { o.ClosedCB = cb; return nil }
 }
 
-// DiscoveredServersHandler is an Option to set the new servers handler.
+// DiscoveredServersHandler sets the callback run when the server announces new cluster URLs.
 func DiscoveredServersHandler(cb ConnHandler) Option {
 	return func(o *Options) error { o.DiscoveredServersCB = cb; return nil }
 }
 
-// ErrorHandler is an Option to set the async error handler.
+// ErrorHandler sets the callback that receives asynchronous errors (e.g. slow consumers).
 func ErrorHandler(cb ErrHandler) Option {
 	return func(o *Options) error { o.AsyncErrorCB = cb; return nil }
 }
@@ -333,8 +334,8 @@ func UserInfoHandler(cb UserInfoCB) Option {
 	return func(o *Options) error { o.UserInfo = cb; return nil }
 }
 
-// Token is an Option to set the token to use when a token is not included directly in the URLs
-// and when a token handler is not provided.
+// Token sets the auth token sent when connecting. It cannot be combined with TokenHandler
+// (ErrTokenAlreadySet).
 func Token(token string) Option {
 	return func(o *Options) error {
 		if o.TokenHandler != nil {

@@ -56,7 +56,7 @@ func (s *Subscription) MaxPending() (int, int, error) {
 	return int(m), int(b), nil
 }
 
-// ClearMaxPending resets the maximums seen so far.
+// ClearMaxPending sets the subscription's high-water marks (see MaxPending) back to zero.
 func (s *Subscription) ClearMaxPending() error {
 	if s == nil {
 		return ErrBadSubscription
@@ -126,7 +126,7 @@ func (s *Subscription) QueuedMsgs() (int, error) {
 	return m, err
 }
 
-// Delivered returns the number of delivered messages for this subscription.
+// Delivered counts the messages handed to the application by this subscription so far.
 func (s *Subscription) Delivered() (int64, error) {
 	if s == nil {
 		return -1, ErrBadSubscription
@@ -172,7 +172,7 @@ func (s *Subscription) SetPendingLimits(msgLimit, bytesLimit int) error {
 	return nil
 }
 
-// PendingLimits returns the current limits for this subscription.
+// PendingLimits returns the message and byte limits last set with SetPendingLimits.
 func (s *Subscription) PendingLimits() (int, int, error) {
 	if s == nil || s.closedF.Load() {
 		return -1, -1, ErrBadSubscription

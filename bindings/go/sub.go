@@ -15,10 +15,10 @@ import (
 	"weak"
 )
 
-// SubscriptionType is the type of the Subscription.
+// SubscriptionType tells how a Subscription delivers messages.
 type SubscriptionType int
 
-// The different types of subscription types.
+// Kinds of subscription returned by Subscription.Type.
 const (
 	AsyncSubscription = SubscriptionType(iota)
 	SyncSubscription
@@ -136,7 +136,8 @@ func (h *subHandle) close(connClosed bool) bool {
 	return true
 }
 
-// Subscription represents interest in a given subject.
+// Subscription is the interest in one subject (possibly with wildcards) created by a Subscribe
+// call.
 type Subscription struct {
 	// Subject that represents this subscription. This can be different than the received
 	// subject inside a Msg if this is a wildcard.
@@ -426,7 +427,7 @@ func (s *Subscription) pump() {
 	}
 }
 
-// Type returns the type of Subscription.
+// Type returns how the subscription delivers messages; a nil one is NilSubscription.
 func (s *Subscription) Type() SubscriptionType {
 	if s == nil {
 		return NilSubscription
@@ -455,7 +456,7 @@ func (s *Subscription) IsValid() bool {
 	return v
 }
 
-// Unsubscribe will remove interest in the given subject.
+// Unsubscribe ends the subscription at once; messages not yet delivered are dropped.
 func (s *Subscription) Unsubscribe() error {
 	if s == nil {
 		return ErrBadSubscription

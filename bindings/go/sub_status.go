@@ -48,10 +48,10 @@ type subStatus struct {
 // subStatusBuffer is the capacity of a StatusChanged channel (as nats.go).
 const subStatusBuffer = 10
 
-// StatusChanged returns a channel on which given list of subscription status changes will be
-// sent. If no status is provided, all status changes will be sent. Available statuses are
-// SubscriptionActive, SubscriptionDraining, SubscriptionClosed, and SubscriptionSlowConsumer.
-// The returned channel will be closed when the subscription is closed.
+// StatusChanged returns a channel that receives the subscription's state changes, limited to
+// statuses if any are given (else all: SubscriptionActive, SubscriptionDraining,
+// SubscriptionClosed, SubscriptionSlowConsumer). The channel is closed when the subscription
+// ends.
 func (s *Subscription) StatusChanged(statuses ...SubStatus) <-chan SubStatus {
 	if len(statuses) == 0 {
 		statuses = []SubStatus{SubscriptionActive, SubscriptionDraining, SubscriptionClosed, SubscriptionSlowConsumer}
