@@ -25,10 +25,9 @@ const jsDispatchBatch = 1024
 // (nothing queued, nothing handled, no handler running) for a Barrier to pass it.
 const jsQuietPolls = 5
 
-// Barrier schedules the given function `f` to all registered asynchronous subscriptions.
-// Only the last subscription to see this barrier will invoke the function. If no subscription
-// is registered at the time of this call, `f()` is invoked right away. ErrConnectionClosed is
-// returned if the connection is closed prior to the call.
+// Barrier arranges for f to run once every asynchronous subscription of the connection has
+// caught up with the messages it had received when Barrier was called. With no such
+// subscription f is called at once; on a closed connection Barrier returns ErrConnectionClosed.
 //
 // Here f runs on a goroutine of its own once every message that the connection's handler
 // subscriptions had received when Barrier was called has been handed to its handler and the

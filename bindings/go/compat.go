@@ -73,14 +73,14 @@ func (nc *Conn) ConnectedAddr() string {
 	return u
 }
 
-// ConnectedClusterName reports the connected server's cluster name, if any.
+// ConnectedClusterName returns the cluster name from the server's INFO, or "" if it has none.
 func (nc *Conn) ConnectedClusterName() string {
 	si, _ := nc.info()
 	return si.Cluster
 }
 
-// ConnectedServerJetStream reports whether the connected server has JetStream enabled (and its
-// JetStream domain).
+// ConnectedServerJetStream reports whether the server's INFO advertises JetStream, together
+// with its JetStream domain.
 func (nc *Conn) ConnectedServerJetStream() (bool, string) {
 	si, _ := nc.info()
 	return si.JetStream, si.Domain
@@ -98,8 +98,8 @@ func (nc *Conn) TLSRequired() bool {
 	return si.TLSRequired
 }
 
-// GetClientID returns the client ID assigned by the server to which the client is currently
-// connected to.
+// GetClientID returns the numeric client ID (CID) the current server gave this connection. It
+// fails with ErrConnectionClosed after Close, and with ErrClientIDNotSupported if there is none.
 func (nc *Conn) GetClientID() (uint64, error) {
 	if nc.IsClosed() {
 		return 0, ErrConnectionClosed
@@ -130,7 +130,7 @@ func NoCallbacksAfterClientClose() Option {
 	return func(o *Options) error { o.NoCallbacksAfterClientClose = true; return nil }
 }
 
-// UserJWTAndSeed is a convenience function that takes the JWT and seed values as strings.
+// UserJWTAndSeed authenticates with a user JWT and an nkey seed given directly as strings.
 func UserJWTAndSeed(jwt string, seed string) Option {
 	userCB := func() (string, error) { return jwt, nil }
 	sigCB := func(nonce []byte) ([]byte, error) {
@@ -223,9 +223,9 @@ func wipe(b []byte) {
 	}
 }
 
-// StatusChanged returns a channel on which the given connection status changes are reported
-// (default: CONNECTED, RECONNECTING, DISCONNECTED, CLOSED). The channel buffers up to 10
-// events; further events are dropped while it is full. It stays registered until
+// StatusChanged returns a channel that receives the connection's state changes, limited to
+// statuses if any are given (else CONNECTED, RECONNECTING, DISCONNECTED, CLOSED). The channel
+// holds up to 10 events and drops new ones while full; it stays registered until
 // RemoveStatusListener.
 func (nc *Conn) StatusChanged(statuses ...Status) chan Status {
 	if len(statuses) == 0 {

@@ -49,7 +49,7 @@ func (s Status) String() string {
 	return "unknown status"
 }
 
-// Statistics tracks various stats received and sent on this connection.
+// Statistics are the connection's traffic counters (see Conn.Stats).
 type Statistics struct {
 	InMsgs     uint64
 	OutMsgs    uint64
@@ -58,8 +58,7 @@ type Statistics struct {
 	Reconnects uint64
 }
 
-// MsgHandler is a callback function that processes messages delivered to asynchronous
-// subscribers.
+// MsgHandler is the callback an asynchronous subscription calls with each message.
 type MsgHandler func(msg *Msg)
 
 // Conn represents a bare connection to a nats-server (backed by a libnatsrs connection).
@@ -89,9 +88,8 @@ type connCore struct {
 	tlsVerify *tlsVerifier // the Go-side certificate check, if any (tls_verify.go)
 }
 
-// Connect will attempt to connect to the NATS system. The url can contain username/password
-// semantics, e.g. nats://derek:pass@localhost:4222. Comma separated arrays are also supported,
-// e.g. urlA, urlB.
+// Connect dials a server with GetDefaultOptions changed by options. url may hold several
+// comma-separated server URLs and may carry credentials, as in nats://user:pass@host:4222.
 func Connect(url string, options ...Option) (*Conn, error) {
 	opts := GetDefaultOptions()
 	opts.Servers = processUrlString(url)
@@ -192,13 +190,12 @@ func (nc *Conn) cptr() *C.natsrs_connection {
 	return nc.core.ptr
 }
 
-// Publish publishes the data argument to the given subject. The data argument is left untouched
-// and needs to be correctly interpreted on the receiver.
+// Publish sends data to subj as it is; the binding does not look at or change the bytes.
 func (nc *Conn) Publish(subj string, data []byte) error {
 	return nc.publish(subj, "", data)
 }
 
-// PublishRequest will perform a Publish() expecting a response on the reply subject.
+// PublishRequest publishes data to subj with reply as the subject for answers.
 func (nc *Conn) PublishRequest(subj, reply string, data []byte) error {
 	if reply == "" {
 		return ErrBadSubject
@@ -223,8 +220,7 @@ func (nc *Conn) publish(subj, reply string, data []byte) error {
 	return takeErr(st, cerr)
 }
 
-// PublishMsg publishes the Msg structure, which includes the Subject, an optional Reply and an
-// optional Data field.
+// PublishMsg publishes m: its Subject, and its Reply, Header and Data when set.
 func (nc *Conn) PublishMsg(m *Msg) error {
 	if m == nil {
 		return ErrInvalidMsg
@@ -249,14 +245,14 @@ func (nc *Conn) PublishMsg(m *Msg) error {
 	return takeErr(st, cerr)
 }
 
-// Request will send a request payload and deliver the response message, or an error, including
-// a timeout if no message was received properly.
+// Request publishes data to subj and waits up to timeout for the first reply, which it returns.
+// Without a reply it returns ErrTimeout (or ErrNoResponders if nobody is subscribed).
 func (nc *Conn) Request(subj string, data []byte, timeout time.Duration) (*Msg, error) {
 	return nc.request(subj, "", data, timeout)
 }
 
-// RequestMsg will send a request payload including optional headers and deliver the response
-// message, or an error, including a timeout if no message was received properly.
+// RequestMsg is Request for a whole message (headers included): it sends msg to msg.Subject and
+// returns the first reply, or an error such as ErrTimeout.
 func (nc *Conn) RequestMsg(msg *Msg, timeout time.Duration) (*Msg, error) {
 	if msg == nil {
 		return nil, ErrInvalidMsg
@@ -309,7 +305,8 @@ func freeView(v *C.gn_msg_view) {
 	}
 }
 
-// Flush will perform a round trip to the server and return when it receives the internal reply.
+// Flush sends a PING and waits (up to 10 seconds) for the PONG, so that everything published
+// before it has reached the server.
 func (nc *Conn) Flush() error {
 	return nc.FlushTimeout(10 * time.Second)
 }
@@ -346,8 +343,8 @@ func (nc *Conn) RTT() (time.Duration, error) {
 	return time.Duration(float64(out) * float64(time.Millisecond)), nil
 }
 
-// Close will close the connection to the server. This call will release all blocking calls,
-// such as Flush() and NextMsg(). It is idempotent.
+// Close shuts the connection down. Calls blocked on it, such as Flush and NextMsg, return;
+// calling Close again does nothing.
 func (nc *Conn) Close() {
 	if nc == nil || nc.core == nil {
 		return
@@ -395,10 +392,9 @@ func waitPumps(subs []*Subscription, limit time.Duration) {
 	}
 }
 
-// Drain will put a connection into a drain state. All subscriptions will immediately be put
-// into a drain state. Upon completion, the publishers will be drained and can not publish any
-// additional messages. Upon draining of the publishers, the connection will be closed. Use the
-// ClosedCB option to know when the connection has moved from draining to closed.
+// Drain closes the connection gracefully: subscriptions stop receiving new messages but handle
+// those already queued, then pending publishes are flushed, and finally the connection is closed
+// (the ClosedCB tells when). New publishes fail once the subscriptions are drained.
 func (nc *Conn) Drain() error {
 	p := nc.cptr()
 	if p == nil {

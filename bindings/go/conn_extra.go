@@ -104,16 +104,16 @@ func (nc *Conn) ConnectedDomain() string {
 	return si.Domain
 }
 
-// IsSystemAccount reports whether the connected client's account is the system account.
+// IsSystemAccount reports whether the server's INFO says this client is in the system account.
 func (nc *Conn) IsSystemAccount() bool {
 	si, _ := nc.info()
 	return si.IsSystemAccount
 }
 
-// RemoteAccount returns the name of the account the connected client is bound to, e.g. "$G"
-// when the server has no accounts configured. The server sends it in an INFO right after the
-// PONG to the connection's first PING, which is processed only after Connect returns, so call
-// Flush first when the value is needed immediately. The same applies after a reconnect.
+// RemoteAccount returns the account this client was bound to by the server ("$G" on a server
+// without accounts). The server reports it in an INFO that follows the PONG of the connection's
+// first PING, and the binding handles that only after Connect returned: call Flush first if the
+// value is needed right away (also after a reconnect).
 func (nc *Conn) RemoteAccount() string {
 	si, _ := nc.info()
 	return si.RemoteAccount

@@ -29,8 +29,7 @@ func (nc *Conn) Stats() Statistics {
 	}
 }
 
-// MaxPayload returns the size limit that a message payload can have. This is set by the server
-// configuration and delivered to the client upon connect.
+// MaxPayload returns the largest payload the server accepts, as announced in its INFO.
 func (nc *Conn) MaxPayload() int64 {
 	p := nc.cptr()
 	if p == nil {
@@ -52,8 +51,8 @@ func stringsList(list *C.natsrs_strings) []string {
 	return out
 }
 
-// Servers returns the list of known server urls, including additional servers discovered after
-// a connect but not including those that have been removed.
+// Servers returns the URLs in the connection's server pool: the configured ones plus those the
+// cluster announced, minus any removed since.
 func (nc *Conn) Servers() []string {
 	p := nc.cptr()
 	if p == nil {
@@ -67,8 +66,8 @@ func (nc *Conn) Servers() []string {
 	return stringsList(list)
 }
 
-// DiscoveredServers returns only the server urls that have been discovered after a connection
-// has been established.
+// DiscoveredServers returns the pool URLs that came from the cluster's announcements rather than
+// from the configuration.
 func (nc *Conn) DiscoveredServers() []string {
 	p := nc.cptr()
 	if p == nil {
@@ -123,14 +122,14 @@ func (nc *Conn) ConnectedServerName() string {
 	})
 }
 
-// ConnectedServerVersion reports the connected server's version as a string.
+// ConnectedServerVersion returns the version string from the server's INFO.
 func (nc *Conn) ConnectedServerVersion() string {
 	return nc.serverInfo(func(si *C.natsrs_server_info) string {
 		return C.GoString(C.natsrs_server_info_version(si))
 	})
 }
 
-// HeadersSupported will return if the server supports headers.
+// HeadersSupported reports whether the server's INFO says it accepts message headers.
 func (nc *Conn) HeadersSupported() bool {
 	return nc.serverInfo(func(si *C.natsrs_server_info) string {
 		if C.natsrs_server_info_headers(si) {
@@ -154,8 +153,8 @@ func (nc *Conn) serverInfo(f func(*C.natsrs_server_info) string) string {
 	return f(si)
 }
 
-// LastError reports the last error encountered via the connection. It can be used reliably
-// within ClosedCB in order to find out reason why connection was closed for example.
+// LastError returns the most recent error recorded on the connection, or nil; inside a ClosedCB
+// it tells why the connection was closed.
 func (nc *Conn) LastError() error {
 	p := nc.cptr()
 	if p == nil {
@@ -174,8 +173,8 @@ func (nc *Conn) LastError() error {
 	return statusError(int(st), C.GoString(buf))
 }
 
-// NewInbox will return an inbox string which can be used for directed replies from subscribers.
-// These are guaranteed to be unique, but can be shared and subscribed to by others.
+// NewInbox returns a fresh, unique subject under the connection's inbox prefix, for use as a
+// reply subject. Nothing stops other clients from subscribing to it.
 func (nc *Conn) NewInbox() string {
 	p := nc.cptr()
 	if p == nil {
@@ -191,9 +190,9 @@ func (nc *Conn) NewInbox() string {
 	return C.GoString(&buf[0])
 }
 
-// NewRespInbox is the new format used for _INBOX. Its a unique subject (the core muxes replies on
-// one wildcard subscription per connection).
+// NewRespInbox returns a unique reply subject; here it is the same as NewInbox (the core muxes
+// replies on one wildcard subscription per connection).
 func (nc *Conn) NewRespInbox() string { return nc.NewInbox() }
 
-// NewInbox will return an inbox string which can be used for directed replies from subscribers.
+// NewInbox returns a fresh, unique reply subject under the default "_INBOX." prefix.
 func NewInbox() string { return InboxPrefix + nuid() }

@@ -64,9 +64,9 @@ func ctxTimeout(ctx context.Context) (int64, error) {
 	return ms(d), nil
 }
 
-// RequestWithContext takes a context, a subject and payload in bytes and request expecting a
-// single response. The request is non-blocking in the core (request_async): cancelling the
-// context cancels it without leaving a thread blocked.
+// RequestWithContext publishes data to subj and waits for one reply until ctx is done. The
+// request is non-blocking in the core (request_async): cancelling the context cancels it
+// without leaving a thread blocked.
 func (nc *Conn) RequestWithContext(ctx context.Context, subj string, data []byte) (*Msg, error) {
 	return nc.requestCtx(ctx, subj, "", data)
 }
@@ -150,8 +150,8 @@ func mapCtxTimeout(ctx context.Context, err error) error {
 	return err
 }
 
-// FlushWithContext will allow a context to control the duration of a Flush() call. This context
-// should be non-nil and should have a deadline set.
+// FlushWithContext is Flush bounded by ctx instead of a fixed timeout; ctx must not be nil and
+// needs a deadline.
 func (nc *Conn) FlushWithContext(ctx context.Context) error {
 	p := nc.cptr()
 	if p == nil {
@@ -206,9 +206,9 @@ func (s *Subscription) tryFetch(deliver func(*Msg)) (int, error) {
 	return int(n), nil
 }
 
-// NextMsgWithContext takes a context and returns the next message available to a synchronous
-// subscriber, blocking until it is delivered or context gets canceled. No OS thread is blocked
-// while it waits (the subscription's notify fd is polled by Go's netpoller).
+// NextMsgWithContext waits for the next message of a synchronous subscription until one arrives
+// or ctx is done. No OS thread is blocked while it waits (the subscription's notify fd is polled
+// by Go's netpoller).
 func (s *Subscription) NextMsgWithContext(ctx context.Context) (*Msg, error) {
 	if ctx == nil {
 		return nil, ErrInvalidContext

@@ -49,8 +49,8 @@ func EncoderForType(encType string) Encoder {
 	return encReg[encType]
 }
 
-// EncodedConn wraps a bare connection to a nats server and has an extendable encoder system
-// that will encode and decode messages from raw Go types.
+// EncodedConn is a Conn with an Encoder: it publishes Go values by encoding them and hands
+// decoded values to subscribers.
 type EncodedConn struct {
 	Conn *Conn
 	Enc  Encoder
@@ -71,8 +71,7 @@ func NewEncodedConn(c *Conn, encType string) (*EncodedConn, error) {
 	return &EncodedConn{Conn: c, Enc: enc}, nil
 }
 
-// Publish publishes the data argument to the given subject. The data argument will be encoded
-// using the associated encoder.
+// Publish encodes v with the connection's encoder and publishes the result to subject.
 func (c *EncodedConn) Publish(subject string, v any) error {
 	b, err := c.Enc.Encode(subject, v)
 	if err != nil {
@@ -81,7 +80,7 @@ func (c *EncodedConn) Publish(subject string, v any) error {
 	return c.Conn.Publish(subject, b)
 }
 
-// PublishRequest will perform a Publish() expecting a response on the reply subject.
+// PublishRequest encodes v and publishes it to subject with reply as the reply subject.
 func (c *EncodedConn) PublishRequest(subject, reply string, v any) error {
 	b, err := c.Enc.Encode(subject, v)
 	if err != nil {
@@ -100,8 +99,8 @@ func (c *EncodedConn) decodeReply(m *Msg, vPtr any) error {
 	return c.Enc.Decode(m.Subject, m.Data, vPtr)
 }
 
-// Request will create an Inbox and perform a Request() call with the Inbox reply for the data
-// v. A response will be decoded into the vPtr Response.
+// Request encodes v, sends it as a request to subject and decodes the reply into vPtr; it waits
+// at most timeout.
 func (c *EncodedConn) Request(subject string, v any, vPtr any, timeout time.Duration) error {
 	b, err := c.Enc.Encode(subject, v)
 	if err != nil {
@@ -114,8 +113,8 @@ func (c *EncodedConn) Request(subject string, v any, vPtr any, timeout time.Dura
 	return c.decodeReply(m, vPtr)
 }
 
-// RequestWithContext will create an Inbox and perform a Request using the provided cancellation
-// context with the Inbox reply for the data v. A response will be decoded into vPtr.
+// RequestWithContext is Request bounded by ctx instead of a timeout; the reply is decoded into
+// vPtr.
 func (c *EncodedConn) RequestWithContext(ctx context.Context, subject string, v any, vPtr any) error {
 	if ctx == nil {
 		return ErrInvalidContext
@@ -140,14 +139,12 @@ func (c *EncodedConn) RequestWithContext(ctx context.Context, subject string, v 
 //	func(subject, reply string, v *T)
 type Handler any
 
-// Subscribe will create a subscription on the given subject and process incoming messages using
-// the specified Handler.
+// Subscribe subscribes to subject and calls cb, a Handler, with each message decoded.
 func (c *EncodedConn) Subscribe(subject string, cb Handler) (*Subscription, error) {
 	return c.subscribe(subject, "", cb)
 }
 
-// QueueSubscribe will create a queue subscription on the given subject and process incoming
-// messages using the specified Handler.
+// QueueSubscribe is Subscribe as a member of the queue group queue.
 func (c *EncodedConn) QueueSubscribe(subject, queue string, cb Handler) (*Subscription, error) {
 	return c.subscribe(subject, queue, cb)
 }
@@ -279,13 +276,13 @@ func (c *EncodedConn) bindRecvChan(subject, queue string, channel any) (*Subscri
 // FlushTimeout calls FlushTimeout on the wrapped Conn.
 func (c *EncodedConn) FlushTimeout(timeout time.Duration) error { return c.Conn.FlushTimeout(timeout) }
 
-// Flush will perform a round trip to the server and return when it receives the internal reply.
+// Flush calls Flush on the wrapped Conn.
 func (c *EncodedConn) Flush() error { return c.Conn.Flush() }
 
-// Close will close the connection to the server.
+// Close closes the wrapped Conn.
 func (c *EncodedConn) Close() { c.Conn.Close() }
 
-// Drain will put a connection into a drain state.
+// Drain drains the wrapped Conn.
 func (c *EncodedConn) Drain() error { return c.Conn.Drain() }
 
 // LastError returns the wrapped Conn's last error.
