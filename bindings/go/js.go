@@ -66,7 +66,8 @@ type jsOptFn func(opts *jsOpts) error
 
 func (f jsOptFn) configureJSContext(opts *jsOpts) error { return f(opts) }
 
-// MsgErrHandler is used to process asynchronous errors from JetStream publish calls.
+// MsgErrHandler is called with the context, the message and the error when an async publish
+// fails.
 type MsgErrHandler func(JetStream, *Msg, error)
 
 type jsOpts struct {
@@ -111,8 +112,8 @@ func Domain(domain string) JSOpt {
 	})
 }
 
-// PublishAsyncMaxPending sets the maximum outstanding async publishes that can be inflight at
-// one time.
+// PublishAsyncMaxPending caps how many async publishes may await their ack at once; further
+// PublishAsync calls wait (up to StallWait) for room.
 func PublishAsyncMaxPending(max int) JSOpt {
 	return jsOptFn(func(o *jsOpts) error {
 		if max < 1 {
@@ -132,8 +133,8 @@ func PublishAsyncErrHandler(cb MsgErrHandler) JSOpt {
 	})
 }
 
-// PublishAsyncTimeout sets the timeout for async message publish. If not provided, the
-// context's wait (5s by default) is used.
+// PublishAsyncTimeout sets how long an async publish waits for its ack before it fails; by
+// default the context's wait (5s) applies.
 func PublishAsyncTimeout(dur time.Duration) JSOpt {
 	return jsOptFn(func(o *jsOpts) error {
 		o.ackTimeout = dur
@@ -149,8 +150,8 @@ func DirectGet() JSOpt {
 	})
 }
 
-// StreamListFilter is an option that can be used to configure `StreamsInfo()` and
-// `StreamNames()` requests. It filters the returned streams based on the provided subject.
+// StreamListFilter restricts StreamNames and Streams (StreamsInfo) to the streams that listen on
+// subject.
 func StreamListFilter(subject string) JSOpt {
 	return jsOptFn(func(o *jsOpts) error {
 		o.listFilter = subject
@@ -158,7 +159,7 @@ func StreamListFilter(subject string) JSOpt {
 	})
 }
 
-// MaxWait sets the maximum amount of time we will wait for a response (a JSOpt and a PullOpt).
+// MaxWait bounds how long a JetStream API call (as a JSOpt) or a fetch (as a PullOpt) waits.
 type MaxWait time.Duration
 
 func (ttl MaxWait) configureJSContext(o *jsOpts) error {
@@ -171,8 +172,8 @@ func (ttl MaxWait) configurePull(o *pullOpts) error {
 	return nil
 }
 
-// AckWait sets the maximum amount of time we will wait for an ack (a PubOpt, SubOpt and
-// AckOpt).
+// AckWait is a duration option. For a publish or an acknowledgement it bounds the wait for the
+// server's reply; as a SubOpt it sets the consumer's AckWait (the time before redelivery).
 type AckWait time.Duration
 
 func (ttl AckWait) configurePublish(o *pubOpts) error {
@@ -190,7 +191,7 @@ func (ttl AckWait) configureAck(o *ackOpts) error {
 	return nil
 }
 
-// ContextOpt is an option used to set a context.Context (its deadline bounds the call).
+// ContextOpt carries a context.Context into a JetStream call (its deadline bounds the call).
 type ContextOpt struct {
 	context.Context
 }
@@ -220,8 +221,8 @@ func (ctx ContextOpt) configureAck(o *ackOpts) error {
 	return nil
 }
 
-// Context returns an option that can be used to configure a context for APIs that are
-// context aware such as those integrating with JetStream.
+// Context wraps ctx as an option for JetStream calls that accept one (JSOpt, PubOpt, PullOpt,
+// AckOpt...).
 func Context(ctx context.Context) ContextOpt {
 	return ContextOpt{ctx}
 }

@@ -46,7 +46,7 @@ type APIError struct {
 	Description string    `json:"description,omitempty"`
 }
 
-// Error prints the JetStream API error code and description.
+// Error returns the server's description of the failure, prefixed with "nats: ".
 func (e *APIError) Error() string {
 	return fmt.Sprintf("nats: %s", e.Description)
 }
@@ -68,8 +68,8 @@ func (e *APIError) Is(err error) bool {
 	return e.ErrorCode == aerr.ErrorCode
 }
 
-// JetStreamError is an error result that happens when using JetStream. In case of client-side
-// error, `APIError()` returns nil.
+// JetStreamError is implemented by JetStream errors. APIError gives the server's error object,
+// or nil when the error arose in the client.
 type JetStreamError interface {
 	APIError() *APIError
 	error

@@ -177,8 +177,8 @@ func (j *js) PurgeStream(name string, opts ...JSOpt) error {
 	return err
 }
 
-// StreamNames is used to retrieve a list of Stream names (StreamListFilter filters them by
-// subject). The channel is closed at the end (also on an error, as nats.go).
+// StreamNames sends the names of the account's streams (filtered with StreamListFilter) on the
+// returned channel. The channel is closed at the end (also on an error, as nats.go).
 func (j *js) StreamNames(opts ...JSOpt) <-chan string {
 	ch := make(chan string)
 	go func() {
@@ -206,8 +206,8 @@ func (j *js) streamNames(opts []JSOpt) []string {
 	return names
 }
 
-// Streams can be used to retrieve a list of StreamInfo objects (natsrs_jetstream_streams:
-// all pages in one call; StreamListFilter applies).
+// Streams sends the info of every stream in the account on the returned channel
+// (natsrs_jetstream_streams: all pages in one call; StreamListFilter applies).
 func (j *js) Streams(opts ...JSOpt) <-chan *StreamInfo {
 	ch := make(chan *StreamInfo)
 	go func() {
@@ -339,8 +339,8 @@ func (j *js) ConsumerNames(stream string, opts ...JSOpt) <-chan string {
 	return ch
 }
 
-// Consumers is used to retrieve a list of ConsumerInfo objects (natsrs_jetstream_consumers:
-// all pages in one call).
+// Consumers sends the info of every consumer of stream on the returned channel
+// (natsrs_jetstream_consumers: all pages in one call).
 func (j *js) Consumers(stream string, opts ...JSOpt) <-chan *ConsumerInfo {
 	ch := make(chan *ConsumerInfo)
 	go func() {
@@ -407,8 +407,8 @@ func (j *js) ConsumersInfo(stream string, opts ...JSOpt) <-chan *ConsumerInfo {
 	return j.Consumers(stream, opts...)
 }
 
-// AccountInfo fetches account information from the server, containing details about the
-// account associated with this JetStream connection.
+// AccountInfo asks the server for the JetStream usage and limits of the account this connection
+// belongs to.
 func (j *js) AccountInfo(opts ...JSOpt) (*AccountInfo, error) {
 	out, _, _, err := j.manage(manageArgs{op: C.GN_JS_ACCOUNT_INFO, call: jsCallAPI, jsOps: opts})
 	if err != nil {
@@ -417,14 +417,14 @@ func (j *js) AccountInfo(opts ...JSOpt) (*AccountInfo, error) {
 	return decodeInfo[AccountInfo](out)
 }
 
-// DeleteMsg deletes a message from a stream. The message is marked as erased, but its value is
-// not overwritten.
+// DeleteMsg removes the message with sequence seq from the stream; its bytes are only marked as
+// deleted, not overwritten.
 func (j *js) DeleteMsg(name string, seq uint64, opts ...JSOpt) error {
 	return j.deleteMsg(name, seq, false, opts)
 }
 
-// SecureDeleteMsg deletes a message from a stream. The deleted message is overwritten with
-// random data.
+// SecureDeleteMsg removes the message with sequence seq from the stream and has the server
+// overwrite its bytes.
 func (j *js) SecureDeleteMsg(name string, seq uint64, opts ...JSOpt) error {
 	return j.deleteMsg(name, seq, true, opts)
 }
@@ -437,14 +437,14 @@ func (j *js) deleteMsg(name string, seq uint64, erase bool, opts []JSOpt) error 
 	return err
 }
 
-// GetMsg retrieves a raw stream message stored in JetStream by sequence number (DirectGet: by
-// the direct get API), with its stored sequence and time.
+// GetMsg reads the message with sequence seq from the stream (with DirectGet: through the direct
+// get API), with its stored sequence and time.
 func (j *js) GetMsg(name string, seq uint64, opts ...JSOpt) (*RawStreamMsg, error) {
 	return j.getMsg(name, "", seq, opts)
 }
 
-// GetLastMsg retrieves the last raw stream message stored in JetStream by subject, with its
-// stored sequence and time.
+// GetLastMsg reads the newest message on subject from the stream, with its stored sequence and
+// time.
 func (j *js) GetLastMsg(name, subject string, opts ...JSOpt) (*RawStreamMsg, error) {
 	if subject == "" {
 		return nil, ErrBadSubject

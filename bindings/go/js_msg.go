@@ -100,18 +100,17 @@ func (m *Msg) ackReply(kind, body string, sync bool, opts ...AckOpt) error {
 	return err
 }
 
-// Ack acknowledges a message. This tells the server that the message was successfully
-// processed and it can move on to the next message.
+// Ack tells the server that the message has been handled, so it is not delivered again.
 func (m *Msg) Ack(opts ...AckOpt) error {
 	return m.ackReply(ackAck, "", false, opts...)
 }
 
-// AckSync is the synchronous version of Ack. This indicates successful message processing.
+// AckSync is Ack that waits for the server to confirm it received the acknowledgement.
 func (m *Msg) AckSync(opts ...AckOpt) error {
 	return m.ackReply(ackAck, "", true, opts...)
 }
 
-// Nak negatively acknowledges a message. This tells the server to redeliver the message.
+// Nak tells the server that the message was not handled and should be delivered again.
 func (m *Msg) Nak(opts ...AckOpt) error {
 	return m.ackReply(ackNak, "", false, opts...)
 }
@@ -126,7 +125,7 @@ func (m *Msg) NakWithDelay(delay time.Duration, opts ...AckOpt) error {
 	return m.ackReply(ackNak, body, false, opts...)
 }
 
-// Term tells the server to not redeliver this message, regardless of the value of MaxDeliver.
+// Term tells the server never to deliver the message again, even if MaxDeliver is not reached.
 func (m *Msg) Term(opts ...AckOpt) error {
 	return m.ackReply(ackTerm, "", false, opts...)
 }
@@ -140,8 +139,8 @@ func (m *Msg) TermWithReason(reason string, opts ...AckOpt) error {
 	return m.ackReply(ackTerm, body, false, opts...)
 }
 
-// InProgress tells the server that this message is being worked on. It resets the redelivery
-// timer on the server.
+// InProgress tells the server that the message is still being handled, which restarts its
+// AckWait timer.
 func (m *Msg) InProgress(opts ...AckOpt) error {
 	return m.ackReply(ackProgress, "", false, opts...)
 }

@@ -20,8 +20,9 @@ import (
 // (natsrs_js_ordered_consumer_consume); SubscribeSync takes messages with
 // natsrs_js_ordered_consumer_next.
 
-// OrderedConsumer will create a FIFO direct/ephemeral consumer for in order delivery of
-// messages (no acks needed; Subscribe, ChanSubscribe and SubscribeSync).
+// OrderedConsumer subscribes through an ordered consumer: an ephemeral consumer that needs no
+// acks and delivers each message once, in stream order (Subscribe, ChanSubscribe and
+// SubscribeSync).
 func OrderedConsumer() SubOpt {
 	return subOptFn(func(o *subOpts) error {
 		o.ordered = true

@@ -74,8 +74,8 @@ func ExpectLastSequence(seq uint64) PubOpt {
 	return pubOptFn(func(o *pubOpts) error { o.seq = &seq; return nil })
 }
 
-// ExpectLastSequencePerSubject sets the expected sequence per subject in the response from the
-// publish.
+// ExpectLastSequencePerSubject makes the publish fail unless the last message on its subject has
+// sequence seq.
 func ExpectLastSequencePerSubject(seq uint64) PubOpt {
 	return pubOptFn(func(o *pubOpts) error { o.lss = &seq; return nil })
 }
@@ -97,8 +97,8 @@ func RetryAttempts(num int) PubOpt {
 	return pubOptFn(func(o *pubOpts) error { o.rnum = num; return nil })
 }
 
-// StallWait sets the max wait when the producer becomes stall producing messages (async
-// publishes: natsrs_js_publish_options_set_stall_wait_ms; default the context's 200ms).
+// StallWait bounds how long PublishAsync waits for room when too many acks are outstanding
+// (natsrs_js_publish_options_set_stall_wait_ms; default the context's 200ms).
 func StallWait(ttl time.Duration) PubOpt {
 	return pubOptFn(func(o *pubOpts) error {
 		if ttl <= 0 {
@@ -236,8 +236,7 @@ func cloneHeader(h Header) Header {
 type PubAckFuture interface {
 	// Ok yields the PubAck once the stream has stored the message.
 	Ok() <-chan *PubAck
-	// Err returns a receive only channel that can be used to get the error from an async
-	// publish.
+	// Err yields the error if the publish failed.
 	Err() <-chan error
 	// Msg is the message this future belongs to.
 	Msg() *Msg
@@ -373,8 +372,8 @@ func (j *js) PublishAsync(subj string, data []byte, opts ...PubOpt) (PubAckFutur
 	return j.PublishMsgAsync(&Msg{Subject: subj, Data: data}, opts...)
 }
 
-// PublishMsgAsync publishes a Msg to JetStream and returns a PubAckFuture. The data should
-// not be changed until the PubAckFuture has been processed.
+// PublishMsgAsync is PublishAsync for a whole message (headers included). Do not modify m until
+// its PubAckFuture has completed.
 func (j *js) PublishMsgAsync(m *Msg, opts ...PubOpt) (PubAckFuture, error) {
 	if m == nil {
 		return nil, ErrInvalidMsg
@@ -431,8 +430,8 @@ func (j *js) PublishAsyncPending() int {
 	return j.pending
 }
 
-// PublishAsyncComplete returns a channel that will be closed when all outstanding messages are
-// ack'd.
+// PublishAsyncComplete returns a channel that is closed once every outstanding async publish has
+// its ack or error.
 func (j *js) PublishAsyncComplete() <-chan struct{} {
 	ch := make(chan struct{})
 	j.pmu.Lock()

@@ -85,9 +85,9 @@ func (s *Subscription) pullOptions(opts []PullOpt) (pullOpts, time.Duration, err
 	return o, wait, nil
 }
 
-// Fetch pulls a batch of messages from a stream for a pull consumer: it returns as soon as the
-// batch is complete or the server said no more are available, and ErrTimeout if none came
-// within MaxWait (default: the context's wait, 5s).
+// Fetch asks the pull consumer for up to batch messages and returns them when the batch is
+// full or the server says no more are available; it returns ErrTimeout if none came within
+// MaxWait (default: the context's wait, 5s).
 func (s *Subscription) Fetch(batch int, opts ...PullOpt) ([]*Msg, error) {
 	if s == nil {
 		return nil, ErrBadSubscription
@@ -172,9 +172,9 @@ func (mb *messageBatch) Error() error {
 
 func (mb *messageBatch) Done() <-chan struct{} { return mb.done }
 
-// FetchBatch pulls a batch of messages from a stream for a pull consumer. Unlike Fetch it
-// returns at once; the messages arrive on the batch's channel, and Done is closed at the end
-// (a timeout with no messages is not an error, as in nats.go).
+// FetchBatch requests up to batch messages from the pull consumer like Fetch but returns at
+// once; the messages arrive on the batch's channel, and Done is closed at the end (a timeout with
+// no messages is not an error, as in nats.go).
 func (s *Subscription) FetchBatch(batch int, opts ...PullOpt) (MessageBatch, error) {
 	if s == nil {
 		return nil, ErrBadSubscription

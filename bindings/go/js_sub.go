@@ -166,9 +166,9 @@ func (o *subOpts) cfgJSON() (string, error) {
 	return string(b), err
 }
 
-// Subscribe creates an async Subscription for JetStream. The stream and consumer names can be
-// provided with the nats.Bind() option; otherwise an ephemeral consumer is created (deleted on
-// Unsubscribe), or the durable of nats.Durable() is used or created.
+// Subscribe creates a JetStream subscription that calls cb with each message. Use Bind to attach
+// to an existing consumer; otherwise the consumer named by Durable is used or created, or an
+// ephemeral one is created (and deleted on Unsubscribe).
 func (j *js) Subscribe(subj string, cb MsgHandler, opts ...SubOpt) (*Subscription, error) {
 	if cb == nil {
 		return nil, ErrBadSubscription
@@ -190,9 +190,8 @@ func (j *js) QueueSubscribe(subj, queue string, cb MsgHandler, opts ...SubOpt) (
 	return j.subscribe(subj, queue, cb, nil, C.GN_JS_PUSH, opts)
 }
 
-// QueueSubscribeSync creates a Subscription with a queue group that can be used to process
-// messages synchronously (natsrs_jetstream_queue_subscribe_sync: the members share the
-// consumer's messages).
+// QueueSubscribeSync is SubscribeSync as a member of the queue group queue
+// (natsrs_jetstream_queue_subscribe_sync: the members share the consumer's messages).
 func (j *js) QueueSubscribeSync(subj, queue string, opts ...SubOpt) (*Subscription, error) {
 	return j.subscribe(subj, queue, nil, nil, C.GN_JS_PUSH_SYNC, opts)
 }

@@ -57,28 +57,28 @@ func ConsumerName(name string) SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.Name = name; return nil })
 }
 
-// DeliverAll will configure a Consumer to receive all the messages from a Stream.
+// DeliverAll makes the consumer start with the first message in the stream.
 func DeliverAll() SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.DeliverPolicy = DeliverAllPolicy; return nil })
 }
 
-// DeliverLast configures a Consumer to receive messages starting with the latest one.
+// DeliverLast makes the consumer start with the stream's newest message.
 func DeliverLast() SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.DeliverPolicy = DeliverLastPolicy; return nil })
 }
 
-// DeliverLastPerSubject configures a Consumer to receive messages starting with the latest one
-// for each filtered subject.
+// DeliverLastPerSubject makes the consumer start with the newest message of each subject that
+// matches its filter.
 func DeliverLastPerSubject() SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.DeliverPolicy = DeliverLastPerSubjectPolicy; return nil })
 }
 
-// DeliverNew configures a Consumer to receive messages published after the subscription.
+// DeliverNew makes the consumer deliver only messages stored after it was created.
 func DeliverNew() SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.DeliverPolicy = DeliverNewPolicy; return nil })
 }
 
-// StartSequence configures a Consumer to receive messages from a start sequence.
+// StartSequence makes the consumer start at stream sequence seq.
 func StartSequence(seq uint64) SubOpt {
 	return subOptFn(func(o *subOpts) error {
 		o.cfg.DeliverPolicy = DeliverByStartSequencePolicy
@@ -87,7 +87,7 @@ func StartSequence(seq uint64) SubOpt {
 	})
 }
 
-// StartTime configures a Consumer to receive messages from a start time.
+// StartTime makes the consumer start with the first message stored at or after startTime.
 func StartTime(startTime time.Time) SubOpt {
 	return subOptFn(func(o *subOpts) error {
 		o.cfg.DeliverPolicy = DeliverByStartTimePolicy
@@ -101,8 +101,7 @@ func AckNone() SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.AckPolicy = AckNonePolicy; return nil })
 }
 
-// AckAll when acking a sequence number, this implicitly acks all sequences below this one as
-// well.
+// AckAll creates the consumer with AckAllPolicy: acking one message also acks every earlier one.
 func AckAll() SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.AckPolicy = AckAllPolicy; return nil })
 }
@@ -117,8 +116,8 @@ func MaxDeliver(n int) SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.MaxDeliver = n; return nil })
 }
 
-// MaxAckPending sets the number of outstanding acks that are allowed before message delivery
-// is halted.
+// MaxAckPending caps how many delivered messages may await an ack before the server pauses
+// delivery.
 func MaxAckPending(n int) SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.MaxAckPending = n; return nil })
 }
@@ -138,8 +137,8 @@ func RateLimit(n uint64) SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.RateLimit = n; return nil })
 }
 
-// BackOff is an array of time durations that represent the time to delay based on delivery
-// count.
+// BackOff sets the redelivery delays: the n-th entry is used after the n-th delivery (the last
+// one for all later deliveries).
 func BackOff(backOff []time.Duration) SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.BackOff = backOff; return nil })
 }
@@ -185,24 +184,22 @@ func HeadersOnly() SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.HeadersOnly = true; return nil })
 }
 
-// MaxRequestBatch sets the maximum pull consumer batch size that a Fetch() can request.
+// MaxRequestBatch caps the batch size a single pull request may ask for.
 func MaxRequestBatch(max int) SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.MaxRequestBatch = max; return nil })
 }
 
-// MaxRequestExpires sets the maximum pull consumer request expiration that a Fetch() can
-// request (using the Fetch's timeout value).
+// MaxRequestExpires caps the expiry a single pull request may ask for (a fetch's timeout).
 func MaxRequestExpires(max time.Duration) SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.MaxRequestExpires = max; return nil })
 }
 
-// MaxRequestMaxBytes sets the maximum pull consumer request bytes that a Fetch() can receive.
+// MaxRequestMaxBytes caps the byte total a single pull request may ask for.
 func MaxRequestMaxBytes(bytes int) SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.MaxRequestMaxBytes = bytes; return nil })
 }
 
-// InactiveThreshold indicates how long the server should keep a consumer after detecting a
-// lack of activity.
+// InactiveThreshold sets how long the consumer may sit unused before the server deletes it.
 func InactiveThreshold(threshold time.Duration) SubOpt {
 	return subOptFn(func(o *subOpts) error {
 		if threshold < 0 {

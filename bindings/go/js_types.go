@@ -49,13 +49,13 @@ type StreamConfig struct {
 	SubjectDeleteMarkerTTL time.Duration           `json:"subject_delete_marker_ttl,omitempty"`
 }
 
-// SubjectTransformConfig is for applying a subject transform (to matching messages).
+// SubjectTransformConfig maps subjects matching Source to Destination.
 type SubjectTransformConfig struct {
 	Source      string `json:"src,omitempty"`
 	Destination string `json:"dest"`
 }
 
-// RePublish is for republishing messages once committed to a stream.
+// RePublish makes the stream send a copy of each stored message to another subject.
 type RePublish struct {
 	Source      string `json:"src,omitempty"`
 	Destination string `json:"dest"`
@@ -80,7 +80,8 @@ type StreamSource struct {
 	Domain            string                   `json:"-"`
 }
 
-// ExternalStream allows you to qualify access to a stream source in another account.
+// ExternalStream points a source at a stream in another account or domain, through its API and
+// deliver prefixes.
 type ExternalStream struct {
 	APIPrefix     string `json:"api"`
 	DeliverPrefix string `json:"deliver,omitempty"`
@@ -137,8 +138,7 @@ type StreamState struct {
 	Subjects    map[string]uint64 `json:"subjects"`
 }
 
-// ClusterInfo shows information about the underlying set of servers that make up the stream or
-// consumer.
+// ClusterInfo describes the replica group behind a stream or consumer: its leader and peers.
 type ClusterInfo struct {
 	Name        string      `json:"name,omitempty"`
 	RaftGroup   string      `json:"raft_group,omitempty"`
@@ -149,8 +149,7 @@ type ClusterInfo struct {
 	Replicas    []*PeerInfo `json:"replicas,omitempty"`
 }
 
-// PeerInfo shows information about all the peers in the cluster that are supporting the stream
-// or consumer.
+// PeerInfo is the state of one replica (a peer) of a stream or consumer.
 type PeerInfo struct {
 	Name    string        `json:"name"`
 	Current bool          `json:"current"`
@@ -316,8 +315,8 @@ const (
 	ackPolicyNotSet = 99
 )
 
-// ReplayPolicy determines how the consumer should replay messages it already has queued in the
-// stream.
+// ReplayPolicy says whether a consumer replays stored messages at once or with their original
+// timing.
 type ReplayPolicy int
 
 const (
@@ -348,7 +347,8 @@ const (
 	WorkQueuePolicy
 )
 
-// DiscardPolicy determines how to proceed when limits of messages or bytes are reached.
+// DiscardPolicy says what a stream does when it hits a limit: drop old messages or reject new
+// ones.
 type DiscardPolicy int
 
 const (
