@@ -11,8 +11,8 @@ const (
 	noResponders = "503"
 )
 
-// Msg represents a message delivered by NATS. This structure is used by Subscribers and
-// PublishMsg(). A new Msg is allocated for every delivered message (its data is copied into Go
+// Msg is one NATS message, either received by a subscription or built to be sent with
+// PublishMsg. A new Msg is allocated for every delivered message (its data is copied into Go
 // memory once), so it is safe to keep a reference to it after a handler returns.
 type Msg struct {
 	Subject string
@@ -29,7 +29,8 @@ func NewMsg(subject string) *Msg {
 	return &Msg{Subject: subject, Header: make(Header)}
 }
 
-// Equal compares two msgs, ignores sub but checks all other public fields.
+// Equal reports whether two messages have the same subject, reply, data and headers; Sub is
+// not compared.
 func (m *Msg) Equal(msg *Msg) bool {
 	if m == msg {
 		return true
@@ -80,8 +81,8 @@ func (m *Msg) Respond(data []byte) error {
 	return m.Sub.conn.Publish(m.Reply, data)
 }
 
-// RespondMsg allows a convenient way to respond to requests in service based subscriptions that
-// might include headers.
+// RespondMsg sends msg, headers included, to the reply subject of m (it overwrites
+// msg.Subject). The errors are those of Respond.
 func (m *Msg) RespondMsg(msg *Msg) error {
 	if m == nil || m.Sub == nil {
 		return ErrMsgNotBound
@@ -93,7 +94,7 @@ func (m *Msg) RespondMsg(msg *Msg) error {
 	return m.Sub.conn.PublishMsg(msg)
 }
 
-// Header represents the optional Header for a NATS message, based on the implementation of
+// Header holds a message's header fields, a key mapping to one or more values, like
 // http.Header. Keys are case-sensitive (as in nats.go).
 type Header map[string][]string
 
@@ -102,13 +103,13 @@ func (h Header) Add(key, value string) {
 	h[key] = append(h[key], value)
 }
 
-// Set sets the header entries associated with key to the single element value. It is
-// case-sensitive and replaces any existing values associated with key.
+// Set stores value as the only value under key, dropping earlier ones; the key is used exactly
+// as given.
 func (h Header) Set(key, value string) {
 	h[key] = []string{value}
 }
 
-// Get gets the first value associated with the given key. It is case-sensitive.
+// Get returns the first value stored under key, or "" if there is none (exact key match).
 func (h Header) Get(key string) string {
 	if h == nil {
 		return ""
@@ -119,12 +120,12 @@ func (h Header) Get(key string) string {
 	return ""
 }
 
-// Values returns all values associated with the given key. It is case-sensitive.
+// Values returns every value stored under key (exact key match).
 func (h Header) Values(key string) []string {
 	return h[key]
 }
 
-// Del deletes the values associated with a key. It is case-sensitive.
+// Del removes key and all its values (exact key match).
 func (h Header) Del(key string) {
 	delete(h, key)
 }

@@ -37,27 +37,27 @@ const (
 	DefaultSubPendingBytesLimit = 64 * 1024 * 1024
 )
 
-// ConnHandler is used for asynchronous events such as disconnected and closed connections.
+// ConnHandler is a callback for a connection event (connect, reconnect, close, ...).
 type ConnHandler func(*Conn)
 
-// ConnErrHandler is used to process asynchronous events like disconnected connection with the
-// error (if any).
+// ConnErrHandler is a callback for a connection event that may carry an error, such as a
+// disconnect.
 type ConnErrHandler func(*Conn, error)
 
-// ErrHandler is used to process asynchronous errors encountered while processing inbound
-// messages.
+// ErrHandler receives errors that happen in the background, such as a slow consumer; the
+// subscription may be nil.
 type ErrHandler func(*Conn, *Subscription, error)
 
-// UserJWTHandler is used to fetch and return the account signed JWT for this user.
+// UserJWTHandler returns the user JWT to present to the server.
 type UserJWTHandler func() (string, error)
 
-// SignatureHandler is used to sign a nonce from the server while authenticating with nkeys.
+// SignatureHandler signs the server's nonce with the user's nkey and returns the signature.
 type SignatureHandler func([]byte) ([]byte, error)
 
 // AuthTokenHandler returns the token to send, called at each connect and reconnect.
 type AuthTokenHandler func() string
 
-// UserInfoCB is used to pass the username and password when establishing connection.
+// UserInfoCB returns the user name and password to send when connecting.
 type UserInfoCB func() (string, string)
 
 // ReconnectDelayHandler returns how long to wait before the next round of reconnect attempts. It
@@ -67,8 +67,8 @@ type ReconnectDelayHandler func(attempts int) time.Duration
 // Option changes one setting of an Options value; pass options to Connect.
 type Option func(*Options) error
 
-// Options can be used to create a customized connection (nats.go's field names; the fields
-// that the libnatsrs core has no equivalent for are documented on the field).
+// Options holds every setting of a connection (nats.go's field names; the fields that the
+// libnatsrs core has no equivalent for are documented on the field).
 type Options struct {
 	Url                    string
 	Servers                []string
@@ -154,10 +154,9 @@ func Name(name string) Option {
 	return func(o *Options) error { o.Name = name; return nil }
 }
 
-// Secure is an Option to enable TLS secure connections (the server certificate is verified).
-// Pass a TLS Configuration to customize it. Only the tls.Config fields the core can
-// honour are accepted (Certificates, ServerName, MinVersion, MaxVersion 1.3, InsecureSkipVerify);
-// Connect fails with ErrNotSupported for any other field that is set.
+// Secure turns on TLS; the server certificate is verified. An optional tls.Config tunes it, but
+// only the fields the core can honour are accepted (Certificates, ServerName, MinVersion,
+// MaxVersion 1.3, InsecureSkipVerify); Connect fails with ErrNotSupported for any other field.
 func Secure(tls ...*tls.Config) Option {
 	return func(o *Options) error {
 		o.Secure = true
@@ -219,13 +218,13 @@ func ReconnectWait(t time.Duration) Option {
 	return func(o *Options) error { o.ReconnectWait = t; return nil }
 }
 
-// MaxReconnects is an Option to set the maximum number of reconnect attempts (per server;
-// negative: forever).
+// MaxReconnects limits the reconnect attempts to each server (negative: no limit).
 func MaxReconnects(max int) Option {
 	return func(o *Options) error { o.MaxReconnect = max; return nil }
 }
 
-// ReconnectJitter is an Option to set the upper bound of a random delay added to ReconnectWait.
+// ReconnectJitter adds a random delay of at most jitter (jitterForTLS for TLS connections) to
+// each ReconnectWait.
 func ReconnectJitter(jitter, jitterForTLS time.Duration) Option {
 	return func(o *Options) error {
 		o.ReconnectJitter = jitter
@@ -244,13 +243,13 @@ func PingInterval(t time.Duration) Option {
 	return func(o *Options) error { o.PingInterval = t; return nil }
 }
 
-// MaxPingsOutstanding is an Option to set the maximum number of ping requests that can go
-// unanswered by the server before closing the connection.
+// MaxPingsOutstanding sets how many PINGs may go without a PONG before the connection is
+// considered stale and dropped.
 func MaxPingsOutstanding(max int) Option {
 	return func(o *Options) error { o.MaxPingsOut = max; return nil }
 }
 
-// ReconnectBufSize sets the buffer size of messages kept while busy reconnecting. Negative
+// ReconnectBufSize sets how many bytes of publishes are kept while reconnecting. Negative
 // disables the buffer (publishes fail while disconnected).
 func ReconnectBufSize(size int) Option {
 	return func(o *Options) error { o.ReconnectBufSize = size; return nil }
@@ -294,8 +293,9 @@ func ConnectHandler(cb ConnHandler) Option {
 	return func(o *Options) error { o.ConnectedCB = cb; return nil }
 }
 
-// ReconnectHandler is an Option to set the reconnected handler. With RetryOnFailedConnect it is
-// also invoked for the first asynchronous connect (as the nats.go README says).
+// ReconnectHandler sets the callback run after each successful reconnect. With
+// RetryOnFailedConnect it also runs for a first connect made in the background (as the nats.go
+// README says).
 func ReconnectHandler(cb ConnHandler) Option {
 	return func(o *Options) error { o.ReconnectedCB = cb; return nil }
 }
@@ -315,21 +315,20 @@ func ErrorHandler(cb ErrHandler) Option {
 	return func(o *Options) error { o.AsyncErrorCB = cb; return nil }
 }
 
-// LameDuckModeHandler sets the callback to invoke when the server notifies the connection that
-// it entered lame duck mode.
+// LameDuckModeHandler sets the callback run when the server says it is entering lame duck mode
+// (about to shut down).
 func LameDuckModeHandler(cb ConnHandler) Option {
 	return func(o *Options) error { o.LameDuckModeHandler = cb; return nil }
 }
 
-// UserInfo is an Option to set the username and password to use when not included directly in
-// the URLs.
+// UserInfo sets the user name and password used when the URL carries none.
 func UserInfo(user, password string) Option {
 	return func(o *Options) error { o.User, o.Password = user, password; return nil }
 }
 
-// UserInfoHandler is an Option to set the username and password via a callback, called on
-// every connect and reconnect (credentials in the server URL win over it). It cannot be combined
-// with UserInfo (Connect fails with ErrUserInfoAlreadySet).
+// UserInfoHandler sets a callback that supplies the user name and password on every connect and
+// reconnect (credentials in the server URL win over it). It cannot be combined with UserInfo
+// (Connect fails with ErrUserInfoAlreadySet).
 func UserInfoHandler(cb UserInfoCB) Option {
 	return func(o *Options) error { o.UserInfo = cb; return nil }
 }
@@ -346,8 +345,8 @@ func Token(token string) Option {
 	}
 }
 
-// TokenHandler is an Option to set the token handler to use when a token is not included
-// directly in the URLs and when a token is not set.
+// TokenHandler sets a callback that supplies the auth token on every connect. It cannot be
+// combined with Token (ErrTokenAlreadySet).
 func TokenHandler(cb AuthTokenHandler) Option {
 	return func(o *Options) error {
 		if o.Token != "" {
@@ -358,9 +357,9 @@ func TokenHandler(cb AuthTokenHandler) Option {
 	}
 }
 
-// UserCredentials is a convenience function that takes a filename for a user's JWT and a
-// filename for the user's private Nkey seed (or one chained file holding both). The files are
-// read by the core on every connect and reconnect.
+// UserCredentials authenticates with a user JWT and nkey seed read from files: one chained
+// .creds file holding both, or a JWT file plus a seed file. The files are read by the core on
+// every connect and reconnect.
 func UserCredentials(userOrChainedFile string, seedFiles ...string) Option {
 	return func(o *Options) error {
 		if len(seedFiles) > 1 {
@@ -375,8 +374,8 @@ func UserCredentials(userOrChainedFile string, seedFiles ...string) Option {
 	}
 }
 
-// UserJWT will set the callbacks to retrieve the user's JWT and the signature callback to sign
-// the server nonce. This and the Nkey option are mutually exclusive.
+// UserJWT authenticates with a JWT returned by userCB and a nonce signature made by sigCB. It
+// cannot be combined with Nkey.
 func UserJWT(userCB UserJWTHandler, sigCB SignatureHandler) Option {
 	return func(o *Options) error {
 		if userCB == nil {
@@ -391,7 +390,7 @@ func UserJWT(userCB UserJWTHandler, sigCB SignatureHandler) Option {
 	}
 }
 
-// Nkey will set the public Nkey and the signature callback to sign the server nonce.
+// Nkey authenticates with the public nkey pubKey; sigCB signs the server's nonce.
 func Nkey(pubKey string, sigCB SignatureHandler) Option {
 	return func(o *Options) error {
 		o.Nkey = pubKey
@@ -403,8 +402,8 @@ func Nkey(pubKey string, sigCB SignatureHandler) Option {
 	}
 }
 
-// NkeyOptionFromSeed will load an nkey pair from a seed file. The core reads the seed file on
-// every connect, signs the server nonce and wipes the seed.
+// NkeyOptionFromSeed returns an Option that authenticates with the nkey seed in seedFile. The
+// core reads the seed file on every connect, signs the server nonce and wipes the seed.
 func NkeyOptionFromSeed(seedFile string) (Option, error) {
 	raw, err := os.ReadFile(seedFile)
 	if err != nil {
@@ -430,20 +429,20 @@ func NkeyOptionFromSeed(seedFile string) (Option, error) {
 	}, nil
 }
 
-// Dialer is an Option to set the dialer; libnatsrs dials itself: Connect fails with
-// ErrNotSupported when a dialer is set.
+// Dialer is accepted for compatibility only: libnatsrs opens its own sockets, so Connect fails
+// with ErrNotSupported when a dialer is set.
 func Dialer(dialer *net.Dialer) Option {
 	return func(o *Options) error { o.Dialer = dialer; return nil }
 }
 
-// UseOldRequestStyle is an Option to force usage of the old Request style (a new inbox
-// subscription per request).
+// UseOldRequestStyle makes every request use its own new inbox subscription instead of the
+// shared reply subscription.
 func UseOldRequestStyle() Option {
 	return func(o *Options) error { o.UseOldRequestStyle = true; return nil }
 }
 
-// RetryOnFailedConnect sets the connection in reconnecting state right away if it can't connect
-// to a server in the initial set.
+// RetryOnFailedConnect, when true, makes Connect return at once if no server is reachable; the
+// connection then keeps trying in the background as if reconnecting.
 func RetryOnFailedConnect(retry bool) Option {
 	return func(o *Options) error { o.RetryOnFailedConnect = retry; return nil }
 }
@@ -459,8 +458,8 @@ func CustomInboxPrefix(p string) Option {
 	}
 }
 
-// TLSHandshakeFirst is an Option to perform the TLS handshake first, that is before receiving
-// the INFO protocol.
+// TLSHandshakeFirst starts TLS as soon as the socket is open, before the server's INFO (the
+// server must be configured for it); it also turns on TLS.
 func TLSHandshakeFirst() Option {
 	return func(o *Options) error {
 		o.TLSHandshakeFirst = true

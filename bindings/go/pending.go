@@ -7,9 +7,9 @@ import "C"
 
 import "runtime"
 
-// Buffered will return the number of bytes buffered to be sent to the server: published but
-// not yet written to the socket, including what is kept for the next server while
-// reconnecting (natsrs_connection_buffered).
+// Buffered returns how many bytes are waiting to be written to the socket: published but not
+// yet written, including what is kept for the next server while reconnecting
+// (natsrs_connection_buffered).
 func (nc *Conn) Buffered() (int, error) {
 	p := nc.cptr()
 	if p == nil || nc.IsClosed() {
@@ -25,9 +25,9 @@ func (nc *Conn) Buffered() (int, error) {
 	return int(out), nil
 }
 
-// MaxPending returns the maximum number of queued messages and queued bytes seen so far (since
-// the subscription was made or since ClearMaxPending). These are the core's queue; the
-// messages of the batch the binding already took for NextMsg are not in it.
+// MaxPending returns the highest queued message and byte counts the subscription has had (since
+// it was made or since ClearMaxPending). These are the core's queue; the messages of the batch
+// the binding already took for NextMsg are not in it.
 func (s *Subscription) MaxPending() (int, int, error) {
 	if s == nil {
 		return -1, -1, ErrBadSubscription
@@ -94,8 +94,7 @@ func (s *Subscription) counters() (int, int, uint64, uint64, error) {
 	return int(m), int(b), uint64(d), uint64(del), nil
 }
 
-// Dropped returns the number of known dropped messages for this subscription. This will
-// correspond to messages dropped by violations of PendingLimits.
+// Dropped counts the messages this subscription lost because its pending limits were exceeded.
 func (s *Subscription) Dropped() (int, error) {
 	_, _, d, _, err := s.counters()
 	if err != nil {
@@ -104,8 +103,8 @@ func (s *Subscription) Dropped() (int, error) {
 	return int(d), nil
 }
 
-// Pending returns the number of queued messages and queued bytes in the client for this
-// subscription.
+// Pending returns how many messages, and how many bytes, are queued in the client for this
+// subscription and not yet delivered.
 func (s *Subscription) Pending() (int, int, error) {
 	msgs, bytes, _, _, err := s.counters()
 	if err != nil {
@@ -120,7 +119,7 @@ func (s *Subscription) Pending() (int, int, error) {
 	return msgs, bytes, nil
 }
 
-// QueuedMsgs returns the number of queued messages in the client for this subscription.
+// QueuedMsgs returns the message count part of Pending.
 func (s *Subscription) QueuedMsgs() (int, error) {
 	m, _, err := s.Pending()
 	return m, err
@@ -144,8 +143,8 @@ func (s *Subscription) Delivered() (int64, error) {
 	return int64(del), nil
 }
 
-// SetPendingLimits sets the limits for pending msgs and bytes for this subscription. Zero is
-// not allowed. Any negative value means that the given metric is not limited.
+// SetPendingLimits caps the messages and bytes that may queue for this subscription; past a cap,
+// messages are dropped. Zero is invalid; a negative value means no cap.
 func (s *Subscription) SetPendingLimits(msgLimit, bytesLimit int) error {
 	if s == nil {
 		return ErrBadSubscription

@@ -139,8 +139,8 @@ func (h *subHandle) close(connClosed bool) bool {
 // Subscription is the interest in one subject (possibly with wildcards) created by a Subscribe
 // call.
 type Subscription struct {
-	// Subject that represents this subscription. This can be different than the received
-	// subject inside a Msg if this is a wildcard.
+	// Subject is the subject given at subscribe time; with wildcards it differs from the
+	// subjects of the messages received.
 	Subject string
 	// Optional queue group name.
 	Queue string
@@ -180,22 +180,19 @@ type Subscription struct {
 	icp  initialPending // InitialConsumerPending (sub_status.go)
 }
 
-// Subscribe will express interest in the given subject. The subject can have wildcards. Messages
-// will be delivered to the associated MsgHandler, one at a time, in order, on a thread of the
-// subscription's own.
+// Subscribe registers interest in subj, which may contain wildcards, and calls cb with each
+// message: one at a time, in order, on a thread of the subscription's own.
 func (nc *Conn) Subscribe(subj string, cb MsgHandler) (*Subscription, error) {
 	return nc.subscribe(subj, "", cb, nil, false)
 }
 
-// ChanSubscribe will express interest in the given subject and place all messages received on
-// the channel.
+// ChanSubscribe registers interest in subj and sends each message to ch.
 func (nc *Conn) ChanSubscribe(subj string, ch chan *Msg) (*Subscription, error) {
 	return nc.subscribe(subj, "", nil, ch, false)
 }
 
-// ChanQueueSubscribe will express interest in the given subject. All subscribers with the same
-// queue name will form the queue group and only one member of the group will be selected to
-// receive any given message, which will be placed on the channel.
+// ChanQueueSubscribe is ChanSubscribe as a member of the queue group group: each message goes to
+// just one member of the group.
 func (nc *Conn) ChanQueueSubscribe(subj, group string, ch chan *Msg) (*Subscription, error) {
 	return nc.subscribe(subj, group, nil, ch, false)
 }
@@ -205,20 +202,18 @@ func (nc *Conn) QueueSubscribeSyncWithChan(subj, queue string, ch chan *Msg) (*S
 	return nc.subscribe(subj, queue, nil, ch, false)
 }
 
-// SubscribeSync will express interest on the given subject. Messages will be received
-// synchronously using Subscription.NextMsg().
+// SubscribeSync registers interest in subj; the messages are read with NextMsg.
 func (nc *Conn) SubscribeSync(subj string) (*Subscription, error) {
 	return nc.subscribe(subj, "", nil, nil, true)
 }
 
-// QueueSubscribe creates an asynchronous queue subscriber on the given subject. All subscribers
-// with the same queue name will form the queue group and only one member of the group will be
-// selected to receive any given message asynchronously.
+// QueueSubscribe is Subscribe as a member of the queue group queue: each message goes to just
+// one member of the group.
 func (nc *Conn) QueueSubscribe(subj, queue string, cb MsgHandler) (*Subscription, error) {
 	return nc.subscribe(subj, queue, cb, nil, false)
 }
 
-// QueueSubscribeSync creates a synchronous queue subscriber on the given subject.
+// QueueSubscribeSync is SubscribeSync as a member of the queue group queue.
 func (nc *Conn) QueueSubscribeSync(subj, queue string) (*Subscription, error) {
 	return nc.subscribe(subj, queue, nil, nil, true)
 }
@@ -435,8 +430,8 @@ func (s *Subscription) Type() SubscriptionType {
 	return s.typ
 }
 
-// IsValid returns a boolean indicating whether the subscription is still active. This will
-// return false if the subscription has already been closed.
+// IsValid reports whether the subscription can still deliver messages; it is false once the
+// subscription has been closed.
 func (s *Subscription) IsValid() bool {
 	if s == nil || s.closedF.Load() {
 		return false
@@ -483,9 +478,8 @@ func (s *Subscription) Unsubscribe() error {
 	return err
 }
 
-// AutoUnsubscribe will issue an automatic Unsubscribe that is processed by the server when max
-// messages have been received. This can be useful when sending a request to an unknown number of
-// subscribers.
+// AutoUnsubscribe asks the server to end the subscription by itself after max messages in
+// total, e.g. to collect a known number of replies to a request.
 func (s *Subscription) AutoUnsubscribe(max int) error {
 	if s == nil {
 		return ErrBadSubscription
@@ -517,7 +511,7 @@ func (s *Subscription) AutoUnsubscribe(max int) error {
 	return takeErr(st, cerr)
 }
 
-// Drain will remove interest but continue callbacks until all messages have been processed.
+// Drain unsubscribes but still delivers the messages already received before it ends.
 func (s *Subscription) Drain() error {
 	if s == nil {
 		return ErrBadSubscription
@@ -567,23 +561,22 @@ func (s *Subscription) Drain() error {
 	return nil
 }
 
-// IsDraining returns a boolean indicating whether the subscription is being drained.
+// IsDraining reports whether Drain has been called and has not finished yet.
 func (s *Subscription) IsDraining() bool {
 	return s != nil && s.draining.Load() && !s.closedF.Load()
 }
 
-// SetClosedHandler will set the closed handler for when a subscription is closed (either
-// unsubscribed or drained).
+// SetClosedHandler sets a callback, given the subject, that runs when the subscription ends by
+// Unsubscribe or Drain.
 func (s *Subscription) SetClosedHandler(handler func(subject string)) {
 	s.limMu.Lock()
 	s.closedCB = handler
 	s.limMu.Unlock()
 }
 
-// NextMsg will return the next message available to a synchronous subscriber or block until one
-// is available. An error is returned if the subscription is invalid (ErrBadSubscription), the
-// connection is closed (ErrConnectionClosed), the timeout is reached (ErrTimeout), or if there
-// were no responders (ErrNoResponders) when used in the context of a request/reply.
+// NextMsg waits up to timeout for the subscription's next message. It fails with
+// ErrBadSubscription (invalid subscription), ErrConnectionClosed, ErrTimeout, or
+// ErrNoResponders when the subscription awaits a request's reply and nobody was listening.
 func (s *Subscription) NextMsg(timeout time.Duration) (*Msg, error) {
 	if s == nil {
 		return nil, ErrBadSubscription

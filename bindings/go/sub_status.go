@@ -140,12 +140,9 @@ func (c *connCore) subsDraining() {
 	}
 }
 
-// Msgs returns an iter.Seq2[*Msg, error] that can be used to iterate over messages. It can
-// only be used with a subscription that has been created with SubscribeSync or
-// QueueSubscribeSync, otherwise it will return an error on the first iteration.
-//
-// The iterator will block until a message is available. The subscription will not be closed
-// when the iterator is done.
+// Msgs iterates over the messages of a SubscribeSync or QueueSubscribeSync subscription (other
+// kinds yield an error at once). Each step waits as long as it takes for a message. Stopping
+// the loop leaves the subscription open.
 func (s *Subscription) Msgs() iter.Seq2[*Msg, error] {
 	return func(yield func(*Msg, error) bool) {
 		for {
@@ -161,12 +158,9 @@ func (s *Subscription) Msgs() iter.Seq2[*Msg, error] {
 	}
 }
 
-// MsgsTimeout returns an iter.Seq2[*Msg, error] that can be used to iterate over messages. It
-// can only be used with a subscription that has been created with SubscribeSync or
-// QueueSubscribeSync, otherwise it will return an error on the first iteration.
-//
-// The iterator will block until a message is available or the timeout is reached. If the
-// timeout is reached, the iterator will return nats.ErrTimeout but it will not be closed.
+// MsgsTimeout is Msgs with a limit on each wait: when timeout passes without a message the
+// iterator yields ErrTimeout and the loop may go on. Stopping the loop leaves the subscription
+// open.
 func (s *Subscription) MsgsTimeout(timeout time.Duration) iter.Seq2[*Msg, error] {
 	return func(yield func(*Msg, error) bool) {
 		for {
@@ -217,8 +211,8 @@ type initialPending struct {
 	val uint64
 }
 
-// InitialConsumerPending returns the number of messages pending to be delivered to the
-// consumer when the subscription was created.
+// InitialConsumerPending returns how many messages the consumer had waiting for delivery when
+// the subscription was created.
 //
 // The C API does not return the consumer's info from the subscribe call, so the value is
 // taken from the consumer's info at the first call (pending plus delivered, which is the
