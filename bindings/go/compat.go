@@ -124,8 +124,8 @@ func (nc *Conn) GetClientIP() (net.IP, error) {
 	return net.ParseIP(si.ClientIP), nil
 }
 
-// NoCallbacksAfterClientClose is an Option to disable callbacks (closed, disconnected, ...)
-// once the user called Close.
+// NoCallbacksAfterClientClose suppresses the connection callbacks (closed, disconnected, ...)
+// that would otherwise run after the application itself called Close.
 func NoCallbacksAfterClientClose() Option {
 	return func(o *Options) error { o.NoCallbacksAfterClientClose = true; return nil }
 }
@@ -144,8 +144,8 @@ func UserJWTAndSeed(jwt string, seed string) Option {
 	return UserJWT(userCB, sigCB)
 }
 
-// UserCredentialBytes is a convenience function that takes the contents of a chained
-// credentials file (JWT and seed), or a JWT and a seed, as bytes.
+// UserCredentialBytes authenticates with credentials held in memory: the bytes of a chained
+// .creds file (JWT and seed), or a JWT followed by a separate seed.
 func UserCredentialBytes(userOrChainedFileBytes []byte, seedFiles ...[]byte) Option {
 	jwt, err := credsSection(userOrChainedFileBytes, "JWT")
 	if err != nil {

@@ -61,7 +61,7 @@ type Statistics struct {
 // MsgHandler is the callback an asynchronous subscription calls with each message.
 type MsgHandler func(msg *Msg)
 
-// Conn represents a bare connection to a nats-server (backed by a libnatsrs connection).
+// Conn is a client connection to a NATS server (backed by a libnatsrs connection).
 type Conn struct {
 	// Opts is the copy of the Options this Conn was made from.
 	Opts Options

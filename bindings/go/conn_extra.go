@@ -49,7 +49,7 @@ func (nc *Conn) ClosedHandler() ConnHandler { return nc.handlers().ClosedCB }
 // ErrorHandler returns the callback currently set for asynchronous errors, or nil.
 func (nc *Conn) ErrorHandler() ErrHandler { return nc.handlers().AsyncErrorCB }
 
-// ConnectedUrlRedacted reports the connected server's URL with passwords redacted.
+// ConnectedUrlRedacted returns the current server's URL with any password masked.
 //
 // The core reports the URL without credentials; the user and password are those of the
 // server URL given in the options that has the same host and port (url.URL.Redacted
@@ -92,13 +92,13 @@ func parseServerURL(s string) *url.URL {
 	return u
 }
 
-// LocalAddr returns the local network address of the connection.
+// LocalAddr would return the connection's local socket address.
 //
 // The C API does not expose the socket's local address: this always returns "" (what
 // nats.go returns when not connected).
 func (nc *Conn) LocalAddr() string { return "" }
 
-// ConnectedDomain reports the connected server's domain.
+// ConnectedDomain returns the JetStream domain named in the server's INFO, or "".
 func (nc *Conn) ConnectedDomain() string {
 	si, _ := nc.info()
 	return si.Domain
@@ -119,7 +119,7 @@ func (nc *Conn) RemoteAccount() string {
 	return si.RemoteAccount
 }
 
-// TLSConnectionState retrieves the state of the TLS connection to the server.
+// TLSConnectionState would return the TLS session state of the connection.
 //
 // ErrDisconnected when not connected, ErrConnectionNotTLS when the connection is plain TCP
 // (no TLS option, no tls:// URL and a server that does not require TLS). For a TLS

@@ -95,7 +95,7 @@ func (nc *Conn) strGetter(f func(*C.natsrs_connection, *C.char, C.size_t) C.enum
 	return C.GoString(buf)
 }
 
-// ConnectedUrl reports the connected server's URL ("" when not connected).
+// ConnectedUrl returns the URL of the server in use ("" when not connected).
 func (nc *Conn) ConnectedUrl() string {
 	if nc.Status() != CONNECTED {
 		return ""
@@ -105,7 +105,7 @@ func (nc *Conn) ConnectedUrl() string {
 	})
 }
 
-// ConnectedServerId reports the connected server's Id.
+// ConnectedServerId returns the ID from the current server's INFO ("" when not connected).
 func (nc *Conn) ConnectedServerId() string {
 	if nc.Status() != CONNECTED {
 		return ""
@@ -115,7 +115,7 @@ func (nc *Conn) ConnectedServerId() string {
 	})
 }
 
-// ConnectedServerName reports the connected server's name.
+// ConnectedServerName returns the name from the current server's INFO.
 func (nc *Conn) ConnectedServerName() string {
 	return nc.serverInfo(func(si *C.natsrs_server_info) string {
 		return C.GoString(C.natsrs_server_info_server_name(si))

@@ -12,7 +12,7 @@ import (
 	"unsafe"
 )
 
-// Server represents a server in the connection's pool (nats.go's nats.Server): its URL and the
+// Server is one entry of the connection's server pool (nats.go's nats.Server): its URL and the
 // failed reconnect attempts since it was last connected to.
 type Server struct {
 	URL        *url.URL
@@ -24,7 +24,8 @@ type Server struct {
 // rather than given by the user.
 func (s Server) IsImplicit() bool { return s.isImplicit }
 
-// ServerPool returns a copy of the current server pool, in order (URLs without credentials).
+// ServerPool returns a snapshot of the server pool in its current order (URLs without
+// credentials).
 func (nc *Conn) ServerPool() []Server {
 	p := nc.cptr()
 	if p == nil {

@@ -71,8 +71,7 @@ func (nc *Conn) RequestWithContext(ctx context.Context, subj string, data []byte
 	return nc.requestCtx(ctx, subj, "", data)
 }
 
-// RequestMsgWithContext takes a context, a message including optional headers and request
-// expecting a single response.
+// RequestMsgWithContext is RequestWithContext for a whole message, headers included.
 func (nc *Conn) RequestMsgWithContext(ctx context.Context, msg *Msg) (*Msg, error) {
 	if msg == nil {
 		return nil, ErrInvalidMsg

@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// Encoder interface is for all register encoders.
+// Encoder turns Go values into message payloads and back; see RegisterEncoder.
 type Encoder interface {
 	Encode(subject string, v any) ([]byte, error)
 	Decode(subject string, data []byte, vPtr any) error
@@ -212,8 +212,8 @@ func (c *EncodedConn) subscribe(subject, queue string, cb Handler) (*Subscriptio
 	return c.Conn.Subscribe(subject, handler)
 }
 
-// BindSendChan binds a channel for send operations to NATS: every value received from the
-// channel is encoded and published until the channel is closed.
+// BindSendChan publishes to subject, encoded, every value read from channel until the channel is
+// closed.
 func (c *EncodedConn) BindSendChan(subject string, channel any) error {
 	ch := reflect.ValueOf(channel)
 	if ch.Kind() != reflect.Chan {

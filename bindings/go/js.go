@@ -100,7 +100,8 @@ func APIPrefix(pre string) JSOpt {
 	})
 }
 
-// Domain changes the domain part of the JetStream API prefix.
+// Domain addresses the JetStream of another domain by making the API prefix
+// "$JS.<domain>.API".
 func Domain(domain string) JSOpt {
 	return jsOptFn(func(o *jsOpts) error {
 		if domain == "" {

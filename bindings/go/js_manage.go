@@ -14,7 +14,8 @@ import (
 	"time"
 )
 
-// JetStreamManager manages JetStream streams and consumers.
+// JetStreamManager is the part of a JetStreamContext that creates, inspects and deletes streams
+// and consumers.
 type JetStreamManager interface {
 	AddStream(cfg *StreamConfig, opts ...JSOpt) (*StreamInfo, error)
 	UpdateStream(cfg *StreamConfig, opts ...JSOpt) (*StreamInfo, error)
@@ -240,7 +241,7 @@ func (j *js) StreamNameBySubject(subj string, opts ...JSOpt) (string, error) {
 	return names[0], nil
 }
 
-// AddConsumer adds a consumer to a stream (a durable one with Durable or Name set).
+// AddConsumer creates a consumer on stream from cfg (durable when Durable or Name is set).
 func (j *js) AddConsumer(stream string, cfg *ConsumerConfig, opts ...JSOpt) (*ConsumerInfo, error) {
 	return j.upsertConsumer(C.GN_JS_ADD_CONSUMER, stream, cfg, opts)
 }
@@ -286,7 +287,7 @@ func (j *js) upsertConsumer(op C.int, stream string, cfg *ConsumerConfig, opts [
 	return decodeInfo[ConsumerInfo](out)
 }
 
-// ConsumerInfo returns information about a consumer.
+// ConsumerInfo fetches the configuration and delivery state of a consumer of stream.
 func (j *js) ConsumerInfo(stream, name string, opts ...JSOpt) (*ConsumerInfo, error) {
 	if err := checkStreamName(stream); err != nil {
 		return nil, err

@@ -110,13 +110,13 @@ func (m *Msg) AckSync(opts ...AckOpt) error {
 	return m.ackReply(ackAck, "", true, opts...)
 }
 
-// Nak tells the server that the message was not handled and should be delivered again.
+// Nak reports that the message was not handled; the server will deliver it again.
 func (m *Msg) Nak(opts ...AckOpt) error {
 	return m.ackReply(ackNak, "", false, opts...)
 }
 
-// NakWithDelay negatively acknowledges a message, asking the server to redeliver it after the
-// delay.
+// NakWithDelay is Nak with a wait: the server delivers the message again only once delay has
+// passed.
 func (m *Msg) NakWithDelay(delay time.Duration, opts ...AckOpt) error {
 	body := ackNak
 	if delay > 0 {
@@ -145,8 +145,8 @@ func (m *Msg) InProgress(opts ...AckOpt) error {
 	return m.ackReply(ackProgress, "", false, opts...)
 }
 
-// Metadata retrieves the metadata from a JetStream message (parsed from its $JS.ACK reply
-// subject, v1 and v2 forms).
+// Metadata decodes the JetStream details of a delivered message from its $JS.ACK reply subject
+// (v1 and v2 forms).
 func (m *Msg) Metadata() (*MsgMetadata, error) {
 	if err := m.checkReply(); err != nil {
 		return nil, err

@@ -181,8 +181,8 @@ func (j *js) SubscribeSync(subj string, opts ...SubOpt) (*Subscription, error) {
 	return j.subscribe(subj, "", nil, nil, C.GN_JS_PUSH_SYNC, opts)
 }
 
-// QueueSubscribe creates a Subscription with a queue group (the consumer's deliver group; the
-// queue name is the durable name unless Durable says otherwise).
+// QueueSubscribe is Subscribe as a member of the queue group queue (the consumer's deliver
+// group; the queue name is the durable name unless Durable says otherwise).
 func (j *js) QueueSubscribe(subj, queue string, cb MsgHandler, opts ...SubOpt) (*Subscription, error) {
 	if cb == nil {
 		return nil, ErrBadSubscription
@@ -212,8 +212,8 @@ func (j *js) ChanQueueSubscribe(subj, queue string, ch chan *Msg, opts ...SubOpt
 	return j.subscribe(subj, queue, nil, ch, C.GN_JS_PUSH, opts)
 }
 
-// PullSubscribe creates a Subscription that can fetch messages (Fetch, FetchBatch). durable
-// "" creates an ephemeral consumer.
+// PullSubscribe binds a pull consumer to a Subscription whose messages are requested with Fetch
+// or FetchBatch. An empty durable creates an ephemeral consumer.
 func (j *js) PullSubscribe(subj, durable string, opts ...SubOpt) (*Subscription, error) {
 	if durable != "" {
 		opts = append(opts, Durable(durable))

@@ -236,14 +236,13 @@ func PullMaxWaiting(n int) SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.MaxWaiting = n; return nil })
 }
 
-// SkipConsumerLookup will omit looking up consumer when Bind, Durable and ConsumerName are
-// provided (the lookup is cheap and still done by libnatsrs).
+// SkipConsumerLookup is accepted for compatibility and does nothing: the consumer lookup with
+// Bind or Durable is cheap and still done by libnatsrs.
 func SkipConsumerLookup() SubOpt { return subOptFn(func(o *subOpts) error { return nil }) }
 
-// DeliverSubject specifies the JetStream consumer deliver subject: a push consumer the
-// subscription creates delivers there instead of to a new inbox
-// (natsrs_js_subscribe_options_set_deliver_subject). An existing consumer keeps its own; a
-// pull subscription refuses it (ErrPullSubscribeToPushConsumer).
+// DeliverSubject sets the subject a push consumer created by the subscription delivers to,
+// instead of a new inbox (natsrs_js_subscribe_options_set_deliver_subject). An existing
+// consumer keeps its own; a pull subscription refuses it (ErrPullSubscribeToPushConsumer).
 func DeliverSubject(subject string) SubOpt {
 	return subOptFn(func(o *subOpts) error { o.cfg.DeliverSubject = subject; return nil })
 }

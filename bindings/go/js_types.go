@@ -160,7 +160,7 @@ type PeerInfo struct {
 	Pending bool          `json:"pending,omitempty"`
 }
 
-// StreamPurgeRequest is optional request information to the purge API (a JSOpt of PurgeStream).
+// StreamPurgeRequest narrows what PurgeStream removes (pass it as a JSOpt).
 type StreamPurgeRequest struct {
 	Sequence uint64 `json:"seq,omitempty"`
 	Subject  string `json:"filter,omitempty"`
@@ -338,7 +338,8 @@ const (
 	deliverPolicyNotSet = 99
 )
 
-// RetentionPolicy determines how messages in a stream are retained.
+// RetentionPolicy says when a stream may drop messages: at its limits, once all interested
+// consumers acked them, or once one worker acked them.
 type RetentionPolicy int
 
 const (

@@ -12,8 +12,8 @@ const (
 )
 
 // Msg is one NATS message, either received by a subscription or built to be sent with
-// PublishMsg. A new Msg is allocated for every delivered message (its data is copied into Go
-// memory once), so it is safe to keep a reference to it after a handler returns.
+// PublishMsg. Each delivery gets its own Msg, with the data copied into Go memory once; the
+// binding never reuses it, so a handler may hold on to it (and its Data) after returning.
 type Msg struct {
 	Subject string
 	Reply   string

@@ -25,7 +25,7 @@ import (
 // ObjectStore, puts streamed from the caller's io.Reader through a read callback, gets streamed
 // to an io.Pipe through a write callback (callbacks.go-style cgo.Handle userdata, obj_io.go).
 
-// ObjectStoreManager creates, loads and deletes object stores.
+// ObjectStoreManager is the part of a JetStreamContext that handles object store buckets.
 type ObjectStoreManager interface {
 	ObjectStore(bucket string) (ObjectStore, error)
 	CreateObjectStore(cfg *ObjectStoreConfig) (ObjectStore, error)
@@ -638,7 +638,7 @@ func (o *obs) AddLink(name string, obj *ObjectInfo) (*ObjectInfo, error) {
 	return o.infoCall(st, out, &je, objCallObject)
 }
 
-// AddBucketLink adds `name` as a link to the whole store `bucket`.
+// AddBucketLink stores an object called name that points to the whole store bucket.
 func (o *obs) AddBucketLink(name string, bucket ObjectStore) (*ObjectInfo, error) {
 	if name == "" {
 		return nil, ErrNameRequired

@@ -275,8 +275,8 @@ func DisconnectErrHandler(cb ConnErrHandler) Option {
 	return func(o *Options) error { o.DisconnectedErrCB = cb; return nil }
 }
 
-// ReconnectErrHandler is an Option to set the handler called with the error of every failed
-// reconnect attempt (also the background attempts of RetryOnFailedConnect).
+// ReconnectErrHandler sets the callback run with the error of each failed reconnect attempt
+// (also the background attempts of RetryOnFailedConnect).
 func ReconnectErrHandler(cb ConnErrHandler) Option {
 	return func(o *Options) error { o.ReconnectErrCB = cb; return nil }
 }
@@ -447,7 +447,7 @@ func RetryOnFailedConnect(retry bool) Option {
 	return func(o *Options) error { o.RetryOnFailedConnect = retry; return nil }
 }
 
-// CustomInboxPrefix configures the request + reply inbox prefix.
+// CustomInboxPrefix replaces "_INBOX" as the prefix of the reply subjects used for requests.
 func CustomInboxPrefix(p string) Option {
 	return func(o *Options) error {
 		if p == "" || strings.Contains(p, ">") || strings.Contains(p, "*") || strings.HasSuffix(p, ".") {
