@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-// ErrorCode represents error_code returned in response from JetStream API.
+// ErrorCode is the server's numeric JetStream error (the err_code field of an API error).
 type ErrorCode uint16
 
 // JetStream error codes nats.go names.

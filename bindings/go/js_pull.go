@@ -34,10 +34,10 @@ func (n PullMaxBytes) configurePull(o *pullOpts) error {
 	return nil
 }
 
-// PullHeartbeat sets the idle heartbeat duration for a pull subscription fetch: the server
-// sends heartbeats while the request waits, and the fetch ends with ErrNoHeartbeat (or the
-// messages that came before) when two in a row are missed
-// (natsrs_pull_subscription_fetch_heartbeat). It must be less than half the fetch's wait.
+// PullHeartbeat asks the server to send heartbeats at this interval while a fetch request
+// waits; the fetch ends with ErrNoHeartbeat (or the messages that came before) when two in a
+// row are missed (natsrs_pull_subscription_fetch_heartbeat). It must be less than half the
+// fetch's wait.
 type PullHeartbeat time.Duration
 
 func (h PullHeartbeat) configurePull(o *pullOpts) error {

@@ -189,7 +189,7 @@ type AccountInfo struct {
 	Tiers  map[string]Tier `json:"tiers"`
 }
 
-// Tier represents a JetStream account usage tier.
+// Tier is the JetStream usage and limits of an account, overall or for one replica tier.
 type Tier struct {
 	Memory         uint64        `json:"memory"`
 	Store          uint64        `json:"storage"`
@@ -325,7 +325,7 @@ const (
 	replayPolicyNotSet = 99
 )
 
-// DeliverPolicy determines from which point to start delivering messages.
+// DeliverPolicy says where in the stream a new consumer begins delivering.
 type DeliverPolicy int
 
 const (
@@ -365,7 +365,7 @@ const (
 	MemoryStorage
 )
 
-// StoreCompression determines how messages are compressed.
+// StoreCompression selects whether a stream compresses its stored messages (none or S2).
 type StoreCompression uint8
 
 const (
