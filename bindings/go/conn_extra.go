@@ -55,19 +55,9 @@ func (nc *Conn) ErrorHandler() ErrHandler { return nc.handlers().AsyncErrorCB }
 // server URL given in the options that has the same host and port (url.URL.Redacted
 // replaces the password with "xxxxx", as nats.go).
 func (nc *Conn) ConnectedUrlRedacted() string {
-	cu := nc.ConnectedUrl()
-	if cu == "" {
+	u := nc.connectedURL()
+	if u == nil {
 		return ""
-	}
-	u, err := url.Parse(cu)
-	if err != nil {
-		return ""
-	}
-	for _, s := range append([]string{nc.Opts.Url}, nc.Opts.Servers...) {
-		if su := parseServerURL(s); su != nil && su.User != nil && strings.EqualFold(su.Host, u.Host) {
-			u.User = su.User
-			break
-		}
 	}
 	return u.Redacted()
 }

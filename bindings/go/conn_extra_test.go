@@ -79,6 +79,9 @@ func TestConnectedUrlRedacted(t *testing.T) {
 	if got := nc.ConnectedUrlRedacted(); got != want {
 		t.Fatalf("redacted %q, want %q", got, want)
 	}
+	if got, want := nc.ConnectedUrl(), fmt.Sprintf("nats://derek:s3cr3t@127.0.0.1:%d", s.Port); got != want {
+		t.Fatalf("ConnectedUrl %q, want %q (nats.go keeps the credentials)", got, want)
+	}
 	nc.Close()
 	if got := nc.ConnectedUrlRedacted(); got != "" {
 		t.Fatalf("closed: %q", got)

@@ -8,7 +8,9 @@ package nats
 import "C"
 
 import (
+	"net/url"
 	"runtime"
+	"strings"
 	"unsafe"
 )
 
@@ -95,14 +97,37 @@ func (nc *Conn) strGetter(f func(*C.natsrs_connection, *C.char, C.size_t) C.enum
 	return C.GoString(buf)
 }
 
-// ConnectedUrl returns the URL of the server in use ("" when not connected).
+// ConnectedUrl returns the URL of the server in use ("" when not connected). As in nats.go it
+// carries the user and password of the matching server URL given in the options (the core
+// reports the URL without credentials).
 func (nc *Conn) ConnectedUrl() string {
-	if nc.Status() != CONNECTED {
+	u := nc.connectedURL()
+	if u == nil {
 		return ""
 	}
-	return nc.strGetter(func(p *C.natsrs_connection, b *C.char, n C.size_t) C.enum_natsrs_status {
+	return u.String()
+}
+
+// connectedURL is the core's connected URL with the credentials of the option's server URL
+// that has the same host and port; nil when not connected.
+func (nc *Conn) connectedURL() *url.URL {
+	if nc.Status() != CONNECTED {
+		return nil
+	}
+	cu := nc.strGetter(func(p *C.natsrs_connection, b *C.char, n C.size_t) C.enum_natsrs_status {
 		return C.natsrs_connection_connected_url(p, b, n)
 	})
+	u, err := url.Parse(cu)
+	if cu == "" || err != nil {
+		return nil
+	}
+	for _, s := range append([]string{nc.Opts.Url}, nc.Opts.Servers...) {
+		if su := parseServerURL(s); su != nil && su.User != nil && strings.EqualFold(su.Host, u.Host) {
+			u.User = su.User
+			break
+		}
+	}
+	return u
 }
 
 // ConnectedServerId returns the ID from the current server's INFO ("" when not connected).
