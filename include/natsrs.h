@@ -2539,6 +2539,15 @@ enum natsrs_status natsrs_js_ordered_consumer_consume(struct natsrs_js_ordered_c
 uint64_t natsrs_js_ordered_consumer_stream_seq(const struct natsrs_js_ordered_consumer *oc);
 
 /**
+ * The server's info on the consumer the ordered consumer uses now (it is recreated on a gap,
+ * so the name changes; nats.go's ConsumerInfo on an ordered subscription). Works from any
+ * thread, also while it is consumed. NATSRS_STATUS_NOT_FOUND between a reset and the next
+ * consumer. Returns an owned natsrs_consumer_info; release with natsrs_consumer_info_free.
+ */
+enum natsrs_status natsrs_js_ordered_consumer_consumer_info(const struct natsrs_js_ordered_consumer *oc,
+                                                            struct natsrs_consumer_info **out);
+
+/**
  * Stops the ordered consumer from any thread: a waiting `_next` returns
  * NATSRS_STATUS_INVALID_SUBSCRIPTION at once, and so does every later one. Idempotent. (A
  * consume is stopped with natsrs_consume_context_stop instead.)

@@ -47,6 +47,18 @@ natsrs_status gn_js_ordered_new(natsrs_jetstream *js, const char *stream, size_t
     return st;
 }
 
+natsrs_status gn_js_ordered_info(gn_ordered *o, char **out_json, gn_jerr *je) {
+    natsrs_consumer_info *ci = NULL;
+    *out_json = NULL;
+    natsrs_status st = natsrs_js_ordered_consumer_consumer_info(o->oc, &ci);
+    if (st == NATSRS_STATUS_OK) {
+        st = natsrs_consumer_info_json(ci, out_json);
+        natsrs_consumer_info_free(ci);
+    }
+    if (st != NATSRS_STATUS_OK) gn_take_err(je);
+    return st;
+}
+
 natsrs_status gn_js_ordered_next(gn_ordered *o, int64_t timeout_ms, gn_msg_view *view, natsrs_msg **out,
                                  gn_jerr *je) {
     natsrs_status st = natsrs_js_ordered_consumer_next(o->oc, timeout_ms, out);

@@ -33,7 +33,14 @@ func TestJSOrderedConsumer(t *testing.T) {
 			t.Fatalf("ack: %v", err)
 		}
 	}
+	ci0, err := sub.ConsumerInfo()
+	if err != nil || ci0.Stream != name {
+		t.Fatalf("ordered ConsumerInfo: %+v %v", ci0, err)
+	}
 	for n := range js.ConsumerNames(name) {
+		if n != ci0.Name {
+			t.Fatalf("consumer %s is not the one in use (%s)", n, ci0.Name)
+		}
 		js.DeleteConsumer(name, n)
 	}
 	for i := 10; i < 20; i++ {
@@ -66,6 +73,11 @@ func TestJSOrderedConsumer(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("no message")
 		}
+	}
+	// ConsumerInfo: the consumer the ordered consumer uses now (read while it is consumed).
+	ci, err := hs.ConsumerInfo()
+	if err != nil || ci.Stream != name || ci.Name == "" || ci.Delivered.Stream < 19 {
+		t.Fatalf("ordered ConsumerInfo: %+v %v", ci, err)
 	}
 	hs.Unsubscribe()
 	// Channel, with DeliverLastPerSubject.

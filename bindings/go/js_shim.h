@@ -45,6 +45,9 @@ natsrs_status gn_js_ordered_new(natsrs_jetstream *js, const char *stream, size_t
                                 size_t cfg_len, uintptr_t ud, gn_ordered **out, gn_jerr *je);
 natsrs_status gn_js_ordered_next(gn_ordered *o, int64_t timeout_ms, gn_msg_view *view, natsrs_msg **out,
                                  gn_jerr *je);
+// The info of the consumer the ordered consumer uses now, as JSON (release with
+// natsrs_string_free).
+natsrs_status gn_js_ordered_info(gn_ordered *o, char **out_json, gn_jerr *je);
 // Stops deliveries (a waiting gn_js_ordered_next returns); the consumer is deleted at free.
 void gn_js_ordered_stop(gn_ordered *o);
 void gn_js_ordered_free(gn_ordered *o);

@@ -471,16 +471,18 @@ func (s *Subscription) ConsumerInfo() (*ConsumerInfo, error) {
 	if s == nil || s.jsi == nil {
 		return nil, ErrTypeSubscription
 	}
-	if s.jsi.ordered {
-		return nil, fmt.Errorf("%w: ConsumerInfo of an ordered consumer (the C API does not expose its current consumer)", ErrNotSupported)
-	}
 	p := s.jsi.acquire()
 	if p == nil {
 		return nil, ErrBadSubscription
 	}
 	var out *C.char
 	var je C.gn_jerr
-	st := C.gn_js_sub_op(p, C.bool(s.jsi.pull), C.GN_JS_SUB_INFO, 0, &out, &je)
+	var st C.natsrs_status
+	if s.jsi.ordered { // the consumer it uses now (recreated on a gap, so the name changes)
+		st = C.gn_js_ordered_info((*C.gn_ordered)(p), &out, &je)
+	} else {
+		st = C.gn_js_sub_op(p, C.bool(s.jsi.pull), C.GN_JS_SUB_INFO, 0, &out, &je)
+	}
 	s.jsi.release()
 	if err := jsErr(st, &je, jsCallConsumer); err != nil {
 		return nil, err

@@ -11,13 +11,14 @@ use super::handle::{self, borrow, box_into_raw, BoxOwned, Castable};
 use super::js_config::natsrs_consumer_config;
 use super::js_consumers::{natsrs_consume_context, natsrs_js_msg_handler};
 use super::js_handles::{natsrs_js_stream, stream_of};
+use super::js_info::{natsrs_consumer_info, put_consumer_info};
 use super::js_iter::{consume_handlers, natsrs_js_consume_error_handler, natsrs_js_consume_options};
 use super::msg::natsrs_msg;
 use super::options::natsrs_userdata_free;
 use super::status::natsrs_status;
 use super::{guard, guard_val, nn, put};
 use crate::error::{err, Result};
-use crate::jetstream::{ConsumerConfig, OrderedConsumer, OrderedConsumerOptions, StopHandle};
+use crate::jetstream::{ConsumerConfig, OrderedConsumer, OrderedConsumerOptions, OrderedCurrent, StopHandle};
 
 /// An ordered consumer. Opaque; release with natsrs_js_ordered_consumer_free (which stops it
 /// and deletes its current server-side consumer in the background). `_next` may be called from
@@ -26,6 +27,8 @@ pub struct natsrs_js_ordered_consumer {
     /// None once handed to natsrs_js_ordered_consumer_consume.
     oc: Mutex<Option<OrderedConsumer>>,
     stop: StopHandle,
+    /// The consumer in use now (readable also while consumed).
+    current: OrderedCurrent,
 }
 
 // SAFETY: pointers to natsrs_js_ordered_consumer are only made by box_into_raw.
@@ -79,9 +82,9 @@ pub unsafe extern "C" fn natsrs_js_stream_ordered_consumer(
             o.consume = Some(unsafe { borrow(opts, "opts") }?.opts.clone());
         }
         let oc = s.st.ordered_consumer(o)?;
-        let stop = oc.stop_handle();
+        let (stop, current) = (oc.stop_handle(), oc.current());
         // SAFETY: checked non-NULL above.
-        unsafe { put(out, box_into_raw(natsrs_js_ordered_consumer { oc: Mutex::new(Some(oc)), stop })) };
+        unsafe { put(out, box_into_raw(natsrs_js_ordered_consumer { oc: Mutex::new(Some(oc)), stop, current })) };
         Ok(())
     })
 }
@@ -169,6 +172,26 @@ pub unsafe extern "C" fn natsrs_js_ordered_consumer_stream_seq(oc: *const natsrs
         // SAFETY: `oc` live (or NULL, refused).
         let h = unsafe { ordered_of(oc) }?;
         Ok(h.oc.try_lock().and_then(|g| g.as_ref().map(|o| o.stream_seq())).unwrap_or(0))
+    })
+}
+
+/// The server's info on the consumer the ordered consumer uses now (it is recreated on a gap,
+/// so the name changes; nats.go's ConsumerInfo on an ordered subscription). Works from any
+/// thread, also while it is consumed. NATSRS_STATUS_NOT_FOUND between a reset and the next
+/// consumer. Returns an owned natsrs_consumer_info; release with natsrs_consumer_info_free.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_js_ordered_consumer_consumer_info(
+    oc: *const natsrs_js_ordered_consumer,
+    out: *mut *mut natsrs_consumer_info,
+) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `oc` live (or NULL, refused).
+        let h = unsafe { ordered_of(oc) }?;
+        nn(out, "out")?;
+        let i = h.current.consumer_info()?;
+        // SAFETY: checked non-NULL above.
+        unsafe { put_consumer_info(out, i) };
+        Ok(())
     })
 }
 

@@ -73,7 +73,7 @@ pub use async_publish::{PubAckCallback, PubAckFuture};
 pub use consume::{ConsumeContext, ConsumeErrorHandler, ConsumeOptions, ConsumerHandle, Messages, StopHandle};
 pub use consumer::{AckPolicy, ConsumerConfig, ConsumerInfo, DeliverPolicy, ReplayPolicy, SequenceInfo};
 pub use jsmsg::{JsMsg, MsgMetadata};
-pub use ordered::{OrderedConsumer, OrderedConsumerOptions};
+pub use ordered::{OrderedConsumer, OrderedConsumerOptions, OrderedCurrent};
 pub use publish::{PubAck, PublishOptions};
 pub use pull::{FetchOptions, PullSubscription};
 pub use push::{JsMsgHandler, PushSubscription, SubscribeOptions};

@@ -2,7 +2,10 @@
 //! ephemeral pull consumers; a new one is made on a sequence gap, missed heartbeats, a deleted
 //! consumer or a reconnect, starting after the last stream sequence delivered.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
 
 use super::consume::{ConsumeContext, ConsumeErrorHandler, ConsumeOptions, Messages, MsgSource, StopHandle};
 use super::consumer::{AckPolicy, ConsumerConfig, DeliverPolicy, ReplayPolicy};
@@ -52,6 +55,31 @@ pub struct OrderedConsumer {
     retry: Duration,
     resets: u64,
     stop_handle: StopHandle,
+    /// The name of the current incarnation, shared with [`OrderedCurrent`] handles.
+    current: Arc<Mutex<String>>,
+}
+
+/// The current server-side consumer of an ordered consumer, readable from any thread, also
+/// while the ordered consumer is consumed on a thread of its own (nats.go's ConsumerInfo on an
+/// ordered subscription).
+#[derive(Clone)]
+pub struct OrderedCurrent {
+    js: JetStream,
+    stream: String,
+    name: Arc<Mutex<String>>,
+}
+
+impl OrderedCurrent {
+    /// Name of the consumer in use now ("" before the first one was made).
+    pub fn consumer_name(&self) -> String {
+        self.name.lock().clone()
+    }
+
+    /// The server's info on the consumer in use now (`NotFound` between a reset and the next
+    /// incarnation).
+    pub fn consumer_info(&self) -> Result<super::ConsumerInfo> {
+        self.js.consumer_info(&self.stream, &self.consumer_name())
+    }
 }
 
 impl OrderedConsumer {
@@ -83,6 +111,7 @@ impl OrderedConsumer {
             retry: ORDERED_RETRY_FIRST,
             resets: 0,
             stop_handle: StopHandle::default(),
+            current: Arc::new(Mutex::new(String::new())),
         };
         oc.create()?;
         Ok(oc)
@@ -99,6 +128,10 @@ impl OrderedConsumer {
     /// How many times the consumer was recreated.
     pub fn resets(&self) -> u64 {
         self.resets
+    }
+    /// A handle that reads the current consumer from any thread.
+    pub fn current(&self) -> OrderedCurrent {
+        OrderedCurrent { js: self.js.clone(), stream: self.stream.clone(), name: self.current.clone() }
     }
     /// A handle that stops this consumer from another thread (a waiting `next` returns
     /// `InvalidSubscription` at once, and so does every later one).
@@ -139,6 +172,7 @@ impl OrderedConsumer {
     fn create(&mut self) -> Result<()> {
         self.serial += 1;
         self.name = format!("{}_{}", self.prefix, self.serial);
+        self.current.lock().clone_from(&self.name);
         self.consumer_seq = 0;
         let cfg = self.config();
         self.js.create_consumer_action(&self.stream, &cfg, "create")?;

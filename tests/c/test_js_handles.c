@@ -368,6 +368,16 @@ static void test_handles_ordered_consumer(void) {
   natsrs_js_name_list *cons = NULL;
   REQUIRE_OK(natsrs_js_stream_consumer_names(st, &cons));
   CHECK_EQ(natsrs_js_name_list_count(cons), 1);
+  char first[128] = "";
+  {
+    /* The info of the consumer in use is that consumer's. */
+    natsrs_consumer_info *ci = NULL;
+    REQUIRE_OK(natsrs_js_ordered_consumer_consumer_info(oc, &ci));
+    CHECK_STR(natsrs_consumer_info_name(ci), natsrs_js_name_list_get(cons, 0));
+    CHECK(natsrs_consumer_info_delivered_stream_seq(ci) >= 19); /* it pulls ahead */
+    snprintf(first, sizeof first, "%s", natsrs_consumer_info_name(ci));
+    natsrs_consumer_info_free(ci);
+  }
   CHECK_OK(natsrs_js_stream_delete_consumer(st, natsrs_js_name_list_get(cons, 0)));
   natsrs_js_name_list_free(cons);
   for (int i = 10; i < 20; i++) {
@@ -375,6 +385,18 @@ static void test_handles_ordered_consumer(void) {
     REQUIRE_OK(natsrs_js_ordered_consumer_next(oc, 10000, &m));
     CHECK_EQ(stream_seq(m), (uint64_t)(2 * i + 1));
     natsrs_msg_free(m);
+  }
+  {
+    /* The deleted consumer is gone (NOT_FOUND until the ordered consumer notices and makes a
+     * new one, whose info it then gives). */
+    natsrs_consumer_info *ci = NULL;
+    natsrs_status cs = natsrs_js_ordered_consumer_consumer_info(oc, &ci);
+    CHECK(cs == NATSRS_STATUS_NOT_FOUND || cs == NATSRS_STATUS_OK);
+    if (cs == NATSRS_STATUS_OK) {
+      CHECK(strcmp(natsrs_consumer_info_name(ci), first) != 0);
+      natsrs_consumer_info_free(ci);
+    }
+    CHECK_STATUS(natsrs_js_ordered_consumer_consumer_info(oc, NULL), NATSRS_STATUS_NULL_PARAMETER);
   }
   natsrs_msg *m = NULL;
   CHECK_STATUS(natsrs_js_ordered_consumer_next(oc, 200, &m), NATSRS_STATUS_TIMEOUT);
@@ -651,6 +673,7 @@ static void test_handles_bad_arguments(void) {
   CHECK_STATUS(natsrs_js_ordered_consumer_consume(NULL, nop_msg, NULL, NULL, NULL, (natsrs_consume_context **)&out), NP);
   CHECK_STATUS(natsrs_js_ordered_consumer_stop(NULL), NP);
   CHECK_EQ(natsrs_js_ordered_consumer_stream_seq(NULL), 0);
+  CHECK_STATUS(natsrs_js_ordered_consumer_consumer_info(NULL, (natsrs_consumer_info **)&out), NP);
   natsrs_js_ordered_consumer_free(NULL);
 
   CHECK_STATUS(natsrs_jetstream_stream_names(NULL, NULL, (natsrs_js_name_list **)&out), NP);

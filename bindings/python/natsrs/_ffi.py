@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "cd93a32ccb5d0ba69efdded888256cb8adb544266ace996bf391fc44d6803020"
+HEADER_SHA256 = "bb606307328c0cae1c7fd6c31355b299c6a26a5a5aab8a163e3c8cd06123f0d9"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -471,6 +471,7 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_js_ordered_consumer_next", c_int, (c_void_p, c_int64, POINTER(c_void_p))),
     ("natsrs_js_ordered_consumer_consume", c_int, (c_void_p, natsrs_js_msg_handler, natsrs_js_consume_error_handler, c_void_p, natsrs_userdata_free, POINTER(c_void_p))),
     ("natsrs_js_ordered_consumer_stream_seq", c_uint64, (c_void_p,)),
+    ("natsrs_js_ordered_consumer_consumer_info", c_int, (c_void_p, POINTER(c_void_p))),
     ("natsrs_js_ordered_consumer_stop", c_int, (c_void_p,)),
     ("natsrs_js_ordered_consumer_free", None, (c_void_p,)),
     ("natsrs_js_publish_options_create", c_int, (POINTER(c_void_p),)),
