@@ -8,7 +8,7 @@ from typing import Any, List
 
 import nats as nats_py
 import pytest
-from conftest import run
+from conftest import nats_py_flush, run
 
 import natsrs.aio as nats
 from natsrs import _core
@@ -104,7 +104,7 @@ def test_batched_publish_keeps_order_with_subscribe_request_and_headers(url: str
             await py.publish(m.reply, b"pong")
 
         await py.subscribe("pk.rr", cb=responder)
-        await py.flush()
+        await nats_py_flush(py)
 
         await nc.publish("pk.self", b"before")  # batched, then the subscribe goes out after it
         sub = await nc.subscribe("pk.self")
@@ -208,7 +208,7 @@ def test_batched_publish_after_an_early_hand_over_is_still_sent(url: str) -> Non
         nc = await nats.connect(url)
         py = await nats_py.connect(url)
         sub = await py.subscribe("pk.late")
-        await py.flush()
+        await nats_py_flush(py)
         await nc.publish("pk.late", b"1")
         await nc.subscribe("pk.other")  # hands the batch over before the scheduled call runs
         await asyncio.sleep(0)  # the scheduled hand-over runs, finds nothing

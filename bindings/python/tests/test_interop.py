@@ -7,7 +7,7 @@ from typing import List
 
 import nats as natspy  # the real nats-py
 import pytest
-from conftest import run
+from conftest import nats_py_flush, run
 
 import natsrs
 import natsrs.aio as nats
@@ -34,9 +34,8 @@ def test_natsrs_aio_publishes_nats_py_receives(url: str) -> None:
         py = await natspy.connect(url)
         rs = await nats.connect(url)
         sub = await py.subscribe("i.rs2py")
-        await py.flush()
-        # Under CPU load a nats-py subscription may miss messages sent right after its flush
-        # (seen with nats-py as the publisher too): probe until it receives, then test.
+        await nats_py_flush(py)
+        # A probe first anyway: the 100 messages must all arrive, in order.
         for _ in range(100):
             await rs.publish("i.rs2py", b"probe")
             await rs.flush()
@@ -70,7 +69,7 @@ def test_request_reply_both_directions(url: str) -> None:
 
         await py.subscribe("i.py.svc", cb=py_responder)
         await rs.subscribe("i.rs.svc", cb=rs_responder)
-        await py.flush()
+        await nats_py_flush(py)
         await rs.flush()
         r1 = await rs.request("i.py.svc", b"a", timeout=2)
         r2 = await py.request("i.rs.svc", b"b", timeout=2)
