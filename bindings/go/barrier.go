@@ -38,15 +38,12 @@ func (nc *Conn) Barrier(f func()) error {
 	if nc == nil || nc.core == nil || nc.core.closed.Load() || nc.IsClosed() {
 		return ErrConnectionClosed
 	}
-	c := nc.core
-	c.mu.Lock()
-	subs := make([]*Subscription, 0, len(c.subs))
-	for _, w := range c.subs {
-		if s := w.Value(); s != nil && s.typ == AsyncSubscription {
+	var subs []*Subscription
+	for _, s := range nc.core.liveSubs() {
+		if s.typ == AsyncSubscription {
 			subs = append(subs, s)
 		}
 	}
-	c.mu.Unlock()
 	if len(subs) == 0 {
 		f()
 		return nil

@@ -360,17 +360,23 @@ func (nc *Conn) Close() {
 	runtime.KeepAlive(nc)
 }
 
-// releaseSubs frees the C handles of the connection's subscriptions (they cannot deliver any
-// more once the connection is closed).
-func (c *connCore) releaseSubs(soft bool) []*Subscription {
+// liveSubs is a snapshot of the connection's subscriptions that are still reachable.
+func (c *connCore) liveSubs() []*Subscription {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	subs := make([]*Subscription, 0, len(c.subs))
 	for _, w := range c.subs {
 		if s := w.Value(); s != nil {
 			subs = append(subs, s)
 		}
 	}
-	c.mu.Unlock()
+	return subs
+}
+
+// releaseSubs frees the C handles of the connection's subscriptions (they cannot deliver any
+// more once the connection is closed).
+func (c *connCore) releaseSubs(soft bool) []*Subscription {
+	subs := c.liveSubs()
 	for _, s := range subs {
 		s.markClosed(true, soft)
 	}

@@ -127,14 +127,7 @@ func (s *Subscription) slowConsumer() {
 
 // subsDraining marks every subscription of the connection as draining (Conn.Drain).
 func (c *connCore) subsDraining() {
-	c.mu.Lock()
-	subs := make([]*Subscription, 0, len(c.subs))
-	for _, w := range c.subs {
-		if s := w.Value(); s != nil {
-			subs = append(subs, s)
-		}
-	}
-	c.mu.Unlock()
+	subs := c.liveSubs()
 	for _, s := range subs {
 		s.changeStatus(SubscriptionDraining)
 	}
