@@ -57,9 +57,30 @@ func takeErr(st C.natsrs_status, msg *C.char) error {
 
 // copyView copies a message view into Go memory: one allocation for subject, reply and data.
 func copyView(v *C.gn_msg_view, sub *Subscription) *Msg {
-	sl, rl, dl := int(v.subject_len), int(v.reply_len), int(v.data_len)
 	m := &Msg{Sub: sub}
-	subj := unsafe.Slice((*byte)(unsafe.Pointer(v.subject)), sl)
+	m.copyParts(sub,
+		unsafe.Slice((*byte)(unsafe.Pointer(v.subject)), int(v.subject_len)),
+		unsafe.Slice((*byte)(unsafe.Pointer(v.reply)), int(v.reply_len)),
+		unsafe.Slice((*byte)(unsafe.Pointer(v.data)), int(v.data_len)))
+	if v.hdr != nil {
+		raw := unsafe.String((*byte)(unsafe.Pointer(v.hdr)), int(v.hdr_len))
+		m.Header = parseHeaderBuf(raw)
+	}
+	if v.status > 0 {
+		if m.Header == nil {
+			m.Header = Header{}
+		}
+		if m.Header.Get(statusHdr) == "" {
+			m.Header.Set(statusHdr, strconv.Itoa(int(v.status)))
+		}
+	}
+	return m
+}
+
+// copyParts sets m's subject, reply and data from borrowed bytes, copied into one allocation
+// (the subject is not copied when it is the subscription's own).
+func (m *Msg) copyParts(sub *Subscription, subj, reply, data []byte) {
+	sl, rl, dl := len(subj), len(reply), len(data)
 	reuseSubj := sub != nil && sub.Subject == string(subj)
 	n := rl + dl
 	if !reuseSubj {
@@ -74,31 +95,18 @@ func copyView(v *C.gn_msg_view, sub *Subscription) *Msg {
 			off = sl
 		}
 		if rl > 0 {
-			copy(buf[off:], unsafe.Slice((*byte)(unsafe.Pointer(v.reply)), rl))
+			copy(buf[off:], reply)
 			m.Reply = unsafe.String(&buf[off], rl)
 			off += rl
 		}
 		if dl > 0 {
-			copy(buf[off:], unsafe.Slice((*byte)(unsafe.Pointer(v.data)), dl))
+			copy(buf[off:], data)
 			m.Data = buf[off : off+dl : off+dl]
 		}
 	}
 	if reuseSubj {
 		m.Subject = sub.Subject
 	}
-	if v.hdr != nil {
-		raw := unsafe.String((*byte)(unsafe.Pointer(v.hdr)), int(v.hdr_len))
-		m.Header = parseHeaderBuf(raw)
-	}
-	if v.status > 0 {
-		if m.Header == nil {
-			m.Header = Header{}
-		}
-		if m.Header.Get(statusHdr) == "" {
-			m.Header.Set(statusHdr, strconv.Itoa(int(v.status)))
-		}
-	}
-	return m
 }
 
 // parseHeaderBuf parses "key\0value\0..." (copied into Go strings).

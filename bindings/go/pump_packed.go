@@ -91,9 +91,8 @@ func (s *Subscription) unpack(b []byte, n int, own bool, deliver func(*Msg)) err
 		subj, reply, hdr, data := b[:sl], b[sl:sl+rl], b[sl+rl:sl+rl+hl], b[sl+rl+hl:sl+rl+hl+dl]
 		b = b[sl+rl+hl+dl:]
 		m := &Msg{Sub: s}
-		reuseSubj := s.Subject == string(subj)
 		if own {
-			if reuseSubj {
+			if s.Subject == string(subj) {
 				m.Subject = s.Subject
 			} else if sl > 0 {
 				m.Subject = unsafe.String(&subj[0], sl)
@@ -104,36 +103,8 @@ func (s *Subscription) unpack(b []byte, n int, own bool, deliver func(*Msg)) err
 			if dl > 0 {
 				m.Data = data[:dl:dl]
 			}
-			if hl > 0 {
-				m.Header = parseWireHeader(hdr)
-			}
-			deliver(m)
-			continue
-		}
-		size := rl + dl
-		if !reuseSubj {
-			size += sl
-		}
-		if size > 0 {
-			buf := make([]byte, size)
-			off := 0
-			if !reuseSubj && sl > 0 {
-				copy(buf, subj)
-				m.Subject = unsafe.String(&buf[0], sl)
-				off = sl
-			}
-			if rl > 0 {
-				copy(buf[off:], reply)
-				m.Reply = unsafe.String(&buf[off], rl)
-				off += rl
-			}
-			if dl > 0 {
-				copy(buf[off:], data)
-				m.Data = buf[off : off+dl : off+dl]
-			}
-		}
-		if reuseSubj {
-			m.Subject = s.Subject
+		} else {
+			m.copyParts(s, subj, reply, data)
 		}
 		if hl > 0 {
 			m.Header = parseWireHeader(hdr)
