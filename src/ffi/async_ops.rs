@@ -10,7 +10,7 @@ use super::msg::{natsrs_msg, owned_msg};
 use super::options::natsrs_userdata_free;
 use super::status::natsrs_status;
 use super::subscription::natsrs_subscription;
-use super::{cstr, guard, nn, payload, put, UserData};
+use super::{cstr, guard, nn, payload, put, put_opt, UserData};
 use crate::connection::{Completion, Subscription};
 use crate::error::{err, Result};
 use crate::msg::Msg;
@@ -65,10 +65,8 @@ pub unsafe extern "C" fn natsrs_connection_request_async(
         let t = super::timeout_ms(timeout_ms, "timeout_ms")?;
         let cb = handler.ok_or_else(|| err!(NullParameter, "'handler' is NULL"))?;
         let id = c.request_async(s, d, t, request_completion(cb, ud))?;
-        if !out_id.is_null() {
-            // SAFETY: checked non-NULL; the caller gives a writable u64.
-            unsafe { put(out_id, id) };
-        }
+        // SAFETY: `out_id` is NULL or a writable u64 (C contract).
+        unsafe { put_opt(out_id, id) };
         Ok(())
     })
 }
@@ -94,10 +92,8 @@ pub unsafe extern "C" fn natsrs_connection_request_msg_async(
         let t = super::timeout_ms(timeout_ms, "timeout_ms")?;
         let cb = handler.ok_or_else(|| err!(NullParameter, "'handler' is NULL"))?;
         let id = c.request_msg_async(m, t, request_completion(cb, ud))?;
-        if !out_id.is_null() {
-            // SAFETY: checked non-NULL; the caller gives a writable u64.
-            unsafe { put(out_id, id) };
-        }
+        // SAFETY: `out_id` is NULL or a writable u64 (C contract).
+        unsafe { put_opt(out_id, id) };
         Ok(())
     })
 }

@@ -192,6 +192,17 @@ pub(crate) unsafe fn put<T>(out: *mut T, v: T) {
     unsafe { out.write(v) };
 }
 
+/// Writes to an optional out-pointer: nothing when it is NULL.
+///
+/// # Safety
+/// `out` is NULL, or aligned and writable for a `T`.
+pub(crate) unsafe fn put_opt<T>(out: *mut T, v: T) {
+    if !out.is_null() {
+        // SAFETY: non-NULL, and writable per the function's contract.
+        unsafe { out.write(v) };
+    }
+}
+
 /// Copies `s` plus a NUL into the caller's buffer; BUFFER_TOO_SMALL if it does not fit.
 ///
 /// # Safety

@@ -9,7 +9,7 @@ use super::js_consumers::{natsrs_pull_subscription, pull_of};
 use super::msg::natsrs_msg;
 use super::options::natsrs_userdata_free;
 use super::status::natsrs_status;
-use super::{guard, put, UserData};
+use super::{guard, put_opt, UserData};
 use crate::connection::Completion;
 use crate::error::{err, Result};
 use crate::jetstream::{FetchOptions, JsMsg};
@@ -92,10 +92,8 @@ pub unsafe extern "C" fn natsrs_pull_subscription_fetch_async(
         };
         let o = FetchOptions { batch, max_bytes, timeout, no_wait, heartbeat };
         let id = s.fetch_async(&o, fetch_completion(cb, ud))?;
-        if !out_id.is_null() {
-            // SAFETY: checked non-NULL; the caller gives a writable u64.
-            unsafe { put(out_id, id) };
-        }
+        // SAFETY: `out_id` is NULL or a writable u64 (C contract).
+        unsafe { put_opt(out_id, id) };
         Ok(())
     })
 }

@@ -58,7 +58,8 @@ pub mod version;
 
 #[allow(unused_imports)] // the full helper set, for the C modules (jetstream, kv, ...)
 pub(crate) use boundary::{
-    cbytes, copy_to_buf, cstr, error_to_cstring, guard, guard_val, last_error_ptr, nn, opt_cstr, payload, put, set_last_error, timeout_ms,
+    cbytes, copy_to_buf, cstr, error_to_cstring, guard, guard_val, last_error_ptr, nn, opt_cstr, payload, put, put_opt, set_last_error,
+    timeout_ms,
 };
 #[allow(unused_imports)]
 pub(crate) use callbacks::UserData;
