@@ -76,6 +76,8 @@ static void test_request_async_reply_timeout_no_responders(void) {
   CHECK_EQ(tu_counter_wait(&c.done, 1, 2000), 1);
   CHECK_EQ(c.status, NATSRS_STATUS_NO_RESPONDERS);
   CHECK(c.msg == NULL);
+  /* userdata_free runs after the handler: wait for it before `c` is reused. */
+  CHECK_EQ(tu_counter_wait(&c.freed, 1, 1000), 1);
   fini(&c);
 
   /* A subscriber that never answers: timeout. */
@@ -90,6 +92,7 @@ static void test_request_async_reply_timeout_no_responders(void) {
   CHECK_EQ(tu_counter_wait(&c.done, 1, 3000), 1);
   CHECK_EQ(c.status, NATSRS_STATUS_TIMEOUT);
   CHECK(tu_now_ms() - t0 >= 90);
+  CHECK_EQ(tu_counter_wait(&c.freed, 1, 1000), 1);
   fini(&c);
 
   /* Cancel while pending: the handler never runs, userdata_free does. */
