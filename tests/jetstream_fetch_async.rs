@@ -63,6 +63,9 @@ fn fetch_async_completes_off_the_runtime_and_cancel_keeps_messages() {
     // Waiting for 10, two arrive, then cancel: the blocking fetch gets both, once.
     let o = FetchOptions { batch: 10, timeout: WAIT, ..Default::default() };
     let id = ps.fetch_async(&o, sender(tx.clone())).unwrap();
+    // Publish once the fetch's waiting request is on the server: published earlier, the two
+    // could answer its first (no-wait) request, which ends the fetch with a short batch.
+    assert!(common::wait_until(|| ps.consumer_info().is_ok_and(|ci| ci.num_waiting >= 1), WAIT), "no waiting pull request");
     js.publish("fa.q", b"3").unwrap();
     js.publish("fa.q", b"4").unwrap();
     std::thread::sleep(Duration::from_millis(300));
