@@ -1146,6 +1146,44 @@ enum natsrs_status natsrs_connection_server_pool_json(const struct natsrs_connec
                                                       char **out);
 
 /**
+ * Attaches the calling event loop as a reader of the socket the connection serves now.
+ * `*out_fd` gets a duplicate of the socket's descriptor, owned by the caller (close it after
+ * natsrs_connection_read_detach, or once natsrs_connection_read_inline says the socket is
+ * gone): poll it for readability and call natsrs_connection_read_inline from the polling
+ * thread. `*out_gen` names the socket. While a loop is attached the library's I/O thread reads
+ * the socket only every 20 ms, to pick up what a loop that stopped polling left. NATSRS_STATUS_NOT_CONNECTED
+ * when no plain TCP socket is served (reconnecting, or TLS: keep using the notify fds alone),
+ * NATSRS_STATUS_CONNECTION_CLOSED after close.
+ */
+enum natsrs_status natsrs_connection_read_attach(const struct natsrs_connection *nc,
+                                                 int32_t *out_fd,
+                                                 uint64_t *out_gen);
+
+/**
+ * Reads what the attached socket `gen` has (without blocking), parses it and routes the
+ * messages to their subscriptions, on the calling thread. `*out_bytes` (may be NULL) gets how
+ * many bytes were read (0: nothing was there). `out_sids` (room for `cap`; may be NULL with
+ * `cap` 0) gets the sids of the subscriptions whose notify fds this read signalled, and
+ * `*out_count` (may be NULL) their number, at most `cap`: the caller may run their readers now
+ * rather than a loop turn later (their fds are readable either way). NATSRS_STATUS_NOT_CONNECTED
+ * when that socket has ended or another one is served: stop polling the duplicate, close it,
+ * and attach again after the reconnect.
+ */
+enum natsrs_status natsrs_connection_read_inline(const struct natsrs_connection *nc,
+                                                 uint64_t gen,
+                                                 uint64_t *out_bytes,
+                                                 uint64_t *out_sids,
+                                                 size_t cap,
+                                                 size_t *out_count);
+
+/**
+ * The attached loop stops reading socket `gen`; the I/O thread reads it again as soon as it is
+ * readable. Nothing happens for a socket that is no longer served. The caller still closes its
+ * duplicate descriptor.
+ */
+enum natsrs_status natsrs_connection_read_detach(const struct natsrs_connection *nc, uint64_t gen);
+
+/**
  * Creates JetStream options with the defaults (API prefix `$JS.API`, timeout 5000 ms,
  * async-publish max pending 4000, stall wait 200 ms). Returns an owned
  * natsrs_jetstream_options; release with natsrs_jetstream_options_free.

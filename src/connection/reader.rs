@@ -5,14 +5,13 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::events::Event;
 use super::handshake::READ_CHUNK;
 use super::request;
 use super::server_error::{self, Action};
 use super::state::Inner;
-use super::stream::ReadHalf;
 use super::sub::{SubInner, SubKind};
 use super::writer::PongWaiter;
 use crate::error::{err, Error, Status};
@@ -59,16 +58,52 @@ impl Drop for OwedWakes {
     }
 }
 
-pub(super) async fn reader_loop(inner: Arc<Inner>, mut rd: ReadHalf, mut buf: BytesMut) -> Ended {
-    let mut parser = Parser::with_limits(MAX_CONTROL_LINE, MAX_INCOMING_PAYLOAD);
-    let mut cache = RouteCache { gen: u64::MAX, sid: 0, sub: None };
-    let mut owed = OwedWakes(Vec::new());
-    loop {
+/// The parse-and-route state of one served socket: the bytes read and not yet parsed, the
+/// parser and the routing cache. Owned by the I/O task, or shared with the thread that reads
+/// inline (see `inline_read`).
+pub(super) struct ReadState {
+    parser: Parser,
+    cache: RouteCache,
+    owed: OwedWakes,
+    pub(super) buf: BytesMut,
+    /// The socket ended (set by whoever saw the end first); nothing reads it any more.
+    pub(super) closed: bool,
+}
+
+impl ReadState {
+    pub(super) fn new(buf: BytesMut) -> ReadState {
+        ReadState {
+            parser: Parser::with_limits(MAX_CONTROL_LINE, MAX_INCOMING_PAYLOAD),
+            cache: RouteCache { gen: u64::MAX, sid: 0, sub: None },
+            owed: OwedWakes(Vec::new()),
+            buf,
+            closed: false,
+        }
+    }
+
+    /// Room for the next read: at least a quarter of `READ_CHUNK` (or of what is buffered).
+    pub(super) fn reserve(&mut self) {
+        let want = READ_CHUNK.max(self.buf.len());
+        if self.buf.capacity() - self.buf.len() < want / 4 {
+            self.buf.reserve(want);
+        }
+    }
+
+    /// Parses and routes every whole frame buffered, then wakes the waiting threads owed a
+    /// wake-up. Returns how the socket must end when a frame ends it.
+    pub(super) fn process(&mut self, inner: &Arc<Inner>) -> Result<(), Ended> {
+        let r = self.parse_all(inner);
+        self.owed.wake();
+        r
+    }
+
+    fn parse_all(&mut self, inner: &Arc<Inner>) -> Result<(), Ended> {
+        let ReadState { parser, cache, owed, buf, .. } = self;
         loop {
-            let f = match parser.parse(&buf) {
+            let f = match parser.parse(buf) {
                 Ok(Some(f)) => f,
-                Ok(None) => break,
-                Err(e) => return Ended::Disconnected(err!(Protocol, "{}", e)),
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(Ended::Disconnected(err!(Protocol, "{}", e))),
             };
             match f.op {
                 Op::Msg { subject, sid, reply, header_len, total_len, payload_start } => {
@@ -83,7 +118,7 @@ pub(super) async fn reader_loop(inner: Arc<Inner>, mut rd: ReadHalf, mut buf: By
                     let hdr = payload_start..payload_start + header_len;
                     let data = payload_start + header_len..payload_start + total_len;
                     let msg = Msg::from_frame(frame.freeze(), subject, reply, hdr, data);
-                    route(&inner, &mut cache, &mut owed, sid, msg);
+                    route(inner, cache, owed, sid, msg);
                 }
                 Op::Ping => {
                     let _ = buf.split_to(f.len);
@@ -91,7 +126,7 @@ pub(super) async fn reader_loop(inner: Arc<Inner>, mut rd: ReadHalf, mut buf: By
                 }
                 Op::Pong => {
                     let _ = buf.split_to(f.len);
-                    on_pong(&inner);
+                    on_pong(inner);
                 }
                 Op::Ok => {
                     let _ = buf.split_to(f.len);
@@ -99,28 +134,42 @@ pub(super) async fn reader_loop(inner: Arc<Inner>, mut rd: ReadHalf, mut buf: By
                 Op::Info { json } => {
                     let frame = buf.split_to(f.len);
                     if let Ok(info) = ServerInfo::parse(&frame[json]) {
-                        on_async_info(&inner, info);
+                        on_async_info(inner, info);
                     }
                 }
                 Op::Err(text) => {
                     let _ = buf.split_to(f.len);
-                    if let Some(end) = on_server_error(&inner, &text) {
-                        return end;
+                    if let Some(end) = on_server_error(inner, &text) {
+                        return Err(end);
                     }
                 }
             }
         }
-        owed.wake();
-        let want = READ_CHUNK.max(buf.len());
-        if buf.capacity() - buf.len() < want / 4 {
-            buf.reserve(want);
+    }
+}
+
+/// The reader of a socket only the I/O task reads (TLS): read, parse, route, until it ends.
+pub(super) async fn reader_loop(inner: Arc<Inner>, mut rd: Box<dyn AsyncRead + Send + Unpin>, buf: BytesMut) -> Ended {
+    let mut st = ReadState::new(buf);
+    loop {
+        if let Err(end) = st.process(&inner) {
+            return end;
         }
-        match rd.read_buf(&mut buf).await {
-            Ok(0) => return Ended::Disconnected(err!(Io, "connection closed by the server")),
+        st.reserve();
+        match rd.read_buf(&mut st.buf).await {
+            Ok(0) => return eof(),
             Ok(_) => {}
-            Err(e) => return Ended::Disconnected(err!(Io, "read failed: {}", e)),
+            Err(e) => return read_failed(e),
         }
     }
+}
+
+pub(super) fn eof() -> Ended {
+    Ended::Disconnected(err!(Io, "connection closed by the server"))
+}
+
+pub(super) fn read_failed(e: std::io::Error) -> Ended {
+    Ended::Disconnected(err!(Io, "read failed: {}", e))
 }
 
 #[inline]

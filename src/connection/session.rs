@@ -1,6 +1,8 @@
 //! The life of a connection on the runtime: first connect, serving one socket (reader, writer,
 //! keep-alive), losing it, and the reconnect loop over the server pool.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +15,8 @@ use super::reader::{reader_loop, Ended};
 use super::request;
 use super::server_error;
 use super::state::Inner;
-use super::stream::WriteHalf;
+use super::inline_read::{plain_reader_loop, ServedGuard, SharedReader};
+use super::stream::{ReadHalf, WriteHalf};
 use super::waiter::Waiter;
 use super::writer::{PongWaiter, DEFAULT_WRITE_STALL_TIMEOUT};
 use super::ConnectionStatus;
@@ -230,13 +233,24 @@ fn activate(inner: &Arc<Inner>, est: &Established, background: bool) -> bool {
 /// keep-alive timer beside them.
 async fn serve(inner: &Arc<Inner>, est: Established) -> Ended {
     let Established { stream, rbuf, .. } = est;
-    let (rd, wr) = stream.split();
+    let (rd, wr) = match stream.split() {
+        Ok(halves) => halves,
+        Err(e) => return Ended::Disconnected(err!(Io, "socket setup failed: {}", e)),
+    };
     if let WriteHalf::Plain(p) = &wr {
         inner.writer.set_direct(p.clone());
     }
     let w_inner = inner.clone();
     let mut writer = tokio::spawn(async move { w_inner.writer.run(wr, DEFAULT_WRITE_STALL_TIMEOUT).await });
-    let reader = reader_loop(inner.clone(), rd, rbuf);
+    let _served = ServedGuard(inner.clone());
+    let reader: Pin<Box<dyn Future<Output = Ended> + Send>> = match rd {
+        ReadHalf::Plain(rd) => {
+            let sh = SharedReader::new(rd, rbuf);
+            *inner.inline.lock() = Some(sh.clone());
+            Box::pin(plain_reader_loop(inner.clone(), sh))
+        }
+        ReadHalf::Boxed(rd) => Box::pin(reader_loop(inner.clone(), rd, rbuf)),
+    };
     tokio::pin!(reader);
     let period = inner.opts.ping_interval.max(MIN_PING_INTERVAL);
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);

@@ -65,6 +65,8 @@ pub(super) struct Inner {
     pub(super) ever_connected: AtomicBool,
     /// The last connection used TLS (selects the TLS reconnect jitter).
     pub(super) was_tls: AtomicBool,
+    /// The plain TCP socket served now, for a loop that reads inline (see `inline_read`).
+    pub(super) inline: super::inline_read::Slot,
 }
 
 impl crate::msg::Responder for Inner {
@@ -122,6 +124,7 @@ impl Inner {
             close_done: Latch::new(),
             ever_connected: AtomicBool::new(false),
             was_tls: AtomicBool::new(false),
+            inline: Mutex::new(None),
             opts,
         });
         if has_events {

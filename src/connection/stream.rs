@@ -6,7 +6,10 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio::net::tcp::OwnedWriteHalf;
+use std::io::Write;
+
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 use tokio::net::TcpStream;
 
 /// A plain or TLS socket.
@@ -45,12 +48,28 @@ impl AsyncWrite for Stream {
     }
 }
 
-pub(super) type ReadHalf = Box<dyn AsyncRead + Send + Unpin>;
+/// The read side: a plain TCP socket (a second descriptor of it, which the I/O task registers
+/// with the runtime only while no event loop reads it inline, see `inline_read`) or a TLS
+/// stream (read by the I/O task only).
+pub(super) enum ReadHalf {
+    Plain(std::net::TcpStream),
+    Boxed(Box<dyn AsyncRead + Send + Unpin>),
+}
+
+/// The plain socket's write side, registered with the runtime for writability only (so that
+/// input never wakes the I/O thread on its account).
+pub(super) type DirectSock = AsyncFd<std::net::TcpStream>;
+
+/// Writes what the socket takes now (never blocks; WouldBlock when it takes nothing).
+#[inline]
+pub(super) fn send_now(sock: &DirectSock, buf: &[u8]) -> std::io::Result<usize> {
+    (&*sock.get_ref()).write(buf)
+}
 
 /// The write side. A plain TCP socket is shared so that a publishing thread can write a large
 /// buffer itself when the writer task is idle (no thread hand-off on the hot path).
 pub(super) enum WriteHalf {
-    Plain(Arc<OwnedWriteHalf>),
+    Plain(Arc<DirectSock>),
     Boxed(Box<dyn AsyncWrite + Send + Unpin>),
 }
 
@@ -61,11 +80,14 @@ impl WriteHalf {
         while !buf.is_empty() {
             let n = match self {
                 WriteHalf::Boxed(w) => tokio::time::timeout(stall, w.write(buf)).await.map_err(|_| timed_out())??,
-                WriteHalf::Plain(w) => match w.try_write(buf) {
+                WriteHalf::Plain(w) => match send_now(w, buf) {
                     Ok(n) => n,
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                        tokio::time::timeout(stall, w.writable()).await.map_err(|_| timed_out())??;
-                        continue;
+                        let mut g = tokio::time::timeout(stall, w.writable()).await.map_err(|_| timed_out())??;
+                        match g.try_io(|s| (&*s.get_ref()).write(buf)) {
+                            Ok(r) => r?,
+                            Err(_would_block) => continue,
+                        }
                     }
                     Err(e) => return Err(e),
                 },
@@ -83,16 +105,23 @@ impl WriteHalf {
 }
 
 impl Stream {
-    pub(super) fn split(self) -> (ReadHalf, WriteHalf) {
-        match self {
+    /// Splits the socket. A plain one leaves the runtime's tokio registration: its write side
+    /// is registered for writability only and its read side is a second descriptor. Runs on
+    /// the runtime.
+    pub(super) fn split(self) -> std::io::Result<(ReadHalf, WriteHalf)> {
+        Ok(match self {
             Stream::Plain(s) => {
-                let (r, w) = s.into_split();
-                (Box::new(r), WriteHalf::Plain(Arc::new(w)))
+                let w = s.into_std()?;
+                let r = w.try_clone()?;
+                // SAFETY: the TcpStream owns its descriptor and keeps it open, on the same
+                // socket, until the AsyncFd (which owns the stream) drops.
+                let w = unsafe { AsyncFd::register_with_interest(w, Interest::WRITABLE) }?;
+                (ReadHalf::Plain(r), WriteHalf::Plain(Arc::new(w)))
             }
             Stream::Tls(s) => {
                 let (r, w) = tokio::io::split(*s);
-                (Box::new(r), WriteHalf::Boxed(Box::new(w)))
+                (ReadHalf::Boxed(Box::new(r)), WriteHalf::Boxed(Box::new(w)))
             }
-        }
+        })
     }
 }

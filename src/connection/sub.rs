@@ -245,6 +245,7 @@ impl SubInner {
     #[inline]
     fn signal(&self) {
         if let Some(fd) = self.notify.get() {
+            super::inline_read::note_signal(self.sid);
             notify_fd::signal(fd);
         }
         if let Some(w) = self.waker.get() {

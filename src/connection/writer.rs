@@ -14,11 +14,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
-use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::Notify;
 
 use super::completions::Slot;
-use super::stream::WriteHalf;
+use super::stream::{send_now, DirectSock, WriteHalf};
 use super::waiter::Waiter;
 use super::SubInner;
 use crate::error::{err, Error, Result};
@@ -69,7 +68,7 @@ enum Link {
     Down,
     /// A socket is up. `direct` is the plain TCP socket that publishers may write inline
     /// (None for TLS).
-    Up { direct: Option<Arc<OwnedWriteHalf>> },
+    Up { direct: Option<Arc<DirectSock>> },
     /// Closed for good: no more appends; the task writes what is left and ends.
     Closed,
 }
@@ -367,7 +366,7 @@ impl Writer {
     }
 
     /// Lets publishers write inline to this plain TCP socket.
-    pub(super) fn set_direct(&self, sock: Arc<OwnedWriteHalf>) {
+    pub(super) fn set_direct(&self, sock: Arc<DirectSock>) {
         let mut w = self.st.lock();
         if let Link::Up { direct } = &mut w.link {
             *direct = Some(sock);
@@ -501,7 +500,7 @@ fn urgent_flush(w: &mut State) -> bool {
         return false;
     }
     let Link::Up { direct: Some(sock) } = &w.link else { return false };
-    let res = sock.try_write(&w.buf);
+    let res = send_now(sock, &w.buf);
     w.last_write = Instant::now();
     match res {
         Ok(n) if n == w.buf.len() => {
@@ -540,7 +539,7 @@ fn inline_flush(w: &mut State) -> bool {
     let mut off = 0;
     while off < w.buf.len() {
         let end = w.buf.len().min(off + INLINE_CHUNK);
-        match sock.try_write(&w.buf[off..end]) {
+        match send_now(&sock, &w.buf[off..end]) {
             Ok(0) | Err(_) => break,
             Ok(n) => off += n,
         }

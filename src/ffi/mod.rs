@@ -26,6 +26,7 @@ pub mod callbacks;
 pub mod connection;
 pub mod handle;
 pub mod info;
+pub mod inline_read;
 pub mod jetstream;
 pub mod js_api;
 pub mod js_config;

@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "bb606307328c0cae1c7fd6c31355b299c6a26a5a5aab8a163e3c8cd06123f0d9"
+HEADER_SHA256 = "74ad9e89f2350483796cba68fed80c038e92faf877a8a0e46dd8fb4bf3d9be85"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -275,6 +275,9 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_strings_free", None, (c_void_p,)),
     ("natsrs_connection_set_server_pool", c_int, (c_void_p, POINTER(c_char_p), c_size_t)),
     ("natsrs_connection_server_pool_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_connection_read_attach", c_int, (c_void_p, POINTER(c_int32), POINTER(c_uint64))),
+    ("natsrs_connection_read_inline", c_int, (c_void_p, c_uint64, POINTER(c_uint64), POINTER(c_uint64), c_size_t, POINTER(c_size_t))),
+    ("natsrs_connection_read_detach", c_int, (c_void_p, c_uint64)),
     ("natsrs_jetstream_options_create", c_int, (POINTER(c_void_p),)),
     ("natsrs_jetstream_options_set_api_prefix", c_int, (c_void_p, c_char_p)),
     ("natsrs_jetstream_options_set_domain", c_int, (c_void_p, c_char_p)),

@@ -94,6 +94,8 @@ class _AioEvents(Events):
             c = self.client() if self.client else None
             if c is not None:
                 c._pub_max = -1  # the new server's INFO may differ
+                if c._inline is not None:
+                    c._inline.attach()  # the loop reads the new socket
             self.spawn("reconnected_cb")
 
         self._post(run)

@@ -37,6 +37,8 @@ from ..errors import (
 from ..errors import TimeoutError as _TimeoutError
 from ._client_info import ServerVersion, _ClientInfo
 from ._events import _AioEvents, _Completion
+from ._inline import ENABLED as INLINE_READ
+from ._inline import InlineReader
 from ._request import RequestMux
 from .msg import Msg
 from .subscription import DEFAULT_SUB_PENDING_BYTES_LIMIT, DEFAULT_SUB_PENDING_MSGS_LIMIT, Subscription
@@ -108,6 +110,7 @@ class Client(_ClientInfo):
         self._err: Optional[Exception] = None
         self._subs: Dict[int, Subscription] = {}
         self._mux: Optional[RequestMux] = None  # the muxed inbox of requests, made by the first one
+        self._inline: Optional[InlineReader] = None  # the loop's reads of the socket (_inline.py)
         self._closing = False
         self._pubs = PUBLISH_YIELD_EVERY  # publishes left before the next yield
         # Publishes of one event-loop turn, packed (natsrs_connection_publish_packed layout) and
@@ -241,6 +244,9 @@ class Client(_ClientInfo):
             raise e
         self._core = ConnCore(ptr, built.temp_files)
         self._events = events
+        if INLINE_READ:
+            self._inline = InlineReader(self._core, loop, weakref.WeakMethod(self._fd_reader))
+            self._inline.attach()
 
     # ---- helpers
     def _c(self) -> ConnCore:
@@ -254,6 +260,15 @@ class Client(_ClientInfo):
     def _report_exception(self, exc: BaseException) -> None:
         if self._events is not None:
             self._events.spawn("error_cb", exc)
+
+    def _fd_reader(self, sid: int) -> Optional[Callable[[], None]]:
+        """The notify-fd reader of subscription ``sid`` (the request mux's included), for the
+        inline reads (``_inline.py``)."""
+        mux = self._mux
+        if mux is not None and mux._sid == sid:
+            return mux._on_readable
+        sub = self._subs.get(sid)
+        return sub._on_readable if sub is not None and sub._reading else None
 
     def _remove_sub(self, sub: Subscription) -> None:
         self._subs.pop(sub._id, None)
@@ -515,12 +530,16 @@ class Client(_ClientInfo):
         self._flush_pubs()
         self._closing = True
         self._pub_max = -1  # publishes take the checked path (which sees the closed connection)
+        if self._inline is not None:
+            self._inline.close()
         if not core.closed:
             await asyncio.get_running_loop().run_in_executor(None, core.close)
         await self._finish_close()
 
     async def _finish_close(self) -> None:
         self._pub_max = -1  # (a publish during the close may have set it again)
+        if self._inline is not None:
+            self._inline.close()
         for sub in list(self._subs.values()):
             sub._stop_processing()
         self._subs.clear()

@@ -1,0 +1,285 @@
+//! Inline reads: an event loop that polls a plain TCP socket (asyncio, through a dup of the
+//! socket's descriptor) reads, parses and routes what arrived on its own thread, so a reply
+//! reaches the loop without the I/O thread's wake-up and hand-off in between.
+//!
+//! Both readers share one `ReadState` under a lock, so frames are parsed in arrival order
+//! whoever reads. While a loop is attached, the I/O task takes the socket's read descriptor out
+//! of the runtime's poller (else both threads would wake for every arrival; the write side is
+//! registered for writability only) and reads only every `ATTACHED_CHECK`, so a loop that stops
+//! polling delays input by that much and never stalls it.
+//! The end of the socket, seen by either reader, ends the I/O task's serve; when the serve ends
+//! the socket is shut down, which makes the loop's dup readable, and the next inline read
+//! answers `Gone` so the loop can drop its dup and attach again after a reconnect.
+
+use std::cell::RefCell;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use parking_lot::Mutex;
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
+use tokio::sync::Notify;
+
+use super::reader::{eof, read_failed, Ended, ReadState};
+use super::state::Inner;
+use super::Connection;
+use crate::error::{err, Result};
+
+/// While a loop is attached, how often the I/O task reads what the loop left.
+pub const ATTACHED_CHECK: Duration = Duration::from_millis(20);
+/// Most socket reads of one pass (an inline call, or the I/O task before it yields).
+pub const MAX_READS_PER_PASS: usize = 8;
+
+/// Generations of served sockets (an attach names the socket it attached to).
+static NEXT_GEN: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// During an inline pass on this thread: the sids whose notify fds it signalled, up to the
+    /// caller's room, so the loop can run their readers at once instead of a loop turn later.
+    static SIGNALLED: RefCell<Option<(Vec<u64>, usize)>> = const { RefCell::new(None) };
+}
+
+/// Notes a notify-fd signal of subscription `sid` for the inline pass running on this thread.
+#[inline]
+pub(super) fn note_signal(sid: u64) {
+    SIGNALLED.with(|c| {
+        if let Some((v, room)) = c.borrow_mut().as_mut() {
+            if v.len() < *room && !v.contains(&sid) {
+                v.push(sid);
+            }
+        }
+    });
+}
+
+/// The connection's currently served plain socket, when there is one.
+pub(super) type Slot = Mutex<Option<Arc<SharedReader>>>;
+
+/// What one inline read did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InlineRead {
+    /// Read and routed this many bytes (0: nothing was there).
+    Read(usize),
+    /// The attached socket has ended (or another one is served now): drop the dup and attach
+    /// again once reconnected.
+    Gone,
+}
+
+/// One served plain socket, shared by the I/O task and an attached loop.
+pub(super) struct SharedReader {
+    gen: u64,
+    /// The read descriptor (a second one of the socket), open as long as this lives.
+    rd: std::net::TcpStream,
+    state: Mutex<ReadState>,
+    /// How the socket ended, when an inline read saw it (the I/O task returns it).
+    end: Mutex<Option<Ended>>,
+    attached: AtomicBool,
+    /// Wakes the I/O task: attach, detach, or an end seen inline.
+    poke: Notify,
+}
+
+impl SharedReader {
+    pub(super) fn new(rd: std::net::TcpStream, buf: BytesMut) -> Arc<SharedReader> {
+        Arc::new(SharedReader {
+            gen: NEXT_GEN.fetch_add(1, Ordering::Relaxed),
+            rd,
+            state: Mutex::new(ReadState::new(buf)),
+            end: Mutex::new(None),
+            attached: AtomicBool::new(false),
+            poke: Notify::new(),
+        })
+    }
+
+    fn fd(&self) -> RawFd {
+        self.rd.as_raw_fd()
+    }
+
+    /// Marks the socket ended and shuts it down (a loop polling its dup then sees it readable).
+    pub(super) fn shut(&self) {
+        let mut st = self.state.lock();
+        st.closed = true;
+        // SAFETY: the descriptor belongs to `self.rd`, alive as long as `self`; shutdown only
+        // changes the socket's state and has no memory-safety preconditions.
+        unsafe { libc::shutdown(self.fd(), libc::SHUT_RDWR) };
+    }
+
+    /// Routes what is buffered, then reads and routes until the socket would block, at most
+    /// `MAX_READS_PER_PASS` reads. Ok((bytes read, stopped at the cap)); Err: the socket ended
+    /// (now or before: the end an inline pass saw, which the I/O task returns).
+    fn pass(&self, inner: &Arc<Inner>) -> std::result::Result<(usize, bool), Ended> {
+        let mut st = self.state.lock();
+        if st.closed {
+            return Err(self.end.lock().take().unwrap_or_else(eof));
+        }
+        let r = (|| {
+            st.process(inner)?;
+            let mut total = 0;
+            for _ in 0..MAX_READS_PER_PASS {
+                st.reserve();
+                match recv_into(self.fd(), &mut st.buf) {
+                    Ok(0) => return Err(eof()),
+                    Ok(n) => {
+                        total += n;
+                        st.process(inner)?;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok((total, false)),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(read_failed(e)),
+                }
+            }
+            Ok((total, true))
+        })();
+        if r.is_err() {
+            st.closed = true;
+        }
+        r
+    }
+
+    /// A pass by the attached loop's thread: an end it sees goes to the I/O task.
+    fn inline_pass(&self, inner: &Arc<Inner>) -> InlineRead {
+        match self.pass(inner) {
+            Ok((n, _)) => InlineRead::Read(n),
+            Err(end) => {
+                *self.end.lock() = Some(end);
+                self.poke.notify_one();
+                InlineRead::Gone
+            }
+        }
+    }
+}
+
+/// The read descriptor as the runtime's poller sees it (registered while no loop is attached).
+struct ReadFd(RawFd);
+
+impl AsRawFd for ReadFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0
+    }
+}
+
+/// Reads what the socket has into the spare capacity of `buf`, without blocking.
+fn recv_into(fd: RawFd, buf: &mut BytesMut) -> io::Result<usize> {
+    let spare = buf.spare_capacity_mut();
+    // SAFETY: recv writes at most `spare.len()` bytes into `spare`, memory owned by `buf` and
+    // borrowed mutably here; `fd` is a live socket (its owner outlives the call).
+    let n = unsafe { libc::recv(fd, spare.as_mut_ptr().cast(), spare.len(), libc::MSG_DONTWAIT) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let n = n as usize;
+    // SAFETY: the kernel initialised the first `n` bytes of the spare capacity (n <= its length).
+    unsafe { buf.set_len(buf.len() + n) };
+    Ok(n)
+}
+
+/// The I/O task's reader of a plain socket: reads when readable while no loop is attached, and
+/// every `ATTACHED_CHECK` while one is; returns how the socket ended.
+pub(super) async fn plain_reader_loop(inner: Arc<Inner>, sh: Arc<SharedReader>) -> Ended {
+    // registered with the runtime's poller only while no loop is attached
+    let mut polled: Option<AsyncFd<ReadFd>> = None;
+    loop {
+        match sh.pass(&inner) {
+            Err(end) => return end,
+            Ok((_, true)) => {
+                tokio::task::yield_now().await;
+                continue;
+            }
+            Ok((_, false)) => {}
+        }
+        if sh.attached.load(Ordering::Acquire) {
+            polled = None;
+            tokio::select! {
+                _ = sh.poke.notified() => {}
+                _ = tokio::time::sleep(ATTACHED_CHECK) => {}
+            }
+            continue;
+        }
+        if polled.is_none() {
+            // SAFETY: the descriptor belongs to `sh.rd`, which `sh` (alive for this whole loop,
+            // so beyond the registration) keeps open on the same socket; ReadFd always returns it.
+            match unsafe { AsyncFd::register_with_interest(ReadFd(sh.fd()), Interest::READABLE) } {
+                Ok(fd) => polled = Some(fd),
+                Err(e) => return read_failed(e.into()),
+            }
+        }
+        let Some(fd) = polled.as_ref() else { continue };
+        tokio::select! {
+            r = fd.readable() => match r {
+                // cleared before the next pass reads, so an arrival after it sets it again
+                Ok(mut g) => g.clear_ready(),
+                Err(e) => return read_failed(e),
+            },
+            _ = sh.poke.notified() => {}
+        }
+    }
+}
+
+/// Clears the slot and shuts the socket down when a serve ends (however it ends).
+pub(super) struct ServedGuard(pub(super) Arc<Inner>);
+
+impl Drop for ServedGuard {
+    fn drop(&mut self) {
+        if let Some(sh) = self.0.inline.lock().take() {
+            sh.shut();
+        }
+    }
+}
+
+impl Connection {
+    /// Attaches the caller (an event loop on one thread) as a reader of the socket served now:
+    /// returns a duplicate of its descriptor, owned by the caller, to poll for readability, and
+    /// the socket's generation, to pass to `read_inline`. NotConnected when no plain TCP socket
+    /// is served (reconnecting, or TLS, which only the I/O task reads).
+    pub fn read_attach(&self) -> Result<(OwnedFd, u64)> {
+        if self.0.is_closed() {
+            return Err(err!(ConnectionClosed, "connection closed"));
+        }
+        let sh = self.0.inline.lock().clone();
+        let Some(sh) = sh else {
+            return Err(err!(NotConnected, "no plain TCP socket is served now (reconnecting, or TLS)"));
+        };
+        // SAFETY: F_DUPFD_CLOEXEC on a live descriptor (owned by `sh`) has no memory-safety
+        // preconditions; the result is checked.
+        let fd = unsafe { libc::fcntl(sh.fd(), libc::F_DUPFD_CLOEXEC, 0) };
+        if fd < 0 {
+            return Err(err!(Io, "dup of the socket failed: {}", io::Error::last_os_error()));
+        }
+        // SAFETY: `fd` was just created and nothing else owns it.
+        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+        sh.attached.store(true, Ordering::Release);
+        sh.poke.notify_one();
+        Ok((owned, sh.gen))
+    }
+
+    /// Reads, parses and routes what the socket of generation `gen` has, on the calling thread
+    /// (see `read_attach`). `Gone` when that socket ended or another one is served. `signalled`
+    /// (cleared first) gets the sids, up to `room` of them, of the subscriptions whose notify
+    /// fds this read signalled.
+    pub fn read_inline(&self, gen: u64, signalled: &mut Vec<u64>, room: usize) -> InlineRead {
+        signalled.clear();
+        let sh = self.0.inline.lock().clone();
+        let Some(sh) = sh.filter(|sh| sh.gen == gen) else {
+            return InlineRead::Gone;
+        };
+        SIGNALLED.with(|c| *c.borrow_mut() = Some((std::mem::take(signalled), room)));
+        let r = sh.inline_pass(&self.0);
+        if let Some((v, _)) = SIGNALLED.with(|c| c.borrow_mut().take()) {
+            *signalled = v;
+        }
+        r
+    }
+
+    /// The attached loop stops reading the socket of generation `gen`: the I/O task reads it
+    /// again as soon as it is readable. Nothing happens for another generation.
+    pub fn read_detach(&self, gen: u64) {
+        if let Some(sh) = self.0.inline.lock().as_ref() {
+            if sh.gen == gen {
+                sh.attached.store(false, Ordering::Release);
+                sh.poke.notify_one();
+            }
+        }
+    }
+}
