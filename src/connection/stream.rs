@@ -63,7 +63,7 @@ pub(super) type DirectSock = AsyncFd<std::net::TcpStream>;
 /// Writes what the socket takes now (never blocks; WouldBlock when it takes nothing).
 #[inline]
 pub(super) fn send_now(sock: &DirectSock, buf: &[u8]) -> std::io::Result<usize> {
-    (&*sock.get_ref()).write(buf)
+    sock.get_ref().write(buf)
 }
 
 /// The write side. A plain TCP socket is shared so that a publishing thread can write a large
@@ -84,7 +84,7 @@ impl WriteHalf {
                     Ok(n) => n,
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                         let mut g = tokio::time::timeout(stall, w.writable()).await.map_err(|_| timed_out())??;
-                        match g.try_io(|s| (&*s.get_ref()).write(buf)) {
+                        match g.try_io(|s| s.get_ref().write(buf)) {
                             Ok(r) => r?,
                             Err(_would_block) => continue,
                         }

@@ -18,10 +18,11 @@ payload) raises ``NoRespondersError``, a timeout ``TimeoutError``, as in nats-py
 from __future__ import annotations
 
 import asyncio
+import heapq
 import os
 import weakref
 from ctypes import byref, c_int32, c_void_p
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from .. import _core, _ffi
 from .._core import OK, check, lib
@@ -47,9 +48,9 @@ def _free_sub(ptr: int) -> None:
     lib.natsrs_subscription_free(ptr)
 
 
-def _expire(fut: "asyncio.Future[Msg]") -> None:
-    if not fut.done():
-        fut.set_exception(TimeoutError())
+# The deadline heap keeps entries of answered requests until their deadline passes; it is
+# rebuilt without them once it holds this many more than the waiting requests.
+EXPIRY_SLACK = 1024
 
 
 class RequestMux:
@@ -68,6 +69,11 @@ class RequestMux:
         self._guard = _core.HandleGuard(ptr, _free_sub)
         self._finalizer = weakref.finalize(self, _core.HandleGuard.finalize, self._guard)
         self._futs: Dict[bytes, "asyncio.Future[Msg]"] = {}
+        # Timeouts share one loop timer, armed for the earliest deadline: (deadline, token)
+        # entries in a heap instead of a timer handle per request.
+        self._expiry: List[Tuple[float, bytes]] = []
+        self._timer: Optional[asyncio.TimerHandle] = None
+        self._timer_at = 0.0
         self._n = 0
         self._reader = _core.PackedReader()
         self._ended: Optional[Error] = None
@@ -112,16 +118,46 @@ class RequestMux:
             st = _publish_packed(p, buf, len(buf), None)
         if st != OK:
             raise _core.raise_status(st)
-        fut: "asyncio.Future[Msg]" = self._loop.create_future()
+        loop = self._loop
+        fut: "asyncio.Future[Msg]" = loop.create_future()
         futs = self._futs
         futs[token] = fut
-        timer = self._loop.call_later(timeout, _expire, fut) if timeout is not None else None
+        if timeout is not None:
+            at = loop.time() + timeout
+            expiry = self._expiry
+            heapq.heappush(expiry, (at, token))
+            if self._timer is None or at < self._timer_at:
+                self._arm(at)
+            elif len(expiry) > len(futs) + EXPIRY_SLACK:
+                self._expiry = [e for e in expiry if e[1] in futs]
+                heapq.heapify(self._expiry)
         try:
             return await fut
         finally:
-            if timer is not None:
-                timer.cancel()
             futs.pop(token, None)
+
+    def _arm(self, at: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = at
+        self._timer = self._loop.call_at(at, self._expire)
+
+    def _expire(self) -> None:
+        """The shared timer: requests past their deadline fail with ``TimeoutError``."""
+        self._timer = None
+        now = self._loop.time()
+        expiry, futs = self._expiry, self._futs
+        while expiry:
+            at, token = expiry[0]
+            fut = futs.get(token)
+            if fut is None or fut.done():
+                heapq.heappop(expiry)  # answered (or cancelled): nothing to time out
+                continue
+            if at > now:
+                self._arm(at)  # the earliest request still waiting
+                return
+            heapq.heappop(expiry)
+            fut.set_exception(TimeoutError())
 
     # ---- delivery (loop thread, when the notify fd is readable)
     def _on_readable(self) -> None:
@@ -183,6 +219,10 @@ class RequestMux:
             except (ValueError, OSError, RuntimeError):
                 pass
         self._guard.close()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._expiry = []
         futs, self._futs = self._futs, {}
         for fut in futs.values():
             if not fut.done():
