@@ -38,21 +38,30 @@ pub const MAX_READS_PER_PASS: usize = 8;
 static NEXT_GEN: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
-    /// During an inline pass on this thread: the sids whose notify fds it signalled, up to the
-    /// caller's room, so the loop can run their readers at once instead of a loop turn later.
+    /// During an inline pass on this thread: the sids of the subscriptions whose notify fds it
+    /// would have signalled, up to the caller's room. Their fds are not signalled: the caller
+    /// runs their readers itself, now rather than a loop turn later.
     static SIGNALLED: RefCell<Option<(Vec<u64>, usize)>> = const { RefCell::new(None) };
 }
 
-/// Notes a notify-fd signal of subscription `sid` for the inline pass running on this thread.
+/// Takes over the notify-fd signal of subscription `sid` when an inline pass runs on this
+/// thread and its caller has room for one more sid: true when the caller will run the reader
+/// (the fd must not be signalled), false when the fd must be signalled as usual.
 #[inline]
-pub(super) fn note_signal(sid: u64) {
-    SIGNALLED.with(|c| {
-        if let Some((v, room)) = c.borrow_mut().as_mut() {
-            if v.len() < *room && !v.contains(&sid) {
+pub(super) fn take_signal(sid: u64) -> bool {
+    SIGNALLED.with(|c| match c.borrow_mut().as_mut() {
+        Some((v, room)) => {
+            if v.contains(&sid) {
+                true
+            } else if v.len() < *room {
                 v.push(sid);
+                true
+            } else {
+                false
             }
         }
-    });
+        None => false,
+    })
 }
 
 /// The connection's currently served plain socket, when there is one.
@@ -257,7 +266,8 @@ impl Connection {
     /// Reads, parses and routes what the socket of generation `gen` has, on the calling thread
     /// (see `read_attach`). `Gone` when that socket ended or another one is served. `signalled`
     /// (cleared first) gets the sids, up to `room` of them, of the subscriptions whose notify
-    /// fds this read signalled.
+    /// fds this read would have signalled: those fds are left alone and the caller must run
+    /// their readers (room 0: every fd is signalled as usual).
     pub fn read_inline(&self, gen: u64, signalled: &mut Vec<u64>, room: usize) -> InlineRead {
         signalled.clear();
         let sh = self.0.inline.lock().clone();

@@ -245,8 +245,10 @@ impl SubInner {
     #[inline]
     fn signal(&self) {
         if let Some(fd) = self.notify.get() {
-            super::inline_read::note_signal(self.sid);
-            notify_fd::signal(fd);
+            // an inline read reports the sid to its caller instead (see `inline_read`)
+            if !super::inline_read::take_signal(self.sid) {
+                notify_fd::signal(fd);
+            }
         }
         if let Some(w) = self.waker.get() {
             w.notify_one();

@@ -3,9 +3,9 @@
 The client attaches its loop to the plain TCP socket the library serves
 (``natsrs_connection_read_attach``): the loop polls a duplicate of the socket's descriptor and,
 when it is readable, the library reads, parses and routes the input on the loop's thread
-(``natsrs_connection_read_inline``). The subscriptions' notify fds then fire as before, but
-without the library's I/O thread waking up first and handing the input over, which saves a
-thread hand-off on every reply's way to the loop. While attached, the I/O thread only reads
+(``natsrs_connection_read_inline``). The subscriptions that got messages are reported back
+instead of signalled through their notify fds, and their readers run at once: no library
+thread wakes up, hands the input over and signals an eventfd on a reply's way to the loop. While attached, the I/O thread only reads
 every 20 ms what the loop left, so a loop that stops polling delays input but never stalls it.
 
 TLS connections are never attached (the library answers NOT_CONNECTED); after a disconnect the
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["InlineReader", "ENABLED"]
 
 ENABLED = os.environ.get("NATSRS_AIO_INLINE_READ", "1") != "0"
-SIGNALLED_ROOM = 64  # sids of signalled subscriptions one read reports (more: their fds fire)
+SIGNALLED_ROOM = 64  # subscriptions one read reports (beyond it their notify fds are signalled)
 RETRY_S = 0.1  # while reconnecting, how often the loop tries to attach to the next socket
 # Just connected, the library may not serve the socket yet: quick retries, then none (TLS)
 SOON_S = 0.002
@@ -52,7 +52,7 @@ class InlineReader:
     ) -> None:
         # weak: a client dropped without close() still frees its connection
         self._core = weakref.ref(core)
-        self._readers = readers  # (weak) sid -> the notify-fd reader of that subscription, if known
+        self._readers = readers  # (weak) sid -> what runs for that subscription's signal
         self._sids = (c_uint64 * SIGNALLED_ROOM)()
         self._count = c_size_t(0)
         self._n = c_uint64(0)
@@ -102,7 +102,7 @@ class InlineReader:
             return
         if n.value:
             self.reads += 1
-        # the subscriptions that got messages: their readers run now, not a loop turn later
+        # the subscriptions that got messages (their fds were not signalled): their readers run now
         k = count.value
         if k:
             readers = self._readers()

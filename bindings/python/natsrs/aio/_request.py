@@ -88,6 +88,7 @@ class RequestMux:
         self._fd = int(fd.value)
         loop.add_reader(self._fd, self._on_readable)
         self._reading = True
+        client._fd_readers[self._sid] = self._drain  # an inline read's signal (aio/_inline.py)
 
     @property
     def ended(self) -> bool:
@@ -168,6 +169,10 @@ class RequestMux:
         except OSError:
             self.end(ConnectionClosedError())
             return
+        self._drain()
+
+    def _drain(self) -> None:
+        """Dispatches every reply queued (after the notify fd's signal, or an inline read's)."""
         p = self._guard.ptr
         if p is None:
             return
@@ -214,6 +219,7 @@ class RequestMux:
             self._ended = err or ConnectionClosedError()
         if self._reading:
             self._reading = False
+            self._client._fd_readers.pop(self._sid, None)
             try:
                 self._loop.remove_reader(self._fd)
             except (ValueError, OSError, RuntimeError):

@@ -111,6 +111,9 @@ class Client(_ClientInfo):
         self._subs: Dict[int, Subscription] = {}
         self._mux: Optional[RequestMux] = None  # the muxed inbox of requests, made by the first one
         self._inline: Optional[InlineReader] = None  # the loop's reads of the socket (_inline.py)
+        # sid -> what runs when an inline read queued messages for that subscription (its notify
+        # fd is then not signalled): the subscriptions and the request mux whose fds the loop polls
+        self._fd_readers: Dict[int, Callable[[], None]] = {}
         self._closing = False
         self._pubs = PUBLISH_YIELD_EVERY  # publishes left before the next yield
         # Publishes of one event-loop turn, packed (natsrs_connection_publish_packed layout) and
@@ -262,13 +265,9 @@ class Client(_ClientInfo):
             self._events.spawn("error_cb", exc)
 
     def _fd_reader(self, sid: int) -> Optional[Callable[[], None]]:
-        """The notify-fd reader of subscription ``sid`` (the request mux's included), for the
-        inline reads (``_inline.py``)."""
-        mux = self._mux
-        if mux is not None and mux._sid == sid:
-            return mux._on_readable
-        sub = self._subs.get(sid)
-        return sub._on_readable if sub is not None and sub._reading else None
+        """What runs when an inline read queued messages for subscription ``sid`` (None: no
+        notify fd of it is polled, nobody waits for the signal)."""
+        return self._fd_readers.get(sid)
 
     def _remove_sub(self, sub: Subscription) -> None:
         self._subs.pop(sub._id, None)

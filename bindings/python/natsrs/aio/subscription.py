@@ -100,6 +100,7 @@ class Subscription:
         self._fd = int(fd.value)
         self._loop.add_reader(self._fd, self._on_readable)
         self._reading = True
+        conn._fd_readers[self._id] = self._event.set  # an inline read's signal (aio/_inline.py)
         if cb is not None or future is not None:
             self._wait_for_msgs_task = self._loop.create_task(self._wait_for_msgs())
 
@@ -165,6 +166,7 @@ class Subscription:
     def _stop_reading(self) -> None:
         if self._reading:
             self._reading = False
+            self._conn._fd_readers.pop(self._id, None)
             try:
                 self._loop.remove_reader(self._fd)
             except (ValueError, OSError, RuntimeError):
