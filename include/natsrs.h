@@ -1163,9 +1163,10 @@ enum natsrs_status natsrs_connection_read_attach(const struct natsrs_connection 
  * Reads what the attached socket `gen` has (without blocking), parses it and routes the
  * messages to their subscriptions, on the calling thread. `*out_bytes` (may be NULL) gets how
  * many bytes were read (0: nothing was there). `out_sids` (room for `cap`; may be NULL with
- * `cap` 0) gets the sids of the subscriptions whose notify fds this read signalled, and
- * `*out_count` (may be NULL) their number, at most `cap`: the caller may run their readers now
- * rather than a loop turn later (their fds are readable either way). NATSRS_STATUS_NOT_CONNECTED
+ * `cap` 0) gets the sids of the subscriptions that got their first queued messages from this
+ * read, and `*out_count` (may be NULL) their number, at most `cap`. Their notify fds are NOT
+ * signalled: the caller runs their readers itself (now, rather than a loop turn later); the
+ * fds of the others (beyond `cap`) are signalled as usual. NATSRS_STATUS_NOT_CONNECTED
  * when that socket has ended or another one is served: stop polling the duplicate, close it,
  * and attach again after the reconnect.
  */

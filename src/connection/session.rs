@@ -11,11 +11,11 @@ use rand::Rng;
 
 use super::events::Event;
 use super::handshake::{connect_one, Established};
+use super::inline_read::{plain_reader_loop, ServedGuard, SharedReader};
 use super::reader::{reader_loop, Ended};
 use super::request;
 use super::server_error;
 use super::state::Inner;
-use super::inline_read::{plain_reader_loop, ServedGuard, SharedReader};
 use super::stream::{ReadHalf, WriteHalf};
 use super::waiter::Waiter;
 use super::writer::{PongWaiter, DEFAULT_WRITE_STALL_TIMEOUT};

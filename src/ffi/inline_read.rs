@@ -19,11 +19,7 @@ use crate::error::err;
 /// when no plain TCP socket is served (reconnecting, or TLS: keep using the notify fds alone),
 /// NATSRS_STATUS_CONNECTION_CLOSED after close.
 #[no_mangle]
-pub unsafe extern "C" fn natsrs_connection_read_attach(
-    nc: *const natsrs_connection,
-    out_fd: *mut i32,
-    out_gen: *mut u64,
-) -> natsrs_status {
+pub unsafe extern "C" fn natsrs_connection_read_attach(nc: *const natsrs_connection, out_fd: *mut i32, out_gen: *mut u64) -> natsrs_status {
     guard(|| {
         // SAFETY: `nc` is NULL or a live handle (C contract).
         let c = unsafe { conn(nc) }?;

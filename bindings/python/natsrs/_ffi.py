@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "74ad9e89f2350483796cba68fed80c038e92faf877a8a0e46dd8fb4bf3d9be85"
+HEADER_SHA256 = "208177e9bb6017832601cf2292cedea5ed1d82a1b3570cc62c7615900d8f9fcc"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0

@@ -60,14 +60,16 @@ def test_inline_reads_resume_after_a_reconnect(make_server: Any) -> None:
         async def reconnected_cb() -> None:
             reconnected.set()
 
-        nc = await nats.connect(s.url, reconnect_time_wait=0.1, max_reconnect_attempts=-1, reconnected_cb=reconnected_cb)
+        nc = await nats.connect(
+            s.url, reconnect_time_wait=0.1, max_reconnect_attempts=-1, reconnected_cb=reconnected_cb
+        )
         await _attached(nc)
         await _responder(nc, "inl.rc")
         await asyncio.get_running_loop().run_in_executor(None, s.restart)
         await asyncio.wait_for(reconnected.wait(), 10)
         await _attached(nc)
         before = nc._inline.reads
-        for i in range(50):
+        for _ in range(50):
             assert (await nc.request("inl.rc", b"x", timeout=5)).data == b"x"
         assert nc._inline.reads > before
         await nc.close()
