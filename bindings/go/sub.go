@@ -462,6 +462,7 @@ func (s *Subscription) Unsubscribe() error {
 	if s.conn.IsClosed() {
 		return ErrConnectionClosed
 	}
+	s.syncConn()
 	p := s.h.acquire()
 	if p == nil {
 		return s.endErr()
@@ -500,6 +501,7 @@ func (s *Subscription) AutoUnsubscribe(max int) error {
 		}
 		return nil
 	}
+	s.syncConn()
 	p := s.h.acquire()
 	if p == nil {
 		return s.endErr()
@@ -522,6 +524,7 @@ func (s *Subscription) Drain() error {
 	if s.conn.IsClosed() {
 		return ErrConnectionClosed
 	}
+	s.syncConn()
 	p := s.h.acquire()
 	if p == nil {
 		return s.endErr()
@@ -642,4 +645,12 @@ func (s *Subscription) fetch(timeout time.Duration) error {
 		s.local = append(s.local, copyView(&b.views[i], s))
 	}
 	return nil
+}
+
+// syncConn hands the connection's pending publishes to the core before s sends something, so
+// that they go out first (see publish_batch.go).
+func (s *Subscription) syncConn() {
+	if s.conn != nil && s.conn.core != nil {
+		s.conn.core.handOver()
+	}
 }
