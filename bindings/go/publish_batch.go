@@ -28,6 +28,10 @@ const (
 	// pubSpareMaxCap is the largest buffer kept for reuse after a hand-over (a buffer grown by
 	// one large message is dropped rather than held).
 	pubSpareMaxCap = 4 * pubBatchThreshold
+	// pubBatchMaxPayload is the largest payload that is batched: a larger one goes to the core
+	// in its own call (after the pending batch), where the call's cost is small next to the
+	// copy and the flusher's wake-ups would cost more than they save.
+	pubBatchMaxPayload = 128
 	// pubEntryHeader is the size of a packed entry's four little-endian uint32 lengths.
 	pubEntryHeader = 16
 )
@@ -38,6 +42,11 @@ type pubBatcher struct {
 	buf     []byte     // entries not yet handed to the core
 	spare   []byte     // the other buffer (double buffering: no allocation per hand-over)
 	stopped bool       // the flusher has been told to exit: publishes go straight to the core
+
+	// busy: entries are waiting or being handed over (set under mu when buf becomes non-empty,
+	// cleared under mu by a hand-over that leaves nothing behind): lets handOver return at
+	// once on a connection with nothing pending.
+	busy atomic.Bool
 
 	// sendMu is held while a buffer is handed to the core, so that batches (and whatever an
 	// operation sends after its hand-over) reach the core in order.
@@ -174,7 +183,7 @@ func (nc *Conn) publish(subj, reply string, data []byte) error {
 	}
 	c := nc.core
 	p := &c.pub
-	if p.direct.Load() || c.closed.Load() || c.draining.Load() {
+	if len(data) > pubBatchMaxPayload || p.direct.Load() || c.closed.Load() || c.draining.Load() {
 		return nc.publishDirect(subj, reply, data)
 	}
 	switch checkPubSubject(subj) {
@@ -200,6 +209,9 @@ func (nc *Conn) publish(subj, reply string, data []byte) error {
 		return nc.publishDirect(subj, reply, data)
 	}
 	was := len(p.buf)
+	if was == 0 {
+		p.busy.Store(true)
+	}
 	p.buf = appendPubEntry(p.buf, subj, reply, data)
 	full := len(p.buf) >= pubBatchThreshold
 	p.mu.Unlock()
@@ -226,13 +238,14 @@ type pubErr struct {
 // core refused) go to the async error handler and LastError.
 func (c *connCore) handOver() {
 	p := &c.pub
-	if p.done == nil || c.freed.Load() {
+	if !p.busy.Load() || c.freed.Load() {
 		return
 	}
 	p.sendMu.Lock()
 	p.mu.Lock()
 	out := p.buf
 	if len(out) == 0 {
+		p.busy.Store(false) // nothing pending, and nothing in flight (sendMu is held)
 		p.mu.Unlock()
 		p.sendMu.Unlock()
 		return
@@ -243,6 +256,9 @@ func (c *connCore) handOver() {
 	p.mu.Lock()
 	if cap(out) <= pubSpareMaxCap {
 		p.spare = out[:0]
+	}
+	if len(p.buf) == 0 {
+		p.busy.Store(false)
 	}
 	p.mu.Unlock()
 	p.sendMu.Unlock()
