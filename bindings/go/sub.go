@@ -414,6 +414,11 @@ func (s *Subscription) pump() {
 					return
 				}
 			}
+			if s.mcb != nil && len(msgs) > 0 {
+				// What the handlers published (replies, typically) goes out now, together,
+				// rather than after the flusher's wake-up.
+				s.conn.core.handOver()
+			}
 			s.handled.Store(s.delivered.Load())
 			if n == 0 {
 				break
