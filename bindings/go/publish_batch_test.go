@@ -234,3 +234,54 @@ func TestPublishBatchConcurrent(t *testing.T) {
 		next[m.Subject]++
 	}
 }
+
+// An entry the core refuses at hand-over goes to the async error handler and LastError, and
+// the entries after it are still published. (Publish never queues such an entry; the test puts
+// one in the buffer itself.)
+func TestPublishBatchHandOverError(t *testing.T) {
+	other := connect(t)
+	sub, err := other.SubscribeSync("batch.err.*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	nc := connect(t, ErrorHandler(func(_ *Conn, _ *Subscription, err error) { errs <- err }))
+	c := nc.core
+	c.pub.sendMu.Lock() // keep the flusher out while the buffer is filled
+	c.pub.mu.Lock()
+	c.pub.buf = appendPubEntry(c.pub.buf, "batch.err.1", "", []byte("1"))
+	c.pub.buf = appendPubEntry(c.pub.buf, "batch err", "", []byte("x"))
+	c.pub.buf = appendPubEntry(c.pub.buf, "batch.err.2", "", []byte("2"))
+	c.pub.busy.Store(true)
+	c.pub.mu.Unlock()
+	c.pub.sendMu.Unlock()
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errs:
+		if err != ErrBadSubject {
+			t.Fatalf("async error %v, want ErrBadSubject", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no async error")
+	}
+	if err := nc.LastError(); err != ErrBadSubject {
+		t.Fatalf("LastError %v, want ErrBadSubject", err)
+	}
+	for _, want := range []string{"1", "2"} {
+		m, err := sub.NextMsg(10 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(m.Data) != want {
+			t.Fatalf("got %q, want %q", m.Data, want)
+		}
+	}
+	if s := nc.Stats(); s.OutMsgs != 2 {
+		t.Fatalf("OutMsgs %d, want 2", s.OutMsgs)
+	}
+}
