@@ -286,7 +286,7 @@ func (c *connCore) sendPacked(buf []byte) []pubErr {
 		if len(errs) == 0 || errs[len(errs)-1].st != st {
 			errs = append(errs, pubErr{st: st, err: err, core: c.coreLastErrText()})
 		}
-		if st == C.NATSRS_STATUS_CONNECTION_CLOSED || st == C.NATSRS_STATUS_INVALID_ARGUMENT && n == 0 && !c.entriesValid(buf) {
+		if st == C.NATSRS_STATUS_CONNECTION_CLOSED || (st == C.NATSRS_STATUS_INVALID_ARGUMENT && n == 0 && !c.entriesValid(buf)) {
 			break
 		}
 		// Skip the entries published and the refused one.
