@@ -89,10 +89,13 @@ func goOnConnEvent(ud C.uintptr_t, kind C.int, st C.int, text *C.char) {
 	c.mu.Unlock()
 	switch kind {
 	case C.GN_CB_CLOSED:
+		c.stopPub()
 		c.emitStatus(CLOSED)
 	case C.GN_CB_RECONNECTED, C.GN_CB_CONNECTED:
+		c.linkChanged(true)
 		c.emitStatus(CONNECTED)
 	case C.GN_CB_DISCONNECTED:
+		c.linkChanged(false)
 		// (the event may be handled after the reconnect already happened: decide by options)
 		if o.AllowReconnect && !c.closed.Load() && nc.Status() != CLOSED {
 			c.emitStatus(RECONNECTING)

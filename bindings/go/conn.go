@@ -86,6 +86,8 @@ type connCore struct {
 	retry bool // RetryOnFailedConnect: run ReconnectedCB on the first async connect
 
 	tlsVerify *tlsVerifier // the Go-side certificate check, if any (tls_verify.go)
+
+	pub pubBatcher // publishes waiting in Go memory for the flusher (publish_batch.go)
 }
 
 // Connect dials a server with GetDefaultOptions changed by options. url may hold several
@@ -164,6 +166,9 @@ func (o Options) Connect() (*Conn, error) {
 	}
 	core.ptr = cnc
 	nc.core = core
+	var maxp C.int64_t
+	C.natsrs_connection_max_payload(cnc, &maxp)
+	core.startPub(C.natsrs_connection_status_get(cnc) == C.NATSRS_CONNECTION_STATUS_CONNECTED, int64(maxp))
 	runtime.AddCleanup(nc, func(c *connCore) { go c.destroy() }, core)
 	// nats.go runs the ConnectHandler (asynchronously) when the first connect succeeded in
 	// Connect; the core's connected event covers the RetryOnFailedConnect case.
@@ -175,6 +180,11 @@ func (o Options) Connect() (*Conn, error) {
 
 // destroy closes and frees the C connection once (the Conn was garbage collected).
 func (c *connCore) destroy() {
+	if c.freed.Load() {
+		return
+	}
+	c.stopPub()
+	c.handOver()
 	if c.freed.Swap(true) {
 		return
 	}
@@ -183,7 +193,19 @@ func (c *connCore) destroy() {
 
 // ---- Conn methods -----------------------------------------------------------------------------
 
+// cptr is the C connection for any call that sends something or looks at the connection's
+// state: it first hands the pending publishes over to the core (see publish_batch.go).
 func (nc *Conn) cptr() *C.natsrs_connection {
+	if nc == nil || nc.core == nil {
+		return nil
+	}
+	nc.core.handOver()
+	return nc.core.ptr
+}
+
+// rawptr is the C connection without the hand-over (for the publish path and for status
+// reads that C callbacks make).
+func (nc *Conn) rawptr() *C.natsrs_connection {
 	if nc == nil || nc.core == nil {
 		return nil
 	}
@@ -203,7 +225,8 @@ func (nc *Conn) PublishRequest(subj, reply string, data []byte) error {
 	return nc.publish(subj, reply, data)
 }
 
-func (nc *Conn) publish(subj, reply string, data []byte) error {
+// publishDirect publishes with one core call, after the pending batch.
+func (nc *Conn) publishDirect(subj, reply string, data []byte) error {
 	p := nc.cptr()
 	if p == nil {
 		return ErrInvalidConnection
@@ -351,6 +374,9 @@ func (nc *Conn) Close() {
 	}
 	c := nc.core
 	c.userClosed.Store(true)
+	// Everything published before Close goes to the core before it closes.
+	c.stopPub()
+	c.handOver()
 	if !c.closed.Swap(true) {
 		var cerr *C.char
 		st := C.gn_close(c.ptr, &cerr)
@@ -402,6 +428,11 @@ func waitPumps(subs []*Subscription, limit time.Duration) {
 // those already queued, then pending publishes are flushed, and finally the connection is closed
 // (the ClosedCB tells when). New publishes fail once the subscriptions are drained.
 func (nc *Conn) Drain() error {
+	if nc != nil && nc.core != nil {
+		// Publishes during the drain are direct (the core refuses them once the
+		// subscriptions are drained).
+		nc.core.draining.Store(true)
+	}
 	p := nc.cptr()
 	if p == nil {
 		return ErrInvalidConnection
@@ -427,6 +458,7 @@ func (nc *Conn) Drain() error {
 			var cerr *C.char
 			_ = takeErr(C.gn_close(p, &cerr), cerr)
 		}
+		nc.core.stopPub()
 		nc.core.releaseSubs(true)
 		runtime.KeepAlive(nc)
 	}()
@@ -441,7 +473,7 @@ func (nc *Conn) IsDraining() bool {
 
 // Status returns the connection's state as the core sees it now; a nil or freed Conn is CLOSED.
 func (nc *Conn) Status() Status {
-	p := nc.cptr()
+	p := nc.rawptr()
 	if p == nil {
 		return CLOSED
 	}

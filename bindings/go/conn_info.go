@@ -192,6 +192,9 @@ func (nc *Conn) LastError() error {
 		return nil
 	}
 	runtime.KeepAlive(nc)
+	if err := nc.core.lastPubErr(); err != nil {
+		return err
+	}
 	if st == C.NATSRS_STATUS_OK {
 		return nil
 	}

@@ -320,7 +320,7 @@ func (j *js) callOpts(opts []JSOpt) (jsOpts, *C.natsrs_jetstream, func(), error)
 		}
 	}
 	if wait == j.opts.wait && o.pre == j.opts.pre && o.domain == j.opts.domain {
-		return o, j.ptr, func() { runtime.KeepAlive(j) }, nil
+		return o, j.cp(), func() { runtime.KeepAlive(j) }, nil
 	}
 	p, err := newCJS(j.nc, &o, wait)
 	if err != nil {

@@ -96,7 +96,7 @@ func (j *js) subscribeOrdered(subj, queue string, cb MsgHandler, ch chan *Msg, k
 	var je C.gn_jerr
 	ps, ns := cstr(stream)
 	pc, nc := cstr(cfgJSON)
-	st := C.gn_js_ordered_new(j.ptr, ps, ns, pc, nc, C.uintptr_t(ud), &out, &je)
+	st := C.gn_js_ordered_new(j.cp(), ps, ns, pc, nc, C.uintptr_t(ud), &out, &je)
 	runtime.KeepAlive(j)
 	runtime.KeepAlive(stream)
 	runtime.KeepAlive(cfgJSON)

@@ -17,6 +17,7 @@ import "unsafe"
 // jsAcquire acquires the C JetStream subscription (release with s.jsi.release): nil and
 // ErrConnectionClosed or ErrBadSubscription once it is gone.
 func (s *Subscription) jsAcquire() (unsafe.Pointer, error) {
+	s.syncConn()
 	p := s.jsi.acquire()
 	if p == nil {
 		if s.conn.IsClosed() {

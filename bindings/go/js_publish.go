@@ -213,7 +213,7 @@ func (j *js) publishOnce(subj, hdr string, data []byte, o *pubOpts, timeout time
 	pi, ni := cstr(o.id)
 	pstr, nstr := cstr(o.str)
 	pl, nl := cstr(o.lid)
-	st := C.gn_js_publish(j.ptr, ps, ns, ph, nh, pd, nd, pi, ni, pstr, nstr, pl, nl, &po, &ack, &je)
+	st := C.gn_js_publish(j.cp(), ps, ns, ph, nh, pd, nd, pi, ni, pstr, nstr, pl, nl, &po, &ack, &je)
 	runtime.KeepAlive(j)
 	runtime.KeepAlive(hdr)
 	if err := jsErr(st, &je, jsCallPublish); err != nil {
@@ -408,7 +408,7 @@ func (j *js) PublishMsgAsync(m *Msg, opts ...PubOpt) (PubAckFuture, error) {
 	pi, ni := cstr(o.id)
 	pstr, nstr := cstr(o.str)
 	pl, nl := cstr(o.lid)
-	st := C.gn_js_publish_async(j.ptr, ps, ns, ph, nh, pd, nd, pi, ni, pstr, nstr, pl, nl, &po, C.uintptr_t(h), &je)
+	st := C.gn_js_publish_async(j.cp(), ps, ns, ph, nh, pd, nd, pi, ni, pstr, nstr, pl, nl, &po, C.uintptr_t(h), &je)
 	runtime.KeepAlive(j)
 	runtime.KeepAlive(hb)
 	if st != C.NATSRS_STATUS_OK {

@@ -286,7 +286,7 @@ func (j *js) subscribe(subj, queue string, cb MsgHandler, ch chan *Msg, kind C.i
 	pb, nb := cstr(bind)
 	pc, nc := cstr(cfgJSON)
 	pdl, ndl := cstr(o.cfg.DeliverSubject)
-	st := C.gn_js_subscribe(j.ptr, &sa, ps, ns, pq, nq, pst, nst, pd, nd, pb, nb, pc, nc, pdl, ndl, C.uintptr_t(ud), &out, &je)
+	st := C.gn_js_subscribe(j.cp(), &sa, ps, ns, pq, nq, pst, nst, pd, nd, pb, nb, pc, nc, pdl, ndl, C.uintptr_t(ud), &out, &je)
 	runtime.KeepAlive(j)
 	runtime.KeepAlive(cfgJSON)
 	runtime.KeepAlive(o)

@@ -364,7 +364,7 @@ func (j *js) CreateKeyValue(cfg *KeyValueConfig) (KeyValue, error) {
 	var out *C.natsrs_kv
 	var je C.gn_jerr
 	pj, nj := cstr(s)
-	st := C.gn_kv_create(j.ptr, C.GN_KV_CREATE, pj, nj, &out, &je)
+	st := C.gn_kv_create(j.cp(), C.GN_KV_CREATE, pj, nj, &out, &je)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(j)
 	if err := kvErr(st, &je, true); err != nil {
@@ -381,7 +381,7 @@ func (j *js) KeyValue(bucket string) (KeyValue, error) {
 	var out *C.natsrs_kv
 	var je C.gn_jerr
 	pb, nb := cstr(bucket)
-	st := C.gn_kv_bind(j.ptr, pb, nb, &out, &je)
+	st := C.gn_kv_bind(j.cp(), pb, nb, &out, &je)
 	runtime.KeepAlive(bucket)
 	runtime.KeepAlive(j)
 	if err := kvErr(st, &je, true); err != nil {
@@ -397,7 +397,7 @@ func (j *js) DeleteKeyValue(bucket string) error {
 	}
 	var je C.gn_jerr
 	pb, nb := cstr(bucket)
-	st := C.gn_kv_delete_bucket(j.ptr, pb, nb, &je)
+	st := C.gn_kv_delete_bucket(j.cp(), pb, nb, &je)
 	runtime.KeepAlive(bucket)
 	runtime.KeepAlive(j)
 	if err := kvErr(st, &je, true); err != nil {
@@ -416,7 +416,7 @@ func (j *js) KeyValueStoreNames() <-chan string {
 		defer close(ch)
 		var out *C.char
 		var je C.gn_jerr
-		st := C.gn_kv_names(j.ptr, &out, &je)
+		st := C.gn_kv_names(j.cp(), &out, &je)
 		runtime.KeepAlive(j)
 		if kvErr(st, &je, true) != nil {
 			return
@@ -439,7 +439,7 @@ func (j *js) KeyValueStores() <-chan KeyValueStatus {
 		defer close(ch)
 		var out *C.char
 		var je C.gn_jerr
-		st := C.gn_kv_statuses(j.ptr, &out, &je)
+		st := C.gn_kv_statuses(j.cp(), &out, &je)
 		runtime.KeepAlive(j)
 		if kvErr(st, &je, true) != nil {
 			return
@@ -467,7 +467,7 @@ func (kv *kvs) get(key string, revision uint64) (KeyValueEntry, error) {
 	var e C.gn_kv_entry
 	var je C.gn_jerr
 	pk, nk := cstr(key)
-	st := C.gn_kv_get(kv.ptr, pk, nk, C.uint64_t(revision), &e, &je)
+	st := C.gn_kv_get(kv.cp(), pk, nk, C.uint64_t(revision), &e, &je)
 	runtime.KeepAlive(key)
 	runtime.KeepAlive(kv)
 	if err := kvErr(st, &je, false); err != nil {
@@ -499,7 +499,7 @@ func (kv *kvs) write(op C.int, key string, value []byte, rev uint64) (uint64, er
 	var je C.gn_jerr
 	pk, nk := cstr(key)
 	pv, nv := cbytes(value)
-	st := C.gn_kv_write(kv.ptr, op, pk, nk, pv, nv, C.uint64_t(rev), &out, &je)
+	st := C.gn_kv_write(kv.cp(), op, pk, nk, pv, nv, C.uint64_t(rev), &out, &je)
 	runtime.KeepAlive(key)
 	runtime.KeepAlive(value)
 	runtime.KeepAlive(kv)
@@ -585,7 +585,7 @@ func (kv *kvs) PurgeDeletes(opts ...PurgeOpt) error {
 		thr = max(1, ms(o.dmthr))
 	}
 	var je C.gn_jerr
-	st := C.gn_kv_purge_deletes(kv.ptr, C.int64_t(thr), &je)
+	st := C.gn_kv_purge_deletes(kv.cp(), C.int64_t(thr), &je)
 	runtime.KeepAlive(kv)
 	return kvErr(st, &je, false)
 }
@@ -594,7 +594,7 @@ func (kv *kvs) PurgeDeletes(opts ...PurgeOpt) error {
 func (kv *kvs) Status() (KeyValueStatus, error) {
 	var out *C.char
 	var je C.gn_jerr
-	st := C.gn_kv_status(kv.ptr, &out, &je)
+	st := C.gn_kv_status(kv.cp(), &out, &je)
 	runtime.KeepAlive(kv)
 	if err := kvErr(st, &je, true); err != nil {
 		return nil, err
@@ -620,7 +620,7 @@ func (kv *kvs) keys(opts []WatchOpt) ([]string, error) {
 	}
 	var out *C.char
 	var je C.gn_jerr
-	st := C.gn_kv_keys(kv.ptr, nil, 0, 0, &out, &je)
+	st := C.gn_kv_keys(kv.cp(), nil, 0, 0, &out, &je)
 	runtime.KeepAlive(kv)
 	if err := kvErr(st, &je, false); err != nil {
 		return nil, err
@@ -697,7 +697,7 @@ func (kv *kvs) History(key string, opts ...WatchOpt) ([]KeyValueEntry, error) {
 	var n C.size_t
 	var je C.gn_jerr
 	pk, nk := cstr(key)
-	st := C.gn_kv_history(kv.ptr, pk, nk, &es, &n, &je)
+	st := C.gn_kv_history(kv.cp(), pk, nk, &es, &n, &je)
 	runtime.KeepAlive(key)
 	runtime.KeepAlive(kv)
 	if err := kvErr(st, &je, false); err != nil {

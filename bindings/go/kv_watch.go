@@ -77,7 +77,7 @@ func (kv *kvs) watch(keys []string, opts []WatchOpt) (KeyWatcher, error) {
 	var p *C.natsrs_kv_watcher
 	var je C.gn_jerr
 	pf, nf := cstr(buf)
-	st := C.gn_kv_watch(kv.ptr, pf, nf, C.size_t(len(keys)), C.bool(o.includeHistory), C.bool(o.ignoreDeletes),
+	st := C.gn_kv_watch(kv.cp(), pf, nf, C.size_t(len(keys)), C.bool(o.includeHistory), C.bool(o.ignoreDeletes),
 		C.bool(o.updatesOnly), C.bool(o.metaOnly), &p, &je)
 	runtime.KeepAlive(buf)
 	runtime.KeepAlive(kv)

@@ -392,7 +392,7 @@ func (j *js) CreateObjectStore(cfg *ObjectStoreConfig) (ObjectStore, error) {
 	var out *C.natsrs_object_store
 	var je C.gn_jerr
 	pj, nj := cstr(s)
-	st := C.gn_obj_create(j.ptr, pj, nj, false, &out, &je)
+	st := C.gn_obj_create(j.cp(), pj, nj, false, &out, &je)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(j)
 	if err := objErr(st, &je, objCallStore); err != nil {
@@ -409,7 +409,7 @@ func (j *js) ObjectStore(bucket string) (ObjectStore, error) {
 	var out *C.natsrs_object_store
 	var je C.gn_jerr
 	pb, nb := cstr(bucket)
-	st := C.gn_obj_bind(j.ptr, pb, nb, &out, &je)
+	st := C.gn_obj_bind(j.cp(), pb, nb, &out, &je)
 	runtime.KeepAlive(bucket)
 	runtime.KeepAlive(j)
 	if err := objErr(st, &je, objCallStore); err != nil {
@@ -425,7 +425,7 @@ func (j *js) DeleteObjectStore(bucket string) error {
 	}
 	var je C.gn_jerr
 	pb, nb := cstr(bucket)
-	st := C.gn_obj_delete_store(j.ptr, pb, nb, &je)
+	st := C.gn_obj_delete_store(j.cp(), pb, nb, &je)
 	runtime.KeepAlive(bucket)
 	runtime.KeepAlive(j)
 	return objErr(st, &je, objCallStore)
@@ -434,7 +434,7 @@ func (j *js) DeleteObjectStore(bucket string) error {
 func (j *js) objectStoreNames() ([]string, error) {
 	var out *C.char
 	var je C.gn_jerr
-	st := C.gn_obj_names(j.ptr, &out, &je)
+	st := C.gn_obj_names(j.cp(), &out, &je)
 	runtime.KeepAlive(j)
 	if err := objErr(st, &je, objCallStore); err != nil {
 		return nil, err
@@ -522,7 +522,7 @@ func (o *obs) PutBytes(name string, data []byte, opts ...ObjectOpt) (*ObjectInfo
 	var je C.gn_jerr
 	pn, nn := cstr(name)
 	pd, nd := cbytes(data)
-	st := C.gn_obj_put_bytes(o.ptr, pn, nn, pd, nd, &out, &je)
+	st := C.gn_obj_put_bytes(o.cp(), pn, nn, pd, nd, &out, &je)
 	runtime.KeepAlive(name)
 	runtime.KeepAlive(data)
 	runtime.KeepAlive(o)
@@ -545,7 +545,7 @@ func (o *obs) PutFile(file string, opts ...ObjectOpt) (*ObjectInfo, error) {
 	var out *C.char
 	var je C.gn_jerr
 	pn, nn := cstr(file)
-	st := C.gn_obj_put_file(o.ptr, pn, nn, pn, nn, &out, &je)
+	st := C.gn_obj_put_file(o.cp(), pn, nn, pn, nn, &out, &je)
 	runtime.KeepAlive(file)
 	runtime.KeepAlive(o)
 	return o.infoCall(st, out, &je, objCallObject)
@@ -568,7 +568,7 @@ func (o *obs) GetInfo(name string, opts ...GetObjectInfoOpt) (*ObjectInfo, error
 	var out *C.char
 	var je C.gn_jerr
 	pn, nn := cstr(name)
-	st := C.gn_obj_info(o.ptr, pn, nn, C.bool(gi.showDeleted), &out, &je)
+	st := C.gn_obj_info(o.cp(), pn, nn, C.bool(gi.showDeleted), &out, &je)
 	runtime.KeepAlive(name)
 	runtime.KeepAlive(o)
 	return o.infoCall(st, out, &je, objCallObject)
@@ -592,7 +592,7 @@ func (o *obs) UpdateMeta(name string, meta *ObjectMeta) error {
 	var je C.gn_jerr
 	pn, nn := cstr(name)
 	pj, nj := cstr(s)
-	st := C.gn_obj_update_meta(o.ptr, pn, nn, pj, nj, &je)
+	st := C.gn_obj_update_meta(o.cp(), pn, nn, pj, nj, &je)
 	runtime.KeepAlive(name)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(o)
@@ -606,7 +606,7 @@ func (o *obs) Delete(name string) error {
 	}
 	var je C.gn_jerr
 	pn, nn := cstr(name)
-	st := C.gn_obj_delete(o.ptr, pn, nn, &je)
+	st := C.gn_obj_delete(o.cp(), pn, nn, &je)
 	runtime.KeepAlive(name)
 	runtime.KeepAlive(o)
 	return objErr(st, &je, objCallObject)
@@ -631,7 +631,7 @@ func (o *obs) AddLink(name string, obj *ObjectInfo) (*ObjectInfo, error) {
 	pn, nn := cstr(name)
 	pb, nb := cstr(obj.Bucket)
 	pt, nt := cstr(obj.Name)
-	st := C.gn_obj_add_link(o.ptr, o.js.ptr, pn, nn, pb, nb, pt, nt, &out, &je)
+	st := C.gn_obj_add_link(o.cp(), o.js.ptr, pn, nn, pb, nb, pt, nt, &out, &je)
 	runtime.KeepAlive(name)
 	runtime.KeepAlive(obj)
 	runtime.KeepAlive(o)
@@ -653,7 +653,7 @@ func (o *obs) AddBucketLink(name string, bucket ObjectStore) (*ObjectInfo, error
 	var out *C.char
 	var je C.gn_jerr
 	pn, nn := cstr(name)
-	st := C.gn_obj_add_bucket_link(o.ptr, pn, nn, t.ptr, &out, &je)
+	st := C.gn_obj_add_bucket_link(o.cp(), pn, nn, t.ptr, &out, &je)
 	runtime.KeepAlive(name)
 	runtime.KeepAlive(t)
 	runtime.KeepAlive(o)
@@ -663,7 +663,7 @@ func (o *obs) AddBucketLink(name string, bucket ObjectStore) (*ObjectInfo, error
 // Seal makes the store read-only.
 func (o *obs) Seal() error {
 	var je C.gn_jerr
-	st := C.gn_obj_seal(o.ptr, &je)
+	st := C.gn_obj_seal(o.cp(), &je)
 	runtime.KeepAlive(o)
 	return objErr(st, &je, objCallStore)
 }
@@ -672,7 +672,7 @@ func (o *obs) Seal() error {
 func (o *obs) Status() (ObjectStoreStatus, error) {
 	var out *C.char
 	var je C.gn_jerr
-	st := C.gn_obj_status(o.ptr, &out, &je)
+	st := C.gn_obj_status(o.cp(), &out, &je)
 	runtime.KeepAlive(o)
 	if err := objErr(st, &je, objCallStore); err != nil {
 		return nil, err
@@ -696,7 +696,7 @@ func (o *obs) List(opts ...ListObjectsOpt) ([]*ObjectInfo, error) {
 	}
 	var out *C.char
 	var je C.gn_jerr
-	st := C.gn_obj_list(o.ptr, C.bool(lo.showDeleted), &out, &je)
+	st := C.gn_obj_list(o.cp(), C.bool(lo.showDeleted), &out, &je)
 	runtime.KeepAlive(o)
 	if err := objErr(st, &je, objCallStore); err != nil {
 		return nil, err

@@ -121,7 +121,7 @@ func (o *obs) Put(meta *ObjectMeta, r io.Reader, opts ...ObjectOpt) (*ObjectInfo
 	var out *C.char
 	var je C.gn_jerr
 	pj, nj := cstr(s)
-	st := C.gn_obj_put(o.ptr, pj, nj, C.uintptr_t(h), &out, &je)
+	st := C.gn_obj_put(o.cp(), pj, nj, C.uintptr_t(h), &out, &je)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(o)
 	if st != C.NATSRS_STATUS_OK && rd.err != nil {
@@ -209,7 +209,7 @@ func (o *obs) Get(name string, opts ...GetObjectOpt) (ObjectResult, error) {
 		h := cgo.NewHandle(w)
 		var je C.gn_jerr
 		pn, nn := cstr(name)
-		st := C.gn_obj_get(o.ptr, pn, nn, C.uintptr_t(h), &je)
+		st := C.gn_obj_get(o.cp(), pn, nn, C.uintptr_t(h), &je)
 		runtime.KeepAlive(name)
 		runtime.KeepAlive(o)
 		h.Delete()
@@ -274,7 +274,7 @@ func (o *obs) GetFile(name, file string, opts ...GetObjectOpt) error {
 	var je C.gn_jerr
 	pn, nn := cstr(name)
 	pf, nf := cstr(file)
-	st := C.gn_obj_get_file(o.ptr, pn, nn, pf, nf, &je)
+	st := C.gn_obj_get_file(o.cp(), pn, nn, pf, nf, &je)
 	runtime.KeepAlive(name)
 	runtime.KeepAlive(file)
 	runtime.KeepAlive(o)
@@ -308,7 +308,7 @@ func (o *obs) Watch(opts ...WatchOpt) (ObjectWatcher, error) {
 	}
 	var p *C.natsrs_object_watcher
 	var je C.gn_jerr
-	st := C.gn_obj_watch(o.ptr, C.bool(wo.includeHistory), C.bool(wo.ignoreDeletes), C.bool(wo.updatesOnly), &p, &je)
+	st := C.gn_obj_watch(o.cp(), C.bool(wo.includeHistory), C.bool(wo.ignoreDeletes), C.bool(wo.updatesOnly), &p, &je)
 	runtime.KeepAlive(o)
 	if err := objErr(st, &je, objCallStore); err != nil {
 		return nil, err

@@ -209,6 +209,13 @@ natsrs_status gn_publish(natsrs_connection *nc, const char *subj, size_t subj_le
     return st;
 }
 
+natsrs_status gn_publish_packed(natsrs_connection *nc, const uint8_t *buf, size_t len, size_t *count,
+                                char **err) {
+    natsrs_status st = natsrs_connection_publish_packed(nc, buf, len, count);
+    if (st != NATSRS_STATUS_OK && err != NULL) *err = dup_err();
+    return st;
+}
+
 natsrs_status make_msg(const char *subj, size_t subj_len, const char *reply, size_t reply_len,
                               const char *hdr, size_t hdr_len, const uint8_t *data, size_t len,
                               natsrs_msg **out) {

@@ -414,6 +414,11 @@ func (s *Subscription) pump() {
 					return
 				}
 			}
+			if s.mcb != nil && len(msgs) > 0 {
+				// What the handlers published (replies, typically) goes out now, together,
+				// rather than after the flusher's wake-up.
+				s.conn.core.handOver()
+			}
 			s.handled.Store(s.delivered.Load())
 			if n == 0 {
 				break
@@ -462,6 +467,7 @@ func (s *Subscription) Unsubscribe() error {
 	if s.conn.IsClosed() {
 		return ErrConnectionClosed
 	}
+	s.syncConn()
 	p := s.h.acquire()
 	if p == nil {
 		return s.endErr()
@@ -500,6 +506,7 @@ func (s *Subscription) AutoUnsubscribe(max int) error {
 		}
 		return nil
 	}
+	s.syncConn()
 	p := s.h.acquire()
 	if p == nil {
 		return s.endErr()
@@ -522,6 +529,7 @@ func (s *Subscription) Drain() error {
 	if s.conn.IsClosed() {
 		return ErrConnectionClosed
 	}
+	s.syncConn()
 	p := s.h.acquire()
 	if p == nil {
 		return s.endErr()
@@ -642,4 +650,12 @@ func (s *Subscription) fetch(timeout time.Duration) error {
 		s.local = append(s.local, copyView(&b.views[i], s))
 	}
 	return nil
+}
+
+// syncConn hands the connection's pending publishes to the core before s sends something, so
+// that they go out first (see publish_batch.go).
+func (s *Subscription) syncConn() {
+	if s.conn != nil && s.conn.core != nil {
+		s.conn.core.handOver()
+	}
 }
