@@ -253,29 +253,15 @@ impl Connection {
         &self,
         entries: impl IntoIterator<Item = (&'a [u8], Option<&'a [u8]>, &'a [u8], &'a [u8])>,
     ) -> (usize, Result<()>) {
-        /// Sends what was appended, also when a publish panics.
-        struct SendOnDrop<'c>(&'c Inner);
-        impl Drop for SendOnDrop<'_> {
-            fn drop(&mut self) {
-                self.0.writer.send_deferred();
-            }
-        }
-        let _send = SendOnDrop(&self.0);
-        let mut count = 0usize;
-        for (subject, reply, headers, data) in entries {
-            let r = if headers.is_empty() {
-                self.0.publish_deferred(subject, reply, None, data)
+        self.0.publish_many(entries.into_iter().map(|(subject, reply, headers, data)| {
+            if headers.is_empty() {
+                Ok((subject, reply, None, data))
             } else {
                 crate::proto::HeaderMap::decode(headers)
+                    .map(|_| (subject, reply, Some(headers), data))
                     .map_err(|e| err!(InvalidArgument, "malformed header block: {}", e))
-                    .and_then(|_| self.0.publish_deferred(subject, reply, Some(headers), data))
-            };
-            if let Err(e) = r {
-                return (count, Err(e));
             }
-            count += 1;
-        }
-        (count, Ok(()))
+        }))
     }
 
     /// Bytes published but not yet handed to the socket (nats.go `Conn.Buffered`), including

@@ -18,7 +18,7 @@ use super::request::{self, RespMux};
 use super::session::{self, IoDoneGuard, ReadyGuard};
 use super::sub::{SubInner, SubKind};
 use super::waiter::{Latch, Waiter};
-use super::writer::{Appended, PongWaiter, SendMode, Writer};
+use super::writer::{Appended, Frame, PongWaiter, SendMode, Writer};
 use super::{ConnectionStatus, MsgHandler, Statistics, Subscription};
 use crate::error::{err, Error, Result, Status};
 use crate::options::Options;
@@ -251,13 +251,22 @@ impl Inner {
         self.publish_checked(subj, Some(reply), hdrs, data, SendMode::Urgent)
     }
 
-    /// One of several publishes sent together by `Writer::send_deferred` (see `SendMode`).
-    pub(super) fn publish_deferred(&self, subj: &[u8], reply: Option<&[u8]>, hdrs: Option<&[u8]>, data: &[u8]) -> Result<()> {
-        self.publish_checked(subj, reply, hdrs, data, SendMode::Deferred)
+
+    /// Publishes a batch under one writer lock; each entry is checked as a publish is. Returns
+    /// how many were published and the first refusal (nothing after it is published).
+    pub(super) fn publish_many<'a>(&self, entries: impl Iterator<Item = Result<Frame<'a>>>) -> (usize, Result<()>) {
+        self.writer.publish_many(entries.map(|e| e.and_then(|(s, r, h, d)| self.check_publish(s, r, h, d).map(|_| (s, r, h, d)))))
     }
 
     #[inline]
     fn publish_checked(&self, subj: &[u8], reply: Option<&[u8]>, hdrs: Option<&[u8]>, data: &[u8], mode: SendMode) -> Result<()> {
+        self.check_publish(subj, reply, hdrs, data)?;
+        self.writer.publish(subj, reply, hdrs, data, mode)
+    }
+
+    /// The checks of a publish: subjects, max_payload, header support.
+    #[inline]
+    fn check_publish(&self, subj: &[u8], reply: Option<&[u8]>, hdrs: Option<&[u8]>, data: &[u8]) -> Result<()> {
         if !subject::valid_publish_subject(subj) {
             return Err(err!(InvalidSubject, "invalid publish subject '{}'", String::from_utf8_lossy(subj)));
         }
@@ -274,7 +283,7 @@ impl Inner {
         if hdrs.is_some() && !self.headers_ok.load(Ordering::Relaxed) {
             return Err(err!(HeadersNotSupported, "the server does not support headers"));
         }
-        self.writer.publish(subj, reply, hdrs, data, mode)
+        Ok(())
     }
 
     // ---------- subscriptions ----------

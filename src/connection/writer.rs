@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 use tokio::sync::Notify;
 
 use super::completions::Slot;
@@ -87,6 +87,9 @@ enum Task {
     Trailing { last_inline: Instant },
 }
 
+/// One publish's parts: subject, reply, header block, data.
+pub(super) type Frame<'a> = (&'a [u8], Option<&'a [u8]>, Option<&'a [u8]>, &'a [u8]);
+
 struct State {
     buf: Vec<u8>,
     link: Link,
@@ -119,9 +122,6 @@ pub(super) enum SendMode {
     Queued,
     /// Someone waits for an answer: written by the caller when the task is parked.
     Urgent,
-    /// One of several appends: nothing is woken; the caller calls `Writer::send_deferred` after
-    /// the last one.
-    Deferred,
 }
 
 /// The connection's write buffer and the writer task's state.
@@ -163,8 +163,58 @@ impl Writer {
     /// streams and the task is idle.
     #[inline]
     pub(super) fn publish(&self, subj: &[u8], reply: Option<&[u8]>, hdrs: Option<&[u8]>, data: &[u8], mode: SendMode) -> Result<()> {
-        let total = data.len() + hdrs.map_or(0, |h| h.len());
         let mut w = self.st.lock();
+        let before = self.append_locked(&mut w, subj, reply, hdrs, data)?;
+        let lone = before == 0;
+        let mut wake = match mode {
+            SendMode::Urgent if urgent_flush(&mut w) => false,
+            SendMode::Queued if lone && idle_for_inline(&w) && urgent_flush(&mut w) => false,
+            _ => self.wake_on_append(&mut w),
+        };
+        if w.buf.len() >= INLINE_FLUSH {
+            wake |= inline_flush(&mut w);
+        }
+        drop(w);
+        if wake {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Publishes a batch under one lock (a packed batch from a binding): appends each entry in
+    /// order, stops at the first refused one (an `Err` from the caller's checks, or the link's),
+    /// then writes the buffer at once when the task is parked and a plain socket is up (no
+    /// thread hand-off), else wakes the task. Returns how many were appended and the refusal.
+    pub(super) fn publish_many<'a>(&self, entries: impl Iterator<Item = Result<Frame<'a>>>) -> (usize, Result<()>) {
+        let mut w = self.st.lock();
+        let mut wake = false;
+        let mut count = 0;
+        let mut res = Ok(());
+        for e in entries {
+            let appended = e.and_then(|(subj, reply, hdrs, data)| self.append_locked(&mut w, subj, reply, hdrs, data));
+            if let Err(err) = appended {
+                res = Err(err);
+                break;
+            }
+            count += 1;
+            if w.buf.len() >= INLINE_FLUSH {
+                wake |= inline_flush(&mut w);
+            }
+        }
+        if !w.buf.is_empty() && !urgent_flush(&mut w) {
+            wake |= self.wake_on_append(&mut w);
+        }
+        drop(w);
+        if wake {
+            self.wake.notify_one();
+        }
+        (count, res)
+    }
+
+    /// Appends one PUB/HPUB frame (waiting below the high-water mark while a socket is up;
+    /// bounded by the reconnect buffer while none is). Returns the buffer length before it.
+    fn append_locked(&self, w: &mut MutexGuard<'_, State>, subj: &[u8], reply: Option<&[u8]>, hdrs: Option<&[u8]>, data: &[u8]) -> Result<usize> {
+        let total = data.len() + hdrs.map_or(0, |h| h.len());
         loop {
             match w.link {
                 Link::Closed => return Err(err!(ConnectionClosed, "connection closed")),
@@ -173,7 +223,7 @@ impl Writer {
                         break;
                     }
                     w.space_waiters += 1;
-                    self.space.wait_for(&mut w, SPACE_POLL);
+                    self.space.wait_for(w, SPACE_POLL);
                     w.space_waiters -= 1;
                 }
                 Link::Down => {
@@ -201,36 +251,7 @@ impl Writer {
         }
         w.out_msgs += 1;
         w.out_bytes += total as u64;
-        let lone = before == 0;
-        let mut wake = match mode {
-            SendMode::Urgent if urgent_flush(&mut w) => false,
-            SendMode::Queued if lone && idle_for_inline(&w) && urgent_flush(&mut w) => false,
-            // The caller sends with `send_deferred` after its last append.
-            SendMode::Deferred => false,
-            _ => self.wake_on_append(&mut w),
-        };
-        if w.buf.len() >= INLINE_FLUSH {
-            wake |= inline_flush(&mut w);
-        }
-        drop(w);
-        if wake {
-            self.wake.notify_one();
-        }
-        Ok(())
-    }
-
-    /// After `SendMode::Deferred` appends: writes the buffer now when the task is parked and a
-    /// plain socket is up (no thread hand-off), else wakes the task as an append would.
-    pub(super) fn send_deferred(&self) {
-        let mut w = self.st.lock();
-        if w.buf.is_empty() {
-            return;
-        }
-        let wake = if urgent_flush(&mut w) { false } else { self.wake_on_append(&mut w) };
-        drop(w);
-        if wake {
-            self.wake.notify_one();
-        }
+        Ok(before)
     }
 
     /// After an append: moves a parked task to `Woken` when a socket is up. True when the
