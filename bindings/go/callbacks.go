@@ -92,6 +92,7 @@ func goOnConnEvent(ud C.uintptr_t, kind C.int, st C.int, text *C.char) {
 		c.emitStatus(CLOSED)
 	case C.GN_CB_RECONNECTED, C.GN_CB_CONNECTED:
 		c.emitStatus(CONNECTED)
+		c.kickSockReader() // inline reads (sock_reader.go)
 	case C.GN_CB_DISCONNECTED:
 		// (the event may be handled after the reconnect already happened: decide by options)
 		if o.AllowReconnect && !c.closed.Load() && nc.Status() != CLOSED {

@@ -86,6 +86,8 @@ type connCore struct {
 	retry bool // RetryOnFailedConnect: run ReconnectedCB on the first async connect
 
 	tlsVerify *tlsVerifier // the Go-side certificate check, if any (tls_verify.go)
+
+	sock *sockReader // inline reads of the plain socket (sock_reader.go; guarded by mu)
 }
 
 // Connect dials a server with GetDefaultOptions changed by options. url may hold several
@@ -164,6 +166,7 @@ func (o Options) Connect() (*Conn, error) {
 	}
 	core.ptr = cnc
 	nc.core = core
+	core.startSockReader() // inline reads (sock_reader.go)
 	runtime.AddCleanup(nc, func(c *connCore) { go c.destroy() }, core)
 	// nats.go runs the ConnectHandler (asynchronously) when the first connect succeeded in
 	// Connect; the core's connected event covers the RetryOnFailedConnect case.
@@ -178,6 +181,7 @@ func (c *connCore) destroy() {
 	if c.freed.Swap(true) {
 		return
 	}
+	c.stopSockReader() // inline reads (sock_reader.go)
 	C.natsrs_connection_free(c.ptr)
 }
 
@@ -351,6 +355,7 @@ func (nc *Conn) Close() {
 	}
 	c := nc.core
 	c.userClosed.Store(true)
+	c.stopSockReader() // inline reads (sock_reader.go)
 	if !c.closed.Swap(true) {
 		var cerr *C.char
 		st := C.gn_close(c.ptr, &cerr)
