@@ -272,6 +272,9 @@ func (nc *Conn) request(subj, hdr string, data []byte, timeout time.Duration) (*
 	if timeout <= 0 {
 		return nil, ErrBadTimeout
 	}
+	if m, err, ok := nc.core.muxRequest(nc, subj, hdr, data, timeout); ok { // request_mux.go
+		return m, err
+	}
 	// Up to maxBlockingRequests requests wait in a blocking C call (lowest latency); more
 	// concurrent ones use the non-blocking request and wait on a channel, so that thousands of
 	// goroutines waiting for replies do not each hold an OS thread (Go stops at 10,000).

@@ -45,6 +45,10 @@ type sockReader struct {
 	kick chan struct{} // reconnected: try to attach now
 	done chan struct{} // closed when the goroutine ends
 
+	muxMu     sync.Mutex
+	rmux      *reqMux // requests through one inbox subscription (request_mux.go)
+	muxFailed bool
+
 	reads    atomic.Uint64 // inline reads that found input (tests check the reader really reads)
 	bytes    atomic.Uint64
 	attaches atomic.Uint64
@@ -108,6 +112,7 @@ func (r *sockReader) close() {
 	f := r.dropLocked(true)
 	r.mu.Unlock()
 	closeDup(f)
+	r.closeMux()
 	select {
 	case r.kick <- struct{}{}:
 	default:
@@ -161,8 +166,22 @@ func (r *sockReader) attach() (syscall.RawConn, C.enum_natsrs_status) {
 	return rc, st
 }
 
+// closeMux ends the request mux (request_mux.go) for good.
+func (r *sockReader) closeMux() {
+	r.muxMu.Lock()
+	m := r.rmux
+	r.rmux = nil
+	r.muxFailed = true // no new mux
+	r.muxMu.Unlock()
+	if m != nil {
+		m.close()
+	}
+}
+
 func (r *sockReader) run() {
 	defer close(r.done)
+	// the connection is closed or never attachable (TLS): requests use the core's
+	defer r.closeMux()
 	soon := sockSoonTries
 	for {
 		rc, st := r.attach()

@@ -221,3 +221,177 @@ func TestInlineReadTLSNotAttached(t *testing.T) {
 	}
 	checkTraffic(t, nc, "inl.tls")
 }
+
+func muxOf(t *testing.T, nc *Conn) *reqMux {
+	t.Helper()
+	r := sockReaderOf(nc)
+	r.muxMu.Lock()
+	defer r.muxMu.Unlock()
+	if r.rmux == nil {
+		t.Fatal("no request mux")
+	}
+	return r.rmux
+}
+
+func TestInlineRequestMux(t *testing.T) {
+	skipWithoutInlineReads(t)
+	if !muxRequestsEnabled {
+		t.Skip("NATSRS_GO_INLINE_REQUEST=0")
+	}
+	nc := connect(t)
+	waitAttached(t, nc)
+	sub, err := nc.Subscribe("inl.mux", func(m *Msg) { _ = m.Respond(append([]byte("re:"), m.Data...)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Flush()
+	if _, err := nc.Request("inl.mux", []byte("a"), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	m := muxOf(t, nc)
+	sent0 := m.sent.Load()
+	if sent0 == 0 {
+		t.Fatal("the request did not go through the mux")
+	}
+	if n := nc.NumSubscriptions(); n != 1 {
+		t.Fatalf("NumSubscriptions %d, want 1 (the mux is not the user's)", n)
+	}
+	// concurrent requests each get their own reply
+	errs := make(chan error, 16)
+	for g := 0; g < 16; g++ {
+		go func(g int) {
+			for i := 0; i < 50; i++ {
+				want := fmt.Sprintf("%d-%d", g, i)
+				r, err := nc.Request("inl.mux", []byte(want), 5*time.Second)
+				if err == nil && string(r.Data) != "re:"+want {
+					err = fmt.Errorf("reply %q for %q", r.Data, want)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}(g)
+	}
+	for g := 0; g < 16; g++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m.sent.Load() < sent0+16*50 {
+		t.Fatalf("mux requests %d, want >= %d", m.sent.Load(), sent0+16*50)
+	}
+	// headers use the core's request (and still work)
+	r, err := nc.RequestMsg(&Msg{Subject: "inl.mux", Data: []byte("h"), Header: Header{"X": []string{"1"}}}, 5*time.Second)
+	if err != nil || string(r.Data) != "re:h" {
+		t.Fatalf("RequestMsg: %v %v", r, err)
+	}
+	sub.Unsubscribe()
+	nc.Flush()
+	if _, err := nc.Request("inl.mux", nil, 5*time.Second); err != ErrNoResponders {
+		t.Fatalf("no responders: %v", err)
+	}
+	// a responder that never answers: timeout, and the mux forgets the waiter
+	quiet, _ := nc.SubscribeSync("inl.mux.quiet")
+	defer quiet.Unsubscribe()
+	nc.Flush()
+	if _, err := nc.Request("inl.mux.quiet", nil, 50*time.Millisecond); err != ErrTimeout {
+		t.Fatalf("timeout: %v", err)
+	}
+	m.mu.Lock()
+	left := len(m.waiting)
+	m.mu.Unlock()
+	if left != 0 {
+		t.Fatalf("%d waiters left", left)
+	}
+}
+
+func TestInlineRequestMuxClose(t *testing.T) {
+	skipWithoutInlineReads(t)
+	if !muxRequestsEnabled {
+		t.Skip("NATSRS_GO_INLINE_REQUEST=0")
+	}
+	runtime.GC()
+	g0 := runtime.NumGoroutine()
+	nc, err := Connect(defaultServer.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := waitAttached(t, nc)
+	quiet, _ := nc.SubscribeSync("inl.muxclose")
+	nc.Flush()
+	res := make(chan error, 1)
+	go func() {
+		_, err := nc.Request("inl.muxclose", nil, 30*time.Second)
+		res <- err
+	}()
+	waitFor(t, 10*time.Second, func() bool {
+		r.muxMu.Lock()
+		defer r.muxMu.Unlock()
+		return r.rmux != nil && r.rmux.sent.Load() == 1
+	})
+	_ = quiet
+	nc.Close()
+	select {
+	case err := <-res:
+		if err != ErrConnectionClosed {
+			t.Fatalf("request at Close: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request did not end at Close")
+	}
+	waitDone(t, r)
+	settle(t, "goroutines", 10*time.Second, func() bool { return runtime.NumGoroutine() <= g0+2 })
+}
+
+func TestInlineRequestMuxAbandonedConn(t *testing.T) {
+	skipWithoutInlineReads(t)
+	r := func() *sockReader {
+		nc, err := Connect(defaultServer.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := waitAttached(t, nc)
+		_, _ = nc.Request("inl.muxgc.none", nil, 50*time.Millisecond)
+		return r
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		runtime.GC()
+		select {
+		case <-r.done:
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a Conn that made requests was not collected")
+		}
+	}
+}
+
+func TestInlineRequestMuxDrain(t *testing.T) {
+	skipWithoutInlineReads(t)
+	if !muxRequestsEnabled {
+		t.Skip("NATSRS_GO_INLINE_REQUEST=0")
+	}
+	nc, err := Connect(defaultServer.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	r := waitAttached(t, nc)
+	if _, err := nc.Request("inl.muxdrain.none", nil, time.Second); err != ErrNoResponders {
+		t.Fatalf("no responders: %v", err)
+	}
+	m := muxOf(t, nc)
+	if err := nc.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, r)
+	select {
+	case <-m.sub.pumpDone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the mux pump did not end after the drain")
+	}
+}
