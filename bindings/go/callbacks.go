@@ -94,6 +94,7 @@ func goOnConnEvent(ud C.uintptr_t, kind C.int, st C.int, text *C.char) {
 	case C.GN_CB_RECONNECTED, C.GN_CB_CONNECTED:
 		c.linkChanged(true)
 		c.emitStatus(CONNECTED)
+		c.kickSockReader() // inline reads (sock_reader.go)
 	case C.GN_CB_DISCONNECTED:
 		c.linkChanged(false)
 		// (the event may be handled after the reconnect already happened: decide by options)

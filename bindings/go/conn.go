@@ -87,7 +87,8 @@ type connCore struct {
 
 	tlsVerify *tlsVerifier // the Go-side certificate check, if any (tls_verify.go)
 
-	pub pubBatcher // publishes waiting in Go memory for the flusher (publish_batch.go)
+	pub  pubBatcher  // publishes waiting in Go memory for the flusher (publish_batch.go)
+	sock *sockReader // inline reads of the plain socket (sock_reader.go; guarded by mu)
 }
 
 // Connect dials a server with GetDefaultOptions changed by options. url may hold several
@@ -169,6 +170,7 @@ func (o Options) Connect() (*Conn, error) {
 	var maxp C.int64_t
 	C.natsrs_connection_max_payload(cnc, &maxp)
 	core.startPub(C.natsrs_connection_status_get(cnc) == C.NATSRS_CONNECTION_STATUS_CONNECTED, int64(maxp))
+	core.startSockReader() // inline reads (sock_reader.go)
 	runtime.AddCleanup(nc, func(c *connCore) { go c.destroy() }, core)
 	// nats.go runs the ConnectHandler (asynchronously) when the first connect succeeded in
 	// Connect; the core's connected event covers the RetryOnFailedConnect case.
@@ -188,6 +190,7 @@ func (c *connCore) destroy() {
 	if c.freed.Swap(true) {
 		return
 	}
+	c.stopSockReader() // inline reads (sock_reader.go)
 	C.natsrs_connection_free(c.ptr)
 }
 
@@ -291,6 +294,9 @@ func (nc *Conn) request(subj, hdr string, data []byte, timeout time.Duration) (*
 	if timeout <= 0 {
 		return nil, ErrBadTimeout
 	}
+	if m, err, ok := nc.core.muxRequest(nc, subj, hdr, data, timeout); ok { // request_mux.go
+		return m, err
+	}
 	// Up to maxBlockingRequests requests wait in a blocking C call (lowest latency); more
 	// concurrent ones use the non-blocking request and wait on a channel, so that thousands of
 	// goroutines waiting for replies do not each hold an OS thread (Go stops at 10,000).
@@ -377,6 +383,7 @@ func (nc *Conn) Close() {
 	// Everything published before Close goes to the core before it closes.
 	c.stopPub()
 	c.handOver()
+	c.stopSockReader() // inline reads (sock_reader.go)
 	if !c.closed.Swap(true) {
 		var cerr *C.char
 		st := C.gn_close(c.ptr, &cerr)
