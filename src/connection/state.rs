@@ -251,7 +251,6 @@ impl Inner {
         self.publish_checked(subj, Some(reply), hdrs, data, SendMode::Urgent)
     }
 
-
     /// Publishes a batch under one writer lock; each entry is checked as a publish is. Returns
     /// how many were published and the first refusal (nothing after it is published).
     pub(super) fn publish_many<'a>(&self, entries: impl Iterator<Item = Result<Frame<'a>>>) -> (usize, Result<()>) {

@@ -213,7 +213,14 @@ impl Writer {
 
     /// Appends one PUB/HPUB frame (waiting below the high-water mark while a socket is up;
     /// bounded by the reconnect buffer while none is). Returns the buffer length before it.
-    fn append_locked(&self, w: &mut MutexGuard<'_, State>, subj: &[u8], reply: Option<&[u8]>, hdrs: Option<&[u8]>, data: &[u8]) -> Result<usize> {
+    fn append_locked(
+        &self,
+        w: &mut MutexGuard<'_, State>,
+        subj: &[u8],
+        reply: Option<&[u8]>,
+        hdrs: Option<&[u8]>,
+        data: &[u8],
+    ) -> Result<usize> {
         let total = data.len() + hdrs.map_or(0, |h| h.len());
         loop {
             match w.link {
