@@ -116,9 +116,12 @@ impl SharedReader {
     }
 
     /// Routes what is buffered, then reads and routes until the socket would block, at most
-    /// `MAX_READS_PER_PASS` reads. Ok((bytes read, stopped at the cap)); Err: the socket ended
-    /// (now or before: the end an inline pass saw, which the I/O task returns).
-    fn pass(&self, inner: &Arc<Inner>) -> std::result::Result<(usize, bool), Ended> {
+    /// `MAX_READS_PER_PASS` reads. With `stop_short` (an attached loop's pass) a read that left
+    /// room in the buffer ends the pass: the socket was drained, and a level-triggered poller
+    /// reports it again if more arrived since, so the pass spares the read that would only say
+    /// "would block". Ok((bytes read, stopped at the cap)); Err: the socket ended (now or
+    /// before: the end an inline pass saw, which the I/O task returns).
+    fn pass(&self, inner: &Arc<Inner>, stop_short: bool) -> std::result::Result<(usize, bool), Ended> {
         let mut st = self.state.lock();
         if st.closed {
             return Err(self.end.lock().take().unwrap_or_else(eof));
@@ -128,11 +131,15 @@ impl SharedReader {
             let mut total = 0;
             for _ in 0..MAX_READS_PER_PASS {
                 st.reserve();
+                let room = st.buf.capacity() - st.buf.len();
                 match recv_into(self.fd(), &mut st.buf) {
                     Ok(0) => return Err(eof()),
                     Ok(n) => {
                         total += n;
                         st.process(inner)?;
+                        if stop_short && n < room {
+                            return Ok((total, false));
+                        }
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok((total, false)),
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -149,7 +156,7 @@ impl SharedReader {
 
     /// A pass by the attached loop's thread: an end it sees goes to the I/O task.
     fn inline_pass(&self, inner: &Arc<Inner>) -> InlineRead {
-        match self.pass(inner) {
+        match self.pass(inner, true) {
             Ok((n, _)) => InlineRead::Read(n),
             Err(end) => {
                 *self.end.lock() = Some(end);
@@ -190,7 +197,7 @@ pub(super) async fn plain_reader_loop(inner: Arc<Inner>, sh: Arc<SharedReader>) 
     // registered with the runtime's poller only while no loop is attached
     let mut polled: Option<AsyncFd<ReadFd>> = None;
     loop {
-        match sh.pass(&inner) {
+        match sh.pass(&inner, false) {
             Err(end) => return end,
             Ok((_, true)) => {
                 tokio::task::yield_now().await;

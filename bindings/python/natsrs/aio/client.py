@@ -70,6 +70,16 @@ PUBLISH_BATCH_BYTES = 64 * 1024  # publishes batched in one loop turn are handed
 PUBLISH_YIELD_EVERY = 512  # a publishing task yields to the loop once per this many publishes
 SUBJECT_CACHE_SIZE = 1024  # validated, encoded subjects kept for the publish path
 _BAD_SUBJECT = re.compile(r"[ \t\r\n\x00]|\.\.|^\.|\.$")  # what the library refuses in a publish subject
+_INBOX_PREFIX = "_INBOX."  # reply subjects: used once, so validated but not cached
+
+
+def _bad_subject(subject: str) -> bool:
+    """What ``_BAD_SUBJECT`` finds, with str methods first: a printable subject (no tab, CR, LF
+    or NUL) only needs the space, dot and empty-token checks."""
+    if not subject or subject[0] == "." or subject[-1] == "." or ".." in subject or " " in subject:
+        return True
+    return not subject.isprintable() and _BAD_SUBJECT.search(subject) is not None
+
 
 Callback = Callable[[], Awaitable[None]]
 ErrorCallback = Callable[[Exception], Awaitable[None]]
@@ -279,9 +289,11 @@ class Client(_ClientInfo):
         b = self._subjects.get(subject)
         if b is not None:
             return b
-        if not subject or _BAD_SUBJECT.search(subject) is not None:
+        if _bad_subject(subject):
             raise error_for(_S.NATSRS_STATUS_INVALID_SUBJECT, f"invalid {what} subject '{subject}'")
         b = subject.encode()
+        if subject.startswith(_INBOX_PREFIX):
+            return b
         if len(self._subjects) >= SUBJECT_CACHE_SIZE:
             self._subjects.clear()
             self._pheads.clear()

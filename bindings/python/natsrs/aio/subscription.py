@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
 import os
+import sys
 import weakref
 from ctypes import byref, c_int32, c_int64, c_uint64, c_void_p
-from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Deque, Optional
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Deque, Generator, Optional, Tuple
 
 from .. import _core, _ffi
 from .._core import OK, check, lib
@@ -57,6 +59,52 @@ def _free_sub(ptr: int) -> None:
     lib.natsrs_subscription_free(ptr)
 
 
+# Callbacks run at once when messages arrive (see Subscription._run_now): the subscription's task,
+# parked while its queue is empty, is entered as the current task and its context is used, so a
+# callback sees what it would see running in that task. Needs create_task(context=) (3.11) and
+# asyncio's task bookkeeping; without them callbacks always run in the task, a loop turn later.
+_enter_task: Optional[Callable[[asyncio.AbstractEventLoop, "asyncio.Task[Any]"], None]] = None
+_leave_task: Optional[Callable[[asyncio.AbstractEventLoop, "asyncio.Task[Any]"], None]] = None
+if sys.version_info >= (3, 11) and os.environ.get("NATSRS_AIO_EAGER_CALLBACKS", "1") != "0":
+    _enter_task = getattr(asyncio.tasks, "_enter_task", None)
+    _leave_task = getattr(asyncio.tasks, "_leave_task", None)
+    if _enter_task is None or _leave_task is None:
+        _enter_task = _leave_task = None
+
+_Step = Tuple[Any, Any]  # a callback coroutine that suspended, and what it yielded
+
+
+class _Resume:
+    """Awaits a callback coroutine whose first steps already ran (it suspended on ``first``):
+    what the task sends or throws in goes on to the coroutine, as ``await`` would."""
+
+    __slots__ = ("_coro", "_first")
+
+    def __init__(self, coro: Any, first: Any) -> None:
+        self._coro = coro
+        self._first = first
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coro, y = self._coro, self._first
+        self._coro = self._first = None
+        while True:
+            try:
+                v = yield y
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as e:  # thrown in by the task (a cancellation): the callback's
+                try:
+                    y = coro.throw(e)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    y = coro.send(v)
+                except StopIteration as stop:
+                    return stop.value
+
+
 class Subscription:
     """Interest in a subject. Create with ``await nc.subscribe(...)``."""
 
@@ -90,7 +138,10 @@ class Subscription:
         self._roff = 0  # where its next message starts
         self._rleft = 0  # how many messages it still holds
         self._run = 0  # messages next_msg returned since it last yielded to the loop
-        self._event = asyncio.Event()
+        self._event = asyncio.Event()  # next_msg's wake-up
+        self._waiter: Optional["asyncio.Future[None]"] = None  # the callback task's, while parked
+        self._resume: Optional[_Step] = None  # a callback that suspended in _run_now, for the task
+        self._ctx: Optional[contextvars.Context] = None  # the callback task's context
         self._ended: Optional[Error] = None
         self._closed = False
         self._draining = False
@@ -100,9 +151,13 @@ class Subscription:
         self._fd = int(fd.value)
         self._loop.add_reader(self._fd, self._on_readable)
         self._reading = True
-        conn._fd_readers[self._id] = self._event.set  # an inline read's signal (aio/_inline.py)
+        # an inline read's signal (aio/_inline.py)
+        conn._fd_readers[self._id] = self._signal if cb is not None else self._event.set
+        if sys.version_info >= (3, 11):
+            if cb is not None and _enter_task is not None:
+                self._ctx = contextvars.copy_context()
         if cb is not None or future is not None:
-            self._wait_for_msgs_task = self._loop.create_task(self._wait_for_msgs())
+            self._wait_for_msgs_task = self._start_task()
 
     # ---- properties
     @property
@@ -161,7 +216,10 @@ class Subscription:
             pass
         except OSError:
             self._stop_reading()
-        self._event.set()
+        if self._cb is not None:
+            self._signal()
+        else:
+            self._event.set()
 
     def _stop_reading(self) -> None:
         if self._reading:
@@ -207,15 +265,119 @@ class Subscription:
             self._ended = err
         self._stop_reading()
         self._event.set()
+        self._wake()
         self._guard.close()
         self._conn._remove_sub(self)
 
+    # ---- callback delivery
+    def _start_task(self) -> "asyncio.Task[None]":
+        if sys.version_info >= (3, 11):
+            if self._ctx is not None:
+                return self._loop.create_task(self._wait_for_msgs(), context=self._ctx)
+        return self._loop.create_task(self._wait_for_msgs())
+
+    def _wake(self) -> None:
+        """Wakes the callback task if it is parked (it then drains the queue itself)."""
+        w = self._waiter
+        if w is not None and not w.done():
+            w.set_result(None)
+
+    def _signal(self) -> None:
+        """Messages arrived (a loop callback: the notify fd, or an inline read). The callbacks run
+        now when the callback task is parked, else the task finds them."""
+        w = self._waiter
+        if w is None or w.done():
+            return  # the task is running or about to: it drains the queue before parking
+        ctx = self._ctx
+        if ctx is None:
+            w.set_result(None)
+            return
+        try:
+            ctx.run(self._run_now)
+        except RuntimeError:  # the context is in use (not a plain loop callback): the task runs them
+            self._wake()
+
+    def _run_now(self) -> None:
+        """Runs the callbacks of the queued messages in the parked task's context, with the task
+        entered as the current one, until the queue is empty or a callback suspends (awaits
+        something not ready): the task then takes that callback over and goes on. A loop turn
+        and a task wake-up are spared per batch; a callback sees its own task as in nats-py."""
+        task = self._wait_for_msgs_task
+        loop = self._loop
+        assert task is not None and _enter_task is not None and _leave_task is not None
+        _enter_task(loop, task)
+        try:
+            buf, conn, cb = self._buf, self._conn, self._cb
+            assert cb is not None
+            popleft = buf.popleft
+            run = 0
+            while not self._closed:
+                if not buf:
+                    if conn._pbuf:
+                        conn._flush_pubs()
+                    if not self._fill():
+                        if self._ended is not None:
+                            self._wake()  # the task ends the subscription's processing
+                        return
+                    continue
+                if run >= YIELD_EVERY:
+                    self._wake()  # a flood: the task goes on after a loop turn
+                    return
+                run += 1
+                step = self._first_step(cb, popleft())
+                if step is not None:
+                    self._resume = step
+                    self._wake()
+                    return
+            self._wake()
+        except asyncio.CancelledError:
+            # raised by a callback: the callback task ends, as it would have running it
+            task.cancel()
+        finally:
+            _leave_task(loop, task)
+
+    def _first_step(self, cb: Callable[[Msg], Awaitable[None]], msg: Msg) -> Optional[_Step]:
+        """Starts ``cb(msg)`` and runs it up to its first suspension. None when it finished (an
+        exception it raised is reported through ``error_cb``); else the coroutine and what it
+        yielded, after handing over what it published (as a loop turn would have)."""
+        conn = self._conn
+        # what the callback publishes is handed over when it ends or suspends, not a turn later
+        scheduled = conn._pflush_scheduled
+        conn._pflush_scheduled = True
+        try:
+            coro: Any = cb(msg)
+            try:
+                y = coro.send(None)
+            except StopIteration:
+                return None
+        except Exception as e:
+            conn._report_exception(e)
+            return None
+        finally:
+            if not scheduled:
+                conn._pflush_scheduled = False
+        if conn._pbuf:
+            conn._flush_pubs()
+        return coro, y
+
     async def _wait_for_msgs(self) -> None:
-        buf, event, conn = self._buf, self._event, self._conn
+        buf, event, conn, loop = self._buf, self._event, self._conn, self._loop
         popleft, future, cb = buf.popleft, self._future, self._cb
+        eager = self._ctx is not None
         run = 0  # messages handled since the last yield to the loop
         try:
             while not self._closed:
+                step = self._resume
+                if step is not None:
+                    # a callback _run_now started and that suspended: it goes on here
+                    self._resume = None
+                    try:
+                        await _Resume(*step)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as e:
+                        self._conn._report_exception(e)
+                    continue
                 if not buf:
                     # A batch was handled: replies the callback published go out now (not a loop
                     # turn later); then the next batch, or a wait for the notify fd.
@@ -226,8 +388,15 @@ class Subscription:
                     if self._ended is not None:
                         return
                     run = 0
-                    event.clear()
-                    await event.wait()
+                    if cb is None:
+                        event.clear()
+                        await event.wait()
+                        continue
+                    w = self._waiter = loop.create_future()
+                    try:
+                        await w
+                    finally:
+                        self._waiter = None
                     continue
                 if run >= YIELD_EVERY:
                     # one yield per YIELD_EVERY messages, so that a steady flood cannot starve the loop
@@ -244,6 +413,11 @@ class Subscription:
                     self._stop_processing()
                     return
                 assert cb is not None
+                if eager:
+                    step = self._first_step(cb, msg)
+                    if step is not None:
+                        self._resume = step
+                    continue
                 try:
                     await cb(msg)
                 except asyncio.CancelledError:
@@ -335,6 +509,7 @@ class Subscription:
         self._draining = True
         check(lib.natsrs_subscription_drain(self._guard.ptr))
         self._event.set()
+        self._wake()
         t = self._wait_for_msgs_task
         if t is not None:
             await asyncio.shield(t)
