@@ -1166,16 +1166,20 @@ enum natsrs_status natsrs_connection_read_attach(const struct natsrs_connection 
  * `cap` 0) gets the sids of the subscriptions that got their first queued messages from this
  * read, and `*out_count` (may be NULL) their number, at most `cap`. Their notify fds are NOT
  * signalled: the caller runs their readers itself (now, rather than a loop turn later); the
- * fds of the others (beyond `cap`) are signalled as usual. NATSRS_STATUS_NOT_CONNECTED
- * when that socket has ended or another one is served: stop polling the duplicate, close it,
- * and attach again after the reconnect.
+ * fds of the others (beyond `cap`) are signalled as usual. `*out_more` (may be NULL) is true
+ * when the call stopped at its read budget (8 reads) with input perhaps still waiting: call
+ * again before waiting, since an edge-triggered poller (Go's, epoll with EPOLLET) will not
+ * report it again; false when the socket had nothing more (a level-triggered poller may
+ * ignore it). NATSRS_STATUS_NOT_CONNECTED when that socket has ended or another one is
+ * served: stop polling the duplicate, close it, and attach again after the reconnect.
  */
 enum natsrs_status natsrs_connection_read_inline(const struct natsrs_connection *nc,
                                                  uint64_t gen,
                                                  uint64_t *out_bytes,
                                                  uint64_t *out_sids,
                                                  size_t cap,
-                                                 size_t *out_count);
+                                                 size_t *out_count,
+                                                 bool *out_more);
 
 /**
  * The attached loop stops reading socket `gen`; the I/O thread reads it again as soon as it is

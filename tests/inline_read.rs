@@ -64,7 +64,7 @@ fn the_attached_thread_routes_input_and_reports_signalled_subscriptions() {
     while got < 100 && Instant::now() < deadline {
         if readable(&dup, Duration::from_millis(100)) {
             match nc.read_inline(gen, &mut signalled, 8) {
-                InlineRead::Read(n) => bytes += n,
+                InlineRead::Read { bytes: n, .. } => bytes += n,
                 InlineRead::Gone => panic!("socket gone"),
             }
             seen_sid |= signalled.contains(&sub.sid());
@@ -159,7 +159,7 @@ fn a_socket_end_reaches_the_attached_thread_and_the_next_socket_can_be_attached(
     let mut got = None;
     while got.is_none() && Instant::now() < deadline {
         if readable(&dup2, Duration::from_millis(50)) {
-            assert!(matches!(nc.read_inline(gen2, &mut v, 4), InlineRead::Read(_)));
+            assert!(matches!(nc.read_inline(gen2, &mut v, 4), InlineRead::Read { .. }));
         }
         got = sub.try_next_msgs(1).unwrap().pop();
     }
@@ -167,4 +167,51 @@ fn a_socket_end_reaches_the_attached_thread_and_the_next_socket_can_be_attached(
     nc.close();
     assert_eq!(nc.read_attach().unwrap_err().status, Status::ConnectionClosed);
     assert_eq!(nc.read_inline(gen2, &mut v, 4), InlineRead::Gone);
+}
+
+/// A read that stops at its budget says so (`more`), so an edge-triggered poller calls again
+/// before it waits; a read that found the socket drained says it has nothing more.
+#[test]
+fn a_read_stopped_at_its_budget_says_more_is_waiting() {
+    let s = NatsServer::start();
+    let nc = conn(&s);
+    let sub = nc.subscribe_sync("inl.flood", None).unwrap();
+    sub.set_pending_limits(-1, -1).unwrap();
+    nc.flush(WAIT).unwrap();
+    let (dup, gen) = attach(&nc);
+    let pc = conn(&s);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flood = {
+        let stop = stop.clone();
+        let payload = vec![b'x'; 32 * 1024];
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + WAIT;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < deadline {
+                for _ in 0..64 {
+                    pc.publish("inl.flood", &payload).unwrap();
+                }
+                pc.flush(WAIT).unwrap();
+            }
+        })
+    };
+    let (mut more_seen, mut drained_seen) = (false, false);
+    let mut v = Vec::new();
+    let deadline = Instant::now() + WAIT;
+    while !(more_seen && drained_seen) && Instant::now() < deadline {
+        if !readable(&dup, Duration::from_millis(100)) {
+            continue;
+        }
+        match nc.read_inline(gen, &mut v, 0) {
+            InlineRead::Read { bytes, more } => {
+                more_seen |= more;
+                drained_seen |= bytes > 0 && !more;
+            }
+            InlineRead::Gone => panic!("socket gone"),
+        }
+        while !sub.try_next_msgs(10_000).unwrap().is_empty() {}
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    flood.join().unwrap();
+    assert!(more_seen, "no read stopped at its budget during a flood");
+    assert!(drained_seen, "no read reported a drained socket");
 }

@@ -89,6 +89,12 @@ type connCore struct {
 
 	pub  pubBatcher  // publishes waiting in Go memory for the flusher (publish_batch.go)
 	sock *sockReader // inline reads of the plain socket (sock_reader.go; guarded by mu)
+	// wakers: sid -> the wake channel of the subscription's waiting goroutine, for the
+	// subscriptions an inline read reports (sock_reader.go)
+	wakers sync.Map
+	// inlineFns: sid -> work an inline read runs itself on the reader goroutine for that
+	// subscription (the request mux's: replies go straight to their waiters)
+	inlineFns sync.Map
 }
 
 // Connect dials a server with GetDefaultOptions changed by options. url may hold several

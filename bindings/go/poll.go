@@ -8,6 +8,7 @@ import "C"
 import (
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -21,7 +22,7 @@ type notifyPoller struct {
 	err   error
 	mu    sync.Mutex
 	next  uint64
-	chans map[uint64]chan struct{}
+	chans map[uint64]pollTarget
 	file  *os.File
 }
 
@@ -45,7 +46,7 @@ func (p *notifyPoller) start() error {
 		if rc, p.err = f.SyscallConn(); p.err != nil {
 			return
 		}
-		p.chans = map[uint64]chan struct{}{}
+		p.chans = map[uint64]pollTarget{}
 		p.file = f // never closed: one epoll instance for the life of the process
 		go p.loop(rc)
 	})
@@ -63,9 +64,10 @@ func (p *notifyPoller) loop(rc syscall.RawConn) {
 			p.mu.Lock()
 			for i := 0; i < n; i++ {
 				tok := uint64(uint32(events[i].Fd)) | uint64(uint32(events[i].Pad))<<32
-				if ch, ok := p.chans[tok]; ok {
+				if t, ok := p.chans[tok]; ok {
+					t.dirty.Store(true) // before the wake: the waker reads the eventfd
 					select {
-					case ch <- struct{}{}:
+					case t.ch <- struct{}{}:
 					default:
 					}
 				}
@@ -76,27 +78,25 @@ func (p *notifyPoller) loop(rc syscall.RawConn) {
 	}
 }
 
-// add registers fd (edge-triggered: one wake per write of the core) and returns the token and
-// the channel; the channel starts signalled, so the first wait checks the queue.
-func (p *notifyPoller) add(fd int) (uint64, chan struct{}, error) {
+// add registers fd (edge-triggered: one wake per write of the core) to signal ch, and returns
+// the token.
+func (p *notifyPoller) add(fd int, ch chan struct{}, dirty *atomic.Bool) (uint64, error) {
 	if err := p.start(); err != nil {
-		return 0, nil, err
+		return 0, err
 	}
-	ch := make(chan struct{}, 1)
-	ch <- struct{}{}
 	p.mu.Lock()
 	p.next++
 	tok := p.next
-	p.chans[tok] = ch
+	p.chans[tok] = pollTarget{ch, dirty}
 	p.mu.Unlock()
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | epollET, Fd: int32(uint32(tok)), Pad: int32(uint32(tok >> 32))}
 	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		p.mu.Lock()
 		delete(p.chans, tok)
 		p.mu.Unlock()
-		return 0, nil, err
+		return 0, err
 	}
-	return tok, ch, nil
+	return tok, nil
 }
 
 // remove must run before the core closes fd (natsrs_subscription_free).
@@ -107,9 +107,21 @@ func (p *notifyPoller) remove(fd int, tok uint64) {
 	p.mu.Unlock()
 }
 
-// clearNotify reads the subscription's eventfd (non-blocking) so that the core signals the next
-// message (see clearNotifyFd).
-func (s *Subscription) clearNotify(fd int) { clearNotifyFd(s.h, fd) }
+// pollTarget is what the poller wakes for an eventfd: the channel, after marking the eventfd
+// as written (dirty).
+type pollTarget struct {
+	ch    chan struct{}
+	dirty *atomic.Bool
+}
+
+// clearNotify reads the subscription's eventfd (non-blocking) when the poller saw it written, so
+// that its counter does not grow (see clearNotifyFd). A wake from an inline read (sock_reader.go)
+// left the eventfd alone: nothing to read then.
+func (s *Subscription) clearNotify(fd int) {
+	if s.h.dirty.Swap(false) {
+		clearNotifyFd(s.h, fd)
+	}
+}
 
 // clearNotifyFd holds a reference on the handle while it reads: the core closes the eventfd
 // when the handle is freed, and from then on the same fd number may belong to another
@@ -127,16 +139,21 @@ func clearNotifyFd(h *subHandle, fd int) {
 // notifyChan registers the subscription's notify fd with the poller (once) and returns the
 // fd and the wake channel.
 func (s *Subscription) notifyChan() (int, chan struct{}, error) {
-	fd, ch, err := s.h.notifyChan()
+	var c *connCore
+	if s.conn != nil {
+		c = s.conn.core
+	}
+	fd, ch, err := s.h.notifyChan(c)
 	if err == ErrBadSubscription {
 		err = s.endErr()
 	}
 	return fd, ch, err
 }
 
-// notifyChan registers the handle's notify fd with the poller (once); ErrBadSubscription when
-// the handle is closed.
-func (h *subHandle) notifyChan() (int, chan struct{}, error) {
+// notifyChan registers the handle's notify fd with the poller (once) and its wake channel with
+// the connection c (when given) by sid, for inline reads to signal directly; ErrBadSubscription
+// when the handle is closed. The channel starts signalled, so the first wait checks the queue.
+func (h *subHandle) notifyChan(c *connCore) (int, chan struct{}, error) {
 	h.mu.Lock()
 	if h.wake != nil {
 		fd, ch := h.notifyFd, h.wake
@@ -149,18 +166,37 @@ func (h *subHandle) notifyChan() (int, chan struct{}, error) {
 		return 0, nil, ErrBadSubscription
 	}
 	defer h.release()
+	ch := make(chan struct{}, 1)
+	ch <- struct{}{}
+	// Registered before the fd exists: an inline read reports only subscriptions that have
+	// one, so none of its reports can miss the channel.
+	var sid uint64
+	if c != nil {
+		sid = uint64(C.natsrs_subscription_sid(p))
+		c.wakers.Store(sid, ch)
+	}
+	forget := func() {
+		if c != nil {
+			c.wakers.CompareAndDelete(sid, ch)
+		}
+	}
 	var fd C.int
 	var cerr *C.char
 	st := C.gn_notify_fd(p, &fd, &cerr)
 	if err := takeErr(st, cerr); err != nil {
+		forget()
 		return 0, nil, err
 	}
-	tok, ch, err := poller.add(int(fd))
+	tok, err := poller.add(int(fd), ch, &h.dirty)
 	if err != nil {
+		forget()
 		return 0, nil, err
 	}
 	h.mu.Lock()
 	h.notifyFd, h.notifyTok, h.wake = int(fd), tok, ch
+	if c != nil {
+		h.core, h.sid = c, sid
+	}
 	h.mu.Unlock()
 	return int(fd), ch, nil
 }

@@ -178,6 +178,12 @@ func pubEntryLen(b []byte) int {
 // direct core call when the connection is not in a state where batching keeps the result the
 // same (closed, draining, not connected).
 func (nc *Conn) publish(subj, reply string, data []byte) error {
+	return nc.publishBatched(subj, reply, data, true)
+}
+
+// publishBatched is publish; without kick the flusher is not woken for a batch this publish
+// starts, because the caller hands the buffer over itself right after (a request).
+func (nc *Conn) publishBatched(subj, reply string, data []byte, kick bool) error {
 	if nc == nil || nc.core == nil {
 		return ErrInvalidConnection
 	}
@@ -217,7 +223,7 @@ func (nc *Conn) publish(subj, reply string, data []byte) error {
 	p.mu.Unlock()
 	if full {
 		c.handOver()
-	} else if was == 0 {
+	} else if was == 0 && kick {
 		select {
 		case p.kick <- struct{}{}:
 		default:

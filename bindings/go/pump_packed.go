@@ -41,24 +41,32 @@ type packedBuf struct {
 
 // tryFetchPacked takes what is queued without waiting and hands each message to deliver.
 func (s *Subscription) tryFetchPacked(pb *packedBuf, deliver func(*Msg)) (int, error) {
+	n, _, err := s.tryFetchPackedLeft(pb, deliver)
+	return n, err
+}
+
+// tryFetchPackedLeft is tryFetchPacked that also tells whether messages were still queued
+// after the batch (false: the queue was empty, and the core signals the next message).
+func (s *Subscription) tryFetchPackedLeft(pb *packedBuf, deliver func(*Msg)) (int, bool, error) {
 	if pb.buf == nil {
 		pb.buf = make([]byte, packedInitial)
 	}
 	for {
 		p := s.h.acquire()
 		if p == nil {
-			return 0, s.endErr()
+			return 0, false, s.endErr()
 		}
 		var cerr *C.char
 		var used, n C.size_t
-		st := C.gn_try_packed(p, (*C.uint8_t)(unsafe.Pointer(&pb.buf[0])), C.size_t(len(pb.buf)), &used, &n, &cerr)
+		var left C.int
+		st := C.gn_try_packed(p, (*C.uint8_t)(unsafe.Pointer(&pb.buf[0])), C.size_t(len(pb.buf)), &used, &n, &left, &cerr)
 		s.h.release()
 		if int(st) == stBufferTooSmall {
 			pb.buf = make([]byte, int(used))
 			continue
 		}
 		if err := takeErr(st, cerr); err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		b := pb.buf[:int(used)]
 		own := int(n) >= packedHandoffMin && int(used)*packedHandoffDiv >= len(pb.buf)
@@ -67,9 +75,9 @@ func (s *Subscription) tryFetchPacked(pb *packedBuf, deliver func(*Msg)) (int, e
 			packedHandoffs.Add(1)
 		}
 		if err := s.unpack(b, int(n), own, deliver); err != nil {
-			return 0, err
+			return 0, false, err
 		}
-		return int(n), nil
+		return int(n), left != 0, nil
 	}
 }
 

@@ -33,6 +33,11 @@ type directWait struct {
 // openPumpWait is openDirectWait for a subscription's pump, which Unsubscribe and Close must
 // be able to interrupt (wakePump).
 func (s *Subscription) openPumpWait() *directWait {
+	if s.conn != nil && s.conn.core.inlineReports() {
+		// An inline read reports this subscription to its wake channel (sock_reader.go): the
+		// shared poller covers the rare signals of the library's I/O thread.
+		return nil
+	}
 	w := openDirectWait(s.h)
 	if w == nil {
 		return nil

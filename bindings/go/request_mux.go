@@ -1,5 +1,10 @@
 package nats
 
+/*
+#include "shim.h"
+*/
+import "C"
+
 import (
 	"os"
 	"strconv"
@@ -25,6 +30,13 @@ type reqMux struct {
 	next    uint64
 	waiting map[string]chan *Msg
 	sent    atomic.Uint64 // requests sent through the mux (tests)
+
+	// Replies an inline read queued are taken and handed to their waiters by the reader
+	// goroutine itself (drainInline), not by the subscription's goroutine a wake-up later.
+	core   *connCore
+	sid    uint64
+	pb     packedBuf     // the reader goroutine's scratch buffer
+	inline atomic.Uint64 // replies delivered by the reader goroutine (tests)
 }
 
 // mux returns the connection's request mux, making it on first use; nil when it cannot be made
@@ -57,8 +69,42 @@ func (r *sockReader) mux() *reqMux {
 	delete(c.subs, sub.key)
 	c.mu.Unlock()
 	m.sub = sub
+	if p := sub.h.acquire(); p != nil {
+		m.core, m.sid = c, uint64(C.natsrs_subscription_sid(p))
+		sub.h.release()
+		c.inlineFns.Store(m.sid, m.drainInline)
+	}
 	r.rmux = m
 	return m
+}
+
+// drainInline runs on the reader goroutine when an inline read queued replies: it takes them
+// and hands each to its waiter (a send on a channel with room). An error (the subscription
+// ended) is left to the subscription's goroutine, woken for it.
+func (m *reqMux) drainInline() {
+	for {
+		n, left, err := m.sub.tryFetchPackedLeft(&m.pb, m.deliverInline)
+		if err == ErrSlowConsumer {
+			continue
+		}
+		if err != nil {
+			if v, ok := m.core.wakers.Load(m.sid); ok {
+				select {
+				case v.(chan struct{}) <- struct{}{}:
+				default:
+				}
+			}
+			return
+		}
+		if n == 0 || !left {
+			return
+		}
+	}
+}
+
+func (m *reqMux) deliverInline(msg *Msg) {
+	m.inline.Add(1)
+	m.deliver(msg)
 }
 
 // deliver runs on the mux subscription's pump: the reply goes to its waiter, if still waiting.
@@ -78,6 +124,9 @@ func (m *reqMux) deliver(msg *Msg) {
 
 // close ends the mux subscription (the connection closes or is freed).
 func (m *reqMux) close() {
+	if m.core != nil {
+		m.core.inlineFns.Delete(m.sid)
+	}
 	m.sub.markClosed(true, false)
 }
 
@@ -107,7 +156,7 @@ func (c *connCore) muxRequest(nc *Conn, subj, hdr string, data []byte, timeout t
 		delete(m.waiting, tok)
 		m.mu.Unlock()
 	}
-	if err := nc.publish(subj, m.prefix+tok, data); err != nil {
+	if err := nc.publishBatched(subj, m.prefix+tok, data, false); err != nil {
 		forget()
 		return nil, err, true
 	}

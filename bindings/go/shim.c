@@ -489,11 +489,19 @@ natsrs_status gn_flush_async(natsrs_connection *nc, int64_t timeout_ms, uintptr_
 }
 
 natsrs_status gn_try_packed(natsrs_subscription *sub, uint8_t *buf, size_t cap, size_t *used, size_t *count,
-                            char **err) {
+                            int *left, char **err) {
     *used = 0;
     *count = 0;
+    *left = 1;
     natsrs_status st = natsrs_subscription_try_next_packed(sub, buf, cap, used, count);
     if (st != NATSRS_STATUS_OK && st != NATSRS_STATUS_BUFFER_TOO_SMALL && err != NULL) *err = dup_err();
+    if (st == NATSRS_STATUS_OK && *count > 0) {
+        /* In the same cgo call: is anything still queued? When not, the caller waits for the next
+           signal (the core signals when the queue goes from empty to not empty) instead of
+           making a call that would find nothing. */
+        int64_t msgs = 1;
+        if (natsrs_subscription_pending(sub, &msgs, NULL) == NATSRS_STATUS_OK && msgs == 0) *left = 0;
+    }
     return st;
 }
 

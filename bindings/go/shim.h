@@ -108,7 +108,7 @@ natsrs_status gn_request_async(natsrs_connection *nc, const char *subj, size_t s
 natsrs_status gn_flush_async(natsrs_connection *nc, int64_t timeout_ms, uintptr_t ud, char **err);
 // natsrs_subscription_try_next_packed into buf (Go memory: bytes only). BUFFER_TOO_SMALL sets
 // *used to the size the first message needs.
-natsrs_status gn_try_packed(natsrs_subscription *sub, uint8_t *buf, size_t cap, size_t *used, size_t *count,
+natsrs_status gn_try_packed(natsrs_subscription *sub, uint8_t *buf, size_t cap, size_t *used, size_t *count, int *left,
                             char **err);
 natsrs_status gn_try_batch(natsrs_subscription *sub, size_t nprev, size_t max, natsrs_msg **msgs,
                            gn_msg_view *views, size_t *count, char **err);

@@ -17,11 +17,13 @@ import (
 
 // Inline reads: a goroutine per connection waits in Go's netpoller on a duplicate of the
 // plain TCP socket's descriptor (natsrs_connection_read_attach) and, when it is readable, has
-// the library read, parse and route the input on its own thread (natsrs_connection_read_inline
-// with no room for sids: every subscription's notify fd is signalled as usual, and the pumps
-// waiting on those fds in the same netpoller wake on this M). So no library I/O thread wakes up
-// on a message's way to Go code. TLS connections are never attached; after the socket ends the
-// reader attaches to the next one once reconnected. NATSRS_GO_INLINE_READ=0 turns it off.
+// the library read, parse and route the input on its own thread (natsrs_connection_read_inline).
+// The subscriptions that got messages are reported back instead of having their notify fds
+// signalled, and the reader wakes their goroutines through their wake channels (registered by
+// sid in connCore.wakers): a Go channel send, so the woken goroutine runs next on this P, with
+// no eventfd write, netpoller round or eventfd read in between. So no library I/O thread wakes
+// up on a message's way to Go code. TLS connections are never attached; after the socket ends
+// the reader attaches to the next one once reconnected. NATSRS_GO_INLINE_READ=0 turns it off.
 
 // inlineReadEnabled is read once at start-up.
 var inlineReadEnabled = os.Getenv("NATSRS_GO_INLINE_READ") != "0"
@@ -33,6 +35,9 @@ const (
 	// yet; quick retries, then none (a TLS socket is never attachable).
 	sockSoonWait  = 2 * time.Millisecond
 	sockSoonTries = 25
+	// sockSidRoom is how many signalled subscriptions one inline read reports (the library
+	// signals the notify fds of any beyond it).
+	sockSidRoom = 64
 )
 
 // sockReader is a connection's attachment to its socket.
@@ -48,6 +53,9 @@ type sockReader struct {
 	muxMu     sync.Mutex
 	rmux      *reqMux // requests through one inbox subscription (request_mux.go)
 	muxFailed bool
+
+	// gaveUp: the socket was never attachable (TLS): no inline read will report anything
+	gaveUp atomic.Bool
 
 	reads    atomic.Uint64 // inline reads that found input (tests check the reader really reads)
 	bytes    atomic.Uint64
@@ -203,6 +211,7 @@ func (r *sockReader) run() {
 			return
 		default:
 			if soon == 0 {
+				r.gaveUp.Store(true)
 				return // served but never attachable: TLS
 			}
 			soon--
@@ -217,10 +226,38 @@ func (r *sockReader) run() {
 	}
 }
 
+// inlineReports tells whether inline reads may report the connection's subscriptions (a reader
+// runs that has not given up): their goroutines then wait on wake channels (see wakeSid).
+func (c *connCore) inlineReports() bool {
+	c.mu.Lock()
+	r := c.sock
+	c.mu.Unlock()
+	return r != nil && !r.gaveUp.Load()
+}
+
+// wakeSid wakes the goroutine waiting for subscription sid (an inline read queued messages for
+// it). A sid without a registered channel has no waiter that could miss it: channels are
+// registered before the notify fd exists, and only subscriptions with one are reported.
+func (c *connCore) wakeSid(sid uint64) {
+	if f, ok := c.inlineFns.Load(sid); ok {
+		f.(func())()
+		return
+	}
+	if v, ok := c.wakers.Load(sid); ok {
+		select {
+		case v.(chan struct{}) <- struct{}{}:
+		default:
+		}
+	}
+}
+
 // serve reads the attached socket whenever it is readable, until it ends or the reader stops.
 func (r *sockReader) serve(rc syscall.RawConn) {
 	gone := false
 	var n C.uint64_t
+	var sids [sockSidRoom]C.uint64_t
+	var count C.size_t
+	var more C.bool
 	defer func() {
 		r.mu.Lock()
 		var f *os.File
@@ -238,7 +275,7 @@ func (r *sockReader) serve(rc syscall.RawConn) {
 				gone = true
 				return true
 			}
-			st := C.natsrs_connection_read_inline(r.c.ptr, C.uint64_t(r.gen), &n, nil, 0, nil)
+			st := C.natsrs_connection_read_inline(r.c.ptr, C.uint64_t(r.gen), &n, &sids[0], sockSidRoom, &count, &more)
 			if st != C.NATSRS_STATUS_OK {
 				// the socket ended: its duplicate goes (after Read returns); attach again after
 				// the reconnect
@@ -247,12 +284,17 @@ func (r *sockReader) serve(rc syscall.RawConn) {
 				return true
 			}
 			r.mu.Unlock()
+			for i := 0; i < int(count); i++ {
+				r.c.wakeSid(uint64(sids[i]))
+			}
 			if n == 0 {
 				return false // wait in the netpoller until readable
 			}
 			r.reads.Add(1)
 			r.bytes.Add(uint64(n))
-			return true
+			// Drained: wait for the next edge. Stopped at the read budget: Read returns and is
+			// called again at once (the netpoller is edge-triggered and would not report the rest).
+			return bool(more)
 		})
 		if err != nil {
 			// the duplicate was closed (stop)

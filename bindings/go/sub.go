@@ -80,15 +80,21 @@ type subHandle struct {
 	wake      chan struct{}
 	notifyFd  int
 	notifyTok uint64
+	core      *connCore // where the wake channel is registered by sid (nil: nowhere)
+	sid       uint64
+	dirty     atomic.Bool // the poller saw the eventfd written since it was last read
 }
 
 // free releases the C handle (h.ptr already taken); the poller forgets its fd first.
 func (h *subHandle) free(p *C.natsrs_subscription) {
 	h.mu.Lock()
-	wake, fd, tok := h.wake, h.notifyFd, h.notifyTok
+	wake, fd, tok, core, sid := h.wake, h.notifyFd, h.notifyTok, h.core, h.sid
 	h.mu.Unlock()
 	if wake != nil {
 		poller.remove(fd, tok)
+	}
+	if core != nil {
+		core.wakers.CompareAndDelete(sid, wake)
 	}
 	C.natsrs_subscription_free(p)
 }
@@ -382,7 +388,7 @@ func (s *Subscription) pump() {
 		}
 		for {
 			msgs = msgs[:0]
-			n, err := s.tryFetchPacked(&pb, collect)
+			n, left, err := s.tryFetchPackedLeft(&pb, collect)
 			switch err {
 			case nil:
 			case ErrSlowConsumer:
@@ -420,8 +426,8 @@ func (s *Subscription) pump() {
 				s.conn.core.handOver()
 			}
 			s.handled.Store(s.delivered.Load())
-			if n == 0 {
-				break
+			if n == 0 || !left {
+				break // the core signals the next message
 			}
 		}
 	}

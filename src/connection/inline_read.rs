@@ -70,8 +70,10 @@ pub(super) type Slot = Mutex<Option<Arc<SharedReader>>>;
 /// What one inline read did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InlineRead {
-    /// Read and routed this many bytes (0: nothing was there).
-    Read(usize),
+    /// Read and routed this many bytes (0: nothing was there); `more`: the pass stopped at its
+    /// read budget (`MAX_READS_PER_PASS`) with input perhaps still waiting, which an
+    /// edge-triggered poller will not report again: call again.
+    Read { bytes: usize, more: bool },
     /// The attached socket has ended (or another one is served now): drop the dup and attach
     /// again once reconnected.
     Gone,
@@ -157,7 +159,7 @@ impl SharedReader {
     /// A pass by the attached loop's thread: an end it sees goes to the I/O task.
     fn inline_pass(&self, inner: &Arc<Inner>) -> InlineRead {
         match self.pass(inner, true) {
-            Ok((n, _)) => InlineRead::Read(n),
+            Ok((bytes, more)) => InlineRead::Read { bytes, more },
             Err(end) => {
                 *self.end.lock() = Some(end);
                 self.poke.notify_one();

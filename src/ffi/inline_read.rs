@@ -41,9 +41,12 @@ pub unsafe extern "C" fn natsrs_connection_read_attach(nc: *const natsrs_connect
 /// `cap` 0) gets the sids of the subscriptions that got their first queued messages from this
 /// read, and `*out_count` (may be NULL) their number, at most `cap`. Their notify fds are NOT
 /// signalled: the caller runs their readers itself (now, rather than a loop turn later); the
-/// fds of the others (beyond `cap`) are signalled as usual. NATSRS_STATUS_NOT_CONNECTED
-/// when that socket has ended or another one is served: stop polling the duplicate, close it,
-/// and attach again after the reconnect.
+/// fds of the others (beyond `cap`) are signalled as usual. `*out_more` (may be NULL) is true
+/// when the call stopped at its read budget (8 reads) with input perhaps still waiting: call
+/// again before waiting, since an edge-triggered poller (Go's, epoll with EPOLLET) will not
+/// report it again; false when the socket had nothing more (a level-triggered poller may
+/// ignore it). NATSRS_STATUS_NOT_CONNECTED when that socket has ended or another one is
+/// served: stop polling the duplicate, close it, and attach again after the reconnect.
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_connection_read_inline(
     nc: *const natsrs_connection,
@@ -52,6 +55,7 @@ pub unsafe extern "C" fn natsrs_connection_read_inline(
     out_sids: *mut u64,
     cap: usize,
     out_count: *mut usize,
+    out_more: *mut bool,
 ) -> natsrs_status {
     guard(|| {
         // SAFETY: `nc` is NULL or a live handle (C contract).
@@ -61,15 +65,16 @@ pub unsafe extern "C" fn natsrs_connection_read_inline(
         }
         let mut sids = Vec::new();
         match c.read_inline(gen, &mut sids, cap) {
-            InlineRead::Read(n) => {
+            InlineRead::Read { bytes, more } => {
                 // SAFETY: `out_sids` has room for `cap` u64s (C contract, checked non-NULL when
                 // cap > 0) and `sids.len() <= cap`; the other pointers are NULL or valid.
                 unsafe {
                     if !sids.is_empty() {
                         std::ptr::copy_nonoverlapping(sids.as_ptr(), out_sids, sids.len());
                     }
-                    put_opt(out_bytes, n as u64);
+                    put_opt(out_bytes, bytes as u64);
                     put_opt(out_count, sids.len());
+                    put_opt(out_more, more);
                 }
                 Ok(())
             }

@@ -59,6 +59,7 @@ class InlineReader:
         self._sids = (c_uint64 * SIGNALLED_ROOM)()
         self._count = c_size_t(0)
         self._n = c_uint64(0)
+        self._args = (byref(self._n), self._sids, SIGNALLED_ROOM, byref(self._count), None)
         self._loop = loop
         self._fd = -1
         self._gen = 0
@@ -97,7 +98,7 @@ class InlineReader:
             self._drop(core)
             return
         n, count = self._n, self._count
-        if _read_inline(core.ptr, self._gen, byref(n), self._sids, SIGNALLED_ROOM, byref(count)) != OK:
+        if _read_inline(core.ptr, self._gen, *self._args) != OK:
             # the socket ended: attach to the next one once reconnected
             self._drop(core)
             if not self._closed:
