@@ -395,3 +395,55 @@ func TestInlineRequestMuxDrain(t *testing.T) {
 		t.Fatal("the mux pump did not end after the drain")
 	}
 }
+
+// TestInlineReadWakesByChannel: on an attached connection a handler subscription waits on its
+// wake channel (no own eventfd in the netpoller), an inline read wakes it directly (the eventfd
+// is not written, so the poller never marks it dirty), and replies to the request mux are handed
+// to their waiters by the reader goroutine.
+func TestInlineReadWakesByChannel(t *testing.T) {
+	skipWithoutInlineReads(t)
+	if !muxRequestsEnabled {
+		t.Skip("NATSRS_GO_INLINE_REQUEST=0")
+	}
+	nc := connect(t)
+	waitAttached(t, nc)
+	got := make(chan string, 300)
+	sub, err := nc.Subscribe("inl.wake", func(m *Msg) {
+		got <- string(m.Data)
+		_ = m.Respond(m.Data)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	nc.Flush()
+	for i := 0; i < 200; i++ {
+		want := fmt.Sprint(i)
+		r, err := nc.Request("inl.wake", []byte(want), 5*time.Second)
+		if err != nil || string(r.Data) != want {
+			t.Fatalf("request %d: %v %v", i, r, err)
+		}
+		if g := <-got; g != want {
+			t.Fatalf("handler got %q, want %q", g, want)
+		}
+	}
+	sub.pumpMu.Lock()
+	direct := sub.direct
+	sub.pumpMu.Unlock()
+	if direct != nil {
+		t.Fatal("the handler waits on its own eventfd on an attached connection")
+	}
+	if _, ok := nc.core.wakers.Load(sub.h.sid); !ok || sub.h.core == nil {
+		t.Fatal("the subscription's wake channel is not registered by sid")
+	}
+	if sub.h.dirty.Load() {
+		t.Fatal("the eventfd was written: the inline reads did not report the subscription")
+	}
+	if m := muxOf(t, nc); m.inline.Load() == 0 {
+		t.Fatal("no reply was handed over by the reader goroutine")
+	}
+	// after the subscription ends its channel is forgotten
+	sid := sub.h.sid
+	sub.Unsubscribe()
+	waitFor(t, 5*time.Second, func() bool { _, ok := nc.core.wakers.Load(sid); return !ok })
+}

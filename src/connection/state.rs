@@ -254,7 +254,22 @@ impl Inner {
     /// Publishes a batch under one writer lock; each entry is checked as a publish is. Returns
     /// how many were published and the first refusal (nothing after it is published).
     pub(super) fn publish_many<'a>(&self, entries: impl Iterator<Item = Result<Frame<'a>>>) -> (usize, Result<()>) {
-        self.writer.publish_many(entries.map(|e| e.and_then(|(s, r, h, d)| self.check_publish(s, r, h, d).map(|_| (s, r, h, d)))))
+        // A batch is mostly one subject: a plain entry with the subject of the last checked one
+        // only needs its size checked.
+        let mut checked: &[u8] = &[];
+        self.writer.publish_many(entries.map(move |e| {
+            e.and_then(|(s, r, h, d)| {
+                if r.is_none() && h.is_none() && !checked.is_empty() && s == checked {
+                    self.check_size(d.len())?;
+                } else {
+                    self.check_publish(s, r, h, d)?;
+                    if r.is_none() && h.is_none() {
+                        checked = s;
+                    }
+                }
+                Ok((s, r, h, d))
+            })
+        }))
     }
 
     #[inline]
@@ -274,13 +289,19 @@ impl Inner {
                 return Err(err!(InvalidSubject, "invalid reply subject '{}'", String::from_utf8_lossy(r)));
             }
         }
-        let total = data.len() + hdrs.map_or(0, |h| h.len());
+        self.check_size(data.len() + hdrs.map_or(0, |h| h.len()))?;
+        if hdrs.is_some() && !self.headers_ok.load(Ordering::Relaxed) {
+            return Err(err!(HeadersNotSupported, "the server does not support headers"));
+        }
+        Ok(())
+    }
+
+    /// A payload (with its headers) against the server's max_payload.
+    #[inline]
+    fn check_size(&self, total: usize) -> Result<()> {
         let maxp = self.max_payload.load(Ordering::Relaxed);
         if total as i64 > maxp {
             return Err(err!(MaxPayload, "payload of {} bytes exceeds the server's max_payload of {}", total, maxp));
-        }
-        if hdrs.is_some() && !self.headers_ok.load(Ordering::Relaxed) {
-            return Err(err!(HeadersNotSupported, "the server does not support headers"));
         }
         Ok(())
     }

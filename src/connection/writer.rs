@@ -164,7 +164,7 @@ impl Writer {
     #[inline]
     pub(super) fn publish(&self, subj: &[u8], reply: Option<&[u8]>, hdrs: Option<&[u8]>, data: &[u8], mode: SendMode) -> Result<()> {
         let mut w = self.st.lock();
-        let before = self.append_locked(&mut w, subj, reply, hdrs, data)?;
+        let before = self.append_locked(&mut w, subj, reply, hdrs, data, None)?;
         let lone = before == 0;
         let mut wake = match mode {
             SendMode::Urgent if urgent_flush(&mut w) => false,
@@ -190,8 +190,17 @@ impl Writer {
         let mut wake = false;
         let mut count = 0;
         let mut res = Ok(());
+        // The "PUB <subject> <size>\r\n" line of the last plain entry: a batch is mostly one
+        // subject and one size, and then the line is copied rather than formatted again.
+        let mut head = PubHead::default();
         for e in entries {
-            let appended = e.and_then(|(subj, reply, hdrs, data)| self.append_locked(&mut w, subj, reply, hdrs, data));
+            let appended = e.and_then(|(subj, reply, hdrs, data)| {
+                let line = match (reply, hdrs) {
+                    (None, None) => Some(head.line(subj, data.len())),
+                    _ => None,
+                };
+                self.append_locked(&mut w, subj, reply, hdrs, data, line)
+            });
             if let Err(err) = appended {
                 res = Err(err);
                 break;
@@ -212,7 +221,8 @@ impl Writer {
     }
 
     /// Appends one PUB/HPUB frame (waiting below the high-water mark while a socket is up;
-    /// bounded by the reconnect buffer while none is). Returns the buffer length before it.
+    /// bounded by the reconnect buffer while none is). `line`: the frame's PUB line, already
+    /// formatted (a plain frame). Returns the buffer length before it.
     fn append_locked(
         &self,
         w: &mut MutexGuard<'_, State>,
@@ -220,6 +230,7 @@ impl Writer {
         reply: Option<&[u8]>,
         hdrs: Option<&[u8]>,
         data: &[u8],
+        line: Option<&[u8]>,
     ) -> Result<usize> {
         let total = data.len() + hdrs.map_or(0, |h| h.len());
         loop {
@@ -252,9 +263,15 @@ impl Writer {
             }
         }
         let before = w.buf.len();
-        match hdrs {
-            None => encode::write_pub(&mut w.buf, subj, reply, data),
-            Some(h) => encode::write_hpub(&mut w.buf, subj, reply, h, data),
+        match (hdrs, line) {
+            (None, Some(line)) => {
+                w.buf.reserve(line.len() + data.len() + 2);
+                w.buf.extend_from_slice(line);
+                w.buf.extend_from_slice(data);
+                w.buf.extend_from_slice(b"\r\n");
+            }
+            (None, None) => encode::write_pub(&mut w.buf, subj, reply, data),
+            (Some(h), _) => encode::write_hpub(&mut w.buf, subj, reply, h, data),
         }
         w.out_msgs += 1;
         w.out_bytes += total as u64;
@@ -502,6 +519,34 @@ impl Writer {
             self.space.notify_all();
         }
         Step::Write
+    }
+}
+
+/// The PUB line of the last plain frame of a batch, kept to be copied for the next one with the
+/// same subject and size.
+#[derive(Default)]
+struct PubHead {
+    line: Vec<u8>,
+    subj_len: usize,
+    size: usize,
+}
+
+impl PubHead {
+    /// "PUB <subj> <size>\r\n", formatted only when the subject or size changed.
+    #[inline]
+    fn line(&mut self, subj: &[u8], size: usize) -> &[u8] {
+        let cached = !self.line.is_empty() && self.size == size && self.subj_len == subj.len() && &self.line[4..4 + subj.len()] == subj;
+        if !cached {
+            self.line.clear();
+            self.line.extend_from_slice(b"PUB ");
+            self.line.extend_from_slice(subj);
+            self.line.push(b' ');
+            encode::write_u64(&mut self.line, size as u64);
+            self.line.extend_from_slice(b"\r\n");
+            self.subj_len = subj.len();
+            self.size = size;
+        }
+        &self.line
     }
 }
 

@@ -55,11 +55,29 @@ pub(crate) type Entry<'a> = (&'a [u8], &'a [u8], &'a [u8], &'a [u8]);
 /// Splits a packed buffer into entries, checking every length first: a truncated header or a
 /// length running past the end is `InvalidArgument` (naming the entry and offset), as is an
 /// empty subject.
+#[cfg(test)]
 pub(crate) fn decode(buf: &[u8]) -> Result<Vec<Entry<'_>>> {
-    let mut out = Vec::new();
+    validate(buf)?;
+    Ok(Entries::new(buf).collect())
+}
+
+/// The four lengths at the start of `rest` (at least `ENTRY_HEADER_LEN` bytes).
+#[inline]
+fn lengths(rest: &[u8]) -> [usize; 4] {
+    let mut lens = [0usize; 4];
+    for (i, l) in lens.iter_mut().enumerate() {
+        let b: [u8; 4] = rest[4 * i..4 * i + 4].try_into().expect("4 bytes");
+        *l = u32::from_le_bytes(b) as usize;
+    }
+    lens
+}
+
+/// Checks every entry of a packed buffer (see `decode`) without collecting them, so that a
+/// malformed buffer is refused before anything in it is published. Returns the entry count.
+pub(crate) fn validate(buf: &[u8]) -> Result<usize> {
     let mut off = 0usize;
+    let mut idx = 0usize;
     while off < buf.len() {
-        let idx = out.len();
         let rest = &buf[off..];
         if rest.len() < ENTRY_HEADER_LEN {
             return Err(err!(
@@ -71,11 +89,7 @@ pub(crate) fn decode(buf: &[u8]) -> Result<Vec<Entry<'_>>> {
                 ENTRY_HEADER_LEN
             ));
         }
-        let mut lens = [0usize; 4];
-        for (i, l) in lens.iter_mut().enumerate() {
-            let b: [u8; 4] = rest[4 * i..4 * i + 4].try_into().expect("4 bytes");
-            *l = u32::from_le_bytes(b) as usize;
-        }
+        let lens = lengths(rest);
         let body: usize = lens.iter().sum();
         if body > rest.len() - ENTRY_HEADER_LEN {
             return Err(err!(
@@ -90,16 +104,41 @@ pub(crate) fn decode(buf: &[u8]) -> Result<Vec<Entry<'_>>> {
         if lens[0] == 0 {
             return Err(err!(InvalidArgument, "packed entry {} at offset {}: empty subject", idx, off));
         }
-        let mut at = off + ENTRY_HEADER_LEN;
-        let mut take = |n: usize| {
-            let s = &buf[at..at + n];
-            at += n;
-            s
-        };
-        out.push((take(lens[0]), take(lens[1]), take(lens[2]), take(lens[3])));
         off += ENTRY_HEADER_LEN + body;
+        idx += 1;
     }
-    Ok(out)
+    Ok(idx)
+}
+
+/// The entries of a packed buffer, in order, without an allocation. For a buffer `validate`
+/// accepted; on any other it stops at the first entry that does not fit.
+pub(crate) struct Entries<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Entries<'a> {
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
+        Entries { rest: buf }
+    }
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = Entry<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Entry<'a>> {
+        if self.rest.len() < ENTRY_HEADER_LEN {
+            return None;
+        }
+        let [sl, rl, hl, dl] = lengths(self.rest);
+        let body = self.rest.get(ENTRY_HEADER_LEN..)?;
+        let (subject, body) = body.split_at_checked(sl)?;
+        let (reply, body) = body.split_at_checked(rl)?;
+        let (headers, body) = body.split_at_checked(hl)?;
+        let (data, rest) = body.split_at_checked(dl)?;
+        self.rest = rest;
+        Some((subject, reply, headers, data))
+    }
 }
 
 /// Copies as many waiting messages as fit into `buf` (`cap` bytes) in the packed layout (see
@@ -228,16 +267,13 @@ pub unsafe extern "C" fn natsrs_connection_publish_packed(
                 unsafe { put(out_count, n) };
             }
         };
-        let entries = match decode(b) {
-            Ok(v) => v,
-            Err(e) => {
-                report(0);
-                return Err(e);
-            }
-        };
+        if let Err(e) = validate(b) {
+            report(0);
+            return Err(e);
+        }
         // Sent together at the end, inline when the writer is idle (a responder's replies do
         // not wait for the writer task's wake-up).
-        let (count, r) = c.publish_batch(entries.into_iter().map(|(s, r, h, d)| (s, if r.is_empty() { None } else { Some(r) }, h, d)));
+        let (count, r) = c.publish_batch(Entries::new(b).map(|(s, r, h, d)| (s, if r.is_empty() { None } else { Some(r) }, h, d)));
         report(count);
         r.map_err(|e| Error::new(e.status, format!("packed entry {}: {}", count, e.message)))
     })
