@@ -42,6 +42,10 @@ DEFAULT_SUB_PENDING_BYTES_LIMIT = 128 * 1024 * 1024
 _S = _ffi
 _unpack_some = _core.unpack_some
 YIELD_EVERY = 256  # a callback subscription yields to the loop at least once per this many messages
+# Callbacks run at once (Subscription._run_now) for batches up to this size; a larger burst is
+# left to the subscription's task, where a plain await per message costs less than starting
+# each callback by hand.
+EAGER_MAX_BATCH = 8
 UNPACK_CHUNK = 64  # messages made from a packed batch at a time (few live objects: cheap GC passes)
 
 
@@ -319,9 +323,12 @@ class Subscription:
                         if self._ended is not None:
                             self._wake()  # the task ends the subscription's processing
                         return
+                    if len(buf) + self._rleft > EAGER_MAX_BATCH:
+                        self._wake()  # a burst: the task runs it
+                        return
                     continue
                 if run >= YIELD_EVERY:
-                    self._wake()  # a flood: the task goes on after a loop turn
+                    self._wake()  # a steady stream: the task goes on after a loop turn
                     return
                 run += 1
                 step = self._first_step(cb, popleft())
@@ -363,7 +370,6 @@ class Subscription:
     async def _wait_for_msgs(self) -> None:
         buf, event, conn, loop = self._buf, self._event, self._conn, self._loop
         popleft, future, cb = buf.popleft, self._future, self._cb
-        eager = self._ctx is not None
         run = 0  # messages handled since the last yield to the loop
         try:
             while not self._closed:
@@ -413,11 +419,6 @@ class Subscription:
                     self._stop_processing()
                     return
                 assert cb is not None
-                if eager:
-                    step = self._first_step(cb, msg)
-                    if step is not None:
-                        self._resume = step
-                    continue
                 try:
                     await cb(msg)
                 except asyncio.CancelledError:
