@@ -120,6 +120,15 @@ def run(coro: Any, timeout: float = 60) -> Any:
     return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
+async def wait_attached(nc: Any, timeout: float = 10) -> None:
+    """Waits until the asyncio client's loop reads its socket itself (aio/_inline.py)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (nc._inline is not None and nc._inline.attached):
+        assert loop.time() < deadline, "the loop never attached to the socket"
+        await asyncio.sleep(0.01)
+
+
 async def nats_py_flush(py: Any) -> None:
     """Flushes a nats-py client so that its subscriptions are on the server when this returns.
 

@@ -13,7 +13,7 @@ import sys
 from typing import Any, List, Optional
 
 import pytest
-from conftest import run
+from conftest import run, wait_attached
 
 import natsrs.aio as nats
 import natsrs.aio.subscription as aio_sub
@@ -22,20 +22,12 @@ EAGER = aio_sub._enter_task is not None
 needs_eager = pytest.mark.skipif(not EAGER, reason="callbacks run at once only on Python >= 3.11")
 
 
-async def _attached(nc: Any, timeout: float = 10) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not (nc._inline is not None and nc._inline.attached):
-        assert loop.time() < deadline, "the loop never attached to the socket"
-        await asyncio.sleep(0.01)
-
-
 @needs_eager
 def test_a_callback_runs_in_its_subscriptions_task(server: Any) -> None:
     async def main() -> None:
         nc = await nats.connect(server.url)
         pc = await nats.connect(server.url)
-        await _attached(nc)
+        await wait_attached(nc)
         tasks: List[Optional[asyncio.Task[Any]]] = []
         done = asyncio.Event()
 
@@ -64,7 +56,7 @@ def test_timeout_and_context_variables_across_a_suspension(server: Any) -> None:
     async def main() -> None:
         nc = await nats.connect(server.url)
         pc = await nats.connect(server.url)
-        await _attached(nc)
+        await wait_attached(nc)
         var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="unset")
         seen: List[Any] = []
         done = asyncio.Event()
@@ -104,7 +96,7 @@ def test_order_errors_and_suspending_callbacks(server: Any) -> None:
 
         nc = await nats.connect(server.url, error_cb=error_cb)
         pc = await nats.connect(server.url)
-        await _attached(nc)
+        await wait_attached(nc)
         got: List[int] = []
         n = 300
         done = asyncio.Event()
@@ -140,7 +132,7 @@ def test_order_errors_and_suspending_callbacks(server: Any) -> None:
 def test_what_a_callback_publishes_goes_out_before_it_suspends(server: Any) -> None:
     async def main() -> None:
         nc = await nats.connect(server.url)
-        await _attached(nc)
+        await wait_attached(nc)
         release = asyncio.Event()
         heard = asyncio.Event()
 
@@ -166,7 +158,7 @@ def test_unsubscribe_and_cancellation_inside_a_callback(server: Any) -> None:
     async def main() -> None:
         nc = await nats.connect(server.url)
         pc = await nats.connect(server.url)
-        await _attached(nc)
+        await wait_attached(nc)
         got: List[bytes] = []
         holder: List[Any] = []
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from conftest import run
+from conftest import run, wait_attached
 
 import natsrs.aio as nats
 import natsrs.aio.client as aio_client
@@ -22,20 +22,12 @@ async def _responder(nc: Any, subject: str) -> Any:
     return sub
 
 
-async def _attached(nc: Any, timeout: float = 10) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not (nc._inline is not None and nc._inline.attached):
-        assert loop.time() < deadline, "the loop never attached to the socket"
-        await asyncio.sleep(0.01)
-
-
 def test_the_loop_reads_the_socket(server: Any) -> None:
     async def main() -> None:
         rc = await nats.connect(server.url)
         qc = await nats.connect(server.url)
-        await _attached(rc)
-        await _attached(qc)
+        await wait_attached(rc)
+        await wait_attached(qc)
         await _responder(rc, "inl.echo")
         for i in range(200):
             r = await qc.request("inl.echo", b"%d" % i, timeout=5)
@@ -63,11 +55,11 @@ def test_inline_reads_resume_after_a_reconnect(make_server: Any) -> None:
         nc = await nats.connect(
             s.url, reconnect_time_wait=0.1, max_reconnect_attempts=-1, reconnected_cb=reconnected_cb
         )
-        await _attached(nc)
+        await wait_attached(nc)
         await _responder(nc, "inl.rc")
         await asyncio.get_running_loop().run_in_executor(None, s.restart)
         await asyncio.wait_for(reconnected.wait(), 10)
-        await _attached(nc)
+        await wait_attached(nc)
         before = nc._inline.reads
         for _ in range(50):
             assert (await nc.request("inl.rc", b"x", timeout=5)).data == b"x"
@@ -94,7 +86,7 @@ def test_input_arrives_when_the_loop_stops_polling_the_socket(server: Any) -> No
     async def main() -> None:
         nc = await nats.connect(server.url)
         pc = await nats.connect(server.url)
-        await _attached(nc)
+        await wait_attached(nc)
         sub = await nc.subscribe("inl.stop")
         await nc.flush()
         # the loop no longer polls the socket (as if it were busy elsewhere): the I/O thread's
