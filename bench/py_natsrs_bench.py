@@ -76,16 +76,23 @@ def b_pubsub(url, size, n):
     stop = threading.Event()
 
     def consume():
+        last = None
         while not stop.is_set():
             try:
                 got = sub.next_msgs(1024, timeout=0.05)
             except natsrs.errors.TimeoutError:
+                # everything may have arrived before the publisher set the target: the time of
+                # the last arrival is the end
+                if state["target"] is not None and state["count"] >= state["target"]:
+                    state["done"] = last
+                    return
                 continue
             except natsrs.errors.Error:
                 return
+            last = time.perf_counter()
             state["count"] += len(got)
             if state["target"] is not None and state["count"] >= state["target"]:
-                state["done"] = time.perf_counter()
+                state["done"] = last
                 return
 
     th = threading.Thread(target=consume)

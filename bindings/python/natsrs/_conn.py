@@ -7,11 +7,14 @@ import json
 import threading
 import weakref
 from ctypes import byref, c_char_p, c_double, c_int, c_int64, c_void_p, create_string_buffer, string_at
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from . import _core, _ffi
 from ._core import OK, check, lib
 from .errors import ConnectionClosedError, Error, error_for
+
+if TYPE_CHECKING:
+    from ._pub_batch import PubBatch
 
 _S = _ffi
 
@@ -73,10 +76,15 @@ class ConnCore:
         self.reap_on_free = [False]  # set once a service runs on this connection
         self._finalizer = weakref.finalize(self, _finalize_conn, self._box, list(temp_files or []), self.reap_on_free)
         self.errors_received = 0
+        # the blocking client's publish buffer (natsrs/_pub_batch.py); None for the asyncio one
+        self.batch: Optional["PubBatch"] = None
         _live.add(self)
 
     # ---- state
     def require_open(self) -> int:
+        b = self.batch
+        if b is not None and b.buf:
+            b.hand_over()  # what was published before goes first
         if self.closed:
             raise ConnectionClosedError()
         return self.ptr
@@ -85,6 +93,9 @@ class ConnCore:
         return int(lib.natsrs_connection_status_get(self.ptr))
 
     def close(self) -> None:
+        b = self.batch
+        if b is not None:
+            b.stop()
         with self.lock:
             if self.closed:
                 return

@@ -18,6 +18,7 @@ from . import _core, _ffi
 from ._conn import ConnCore
 from ._core import OK, check, lib
 from ._options import Events, build_options, connect_blocking
+from ._pub_batch import PubBatch
 from .errors import (
     BadSubscriptionError,
     ConnectionClosedError,
@@ -176,10 +177,17 @@ class _BlockingEvents(Events):
                 exc.sid = sub.sid
         self._call("error_cb", exc)
 
+    def _linked(self, up: bool) -> None:
+        core = self.core() if self.core else None
+        if core is not None and core.batch is not None:
+            core.batch.linked(core.max_payload() if up else 0)
+
     def on_disconnected(self, status: int, text: str) -> None:
+        self._linked(False)  # publishes go directly until reconnected
         self._call("disconnected_cb")
 
     def on_reconnected(self) -> None:
+        self._linked(True)
         self._call("reconnected_cb")
 
     def on_closed(self) -> None:
@@ -192,6 +200,7 @@ class _BlockingEvents(Events):
         self._call("lame_duck_mode_cb")
 
     def on_connected(self) -> None:
+        self._linked(True)
         self._call("connected_cb")
 
     def report_exception(self, exc: BaseException) -> None:
@@ -243,6 +252,9 @@ class Subscription:
         self._rlock = threading.Lock()  # one next_msgs batch read at a time uses the reader
 
     def _acq(self) -> int:
+        b = self._client._core.batch
+        if b is not None and b.buf:
+            b.hand_over()  # publishes made before go out before this subscription's call
         return self._guard.acquire(UseAfterCloseError)
 
     @property
@@ -466,13 +478,30 @@ class Client:
         self._opts = opts
         self._subs: Dict[int, Subscription] = {}
         self._subs_lock = threading.Lock()
+        # plain publishes are batched (natsrs/_pub_batch.py)
+        batch = core.batch = PubBatch(core, events.report_exception)
+        if core.status() == _S.NATSRS_CONNECTION_STATUS_CONNECTED:
+            batch.linked(core.max_payload())
+        # the same as the method below, one Python call fewer per publish
+        self.publish = batch.publish  # type: ignore[method-assign]
 
     # ---- publish / subscribe / request
     def publish(
         self, subject: str, payload: bytes = b"", reply: str = "", headers: Optional[Dict[str, Any]] = None
     ) -> None:
-        """Publishes ``payload`` (buffered; :meth:`flush` waits until the server has it)."""
-        self._core.publish(subject, payload, reply, headers)
+        """Publishes ``payload`` (buffered; :meth:`flush` waits until the server has it).
+
+        A plain publish (no reply, no headers, payload up to 256 bytes) while connected is appended
+        to the connection's buffer, which a flusher thread hands to the library (a publisher
+        that fills 64 KiB hands it over itself); anything else done with the connection hands
+        the buffer over first, so the wire order is the call order. Errors of the call itself
+        (closed connection, bad subject, payload over ``max_payload``) raise here; a failure
+        found only at hand-over goes to ``error_cb`` and ``last_error``."""
+        b = self._core.batch
+        if b is not None:
+            b.publish(subject, payload, reply, headers)
+        else:
+            self._core.publish(subject, payload, reply, headers)
 
     def subscribe(
         self,
@@ -655,6 +684,9 @@ class Client:
 
     @property
     def last_error(self) -> Optional[Exception]:
+        b = self._core.batch
+        if b is not None and isinstance(b.last_error, Exception) and self._core.errors_received <= b.last_error_at:
+            return b.last_error  # a hand-over's failure, newer than the library's last error
         return self._core.last_error()
 
     @property

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import re
 import ssl
 import threading
 import weakref
@@ -24,6 +23,7 @@ from .. import _core, _ffi
 from .._conn import ConnCore
 from .._core import OK, lib
 from .._options import Server, build_options, connect_blocking
+from .._pub_batch import bad_subject as _bad_subject
 from ..errors import (
     BadSubjectError,
     ConnectionClosedError,
@@ -69,16 +69,7 @@ DEFAULT_DRAIN_TIMEOUT = 30
 PUBLISH_BATCH_BYTES = 64 * 1024  # publishes batched in one loop turn are handed over at this size
 PUBLISH_YIELD_EVERY = 512  # a publishing task yields to the loop once per this many publishes
 SUBJECT_CACHE_SIZE = 1024  # validated, encoded subjects kept for the publish path
-_BAD_SUBJECT = re.compile(r"[ \t\r\n\x00]|\.\.|^\.|\.$")  # what the library refuses in a publish subject
 _INBOX_PREFIX = "_INBOX."  # reply subjects: used once, so validated but not cached
-
-
-def _bad_subject(subject: str) -> bool:
-    """What ``_BAD_SUBJECT`` finds, with str methods first: a printable subject (no tab, CR, LF
-    or NUL) only needs the space, dot and empty-token checks."""
-    if not subject or subject[0] == "." or subject[-1] == "." or ".." in subject or " " in subject:
-        return True
-    return not subject.isprintable() and _BAD_SUBJECT.search(subject) is not None
 
 
 Callback = Callable[[], Awaitable[None]]

@@ -125,9 +125,18 @@ class JsHandle:
         finally:
             lib.natsrs_jetstream_options_free(opts)
         assert out.value is not None
-        self.ptr: int = out.value
+        self._ptr: int = out.value
         self.conn_core = conn_core
-        self._finalizer = weakref.finalize(self, _release, self.ptr, conn_core)
+        self._finalizer = weakref.finalize(self, _release, self._ptr, conn_core)
+
+    @property
+    def ptr(self) -> int:
+        """The handle; the blocking client's pending publishes are handed over first, so that
+        a JetStream call goes out after them (natsrs/_pub_batch.py)."""
+        b = self.conn_core.batch
+        if b is not None and b.buf:
+            b.hand_over()
+        return self._ptr
 
     # ---- any API call (natsrs_jetstream_api_request)
     def api_request(

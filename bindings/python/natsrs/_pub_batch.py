@@ -1,0 +1,182 @@
+"""Publish batching for the blocking client (``natsrs.Client.publish``).
+
+A plain publish (no reply, no headers, a small payload, while connected) is checked at the call
+(closed connection, subject, size: the same errors as before) and appended as one entry in the
+layout of ``natsrs_connection_publish_packed`` to a per-connection buffer. A flusher thread,
+woken when the buffer goes from empty to not empty, hands the whole buffer to the library in one
+foreign call, as nats.c's and nats.go's flushers write their buffers; a publisher that brings
+the buffer to ``BATCH_BYTES`` hands it over itself. Every other use of the connection hands the
+pending buffer over first (``ConnCore.require_open``, the JetStream handle, a subscription's
+calls, ``close``), so the order on the wire is the call order. An entry the library refuses only
+at hand-over (the connection closed meanwhile, the reconnect buffer is full) goes to
+``error_cb`` and ``last_error``; the entries after it are still published.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import threading
+import weakref
+from ctypes import byref, c_size_t
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
+
+from . import _core, _ffi
+from ._core import OK, lib
+
+if TYPE_CHECKING:
+    from ._conn import ConnCore
+
+__all__ = ["PubBatch", "bad_subject", "BATCH_BYTES", "BATCH_MAX_PAYLOAD"]
+
+BATCH_BYTES = 64 * 1024  # a publisher hands the buffer over itself at this size
+BATCH_MAX_PAYLOAD = 256  # larger payloads are published directly (after the pending batch)
+SUBJECT_CACHE_SIZE = 1024  # encoded entry heads kept per (subject, size)
+_BAD_SUBJECT = re.compile(r"[ \t\r\n\x00]|\.\.|^\.|\.$")  # what the library refuses in a publish subject
+_ENTRY = struct.Struct("<IIII")
+_publish_packed = lib.natsrs_connection_publish_packed
+_S = _ffi
+
+
+def bad_subject(subject: str) -> bool:
+    """What the library refuses as a publish subject, with str methods first: a printable subject
+    (no tab, CR, LF or NUL) only needs the space, dot and empty-token checks."""
+    if not subject or subject[0] == "." or subject[-1] == "." or ".." in subject or " " in subject:
+        return True
+    return not subject.isprintable() and _BAD_SUBJECT.search(subject) is not None
+
+
+def _flusher(ref: "weakref.ref[PubBatch]", kick: threading.Event) -> None:
+    """The flusher thread: hands the buffer over each time it is kicked; ends with the batch."""
+    while True:
+        kick.wait()
+        kick.clear()
+        batch = ref()
+        if batch is None:
+            return
+        batch.hand_over()
+        if batch.stopped:
+            return
+        del batch
+
+
+class PubBatch:
+    """One connection's publish buffer (thread-safe)."""
+
+    def __init__(self, core: "ConnCore", report: Callable[[BaseException], None]) -> None:
+        self._core = weakref.ref(core)
+        self._report = report
+        self._lock = threading.Lock()  # guards buf
+        self._send = threading.Lock()  # one hand-over at a time, so batches keep their order
+        self.buf = bytearray()
+        self._heads: Dict[str, Tuple[int, bytes]] = {}
+        # Payloads up to this size are batched; -1 while not connected (publishes then go
+        # directly, so that a full reconnect buffer raises at the call).
+        self.limit = -1
+        self._kick = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self.stopped = False
+        self.last_error: Optional[BaseException] = None
+        self.last_error_at = 0  # the connection's async error count when it was recorded
+        weakref.finalize(self, self._kick.set)  # a flusher left waiting ends with the batch
+
+    def linked(self, max_payload: int) -> None:
+        """The connection is up (``max_payload`` from the server) or down (0)."""
+        self.limit = min(BATCH_MAX_PAYLOAD, max_payload) if max_payload > 0 else -1
+
+    def publish(
+        self, subject: str, payload: bytes = b"", reply: str = "", headers: Optional[Dict[str, Any]] = None
+    ) -> None:
+        """``Client.publish`` (the client's instances use this bound method directly: one Python
+        call per publish): a plain publish is queued, anything else goes to the library at once
+        (after the pending batch)."""
+        if reply or headers or not self.add(subject, payload):
+            core = self._core()
+            if core is None:
+                from .errors import ConnectionClosedError
+
+                raise ConnectionClosedError()
+            core.publish(subject, payload, reply, headers)
+
+    def add(self, subject: str, payload: bytes) -> bool:
+        """Queues a plain publish; False when it must be published directly (not connected, a
+        large payload, a subject the caller's direct publish must refuse)."""
+        n = len(payload)
+        if n > self.limit:
+            return False
+        head = self._heads.get(subject)
+        if head is None or head[0] != n:
+            if bad_subject(subject):
+                return False
+            sb = subject.encode()
+            if len(self._heads) >= SUBJECT_CACHE_SIZE:
+                self._heads.clear()
+            head = self._heads[subject] = (n, _ENTRY.pack(len(sb), 0, 0, n) + sb)
+        lock = self._lock
+        lock.acquire()  # (not `with`: this is the hot path, and try/finally costs nothing here)
+        try:
+            buf = self.buf
+            kick = not buf
+            buf += head[1]
+            buf += payload
+            full = len(buf) >= BATCH_BYTES
+        finally:
+            lock.release()
+        if full:
+            self.hand_over()
+        elif kick:
+            if self._thread is None:
+                self._start()
+            self._kick.set()
+        return True
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is not None or self.stopped:
+                return
+            t = threading.Thread(
+                target=_flusher, args=(weakref.ref(self), self._kick), name="natsrs-flusher", daemon=True
+            )
+            self._thread = t
+        t.start()
+
+    def hand_over(self) -> None:
+        """Gives the pending buffer to the library (after any hand-over in progress)."""
+        errors: List[BaseException] = []
+        with self._send:
+            with self._lock:
+                data = self.buf
+                if not data:
+                    return
+                self.buf = bytearray()
+            core = self._core()
+            if core is None:
+                return
+            self._send_packed(core.ptr, bytes(data), errors)
+        for e in errors:  # after the locks: an error_cb may publish again
+            self.last_error = e
+            self.last_error_at = core.errors_received
+            self._report(e)
+
+    def _send_packed(self, p: int, data: bytes, errors: List[BaseException]) -> None:
+        off, end = 0, len(data)
+        count = c_size_t(0)
+        while off < end:
+            st = _publish_packed(p, data[off:] if off else data, end - off, byref(count))
+            if st == OK:
+                return
+            errors.append(_core.raise_status(st))
+            if st in (_S.NATSRS_STATUS_CONNECTION_CLOSED, _S.NATSRS_STATUS_INVALID_ARGUMENT):
+                return  # nothing after it can be published
+            for _ in range(int(count.value) + 1):  # skip the published entries and the refused one
+                if off >= end:
+                    break
+                sl, rl, hl, dl = _ENTRY.unpack_from(data, off)
+                off += _ENTRY.size + sl + rl + hl + dl
+
+    def stop(self) -> None:
+        """Hands the buffer over for the last time and ends the flusher (the connection closes)."""
+        self.hand_over()
+        self.stopped = True
+        self.limit = -1
+        self._kick.set()
