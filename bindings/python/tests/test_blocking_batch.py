@@ -152,3 +152,16 @@ def test_a_refused_hand_over_goes_to_error_cb(server: Any) -> None:
     assert seen and isinstance(seen[-1], errors.ConnectionClosedError)
     assert isinstance(nc.last_error, errors.ConnectionClosedError)
     nc.close()
+
+
+def test_order_with_key_value(jurl: str) -> None:
+    with natsrs.connect(jurl) as nc:
+        js = nc.jetstream()
+        kv = js.create_key_value(bucket="BBKV")
+        try:
+            for i in range(10):
+                nc.publish("$KV.BBKV.k", b"raw%d" % i)  # a plain publish into the bucket's stream
+            kv.put("k", b"put")  # goes out after them
+            assert kv.get("k").value == b"put"
+        finally:
+            js.delete_key_value("BBKV")

@@ -233,9 +233,18 @@ class ObjHandle:
     """Owns one ``natsrs_object_store`` (the JetStream context outlives it)."""
 
     def __init__(self, ptr: int, js: "_c.JsHandle") -> None:
-        self.ptr = ptr
+        self._ptr = ptr
         self.js = js
         self._finalizer = weakref.finalize(self, _release_store, ptr, js)
+
+    @property
+    def ptr(self) -> int:
+        """The handle; the blocking client's pending publishes are handed over first (see
+        ``JsHandle.ptr``)."""
+        b = self.js.conn_core.batch
+        if b is not None and b.buf:
+            b.hand_over()
+        return self._ptr
 
     def seal(self) -> None:
         _c.check(lib.natsrs_object_store_seal(self.ptr))
