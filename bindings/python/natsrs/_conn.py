@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ._pub_batch import PubBatch
 
 _S = _ffi
+EXIT_FREE_WAIT_S = 5.0  # at interpreter exit, how long to wait for handles being freed
 
 
 def _free_conn(ptr: int) -> None:
@@ -54,6 +55,8 @@ def _at_exit() -> None:
             core.free_now()
         except Exception:  # pragma: no cover
             pass
+    # a connection a service ran on is freed by the reaper thread: wait for it (see _Reaper.finish)
+    _core._reaper.finish(EXIT_FREE_WAIT_S)
     try:
         lib.natsrs_shutdown(2000)
     except Exception:  # pragma: no cover

@@ -120,9 +120,15 @@ class _Reaper:
         self.q: "queue.SimpleQueue[Tuple[Callable[[Any], None], int]]" = queue.SimpleQueue()
         self.thread: Optional[threading.Thread] = None
         self.lock = threading.Lock()
+        self.idle = threading.Condition(self.lock)
+        self.pending = 0  # frees queued or running
+        self.closed = False  # the interpreter is exiting: nothing more is freed here
 
     def put(self, fn: Callable[[Any], None], ptr: int) -> None:
         with self.lock:
+            if self.closed:
+                return  # left to the end of the process (a free now could call into a dying interpreter)
+            self.pending += 1
             if self.thread is None:
                 self.thread = threading.Thread(target=self.run, name="natsrs-reaper", daemon=True)
                 self.thread.start()
@@ -135,6 +141,19 @@ class _Reaper:
                 fn(ptr)
             except Exception:  # pragma: no cover - free functions do not fail
                 log.exception("natsrs: freeing a handle failed")
+            finally:
+                with self.lock:
+                    self.pending -= 1
+                    if not self.pending:
+                        self.idle.notify_all()
+
+    def finish(self, timeout: float) -> None:
+        """At interpreter exit: waits (up to ``timeout`` seconds) until the queued frees are done,
+        then takes no more. A free calls back into Python (the callbacks' userdata), and a library
+        thread doing so once the interpreter finalizes is force-unwound, which aborts the process."""
+        with self.lock:
+            self.idle.wait_for(lambda: self.pending == 0, timeout)
+            self.closed = True
 
 
 _reaper = _Reaper()

@@ -9,7 +9,8 @@ the buffer to ``BATCH_BYTES`` hands it over itself. Every other use of the conne
 pending buffer over first (``ConnCore.require_open``, the JetStream handle, a subscription's
 calls, ``close``), so the order on the wire is the call order. An entry the library refuses only
 at hand-over (the connection closed meanwhile, the reconnect buffer is full) goes to
-``error_cb`` and ``last_error``; the entries after it are still published.
+``error_cb`` and ``last_error``; the entries after it are still published. While disconnected,
+and while one of the connection's message handlers runs, publishes are not batched.
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ class PubBatch:
         # Payloads up to this size are batched; -1 while not connected (publishes then go
         # directly, so that a full reconnect buffer raises at the call).
         self.limit = -1
+        self._link_limit = -1  # the limit while connected and no handler runs
+        self._dispatching = 0  # message handlers running now
         self._kick = threading.Event()
         self._thread: Optional[threading.Thread] = None
         self.stopped = False
@@ -82,7 +85,25 @@ class PubBatch:
 
     def linked(self, max_payload: int) -> None:
         """The connection is up (``max_payload`` from the server) or down (0)."""
-        self.limit = min(BATCH_MAX_PAYLOAD, max_payload) if max_payload > 0 else -1
+        with self._lock:
+            self._link_limit = min(BATCH_MAX_PAYLOAD, max_payload) if max_payload > 0 else -1
+            self._refresh()
+
+    def _refresh(self) -> None:  # with _lock held
+        self.limit = -1 if self.stopped or self._dispatching else self._link_limit
+
+    def enter_handler(self) -> None:
+        """A message handler starts on a library thread: until it returns, publishes on the
+        connection go to the library directly, so that a reply leaves with no flusher wake-up
+        (and a handler that publishes, then blocks, does not hold its message back)."""
+        with self._lock:
+            self._dispatching += 1
+            self.limit = -1
+
+    def leave_handler(self) -> None:
+        with self._lock:
+            self._dispatching -= 1
+            self._refresh()
 
     def publish(
         self, subject: str, payload: bytes = b"", reply: str = "", headers: Optional[Dict[str, Any]] = None
@@ -177,6 +198,7 @@ class PubBatch:
     def stop(self) -> None:
         """Hands the buffer over for the last time and ends the flusher (the connection closes)."""
         self.hand_over()
-        self.stopped = True
-        self.limit = -1
+        with self._lock:
+            self.stopped = True
+            self._refresh()
         self._kick.set()

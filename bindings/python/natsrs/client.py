@@ -225,7 +225,15 @@ class _SubTarget:
 
     def on_msg(self, p: int) -> None:
         client = self.client_ref()
-        self.cb(self.extractor.one(p, lambda s, r, d, h, m: Msg(client, s, r, d, h, m)))
+        b = client._core.batch if client is not None else None
+        if b is None:
+            self.cb(self.extractor.one(p, lambda s, r, d, h, m: Msg(client, s, r, d, h, m)))
+            return
+        b.enter_handler()  # its publishes (a reply) go out at once, unbatched
+        try:
+            self.cb(self.extractor.one(p, lambda s, r, d, h, m: Msg(client, s, r, d, h, m)))
+        finally:
+            b.leave_handler()
 
 
 def _free_sub(ptr: int) -> None:
