@@ -64,7 +64,8 @@ class _ClientInfo:
 
     _core: Optional[ConnCore]
     _err: Optional[Exception]
-    _pbuf: bytearray
+    _pbuf: List[bytes]
+    _pbytes: int
     options: Dict[str, Any]
 
     def _flush_pubs(self) -> None:
@@ -178,7 +179,7 @@ class _ClientInfo:
         """Bytes published but not yet written to the socket (nats-py's pending buffer): the
         publishes batched in this loop turn plus what the library still buffers
         (natsrs_connection_buffered, including the reconnect buffer)."""
-        n = len(self._pbuf)
+        n = self._pbytes
         if self._core is not None:
             out = c_size_t(0)
             if lib.natsrs_connection_buffered(self._core.ptr, byref(out)) == OK:

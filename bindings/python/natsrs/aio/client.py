@@ -120,10 +120,15 @@ class Client(_ClientInfo):
         # Publishes of one event-loop turn, packed (natsrs_connection_publish_packed layout) and
         # handed to the library in one call: on the next loop iteration, when PUBLISH_BATCH_BYTES
         # is passed, or before any other operation on the connection.
-        self._pbuf = bytearray()
+        # The batch is kept as a list of parts joined once at hand-over: a bytearray grown by
+        # appends is copied again at every reallocation (it grows by 1/8), about eight copies of
+        # each payload.
+        self._pbuf: List[bytes] = []
+        self._pbytes = 0  # bytes in _pbuf
         self._pflush_scheduled = False
         self._subjects: Dict[str, bytes] = {}
-        self._pheads: Dict[str, Tuple[int, bytes]] = {}  # subject -> (size, entry head + subject)
+        # subject -> (size, entry head + subject, bytes of the whole entry)
+        self._pheads: Dict[str, Tuple[int, bytes, int]] = {}
         # max_payload, -1 until known and again once closing: the fast publish path runs only
         # for payloads up to it
         self._pub_max = -1
@@ -312,11 +317,12 @@ class Client(_ClientInfo):
         buf = self._pbuf
         if not buf:
             return
-        self._pbuf = bytearray()
+        self._pbuf = []
+        self._pbytes = 0
         core = self._core
         if core is None:
             return
-        data = bytes(buf)
+        data = b"".join(buf)
         off, end = 0, len(data)
         count = self._pcount
         while off < end:
@@ -356,12 +362,16 @@ class Client(_ClientInfo):
                 self._publish_checked(subject, payload, reply, headers)
                 head = None
             else:  # the packed entry head + subject, kept for the next publish of this size
-                head = self._pheads[subject] = (n, _entry(len(sb), 0, 0, n) + sb)
+                hb = _entry(len(sb), 0, 0, n) + sb
+                head = self._pheads[subject] = (n, hb, len(hb) + n)
         if head is not None:
+            if type(payload) is not bytes:
+                payload = bytes(payload)  # the caller may reuse its buffer before the hand-over
             buf = self._pbuf
-            buf += head[1]
-            buf += payload
-            if len(buf) >= PUBLISH_BATCH_BYTES:
+            buf.append(head[1])
+            buf.append(payload)
+            nb = self._pbytes = self._pbytes + head[2]
+            if nb >= PUBLISH_BATCH_BYTES:
                 self._flush_pubs()
             elif not self._pflush_scheduled:
                 self._pflush_scheduled = True
@@ -391,16 +401,17 @@ class Client(_ClientInfo):
 
             raise MaxPayloadError(f"payload of {n} bytes exceeds the server's max_payload of {mp}")
         buf = self._pbuf
+        if type(payload) is not bytes:
+            payload = bytes(payload)  # the caller may reuse its buffer before the hand-over
         if reply:
             rb = self._subject_bytes(reply, "reply")
-            buf += _entry(len(sb), len(rb), 0, n)
-            buf += sb
-            buf += rb
+            buf.append(_entry(len(sb), len(rb), 0, n) + sb + rb)
+            self._pbytes += _core.PACKED_ENTRY_LEN + len(sb) + len(rb) + n
         else:
-            buf += _entry(len(sb), 0, 0, n)
-            buf += sb
-        buf += payload
-        if len(buf) >= PUBLISH_BATCH_BYTES:
+            buf.append(_entry(len(sb), 0, 0, n) + sb)
+            self._pbytes += _core.PACKED_ENTRY_LEN + len(sb) + n
+        buf.append(payload)
+        if self._pbytes >= PUBLISH_BATCH_BYTES:
             self._flush_pubs()
         elif not self._pflush_scheduled:
             self._pflush_scheduled = True
