@@ -136,6 +136,8 @@ class PubBatch:
         lock = self._lock
         lock.acquire()  # (not `with`: this is the hot path, and try/finally costs nothing here)
         try:
+            if self.stopped:
+                return False  # closed meanwhile: the direct publish raises
             buf = self.buf
             kick = not buf
             buf += head[1]
@@ -171,8 +173,8 @@ class PubBatch:
                     return
                 self.buf = bytearray()
             core = self._core()
-            if core is None:
-                return
+            if core is None or self.stopped:
+                return  # (stop took what was pending: after it, no call may use the handle)
             self._send_packed(core.ptr, bytes(data), errors)
         for e in errors:  # after the locks: an error_cb may publish again
             self.last_error = e
@@ -196,9 +198,19 @@ class PubBatch:
                 off += _ENTRY.size + sl + rl + hl + dl
 
     def stop(self) -> None:
-        """Hands the buffer over for the last time and ends the flusher (the connection closes)."""
-        self.hand_over()
-        with self._lock:
-            self.stopped = True
-            self._refresh()
+        """Hands the buffer over for the last time and ends the flusher (the connection
+        closes). After it returns no hand-over calls the library, so the handle can be freed
+        even while other threads still publish (they get ConnectionClosedError)."""
+        errors: List[BaseException] = []
+        with self._send:  # waits for a hand-over in progress
+            with self._lock:
+                self.stopped = True
+                self._refresh()
+                data, self.buf = self.buf, bytearray()
+            core = self._core()
+            if data and core is not None and not core.closed:
+                self._send_packed(core.ptr, bytes(data), errors)
+        for e in errors:
+            self.last_error = e
+            self._report(e)
         self._kick.set()
