@@ -14,7 +14,7 @@ import weakref
 from ctypes import byref, c_int64, c_size_t, c_uint64, c_void_p
 from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Iterator, List, Optional, Sequence, Union
 
-from . import _core, _ffi
+from . import _core, _ffi, _pub_batch
 from ._conn import ConnCore
 from ._core import OK, check, lib
 from ._options import Events, build_options, connect_blocking
@@ -486,12 +486,13 @@ class Client:
         self._opts = opts
         self._subs: Dict[int, Subscription] = {}
         self._subs_lock = threading.Lock()
-        # plain publishes are batched (natsrs/_pub_batch.py)
-        batch = core.batch = PubBatch(core, events.report_exception)
-        if core.status() == _S.NATSRS_CONNECTION_STATUS_CONNECTED:
-            batch.linked(core.max_payload())
-        # the same as the method below, one Python call fewer per publish
-        self.publish = batch.publish  # type: ignore[method-assign]
+        # plain publishes are batched (natsrs/_pub_batch.py), when enabled
+        if _pub_batch.ENABLED:
+            batch = core.batch = PubBatch(core, events.report_exception)
+            if core.status() == _S.NATSRS_CONNECTION_STATUS_CONNECTED:
+                batch.linked(core.max_payload())
+            # the same as the method below, one Python call fewer per publish
+            self.publish = batch.publish  # type: ignore[method-assign]
 
     # ---- publish / subscribe / request
     def publish(

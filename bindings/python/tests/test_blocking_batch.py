@@ -13,7 +13,12 @@ import pytest
 from conftest import Server
 
 import natsrs
-from natsrs import errors
+from natsrs import _pub_batch, errors
+
+
+@pytest.fixture(autouse=True)
+def _batching(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_pub_batch, "ENABLED", True)  # off by default (see _pub_batch.ENABLED)
 
 
 def _drain(sub: Any, n: int, timeout: float = 10) -> List[bytes]:
