@@ -233,6 +233,7 @@ static void test_handles_consume(void) {
 
   /* A deleted consumer ends the consume and reaches the error handler. */
   REQUIRE_OK(natsrs_js_consumer_consume(c, NULL, on_msg, on_error, NULL, on_free, &ctx));
+  tu_sleep_ms(300); /* its first pull request reaches the server, which then answers the delete */
   CHECK_OK(natsrs_js_stream_delete_consumer(st, "W"));
   CHECK(tu_counter_wait(&errors, 1, 10000) >= 1);
   for (int i = 0; i < 1000 && !natsrs_consume_context_is_closed(ctx); i++) tu_sleep_ms(10);
