@@ -104,6 +104,14 @@ def _free_js(ptr: int) -> None:
     lib.natsrs_jetstream_free(ptr)
 
 
+def settle(conn_core: Any) -> None:
+    """Hands the blocking client's pending publishes over (natsrs/_pub_batch.py), so that a
+    JetStream, key-value or object-store call goes out after them."""
+    b = conn_core.batch
+    if b is not None and b.buf:
+        b.hand_over()
+
+
 class JsHandle:
     """Owns one ``natsrs_jetstream`` on a connection. The finalizer keeps the connection core
     alive until the context is freed (the context must not outlive its connection)."""
@@ -133,9 +141,7 @@ class JsHandle:
     def ptr(self) -> int:
         """The handle; the blocking client's pending publishes are handed over first, so that
         a JetStream call goes out after them (natsrs/_pub_batch.py)."""
-        b = self.conn_core.batch
-        if b is not None and b.buf:
-            b.hand_over()
+        settle(self.conn_core)
         return self._ptr
 
     # ---- any API call (natsrs_jetstream_api_request)

@@ -188,9 +188,7 @@ class KvHandle:
     def ptr(self) -> int:
         """The handle; the blocking client's pending publishes are handed over first (see
         ``JsHandle.ptr``)."""
-        b = self.js.conn_core.batch
-        if b is not None and b.buf:
-            b.hand_over()
+        _c.settle(self.js.conn_core)
         return self._ptr
 
     def get(self, key: str, revision: Optional[int]) -> EntryTuple:
