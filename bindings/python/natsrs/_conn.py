@@ -63,6 +63,17 @@ def _at_exit() -> None:
         pass
 
 
+class _ExitOrder:
+    pass
+
+
+# atexit runs its functions last registered first, and weakref.finalize registers its own exit
+# function (which calls every live finalizer, freeing open connections' handles) only when the
+# first finalizer is made, usually after this module registered _at_exit. Make it register now, so
+# that _at_exit runs first: it closes each connection before the handle is freed (a close after
+# the exit function had freed the handle was a use after free, a crash at exit).
+_EXIT_ORDER_ANCHOR = _ExitOrder()
+weakref.finalize(_EXIT_ORDER_ANCHOR, int)
 atexit.register(_at_exit)
 
 
@@ -103,6 +114,8 @@ class ConnCore:
             if self.closed:
                 return
             self.closed = True
+            if not self._box[0]:
+                return  # the finalizer freed the handle already (at interpreter exit)
         lib.natsrs_connection_close(self.ptr)
 
     def free_now(self) -> None:

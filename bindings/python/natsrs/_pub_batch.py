@@ -31,9 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PubBatch", "bad_subject", "ENABLED", "BATCH_BYTES", "BATCH_MAX_PAYLOAD"]
 
-# Off unless NATSRS_PY_PUBLISH_BATCH=1: a fresh-clone test run crashed (SIGSEGV) twice at
-# interpreter exit with a daemon thread publishing, and the cause is not found yet.
-ENABLED = os.environ.get("NATSRS_PY_PUBLISH_BATCH", "0") == "1"
+# On unless NATSRS_PY_PUBLISH_BATCH=0 in the environment.
+ENABLED = os.environ.get("NATSRS_PY_PUBLISH_BATCH", "1") != "0"
 BATCH_BYTES = 64 * 1024  # a publisher hands the buffer over itself at this size
 BATCH_MAX_PAYLOAD = 256  # larger payloads are published directly (after the pending batch)
 SUBJECT_CACHE_SIZE = 1024  # encoded entry heads kept per (subject, size)

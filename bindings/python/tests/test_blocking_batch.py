@@ -18,7 +18,7 @@ from natsrs import _pub_batch, errors
 
 @pytest.fixture(autouse=True)
 def _batching(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_pub_batch, "ENABLED", True)  # off by default (see _pub_batch.ENABLED)
+    monkeypatch.setattr(_pub_batch, "ENABLED", True)  # (on by default; NATSRS_PY_PUBLISH_BATCH=0 turns it off)
 
 
 def _drain(sub: Any, n: int, timeout: float = 10) -> List[bytes]:

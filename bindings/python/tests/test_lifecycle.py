@@ -53,6 +53,36 @@ def test_exit_with_open_connections_and_running_callbacks(url: str, tmp_path: pa
         assert r.returncode == 0 and r.stdout.strip() == "bye", (r.returncode, r.stderr[-2000:])
 
 
+EXIT_ORDER_PROGRAM = """
+import atexit, os
+events = []
+atexit.register(lambda: print(",".join(events), flush=True))  # registered first: runs last
+import natsrs, natsrs._conn as c
+fin = c._finalize_conn
+def record_free(box, *rest):
+    events.append("free" if box[0] else "free-again")
+    fin(box, *rest)
+c._finalize_conn = record_free
+close = c.ConnCore.close
+def record_close(self):
+    events.append("close" if self._box[0] else "close-after-free")
+    close(self)
+c.ConnCore.close = record_close
+nc = natsrs.connect(os.environ["NATS_URL"])
+nc.publish("exit.order", b"x")
+# left open: the exit hook closes it, then frees it (a close after the free used freed memory)
+"""
+
+
+def test_exit_closes_open_connections_before_freeing_them(url: str, tmp_path: pathlib.Path) -> None:
+    f = tmp_path / "exit_order.py"
+    f.write_text(EXIT_ORDER_PROGRAM)
+    env = dict(os.environ, NATS_URL=url, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    r = subprocess.run([sys.executable, str(f)], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip().splitlines()[-1] == "close,free", r.stdout
+
+
 def test_dropped_client_is_freed_by_its_finalizer(url: str) -> None:
     closed: List[bool] = []
     nc = natsrs.connect(url, closed_cb=lambda: closed.append(True))
