@@ -15,6 +15,7 @@ from ctypes import byref, c_int64, c_size_t, c_uint64, c_void_p
 from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Iterator, List, Optional, Sequence, Union
 
 from . import _core, _ffi, _pub_batch
+from ._blocking_msg import Msg
 from ._conn import ConnCore
 from ._core import OK, check, lib
 from ._options import Events, build_options, connect_blocking
@@ -46,112 +47,6 @@ _FOREVER_MS = 3_600_000  # "no timeout": waits are repeated in chunks of this
 
 Callback = Callable[[], None]
 ErrorCallback = Callable[[Exception], None]
-
-
-class Msg:
-    """A received message (a copy: it stays valid after the callback returns)."""
-
-    __slots__ = ("subject", "reply", "data", "headers", "_multi", "_client", "_sid", "_ackd", "_metadata")
-
-    def __init__(
-        self,
-        client: Optional["Client"],
-        subject: str = "",
-        reply: str = "",
-        data: bytes = b"",
-        headers: Optional[Dict[str, str]] = None,
-        multi: Optional[Dict[str, List[str]]] = None,
-        sid: int = 0,
-    ) -> None:
-        self._client = client
-        self.subject = subject
-        self.reply = reply
-        self.data = data
-        self.headers = headers
-        self._multi = multi
-        self._sid = sid
-        self._ackd = False
-        self._metadata: Any = None
-
-    @property
-    def header(self) -> Optional[Dict[str, str]]:
-        return self.headers
-
-    @property
-    def sid(self) -> int:
-        return self._sid
-
-    def header_values(self, key: str) -> List[str]:
-        """Every value of a multi-value header (``headers`` has the first one)."""
-        return list((self._multi or {}).get(key, []))
-
-    def respond(self, data: bytes = b"", headers: Optional[Dict[str, Any]] = None) -> None:
-        if not self.reply:
-            raise Error("no reply subject available")
-        if self._client is None:
-            raise Error("client not set")
-        self._client.publish(self.reply, data, headers=headers)
-
-    # ---- JetStream: acks go to the message's $JS.ACK reply subject
-    @property
-    def is_acked(self) -> bool:
-        return self._ackd
-
-    def _js_client(self) -> "Client":
-        from .errors import MsgAlreadyAckdError, NotJSMessageError
-
-        if not self.reply:
-            raise NotJSMessageError()
-        if self._ackd:
-            raise MsgAlreadyAckdError()
-        if self._client is None:
-            raise Error("client not set")
-        return self._client
-
-    def ack(self) -> None:
-        """Acknowledges a JetStream message."""
-        self._js_client().publish(self.reply, b"+ACK")
-        self._ackd = True
-
-    def ack_sync(self, timeout: float = 1.0) -> "Msg":
-        """Acknowledges and waits for the server to confirm it."""
-        resp = self._js_client().request(self.reply, b"+ACK", timeout=timeout)
-        self._ackd = True
-        return resp
-
-    def nak(self, delay: Optional[float] = None) -> None:
-        """Negative ack: redelivery (after ``delay`` seconds if given)."""
-        payload = b"-NAK"
-        if delay:
-            payload += b' {"delay": %d}' % int(delay * 1_000_000_000)
-        self._js_client().publish(self.reply, payload)
-        self._ackd = True
-
-    def in_progress(self) -> None:
-        """Still working on it: resets the ack wait (may be sent repeatedly)."""
-        from .errors import NotJSMessageError
-
-        if not self.reply or self._client is None:
-            raise NotJSMessageError()
-        self._client.publish(self.reply, b"+WPI")
-
-    def term(self) -> None:
-        """Stops redelivery of the message."""
-        self._js_client().publish(self.reply, b"+TERM")
-        self._ackd = True
-
-    @property
-    def metadata(self) -> Any:
-        """nats-py's ``Msg.Metadata`` parsed from the reply subject (``NotJSMessageError``
-        for a core message)."""
-        if self._metadata is None:
-            from .aio.msg import Msg as AioMsg
-
-            self._metadata = AioMsg.Metadata._from_reply(self.reply)
-        return self._metadata
-
-    def __repr__(self) -> str:
-        return f"<natsrs.Msg: subject='{self.subject}' reply='{self.reply}' data={self.data[:20]!r}...>"
 
 
 class _BlockingEvents(Events):
