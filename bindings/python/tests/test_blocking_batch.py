@@ -61,6 +61,23 @@ def test_order_across_calls(server: Any) -> None:
         assert own.next_msg(timeout=5).data == b"last"  # only the publish made after it
 
 
+def test_a_streaming_publisher_and_its_tail(server: Any) -> None:
+    # 1 KiB payloads are batched; 2,000 of them fill the buffer many times, so the flusher
+    # takes the stream delay; the tail (less than a buffer) still leaves without a flush
+    with natsrs.connect(server.url) as rc, natsrs.connect(server.url) as nc:
+        sub = rc.subscribe("bb.stream", pending_msgs_limit=-1, pending_bytes_limit=-1)
+        rc.flush()
+        payload = b"y" * 1000
+        for i in range(2000):
+            nc.publish("bb.stream", b"%05d" % i + payload)
+        batch = nc._core.batch
+        assert batch is not None and batch.full_at > 0  # the publisher handed full buffers over
+        nc.publish("bb.stream", b"tail")
+        got = _drain(sub, 2001)
+        assert [g[:5] for g in got[:2000]] == [b"%05d" % i for i in range(2000)]
+        assert got[2000:] == [b"tail"]
+
+
 @pytest.fixture(scope="module")
 def jurl(tmpdir_session: pathlib.Path) -> Iterator[str]:
     d = tmpdir_session / "js-blocking-batch"
