@@ -85,8 +85,11 @@ class PubBatch:
         self._report = report
         self._lock = threading.Lock()  # guards buf
         self._send = threading.Lock()  # one hand-over at a time, so batches keep their order
-        self.buf = bytearray()
-        self._heads: Dict[str, Tuple[int, bytes]] = {}
+        # the pending entries as parts (entry head + subject, payload, ...), joined at hand-over:
+        # appending to a list costs less per 1 KiB payload than growing a bytearray
+        self.buf: List[bytes] = []
+        self._nbytes = 0  # bytes in buf
+        self._heads: Dict[str, Tuple[int, bytes, int]] = {}  # subject -> (payload size, entry head, entry size)
         # Payloads up to this size are batched; -1 while not connected (publishes then go
         # directly, so that a full reconnect buffer raises at the call).
         self.limit = -1
@@ -139,6 +142,8 @@ class PubBatch:
     def add(self, subject: str, payload: bytes) -> bool:
         """Queues a plain publish; False when it must be published directly (not connected, a
         large payload, a subject the caller's direct publish must refuse)."""
+        if type(payload) is not bytes:
+            payload = bytes(payload)  # kept until the hand-over: the caller may reuse its buffer
         n = len(payload)
         if n > self.limit:
             return False
@@ -149,7 +154,8 @@ class PubBatch:
             sb = subject.encode()
             if len(self._heads) >= SUBJECT_CACHE_SIZE:
                 self._heads.clear()
-            head = self._heads[subject] = (n, _ENTRY.pack(len(sb), 0, 0, n) + sb)
+            hb = _ENTRY.pack(len(sb), 0, 0, n) + sb
+            head = self._heads[subject] = (n, hb, len(hb) + n)
         lock = self._lock
         lock.acquire()  # (not `with`: this is the hot path, and try/finally costs nothing here)
         try:
@@ -157,9 +163,10 @@ class PubBatch:
                 return False  # closed meanwhile: the direct publish raises
             buf = self.buf
             kick = not buf
-            buf += head[1]
-            buf += payload
-            full = len(buf) >= BATCH_BYTES
+            buf.append(head[1])
+            buf.append(payload)
+            nb = self._nbytes = self._nbytes + head[2]
+            full = nb >= BATCH_BYTES
         finally:
             lock.release()
         if full:
@@ -186,14 +193,15 @@ class PubBatch:
         errors: List[BaseException] = []
         with self._send:
             with self._lock:
-                data = self.buf
-                if not data:
+                parts = self.buf
+                if not parts:
                     return
-                self.buf = bytearray()
+                self.buf = []
+                self._nbytes = 0
             core = self._core()
             if core is None or self.stopped:
                 return  # (stop took what was pending: after it, no call may use the handle)
-            self._send_packed(core.ptr, bytes(data), errors)
+            self._send_packed(core.ptr, b"".join(parts), errors)
         for e in errors:  # after the locks: an error_cb may publish again
             self.last_error = e
             self.last_error_at = core.errors_received
@@ -224,10 +232,10 @@ class PubBatch:
             with self._lock:
                 self.stopped = True
                 self._refresh()
-                data, self.buf = self.buf, bytearray()
+                parts, self.buf, self._nbytes = self.buf, [], 0
             core = self._core()
-            if data and core is not None and not core.closed:
-                self._send_packed(core.ptr, bytes(data), errors)
+            if parts and core is not None and not core.closed:
+                self._send_packed(core.ptr, b"".join(parts), errors)
         for e in errors:
             self.last_error = e
             self._report(e)

@@ -78,6 +78,20 @@ def test_a_streaming_publisher_and_its_tail(server: Any) -> None:
         assert got[2000:] == [b"tail"]
 
 
+def test_a_reused_payload_buffer(server: Any) -> None:
+    # the batch keeps payloads until the hand-over: a caller's buffer reused at once must not
+    # change what was published
+    with natsrs.connect(server.url) as rc, natsrs.connect(server.url) as nc:
+        sub = rc.subscribe("bb.reuse")
+        rc.flush()
+        buf = bytearray(b"first")
+        nc.publish("bb.reuse", buf)
+        buf[:] = b"secnd"
+        nc.publish("bb.reuse", memoryview(buf))
+        buf[:] = b"third"
+        assert _drain(sub, 2) == [b"first", b"secnd"]
+
+
 @pytest.fixture(scope="module")
 def jurl(tmpdir_session: pathlib.Path) -> Iterator[str]:
     d = tmpdir_session / "js-blocking-batch"
