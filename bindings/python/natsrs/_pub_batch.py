@@ -129,54 +129,53 @@ class PubBatch:
         self, subject: str, payload: bytes = b"", reply: str = "", headers: Optional[Dict[str, Any]] = None
     ) -> None:
         """``Client.publish`` (the client's instances use this bound method directly: one Python
-        call per publish): a plain publish is queued, anything else goes to the library at once
-        (after the pending batch)."""
-        if reply or headers or not self.add(subject, payload):
-            core = self._core()
-            if core is None:
-                from .errors import ConnectionClosedError
-
-                raise ConnectionClosedError()
-            core.publish(subject, payload, reply, headers)
-
-    def add(self, subject: str, payload: bytes) -> bool:
-        """Queues a plain publish; False when it must be published directly (not connected, a
-        large payload, a subject the caller's direct publish must refuse)."""
+        call per publish). A plain publish (no reply, no headers, a payload up to ``limit``, a
+        subject the library takes) is queued; anything else goes to the library at once, after
+        the pending batch, with the errors of a direct publish."""
         if type(payload) is not bytes:
             payload = bytes(payload)  # kept until the hand-over: the caller may reuse its buffer
         n = len(payload)
-        if n > self.limit:
-            return False
-        head = self._heads.get(subject)
-        if head is None or head[0] != n:
-            if bad_subject(subject):
-                return False
-            sb = subject.encode()
-            if len(self._heads) >= SUBJECT_CACHE_SIZE:
-                self._heads.clear()
-            hb = _ENTRY.pack(len(sb), 0, 0, n) + sb
-            head = self._heads[subject] = (n, hb, len(hb) + n)
-        lock = self._lock
-        lock.acquire()  # (not `with`: this is the hot path, and try/finally costs nothing here)
-        try:
-            if self.stopped:
-                return False  # closed meanwhile: the direct publish raises
-            buf = self.buf
-            kick = not buf
-            buf.append(head[1])
-            buf.append(payload)
-            nb = self._nbytes = self._nbytes + head[2]
-            full = nb >= BATCH_BYTES
-        finally:
-            lock.release()
-        if full:
-            self.full_at = time.monotonic()
-            self.hand_over()
-        elif kick:
-            if self._thread is None:
-                self._start()
-            self._kick.set()
-        return True
+        if n <= self.limit and not (reply or headers):
+            head = self._heads.get(subject)
+            if head is None or head[0] != n:
+                head = None if bad_subject(subject) else self._head(subject, n)
+            if head is not None:
+                lock = self._lock
+                lock.acquire()  # (not `with`: the hot path, and try/finally costs nothing here)
+                try:
+                    stopped = self.stopped  # closed meanwhile: the direct publish below raises
+                    if not stopped:
+                        buf = self.buf
+                        kick = not buf
+                        buf.append(head[1])
+                        buf.append(payload)
+                        nb = self._nbytes = self._nbytes + head[2]
+                finally:
+                    lock.release()
+                if not stopped:
+                    if nb >= BATCH_BYTES:
+                        self.full_at = time.monotonic()
+                        self.hand_over()
+                    elif kick:
+                        if self._thread is None:
+                            self._start()
+                        self._kick.set()
+                    return
+        core = self._core()
+        if core is None:
+            from .errors import ConnectionClosedError
+
+            raise ConnectionClosedError()
+        core.publish(subject, payload, reply, headers)
+
+    def _head(self, subject: str, n: int) -> Tuple[int, bytes, int]:
+        """The cached (payload size, entry head + subject, entry size) of a subject and size."""
+        sb = subject.encode()
+        if len(self._heads) >= SUBJECT_CACHE_SIZE:
+            self._heads.clear()
+        hb = _ENTRY.pack(len(sb), 0, 0, n) + sb
+        head = self._heads[subject] = (n, hb, len(hb) + n)
+        return head
 
     def _start(self) -> None:
         with self._lock:
