@@ -39,6 +39,8 @@ type ServerInfo struct {
 
 	IsSystemAccount bool   `json:"acc_is_sys,omitempty"`
 	RemoteAccount   string `json:"remote_account,omitempty"`
+	Nonce           string `json:"nonce,omitempty"`
+	JSApiLevel      int    `json:"api_lvl,omitempty"`
 }
 
 // info returns the INFO of the connected server (ok false when not connected).

@@ -147,6 +147,9 @@ func (o Options) Connect() (*Conn, error) {
 	if nc.Opts.Dialer != nil {
 		return nil, fmt.Errorf("%w: Dialer (the core dials itself)", ErrNotSupported)
 	}
+	if err := unsupportedOptions(&nc.Opts); err != nil {
+		return nil, err
+	}
 
 	var copts *C.natsrs_options
 	if st := C.natsrs_options_new(&copts); st != C.NATSRS_STATUS_OK {

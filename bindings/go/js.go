@@ -82,6 +82,7 @@ type jsOpts struct {
 	purge      *StreamPurgeRequest
 	directGet  bool
 	listFilter string
+	infoReq    *StreamInfoRequest // StreamInfo's details (compat_api.go)
 }
 
 // APIPrefix sets the subject prefix for JetStream API requests (default "$JS.API"), e.g. to reach
@@ -299,6 +300,7 @@ func (j *js) callOpts(opts []JSOpt) (jsOpts, *C.natsrs_jetstream, func(), error)
 	o := j.opts
 	o.ctx = nil
 	o.purge = nil
+	o.infoReq = nil
 	for _, opt := range opts {
 		if opt == nil {
 			continue

@@ -137,6 +137,16 @@ func (j *js) StreamInfo(stream string, opts ...JSOpt) (*StreamInfo, error) {
 	if err := checkStreamName(stream); err != nil {
 		return nil, err
 	}
+	for _, opt := range opts {
+		if req, ok := opt.(*StreamInfoRequest); ok && req != nil && (req.SubjectsFilter != "" || req.DeletedDetails) {
+			o, _, done, err := j.callOpts(opts)
+			if err != nil {
+				return nil, err
+			}
+			done()
+			return j.streamInfoDetailed(stream, req, o)
+		}
+	}
 	out, _, _, err := j.manage(manageArgs{op: C.GN_JS_STREAM_INFO, a: stream, call: jsCallStream, jsOps: opts})
 	if err != nil {
 		return nil, err

@@ -147,7 +147,54 @@ type ClusterInfo struct {
 	SystemAcc   bool        `json:"system_account,omitempty"`
 	TrafficAcc  string      `json:"traffic_account,omitempty"`
 	Replicas    []*PeerInfo `json:"replicas,omitempty"`
+	// Desired: the peer set a reconfiguration moves the group to (servers that report it).
+	Desired *DesiredClusterInfo `json:"desired,omitempty"`
 }
+
+// DesiredClusterInfo is the set of servers a stream or consumer is being moved to.
+type DesiredClusterInfo struct {
+	Created  time.Time                 `json:"created"`
+	Name     string                    `json:"name,omitempty"`
+	Replicas []*DesiredPeerInfo        `json:"replicas,omitempty"`
+	Origin   *DesiredClusterInfoOrigin `json:"origin,omitempty"`
+	Status   *DesiredClusterInfoStatus `json:"status,omitempty"`
+}
+
+// DesiredClusterInfoOrigin is the configuration a cancelled reconfiguration returns to.
+type DesiredClusterInfoOrigin struct {
+	Replicas  int              `json:"replicas"`
+	Placement *Placement       `json:"placement,omitempty"`
+	Retention *RetentionPolicy `json:"retention,omitempty"`
+}
+
+// DesiredPeerInfo is one peer of the desired set.
+type DesiredPeerInfo struct {
+	Name    string `json:"name"`
+	Offline bool   `json:"offline,omitempty"`
+	Peer    string `json:"peer"`
+}
+
+// DesiredClusterInfoStatus is what the group leader does (or waits for) to reach the desired
+// set.
+type DesiredClusterInfoStatus struct {
+	Description string              `json:"description"`
+	Type        MigrationStatusType `json:"type"`
+	Err         string              `json:"err,omitempty"`
+}
+
+// MigrationStatusType says what must change for a migration to advance.
+type MigrationStatusType string
+
+// Migration status types.
+const (
+	MigrationStatusMeta        MigrationStatusType = "meta"
+	MigrationStatusMembership  MigrationStatusType = "membership"
+	MigrationStatusSnapshot    MigrationStatusType = "snapshot"
+	MigrationStatusCatchup     MigrationStatusType = "catchup"
+	MigrationStatusQuorum      MigrationStatusType = "quorum"
+	MigrationStatusBlocked     MigrationStatusType = "blocked"
+	MigrationStatusUnavailable MigrationStatusType = "unavailable"
+)
 
 // PeerInfo is the state of one replica (a peer) of a stream or consumer.
 type PeerInfo struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -121,6 +122,27 @@ type Options struct {
 	IgnoreDiscoveredServers bool
 	// NoCallbacksAfterClientClose: no connection callbacks once Close was called.
 	NoCallbacksAfterClientClose bool
+
+	// nats.go options libnatsrs cannot honour: Connect fails with an error wrapping
+	// ErrNotSupported when one is set (see compat_api.go).
+	CustomDialer        CustomDialer
+	InProcessServer     InProcessConnProvider
+	TLSCertCB           TLSCertHandler
+	RootCAsCB           RootCAsHandler
+	ReconnectToServerCB ReconnectToServerHandler
+	// nats.go options with no effect here (WebSocket only, nats.go's own buffering, or what the
+	// core does anyway; see the option functions in compat_api.go).
+	Compression                       bool
+	ProxyPath                         string
+	WebSocketConnectionHeaders        http.Header
+	WebSocketConnectionHeadersHandler WebSocketHeadersHandler
+	WriteBufferSize                   int
+	SkipHostLookup                    bool
+	SkipSubjectValidation             bool
+	IgnoreAuthErrorAbort              bool
+	ReconnectOnFlusherError           bool
+	PermissionErrOnSubscribe          bool
+	AllowMultipathTCP                 bool
 
 	// libnatsrs-specific (set by the options below).
 	credsFile     string
