@@ -18,6 +18,13 @@ from .subscription import Subscription
 __all__ = ["connect", "NATS", "Client", "Msg", "Subscription", "errors"]
 
 
+# As ``import nats`` does in nats-py, loading the package makes its subpackages reachable as
+# attributes (``nats.js.api.StreamConfig``, ``nats.aio.client.Client``, ``nats.nuid.NUID``).
+from . import aio, js, nuid  # noqa: E402
+
+__all__ += ["aio", "js", "nuid"]
+
+
 async def connect(servers: Union[str, List[str]] = "nats://localhost:4222", **options: Any) -> Client:
     """Connects and returns a connected client (nats-py's ``nats.connect``)."""
     nc = Client()

@@ -1,3 +1,6 @@
+"""nats-py's ``nats.aio.msg``: :class:`Msg`."""
+
 from __future__ import annotations
 
-from ..msg import Msg, __all__  # noqa: F401
+from ..msg import Msg as Msg
+from ..msg import __all__ as __all__  # noqa: F401

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from . import api, errors
+from . import api, client, errors, kv, manager, object_store
 from .client import JetStreamContext
 from .manager import JetStreamManager
 
-__all__ = ["api", "errors", "JetStreamContext", "JetStreamManager"]
+__all__ = ["api", "client", "errors", "kv", "manager", "object_store", "JetStreamContext", "JetStreamManager"]

@@ -78,6 +78,19 @@ class APIError(Error):
         self.seq = seq
 
     @classmethod
+    def from_msg(cls, msg: Any) -> NoReturn:
+        """Raises the exception for a status message of the API (as nats-py's ``from_msg``):
+        ``ServiceUnavailableError`` for a 503, else ``APIError`` with the status code and the
+        ``Description`` header."""
+        hdr = getattr(msg, "header", None)
+        if not hdr:
+            raise APIError()
+        code = str(hdr.get("Status", ""))
+        if code == "503":
+            raise ServiceUnavailableError()
+        raise APIError(code=int(code) if code.isdigit() else None, description=hdr.get("Description"))
+
+    @classmethod
     def from_error(cls, err: Dict[str, Any]) -> NoReturn:
         """Raises the exception for a server ``error`` object (as nats-py's ``from_error``)."""
         raise api_error(err.get("code"), err.get("description"), err.get("err_code"))

@@ -19,7 +19,8 @@ import weakref
 from ctypes import byref, c_void_p, string_at
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Protocol
 
 from ... import _core, _ffi
 from ..._core import OK, check, lib
@@ -38,6 +39,10 @@ __all__ = [
     "ServiceInfo",
     "ServiceStats",
     "ServicePing",
+    "ServiceVerb",
+    "ServiceIdentity",
+    "control_subject",
+    "DEFAULT_PREFIX",
     "EndpointInfo",
     "EndpointStats",
     "add_service",
@@ -190,6 +195,22 @@ class ServiceStats:
             type=d.get("type", STATS_RESPONSE_TYPE),
         )
 
+    def to_dict(self) -> Dict[str, Any]:
+        """The stats as the ``$SRV.STATS`` answer carries them (``started`` in UTC, RFC 3339
+        with milliseconds)."""
+        started = self.started
+        if started.tzinfo is not None:
+            started = started.astimezone(timezone.utc)
+        return {
+            "type": self.type,
+            "name": self.name,
+            "id": self.id,
+            "version": self.version,
+            "started": started.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "endpoints": [e.to_dict() for e in self.endpoints],
+            "metadata": self.metadata,
+        }
+
 
 @dataclass
 class ServiceInfo:
@@ -212,6 +233,50 @@ class ServiceInfo:
             metadata=d.get("metadata") or {},
             type=d.get("type", INFO_RESPONSE_TYPE),
         )
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The info as the ``$SRV.INFO`` answer carries it."""
+        return {
+            "type": self.type,
+            "id": self.id,
+            "name": self.name,
+            "version": self.version,
+            "description": self.description,
+            "endpoints": [e.to_dict() for e in self.endpoints],
+            "metadata": self.metadata,
+        }
+
+
+DEFAULT_PREFIX = "$SRV"
+"""The first token of every service control subject."""
+
+
+class ServiceVerb(str, Enum):
+    """The control requests every service answers."""
+
+    PING = "PING"
+    STATS = "STATS"
+    INFO = "INFO"
+
+
+class ServiceIdentity(Protocol):
+    """What identifies a service instance (the fields the ping, info and stats answers share)."""
+
+    id: str
+    name: str
+    version: str
+    metadata: Dict[str, str]
+
+
+def control_subject(
+    verb: ServiceVerb, name: Optional[str] = None, id: Optional[str] = None, prefix: str = DEFAULT_PREFIX
+) -> str:
+    """The subject of a control request: to every service, to every instance of ``name``, or to
+    one instance (``name`` and ``id``)."""
+    if id is not None and name is None:
+        raise ValueError("a service id needs the service name")
+    parts = [prefix, verb.value] + [p for p in (name, id) if p is not None]
+    return ".".join(parts)
 
 
 log = logging.getLogger("natsrs")
