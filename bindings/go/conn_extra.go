@@ -82,11 +82,20 @@ func parseServerURL(s string) *url.URL {
 	return u
 }
 
-// LocalAddr would return the connection's local socket address.
-//
-// The C API does not expose the socket's local address: this always returns "" (what
-// nats.go returns when not connected).
-func (nc *Conn) LocalAddr() string { return "" }
+// LocalAddr returns the local address of the connection's socket ("ip:port"), or "" when not
+// connected. It is read from the socket the binding's inline reader is attached to (a plain
+// TCP connection; see sock_reader.go): a TLS connection, or one whose reader is not attached
+// (NATSRS_GO_INLINE_READ=0, just reconnected), reports "" as well.
+func (nc *Conn) LocalAddr() string {
+	if nc == nil || nc.core == nil || !nc.IsConnected() {
+		return ""
+	}
+	r := sockReaderOf(nc)
+	if r == nil {
+		return ""
+	}
+	return r.localAddr()
+}
 
 // ConnectedDomain returns the JetStream domain named in the server's INFO, or "".
 func (nc *Conn) ConnectedDomain() string {

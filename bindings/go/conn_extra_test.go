@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -105,8 +106,12 @@ func TestConnInfoAccountDomain(t *testing.T) {
 	if nc.ConnectedDomain() != "" {
 		t.Fatalf("domain %q", nc.ConnectedDomain())
 	}
-	if nc.LocalAddr() != "" {
-		t.Fatal("LocalAddr is documented as empty")
+	if inlineReadEnabled {
+		waitAttached(t, nc)
+		host, port, err := net.SplitHostPort(nc.LocalAddr())
+		if err != nil || host != "127.0.0.1" || port == "0" || port == fmt.Sprint(defaultServer.Port) {
+			t.Fatalf("LocalAddr %q: %v", nc.LocalAddr(), err)
+		}
 	}
 	if _, err := nc.TLSConnectionState(); !errors.Is(err, ErrConnectionNotTLS) {
 		t.Fatalf("plain connection: %v", err)

@@ -8,7 +8,9 @@ package nats
 import "C"
 
 import (
+	"net"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -102,6 +104,28 @@ func sockReaderOf(nc *Conn) *sockReader {
 	nc.core.mu.Lock()
 	defer nc.core.mu.Unlock()
 	return nc.core.sock
+}
+
+// localAddr is the attached socket's local address ("" when not attached).
+func (r *sockReader) localAddr() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.f == nil {
+		return ""
+	}
+	rc, err := r.f.SyscallConn()
+	if err != nil {
+		return ""
+	}
+	var sa syscall.Sockaddr
+	_ = rc.Control(func(fd uintptr) { sa, _ = syscall.Getsockname(int(fd)) })
+	switch a := sa.(type) {
+	case *syscall.SockaddrInet4:
+		return net.JoinHostPort(net.IP(a.Addr[:]).String(), strconv.Itoa(a.Port))
+	case *syscall.SockaddrInet6:
+		return net.JoinHostPort(net.IP(a.Addr[:]).String(), strconv.Itoa(a.Port))
+	}
+	return ""
 }
 
 func (r *sockReader) attached() bool {
