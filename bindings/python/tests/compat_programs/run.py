@@ -133,6 +133,10 @@ def compare(path: pathlib.Path) -> Optional[str]:
     with tempfile.TemporaryDirectory(prefix="natsrs-compat-") as d:
         tmp = pathlib.Path(d)
         want = run_one(text, False, tmp, "with_nats_py_" + path.name)
+        if want.rc != 0:
+            # The nats-py run is the reference, not what is tested: a failure of it (seen once,
+            # a NoRespondersError from nats-py on a loaded machine) gets one more try.
+            want = run_one(text, False, tmp, "with_nats_py_again_" + path.name)
         got = run_one(text, True, tmp, "with_natsrs_" + path.name)
     if os.environ.get("COMPAT_SHOW") == "1":
         print(want.out)
