@@ -148,7 +148,9 @@ fn a_socket_end_reaches_the_attached_thread_and_the_next_socket_can_be_attached(
     }
     assert!(gone, "the attached thread never saw the socket end");
     drop(dup);
-    assert!(wait_until(|| nc.status() == natsrs::connection::ConnectionStatus::Connected, WAIT));
+    // (the inline read may see the end before the I/O task does: until then the status still
+    // says Connected, so wait for the reconnect itself)
+    assert!(wait_until(|| nc.reconnects() >= 1 && nc.status() == natsrs::connection::ConnectionStatus::Connected, WAIT));
     let (dup2, gen2) = attach(&nc);
     assert_ne!(gen, gen2);
     assert_eq!(nc.read_inline(gen, &mut v, 4), InlineRead::Gone, "the old generation is gone");
