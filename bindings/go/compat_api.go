@@ -1,6 +1,7 @@
 package nats
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -258,13 +259,11 @@ func unsupportedOptions(o *Options) error {
 // DecodeHeadersMsg parses a header block as sent on the wire ("NATS/1.0 ...\r\nKey: Value\r\n
 // ...\r\n\r\n"); a status line's code becomes the Status header.
 func DecodeHeadersMsg(data []byte) (Header, error) {
-	if len(data) < len(hdrLine) || string(data[:len(hdrLine)-2]) != hdrLine[:len(hdrLine)-2] {
+	if !bytes.HasPrefix(data, []byte("NATS/1.0")) {
 		return nil, ErrBadHeaderMsg
 	}
 	return parseWireHeader(data), nil
 }
-
-const hdrLine = "NATS/1.0\r\n"
 
 // ErrConsumerSequenceMismatch reports a gap an ordered consumer found in its consumer sequence.
 type ErrConsumerSequenceMismatch struct {

@@ -132,13 +132,14 @@ class PubBatch:
         call per publish). A plain publish (no reply, no headers, a payload up to ``limit``, a
         subject the library takes) is queued; anything else goes to the library at once, after
         the pending batch, with the errors of a direct publish."""
-        if type(payload) is not bytes:
-            payload = bytes(payload)  # kept until the hand-over: the caller may reuse its buffer
         n = len(payload)
         if n <= self.limit and not (reply or headers):
+            if type(payload) is not bytes:
+                payload = bytes(payload)  # kept until the hand-over: the caller may reuse its buffer
+                n = len(payload)
             head = self._heads.get(subject)
             if head is None or head[0] != n:
-                head = None if bad_subject(subject) else self._head(subject, n)
+                head = None if bad_subject(subject) or n > self.limit else self._head(subject, n)
             if head is not None:
                 lock = self._lock
                 lock.acquire()  # (not `with`: the hot path, and try/finally costs nothing here)
