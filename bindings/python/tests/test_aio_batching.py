@@ -220,3 +220,45 @@ def test_batched_publish_after_an_early_hand_over_is_still_sent(url: str) -> Non
         await nc.close()
 
     run(main())
+
+
+def test_publisher_and_callback_subscriber_on_one_loop_share_it(url: str) -> None:
+    """A publishing loop and a callback subscription on the same event loop: while the subscription
+    has a backlog the publisher yields more often, so a flood with a modest pending limit loses no
+    message (the publisher used to run two messages per one the subscription handled, filling the
+    pending limit until the library dropped messages as a slow consumer)."""
+
+    async def main() -> None:
+        errors: List[Exception] = []
+
+        async def on_error(e: Exception) -> None:
+            errors.append(e)
+
+        sc = await nats.connect(url, error_cb=on_error)
+        pc = await nats.connect(url, error_cb=on_error)
+        total = 300_000
+        count = 0
+        done = asyncio.Event()
+
+        async def cb(m: Msg) -> None:
+            nonlocal count
+            count += 1
+            if count == total:
+                done.set()
+
+        sub = await sc.subscribe("fair.ps", cb=cb, pending_msgs_limit=60_000, pending_bytes_limit=-1)
+        await sc.flush()
+        payload = b"x" * 64
+        for _ in range(total):
+            await pc.publish("fair.ps", payload)
+        await pc.flush()
+        for _ in range(600):  # until all arrived or the library reported a slow consumer
+            if done.is_set() or errors:
+                break
+            await asyncio.sleep(0.05)
+        assert not errors, errors[:3]
+        assert count == total and sub.pending_msgs == 0
+        await pc.close()
+        await sc.close()
+
+    run(main())

@@ -41,7 +41,8 @@ from ._inline import ENABLED as INLINE_READ
 from ._inline import InlineReader
 from ._request import RequestMux
 from .msg import Msg
-from .subscription import DEFAULT_SUB_PENDING_BYTES_LIMIT, DEFAULT_SUB_PENDING_MSGS_LIMIT, Subscription
+from .subscription import DEFAULT_SUB_PENDING_BYTES_LIMIT, DEFAULT_SUB_PENDING_MSGS_LIMIT, Backlog, Subscription
+from .subscription import YIELD_EVERY as SUB_YIELD_EVERY
 
 if TYPE_CHECKING:
     from .js.client import JetStreamContext
@@ -68,6 +69,7 @@ DEFAULT_CONNECT_TIMEOUT = 2
 DEFAULT_DRAIN_TIMEOUT = 30
 PUBLISH_BATCH_BYTES = 64 * 1024  # publishes batched in one loop turn are handed over at this size
 PUBLISH_YIELD_EVERY = 512  # a publishing task yields to the loop once per this many publishes
+PUBLISH_YIELD_BACKLOG = SUB_YIELD_EVERY // 2  # ... while a subscription has a backlog (it drains faster)
 SUBJECT_CACHE_SIZE = 1024  # validated, encoded subjects kept for the publish path
 _INBOX_PREFIX = "_INBOX."  # reply subjects: used once, so validated but not cached
 
@@ -380,7 +382,7 @@ class Client(_ClientInfo):
         if not self._pubs:
             # The library takes the message without waiting, so a publishing loop would never let
             # other tasks (subscription consumers, the batch hand-over) run: yield once in a while.
-            self._pubs = PUBLISH_YIELD_EVERY
+            self._pubs = PUBLISH_YIELD_BACKLOG if Backlog.pressed else PUBLISH_YIELD_EVERY
             await asyncio.sleep(0)
 
     def _publish_checked(self, subject: str, payload: bytes, reply: str, headers: Optional[Dict[str, str]]) -> None:

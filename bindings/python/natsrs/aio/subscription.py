@@ -49,6 +49,16 @@ EAGER_MAX_BATCH = 8
 UNPACK_CHUNK = 64  # messages made from a packed batch at a time (few live objects: cheap GC passes)
 
 
+class Backlog:
+    """Whether a subscription in this process had more messages than it handles in one loop turn
+    when it last yielded (cleared when one runs out of messages). Publishers read it to yield
+    more often, so that a publishing task and the subscriptions on its loop share the loop
+    fairly, instead of the publisher filling the pending limits until the library drops
+    messages as a slow consumer."""
+
+    pressed = False
+
+
 def _packed_data_bytes(raw: bytes, off: int) -> int:
     """The payload bytes of the packed entries from offset ``off`` on."""
     n, end, unpack = 0, len(raw), _core.PACKED_ENTRY.unpack_from
@@ -320,6 +330,7 @@ class Subscription:
                     if conn._pbuf:
                         conn._flush_pubs()
                     if not self._fill():
+                        Backlog.pressed = False
                         if self._ended is not None:
                             self._wake()  # the task ends the subscription's processing
                         return
@@ -328,6 +339,7 @@ class Subscription:
                         return
                     continue
                 if run >= YIELD_EVERY:
+                    Backlog.pressed = True
                     self._wake()  # a steady stream: the task goes on after a loop turn
                     return
                 run += 1
@@ -394,6 +406,7 @@ class Subscription:
                     if self._ended is not None:
                         return
                     run = 0
+                    Backlog.pressed = False
                     if cb is None:
                         event.clear()
                         await event.wait()
@@ -407,6 +420,7 @@ class Subscription:
                 if run >= YIELD_EVERY:
                     # one yield per YIELD_EVERY messages, so that a steady flood cannot starve the loop
                     run = 0
+                    Backlog.pressed = True
                     if conn._pbuf:
                         conn._flush_pubs()
                     await asyncio.sleep(0)
@@ -441,6 +455,7 @@ class Subscription:
                 self._run += 1
                 if self._run >= YIELD_EVERY:
                     self._run = 0
+                    Backlog.pressed = True
                     await asyncio.sleep(0)  # so that a flood cannot starve the loop
                     if not buf:
                         continue
@@ -451,6 +466,7 @@ class Subscription:
                 if self._conn.is_closed:
                     raise ConnectionClosedError()
                 raise self._ended if self._ended is not None else BadSubscriptionError()
+            Backlog.pressed = False
             event.clear()
             if deadline is None:
                 await event.wait()
