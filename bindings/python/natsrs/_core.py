@@ -189,12 +189,43 @@ def _leave() -> None:
     _tls.depth -= 1
 
 
+# A library thread that delivers messages keeps one Python thread state for its whole life.
+# ctypes makes a thread state for each callback on a thread Python did not start and deletes it
+# when the callback returns; each one also maps and unmaps its frame stack (a TLB flush on every
+# core) and costs a few microseconds per message. The first message handler on a thread takes an
+# extra PyGILState_Ensure, kept in the thread-local ``_tls.held`` (a thread-local lives as long
+# as its thread state, so a new thread never sees another one's); a ``userdata_free`` on the same
+# thread (the dispatcher thread frees its handler's userdata as it ends) gives it back, so the
+# thread state is deleted with the last callback. Python's thread-state counting makes the
+# extra reference safe under nesting: the GIL is still released when each callback returns.
+_gil_ensure = ctypes.pythonapi.PyGILState_Ensure
+_gil_ensure.restype = ctypes.c_int
+_gil_ensure.argtypes = []
+_gil_release = ctypes.pythonapi.PyGILState_Release
+_gil_release.restype = None
+_gil_release.argtypes = [ctypes.c_int]
+
+
+def _hold_thread_state() -> None:
+    if getattr(_tls, "held", None) is None:
+        _tls.held = _gil_ensure()
+
+
+def _drop_thread_state() -> None:
+    st = getattr(_tls, "held", None)
+    if st is not None:
+        del _tls.held
+        _gil_release(st)
+
+
 def _py_userdata_free(ud: Optional[int]) -> None:
     if ud:
         _registry.pop(ud, None)
+    _drop_thread_state()
 
 
 def _py_msg_handler(ud: Optional[int], sub: Optional[int], msg: Optional[int]) -> None:
+    _hold_thread_state()
     _enter()
     target = _registry.get(ud or 0)
     try:

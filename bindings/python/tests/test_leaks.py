@@ -8,7 +8,7 @@ import gc
 import os
 from typing import Any, List
 
-from conftest import run
+from conftest import run, wait_until
 
 import natsrs
 import natsrs.aio as nats
@@ -134,3 +134,50 @@ def test_1000_aio_connections(url: str) -> None:
         assert fds() <= fd0 + 2
 
     run(main(), timeout=180)
+
+
+def test_delivery_threads_keep_one_thread_state_and_give_it_back(url: str, monkeypatch: Any) -> None:
+    """A library thread that runs a message handler keeps one Python thread state for all its
+    messages (ctypes would make and delete one per message) and gives it back as its
+    subscription ends: as many taken as given back, one per dispatcher thread, and memory
+    comes back to a plateau over rounds of callback subscriptions."""
+    counts = {"held": 0, "dropped": 0}
+    ensure, release = _core._gil_ensure, _core._gil_release
+
+    def counting_ensure() -> int:
+        counts["held"] += 1
+        return int(ensure())
+
+    def counting_release(st: int) -> None:
+        counts["dropped"] += 1
+        release(st)
+
+    monkeypatch.setattr(_core, "_gil_ensure", counting_ensure)
+    monkeypatch.setattr(_core, "_gil_release", counting_release)
+    with natsrs.connect(url) as nc:
+        got: List[int] = []
+
+        def round_(n: int, per_sub: int) -> None:
+            subs = [nc.subscribe(f"tstate.{i}", cb=lambda m: got.append(1)) for i in range(n)]
+            nc.flush()
+            for i in range(n):
+                for _ in range(per_sub):
+                    nc.publish(f"tstate.{i}", b"x")
+            nc.flush()
+            assert wait_until(lambda: len(got) >= n * per_sub, 20)
+            for s in subs:
+                s.unsubscribe()  # waits for the dispatcher thread to end
+            got.clear()
+
+        round_(1, 500)
+        assert counts == {"held": 1, "dropped": 1}
+        round_(200, 3)
+        assert counts == {"held": 201, "dropped": 201}
+        settle()
+        base = rss_kib()
+        for _ in range(5):
+            round_(200, 1)
+        settle()
+        # a thread state and its frame stack are ~20 KiB: 1,000 kept ones would show
+        assert rss_kib() - base < 8 * 1024
+        assert counts["held"] == counts["dropped"] == 1201
