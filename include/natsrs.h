@@ -1150,8 +1150,9 @@ enum natsrs_status natsrs_connection_server_pool_json(const struct natsrs_connec
  * `*out_fd` gets a duplicate of the socket's descriptor, owned by the caller (close it after
  * natsrs_connection_read_detach, or once natsrs_connection_read_inline says the socket is
  * gone): poll it for readability and call natsrs_connection_read_inline from the polling
- * thread. `*out_gen` names the socket. While a loop is attached the library's I/O thread reads
- * the socket only every 20 ms, to pick up what a loop that stopped polling left. NATSRS_STATUS_NOT_CONNECTED
+ * thread. `*out_gen` names the socket. While a loop is attached the library's I/O thread looks
+ * at the socket only every 20 ms, and reads it only when the loop made no read since its
+ * previous look (it picks up what a loop that stopped polling left). NATSRS_STATUS_NOT_CONNECTED
  * when no plain TCP socket is served (reconnecting, or TLS: keep using the notify fds alone),
  * NATSRS_STATUS_CONNECTION_CLOSED after close.
  */
@@ -1187,6 +1188,20 @@ enum natsrs_status natsrs_connection_read_inline(const struct natsrs_connection 
  * duplicate descriptor.
  */
 enum natsrs_status natsrs_connection_read_detach(const struct natsrs_connection *nc, uint64_t gen);
+
+/**
+ * Flow control of an attached loop: with `hold` true, the I/O thread no longer reads socket
+ * `gen` every 20 ms to pick up what the loop left, so while the loop does not call
+ * natsrs_connection_read_inline (its consumers are far behind) input waits in the socket and
+ * in the server, which slows fast publishers down, instead of piling up in the subscriptions'
+ * queues. With `hold` false the I/O thread reads as before. Release the hold as soon as the
+ * consumers caught up or stopped taking messages: while held and not read inline, nothing
+ * arrives on the connection (replies, PINGs). Detaching releases it. Nothing happens for a
+ * socket that is no longer served.
+ */
+enum natsrs_status natsrs_connection_read_hold(const struct natsrs_connection *nc,
+                                               uint64_t gen,
+                                               bool hold);
 
 /**
  * Creates JetStream options with the defaults (API prefix `$JS.API`, timeout 5000 ms,

@@ -217,3 +217,30 @@ fn a_read_stopped_at_its_budget_says_more_is_waiting() {
     assert!(more_seen, "no read stopped at its budget during a flood");
     assert!(drained_seen, "no read reported a drained socket");
 }
+
+#[test]
+fn a_hold_keeps_the_io_task_from_reading_until_released() {
+    let s = NatsServer::start();
+    let nc = conn(&s);
+    let sub = nc.subscribe_sync("inl.hold", None).unwrap();
+    nc.flush(WAIT).unwrap();
+    let (dup, gen) = attach(&nc);
+    nc.read_hold(gen, true);
+    let pc = conn(&s);
+    pc.publish("inl.hold", b"held").unwrap();
+    pc.flush(WAIT).unwrap();
+    assert!(readable(&dup, WAIT), "the message reached the socket");
+    // several of the I/O task's checks pass: held input stays in the socket
+    std::thread::sleep(ATTACHED_CHECK * 5);
+    assert!(sub.try_next_msgs(10).unwrap().is_empty(), "the I/O task read held input");
+    // released and still not read inline: the I/O task's check picks it up
+    nc.read_hold(gen, false);
+    let m = sub.next_msg(WAIT).expect("read by the I/O task after the release");
+    assert_eq!(m.data(), b"held");
+    // a hold on another generation changes nothing; a detach releases a hold
+    nc.read_hold(gen + 1000, true);
+    nc.read_hold(gen, true);
+    nc.read_detach(gen);
+    pc.publish("inl.hold", b"after").unwrap();
+    assert_eq!(sub.next_msg(WAIT).expect("read after the detach").data(), b"after");
+}

@@ -95,6 +95,8 @@ type connCore struct {
 	// inlineFns: sid -> work an inline read runs itself on the reader goroutine for that
 	// subscription (the request mux's: replies go straight to their waiters)
 	inlineFns sync.Map
+	// flow: flow control of inline reads (flow.go)
+	flow *flowState
 }
 
 // Connect dials a server with GetDefaultOptions changed by options. url may hold several
@@ -157,7 +159,7 @@ func (o Options) Connect() (*Conn, error) {
 	}
 	defer C.natsrs_options_free(copts)
 
-	core := &connCore{self: weak.Make(nc), subs: map[uintptr]weak.Pointer[Subscription]{}}
+	core := &connCore{self: weak.Make(nc), subs: map[uintptr]weak.Pointer[Subscription]{}, flow: newFlowState()}
 	optsCopy := nc.Opts // the core must not point into the Conn (see connCore)
 	core.opts = &optsCopy
 	core.retry = nc.Opts.RetryOnFailedConnect

@@ -59,6 +59,8 @@ type sockReader struct {
 	// gaveUp: the socket was never attachable (TLS): no inline read will report anything
 	gaveUp atomic.Bool
 
+	flowWaits atomic.Uint64 // flow.go: pump batches the reader waited for (tests)
+
 	reads    atomic.Uint64 // inline reads that found input (tests check the reader really reads)
 	bytes    atomic.Uint64
 	attaches atomic.Uint64
@@ -291,7 +293,9 @@ func (r *sockReader) serve(rc syscall.RawConn) {
 		r.mu.Unlock()
 		closeDup(f)
 	}()
+	flow := r.c.flow
 	for !gone {
+		pause := false
 		err := rc.Read(func(uintptr) bool {
 			r.mu.Lock()
 			if r.stop || r.f == nil {
@@ -316,6 +320,10 @@ func (r *sockReader) serve(rc syscall.RawConn) {
 			}
 			r.reads.Add(1)
 			r.bytes.Add(uint64(n))
+			if flow.nbehind.Load() > 0 {
+				pause = true // a subscription is behind: check it outside Read (flow.go)
+				return true
+			}
 			// Drained: wait for the next edge. Stopped at the read budget: Read returns and is
 			// called again at once (the netpoller is edge-triggered and would not report the rest).
 			return bool(more)
@@ -323,6 +331,11 @@ func (r *sockReader) serve(rc syscall.RawConn) {
 		if err != nil {
 			// the duplicate was closed (stop)
 			return
+		}
+		if pause {
+			if p := r.flowCheck(); p != nil {
+				r.flowWait(p)
+			}
 		}
 	}
 }

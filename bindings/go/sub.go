@@ -365,6 +365,8 @@ func (s *Subscription) pump() {
 	var msgs []*Msg
 	var pb packedBuf
 	collect := func(m *Msg) { msgs = append(msgs, m) }
+	fl := s.pumpFlowOf()
+	defer fl.end()
 	for first := true; ; first = false {
 		switch {
 		case dw != nil:
@@ -426,6 +428,9 @@ func (s *Subscription) pump() {
 				s.conn.core.handOver()
 			}
 			s.handled.Store(s.delivered.Load())
+			if fl != nil {
+				fl.after(n > 0 && left)
+			}
 			if n == 0 || !left {
 				break // the core signals the next message
 			}

@@ -5,8 +5,10 @@
 //! Both readers share one `ReadState` under a lock, so frames are parsed in arrival order
 //! whoever reads. While a loop is attached, the I/O task takes the socket's read descriptor out
 //! of the runtime's poller (else both threads would wake for every arrival; the write side is
-//! registered for writability only) and reads only every `ATTACHED_CHECK`, so a loop that stops
-//! polling delays input by that much and never stalls it.
+//! registered for writability only) and checks only every `ATTACHED_CHECK`: it reads when the
+//! loop made no inline pass since the previous check, so a loop that stops polling delays input
+//! by at most two checks and never stalls it, and a loop that reads has the socket to itself.
+//! A loop may also hold input back (`read_hold`, flow control): the I/O task then leaves it.
 //! The end of the socket, seen by either reader, ends the I/O task's serve; when the serve ends
 //! the socket is shut down, which makes the loop's dup readable, and the next inline read
 //! answers `Gone` so the loop can drop its dup and attach again after a reconnect.
@@ -88,6 +90,12 @@ pub(super) struct SharedReader {
     /// How the socket ended, when an inline read saw it (the I/O task returns it).
     end: Mutex<Option<Ended>>,
     attached: AtomicBool,
+    /// The attached loop holds input back (flow control): the I/O task skips its periodic
+    /// read while this is set and a loop is attached.
+    held: AtomicBool,
+    /// Inline passes so far: the I/O task leaves the socket to a loop that read since its
+    /// last check.
+    inline_passes: AtomicU64,
     /// Wakes the I/O task: attach, detach, or an end seen inline.
     poke: Notify,
 }
@@ -100,6 +108,8 @@ impl SharedReader {
             state: Mutex::new(ReadState::new(buf)),
             end: Mutex::new(None),
             attached: AtomicBool::new(false),
+            held: AtomicBool::new(false),
+            inline_passes: AtomicU64::new(0),
             poke: Notify::new(),
         })
     }
@@ -158,6 +168,7 @@ impl SharedReader {
 
     /// A pass by the attached loop's thread: an end it sees goes to the I/O task.
     fn inline_pass(&self, inner: &Arc<Inner>) -> InlineRead {
+        self.inline_passes.fetch_add(1, Ordering::Release);
         match self.pass(inner, true) {
             Ok((bytes, more)) => InlineRead::Read { bytes, more },
             Err(end) => {
@@ -194,11 +205,32 @@ fn recv_into(fd: RawFd, buf: &mut BytesMut) -> io::Result<usize> {
 }
 
 /// The I/O task's reader of a plain socket: reads when readable while no loop is attached, and
-/// every `ATTACHED_CHECK` while one is; returns how the socket ended.
+/// while one is, every `ATTACHED_CHECK` when the loop made no inline pass since the last check
+/// (it stopped polling) and does not hold input back; returns how the socket ended.
 pub(super) async fn plain_reader_loop(inner: Arc<Inner>, sh: Arc<SharedReader>) -> Ended {
     // registered with the runtime's poller only while no loop is attached
     let mut polled: Option<AsyncFd<ReadFd>> = None;
+    // inline passes seen at the last check (none yet: the first check after an attach waits)
+    let mut seen = u64::MAX;
     loop {
+        let attached = sh.attached.load(Ordering::Acquire);
+        // While the attached loop holds input back until its consumers catch up (read_hold),
+        // or when it read since the last check (its reads pick the rest up), the socket is
+        // left to it. A hold does not count as a check: after one the loop's passes before it
+        // still count as reading.
+        let leave = attached
+            && (sh.held.load(Ordering::Acquire) || {
+                let passes = sh.inline_passes.load(Ordering::Acquire);
+                std::mem::replace(&mut seen, passes) != passes
+            });
+        if leave && sh.end.lock().is_none() {
+            polled = None;
+            tokio::select! {
+                _ = sh.poke.notified() => {}
+                _ = tokio::time::sleep(ATTACHED_CHECK) => {}
+            }
+            continue;
+        }
         match sh.pass(&inner, false) {
             Err(end) => return end,
             Ok((_, true)) => {
@@ -297,7 +329,23 @@ impl Connection {
         if let Some(sh) = self.0.inline.lock().as_ref() {
             if sh.gen == gen {
                 sh.attached.store(false, Ordering::Release);
+                sh.held.store(false, Ordering::Release);
                 sh.poke.notify_one();
+            }
+        }
+    }
+
+    /// Flow control by the attached loop of socket `gen`: with `hold`, the I/O task stops its
+    /// periodic read of what the loop left, so input waits in the socket (and the server, which
+    /// then slows fast publishers down) while the loop's consumers catch up; without, it reads
+    /// again. The loop itself simply does not call `read_inline` meanwhile. Detaching releases
+    /// the hold. Nothing happens for another generation.
+    pub fn read_hold(&self, gen: u64, hold: bool) {
+        if let Some(sh) = self.0.inline.lock().as_ref() {
+            if sh.gen == gen {
+                // No poke on release: the loop reads on itself (a poke would have the I/O
+                // task read too, before the loop's next pass).
+                sh.held.store(hold, Ordering::Release);
             }
         }
     }

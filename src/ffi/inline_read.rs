@@ -14,8 +14,9 @@ use crate::error::err;
 /// `*out_fd` gets a duplicate of the socket's descriptor, owned by the caller (close it after
 /// natsrs_connection_read_detach, or once natsrs_connection_read_inline says the socket is
 /// gone): poll it for readability and call natsrs_connection_read_inline from the polling
-/// thread. `*out_gen` names the socket. While a loop is attached the library's I/O thread reads
-/// the socket only every 20 ms, to pick up what a loop that stopped polling left. NATSRS_STATUS_NOT_CONNECTED
+/// thread. `*out_gen` names the socket. While a loop is attached the library's I/O thread looks
+/// at the socket only every 20 ms, and reads it only when the loop made no read since its
+/// previous look (it picks up what a loop that stopped polling left). NATSRS_STATUS_NOT_CONNECTED
 /// when no plain TCP socket is served (reconnecting, or TLS: keep using the notify fds alone),
 /// NATSRS_STATUS_CONNECTION_CLOSED after close.
 #[no_mangle]
@@ -92,6 +93,24 @@ pub unsafe extern "C" fn natsrs_connection_read_detach(nc: *const natsrs_connect
         // SAFETY: `nc` is NULL or a live handle (C contract).
         let c = unsafe { conn(nc) }?;
         c.read_detach(gen);
+        Ok(())
+    })
+}
+
+/// Flow control of an attached loop: with `hold` true, the I/O thread no longer reads socket
+/// `gen` every 20 ms to pick up what the loop left, so while the loop does not call
+/// natsrs_connection_read_inline (its consumers are far behind) input waits in the socket and
+/// in the server, which slows fast publishers down, instead of piling up in the subscriptions'
+/// queues. With `hold` false the I/O thread reads as before. Release the hold as soon as the
+/// consumers caught up or stopped taking messages: while held and not read inline, nothing
+/// arrives on the connection (replies, PINGs). Detaching releases it. Nothing happens for a
+/// socket that is no longer served.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_connection_read_hold(nc: *const natsrs_connection, gen: u64, hold: bool) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `nc` is NULL or a live handle (C contract).
+        let c = unsafe { conn(nc) }?;
+        c.read_hold(gen, hold);
         Ok(())
     })
 }

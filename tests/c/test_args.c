@@ -219,6 +219,17 @@ static void test_connection_null(void) {
   CHECK_STATUS(natsrs_connection_rtt(NULL, &rtt), NP);
   CHECK_STATUS(natsrs_connection_drain(NULL, 100), NP);
   CHECK_STATUS(natsrs_connection_close(NULL), NP);
+  {
+    int32_t rfd = -1;
+    uint64_t rgen = 0, rbytes = 0, rsids[4];
+    size_t rcount = 0;
+    bool rmore = false;
+    CHECK_STATUS(natsrs_connection_read_attach(NULL, &rfd, &rgen), NP);
+    CHECK_STATUS(natsrs_connection_read_inline(NULL, 1, &rbytes, rsids, 4, &rcount, &rmore), NP);
+    CHECK_STATUS(natsrs_connection_read_detach(NULL, 1), NP);
+    CHECK_STATUS(natsrs_connection_read_hold(NULL, 1, true), NP);
+    CHECK_EQ(rfd, -1);
+  }
   natsrs_connection_free(NULL);
   CHECK_EQ(natsrs_connection_status_get(NULL), NATSRS_CONNECTION_STATUS_CLOSED);
   CHECK(natsrs_connection_is_closed(NULL));

@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "f28aa98b2ea51b991ef7abdae0324cf2cd2c0d9f3daa242388cb376caaedb491"
+HEADER_SHA256 = "6eaa54d96ed052eb92c2003484cdaa510064ee3c1cd5820793ea2de0c4fd999b"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -278,6 +278,7 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_connection_read_attach", c_int, (c_void_p, POINTER(c_int32), POINTER(c_uint64))),
     ("natsrs_connection_read_inline", c_int, (c_void_p, c_uint64, POINTER(c_uint64), POINTER(c_uint64), c_size_t, POINTER(c_size_t), POINTER(c_bool))),
     ("natsrs_connection_read_detach", c_int, (c_void_p, c_uint64)),
+    ("natsrs_connection_read_hold", c_int, (c_void_p, c_uint64, c_bool)),
     ("natsrs_jetstream_options_create", c_int, (POINTER(c_void_p),)),
     ("natsrs_jetstream_options_set_api_prefix", c_int, (c_void_p, c_char_p)),
     ("natsrs_jetstream_options_set_domain", c_int, (c_void_p, c_char_p)),
