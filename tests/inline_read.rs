@@ -51,6 +51,9 @@ fn the_attached_thread_routes_input_and_reports_signalled_subscriptions() {
     let _fd = sub.notify_fd().unwrap();
     nc.flush(WAIT).unwrap();
     let (dup, gen) = attach(&nc);
+    // Held: the I/O task leaves all input to this thread (on a loaded machine this thread may
+    // otherwise come to read only after the I/O task's check found the loop idle and read it).
+    nc.read_hold(gen, true);
     let pc = conn(&s);
     for i in 0..100 {
         pc.publish("inl.a", format!("m{i}").as_bytes()).unwrap();
