@@ -33,7 +33,7 @@ import (
 
 const (
 	flowHighMsgs  = 64 << 10 // queued messages that make the reader wait
-	flowHighBytes = 8 << 20  // queued bytes that make the reader wait
+	flowHighBytes = 1 << 20  // queued bytes that make the reader wait
 	// flowMaxWait is how long the reader waits for a pump to finish its next batch before it
 	// gives the pause up: only a handler that almost keeps up (a batch in well under this
 	// time, with room for the scheduler's delays on a loaded machine) holds the connection's

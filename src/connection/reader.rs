@@ -1,6 +1,7 @@
 //! The read side of a served socket: parse frames, route messages to subscriptions, answer
 //! PINGs, complete PONG waiters, apply async INFO and handle -ERR.
 
+use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -20,6 +21,9 @@ use crate::proto::{Op, Parser, ServerInfo};
 
 /// Longest control line accepted from the server.
 const MAX_CONTROL_LINE: usize = 1024 * 1024;
+/// Read buffers given up while their frames were still queued, kept to be taken back in place
+/// once those frames are gone (see `ReadState::reserve`).
+pub const SPARE_READ_BUFFERS: usize = 16;
 /// Incoming frames may be larger than max_payload by the header block; allow generous room.
 pub(super) const MAX_INCOMING_PAYLOAD: usize = crate::proto::info::MAX_ACCEPTED_PAYLOAD as usize;
 
@@ -66,6 +70,8 @@ pub(super) struct ReadState {
     cache: RouteCache,
     owed: OwedWakes,
     pub(super) buf: BytesMut,
+    /// Empty handles on earlier read buffers whose frames may still be queued (oldest first).
+    spares: VecDeque<BytesMut>,
     /// The socket ended (set by whoever saw the end first); nothing reads it any more.
     pub(super) closed: bool,
 }
@@ -77,16 +83,39 @@ impl ReadState {
             cache: RouteCache { gen: u64::MAX, sid: 0, sub: None },
             owed: OwedWakes(Vec::new()),
             buf,
+            spares: VecDeque::new(),
             closed: false,
         }
     }
 
     /// Room for the next read: at least a quarter of `READ_CHUNK` (or of what is buffered).
+    ///
+    /// Queued messages share the read buffer, so while a subscription has a backlog the buffer
+    /// cannot be taken back and every read chunk would need a fresh allocation (and the
+    /// allocator, given the old ones back, returns their pages to the OS: page faults on every
+    /// read into new memory). Instead the buffer given up keeps an empty handle among the
+    /// spares, and a spare whose frames are all gone is taken back in place. Without a backlog
+    /// the buffer is taken back itself and the spares are let go.
     pub(super) fn reserve(&mut self) {
-        let want = READ_CHUNK.max(self.buf.len());
-        if self.buf.capacity() - self.buf.len() < want / 4 {
-            self.buf.reserve(want);
+        let len = self.buf.len();
+        let want = READ_CHUNK.max(len);
+        if self.buf.capacity() - len >= want / 4 {
+            return;
         }
+        if self.buf.try_reclaim(want) {
+            self.spares.clear();
+            return;
+        }
+        // oldest first: the likeliest to have no frame queued any more
+        let spare = (0..self.spares.len()).find(|&i| self.spares[i].try_reclaim(len + want)).and_then(|i| self.spares.remove(i));
+        let mut next = spare.unwrap_or_else(|| BytesMut::with_capacity(len + want));
+        next.extend_from_slice(&self.buf);
+        let mut old = std::mem::replace(&mut self.buf, next);
+        old.clear();
+        if self.spares.len() == SPARE_READ_BUFFERS {
+            self.spares.pop_front();
+        }
+        self.spares.push_back(old);
     }
 
     /// Parses and routes every whole frame buffered, then wakes the waiting threads owed a
@@ -264,5 +293,61 @@ fn on_server_error(inner: &Arc<Inner>, text: &str) -> Option<Ended> {
         }
         Action::Reconnect => Some(Ended::Disconnected(e)),
         Action::Close => Some(Ended::Fatal(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fills the buffer's free room and splits it off as one queued frame.
+    fn queue_all(st: &mut ReadState) -> bytes::Bytes {
+        let room = st.buf.capacity() - st.buf.len();
+        st.buf.resize(st.buf.len() + room, b'x');
+        let n = st.buf.len();
+        st.buf.split_to(n).freeze()
+    }
+
+    #[test]
+    fn a_read_buffer_given_up_during_a_backlog_is_taken_back_once_its_frames_are_gone() {
+        let mut st = ReadState::new(BytesMut::with_capacity(READ_CHUNK));
+        let first = st.buf.as_ptr() as usize;
+        let f1 = queue_all(&mut st);
+        st.reserve();
+        assert_ne!(st.buf.as_ptr() as usize, first, "a queued frame keeps the first buffer");
+        assert_eq!(st.spares.len(), 1);
+        let f2 = queue_all(&mut st);
+        drop(f1);
+        st.reserve();
+        assert_eq!(st.buf.as_ptr() as usize, first, "the first buffer is taken back in place");
+        assert_eq!(st.spares.len(), 1, "the second one waits for its frame");
+        // a partial frame moves along with the buffer
+        let room = st.buf.capacity() - st.buf.len();
+        st.buf.resize(room - 11, b'x');
+        let f3 = st.buf.split_to(room - 11).freeze();
+        st.buf.extend_from_slice(b"MSG partial"); // fills the buffer: no room left
+        assert_eq!(st.buf.capacity(), st.buf.len());
+        drop(f2);
+        st.reserve();
+        assert_eq!(&st.buf[..], b"MSG partial");
+        assert!(st.buf.capacity() - st.buf.len() >= READ_CHUNK);
+        // no backlog: the buffer itself is taken back and the spares are let go
+        drop(f3);
+        st.buf.clear();
+        let n = st.buf.capacity();
+        st.buf.resize(n, b'z');
+        let _ = st.buf.split_to(n);
+        st.reserve();
+        assert!(st.spares.is_empty());
+        // never more spares than SPARE_READ_BUFFERS
+        let held: Vec<_> = (0..SPARE_READ_BUFFERS + 3)
+            .map(|_| {
+                let f = queue_all(&mut st);
+                st.reserve();
+                f
+            })
+            .collect();
+        assert_eq!(st.spares.len(), SPARE_READ_BUFFERS);
+        drop(held);
     }
 }
