@@ -224,8 +224,8 @@ def test_batched_publish_after_an_early_hand_over_is_still_sent(url: str) -> Non
 
 def test_publisher_and_callback_subscriber_on_one_loop_share_it(url: str) -> None:
     """A publishing loop and a callback subscription on the same event loop: while the subscription
-    has a backlog the publisher yields more often, so a flood with a modest pending limit loses no
-    message (the publisher used to run two messages per one the subscription handled, filling the
+    has a backlog the publisher yields more often, so a flood four times a modest pending limit
+    loses no message (the publisher used to run two messages per one the subscription handled, filling the
     pending limit until the library dropped messages as a slow consumer)."""
 
     async def main() -> None:
@@ -236,7 +236,7 @@ def test_publisher_and_callback_subscriber_on_one_loop_share_it(url: str) -> Non
 
         sc = await nats.connect(url, error_cb=on_error)
         pc = await nats.connect(url, error_cb=on_error)
-        total = 300_000
+        total = 400_000
         count = 0
         done = asyncio.Event()
 
@@ -246,7 +246,7 @@ def test_publisher_and_callback_subscriber_on_one_loop_share_it(url: str) -> Non
             if count == total:
                 done.set()
 
-        sub = await sc.subscribe("fair.ps", cb=cb, pending_msgs_limit=60_000, pending_bytes_limit=-1)
+        sub = await sc.subscribe("fair.ps", cb=cb, pending_msgs_limit=100_000, pending_bytes_limit=-1)
         await sc.flush()
         payload = b"x" * 64
         for _ in range(total):
