@@ -160,18 +160,24 @@ func (r *sockReader) flowCheck() *pumpFlow {
 	if f.nbehind.Load() == 0 {
 		return nil
 	}
+	// copied out (into the reader's reused scratch slice: no allocation per read) so the C
+	// calls of over run without the lock the pumps take
 	f.mu.Lock()
-	var ps []*pumpFlow
+	ps := r.flowScratch[:0]
 	for p := range f.behind {
 		ps = append(ps, p)
 	}
 	f.mu.Unlock()
+	var found *pumpFlow
 	for _, p := range ps {
 		if p.batches.Load() >= p.skipTo.Load() && p.over(false) {
-			return p
+			found = p
+			break
 		}
 	}
-	return nil
+	clear(ps) // no pump kept alive by the scratch slice
+	r.flowScratch = ps[:0]
+	return found
 }
 
 // flowWait holds the reader while p's queue is above half its high mark and p's pump keeps

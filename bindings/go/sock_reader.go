@@ -59,7 +59,8 @@ type sockReader struct {
 	// gaveUp: the socket was never attachable (TLS): no inline read will report anything
 	gaveUp atomic.Bool
 
-	flowWaits atomic.Uint64 // flow.go: pump batches the reader waited for (tests)
+	flowWaits   atomic.Uint64 // flow.go: pump batches the reader waited for (tests)
+	flowScratch []*pumpFlow   // flow.go: flowCheck's reused slice (the reader goroutine's own)
 
 	reads    atomic.Uint64 // inline reads that found input (tests check the reader really reads)
 	bytes    atomic.Uint64
