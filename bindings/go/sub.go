@@ -289,6 +289,9 @@ type subCleanup struct {
 
 // finish marks the subscription as finished: no more deliveries, the C handle is released.
 func (s *Subscription) finish(connClosed bool) {
+	// The handle closes before the flag is set: a call that sees the subscription finished
+	// must not still get the handle (a second Unsubscribe would succeed).
+	s.h.close(connClosed)
 	if s.closedF.Swap(true) {
 		if connClosed {
 			s.h.mu.Lock()
@@ -302,7 +305,6 @@ func (s *Subscription) finish(connClosed bool) {
 		delete(core.subs, s.key)
 		core.mu.Unlock()
 	}
-	s.h.close(connClosed)
 	if s.jsi != nil {
 		s.jsi.close()
 	}
@@ -477,6 +479,10 @@ func (s *Subscription) Unsubscribe() error {
 	}
 	if s.conn.IsClosed() {
 		return ErrConnectionClosed
+	}
+	if s.closedF.Load() {
+		// Finished already (possibly by the pump, which may not have released the handle yet).
+		return s.endErr()
 	}
 	s.syncConn()
 	p := s.h.acquire()
