@@ -4467,6 +4467,15 @@ enum natsrs_status natsrs_service_request_respond_error(const struct natsrs_serv
                                                         size_t len);
 
 /**
+ * Counts one error in the endpoint's stats, with `text` as its `last_error`, without answering
+ * the request: for a handler that answers by itself (natsrs_service_request_respond, or a
+ * publish to the reply subject) and words its errors its own way (natsrs_service_request_respond_error
+ * records `code:description`).
+ */
+enum natsrs_status natsrs_service_request_record_error(const struct natsrs_service_request *req,
+                                                       const char *text);
+
+/**
  * The service instance id. Borrowed; valid until natsrs_service_free. NULL if `svc` is NULL.
  */
 const char *natsrs_service_id(const struct natsrs_service *svc);

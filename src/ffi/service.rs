@@ -331,6 +331,21 @@ pub unsafe extern "C" fn natsrs_service_request_respond_error(
     })
 }
 
+/// Counts one error in the endpoint's stats, with `text` as its `last_error`, without answering
+/// the request: for a handler that answers by itself (natsrs_service_request_respond, or a
+/// publish to the reply subject) and words its errors its own way (natsrs_service_request_respond_error
+/// records `code:description`).
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_service_request_record_error(req: *const natsrs_service_request, text: *const c_char) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `req` as above.
+        let r = unsafe { req_ref(req) }?.request();
+        // SAFETY: `text` is a readable C string (NULL refused), read during the call.
+        r.record_error(unsafe { cstr(text, "text") }?);
+        Ok(())
+    })
+}
+
 /// The service instance id. Borrowed; valid until natsrs_service_free. NULL if `svc` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn natsrs_service_id(svc: *const natsrs_service) -> *const c_char {

@@ -40,6 +40,12 @@ impl Request {
         self.msg.respond_msg(reply)
     }
 
+    /// Counts one error in the endpoint's stats with `text` as its `last_error`, without
+    /// answering: for a handler that answers by itself and words its errors its own way.
+    pub fn record_error(&self, text: &str) {
+        self.counters.error(text.to_string());
+    }
+
     /// Answers with an error: the `Nats-Service-Error` and `Nats-Service-Error-Code` headers
     /// (code "500" when empty) and `data`. Counts as an error in the endpoint's stats.
     pub fn respond_error(&self, code: &str, description: &str, data: &[u8]) -> Result<()> {

@@ -19,6 +19,14 @@ static void refuse(void *ud, const natsrs_service_request *req) {
   natsrs_service_request_respond_error(req, NULL, "no", NULL, 0);
 }
 
+/* Answers by itself and records the error in its own words (as a binding does). */
+static void own_words(void *ud, const natsrs_service_request *req) {
+  (void)ud;
+  CHECK_EQ(natsrs_service_request_record_error(req, NULL), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_OK(natsrs_service_request_record_error(req, "ValueError('bad')"));
+  natsrs_service_request_respond(req, (const uint8_t *)"e", 1);
+}
+
 static const char *stats_data(void *ud, const char *endpoint) {
   (void)ud;
   return strcmp(endpoint, "echo") == 0 ? "{\"custom\":true}" : NULL;
@@ -41,6 +49,9 @@ static void test_service_lifecycle(void) {
   REQUIRE_OK(natsrs_service_add_group(svc, name, "grp", &g));
   REQUIRE_OK(natsrs_service_group_add_group(g, "inner", NULL, &g2));
   CHECK_OK(natsrs_service_group_add_endpoint(g2, "refuse", NULL, NULL, "{\"k\":\"v\"}", refuse, NULL, on_free));
+  char own_subj[128];
+  tu_subject(own_subj, sizeof own_subj, "own");
+  CHECK_OK(natsrs_service_add_endpoint(svc, "own", own_subj, NULL, NULL, own_words, NULL, on_free));
   natsrs_service_group_free(g2);
   natsrs_service_group_free(g);
   CHECK_OK(natsrs_connection_flush(nc, 2000));
@@ -62,8 +73,12 @@ static void test_service_lifecycle(void) {
   CHECK_OK(natsrs_service_info_json(svc, &json));
   CHECK(json && strstr(json, "\"queue_group\":\"grp\""));
   natsrs_string_free(json);
+  r = NULL;
+  CHECK_OK(natsrs_connection_request(nc, own_subj, TEXT("x"), 2000, &r));
+  if (r) { CHECK_EQ(natsrs_msg_data_len(r), 1); natsrs_msg_free(r); }
   CHECK_OK(natsrs_service_stats_json(svc, &json));
   CHECK(json && strstr(json, "{\"custom\":true}") && strstr(json, "\"num_errors\":1"));
+  CHECK(json && strstr(json, "\"last_error\":\"ValueError('bad')\"") && strstr(json, "\"last_error\":\"500:no\""));
   natsrs_string_free(json);
   CHECK_OK(natsrs_service_ping_json(svc, &json));
   CHECK(json && strstr(json, natsrs_service_id(svc)));
@@ -72,10 +87,10 @@ static void test_service_lifecycle(void) {
   CHECK(!natsrs_service_is_stopped(svc));
   CHECK_OK(natsrs_service_stop(svc));
   CHECK(natsrs_service_is_stopped(svc));
-  /* Both endpoint userdata released by stop; the stats handler's at free. */
-  CHECK_EQ(tu_counter_get(&freed), 2);
-  natsrs_service_free(svc);
+  /* The three endpoints' userdata released by stop; the stats handler's at free. */
   CHECK_EQ(tu_counter_get(&freed), 3);
+  natsrs_service_free(svc);
+  CHECK_EQ(tu_counter_get(&freed), 4);
   natsrs_connection_free(nc);
 }
 
@@ -97,6 +112,7 @@ static void test_service_bad_arguments(void) {
   CHECK_STATUS(natsrs_service_add_endpoint(NULL, "e", NULL, NULL, NULL, echo, NULL, NULL), NATSRS_STATUS_NULL_PARAMETER);
   CHECK_STATUS(natsrs_service_request_respond(NULL, NULL, 0), NATSRS_STATUS_NULL_PARAMETER);
   CHECK(natsrs_service_request_msg(NULL) == NULL);
+  CHECK_STATUS(natsrs_service_request_record_error(NULL, "x"), NATSRS_STATUS_NULL_PARAMETER);
   CHECK(natsrs_service_id(NULL) == NULL);
   CHECK_STATUS(natsrs_service_stop(NULL), NATSRS_STATUS_NULL_PARAMETER);
   natsrs_service_free(NULL);

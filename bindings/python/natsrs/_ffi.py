@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "6eaa54d96ed052eb92c2003484cdaa510064ee3c1cd5820793ea2de0c4fd999b"
+HEADER_SHA256 = "2f606a081dea68f3cda6b151e0b165399920d18f1539126e8c766dd4e2fbf805"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -737,6 +737,7 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_service_request_msg", c_void_p, (c_void_p,)),
     ("natsrs_service_request_respond", c_int, (c_void_p, c_char_p, c_size_t)),
     ("natsrs_service_request_respond_error", c_int, (c_void_p, c_char_p, c_char_p, c_char_p, c_size_t)),
+    ("natsrs_service_request_record_error", c_int, (c_void_p, c_char_p)),
     ("natsrs_service_id", c_char_p, (c_void_p,)),
     ("natsrs_service_ping_json", c_int, (c_void_p, POINTER(c_void_p))),
     ("natsrs_service_info_json", c_int, (c_void_p, POINTER(c_void_p))),

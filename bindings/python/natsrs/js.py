@@ -291,6 +291,13 @@ def heartbeat_ms(heartbeat: Optional[float], timeout_ms: int) -> int:
     return hb
 
 
+def timeout_error(hb_ms: int) -> Error:
+    """An empty fetch's error, as nats-py's: ``FetchTimeoutError`` when the pull had heartbeats
+    (nats-py raises it once one came; the library's heartbeat interval is under half the
+    timeout, so one does), the plain ``TimeoutError`` otherwise."""
+    return FetchTimeoutError() if hb_ms else TimeoutError()
+
+
 def fetch_blocking(
     guard: _core.HandleGuard, batch: int, timeout_ms: int, make: Callable[..., Any], hb_ms: int = 0
 ) -> List[Any]:
@@ -306,7 +313,7 @@ def fetch_blocking(
         else:
             st = lib.natsrs_pull_subscription_fetch(ptr, batch, timeout_ms, arr, byref(count))
         if st == _S.NATSRS_STATUS_TIMEOUT:
-            raise FetchTimeoutError()
+            raise timeout_error(hb_ms)
         if st != OK:
             raise _c.error(st)
         return list(_core.BatchExtractor().run(arr, count.value, make))

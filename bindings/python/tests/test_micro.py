@@ -110,22 +110,32 @@ def test_stats_handler(url: str) -> None:
         async def fail(req: Request) -> None:
             raise ServiceError("418", "teapot")
 
+        async def boom(req: Request) -> None:
+            raise ValueError("boom")
+
         svc = await add_service(nc, name="statsvc", version="0.0.1", stats_handler=custom)
         await svc.add_endpoint(name="echo", handler=echo)
         grp = svc.add_group(name="g", queue_group="gq")
         await grp.add_endpoint(name="fail", handler=fail)
+        await svc.add_endpoint(name="boom", handler=boom)
         await nc.flush()
         py = await natspy.connect(url)
         for _ in range(3):
             await py.request("echo", b"x", timeout=2)
         await py.request("g.fail", b"", timeout=2)
+        r = await py.request("boom", b"", timeout=2)
+        assert r.headers == {"Nats-Service-Error": "ValueError('boom')", "Nats-Service-Error-Code": "500"}
         # remote STATS (through the library's stats handler) and the local stats(). The counters
         # are updated when a handler returns, which may be just after its reply reached the
         # requester (as in nats.go), so ask again until they settle (bounded).
         for _ in range(50):
             remote = json.loads((await py.request("$SRV.STATS.statsvc", b"", timeout=2)).data)
             by_name = {e["name"]: e for e in remote["endpoints"]}
-            if by_name["echo"]["data"]["requests"] == 3 and by_name["fail"]["data"]["requests"] == 1:
+            if (
+                by_name["echo"]["data"]["requests"] == 3
+                and by_name["fail"]["data"]["requests"] == 1
+                and by_name["boom"]["num_errors"] == 1
+            ):
                 break
             await asyncio.sleep(0.05)
         assert by_name["echo"]["data"] == {"requests": 3, "endpoint": "echo"}
@@ -135,6 +145,11 @@ def test_stats_handler(url: str) -> None:
         fail_stats = [s for s in seen if s.name == "fail"][-1]
         assert fail_stats.subject == "g.fail" and fail_stats.queue_group == "gq"
         assert fail_stats.num_errors == 1 and fail_stats.last_error == "418:teapot"
+        # last_error is repr() of what the handler raised, as nats-py's, here and in $SRV.STATS
+        assert by_name["fail"]["last_error"] == "418:teapot" and by_name["fail"]["num_errors"] == 1
+        assert by_name["boom"]["last_error"] == "ValueError('boom')"
+        assert local["boom"].last_error == "ValueError('boom')" and local["boom"].num_errors == 1
+        assert by_name["echo"]["num_errors"] == 0 and by_name["echo"]["last_error"] == ""
 
         # a raising stats handler gives null data, the stats still answer
         def broken(stats: object) -> object:

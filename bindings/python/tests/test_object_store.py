@@ -4,12 +4,14 @@ nats-py's object store on the same server in both directions."""
 from __future__ import annotations
 
 import asyncio
+import datetime
 import hashlib
 import io
 import itertools
 import os
 import pathlib
 import tempfile
+import time
 from ctypes import byref
 from typing import Any, Iterator, List, Optional
 
@@ -72,6 +74,11 @@ def test_put_get_bytes_str_and_info(jurl: str) -> None:
         assert e.data == b"" and e.info.size == 0
         gi = await obs.get_info("blob")
         assert gi.size == len(data) and gi.bucket == obs._name and not gi.deleted
+        # mtime as nats-py writes it (datetime.isoformat: "+00:00", microseconds), which
+        # datetime.fromisoformat reads on Python 3.9 as well (the stored form ends in "Z")
+        for t in (info.mtime, gi.mtime):
+            assert t and t.endswith("+00:00")
+            assert abs(datetime.datetime.fromisoformat(t).timestamp() - time.time()) < 600
         # replacing keeps one object under the name, new data
         await obs.put("blob", b"small")
         assert (await obs.get("blob")).data == b"small"

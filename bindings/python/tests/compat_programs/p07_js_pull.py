@@ -57,8 +57,8 @@ async def main() -> None:
     try:
         await psub.fetch(1, timeout=0.5)
     except TimeoutError as e:
-        # nats-py raises TimeoutError, or its subclass FetchTimeoutError when the server's
-        # "request timeout" status came in before the client's deadline (timing): no class name here
+        # nats-py raises TimeoutError here (its subclass FetchTimeoutError only for a fetch
+        # with heartbeats)
         print("empty fetch", isinstance(e, TimeoutError), isinstance(e, asyncio.TimeoutError))
     ci = await psub.consumer_info()
     print("done", ci.num_pending, ci.num_ack_pending, ci.num_redelivered)

@@ -37,7 +37,7 @@ from . import _c, _kv, _obj, api
 from . import kv as _kvm
 from . import object_store as _os
 from ._ordered import Ordered
-from .errors import FetchTimeoutError, KeyHistoryTooLargeError, NotFoundError, TooManyStalledMsgsError
+from .errors import KeyHistoryTooLargeError, NotFoundError, TooManyStalledMsgsError
 from .kv import KeyValue
 from .manager import JetStreamManager
 from .object_store import ObjectStore
@@ -595,8 +595,9 @@ class JetStreamContext(JetStreamManager):
         ) -> List[Msg]:
             """Up to ``batch`` messages, waiting up to ``timeout`` seconds for the first
             (``TimeoutError`` if none came). With ``heartbeat`` (seconds, less than half of
-            ``timeout``) the server sends idle heartbeats while the request waits and the fetch
-            ends early (``FetchTimeoutError`` when nothing came) when two are missed."""
+            ``timeout``) the server sends idle heartbeats while the request waits, the fetch
+            ends early when two are missed, and an empty one raises ``FetchTimeoutError`` (a
+            ``TimeoutError``), as nats-py's."""
             if batch < 1:
                 raise ValueError("nats: invalid batch size")
             if timeout is not None and timeout <= 0:
@@ -627,7 +628,7 @@ class JetStreamContext(JetStreamManager):
             fid = c_uint64(0)
             ptr = self._guard.acquire(BadSubscriptionError)
             try:
-                key = _core.register(_FetchCompletion(loop, fut, self))
+                key = _core.register(_FetchCompletion(loop, fut, self, hb_ms))
                 st = lib.natsrs_pull_subscription_fetch_async(
                     ptr, batch, 0, timeout_ms, hb_ms, False, _core.FETCH_HANDLER, key, _core.USERDATA_FREE, byref(fid)
                 )
@@ -714,17 +715,19 @@ class _FetchCompletion:
     """Registry entry of one ``natsrs_pull_subscription_fetch_async``: the completion (on the
     library's completion thread) copies the messages and resolves the future on the loop."""
 
-    __slots__ = ("loop", "fut", "psub")
+    __slots__ = ("loop", "fut", "psub", "hb_ms")
 
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
         fut: "asyncio.Future[List[Msg]]",
         psub: "JetStreamContext.PullSubscription",
+        hb_ms: int = 0,
     ) -> None:
         self.loop = loop
         self.fut = fut
         self.psub = psub
+        self.hb_ms = hb_ms
 
     def complete(self, status: int, msgs: Any, count: int) -> None:
         result: List[Msg] = []
@@ -734,7 +737,7 @@ class _FetchCompletion:
                 client = self.psub._nc
                 result = _fetch_extractor().run(msgs, count, lambda s, r, d, h, m: Msg(client, s, r, d, h, m))
         elif status == _S.NATSRS_STATUS_TIMEOUT:
-            exc = FetchTimeoutError()
+            exc = _sync.timeout_error(self.hb_ms)
         elif status == _S.NATSRS_STATUS_NOT_FOUND:
             exc = NotFoundError(code=404, description="consumer not found (deleted?)")
         else:

@@ -8,6 +8,7 @@ the one of nats.go and nats-py (the library writes and reads it), so stores are 
 from __future__ import annotations
 
 import asyncio
+import datetime
 import functools
 import io
 import re
@@ -39,8 +40,30 @@ async def _run(fn: Callable[..., _T], *args: Any) -> _T:
     return await asyncio.get_running_loop().run_in_executor(executor, functools.partial(fn, *args))
 
 
+_RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
+
+
+def iso_mtime(text: str) -> str:
+    """An RFC 3339 time as nats-py writes ``mtime``: ``datetime.isoformat()`` (microseconds,
+    ``+00:00``), which ``datetime.fromisoformat`` reads on every Python version. The library
+    stores nats.go's form (nanoseconds, ``Z``); text that is not RFC 3339 is returned as is."""
+    m = _RFC3339.match(text)
+    if m is None:
+        return text
+    base, frac, tz = m.groups()
+    try:
+        t = datetime.datetime.fromisoformat(base + ("+00:00" if tz == "Z" else tz))
+    except ValueError:
+        return text
+    if frac:
+        t = t.replace(microsecond=int(frac[:6].ljust(6, "0")))
+    return t.isoformat()
+
+
 def _info(d: Any) -> api.ObjectInfo:
     d = dict(d)
+    if isinstance(d.get("mtime"), str):
+        d["mtime"] = iso_mtime(d["mtime"])
     h = d.get("headers")
     if isinstance(h, dict):  # nats-py's headers are str -> str: a single value is not a list
         d["headers"] = {k: v[0] if isinstance(v, list) and len(v) == 1 else v for k, v in h.items()}

@@ -31,8 +31,7 @@ class Request:
         self._data = data
         self._headers = headers
         self._responded = False
-        self._error: Optional[str] = None  # "code:description" once answered with an error
-        self._count_error = False  # set for the answer to a handler that raised
+        self._error: Optional[str] = None  # repr() of what the handler raised
 
     @property
     def subject(self) -> str:
@@ -62,20 +61,20 @@ class Request:
         self, code: str, description: str, data: bytes = b"", headers: Optional[Dict[str, str]] = None
     ) -> None:
         """Sends an error response (``Nats-Service-Error`` / ``-Code`` headers). As in nats-py,
-        the endpoint's stats count an error only when the handler raised (the answer to that)."""
+        the endpoint's stats count an error only when the handler raised (see ``_raised``)."""
         if not self._reply:
             raise ValueError("no reply subject set")
         self._responded = True
-        if self._count_error:
-            self._error = f"{code}:{description}"
-        if headers or not self._req or not self._count_error:
-            h = dict(headers or {})
-            h.update({ERROR_HEADER: description, ERROR_CODE_HEADER: code})
-            await self._client.publish(self._reply, data, headers=h)
-            return
-        st = lib.natsrs_service_request_respond_error(self._req, code.encode(), description.encode(), data, len(data))
-        if st != OK:
-            raise _core.raise_status(st)
+        h = dict(headers or {})
+        h.update({ERROR_HEADER: description, ERROR_CODE_HEADER: code})
+        await self._client.publish(self._reply, data, headers=h)
+
+    def _raised(self, error: BaseException) -> None:
+        """The handler raised ``error``: one error in the endpoint's stats, with nats-py's
+        ``last_error`` text (``repr(error)``)."""
+        self._error = repr(error)
+        if self._req:
+            lib.natsrs_service_request_record_error(self._req, self._error.encode())
 
 
 Handler = Callable[[Request], Awaitable[None]]

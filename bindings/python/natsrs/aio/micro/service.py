@@ -388,10 +388,10 @@ class _EndpointTarget:
         try:
             await self.handler(request)
         except ServiceError as e:
-            request._count_error = True
+            request._raised(e)
             await request.respond_error(e.code, e.description)
         except Exception as e:
-            request._count_error = True
+            request._raised(e)
             await request.respond_error("500", repr(e))
 
 
