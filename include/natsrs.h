@@ -1146,6 +1146,15 @@ enum natsrs_status natsrs_connection_server_pool_json(const struct natsrs_connec
                                                       char **out);
 
 /**
+ * The socket in use, as JSON: `{"local_addr":"ip:port","tls":null}` for a plain connection;
+ * over TLS, `tls` is `{"version":772,"cipher_suite":4865,"server_name":"...","alpn":"",
+ * "peer_certificates":["<base64 DER>",...]}` (IANA numbers: version 771 is TLS 1.2, 772 TLS
+ * 1.3; the server's chain leaf first, in standard base64). NOT_CONNECTED while disconnected,
+ * CONNECTION_CLOSED once closed. Returns an owned string; release with natsrs_string_free.
+ */
+enum natsrs_status natsrs_connection_session_json(const struct natsrs_connection *nc, char **out);
+
+/**
  * Attaches the calling event loop as a reader of the socket the connection serves now.
  * `*out_fd` gets a duplicate of the socket's descriptor, owned by the caller (close it after
  * natsrs_connection_read_detach, or once natsrs_connection_read_inline says the socket is

@@ -124,6 +124,10 @@ fn user_password_ok_and_wrong() {
         o.auth.password = Some("s3cr3t!".into());
         let nc = connect(o);
         roundtrip(&nc);
+        // A plain socket: its local address, no TLS session.
+        let si = nc.session_info().expect("session info");
+        assert!(si.tls.is_none() && si.local_addr.is_some());
+        assert!(si.to_json().ends_with(r#""tls":null}"#));
 
         let mut o = opts(&srv.url());
         o.auth.user = Some("alice".into());
@@ -473,6 +477,21 @@ fn tls_ca_file_and_ca_pem() {
         let nc = connect(o);
         roundtrip(&nc);
         assert!(nc.server_info().tls_required);
+        // The session: TLS 1.2 or 1.3, the name verified, the server's leaf as it sent it.
+        let si = nc.session_info().expect("session info");
+        assert_eq!(si.local_addr.expect("local address").ip().to_string(), "127.0.0.1");
+        let t = si.tls.as_ref().expect("a TLS session");
+        assert!(t.version == 0x0304 || t.version == 0x0303, "version {:#x}", t.version);
+        assert_ne!(t.cipher_suite, 0);
+        assert_eq!(t.server_name, "127.0.0.1");
+        assert!(!t.peer_certificates.is_empty());
+        let v: serde_json::Value = serde_json::from_str(&si.to_json()).unwrap();
+        let pem = String::from_utf8(pki.server.cert_pem()).unwrap();
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let leaf = v["tls"]["peer_certificates"][0].as_str().unwrap();
+        assert!(body.starts_with(leaf), "the leaf in the JSON is the PEM's first certificate");
+        nc.close();
+        assert_eq!(nc.session_info().unwrap_err().status(), Status::ConnectionClosed);
         let mut o = opts(&tls_url(&srv));
         o.tls.ca_pem = Some(pki.ca_pem());
         roundtrip(&connect(o));

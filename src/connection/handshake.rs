@@ -10,6 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::server_error;
+use super::session_info::SessionInfo;
 use super::state::Inner;
 use super::stream::Stream;
 use crate::error::{err, Error, Result};
@@ -27,6 +28,7 @@ pub(super) struct Established {
     pub(super) rbuf: BytesMut,
     pub(super) info: ServerInfo,
     pub(super) url: ServerUrl,
+    pub(super) session: SessionInfo,
 }
 
 /// Dials one server and runs the handshake under the connect timeout. Cancelled (the future
@@ -92,6 +94,7 @@ async fn handshake(inner: &Arc<Inner>, url: &ServerUrl) -> Result<Established> {
     }
     let is_tls = matches!(stream, Stream::Tls(_));
     inner.was_tls.store(is_tls, Ordering::Relaxed);
+    let session = SessionInfo::of(&stream, tls.server_name_for(url.tls_host.as_deref().unwrap_or(&url.host)));
     let ci = connect_info(inner, url, &info, is_tls).await?;
     let mut out = Vec::with_capacity(256);
     encode::write_connect(&mut out, &ci.to_json());
@@ -109,7 +112,7 @@ async fn handshake(inner: &Arc<Inner>, url: &ServerUrl) -> Result<Established> {
             Op::Msg { .. } => return Err(err!(Protocol, "unexpected MSG during handshake")),
         }
     }
-    Ok(Established { stream, rbuf: buf, info, url: url.clone() })
+    Ok(Established { stream, rbuf: buf, info, url: url.clone(), session })
 }
 
 /// The CONNECT fields. Credentials may come from files or user callbacks: they are computed

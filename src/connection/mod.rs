@@ -26,6 +26,7 @@ mod reader;
 mod request;
 mod server_error;
 mod session;
+mod session_info;
 mod state;
 mod stream;
 mod sub;
@@ -41,6 +42,7 @@ pub use delivery_pool::POOL_BATCH;
 pub use events::MAX_QUEUED_ASYNC_ERRORS;
 pub use inline_read::{InlineRead, ATTACHED_CHECK, MAX_READS_PER_PASS};
 pub use pool::MAX_POOL_SERVERS;
+pub use session_info::{SessionInfo, TlsSession};
 use state::Inner;
 pub use state::{DEFAULT_MAX_PAYLOAD, MAX_ACCEPTED_PAYLOAD};
 pub use sub::{Fitting, MsgHandler, Subscription};
@@ -305,6 +307,18 @@ impl Connection {
 
     pub fn server_info(&self) -> Arc<ServerInfo> {
         self.0.info.read().clone()
+    }
+
+    /// The socket in use: local address and, over TLS, the negotiated session. `NotConnected`
+    /// while disconnected, `ConnectionClosed` once closed.
+    pub fn session_info(&self) -> Result<Arc<SessionInfo>> {
+        match self.status() {
+            ConnectionStatus::Connected | ConnectionStatus::DrainingSubs | ConnectionStatus::DrainingPubs => {
+                Ok(self.0.session.lock().clone())
+            }
+            ConnectionStatus::Closed => Err(err!(ConnectionClosed, "connection closed")),
+            _ => Err(err!(NotConnected, "not connected")),
+        }
     }
 
     /// URL of the server currently connected to (None while disconnected).

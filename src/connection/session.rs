@@ -193,6 +193,7 @@ fn activate(inner: &Arc<Inner>, est: &Established, background: bool) -> bool {
     };
     inner.report_bad_urls(bad);
     *inner.info.write() = Arc::new(info);
+    *inner.session.lock() = Arc::new(est.session.clone());
     let subs = inner.subs.read().values().cloned().collect::<Vec<_>>();
     let mut resubscribe = |nb: &mut Vec<u8>| {
         for s in &subs {

@@ -67,6 +67,8 @@ pub(super) struct Inner {
     pub(super) was_tls: AtomicBool,
     /// The plain TCP socket served now, for a loop that reads inline (see `inline_read`).
     pub(super) inline: super::inline_read::Slot,
+    /// The socket of the last connection made (local address, TLS session).
+    pub(super) session: Mutex<Arc<super::session_info::SessionInfo>>,
 }
 
 impl crate::msg::Responder for Inner {
@@ -125,6 +127,7 @@ impl Inner {
             ever_connected: AtomicBool::new(false),
             was_tls: AtomicBool::new(false),
             inline: Mutex::new(None),
+            session: Mutex::new(Arc::default()),
             opts,
         });
         if has_events {

@@ -258,3 +258,21 @@ pub unsafe extern "C" fn natsrs_connection_server_pool_json(nc: *const natsrs_co
         unsafe { super::jetstream::put_string(out, &s) }
     })
 }
+
+/// The socket in use, as JSON: `{"local_addr":"ip:port","tls":null}` for a plain connection;
+/// over TLS, `tls` is `{"version":772,"cipher_suite":4865,"server_name":"...","alpn":"",
+/// "peer_certificates":["<base64 DER>",...]}` (IANA numbers: version 771 is TLS 1.2, 772 TLS
+/// 1.3; the server's chain leaf first, in standard base64). NOT_CONNECTED while disconnected,
+/// CONNECTION_CLOSED once closed. Returns an owned string; release with natsrs_string_free.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_connection_session_json(nc: *const natsrs_connection, out: *mut *mut c_char) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `nc` is NULL or a live handle (C contract).
+        let c = unsafe { conn(nc) }?;
+        nn(out, "out")?;
+        let json = c.session_info()?.to_json();
+        // SAFETY: checked non-NULL above; the string is released with natsrs_string_free.
+        unsafe { put(out, cs(&json).into_raw()) };
+        Ok(())
+    })
+}

@@ -236,6 +236,9 @@ static void test_connection_null(void) {
   CHECK_STATUS(natsrs_connection_stats(NULL, &st), NP);
   CHECK_STATUS(natsrs_connection_max_payload(NULL, &mp), NP);
   CHECK_STATUS(natsrs_connection_server_info(NULL, &si), NP);
+  char *sess = TU_SENTINEL;
+  CHECK_STATUS(natsrs_connection_session_json(NULL, &sess), NP);
+  CHECK(sess == TU_SENTINEL);
   CHECK(rtt == -1 && mp == -1 && si == TU_SENTINEL);
   natsrs_msg_free(req);
 }
@@ -285,6 +288,7 @@ static void test_connection_null_args_on_live_connection(void) {
   CHECK_STATUS(natsrs_connection_stats(nc, NULL), NP);
   CHECK_STATUS(natsrs_connection_max_payload(nc, NULL), NP);
   CHECK_STATUS(natsrs_connection_server_info(nc, NULL), NP);
+  CHECK_STATUS(natsrs_connection_session_json(nc, NULL), NP);
   /* the connection is still fine */
   CHECK_OK(natsrs_connection_flush(nc, 5000));
   CHECK_EQ(natsrs_connection_status_get(nc), NATSRS_CONNECTION_STATUS_CONNECTED);

@@ -572,6 +572,16 @@ static void tls_verify(const char *url) {
   CHECK(accept.chain_len >= 1);
   CHECK_OK(natsrs_connection_publish(nc, "bs.tls", TEXT("hi")));
   CHECK_OK(natsrs_connection_flush(nc, WAIT_MS));
+  /* The session: local address, the TLS version and the server's chain. */
+  char *sj = NULL;
+  CHECK_OK(natsrs_connection_session_json(nc, &sj));
+  CHECK(sj && strstr(sj, "\"local_addr\":\"127.0.0.1:") && strstr(sj, "\"peer_certificates\":[\"") &&
+        strstr(sj, "\"server_name\":\"127.0.0.1\"") && (strstr(sj, "\"version\":772") || strstr(sj, "\"version\":771")));
+  natsrs_string_free(sj);
+  natsrs_connection_close(nc);
+  sj = TU_SENTINEL;
+  CHECK_STATUS(natsrs_connection_session_json(nc, &sj), NATSRS_STATUS_CONNECTION_CLOSED);
+  CHECK(sj == TU_SENTINEL);
   natsrs_connection_free(nc);
   nc = NULL;
   /* Reject: a TLS error that names the handler; replacing the handler released `accept`. */

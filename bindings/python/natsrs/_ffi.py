@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "2f606a081dea68f3cda6b151e0b165399920d18f1539126e8c766dd4e2fbf805"
+HEADER_SHA256 = "628ee191ce754be5502aa6040576b1032f7fbdf8d5bf806c38b3181be9f029da"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -275,6 +275,7 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_strings_free", None, (c_void_p,)),
     ("natsrs_connection_set_server_pool", c_int, (c_void_p, POINTER(c_char_p), c_size_t)),
     ("natsrs_connection_server_pool_json", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_connection_session_json", c_int, (c_void_p, POINTER(c_void_p))),
     ("natsrs_connection_read_attach", c_int, (c_void_p, POINTER(c_int32), POINTER(c_uint64))),
     ("natsrs_connection_read_inline", c_int, (c_void_p, c_uint64, POINTER(c_uint64), POINTER(c_uint64), c_size_t, POINTER(c_size_t), POINTER(c_bool))),
     ("natsrs_connection_read_detach", c_int, (c_void_p, c_uint64)),
