@@ -2,6 +2,7 @@ package nats
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/url"
@@ -83,18 +84,21 @@ func parseServerURL(s string) *url.URL {
 }
 
 // LocalAddr returns the local address of the connection's socket ("ip:port"), or "" when not
-// connected. It is read from the socket the binding's inline reader is attached to (a plain
-// TCP connection; see sock_reader.go): a TLS connection, or one whose reader is not attached
-// (NATSRS_GO_INLINE_READ=0, just reconnected), reports "" as well.
+// connected: from the socket the binding's inline reader is attached to (sock_reader.go), else
+// from the library's description of the socket in use (TLS connections, a reader not attached).
 func (nc *Conn) LocalAddr() string {
 	if nc == nil || nc.core == nil || !nc.IsConnected() {
 		return ""
 	}
-	r := sockReaderOf(nc)
-	if r == nil {
-		return ""
+	if r := sockReaderOf(nc); r != nil {
+		if a := r.localAddr(); a != "" {
+			return a
+		}
 	}
-	return r.localAddr()
+	if s, ok := nc.session(); ok {
+		return s.LocalAddr
+	}
+	return ""
 }
 
 // ConnectedDomain returns the JetStream domain named in the server's INFO, or "".
@@ -118,22 +122,35 @@ func (nc *Conn) RemoteAccount() string {
 	return si.RemoteAccount
 }
 
-// TLSConnectionState would return the TLS session state of the connection.
-//
-// ErrDisconnected when not connected, ErrConnectionNotTLS when the connection is plain TCP
-// (no TLS option, no tls:// URL and a server that does not require TLS). For a TLS
-// connection it returns an error wrapping ErrNotSupported: the C API does not expose the TLS
-// session (version, cipher suite, peer certificates).
+// TLSConnectionState returns the state of the connection's TLS session: version, cipher suite,
+// server name, negotiated protocol and the certificates the server sent (parsed, leaf first),
+// from natsrs_connection_session_json. ErrDisconnected when not connected, ErrConnectionNotTLS
+// for a plain TCP connection. The library verifies the server itself (rustls), so
+// VerifiedChains, OCSP and SCT fields stay empty.
 func (nc *Conn) TLSConnectionState() (tls.ConnectionState, error) {
 	if !nc.IsConnected() {
 		return tls.ConnectionState{}, ErrDisconnected
 	}
-	o := nc.handlers()
-	si, _ := nc.info()
-	isTLS := o.Secure || o.TLSConfig != nil || o.TLSHandshakeFirst || si.TLSRequired ||
-		strings.HasPrefix(strings.ToLower(nc.ConnectedUrl()), "tls://")
-	if !isTLS {
+	s, ok := nc.session()
+	if !ok {
+		return tls.ConnectionState{}, ErrDisconnected // disconnected since
+	}
+	if s.TLS == nil {
 		return tls.ConnectionState{}, ErrConnectionNotTLS
 	}
-	return tls.ConnectionState{}, fmt.Errorf("%w: TLSConnectionState (the C API does not expose the TLS session)", ErrNotSupported)
+	cs := tls.ConnectionState{
+		Version:            s.TLS.Version,
+		HandshakeComplete:  true,
+		CipherSuite:        s.TLS.CipherSuite,
+		NegotiatedProtocol: s.TLS.ALPN,
+		ServerName:         s.TLS.ServerName,
+	}
+	for _, der := range s.TLS.PeerCertificates {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return tls.ConnectionState{}, fmt.Errorf("nats: the server's certificate: %w", err)
+		}
+		cs.PeerCertificates = append(cs.PeerCertificates, c)
+	}
+	return cs, nil
 }

@@ -2,6 +2,7 @@ package nats
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -108,10 +109,11 @@ func TestConnInfoAccountDomain(t *testing.T) {
 	}
 	if inlineReadEnabled {
 		waitAttached(t, nc)
-		host, port, err := net.SplitHostPort(nc.LocalAddr())
-		if err != nil || host != "127.0.0.1" || port == "0" || port == fmt.Sprint(defaultServer.Port) {
-			t.Fatalf("LocalAddr %q: %v", nc.LocalAddr(), err)
-		}
+	}
+	// (attached: read from the reader's socket; else from the library)
+	host, port, err := net.SplitHostPort(nc.LocalAddr())
+	if err != nil || host != "127.0.0.1" || port == "0" || port == fmt.Sprint(defaultServer.Port) {
+		t.Fatalf("LocalAddr %q: %v", nc.LocalAddr(), err)
 	}
 	if _, err := nc.TLSConnectionState(); !errors.Is(err, ErrConnectionNotTLS) {
 		t.Fatalf("plain connection: %v", err)
@@ -141,7 +143,7 @@ func TestConnInfoAccountDomain(t *testing.T) {
 	}
 }
 
-func TestTLSConnectionStateNotSupported(t *testing.T) {
+func TestTLSConnectionState(t *testing.T) {
 	dir := testPKI(t)
 	s := startServer(t, "-c", filepath.Join(dir, "tls.conf"))
 	ca, cert, key := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "client-cert.pem"), filepath.Join(dir, "client-key.pem")
@@ -151,8 +153,36 @@ func TestTLSConnectionStateNotSupported(t *testing.T) {
 	}
 	defer nc.Close()
 	st, err := nc.TLSConnectionState()
-	if !errors.Is(err, ErrNotSupported) || !reflect.DeepEqual(st, tls.ConnectionState{}) {
+	if err != nil {
 		t.Fatalf("TLS connection: %v", err)
+	}
+	if !st.HandshakeComplete || (st.Version != tls.VersionTLS13 && st.Version != tls.VersionTLS12) {
+		t.Fatalf("state %+v", st)
+	}
+	if tls.CipherSuiteName(st.CipherSuite) == "" || st.ServerName != "127.0.0.1" {
+		t.Fatalf("cipher suite %#x, server name %q", st.CipherSuite, st.ServerName)
+	}
+	// The server's leaf, signed by the test CA, for 127.0.0.1.
+	if len(st.PeerCertificates) == 0 {
+		t.Fatal("no peer certificates")
+	}
+	pool := x509.NewCertPool()
+	pemCA, _ := os.ReadFile(ca)
+	pool.AppendCertsFromPEM(pemCA)
+	if _, err := st.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: pool, DNSName: "127.0.0.1"}); err != nil {
+		t.Fatalf("leaf: %v", err)
+	}
+	// LocalAddr on a TLS connection: this side's address.
+	host, port, err := net.SplitHostPort(nc.LocalAddr())
+	if err != nil || host != "127.0.0.1" || port == "0" || port == fmt.Sprint(s.Port) {
+		t.Fatalf("LocalAddr %q: %v", nc.LocalAddr(), err)
+	}
+	nc.Close()
+	if _, err := nc.TLSConnectionState(); !errors.Is(err, ErrDisconnected) {
+		t.Fatalf("closed: %v", err)
+	}
+	if nc.LocalAddr() != "" {
+		t.Fatal("LocalAddr after close")
 	}
 }
 
