@@ -2812,6 +2812,34 @@ enum natsrs_status natsrs_pull_subscription_dropped(const struct natsrs_pull_sub
                                                     uint64_t *out);
 
 /**
+ * Resets the high-water marks of natsrs_js_subscription_max_pending to zero (nats.go
+ * Subscription.ClearMaxPending).
+ */
+enum natsrs_status natsrs_js_subscription_clear_max_pending(const struct natsrs_js_subscription *sub);
+
+/**
+ * The most messages and bytes a pull subscription's queue held at once (nats.go
+ * Subscription.MaxPending). Either out-pointer may be NULL.
+ */
+enum natsrs_status natsrs_pull_subscription_max_pending(const struct natsrs_pull_subscription *sub,
+                                                        int64_t *out_msgs,
+                                                        int64_t *out_bytes);
+
+/**
+ * Limits of a pull subscription's queue (messages, bytes; negative = unlimited, 0 invalid):
+ * messages over them are dropped (natsrs_pull_subscription_dropped counts them) and
+ * redelivered by the server after the ack wait (nats.go Subscription.SetPendingLimits).
+ */
+enum natsrs_status natsrs_pull_subscription_set_pending_limits(const struct natsrs_pull_subscription *sub,
+                                                               int64_t msgs,
+                                                               int64_t bytes);
+
+/**
+ * Resets the high-water marks of natsrs_pull_subscription_max_pending to zero.
+ */
+enum natsrs_status natsrs_pull_subscription_clear_max_pending(const struct natsrs_pull_subscription *sub);
+
+/**
  * Creates a bucket (OK when one exists with the same config; NATSRS_STATUS_JETSTREAM with
  * err_code 10058 when it exists with another). Returns an owned natsrs_kv; release with
  * natsrs_kv_free.

@@ -198,6 +198,12 @@ func TestJSSubscriptionPending(t *testing.T) {
 	if mm, mb, err := sub.MaxPending(); err != nil || mm < 5 || mb < 25 {
 		t.Fatal(mm, mb, err)
 	}
+	if err := sub.ClearMaxPending(); err != nil {
+		t.Fatal(err)
+	}
+	if mm, mb, err := sub.MaxPending(); err != nil || mm != 0 || mb != 0 {
+		t.Fatal("after ClearMaxPending", mm, mb, err)
+	}
 	if q, err := sub.QueuedMsgs(); err != nil || q != 5 {
 		t.Fatal(q, err)
 	}

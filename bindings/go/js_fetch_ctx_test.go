@@ -126,8 +126,17 @@ func TestJSPullPending(t *testing.T) {
 	if d, err := sub.Dropped(); err != nil || d != 0 {
 		t.Fatalf("dropped %d %v", d, err)
 	}
-	if _, _, err := sub.MaxPending(); err != ErrTypeSubscription {
-		t.Fatalf("MaxPending on pull: %v", err)
+	if m, b, err := sub.MaxPending(); err != nil || m != 0 || b != 0 {
+		t.Fatalf("MaxPending on pull: %d %d %v", m, b, err)
+	}
+	if err := sub.SetPendingLimits(0, 10); err != ErrInvalidArg {
+		t.Fatalf("zero limit: %v", err)
+	}
+	if err := sub.SetPendingLimits(100, -1); err != nil {
+		t.Fatal(err)
+	}
+	if m, b, err := sub.PendingLimits(); err != nil || m != 100 || b != -1 {
+		t.Fatalf("limits %d %d %v", m, b, err)
 	}
 	for i := 0; i < 3; i++ {
 		js.Publish(name+".a", []byte("pend"))
@@ -146,5 +155,19 @@ func TestJSPullPending(t *testing.T) {
 	}
 	if n, _, err := sub.Pending(); err != nil || n > 1 { // at most the status answer of the fetch's no-wait request
 		t.Fatalf("pending after fetch %d %v", n, err)
+	}
+	// The queue held at least one of the three at once; ClearMaxPending starts the marks again.
+	if m, b, err := sub.MaxPending(); err != nil || m < 1 || b < 4 {
+		t.Fatalf("MaxPending after fetch: %d %d %v", m, b, err)
+	}
+	if err := sub.ClearMaxPending(); err != nil {
+		t.Fatal(err)
+	}
+	if m, _, err := sub.MaxPending(); err != nil || m > 1 { // (a late status answer may come in)
+		t.Fatalf("MaxPending after clear: %d %v", m, err)
+	}
+	sub.Unsubscribe()
+	if err := sub.ClearMaxPending(); err != ErrBadSubscription {
+		t.Fatalf("ClearMaxPending after unsubscribe: %v", err)
 	}
 }

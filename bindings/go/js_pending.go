@@ -7,12 +7,12 @@ import "C"
 
 import "unsafe"
 
-// The client-side queue of a JetStream push subscription: Pending, Dropped, MaxPending and
-// SetPendingLimits on natsrs_js_subscription_pending / _dropped / _max_pending /
-// _set_pending_limits. A pull subscription has Pending and Dropped
-// (natsrs_pull_subscription_pending / _dropped: messages received and not yet fetched); its
-// MaxPending and SetPendingLimits, and all of these on an ordered consumer, are
-// ErrTypeSubscription (no such queue in the C API).
+// The client-side queue of a JetStream subscription: Pending, Dropped, MaxPending,
+// ClearMaxPending and SetPendingLimits on natsrs_js_subscription_pending / _dropped /
+// _max_pending / _clear_max_pending / _set_pending_limits for a push subscription, and the
+// natsrs_pull_subscription_ ones for a pull subscription (its queue holds messages received and
+// not yet fetched). On an ordered consumer they are ErrTypeSubscription (no such queue in the
+// C API).
 
 // jsAcquire acquires the C JetStream subscription (release with s.jsi.release): nil and
 // ErrConnectionClosed or ErrBadSubscription once it is gone.
@@ -63,12 +63,21 @@ func (s *Subscription) jsCounters() (C.gn_js_counters, error) {
 }
 
 func (s *Subscription) jsSetPendingLimits(msgs, bytes int) error {
-	p, err := s.jsPushPtr()
-	if err != nil {
-		return err
-	}
 	var je C.gn_jerr
-	st := C.gn_js_sub_set_limits(p, C.int64_t(msgs), C.int64_t(bytes), &je)
+	var st C.natsrs_status
+	if s.jsi.pull {
+		p, err := s.jsAcquire()
+		if err != nil {
+			return err
+		}
+		st = C.gn_js_pull_set_limits((*C.natsrs_pull_subscription)(p), C.int64_t(msgs), C.int64_t(bytes), &je)
+	} else {
+		p, err := s.jsPushPtr()
+		if err != nil {
+			return err
+		}
+		st = C.gn_js_sub_set_limits(p, C.int64_t(msgs), C.int64_t(bytes), &je)
+	}
 	s.jsi.release()
 	if err := jsErr(st, &je, jsCallConsumer); err != nil {
 		return err
@@ -77,4 +86,18 @@ func (s *Subscription) jsSetPendingLimits(msgs, bytes int) error {
 	s.pMsgsLimit, s.pBytesLim = msgs, bytes
 	s.limMu.Unlock()
 	return nil
+}
+
+func (s *Subscription) jsClearMaxPending() error {
+	if s.jsi.ordered {
+		return ErrTypeSubscription
+	}
+	p, err := s.jsAcquire()
+	if err != nil {
+		return err
+	}
+	var je C.gn_jerr
+	st := C.gn_js_clear_max_pending(p, C.bool(s.jsi.pull), &je)
+	s.jsi.release()
+	return jsErr(st, &je, jsCallConsumer)
 }

@@ -476,10 +476,9 @@ natsrs_status gn_js_sub_counters(natsrs_js_subscription *sub, gn_js_counters *c,
 }
 
 natsrs_status gn_js_pull_counters(natsrs_pull_subscription *sub, gn_js_counters *c, gn_jerr *je) {
-    c->max_msgs = -1;
-    c->max_bytes = -1;
     natsrs_status st = natsrs_pull_subscription_pending(sub, &c->msgs, &c->bytes);
     if (st == NATSRS_STATUS_OK) st = natsrs_pull_subscription_dropped(sub, &c->dropped);
+    if (st == NATSRS_STATUS_OK) st = natsrs_pull_subscription_max_pending(sub, &c->max_msgs, &c->max_bytes);
     if (st != NATSRS_STATUS_OK) take_err(je);
     return st;
 }
@@ -508,6 +507,19 @@ natsrs_status gn_js_sub_received(natsrs_js_subscription *sub, uint64_t *delivere
 
 natsrs_status gn_js_sub_set_limits(natsrs_js_subscription *sub, int64_t msgs, int64_t bytes, gn_jerr *je) {
     natsrs_status st = natsrs_js_subscription_set_pending_limits(sub, msgs, bytes);
+    if (st != NATSRS_STATUS_OK) take_err(je);
+    return st;
+}
+
+natsrs_status gn_js_pull_set_limits(natsrs_pull_subscription *sub, int64_t msgs, int64_t bytes, gn_jerr *je) {
+    natsrs_status st = natsrs_pull_subscription_set_pending_limits(sub, msgs, bytes);
+    if (st != NATSRS_STATUS_OK) take_err(je);
+    return st;
+}
+
+natsrs_status gn_js_clear_max_pending(void *sub, bool pull, gn_jerr *je) {
+    natsrs_status st = pull ? natsrs_pull_subscription_clear_max_pending((natsrs_pull_subscription *)sub)
+                            : natsrs_js_subscription_clear_max_pending((natsrs_js_subscription *)sub);
     if (st != NATSRS_STATUS_OK) take_err(je);
     return st;
 }

@@ -146,7 +146,7 @@ typedef struct gn_js_counters {
     uint64_t dropped;
 } gn_js_counters;
 natsrs_status gn_js_sub_counters(natsrs_js_subscription *sub, gn_js_counters *c, gn_jerr *je);
-// Pending and dropped of a pull subscription (max_* are -1: not kept).
+// Pending, dropped and max pending of a pull subscription (the queue of its reply subscription).
 natsrs_status gn_js_pull_counters(natsrs_pull_subscription *sub, gn_js_counters *c, gn_jerr *je);
 // Messages taken off a push subscription's queue (handled by its handler, control messages
 // included) and still queued, read as gn_sub_received does (*stable false when the two reads
@@ -154,5 +154,8 @@ natsrs_status gn_js_pull_counters(natsrs_pull_subscription *sub, gn_js_counters 
 natsrs_status gn_js_sub_received(natsrs_js_subscription *sub, uint64_t *delivered, int64_t *queued, bool *stable,
                                  gn_jerr *je);
 natsrs_status gn_js_sub_set_limits(natsrs_js_subscription *sub, int64_t msgs, int64_t bytes, gn_jerr *je);
+natsrs_status gn_js_pull_set_limits(natsrs_pull_subscription *sub, int64_t msgs, int64_t bytes, gn_jerr *je);
+// ClearMaxPending of a push (pull false) or pull subscription.
+natsrs_status gn_js_clear_max_pending(void *sub, bool pull, gn_jerr *je);
 
 #endif

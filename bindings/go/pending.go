@@ -33,9 +33,6 @@ func (s *Subscription) MaxPending() (int, int, error) {
 		return -1, -1, ErrBadSubscription
 	}
 	if s.jsi != nil {
-		if s.jsi.pull {
-			return -1, -1, ErrTypeSubscription
-		}
 		c, err := s.jsCounters()
 		if err != nil {
 			return -1, -1, err
@@ -60,6 +57,9 @@ func (s *Subscription) MaxPending() (int, int, error) {
 func (s *Subscription) ClearMaxPending() error {
 	if s == nil {
 		return ErrBadSubscription
+	}
+	if s.jsi != nil {
+		return s.jsClearMaxPending()
 	}
 	p := s.h.acquire()
 	if p == nil {

@@ -2,7 +2,8 @@
 //! JetStream subscription): for a push subscription (`natsrs_js_subscription`) pending,
 //! dropped, delivered and pending limits, the counts of the core subscription on the deliver
 //! subject (idle heartbeats and flow-control requests waiting in its queue count too); for a
-//! pull subscription (`natsrs_pull_subscription`) pending and dropped.
+//! pull subscription (`natsrs_pull_subscription`) the same for the queue of its reply
+//! subscription (messages received and not yet returned by a fetch).
 
 use super::js_consumers::{natsrs_js_subscription, natsrs_pull_subscription, pull_of, push_of};
 use super::status::natsrs_status;
@@ -127,6 +128,55 @@ pub unsafe extern "C" fn natsrs_pull_subscription_dropped(sub: *const natsrs_pul
         nn(out, "out")?;
         // SAFETY: checked non-NULL above.
         unsafe { put(out, d) };
+        Ok(())
+    })
+}
+
+/// Resets the high-water marks of natsrs_js_subscription_max_pending to zero (nats.go
+/// Subscription.ClearMaxPending).
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_js_subscription_clear_max_pending(sub: *const natsrs_js_subscription) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `sub` live (or NULL, refused).
+        unsafe { push_of(sub) }?.subscription().clear_max_pending();
+        Ok(())
+    })
+}
+
+/// The most messages and bytes a pull subscription's queue held at once (nats.go
+/// Subscription.MaxPending). Either out-pointer may be NULL.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_pull_subscription_max_pending(
+    sub: *const natsrs_pull_subscription,
+    out_msgs: *mut i64,
+    out_bytes: *mut i64,
+) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `sub` live (or NULL, refused); out-pointers NULL or writable (C contract).
+        unsafe { put_pair(out_msgs, out_bytes, pull_of(sub)?.max_pending()) };
+        Ok(())
+    })
+}
+
+/// Limits of a pull subscription's queue (messages, bytes; negative = unlimited, 0 invalid):
+/// messages over them are dropped (natsrs_pull_subscription_dropped counts them) and
+/// redelivered by the server after the ack wait (nats.go Subscription.SetPendingLimits).
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_pull_subscription_set_pending_limits(
+    sub: *const natsrs_pull_subscription,
+    msgs: i64,
+    bytes: i64,
+) -> natsrs_status {
+    // SAFETY: `sub` live (or NULL, refused).
+    guard(|| unsafe { pull_of(sub) }?.set_pending_limits(msgs, bytes))
+}
+
+/// Resets the high-water marks of natsrs_pull_subscription_max_pending to zero.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_pull_subscription_clear_max_pending(sub: *const natsrs_pull_subscription) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `sub` live (or NULL, refused).
+        unsafe { pull_of(sub) }?.clear_max_pending();
         Ok(())
     })
 }

@@ -520,6 +520,22 @@ impl PullSubscription {
         self.core.sub.dropped()
     }
 
+    /// Limits of the reply subscription's queue (messages, bytes; negative: none, zero refused):
+    /// messages over them are dropped and redelivered by the server after the ack wait.
+    pub fn set_pending_limits(&self, msgs: i64, bytes: i64) -> Result<()> {
+        self.core.sub.set_pending_limits(msgs, bytes)
+    }
+
+    /// The most (messages, bytes) the reply subscription's queue held at once.
+    pub fn max_pending(&self) -> (i64, i64) {
+        self.core.sub.max_pending()
+    }
+
+    /// Resets the high-water marks of [`PullSubscription::max_pending`].
+    pub fn clear_max_pending(&self) {
+        self.core.sub.clear_max_pending()
+    }
+
     fn cleanup(&self) -> Result<()> {
         if self.created && self.delete_consumer {
             match self.core.js.delete_consumer(&self.core.stream, &self.core.consumer) {

@@ -256,6 +256,11 @@ static void test_pending_and_dropped(void) {
   CHECK(bytes > 0);
   CHECK_OK(natsrs_js_subscription_max_pending(sub, &msgs, &bytes));
   CHECK_EQ(msgs, 2);
+  CHECK_OK(natsrs_js_subscription_clear_max_pending(sub));
+  CHECK_OK(natsrs_js_subscription_max_pending(sub, &msgs, &bytes));
+  CHECK_EQ(msgs, 0);
+  CHECK_EQ(bytes, 0);
+  CHECK_STATUS(natsrs_js_subscription_clear_max_pending(NULL), NATSRS_STATUS_NULL_PARAMETER);
 
   /* A synchronous subscription reports the drops once, as nats.go's NextMsg does. */
   natsrs_msg *m = NULL;
@@ -332,6 +337,37 @@ static void test_pull_pending(void) {
   /* Left at most: the server's status answer to the last fetch's own no-wait request. */
   CHECK_OK(natsrs_pull_subscription_pending(ps, &msgs, NULL));
   CHECK(msgs <= 1);
+  /* The queue held at least one of the messages at once; cleared, the marks start again. */
+  int64_t mm = -1, mb = -1;
+  CHECK_OK(natsrs_pull_subscription_max_pending(ps, &mm, &mb));
+  CHECK(mm >= 1 && mb >= 4);
+  CHECK_OK(natsrs_pull_subscription_clear_max_pending(ps));
+  CHECK_OK(natsrs_pull_subscription_max_pending(ps, &mm, NULL));
+  CHECK(mm <= 1); /* (a late status answer may arrive meanwhile) */
+  CHECK_OK(natsrs_pull_subscription_max_pending(ps, NULL, NULL));
+  CHECK_STATUS(natsrs_pull_subscription_max_pending(NULL, &mm, &mb), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_STATUS(natsrs_pull_subscription_clear_max_pending(NULL), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_STATUS(natsrs_pull_subscription_set_pending_limits(NULL, 1, 1), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_STATUS(natsrs_pull_subscription_set_pending_limits(ps, 0, 10), NATSRS_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(natsrs_pull_subscription_set_pending_limits(ps, 10, 0), NATSRS_STATUS_INVALID_ARGUMENT);
+
+  /* Limits: one message fits; of three sent to a cancelled fetch, two are dropped. */
+  CHECK_OK(natsrs_pull_subscription_set_pending_limits(ps, 1, -1));
+  for (int i = 0; i < 3; i++) pub(js, subj, "lim!");
+  REQUIRE_OK(natsrs_pull_subscription_fetch_async(ps, 3, 0, 5000, 0, false, on_pull_done, NULL, NULL, &id));
+  if (natsrs_pull_subscription_fetch_cancel(ps, id) == NATSRS_STATUS_OK) {
+    for (int i = 0; i < 500; i++) {
+      CHECK_OK(natsrs_pull_subscription_dropped(ps, &dropped));
+      if (dropped >= 2) break;
+      tu_sleep_ms(10);
+    }
+    CHECK(dropped >= 2);
+    CHECK_OK(natsrs_pull_subscription_pending(ps, &msgs, NULL));
+    CHECK_EQ(msgs, 1);
+    CHECK_OK(natsrs_pull_subscription_max_pending(ps, &mm, NULL));
+    CHECK_EQ(mm, 1);
+  }
+  CHECK_OK(natsrs_pull_subscription_set_pending_limits(ps, -1, -1));
 
   CHECK_STATUS(natsrs_pull_subscription_pending(NULL, &msgs, &bytes), NATSRS_STATUS_NULL_PARAMETER);
   CHECK_OK(natsrs_pull_subscription_pending(ps, NULL, NULL));

@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "628ee191ce754be5502aa6040576b1032f7fbdf8d5bf806c38b3181be9f029da"
+HEADER_SHA256 = "1fd7ce2f1e94b57bff5c883300e502252f3219440a2cf7b42f6666113446fbbc"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -502,6 +502,10 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_js_subscription_is_valid", c_bool, (c_void_p,)),
     ("natsrs_pull_subscription_pending", c_int, (c_void_p, POINTER(c_int64), POINTER(c_int64))),
     ("natsrs_pull_subscription_dropped", c_int, (c_void_p, POINTER(c_uint64))),
+    ("natsrs_js_subscription_clear_max_pending", c_int, (c_void_p,)),
+    ("natsrs_pull_subscription_max_pending", c_int, (c_void_p, POINTER(c_int64), POINTER(c_int64))),
+    ("natsrs_pull_subscription_set_pending_limits", c_int, (c_void_p, c_int64, c_int64)),
+    ("natsrs_pull_subscription_clear_max_pending", c_int, (c_void_p,)),
     ("natsrs_jetstream_create_kv", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
     ("natsrs_jetstream_update_kv", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
     ("natsrs_jetstream_create_or_update_kv", c_int, (c_void_p, c_void_p, POINTER(c_void_p))),
