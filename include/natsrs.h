@@ -2615,6 +2615,23 @@ enum natsrs_status natsrs_js_ordered_consumer_consumer_info(const struct natsrs_
                                                             struct natsrs_consumer_info **out);
 
 /**
+ * Messages and payload bytes received by the consumer in use now and not yet handed out by
+ * `_next` or to the consume handler (nats.go's Pending on an ordered subscription; status
+ * answers and heartbeats in the queue count too). Works from any thread, also while it is
+ * consumed. Either out-pointer may be NULL.
+ */
+enum natsrs_status natsrs_js_ordered_consumer_pending(const struct natsrs_js_ordered_consumer *oc,
+                                                      int64_t *out_msgs,
+                                                      int64_t *out_bytes);
+
+/**
+ * Messages dropped over the client-side queue's limits, over every consumer the ordered
+ * consumer made (its pulls stay within them: normally 0; nats.go's Dropped).
+ */
+enum natsrs_status natsrs_js_ordered_consumer_dropped(const struct natsrs_js_ordered_consumer *oc,
+                                                      uint64_t *out);
+
+/**
  * Stops the ordered consumer from any thread: a waiting `_next` returns
  * NATSRS_STATUS_INVALID_SUBSCRIPTION at once, and so does every later one. Idempotent. (A
  * consume is stopped with natsrs_consume_context_stop instead.)

@@ -33,6 +33,20 @@ func TestJSOrderedConsumer(t *testing.T) {
 			t.Fatalf("ack: %v", err)
 		}
 	}
+	// Pending: it pulled ahead, the other ten wait in its queue (and at most a status answer).
+	waitFor(t, 5*time.Second, func() bool { n, _, _ := sub.Pending(); return n >= 10 })
+	if n, b, err := sub.Pending(); err != nil || n < 10 || n > 11 || b < 10 {
+		t.Fatalf("ordered Pending: %d %d %v", n, b, err)
+	}
+	if d, err := sub.Dropped(); err != nil || d != 0 {
+		t.Fatalf("ordered Dropped: %d %v", d, err)
+	}
+	if _, _, err := sub.MaxPending(); err != ErrTypeSubscription {
+		t.Fatalf("ordered MaxPending: %v", err)
+	}
+	if err := sub.SetPendingLimits(10, 10); err != ErrTypeSubscription {
+		t.Fatalf("ordered SetPendingLimits: %v", err)
+	}
 	ci0, err := sub.ConsumerInfo()
 	if err != nil || ci0.Stream != name {
 		t.Fatalf("ordered ConsumerInfo: %+v %v", ci0, err)
@@ -57,6 +71,9 @@ func TestJSOrderedConsumer(t *testing.T) {
 	}
 	if _, err := sub.NextMsg(10 * time.Millisecond); err != ErrBadSubscription {
 		t.Fatalf("after unsubscribe: %v", err)
+	}
+	if _, _, err := sub.Pending(); err != ErrBadSubscription {
+		t.Fatalf("Pending after unsubscribe: %v", err)
 	}
 	// Handler, with a filter and a start sequence.
 	got := make(chan string, 20)

@@ -11,8 +11,9 @@ import "unsafe"
 // ClearMaxPending and SetPendingLimits on natsrs_js_subscription_pending / _dropped /
 // _max_pending / _clear_max_pending / _set_pending_limits for a push subscription, and the
 // natsrs_pull_subscription_ ones for a pull subscription (its queue holds messages received and
-// not yet fetched). On an ordered consumer they are ErrTypeSubscription (no such queue in the
-// C API).
+// not yet fetched). An ordered consumer has Pending and Dropped (natsrs_js_ordered_consumer_
+// pending / _dropped: the queue of the consumer it uses now); MaxPending, ClearMaxPending and
+// SetPendingLimits on it are ErrTypeSubscription.
 
 // jsAcquire acquires the C JetStream subscription (release with s.jsi.release): nil and
 // ErrConnectionClosed or ErrBadSubscription once it is gone.
@@ -42,6 +43,16 @@ func (s *Subscription) jsPushPtr() (*C.natsrs_js_subscription, error) {
 
 func (s *Subscription) jsCounters() (C.gn_js_counters, error) {
 	var c C.gn_js_counters
+	if s.jsi.ordered {
+		p, err := s.jsAcquire()
+		if err != nil {
+			return c, err
+		}
+		var je C.gn_jerr
+		st := C.gn_js_ordered_counters((*C.gn_ordered)(p), &c, &je)
+		s.jsi.release()
+		return c, jsErr(st, &je, jsCallConsumer)
+	}
 	if s.jsi.pull {
 		p, err := s.jsAcquire()
 		if err != nil {

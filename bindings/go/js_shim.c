@@ -475,6 +475,15 @@ natsrs_status gn_js_sub_counters(natsrs_js_subscription *sub, gn_js_counters *c,
     return st;
 }
 
+natsrs_status gn_js_ordered_counters(gn_ordered *o, gn_js_counters *c, gn_jerr *je) {
+    c->max_msgs = -1;
+    c->max_bytes = -1;
+    natsrs_status st = natsrs_js_ordered_consumer_pending(o->oc, &c->msgs, &c->bytes);
+    if (st == NATSRS_STATUS_OK) st = natsrs_js_ordered_consumer_dropped(o->oc, &c->dropped);
+    if (st != NATSRS_STATUS_OK) take_err(je);
+    return st;
+}
+
 natsrs_status gn_js_pull_counters(natsrs_pull_subscription *sub, gn_js_counters *c, gn_jerr *je) {
     natsrs_status st = natsrs_pull_subscription_pending(sub, &c->msgs, &c->bytes);
     if (st == NATSRS_STATUS_OK) st = natsrs_pull_subscription_dropped(sub, &c->dropped);

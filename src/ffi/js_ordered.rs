@@ -195,6 +195,45 @@ pub unsafe extern "C" fn natsrs_js_ordered_consumer_consumer_info(
     })
 }
 
+/// Messages and payload bytes received by the consumer in use now and not yet handed out by
+/// `_next` or to the consume handler (nats.go's Pending on an ordered subscription; status
+/// answers and heartbeats in the queue count too). Works from any thread, also while it is
+/// consumed. Either out-pointer may be NULL.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_js_ordered_consumer_pending(
+    oc: *const natsrs_js_ordered_consumer,
+    out_msgs: *mut i64,
+    out_bytes: *mut i64,
+) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `oc` live (or NULL, refused).
+        let (m, b) = unsafe { ordered_of(oc) }?.current.pending();
+        if !out_msgs.is_null() {
+            // SAFETY: non-NULL and writable (C contract).
+            unsafe { put(out_msgs, m) };
+        }
+        if !out_bytes.is_null() {
+            // SAFETY: as above.
+            unsafe { put(out_bytes, b) };
+        }
+        Ok(())
+    })
+}
+
+/// Messages dropped over the client-side queue's limits, over every consumer the ordered
+/// consumer made (its pulls stay within them: normally 0; nats.go's Dropped).
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_js_ordered_consumer_dropped(oc: *const natsrs_js_ordered_consumer, out: *mut u64) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `oc` live (or NULL, refused).
+        let d = unsafe { ordered_of(oc) }?.current.dropped();
+        nn(out, "out")?;
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out, d) };
+        Ok(())
+    })
+}
+
 /// Stops the ordered consumer from any thread: a waiting `_next` returns
 /// NATSRS_STATUS_INVALID_SUBSCRIPTION at once, and so does every later one. Idempotent. (A
 /// consume is stopped with natsrs_consume_context_stop instead.)

@@ -152,6 +152,10 @@ impl Messages {
     pub fn stop_handle(&self) -> StopHandle {
         self.stop_handle.clone()
     }
+    /// The subscription the pull replies queue on (for its counters).
+    pub(crate) fn queue(&self) -> crate::Subscription {
+        self.core.sub.clone()
+    }
 
     fn pull_if_needed(&mut self) -> Result<()> {
         if self.pending_msgs > self.opts.threshold() {

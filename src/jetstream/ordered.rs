@@ -12,6 +12,7 @@ use super::consumer::{AckPolicy, ConsumerConfig, DeliverPolicy, ReplayPolicy};
 use super::jsmsg::JsMsg;
 use super::JetStream;
 use crate::error::{err, Result, Status};
+use crate::Subscription;
 
 /// Inactivity after which the server removes an ordered consumer incarnation.
 pub const ORDERED_INACTIVE_THRESHOLD: Duration = Duration::from_secs(5 * 60);
@@ -57,6 +58,16 @@ pub struct OrderedConsumer {
     stop_handle: StopHandle,
     /// The name of the current incarnation, shared with [`OrderedCurrent`] handles.
     current: Arc<Mutex<String>>,
+    /// The queue of the current incarnation, shared with [`OrderedCurrent`] handles.
+    queue: Arc<Mutex<Queue>>,
+}
+
+/// The client-side queue of the current incarnation (its pull replies), for the counters.
+#[derive(Default)]
+struct Queue {
+    sub: Option<Subscription>,
+    /// Drops of the incarnations before it.
+    dropped_before: u64,
 }
 
 /// The current server-side consumer of an ordered consumer, readable from any thread, also
@@ -67,6 +78,7 @@ pub struct OrderedCurrent {
     js: JetStream,
     stream: String,
     name: Arc<Mutex<String>>,
+    queue: Arc<Mutex<Queue>>,
 }
 
 impl OrderedCurrent {
@@ -79,6 +91,19 @@ impl OrderedCurrent {
     /// incarnation).
     pub fn consumer_info(&self) -> Result<super::ConsumerInfo> {
         self.js.consumer_info(&self.stream, &self.consumer_name())
+    }
+
+    /// Messages (and payload bytes) received by the current incarnation and not yet handed out
+    /// (status answers and heartbeats in the queue count too).
+    pub fn pending(&self) -> (i64, i64) {
+        self.queue.lock().sub.as_ref().map(|s| s.pending()).unwrap_or((0, 0))
+    }
+
+    /// Messages dropped over the queue's limits, over all incarnations (a pull stays within
+    /// them: normally 0).
+    pub fn dropped(&self) -> u64 {
+        let q = self.queue.lock();
+        q.dropped_before + q.sub.as_ref().map(|s| s.dropped()).unwrap_or(0)
     }
 }
 
@@ -112,6 +137,7 @@ impl OrderedConsumer {
             resets: 0,
             stop_handle: StopHandle::default(),
             current: Arc::new(Mutex::new(String::new())),
+            queue: Arc::default(),
         };
         oc.create()?;
         Ok(oc)
@@ -131,7 +157,7 @@ impl OrderedConsumer {
     }
     /// A handle that reads the current consumer from any thread.
     pub fn current(&self) -> OrderedCurrent {
-        OrderedCurrent { js: self.js.clone(), stream: self.stream.clone(), name: self.current.clone() }
+        OrderedCurrent { js: self.js.clone(), stream: self.stream.clone(), name: self.current.clone(), queue: self.queue.clone() }
     }
     /// A handle that stops this consumer from another thread (a waiting `next` returns
     /// `InvalidSubscription` at once, and so does every later one).
@@ -180,7 +206,9 @@ impl OrderedConsumer {
         if co.heartbeat.is_none() {
             co.heartbeat = Some(ORDERED_HEARTBEAT.min(co.expires / 2));
         }
-        self.msgs = Some(Messages::with_stop(&self.js, &self.stream, &self.name, co, self.stop_handle.clone())?);
+        let msgs = Messages::with_stop(&self.js, &self.stream, &self.name, co, self.stop_handle.clone())?;
+        self.queue.lock().sub = Some(msgs.queue());
+        self.msgs = Some(msgs);
         self.reconnects = self.js.0.conn.reconnects();
         self.retry = ORDERED_RETRY_FIRST;
         Ok(())
@@ -190,6 +218,10 @@ impl OrderedConsumer {
         self.resets += 1;
         if let Some(mut m) = self.msgs.take() {
             m.stop();
+            let mut q = self.queue.lock();
+            if let Some(s) = q.sub.take() {
+                q.dropped_before += s.dropped();
+            }
         }
         // Best effort, off the caller's thread: the old incarnation also expires by itself.
         let (js, stream, name) = (self.js.clone(), self.stream.clone(), self.name.clone());

@@ -365,6 +365,24 @@ static void test_handles_ordered_consumer(void) {
     natsrs_msg_free(m);
   }
   CHECK_EQ(natsrs_js_ordered_consumer_stream_seq(oc), 19);
+  {
+    /* It pulled ahead: the other ten wait in its queue (with at most a status answer). */
+    int64_t pm = -1, pb = -1;
+    for (int i = 0; i < 500; i++) {
+      CHECK_OK(natsrs_js_ordered_consumer_pending(oc, &pm, &pb));
+      if (pm >= 10) break;
+      tu_sleep_ms(10);
+    }
+    CHECK(pm >= 10 && pm <= 11);
+    CHECK_EQ(pb, 0); /* headers only */
+    CHECK_OK(natsrs_js_ordered_consumer_pending(oc, NULL, NULL));
+    uint64_t dropped = 99;
+    CHECK_OK(natsrs_js_ordered_consumer_dropped(oc, &dropped));
+    CHECK_EQ(dropped, 0);
+    CHECK_STATUS(natsrs_js_ordered_consumer_dropped(oc, NULL), NATSRS_STATUS_NULL_PARAMETER);
+    CHECK_STATUS(natsrs_js_ordered_consumer_dropped(NULL, &dropped), NATSRS_STATUS_NULL_PARAMETER);
+    CHECK_STATUS(natsrs_js_ordered_consumer_pending(NULL, &pm, &pb), NATSRS_STATUS_NULL_PARAMETER);
+  }
   /* Delete its server-side consumer: it recreates itself after the last sequence. */
   natsrs_js_name_list *cons = NULL;
   REQUIRE_OK(natsrs_js_stream_consumer_names(st, &cons));

@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "1fd7ce2f1e94b57bff5c883300e502252f3219440a2cf7b42f6666113446fbbc"
+HEADER_SHA256 = "f66e4da09dda880d314755cacb001d9aaff78f86baa56ce0362f848014a72386"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -477,6 +477,8 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_js_ordered_consumer_consume", c_int, (c_void_p, natsrs_js_msg_handler, natsrs_js_consume_error_handler, c_void_p, natsrs_userdata_free, POINTER(c_void_p))),
     ("natsrs_js_ordered_consumer_stream_seq", c_uint64, (c_void_p,)),
     ("natsrs_js_ordered_consumer_consumer_info", c_int, (c_void_p, POINTER(c_void_p))),
+    ("natsrs_js_ordered_consumer_pending", c_int, (c_void_p, POINTER(c_int64), POINTER(c_int64))),
+    ("natsrs_js_ordered_consumer_dropped", c_int, (c_void_p, POINTER(c_uint64))),
     ("natsrs_js_ordered_consumer_stop", c_int, (c_void_p,)),
     ("natsrs_js_ordered_consumer_free", None, (c_void_p,)),
     ("natsrs_js_publish_options_create", c_int, (POINTER(c_void_p),)),
