@@ -2615,7 +2615,7 @@ enum natsrs_status natsrs_js_ordered_consumer_consumer_info(const struct natsrs_
                                                             struct natsrs_consumer_info **out);
 
 /**
- * Messages and payload bytes received by the consumer in use now and not yet handed out by
+ * Messages and bytes (headers and data) received by the consumer in use now and not yet handed out by
  * `_next` or to the consume handler (nats.go's Pending on an ordered subscription; status
  * answers and heartbeats in the queue count too). Works from any thread, also while it is
  * consumed. Either out-pointer may be NULL.

@@ -265,20 +265,27 @@ func (nc *Conn) PublishMsg(m *Msg) error {
 	if len(m.Header) == 0 {
 		return nc.publish(m.Subject, m.Reply, m.Data)
 	}
+	return nc.publishHdr(m.Subject, m.Reply, headerBuf(m.Header), m.Data)
+}
+
+// publishHdr publishes with a header block (NATS/1.0 ...), with one core call after the
+// pending batch.
+func (nc *Conn) publishHdr(subj, reply, hdr string, data []byte) error {
 	p := nc.cptr()
 	if p == nil {
 		return ErrInvalidConnection
 	}
-	hdr := headerBuf(m.Header)
 	var cerr *C.char
-	ps, ns := cstr(m.Subject)
-	pr, nr := cstr(m.Reply)
+	ps, ns := cstr(subj)
+	pr, nr := cstr(reply)
 	ph, nh := cstr(hdr)
-	pd, nd := cbytes(m.Data)
+	pd, nd := cbytes(data)
 	st := C.gn_publish_msg(p, ps, ns, pr, nr, ph, nh, pd, nd, &cerr)
 	runtime.KeepAlive(nc)
-	runtime.KeepAlive(m)
+	runtime.KeepAlive(subj)
+	runtime.KeepAlive(reply)
 	runtime.KeepAlive(hdr)
+	runtime.KeepAlive(data)
 	return takeErr(st, cerr)
 }
 

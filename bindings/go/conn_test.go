@@ -138,6 +138,15 @@ func TestPublishMsgHeadersAndRespond(t *testing.T) {
 	if resp.Header.Get("Echo") != "v1" || strings.Join(resp.Header.Values("Multi"), ",") != "a,b" || string(resp.Data) != "re:q" {
 		t.Fatalf("resp %+v", resp)
 	}
+	if resp.Sub != nil {
+		t.Fatal("a reply is no message of a user's subscription")
+	}
+	// With headers and nobody listening: ErrNoResponders, as without.
+	nr := NewMsg("hdr.nobody")
+	nr.Header.Set("X-Key", "v")
+	if _, err := nc.RequestMsg(nr, 2*time.Second); err != ErrNoResponders {
+		t.Fatalf("no responders: %v", err)
+	}
 	h := Header{}
 	h.Add("k", "1")
 	h.Set("k", "2")

@@ -132,7 +132,7 @@ func (m *reqMux) close() {
 
 // muxRequest is Request through the mux; ok false when the core's request must be used.
 func (c *connCore) muxRequest(nc *Conn, subj, hdr string, data []byte, timeout time.Duration) (msg *Msg, err error, ok bool) {
-	if !muxRequestsEnabled || hdr != "" {
+	if !muxRequestsEnabled {
 		return nil, nil, false
 	}
 	c.mu.Lock()
@@ -156,9 +156,15 @@ func (c *connCore) muxRequest(nc *Conn, subj, hdr string, data []byte, timeout t
 		delete(m.waiting, tok)
 		m.mu.Unlock()
 	}
-	if err := nc.publishBatched(subj, m.prefix+tok, data, false); err != nil {
+	var perr error
+	if hdr == "" {
+		perr = nc.publishBatched(subj, m.prefix+tok, data, false)
+	} else {
+		perr = nc.publishHdr(subj, m.prefix+tok, hdr, data)
+	}
+	if perr != nil {
 		forget()
-		return nil, err, true
+		return nil, perr, true
 	}
 	c.handOver() // someone waits for the answer: out now, not at the flusher's turn (publish_batch.go)
 	m.sent.Add(1)

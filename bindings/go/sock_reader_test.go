@@ -282,10 +282,14 @@ func TestInlineRequestMux(t *testing.T) {
 	if m.sent.Load() < sent0+16*50 {
 		t.Fatalf("mux requests %d, want >= %d", m.sent.Load(), sent0+16*50)
 	}
-	// headers use the core's request (and still work)
+	// a request with headers goes through the mux too
+	sent1 := m.sent.Load()
 	r, err := nc.RequestMsg(&Msg{Subject: "inl.mux", Data: []byte("h"), Header: Header{"X": []string{"1"}}}, 5*time.Second)
 	if err != nil || string(r.Data) != "re:h" {
 		t.Fatalf("RequestMsg: %v %v", r, err)
+	}
+	if m.sent.Load() != sent1+1 {
+		t.Fatal("RequestMsg with headers did not go through the mux")
 	}
 	sub.Unsubscribe()
 	nc.Flush()

@@ -195,7 +195,7 @@ pub unsafe extern "C" fn natsrs_js_ordered_consumer_consumer_info(
     })
 }
 
-/// Messages and payload bytes received by the consumer in use now and not yet handed out by
+/// Messages and bytes (headers and data) received by the consumer in use now and not yet handed out by
 /// `_next` or to the consume handler (nats.go's Pending on an ordered subscription; status
 /// answers and heartbeats in the queue count too). Works from any thread, also while it is
 /// consumed. Either out-pointer may be NULL.

@@ -93,7 +93,7 @@ impl OrderedCurrent {
         self.js.consumer_info(&self.stream, &self.consumer_name())
     }
 
-    /// Messages (and payload bytes) received by the current incarnation and not yet handed out
+    /// Messages (and their bytes, headers and data) received by the current incarnation and not yet handed out
     /// (status answers and heartbeats in the queue count too).
     pub fn pending(&self) -> (i64, i64) {
         self.queue.lock().sub.as_ref().map(|s| s.pending()).unwrap_or((0, 0))

@@ -374,7 +374,7 @@ static void test_handles_ordered_consumer(void) {
       tu_sleep_ms(10);
     }
     CHECK(pm >= 10 && pm <= 11);
-    CHECK_EQ(pb, 0); /* headers only */
+    CHECK(pb > 0); /* (headers only: the bytes of the headers) */
     CHECK_OK(natsrs_js_ordered_consumer_pending(oc, NULL, NULL));
     uint64_t dropped = 99;
     CHECK_OK(natsrs_js_ordered_consumer_dropped(oc, &dropped));
