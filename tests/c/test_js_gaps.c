@@ -351,7 +351,10 @@ static void test_pull_pending(void) {
   CHECK_STATUS(natsrs_pull_subscription_set_pending_limits(ps, 0, 10), NATSRS_STATUS_INVALID_ARGUMENT);
   CHECK_STATUS(natsrs_pull_subscription_set_pending_limits(ps, 10, 0), NATSRS_STATUS_INVALID_ARGUMENT);
 
-  /* Limits: one message fits; of three sent to a cancelled fetch, two are dropped. */
+  /* Limits: one message fits; of three sent to a cancelled fetch, two are dropped (all three
+   * when the status answer left above already fills the queue). */
+  int64_t before = 0;
+  CHECK_OK(natsrs_pull_subscription_pending(ps, &before, NULL));
   CHECK_OK(natsrs_pull_subscription_set_pending_limits(ps, 1, -1));
   for (int i = 0; i < 3; i++) pub(js, subj, "lim!");
   REQUIRE_OK(natsrs_pull_subscription_fetch_async(ps, 3, 0, 5000, 0, false, on_pull_done, NULL, NULL, &id));
@@ -365,7 +368,7 @@ static void test_pull_pending(void) {
     CHECK_OK(natsrs_pull_subscription_pending(ps, &msgs, NULL));
     CHECK_EQ(msgs, 1);
     CHECK_OK(natsrs_pull_subscription_max_pending(ps, &mm, NULL));
-    CHECK_EQ(mm, 1);
+    CHECK_EQ(mm, before == 0 ? 1 : 0);
   }
   CHECK_OK(natsrs_pull_subscription_set_pending_limits(ps, -1, -1));
 
