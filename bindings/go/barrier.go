@@ -38,6 +38,7 @@ func (nc *Conn) Barrier(f func()) error {
 	if nc == nil || nc.core == nil || nc.core.closed.Load() || nc.IsClosed() {
 		return ErrConnectionClosed
 	}
+	nc.core.handOver() // what was published before goes out first, as with every other call
 	var subs []*Subscription
 	for _, s := range nc.core.liveSubs() {
 		if s.typ == AsyncSubscription {
