@@ -206,16 +206,8 @@ pub unsafe extern "C" fn natsrs_js_ordered_consumer_pending(
     out_bytes: *mut i64,
 ) -> natsrs_status {
     guard(|| {
-        // SAFETY: `oc` live (or NULL, refused).
-        let (m, b) = unsafe { ordered_of(oc) }?.current.pending();
-        if !out_msgs.is_null() {
-            // SAFETY: non-NULL and writable (C contract).
-            unsafe { put(out_msgs, m) };
-        }
-        if !out_bytes.is_null() {
-            // SAFETY: as above.
-            unsafe { put(out_bytes, b) };
-        }
+        // SAFETY: `oc` live (or NULL, refused); out-pointers NULL or writable (C contract).
+        unsafe { super::js_push_stats::put_pair(out_msgs, out_bytes, ordered_of(oc)?.current.pending()) };
         Ok(())
     })
 }

@@ -13,7 +13,7 @@ use super::{guard, guard_val, nn, put};
 ///
 /// # Safety
 /// Each pointer is NULL or writable.
-unsafe fn put_pair(a: *mut i64, b: *mut i64, (x, y): (i64, i64)) {
+pub(super) unsafe fn put_pair(a: *mut i64, b: *mut i64, (x, y): (i64, i64)) {
     if !a.is_null() {
         // SAFETY: non-NULL and writable per the caller.
         unsafe { put(a, x) };
