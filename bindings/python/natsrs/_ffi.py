@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "f66e4da09dda880d314755cacb001d9aaff78f86baa56ce0362f848014a72386"
+HEADER_SHA256 = "2b599933cc96939f3b8c8280bbf12d31f1ebe46c3d8687740c7ce4f1f340ceb4"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
