@@ -290,6 +290,39 @@ fn subscription_drain_delivers_everything_already_sent() {
     assert_eq!(n.load(Ordering::SeqCst), 2000);
 }
 
+/// A thread waiting in `drain_wait` on a synchronous subscription wakes when another thread
+/// takes the last message and then the end (it slept until its timeout before: the Go
+/// binding's drain goroutines held a thread each for 30 s).
+#[test]
+fn drain_wait_wakes_when_a_reader_takes_the_end() {
+    let s = NatsServer::start();
+    let nc = connect(&s);
+    let sub = nc.subscribe_sync("drs", None).unwrap();
+    nc.flush(T).unwrap();
+    for _ in 0..100 {
+        nc.publish("drs", b"x").unwrap();
+    }
+    nc.flush(T).unwrap();
+    sub.drain().unwrap();
+    let waiter = sub.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(waiter.drain_wait(Duration::from_secs(60)));
+    });
+    std::thread::sleep(Duration::from_millis(50)); // the waiter is asleep
+    let mut got = 0;
+    loop {
+        match sub.try_next_msgs(16) {
+            Ok(v) if v.is_empty() => std::thread::sleep(Duration::from_millis(1)),
+            Ok(v) => got += v.len(),
+            Err(_) => break, // the end
+        }
+    }
+    assert_eq!(got, 100);
+    let r = rx.recv_timeout(Duration::from_secs(10)).expect("drain_wait still asleep after the end was taken");
+    assert!(r.is_ok(), "{:?}", r);
+}
+
 #[test]
 fn connection_drain_delivers_queued_messages_and_closes() {
     let s = NatsServer::start();

@@ -385,6 +385,13 @@ func TestFlushAndDrain(t *testing.T) {
 	if n.Load() != 5000 {
 		t.Fatalf("drained %d of 5000", n.Load())
 	}
+	// The drain's wait in the library ends with it and the C handle is freed (the wait used to
+	// sleep until the 30 s drain timeout, holding a thread).
+	waitFor(t, 5*time.Second, func() bool {
+		sub.h.mu.Lock()
+		defer sub.h.mu.Unlock()
+		return sub.h.ptr == nil
+	})
 	// Connection drain: handler sees every message, then closed handler runs.
 	closed := make(chan struct{})
 	var m, atClose atomic.Int32

@@ -498,9 +498,13 @@ natsrs_status gn_try_packed(natsrs_subscription *sub, uint8_t *buf, size_t cap, 
     if (st == NATSRS_STATUS_OK && *count > 0) {
         /* In the same cgo call: is anything still queued? When not, the caller waits for the next
            signal (the core signals when the queue goes from empty to not empty) instead of
-           making a call that would find nothing. */
+           making a call that would find nothing. Not after the input ended (a drain finished,
+           the server's auto-unsubscribe): that signal may be the one the caller just consumed,
+           and only the next call reports the end. */
         int64_t msgs = 1;
-        if (natsrs_subscription_pending(sub, &msgs, NULL) == NATSRS_STATUS_OK && msgs == 0) *left = 0;
+        if (natsrs_subscription_pending(sub, &msgs, NULL) == NATSRS_STATUS_OK && msgs == 0 &&
+            natsrs_subscription_is_valid(sub))
+            *left = 0;
     }
     return st;
 }

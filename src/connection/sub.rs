@@ -264,7 +264,18 @@ impl SubInner {
 
     fn mark_done_if_sync(&self, q: &mut SubQueue) {
         if self.kind != SubKind::Async && q.input_closed && q.msgs.is_empty() {
+            self.set_done(q);
+        }
+    }
+
+    /// Marks the queue consumed to its end and wakes the threads waiting for that (a
+    /// `drain_wait` would otherwise sleep until its timeout).
+    fn set_done(&self, q: &mut SubQueue) {
+        if !q.done {
             q.done = true;
+            if q.waiters > 0 {
+                self.cv.notify_all();
+            }
         }
     }
 
@@ -316,7 +327,7 @@ impl SubInner {
                 return Ok(m);
             }
             if q.input_closed || self.is_stopped() {
-                q.done = true;
+                self.set_done(&mut q);
                 return Err(end_error(q.end_status, self));
             }
             let timed_out = match deadline {
@@ -498,7 +509,7 @@ impl Subscription {
                 }
             }
             if v.is_empty() && (q.input_closed || self.0.is_stopped()) {
-                q.done = true;
+                self.0.set_done(&mut q);
                 return Err(end_error(q.end_status, &self.0));
             }
             self.0.delivered.fetch_add(v.len() as u64, Ordering::Relaxed);
@@ -542,7 +553,7 @@ impl Subscription {
                 v.push(m);
             }
             if v.is_empty() && (q.input_closed || self.0.is_stopped()) {
-                q.done = true;
+                self.0.set_done(&mut q);
                 return Err(end_error(q.end_status, &self.0));
             }
             self.0.delivered.fetch_add(v.len() as u64, Ordering::Relaxed);
