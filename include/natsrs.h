@@ -2632,6 +2632,31 @@ enum natsrs_status natsrs_js_ordered_consumer_dropped(const struct natsrs_js_ord
                                                       uint64_t *out);
 
 /**
+ * The most messages and bytes the client-side queue held at once, over every consumer the
+ * ordered consumer made since it started or since natsrs_js_ordered_consumer_clear_max_pending
+ * (nats.go's MaxPending). Works from any thread. Either out-pointer may be NULL.
+ */
+enum natsrs_status natsrs_js_ordered_consumer_max_pending(const struct natsrs_js_ordered_consumer *oc,
+                                                          int64_t *out_msgs,
+                                                          int64_t *out_bytes);
+
+/**
+ * Resets the high-water marks of natsrs_js_ordered_consumer_max_pending to zero.
+ */
+enum natsrs_status natsrs_js_ordered_consumer_clear_max_pending(const struct natsrs_js_ordered_consumer *oc);
+
+/**
+ * Limits of the client-side queue (messages, bytes; negative = unlimited, 0 is
+ * NATSRS_STATUS_INVALID_ARGUMENT), kept for every consumer the ordered consumer makes after
+ * this one too (nats.go's SetPendingLimits). Messages over them are dropped
+ * (natsrs_js_ordered_consumer_dropped counts them); the gap makes the ordered consumer start
+ * again after the last message it delivered, so none is lost or delivered twice.
+ */
+enum natsrs_status natsrs_js_ordered_consumer_set_pending_limits(const struct natsrs_js_ordered_consumer *oc,
+                                                                 int64_t msgs,
+                                                                 int64_t bytes);
+
+/**
  * Stops the ordered consumer from any thread: a waiting `_next` returns
  * NATSRS_STATUS_INVALID_SUBSCRIPTION at once, and so does every later one. Idempotent. (A
  * consume is stopped with natsrs_consume_context_stop instead.)

@@ -41,11 +41,11 @@ func TestJSOrderedConsumer(t *testing.T) {
 	if d, err := sub.Dropped(); err != nil || d != 0 {
 		t.Fatalf("ordered Dropped: %d %v", d, err)
 	}
-	if _, _, err := sub.MaxPending(); err != ErrTypeSubscription {
-		t.Fatalf("ordered MaxPending: %v", err)
+	if n, b, err := sub.MaxPending(); err != nil || n < 10 || b < 10 {
+		t.Fatalf("ordered MaxPending: %d %d %v", n, b, err)
 	}
-	if err := sub.SetPendingLimits(10, 10); err != ErrTypeSubscription {
-		t.Fatalf("ordered SetPendingLimits: %v", err)
+	if err := sub.SetPendingLimits(0, 10); err == nil {
+		t.Fatal("ordered SetPendingLimits(0, 10) accepted")
 	}
 	ci0, err := sub.ConsumerInfo()
 	if err != nil || ci0.Stream != name {
@@ -62,6 +62,34 @@ func TestJSOrderedConsumer(t *testing.T) {
 		if err != nil || string(m.Data) != fmt.Sprint(i) {
 			t.Fatalf("after reset %d: %v %v", i, m, err)
 		}
+	}
+	// Limits: of ten more, those over three at a time are dropped, and it starts again after
+	// the last one delivered: each comes once, in order.
+	if err := sub.SetPendingLimits(3, -1); err != nil {
+		t.Fatalf("ordered SetPendingLimits: %v", err)
+	}
+	if m, _, err := sub.PendingLimits(); err != nil || m != 3 {
+		t.Fatalf("ordered PendingLimits: %d %v", m, err)
+	}
+	for i := 0; i < 10; i++ {
+		if _, err := js.Publish(name+".x", []byte(fmt.Sprint("x", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 10; i++ {
+		m, err := sub.NextMsg(10 * time.Second)
+		if err != nil || string(m.Data) != fmt.Sprint("x", i) {
+			t.Fatalf("under limits %d: %v %v", i, m, err)
+		}
+	}
+	if d, err := sub.Dropped(); err != nil || d == 0 {
+		t.Fatalf("ordered Dropped under a limit of 3: %d %v", d, err)
+	}
+	if err := sub.ClearMaxPending(); err != nil {
+		t.Fatalf("ordered ClearMaxPending: %v", err)
+	}
+	if n, _, err := sub.MaxPending(); err != nil || n > 3 {
+		t.Fatalf("ordered MaxPending after clear: %d %v", n, err)
 	}
 	if _, err := sub.NextMsg(50 * time.Millisecond); err != ErrTimeout {
 		t.Fatal(err)

@@ -11,9 +11,10 @@ import "unsafe"
 // ClearMaxPending and SetPendingLimits on natsrs_js_subscription_pending / _dropped /
 // _max_pending / _clear_max_pending / _set_pending_limits for a push subscription, and the
 // natsrs_pull_subscription_ ones for a pull subscription (its queue holds messages received and
-// not yet fetched). An ordered consumer has Pending and Dropped (natsrs_js_ordered_consumer_
-// pending / _dropped: the queue of the consumer it uses now); MaxPending, ClearMaxPending and
-// SetPendingLimits on it are ErrTypeSubscription.
+// not yet fetched), and the natsrs_js_ordered_consumer_ ones for an ordered consumer (Pending:
+// the queue of the consumer it uses now; Dropped and MaxPending: over every consumer it made;
+// its limits hold for each one it makes, and a message dropped over them makes it start again
+// after the last one delivered).
 
 // jsAcquire acquires the C JetStream subscription (release with s.jsi.release): nil and
 // ErrConnectionClosed or ErrBadSubscription once it is gone.
@@ -76,7 +77,13 @@ func (s *Subscription) jsCounters() (C.gn_js_counters, error) {
 func (s *Subscription) jsSetPendingLimits(msgs, bytes int) error {
 	var je C.gn_jerr
 	var st C.natsrs_status
-	if s.jsi.pull {
+	if s.jsi.ordered {
+		p, err := s.jsAcquire()
+		if err != nil {
+			return err
+		}
+		st = C.gn_js_ordered_set_limits((*C.gn_ordered)(p), C.int64_t(msgs), C.int64_t(bytes), &je)
+	} else if s.jsi.pull {
 		p, err := s.jsAcquire()
 		if err != nil {
 			return err
@@ -100,15 +107,17 @@ func (s *Subscription) jsSetPendingLimits(msgs, bytes int) error {
 }
 
 func (s *Subscription) jsClearMaxPending() error {
-	if s.jsi.ordered {
-		return ErrTypeSubscription
-	}
 	p, err := s.jsAcquire()
 	if err != nil {
 		return err
 	}
 	var je C.gn_jerr
-	st := C.gn_js_clear_max_pending(p, C.bool(s.jsi.pull), &je)
+	var st C.natsrs_status
+	if s.jsi.ordered {
+		st = C.gn_js_ordered_clear_max_pending((*C.gn_ordered)(p), &je)
+	} else {
+		st = C.gn_js_clear_max_pending(p, C.bool(s.jsi.pull), &je)
+	}
 	s.jsi.release()
 	return jsErr(st, &je, jsCallConsumer)
 }

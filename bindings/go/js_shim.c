@@ -480,6 +480,19 @@ natsrs_status gn_js_ordered_counters(gn_ordered *o, gn_js_counters *c, gn_jerr *
     c->max_bytes = -1;
     natsrs_status st = natsrs_js_ordered_consumer_pending(o->oc, &c->msgs, &c->bytes);
     if (st == NATSRS_STATUS_OK) st = natsrs_js_ordered_consumer_dropped(o->oc, &c->dropped);
+    if (st == NATSRS_STATUS_OK) st = natsrs_js_ordered_consumer_max_pending(o->oc, &c->max_msgs, &c->max_bytes);
+    if (st != NATSRS_STATUS_OK) take_err(je);
+    return st;
+}
+
+natsrs_status gn_js_ordered_set_limits(gn_ordered *o, int64_t msgs, int64_t bytes, gn_jerr *je) {
+    natsrs_status st = natsrs_js_ordered_consumer_set_pending_limits(o->oc, msgs, bytes);
+    if (st != NATSRS_STATUS_OK) take_err(je);
+    return st;
+}
+
+natsrs_status gn_js_ordered_clear_max_pending(gn_ordered *o, gn_jerr *je) {
+    natsrs_status st = natsrs_js_ordered_consumer_clear_max_pending(o->oc);
     if (st != NATSRS_STATUS_OK) take_err(je);
     return st;
 }

@@ -148,6 +148,8 @@ typedef struct gn_js_counters {
 natsrs_status gn_js_sub_counters(natsrs_js_subscription *sub, gn_js_counters *c, gn_jerr *je);
 // Pending and dropped of an ordered consumer (max_* are -1: not kept).
 natsrs_status gn_js_ordered_counters(gn_ordered *o, gn_js_counters *c, gn_jerr *je);
+natsrs_status gn_js_ordered_set_limits(gn_ordered *o, int64_t msgs, int64_t bytes, gn_jerr *je);
+natsrs_status gn_js_ordered_clear_max_pending(gn_ordered *o, gn_jerr *je);
 // Pending, dropped and max pending of a pull subscription (the queue of its reply subscription).
 natsrs_status gn_js_pull_counters(natsrs_pull_subscription *sub, gn_js_counters *c, gn_jerr *je);
 // Messages taken off a push subscription's queue (handled by its handler, control messages

@@ -33,9 +33,6 @@ func (s *Subscription) MaxPending() (int, int, error) {
 		return -1, -1, ErrBadSubscription
 	}
 	if s.jsi != nil {
-		if s.jsi.ordered {
-			return -1, -1, ErrTypeSubscription
-		}
 		c, err := s.jsCounters()
 		if err != nil {
 			return -1, -1, err

@@ -226,6 +226,47 @@ pub unsafe extern "C" fn natsrs_js_ordered_consumer_dropped(oc: *const natsrs_js
     })
 }
 
+/// The most messages and bytes the client-side queue held at once, over every consumer the
+/// ordered consumer made since it started or since natsrs_js_ordered_consumer_clear_max_pending
+/// (nats.go's MaxPending). Works from any thread. Either out-pointer may be NULL.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_js_ordered_consumer_max_pending(
+    oc: *const natsrs_js_ordered_consumer,
+    out_msgs: *mut i64,
+    out_bytes: *mut i64,
+) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `oc` live (or NULL, refused); out-pointers NULL or writable (C contract).
+        unsafe { super::js_push_stats::put_pair(out_msgs, out_bytes, ordered_of(oc)?.current.max_pending()) };
+        Ok(())
+    })
+}
+
+/// Resets the high-water marks of natsrs_js_ordered_consumer_max_pending to zero.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_js_ordered_consumer_clear_max_pending(oc: *const natsrs_js_ordered_consumer) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `oc` live (or NULL, refused).
+        unsafe { ordered_of(oc) }?.current.clear_max_pending();
+        Ok(())
+    })
+}
+
+/// Limits of the client-side queue (messages, bytes; negative = unlimited, 0 is
+/// NATSRS_STATUS_INVALID_ARGUMENT), kept for every consumer the ordered consumer makes after
+/// this one too (nats.go's SetPendingLimits). Messages over them are dropped
+/// (natsrs_js_ordered_consumer_dropped counts them); the gap makes the ordered consumer start
+/// again after the last message it delivered, so none is lost or delivered twice.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_js_ordered_consumer_set_pending_limits(
+    oc: *const natsrs_js_ordered_consumer,
+    msgs: i64,
+    bytes: i64,
+) -> natsrs_status {
+    // SAFETY: `oc` live (or NULL, refused).
+    guard(|| unsafe { ordered_of(oc) }?.current.set_pending_limits(msgs, bytes))
+}
+
 /// Stops the ordered consumer from any thread: a waiting `_next` returns
 /// NATSRS_STATUS_INVALID_SUBSCRIPTION at once, and so does every later one. Idempotent. (A
 /// consume is stopped with natsrs_consume_context_stop instead.)

@@ -21,6 +21,9 @@ pub const ORDERED_RETRY_FIRST: Duration = Duration::from_millis(250);
 pub const ORDERED_RETRY_MAX: Duration = Duration::from_secs(10);
 /// Idle heartbeat of each incarnation.
 pub const ORDERED_HEARTBEAT: Duration = Duration::from_secs(5);
+/// While waiting, how often `next` looks for messages dropped over the queue's limits (a gap
+/// no later message would reveal).
+pub const ORDERED_DROP_CHECK: Duration = Duration::from_secs(1);
 
 /// Options of an ordered consumer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -68,6 +71,30 @@ struct Queue {
     sub: Option<Subscription>,
     /// Drops of the incarnations before it.
     dropped_before: u64,
+    /// The most (messages, bytes) the queues of the incarnations before it held at once.
+    peak_before: (i64, i64),
+    /// Limits set with [`OrderedCurrent::set_pending_limits`], applied to every incarnation.
+    limits: Option<(i64, i64)>,
+}
+
+impl Queue {
+    /// Takes the current incarnation's queue out, folding its counters into the totals.
+    fn retire(&mut self) {
+        if let Some(s) = self.sub.take() {
+            self.dropped_before += s.dropped();
+            let (m, b) = s.max_pending();
+            self.peak_before = (self.peak_before.0.max(m), self.peak_before.1.max(b));
+        }
+    }
+
+    /// Makes `sub` the current incarnation's queue, under the limits set so far.
+    fn adopt(&mut self, sub: Subscription) {
+        if let Some((m, b)) = self.limits {
+            // Accepted once by set_pending_limits: cannot be refused here.
+            let _ = sub.set_pending_limits(m, b);
+        }
+        self.sub = Some(sub);
+    }
 }
 
 /// The current server-side consumer of an ordered consumer, readable from any thread, also
@@ -104,6 +131,38 @@ impl OrderedCurrent {
     pub fn dropped(&self) -> u64 {
         let q = self.queue.lock();
         q.dropped_before + q.sub.as_ref().map(|s| s.dropped()).unwrap_or(0)
+    }
+
+    /// Limits of the client-side queue (messages, bytes; negative: none, zero refused), for the
+    /// consumer in use now and every one made after it. Messages over them are dropped; the
+    /// gap then makes the ordered consumer start again after the last one it delivered.
+    pub fn set_pending_limits(&self, msgs: i64, bytes: i64) -> Result<()> {
+        if msgs == 0 || bytes == 0 {
+            return Err(err!(InvalidArgument, "pending limits cannot be zero (use a negative value for unlimited)"));
+        }
+        let mut q = self.queue.lock();
+        q.limits = Some((msgs, bytes));
+        if let Some(s) = q.sub.as_ref() {
+            s.set_pending_limits(msgs, bytes)?;
+        }
+        Ok(())
+    }
+
+    /// The most (messages, bytes) the client-side queue held at once, over every consumer made
+    /// since the start or the last [`OrderedCurrent::clear_max_pending`].
+    pub fn max_pending(&self) -> (i64, i64) {
+        let q = self.queue.lock();
+        let (m, b) = q.sub.as_ref().map(|s| s.max_pending()).unwrap_or((0, 0));
+        (q.peak_before.0.max(m), q.peak_before.1.max(b))
+    }
+
+    /// Resets the high-water marks of [`OrderedCurrent::max_pending`].
+    pub fn clear_max_pending(&self) {
+        let mut q = self.queue.lock();
+        q.peak_before = (0, 0);
+        if let Some(s) = q.sub.as_ref() {
+            s.clear_max_pending();
+        }
     }
 }
 
@@ -207,7 +266,7 @@ impl OrderedConsumer {
             co.heartbeat = Some(ORDERED_HEARTBEAT.min(co.expires / 2));
         }
         let msgs = Messages::with_stop(&self.js, &self.stream, &self.name, co, self.stop_handle.clone())?;
-        self.queue.lock().sub = Some(msgs.queue());
+        self.queue.lock().adopt(msgs.queue());
         self.msgs = Some(msgs);
         self.reconnects = self.js.0.conn.reconnects();
         self.retry = ORDERED_RETRY_FIRST;
@@ -218,10 +277,7 @@ impl OrderedConsumer {
         self.resets += 1;
         if let Some(mut m) = self.msgs.take() {
             m.stop();
-            let mut q = self.queue.lock();
-            if let Some(s) = q.sub.take() {
-                q.dropped_before += s.dropped();
-            }
+            self.queue.lock().retire();
         }
         // Best effort, off the caller's thread: the old incarnation also expires by itself.
         let (js, stream, name) = (self.js.clone(), self.stream.clone(), self.name.clone());
@@ -261,7 +317,7 @@ impl OrderedConsumer {
                     continue;
                 }
             }
-            let m = self.msgs.as_mut().expect("created above").next(left);
+            let m = self.msgs.as_mut().expect("created above").next(left.min(ORDERED_DROP_CHECK));
             match m {
                 Ok(m) => {
                     let Ok(md) = m.metadata() else { continue };
@@ -276,7 +332,13 @@ impl OrderedConsumer {
                     self.stream_seq = md.stream_seq;
                     return Ok(m);
                 }
-                Err(e) if e.status == Status::Timeout && !e.message.contains("heartbeat") => return Err(e),
+                Err(e) if e.status == Status::Timeout && !e.message.contains("heartbeat") => {
+                    // A message dropped over the limits leaves a gap: start again after the
+                    // last one delivered. (The deadline is checked at the top.)
+                    if self.queue.lock().sub.as_ref().is_some_and(|s| s.dropped() > 0) {
+                        self.reset();
+                    }
+                }
                 Err(e) if e.status == Status::ConnectionClosed => return Err(e),
                 Err(_) if self.stop_handle.is_stopped() => return Err(StopHandle::stopped_error()),
                 Err(_) => self.reset(),

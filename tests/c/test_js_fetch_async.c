@@ -221,13 +221,28 @@ static void test_fetch_async_one_at_a_time(void) {
   size_t n = 0;
   CHECK_STATUS(natsrs_pull_subscription_fetch(ps, 4, 100, arr, &n), NATSRS_STATUS_ILLEGAL_STATE);
 
-  /* Messages published now complete the outstanding one. */
+  /* Messages published now complete the outstanding one. On a loaded machine the fetch's
+   * no-wait probe can still be in flight when the first ones are stored: it then returns what
+   * the probe found, and the rest come with the next fetch, in order, none lost. */
   publish_n(js, subj, 0, 4);
   CHECK_EQ(tu_counter_wait(&a.calls, 1, WAIT_MS), 1);
   CHECK_EQ(a.status, NATSRS_STATUS_OK);
-  CHECK_EQ(a.count, 4);
+  CHECK(a.count >= 1 && a.count <= 4);
   check_payloads(&a, 0);
   CHECK_EQ(tu_counter_wait(&a.frees, 1, WAIT_MS), 1);
+  if (a.count < 4) {
+    size_t want = 4 - a.count;
+    CHECK_OK(natsrs_pull_subscription_fetch(ps, want, WAIT_MS, arr, &n));
+    CHECK_EQ(n, want);
+    for (size_t i = 0; i < n; i++) {
+      char expect[16];
+      snprintf(expect, sizeof expect, "m%zu", a.count + i);
+      size_t dl = natsrs_msg_data_len(arr[i]);
+      CHECK(dl == strlen(expect) && memcmp(natsrs_msg_data(arr[i]), expect, dl) == 0);
+      natsrs_msg_ack(arr[i]);
+      natsrs_msg_free(arr[i]);
+    }
+  }
 
   fs_destroy(&a);
   fs_destroy(&b);

@@ -426,6 +426,84 @@ static void test_get_next_msg(void) {
   teardown(nc, js, stream);
 }
 
+/* Pending limits of an ordered consumer: messages over them are dropped and counted, the gap
+ * makes it start again after the last one delivered, so every message still comes once, in
+ * order; the high-water mark stays within the limit. */
+static void test_ordered_limits(void) {
+  char stream[64], pfx[64], subj[96];
+  natsrs_connection *nc = NULL;
+  natsrs_jetstream *js = setup(&nc, stream, sizeof stream, pfx, sizeof pfx);
+  REQUIRE(js);
+  snprintf(subj, sizeof subj, "%s.ord", pfx);
+  natsrs_js_stream *st = NULL;
+  REQUIRE_OK(natsrs_jetstream_get_stream(js, stream, &st));
+  natsrs_js_ordered_consumer *oc = NULL;
+  REQUIRE_OK(natsrs_js_stream_ordered_consumer(st, NULL, NULL, &oc));
+
+  CHECK_STATUS(natsrs_js_ordered_consumer_set_pending_limits(oc, 0, 100), NATSRS_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(natsrs_js_ordered_consumer_set_pending_limits(oc, 5, 0), NATSRS_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(natsrs_js_ordered_consumer_set_pending_limits(NULL, 5, -1), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_STATUS(natsrs_js_ordered_consumer_max_pending(NULL, NULL, NULL), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_STATUS(natsrs_js_ordered_consumer_clear_max_pending(NULL), NATSRS_STATUS_NULL_PARAMETER);
+  CHECK_OK(natsrs_js_ordered_consumer_max_pending(oc, NULL, NULL));
+  REQUIRE_OK(natsrs_js_ordered_consumer_set_pending_limits(oc, 5, -1));
+
+  enum { N = 20 };
+  char data[16];
+  for (int i = 0; i < N; i++) {
+    snprintf(data, sizeof data, "o%d", i);
+    pub(js, subj, data);
+  }
+  uint64_t dropped = 0;
+  for (int i = 0; i < N; i++) {
+    if (i == 1) {
+      /* The first read pulled them all: over the limit, they were dropped. */
+      for (int k = 0; k < 500 && dropped == 0; k++) {
+        CHECK_OK(natsrs_js_ordered_consumer_dropped(oc, &dropped));
+        if (dropped == 0) tu_sleep_ms(10);
+      }
+      CHECK(dropped > 0);
+    }
+    natsrs_msg *m = NULL;
+    REQUIRE_OK(natsrs_js_ordered_consumer_next(oc, 15000, &m));
+    uint64_t seq = 0;
+    CHECK_OK(natsrs_msg_stored_seq(m, &seq));
+    CHECK_EQ(seq, (uint64_t)(i + 1));
+    snprintf(data, sizeof data, "o%d", i);
+    CHECK(natsrs_msg_data_len(m) == strlen(data) && memcmp(natsrs_msg_data(m), data, strlen(data)) == 0);
+    natsrs_msg_free(m);
+  }
+  int64_t mm = -1, mb = -1;
+  CHECK_OK(natsrs_js_ordered_consumer_max_pending(oc, &mm, &mb));
+  CHECK(mm >= 1 && mm <= 5);
+  CHECK(mb > 0);
+  CHECK_OK(natsrs_js_ordered_consumer_clear_max_pending(oc));
+  CHECK_OK(natsrs_js_ordered_consumer_max_pending(oc, &mm, NULL));
+  CHECK(mm <= 1); /* (a heartbeat may arrive meanwhile) */
+
+  /* Without limits, nothing more is dropped. */
+  CHECK_OK(natsrs_js_ordered_consumer_dropped(oc, &dropped));
+  CHECK_OK(natsrs_js_ordered_consumer_set_pending_limits(oc, -1, -1));
+  for (int i = N; i < N + 10; i++) {
+    snprintf(data, sizeof data, "o%d", i);
+    pub(js, subj, data);
+  }
+  for (int i = N; i < N + 10; i++) {
+    natsrs_msg *m = NULL;
+    REQUIRE_OK(natsrs_js_ordered_consumer_next(oc, 15000, &m));
+    uint64_t seq = 0;
+    CHECK_OK(natsrs_msg_stored_seq(m, &seq));
+    CHECK_EQ(seq, (uint64_t)(i + 1));
+    natsrs_msg_free(m);
+  }
+  uint64_t after = 0;
+  CHECK_OK(natsrs_js_ordered_consumer_dropped(oc, &after));
+  CHECK_EQ(after, dropped);
+  natsrs_js_ordered_consumer_free(oc);
+  natsrs_js_stream_free(st);
+  teardown(nc, js, stream);
+}
+
 static const tu_test tests[] = {
     TU_TEST(test_stored_seq_and_time),
     TU_TEST(test_deliver_subject),
@@ -433,6 +511,7 @@ static const tu_test tests[] = {
     TU_TEST(test_pending_and_dropped),
     TU_TEST(test_pull_pending),
     TU_TEST(test_get_next_msg),
+    TU_TEST(test_ordered_limits),
 };
 
 int main(int argc, char **argv) { return tu_main(argc, argv, tests, TU_COUNT(tests)); }

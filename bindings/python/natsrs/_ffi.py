@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "2b599933cc96939f3b8c8280bbf12d31f1ebe46c3d8687740c7ce4f1f340ceb4"
+HEADER_SHA256 = "e925476a9d4de31914585a8ea42f5264f10854143563fb00129863c0a1fcc026"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -479,6 +479,9 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_js_ordered_consumer_consumer_info", c_int, (c_void_p, POINTER(c_void_p))),
     ("natsrs_js_ordered_consumer_pending", c_int, (c_void_p, POINTER(c_int64), POINTER(c_int64))),
     ("natsrs_js_ordered_consumer_dropped", c_int, (c_void_p, POINTER(c_uint64))),
+    ("natsrs_js_ordered_consumer_max_pending", c_int, (c_void_p, POINTER(c_int64), POINTER(c_int64))),
+    ("natsrs_js_ordered_consumer_clear_max_pending", c_int, (c_void_p,)),
+    ("natsrs_js_ordered_consumer_set_pending_limits", c_int, (c_void_p, c_int64, c_int64)),
     ("natsrs_js_ordered_consumer_stop", c_int, (c_void_p,)),
     ("natsrs_js_ordered_consumer_free", None, (c_void_p,)),
     ("natsrs_js_publish_options_create", c_int, (POINTER(c_void_p),)),
