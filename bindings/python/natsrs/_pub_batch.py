@@ -11,10 +11,21 @@ calls, ``close``), so the order on the wire is the call order. An entry the libr
 at hand-over (the connection closed meanwhile, the reconnect buffer is full) goes to
 ``error_cb`` and ``last_error``; the entries after it are still published. While disconnected,
 and while one of the connection's message handlers runs, publishes are not batched.
+
+The hot path takes no lock: each entry is one ``list.append`` of a (head, payload) tuple, and
+the hand-over takes a prefix of the list (``buf[:n]``, then ``del buf[:n]``, one at a time under
+``_send``) while publishers only append behind it; each of these list operations is atomic (the
+GIL, or the list's own lock in a free-threaded build), so no entry is torn, lost or sent twice.
+The flusher is woken by the first publisher that finds it not awake after its append (it clears
+``_awake`` before it takes the prefix, so an entry appended after the take always finds it
+cleared). A publisher that finds the batch stopped after its append takes its entry back out:
+when it is still there, the final hand-over did not take it, and the publish raises
+ConnectionClosedError as one made after ``close``.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import struct
@@ -34,7 +45,7 @@ __all__ = ["PubBatch", "bad_subject", "ENABLED", "BATCH_BYTES", "BATCH_MAX_PAYLO
 
 # On unless NATSRS_PY_PUBLISH_BATCH=0 in the environment.
 ENABLED = os.environ.get("NATSRS_PY_PUBLISH_BATCH", "1") != "0"
-BATCH_BYTES = 64 * 1024  # a publisher hands the buffer over itself at this size
+BATCH_BYTES = 64 * 1024  # a publisher hands the buffer over itself at about this size (counted in entries of its size)
 BATCH_MAX_PAYLOAD = 8 * 1024  # larger payloads are published directly (after the pending batch)
 STREAM_GAP = 0.005  # a publisher that filled the buffer this recently (seconds) streams
 STREAM_DELAY = 0.0005  # how long the flusher then lets the publisher fill the buffer first
@@ -43,6 +54,12 @@ _BAD_SUBJECT = re.compile(r"[ \t\r\n\x00]|\.\.|^\.|\.$")  # what the library ref
 _ENTRY = struct.Struct("<IIII")
 _publish_packed = lib.natsrs_connection_publish_packed
 _S = _ffi
+
+
+def _closed() -> BaseException:
+    from .errors import ConnectionClosedError
+
+    return ConnectionClosedError()
 
 
 def bad_subject(subject: str) -> bool:
@@ -71,6 +88,7 @@ def _flusher(ref: "weakref.ref[PubBatch]", kick: threading.Event) -> None:
             if batch is None:
                 return
         kick.clear()
+        batch._awake = False  # before the take: a later entry's publisher wakes it again
         batch.hand_over()
         if batch.stopped:
             return
@@ -83,13 +101,14 @@ class PubBatch:
     def __init__(self, core: "ConnCore", report: Callable[[BaseException], None]) -> None:
         self._core = weakref.ref(core)
         self._report = report
-        self._lock = threading.Lock()  # guards buf
+        self._lock = threading.Lock()  # guards the limits
         self._send = threading.Lock()  # one hand-over at a time, so batches keep their order
-        # the pending entries as parts (entry head + subject, payload, ...), joined at hand-over:
-        # appending to a list costs less per 1 KiB payload than growing a bytearray
-        self.buf: List[bytes] = []
-        self._nbytes = 0  # bytes in buf
-        self._heads: Dict[str, Tuple[int, bytes, int]] = {}  # subject -> (payload size, entry head, entry size)
+        # the pending entries, (entry head + subject, payload) each, joined at hand-over; the list
+        # is never replaced: publishers append, a hand-over takes a prefix (see the module doc)
+        self.buf: List[Tuple[bytes, bytes]] = []
+        # subject -> (payload size, entry head, entries of this size that make a batch)
+        self._heads: Dict[str, Tuple[int, bytes, int]] = {}
+        self._awake = False  # the flusher was kicked and has not taken the buffer yet
         # Payloads up to this size are batched; -1 while not connected (publishes then go
         # directly, so that a full reconnect buffer raises at the call).
         self.limit = -1
@@ -141,27 +160,20 @@ class PubBatch:
             if head is None or head[0] != n:
                 head = None if bad_subject(subject) or n > self.limit else self._head(subject, n)
             if head is not None:
-                lock = self._lock
-                lock.acquire()  # (not `with`: the hot path, and try/finally costs nothing here)
-                try:
-                    stopped = self.stopped  # closed meanwhile: the direct publish below raises
-                    if not stopped:
-                        buf = self.buf
-                        kick = not buf
-                        buf.append(head[1])
-                        buf.append(payload)
-                        nb = self._nbytes = self._nbytes + head[2]
-                finally:
-                    lock.release()
-                if not stopped:
-                    if nb >= BATCH_BYTES:
-                        self.full_at = time.monotonic()
-                        self.hand_over()
-                    elif kick:
-                        if self._thread is None:
-                            self._start()
-                        self._kick.set()
-                    return
+                buf = self.buf
+                entry = (head[1], payload)
+                buf.append(entry)
+                if self.stopped and self._take_back(entry):
+                    raise _closed()  # the final hand-over did not take it: as a publish after close
+                if len(buf) >= head[2]:
+                    self.full_at = time.monotonic()
+                    self.hand_over()
+                elif not self._awake:
+                    self._awake = True
+                    if self._thread is None:
+                        self._start()
+                    self._kick.set()
+                return
         core = self._core()
         if core is None:
             from .errors import ConnectionClosedError
@@ -170,13 +182,23 @@ class PubBatch:
         core.publish(subject, payload, reply, headers)
 
     def _head(self, subject: str, n: int) -> Tuple[int, bytes, int]:
-        """The cached (payload size, entry head + subject, entry size) of a subject and size."""
+        """The cached (payload size, entry head + subject, entries of that size in a batch of
+        about ``BATCH_BYTES``) of a subject and size."""
         sb = subject.encode()
         if len(self._heads) >= SUBJECT_CACHE_SIZE:
             self._heads.clear()
         hb = _ENTRY.pack(len(sb), 0, 0, n) + sb
-        head = self._heads[subject] = (n, hb, len(hb) + n)
+        head = self._heads[subject] = (n, hb, max(1, BATCH_BYTES // (len(hb) + n)))
         return head
+
+    def _take_back(self, entry: Tuple[bytes, bytes]) -> bool:
+        """After ``stop``: removes an entry appended too late for the final hand-over. True when
+        it was still there (not published); False when the final hand-over took it."""
+        try:
+            self.buf.remove(entry)  # (an equal entry of another late publisher is the same bytes)
+        except ValueError:
+            return False
+        return True
 
     def _start(self) -> None:
         with self._lock:
@@ -192,20 +214,25 @@ class PubBatch:
         """Gives the pending buffer to the library (after any hand-over in progress)."""
         errors: List[BaseException] = []
         with self._send:
-            with self._lock:
-                parts = self.buf
-                if not parts:
-                    return
-                self.buf = []
-                self._nbytes = 0
             core = self._core()
             if core is None or self.stopped:
-                return  # (stop took what was pending: after it, no call may use the handle)
-            self._send_packed(core.ptr, b"".join(parts), errors)
+                return  # (stop took what was pending, later entries go back to their publishers)
+            parts = self._take()
+            if not parts:
+                return
+            self._send_packed(core.ptr, b"".join(itertools.chain.from_iterable(parts)), errors)
         for e in errors:  # after the locks: an error_cb may publish again
             self.last_error = e
             self.last_error_at = core.errors_received
             self._report(e)
+
+    def _take(self) -> List[Tuple[bytes, bytes]]:  # with _send held
+        """Takes the entries appended so far (publishers append behind them meanwhile)."""
+        buf = self.buf
+        n = len(buf)
+        parts = buf[:n]
+        del buf[:n]
+        return parts
 
     def _send_packed(self, p: int, data: bytes, errors: List[BaseException]) -> None:
         off, end = 0, len(data)
@@ -232,10 +259,10 @@ class PubBatch:
             with self._lock:
                 self.stopped = True
                 self._refresh()
-                parts, self.buf, self._nbytes = self.buf, [], 0
+            parts = self._take()  # (after stopped is set: a later entry goes back, see publish)
             core = self._core()
             if parts and core is not None and not core.closed:
-                self._send_packed(core.ptr, b"".join(parts), errors)
+                self._send_packed(core.ptr, b"".join(itertools.chain.from_iterable(parts)), errors)
         for e in errors:
             self.last_error = e
             self._report(e)

@@ -158,6 +158,55 @@ def test_close_hands_the_buffer_over(server: Any) -> None:
             assert not t.is_alive(), "the flusher thread outlived close"
 
 
+def test_close_while_threads_publish(server: Any) -> None:
+    """Publishers racing close: each publish either returned and its message arrives, in order,
+    or raised ConnectionClosedError and its message never arrives; none is lost or torn."""
+    with natsrs.connect(server.url) as rc:
+        sub = rc.subscribe("bb.race.>", pending_msgs_limit=-1, pending_bytes_limit=-1)
+        rc.flush()
+        threads = 3
+        for _ in range(3):
+            nc = natsrs.connect(server.url)
+            ok = [0] * threads
+            started = threading.Barrier(threads + 1)
+
+            def pub(k: int, nc: Any = nc, ok: List[int] = ok, started: Any = started) -> None:
+                started.wait()
+                i = 0
+                while True:
+                    try:
+                        nc.publish(f"bb.race.{k}", b"%d" % i)
+                    except errors.ConnectionClosedError:
+                        return
+                    i += 1
+                    ok[k] = i
+
+            ts = [threading.Thread(target=pub, args=(k,)) for k in range(threads)]
+            for t in ts:
+                t.start()
+            started.wait()
+            time.sleep(0.05)
+            nc.close()
+            for t in ts:
+                t.join(10)
+                assert not t.is_alive()
+            seen = [0] * threads
+            deadline = time.monotonic() + 20
+            while seen != ok and time.monotonic() < deadline:
+                try:
+                    m = sub.next_msg(timeout=1)
+                except errors.TimeoutError:
+                    continue
+                k = int(m.subject.rsplit(".", 1)[1])
+                assert int(m.data) == seen[k], (k, m.data, seen[k])
+                seen[k] += 1
+            assert seen == ok, (seen, ok)
+            rc.flush()
+            with pytest.raises(errors.TimeoutError):  # nothing that raised went out
+                m = sub.next_msg(timeout=0.2)
+                pytest.fail(f"unexpected {m.subject} {m.data!r}")
+
+
 def test_errors_at_the_call(server: Any) -> None:
     nc = natsrs.connect(server.url)
     with pytest.raises(errors.BadSubjectError):
