@@ -859,6 +859,29 @@ fn ordered_consumer_in_order_across_delete_and_restart() {
     assert!(oc.resets() >= 1);
 }
 
+#[test]
+fn ordered_consumer_pending_limits_drop_and_restart_in_order() {
+    let (_s, _nc, js) = setup();
+    stream(&js, "OL", &["ol.>"]);
+    let mut oc = js.stream("OL").unwrap().ordered_consumer(OrderedConsumerOptions::default()).unwrap();
+    let cur = oc.current();
+    assert_eq!(cur.set_pending_limits(0, 10).unwrap_err().status, Status::InvalidArgument);
+    cur.set_pending_limits(5, -1).unwrap();
+    publish_n(&js, "ol.a", 20);
+    let mut seen = Vec::new();
+    for _ in 0..20 {
+        seen.push(oc.next(Duration::from_secs(15)).unwrap().metadata().unwrap().stream_seq);
+    }
+    // Every message once, in order, although most were dropped over the limit at first.
+    assert_eq!(seen, (1..=20).collect::<Vec<u64>>());
+    assert!(cur.dropped() > 0);
+    assert!(oc.resets() >= 1);
+    let (m, b) = cur.max_pending();
+    assert!((1..=5).contains(&m) && b > 0, "max pending {m} {b}");
+    cur.clear_max_pending();
+    assert!(cur.max_pending().0 <= 1);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Cluster
 // ---------------------------------------------------------------------------------------------
