@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime
 import functools
 import itertools
@@ -580,6 +581,16 @@ def test_get_and_delete_msg(jurl: str) -> None:
         assert (dh.get("Nats-Sequence"), dh.get("Nats-Subject"), dh.get("Nats-Stream")) == ("3", f"{name}.a", name)
         assert api.parse_time(dh["Nats-Time-Stamp"]) == dl.time
         assert "Nats-Sequence" not in (m.headers or {})
+        # and a stream get carries the header block as the server's JSON has it (base64)
+        assert m.hdrs is not None and base64.b64decode(m.hdrs) == b"NATS/1.0\r\nX: 1\r\n\r\n"
+        assert last.hdrs is None
+        # a direct get of a stream without direct get is a plain request nobody answers
+        other = uniq()
+        await js.add_stream(name=other, subjects=[f"{other}.>"])
+        await js.publish(f"{other}.a", b"x")
+        with pytest.raises(nats.errors.NoRespondersError):
+            await js.get_msg(other, 1, direct=True)
+        await js.delete_stream(other)
         assert await js.delete_msg(name, 1) is True
         with pytest.raises(NotFoundError):
             await js.get_msg(name, 1)

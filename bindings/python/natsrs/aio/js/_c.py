@@ -8,6 +8,7 @@ executor; JetStream publish uses the library's non-blocking publish instead (see
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
 import datetime
 import json
@@ -68,6 +69,13 @@ def error(status: int, publish: bool = False) -> Error:
     return error_for(status, text)
 
 
+def wire_headers_b64(headers: Dict[str, List[str]]) -> str:
+    """A header block as the server's JSON carries it (base64 of ``NATS/1.0`` and the lines):
+    nats-py's ``RawStreamMsg.hdrs`` of a get that is not direct."""
+    lines = "".join(f"{k}: {v}\r\n" for k, vs in headers.items() for v in vs)
+    return base64.b64encode(f"NATS/1.0\r\n{lines}\r\n".encode()).decode()
+
+
 def time_of_ns(ns: int) -> datetime.datetime:
     """A time in ns since the Unix epoch as an aware UTC datetime (microseconds, as nats-py)."""
     return EPOCH + datetime.timedelta(microseconds=ns // 1000)
@@ -82,6 +90,15 @@ def rfc3339_ns(ns: int) -> str:
 
 def check(status: int) -> None:
     if status != OK:
+        raise error(status)
+
+
+def check_direct(status: int, direct: bool) -> None:
+    """``check`` for a read that may be a direct get: nats-py sends those as plain requests, so
+    a stream without direct get (no responders) is ``NoRespondersError`` there, not an API error."""
+    if status != OK:
+        if direct and status == _S.NATSRS_STATUS_NO_RESPONDERS and api_codes() is None:
+            raise error_for(status, _core.last_error_message())
         raise error(status)
 
 
@@ -250,18 +267,17 @@ class JsHandle:
         whose subject matches ``subject`` (all subjects when None)."""
         out = c_void_p()
         if next:
-            check(
-                lib.natsrs_jetstream_get_next_msg(
-                    self.ptr, stream.encode(), int(seq or 0), (subject or ">").encode(), direct, byref(out)
-                )
+            st = lib.natsrs_jetstream_get_next_msg(
+                self.ptr, stream.encode(), int(seq or 0), (subject or ">").encode(), direct, byref(out)
             )
         elif subject and not seq:
-            check(lib.natsrs_jetstream_get_last_msg(self.ptr, stream.encode(), subject.encode(), direct, byref(out)))
+            st = lib.natsrs_jetstream_get_last_msg(self.ptr, stream.encode(), subject.encode(), direct, byref(out))
         else:
-            check(lib.natsrs_jetstream_get_msg(self.ptr, stream.encode(), int(seq or 0), direct, byref(out)))
+            st = lib.natsrs_jetstream_get_msg(self.ptr, stream.encode(), int(seq or 0), direct, byref(out))
+        check_direct(st, direct)
         p = out.value or 0
         try:
-            subj, _, data, headers, _ = _core.extract(p)
+            subj, _, data, headers, multi = _core.extract(p)
             stored_seq = c_uint64(0)
             stored_ns = c_int64(0)
             has_seq = lib.natsrs_msg_stored_seq(p, byref(stored_seq)) == OK
@@ -282,6 +298,8 @@ class JsHandle:
                 h.setdefault("Nats-Sequence", str(stored_seq.value))
             if has_time:
                 h.setdefault("Nats-Time-Stamp", rfc3339_ns(int(stored_ns.value)))
+        elif h:
+            raw.hdrs = wire_headers_b64(multi or {k: [v] for k, v in h.items()})
         raw.headers = h or None
         return raw
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field, fields, replace
 from enum import Enum
-from typing import Any, ClassVar, Dict, Iterator, List, Optional, Tuple, Type, TypeVar
+from typing import Any, ClassVar, Dict, Iterator, List, Optional, Tuple, Type, TypeVar, Union
 
 __all__ = [
     "Header",
@@ -659,7 +659,7 @@ class RawStreamMsg(Base):
     subject: Optional[str] = None
     seq: Optional[int] = None
     data: Optional[bytes] = None
-    hdrs: Optional[bytes] = None
+    hdrs: Optional[Union[str, bytes]] = None  # (a get that is not direct: the base64 header block, as nats-py)
     headers: Optional[Dict[str, Any]] = None
     stream: Optional[str] = None
     time: Optional[datetime.datetime] = field(default=None)
