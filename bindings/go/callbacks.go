@@ -204,10 +204,20 @@ func goOnError(ud C.uintptr_t, sub *C.natsrs_subscription, st C.int, text *C.cha
 		txt = C.GoString(text)
 	}
 	err := statusError(int(st), txt)
-	if s != nil && errors.Is(err, ErrSlowConsumer) {
-		s.slowConsumer()
+	if errors.Is(err, ErrSlowConsumer) {
+		c.slowSeen.Store(true)
+		if s != nil {
+			s.slowConsumer()
+		}
 	}
 	c.reportError(s, err)
+}
+
+// reportSlowConsumer reports a slow consumer the binding saw itself (a channel subscription
+// whose channel was full) as the core's are reported: LastError, then the ErrorHandler.
+func (c *connCore) reportSlowConsumer(s *Subscription) {
+	c.slowSeen.Store(true)
+	c.reportError(s, ErrSlowConsumer)
 }
 
 //export goOnReconnectDelay

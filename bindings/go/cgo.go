@@ -107,6 +107,9 @@ func (m *Msg) copyParts(sub *Subscription, subj, reply, data []byte) {
 	if reuseSubj {
 		m.Subject = sub.Subject
 	}
+	if dl == 0 {
+		m.Data = noData
+	}
 }
 
 // parseHeaderBuf parses "key\0value\0..." (copied into Go strings).

@@ -77,6 +77,13 @@ type connCore struct {
 	freed      atomic.Bool
 	draining   atomic.Bool // Drain called: deliver the batches in hand when the core closes
 	userClosed atomic.Bool // Close called (NoCallbacksAfterClientClose)
+	// drainSubs: Drain is waiting for the handler subscriptions (Status says DRAINING_SUBS
+	// while the core, not draining yet, says CONNECTED); drainCalled: Drain ran once.
+	drainSubs   atomic.Bool
+	drainCalled atomic.Bool
+	// slowSeen: a subscription was a slow consumer (LastError gives ErrSlowConsumer while the
+	// core has no later error)
+	slowSeen atomic.Bool
 
 	statusListeners map[chan Status][]Status // StatusChanged (guarded by mu)
 
@@ -312,6 +319,9 @@ func (nc *Conn) request(subj, hdr string, data []byte, timeout time.Duration) (*
 	if timeout <= 0 {
 		return nil, ErrBadTimeout
 	}
+	if err := nc.drainingErr(); err != nil {
+		return nil, err
+	}
 	if m, err, ok := nc.core.muxRequest(nc, subj, hdr, data, timeout); ok { // request_mux.go
 		return m, err
 	}
@@ -451,13 +461,11 @@ func waitPumps(subs []*Subscription, limit time.Duration) {
 
 // Drain closes the connection gracefully: subscriptions stop receiving new messages but handle
 // those already queued, then pending publishes are flushed, and finally the connection is closed
-// (the ClosedCB tells when). New publishes fail once the subscriptions are drained.
+// (the ClosedCB tells when). As in nats.go, the handler subscriptions are drained first and the
+// connection waits until their handlers have returned for every message they had, so that what
+// the handlers publish meanwhile (replies, acks) still goes out; publishes fail only once the
+// subscriptions are drained. A second call does nothing.
 func (nc *Conn) Drain() error {
-	if nc != nil && nc.core != nil {
-		// Publishes during the drain are direct (the core refuses them once the
-		// subscriptions are drained).
-		nc.core.draining.Store(true)
-	}
 	p := nc.cptr()
 	if p == nil {
 		return ErrInvalidConnection
@@ -465,28 +473,57 @@ func (nc *Conn) Drain() error {
 	if nc.IsClosed() {
 		return ErrConnectionClosed
 	}
+	c := nc.core
+	if c.drainCalled.Swap(true) {
+		return nil
+	}
 	timeout := nc.Opts.DrainTimeout
 	if timeout <= 0 {
 		timeout = DefaultDrainTimeout
 	}
-	nc.core.draining.Store(true)
-	nc.core.subsDraining()
+	deadline := time.Now().Add(timeout)
+	// Publishes during the drain are direct (the core refuses them once the subscriptions are
+	// drained).
+	c.draining.Store(true)
+	c.drainSubs.Store(true)
+	c.subsDraining()
 	go func() {
+		var wait []*Subscription
+		for _, s := range c.liveSubs() {
+			if s.jsi == nil && s.mcb != nil && s.pumpDone != nil && s.Drain() == nil {
+				wait = append(wait, s)
+			}
+		}
+		waitPumps(wait, time.Until(deadline))
+		c.drainSubs.Store(false)
+		left := time.Until(deadline)
+		if left < time.Millisecond {
+			left = time.Millisecond
+		}
 		var cerr *C.char
-		st := C.gn_drain(p, C.int64_t(ms(timeout)), &cerr)
+		st := C.gn_drain(p, C.int64_t(ms(left)), &cerr)
 		err := takeErr(st, cerr)
 		if err == ErrTimeout {
-			nc.core.reportError(nil, ErrDrainTimeout)
+			c.reportError(nil, ErrDrainTimeout)
 		}
 		// The core closed the connection; the closed event delivered the batches in hand.
-		if !nc.core.closed.Swap(true) {
+		if !c.closed.Swap(true) {
 			var cerr *C.char
 			_ = takeErr(C.gn_close(p, &cerr), cerr)
 		}
-		nc.core.stopPub()
-		nc.core.releaseSubs(true)
+		c.stopPub()
+		c.releaseSubs(true)
 		runtime.KeepAlive(nc)
 	}()
+	return nil
+}
+
+// drainingErr is ErrConnectionDraining while the connection drains (no new subscription or
+// request then, as in nats.go), nil otherwise and once closed (the core says so).
+func (nc *Conn) drainingErr() error {
+	if nc.core.draining.Load() && !nc.core.closed.Load() {
+		return ErrConnectionDraining
+	}
 	return nil
 }
 
@@ -510,6 +547,9 @@ func (nc *Conn) Status() Status {
 	case C.NATSRS_CONNECTION_STATUS_CONNECTING:
 		return CONNECTING
 	case C.NATSRS_CONNECTION_STATUS_CONNECTED:
+		if nc.core.drainSubs.Load() {
+			return DRAINING_SUBS // Drain waits for the handlers; the core drains after
+		}
 		return CONNECTED
 	case C.NATSRS_CONNECTION_STATUS_CLOSED:
 		return CLOSED

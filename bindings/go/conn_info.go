@@ -196,6 +196,9 @@ func (nc *Conn) LastError() error {
 		return err
 	}
 	if st == C.NATSRS_STATUS_OK {
+		if nc.core.slowSeen.Load() {
+			return ErrSlowConsumer
+		}
 		return nil
 	}
 	return statusError(int(st), C.GoString(buf))

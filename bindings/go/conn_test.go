@@ -226,7 +226,7 @@ func TestSyncSubscription(t *testing.T) {
 
 func TestChanSubscribe(t *testing.T) {
 	nc := connect(t)
-	ch := make(chan *Msg, 64)
+	ch := make(chan *Msg, 1024) // room for all: a full channel drops (TestChanSubscribeFullDrops)
 	sub, err := nc.ChanSubscribe("chan.foo", ch)
 	if err != nil {
 		t.Fatal(err)

@@ -88,6 +88,9 @@ func (nc *Conn) requestCtx(ctx context.Context, subj, hdr string, data []byte) (
 	if err != nil {
 		return nil, err
 	}
+	if err := nc.drainingErr(); err != nil {
+		return nil, err
+	}
 	w := &reqWaiter{ch: make(chan reqResult, 1)}
 	h := newHandle(w)
 	var id C.uint64_t
@@ -218,6 +221,15 @@ func (s *Subscription) NextMsgWithContext(ctx context.Context) (*Msg, error) {
 	if s.jsi != nil {
 		return s.jsNextMsgCtx(ctx)
 	}
+	if s.typ == ChanSubscription {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		done := make(chan time.Time)
+		stop := context.AfterFunc(ctx, func() { close(done) })
+		defer stop()
+		return s.chanNext(done, ctx.Err)
+	}
 	if s.typ != SyncSubscription {
 		return nil, ErrSyncSubRequired
 	}
@@ -229,7 +241,8 @@ func (s *Subscription) NextMsgWithContext(ctx context.Context) (*Msg, error) {
 	if len(s.local) > 0 {
 		return s.popLocal()
 	}
-	return s.waitNext(ctx.Done(), ctx.Err)
+	m, err := s.waitNext(ctx.Done(), ctx.Err)
+	return m, s.nextErr(err)
 }
 
 // waitNext waits for the next message on the notify fd (called with nextMu held): no OS thread

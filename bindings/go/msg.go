@@ -3,6 +3,7 @@ package nats
 import (
 	"bytes"
 	"crypto/rand"
+	"strings"
 )
 
 const (
@@ -61,13 +62,22 @@ func (m *Msg) Equal(msg *Msg) bool {
 // Size returns the message's approximate size in bytes: subject, reply, data and headers.
 func (m *Msg) Size() int {
 	n := len(m.Subject) + len(m.Reply) + len(m.Data)
-	for k, vs := range m.Header {
-		for _, v := range vs {
-			n += len(k) + len(v) + 4
+	if len(m.Header) > 0 {
+		n += len(hdrPreamble) + 2 // "NATS/1.0\r\n" ... "\r\n"
+		for k, vs := range m.Header {
+			for _, v := range vs {
+				n += len(k) + len(strings.TrimSpace(v)) + 4 // "k: v\r\n"
+			}
 		}
 	}
 	return n
 }
+
+// hdrPreamble is the first line of a header block.
+const hdrPreamble = "NATS/1.0\r\n"
+
+// noData is the Data of a received message without payload: empty but not nil, as in nats.go.
+var noData = []byte{}
 
 // Respond publishes data to the message's reply subject. The message must come from a
 // subscription (else ErrMsgNotBound) and carry a reply subject (else ErrMsgNoReply).

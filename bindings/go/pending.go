@@ -39,9 +39,12 @@ func (s *Subscription) MaxPending() (int, int, error) {
 		}
 		return int(c.max_msgs), int(c.max_bytes), nil
 	}
+	if s.typ == ChanSubscription {
+		return -1, -1, ErrTypeSubscription
+	}
 	p := s.h.acquire()
 	if p == nil {
-		return -1, -1, s.endErr()
+		return -1, -1, ErrBadSubscription
 	}
 	var cerr *C.char
 	var m, b C.int64_t
@@ -61,9 +64,12 @@ func (s *Subscription) ClearMaxPending() error {
 	if s.jsi != nil {
 		return s.jsClearMaxPending()
 	}
+	if s.typ == ChanSubscription {
+		return ErrTypeSubscription
+	}
 	p := s.h.acquire()
 	if p == nil {
-		return s.endErr()
+		return ErrBadSubscription
 	}
 	var cerr *C.char
 	st := C.gn_sub_op(p, C.GN_SUB_CLEAR_MAX_PENDING, 0, 0, &cerr)
@@ -81,7 +87,7 @@ func (s *Subscription) counters() (int, int, uint64, uint64, error) {
 	}
 	p := s.h.acquire()
 	if p == nil {
-		return 0, 0, 0, 0, s.endErr()
+		return 0, 0, 0, 0, ErrBadSubscription
 	}
 	var cerr *C.char
 	var m, b C.int64_t
@@ -100,12 +106,15 @@ func (s *Subscription) Dropped() (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	return int(d), nil
+	return int(d + s.chanDropped.Load()), nil
 }
 
 // Pending returns how many messages, and how many bytes, are queued in the client for this
 // subscription and not yet delivered.
 func (s *Subscription) Pending() (int, int, error) {
+	if s != nil && s.typ == ChanSubscription {
+		return -1, -1, ErrTypeSubscription
+	}
 	msgs, bytes, _, _, err := s.counters()
 	if err != nil {
 		return -1, -1, err
@@ -132,9 +141,15 @@ func (s *Subscription) Delivered() (int64, error) {
 	}
 	if s.typ == SyncSubscription || s.typ == AsyncSubscription {
 		if s.closedF.Load() {
-			return -1, s.endErr()
+			return -1, ErrBadSubscription
 		}
 		return int64(s.delivered.Load()), nil
+	}
+	if s.typ == ChanSubscription && s.jsi == nil {
+		if s.closedF.Load() {
+			return -1, ErrBadSubscription
+		}
+		return int64(s.chanSent.Load()), nil
 	}
 	_, _, _, del, err := s.counters()
 	if err != nil {
@@ -155,9 +170,12 @@ func (s *Subscription) SetPendingLimits(msgLimit, bytesLimit int) error {
 	if s.jsi != nil {
 		return s.jsSetPendingLimits(msgLimit, bytesLimit)
 	}
+	if s.typ == ChanSubscription {
+		return ErrTypeSubscription
+	}
 	p := s.h.acquire()
 	if p == nil {
-		return s.endErr()
+		return ErrBadSubscription
 	}
 	var cerr *C.char
 	st := C.gn_sub_op(p, C.GN_SUB_SET_PENDING_LIMITS, C.int64_t(msgLimit), C.int64_t(bytesLimit), &cerr)
@@ -175,6 +193,9 @@ func (s *Subscription) SetPendingLimits(msgLimit, bytesLimit int) error {
 func (s *Subscription) PendingLimits() (int, int, error) {
 	if s == nil || s.closedF.Load() {
 		return -1, -1, ErrBadSubscription
+	}
+	if s.typ == ChanSubscription {
+		return -1, -1, ErrTypeSubscription
 	}
 	s.limMu.Lock()
 	defer s.limMu.Unlock()

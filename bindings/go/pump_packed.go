@@ -110,6 +110,8 @@ func (s *Subscription) unpack(b []byte, n int, own bool, deliver func(*Msg)) err
 			}
 			if dl > 0 {
 				m.Data = data[:dl:dl]
+			} else {
+				m.Data = noData
 			}
 		} else {
 			m.copyParts(s, subj, reply, data)

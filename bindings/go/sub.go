@@ -167,6 +167,12 @@ type Subscription struct {
 	handled   atomic.Uint64 // handler calls returned (pump: stored per batch; Barrier reads it)
 	max       atomic.Uint64
 
+	// Channel subscriptions (as nats.go): a message that finds the channel full is dropped and
+	// the subscription is a slow consumer until a message fits again.
+	chanSent    atomic.Uint64
+	chanDropped atomic.Uint64
+	chanSlow    bool // the pump's own
+
 	// Sync subscriptions: batches taken from the core, handed out one by one.
 	nextMu sync.Mutex
 	batch  *batchBuf
@@ -228,6 +234,9 @@ func (nc *Conn) subscribe(subj, queue string, cb MsgHandler, ch chan *Msg, isSyn
 	p := nc.cptr()
 	if p == nil {
 		return nil, ErrInvalidConnection
+	}
+	if err := nc.drainingErr(); err != nil {
+		return nil, err
 	}
 	if cb == nil && ch == nil && !isSync {
 		return nil, ErrBadSubscription
@@ -420,8 +429,20 @@ func (s *Subscription) pump() {
 				}
 				select {
 				case s.mch <- m:
-				case <-s.done:
-					return
+					s.chanSent.Add(1)
+					if s.chanSlow {
+						s.chanSlow = false
+						if s.stat.cur.Load() == int32(SubscriptionSlowConsumer) {
+							s.changeStatus(SubscriptionActive)
+						}
+					}
+				default:
+					s.chanDropped.Add(1)
+					if !s.chanSlow {
+						s.chanSlow = true
+						s.slowConsumer()
+						s.conn.core.reportSlowConsumer(s)
+					}
 				}
 			}
 			if s.mcb != nil && len(msgs) > 0 {
@@ -483,6 +504,9 @@ func (s *Subscription) Unsubscribe() error {
 	if s.closedF.Load() {
 		// Finished already (possibly by the pump, which may not have released the handle yet).
 		return s.endErr()
+	}
+	if s.conn.core != nil && s.conn.core.draining.Load() {
+		return ErrConnectionDraining
 	}
 	s.syncConn()
 	p := s.h.acquire()
@@ -546,13 +570,22 @@ func (s *Subscription) Drain() error {
 	if s.conn.IsClosed() {
 		return ErrConnectionClosed
 	}
+	if s.closedF.Load() {
+		return nil // ended already (unsubscribed): nothing left to drain (as nats.go)
+	}
 	s.syncConn()
 	p := s.h.acquire()
 	if p == nil {
-		return s.endErr()
+		if err := s.endErr(); err == ErrConnectionClosed {
+			return err
+		}
+		return nil
 	}
-	// (before the core's drain: the pump may see the end before the call returns)
-	s.changeStatus(SubscriptionDraining)
+	// (before the core's drain: the pump may see the end before the call returns; Conn.Drain
+	// may have set it already)
+	if SubStatus(s.stat.cur.Load()) != SubscriptionDraining {
+		s.changeStatus(SubscriptionDraining)
+	}
 	var cerr *C.char
 	st := C.gn_sub_op(p, C.GN_SUB_DRAIN, 0, 0, &cerr)
 	if err := takeErr(st, cerr); err != nil {
@@ -609,9 +642,56 @@ func (s *Subscription) NextMsg(timeout time.Duration) (*Msg, error) {
 	if s.jsi != nil {
 		return s.jsNextMsg(timeout)
 	}
+	if s.typ == ChanSubscription {
+		if timeout <= 0 {
+			timeout = time.Millisecond
+		}
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		return s.chanNext(t.C, func() error { return ErrTimeout })
+	}
 	if s.typ != SyncSubscription {
 		return nil, ErrSyncSubRequired
 	}
+	m, err := s.nextMsgSync(timeout)
+	return m, s.nextErr(err)
+}
+
+// nextErr is the error NextMsg gives for err: a subscription ended by its AutoUnsubscribe
+// limit gives ErrMaxMessages (as nats.go).
+func (s *Subscription) nextErr(err error) error {
+	if err == ErrBadSubscription {
+		if max := s.max.Load(); max > 0 && s.delivered.Load() >= max {
+			return ErrMaxMessages
+		}
+	}
+	return err
+}
+
+// chanNext is NextMsg on a channel subscription: it receives from the subscription's channel
+// (as nats.go), until done.
+func (s *Subscription) chanNext(done <-chan time.Time, doneErr func() error) (*Msg, error) {
+	if s.conn.IsClosed() {
+		return nil, ErrConnectionClosed
+	}
+	if s.closedF.Load() {
+		return nil, s.nextErr(ErrBadSubscription)
+	}
+	select {
+	case m := <-s.mch:
+		return m, nil
+	default:
+	}
+	select {
+	case m := <-s.mch:
+		return m, nil
+	case <-done:
+		return nil, doneErr()
+	}
+}
+
+// nextMsgSync is NextMsg on a synchronous subscription.
+func (s *Subscription) nextMsgSync(timeout time.Duration) (*Msg, error) {
 	s.nextMu.Lock()
 	defer s.nextMu.Unlock()
 	if len(s.local) > 0 {
