@@ -209,6 +209,44 @@ def test_drain_subscription_and_connection(url: str) -> None:
     run(main())
 
 
+def test_drain_waits_for_running_callbacks(url: str) -> None:
+    """As nats-py: a connection drain lets a running callback finish and what it publishes go
+    out; meanwhile the connection is draining, publish works, subscribe and request raise."""
+    from natsrs.aio.errors import ConnectionDrainingError
+
+    async def main() -> None:
+        obs = await nats.connect(url)
+        seen = await obs.subscribe("a.dw.out")
+        await obs.flush()
+        nc = await nats.connect(url)
+        started = asyncio.Event()
+
+        async def cb(m: Msg) -> None:
+            started.set()
+            await asyncio.sleep(0.3)
+            await nc.publish("a.dw.out", b"from the callback")
+
+        await nc.subscribe("a.dw.in", cb=cb)
+        await nc.publish("a.dw.in", b"")
+        await nc.flush()
+        await started.wait()
+        drain = asyncio.ensure_future(nc.drain())
+        await asyncio.sleep(0.05)
+        assert nc.is_draining and not nc.is_closed
+        await nc.publish("a.dw.out", b"during")
+        with pytest.raises(ConnectionDrainingError):
+            await nc.request("a.dw.x", b"", timeout=0.5)
+        with pytest.raises(ConnectionDrainingError):
+            await nc.subscribe("a.dw.y")
+        await drain
+        assert nc.is_closed
+        got = sorted([(await seen.next_msg(timeout=2)).data for _ in range(2)])
+        assert got == [b"during", b"from the callback"]
+        await obs.close()
+
+    run(main())
+
+
 def test_properties_and_stats(url: str) -> None:
     async def main() -> None:
         nc = await nats.connect(url, name="aio-props")
@@ -469,5 +507,63 @@ def test_event_callback_that_raises_goes_to_error_cb(url: str) -> None:
                 break
             await asyncio.sleep(0.01)
         assert [str(e) for e in errs] == ["in closed_cb"]
+
+    run(main())
+
+
+def test_next_msg_of_an_ended_subscription_times_out(url: str) -> None:
+    """As nats-py: after unsubscribe, or past max_msgs, next_msg waits for its timeout and raises
+    TimeoutError (the loop idiom ``except TimeoutError: break`` ends)."""
+
+    async def main() -> None:
+        nc = await nats.connect(url)
+        s = await nc.subscribe("a.ended.max", max_msgs=2)
+        for i in range(4):
+            await nc.publish("a.ended.max", b"%d" % i)
+        await nc.flush()
+        assert [(await s.next_msg(timeout=1)).data for _ in range(2)] == [b"0", b"1"]
+        t0 = time.monotonic()
+        with pytest.raises(TimeoutError):
+            await s.next_msg(timeout=0.2)
+        assert time.monotonic() - t0 >= 0.15
+        s2 = await nc.subscribe("a.ended.unsub")
+        await s2.unsubscribe()
+        with pytest.raises(TimeoutError):
+            await s2.next_msg(timeout=0.1)
+        await nc.close()
+        with pytest.raises(ConnectionClosedError):
+            await s2.next_msg(timeout=0.1)
+
+    run(main())
+
+
+def test_slow_consumer_goes_to_error_cb_only(url: str) -> None:
+    """As nats-py: a slow consumer is reported to error_cb; last_error stays None."""
+    from natsrs.aio.errors import SlowConsumerError
+
+    async def main() -> None:
+        seen: List[Exception] = []
+
+        async def ecb(e: Exception) -> None:
+            seen.append(e)
+
+        nc = await nats.connect(url, error_cb=ecb)
+        blk = asyncio.Event()
+
+        async def slow(m: Msg) -> None:
+            await blk.wait()
+
+        await nc.subscribe("a.slowc", cb=slow, pending_msgs_limit=3)
+        for _ in range(20):
+            await nc.publish("a.slowc", b"x")
+        await nc.flush()
+        for _ in range(100):
+            if seen:
+                break
+            await asyncio.sleep(0.02)
+        assert seen and all(isinstance(e, SlowConsumerError) for e in seen)
+        assert nc.last_error is None
+        blk.set()
+        await nc.close()
 
     run(main())

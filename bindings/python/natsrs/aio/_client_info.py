@@ -13,7 +13,7 @@ from .. import _ffi
 from .._conn import ConnCore
 from .._core import OK, lib
 from .._options import Server
-from ..errors import ConnectionClosedError
+from ..errors import ConnectionClosedError, SlowConsumerError
 
 __all__ = ["ServerVersion"]
 
@@ -99,6 +99,8 @@ class _ClientInfo:
 
     @property
     def is_draining(self) -> bool:
+        if getattr(self, "_drain_subs", False):
+            return True  # drain() waits for the callback subscriptions (the library drains after)
         return self._status() in (_S.NATSRS_CONNECTION_STATUS_DRAINING_SUBS, _S.NATSRS_CONNECTION_STATUS_DRAINING_PUBS)
 
     @property
@@ -172,7 +174,10 @@ class _ClientInfo:
     def last_error(self) -> Optional[Exception]:
         if self._err is not None:
             return self._err
-        return self._core.last_error() if self._core is not None else None
+        err = self._core.last_error() if self._core is not None else None
+        if isinstance(err, SlowConsumerError):
+            return None  # as nats-py: a slow consumer goes to error_cb only
+        return err
 
     @property
     def pending_data_size(self) -> int:

@@ -67,7 +67,7 @@ class _AioEvents(Events):
 
     def _error_in_loop(self, exc: Error, sub_ptr: int) -> None:
         c = self.client() if self.client else None
-        if c is not None:
+        if c is not None and not isinstance(exc, SlowConsumerError):  # (nats-py: error_cb only)
             c._err = exc
             if c._core is not None:
                 c._core.errors_received += 1

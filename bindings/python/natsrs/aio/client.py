@@ -27,6 +27,7 @@ from .._pub_batch import bad_subject as _bad_subject
 from ..errors import (
     BadSubjectError,
     ConnectionClosedError,
+    ConnectionDrainingError,
     DrainTimeoutError,
     Error,
     InvalidCallbackTypeError,
@@ -118,6 +119,9 @@ class Client(_ClientInfo):
         # fd is then not signalled): the subscriptions and the request mux whose fds the loop polls
         self._fd_readers: Dict[int, Callable[[], None]] = {}
         self._closing = False
+        # drain() waits for the callback subscriptions before the library drains (is_draining
+        # is true, subscribe and request raise ConnectionDrainingError, publish still works)
+        self._drain_subs = False
         self._pubs = PUBLISH_YIELD_EVERY  # publishes left before the next yield
         # Publishes of one event-loop turn, packed (natsrs_connection_publish_packed layout) and
         # handed to the library in one call: on the next loop iteration, when PUBLISH_BATCH_BYTES
@@ -438,6 +442,8 @@ class Client(_ClientInfo):
                 raise Error("nats: must use coroutine for subscriptions")
         core = self._c()
         p = core.require_open()
+        if self._drain_subs:
+            raise ConnectionDrainingError()
         out = c_void_p()
         if queue:
             st = lib.natsrs_connection_queue_subscribe_sync(p, subject.encode(), queue.encode(), byref(out))
@@ -482,6 +488,8 @@ class Client(_ClientInfo):
             raise BadSubjectError()
         core = self._c()
         p = core.require_open()
+        if self._drain_subs:
+            raise ConnectionDrainingError()
         mux = self._mux
         if mux is None:
             mux = self._mux = RequestMux(self, asyncio.get_running_loop())
@@ -528,13 +536,33 @@ class Client(_ClientInfo):
             return
         self._closing = True
         loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._drain_timeout
+        self._drain_subs = True
         try:
-            await loop.run_in_executor(None, core.drain, _core.ms(self._drain_timeout))
+            await self._drain_callback_subs(self._drain_timeout)
+        finally:
+            self._drain_subs = False
+        try:
+            left = max(0.001, deadline - loop.time())
+            await loop.run_in_executor(None, core.drain, _core.ms(left))
         except DrainTimeoutError as e:
             self._report_exception(e)
         except ConnectionClosedError:
             pass
         await self._finish_close()
+
+    async def _drain_callback_subs(self, timeout: float) -> None:
+        """Drains the callback subscriptions and waits (up to ``timeout``) until their callbacks
+        have run for every message they had, as nats-py does before it drains the publishes: a
+        callback still running can publish (a reply, an ack) before the connection closes."""
+        subs = [s for s in list(self._subs.values()) if s._cb is not None and not s._closed]
+        if not subs:
+            return
+        waits = [asyncio.ensure_future(s.drain()) for s in subs]
+        done, _ = await asyncio.wait(waits, timeout=max(0.001, timeout))
+        for w in done:
+            if not w.cancelled():
+                w.exception()  # (retrieved: a subscription that ended meanwhile is fine)
 
     async def close(self) -> None:
         """Closes the connection: subscriptions stop, pending requests fail, then

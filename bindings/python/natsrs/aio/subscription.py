@@ -27,6 +27,7 @@ from ..errors import (
     ConnectionClosedError,
     ConnectionDrainingError,
     Error,
+    MaxMessagesError,
     TimeoutError,
     error_for,
 )
@@ -444,7 +445,13 @@ class Subscription:
 
     async def next_msg(self, timeout: Optional[float] = 1.0) -> Msg:
         """The next message, waiting up to ``timeout`` seconds (None or 0: no limit).
-        Raises ``TimeoutError``; ``ConnectionClosedError`` once the connection closed."""
+        Raises ``TimeoutError`` (also once the subscription ended: unsubscribed or past
+        ``max_msgs``, as nats-py); ``ConnectionClosedError`` once the connection closed."""
+        return await self._next(timeout, True)
+
+    async def _next(self, timeout: Optional[float], ended_waits: bool) -> Msg:
+        """next_msg; with ``ended_waits`` False an ended subscription raises its end at once
+        (``BadSubscriptionError``, ``MaxMessagesError``: the ``messages`` iterator stops)."""
         if self._cb is not None:
             raise Error("nats: next_msg cannot be used in async subscriptions")
         buf, event = self._buf, self._event
@@ -465,7 +472,16 @@ class Subscription:
             if self._ended is not None or self._closed:
                 if self._conn.is_closed:
                     raise ConnectionClosedError()
-                raise self._ended if self._ended is not None else BadSubscriptionError()
+                if not ended_waits or (
+                    self._ended is not None and not isinstance(self._ended, (BadSubscriptionError, MaxMessagesError))
+                ):
+                    raise self._ended if self._ended is not None else BadSubscriptionError()
+                # Unsubscribed, or past max_msgs: as in nats-py, nothing more comes and the wait
+                # ends as a wait for a message that does not come.
+                if deadline is None:
+                    await loop.create_future()  # (until cancelled, as nats-py's wait)
+                await asyncio.sleep(max(0.0, deadline - loop.time()) if deadline is not None else 0)
+                raise TimeoutError()
             Backlog.pressed = False
             event.clear()
             if deadline is None:
@@ -544,7 +560,7 @@ class _SubscriptionMessageIterator:
 
     async def __anext__(self) -> Msg:
         try:
-            return await self._sub.next_msg(timeout=None)
+            return await self._sub._next(None, False)
         except (ConnectionClosedError, BadSubscriptionError):
             raise StopAsyncIteration from None
         except Error as e:
