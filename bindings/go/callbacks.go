@@ -59,10 +59,14 @@ func (c *connCore) reportError(sub *Subscription, err error) {
 	c.mu.Unlock()
 	nc := c.self.Value()
 	if cb == nil || nc == nil {
+		var cid uint64 // as nats.go's default handler: the server's client id, 0 if unknown
+		if nc != nil {
+			cid, _ = nc.GetClientID()
+		}
 		if sub != nil {
-			fmt.Fprintf(os.Stderr, "%s on connection for subscription on %q\n", err.Error(), sub.Subject)
+			fmt.Fprintf(os.Stderr, "%s on connection [%d] for subscription on %q\n", err.Error(), cid, sub.Subject)
 		} else {
-			fmt.Fprintf(os.Stderr, "%s on connection\n", err.Error())
+			fmt.Fprintf(os.Stderr, "%s on connection [%d]\n", err.Error(), cid)
 		}
 		return
 	}
