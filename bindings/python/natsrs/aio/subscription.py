@@ -158,6 +158,7 @@ class Subscription:
         self._resume: Optional[_Step] = None  # a callback that suspended in _run_now, for the task
         self._ctx: Optional[contextvars.Context] = None  # the callback task's context
         self._ended: Optional[Error] = None
+        self._received_final = 0  # delivered, kept when the subscription ends
         self._closed = False
         self._draining = False
         self._wait_for_msgs_task: Optional["asyncio.Task[None]"] = None
@@ -209,11 +210,16 @@ class Subscription:
 
     @property
     def delivered(self) -> int:
-        if self._guard.ptr is None:
-            return 0
-        out = c_uint64(0)
-        lib.natsrs_subscription_delivered(self._guard.ptr, byref(out))
-        return int(out.value) - len(self._buf) - self._rleft
+        """Messages received for this subscription so far, counted as nats-py counts them: each
+        as it arrives (one still pending, or dropped as a slow consumer, included)."""
+        p = self._guard.ptr
+        if p is None or self._guard.closed:
+            return self._received_final
+        out, m, b, d = c_uint64(0), c_int64(0), c_int64(0), c_uint64(0)
+        lib.natsrs_subscription_delivered(p, byref(out))
+        lib.natsrs_subscription_pending(p, byref(m), byref(b))
+        lib.natsrs_subscription_dropped(p, byref(d))
+        return int(out.value) + int(m.value) + int(d.value)
 
     @property
     def dropped(self) -> int:
@@ -276,6 +282,8 @@ class Subscription:
         return self._fill()
 
     def _end(self, err: Error) -> None:
+        if self._guard.ptr is not None and not self._guard.closed:
+            self._received_final = self.delivered
         if self._ended is None:
             self._ended = err
         self._stop_reading()
