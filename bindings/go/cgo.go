@@ -148,3 +148,17 @@ func headerBuf(h Header) string {
 	}
 	return b.String()
 }
+
+// trimStatusPrefix drops the core's name of st ("illegal state: ", "JetStream error: ") from the
+// front of a core error text: the Go error names the kind already (nats.go's texts have it
+// once).
+func trimStatusPrefix(st int, detail string) string {
+	name := C.natsrs_status_str(C.int32_t(st))
+	if name == nil {
+		return detail
+	}
+	if rest, ok := strings.CutPrefix(detail, C.GoString(name)+": "); ok {
+		return rest
+	}
+	return detail
+}

@@ -198,7 +198,7 @@ func statusError(st int, detail string) error {
 	default:
 		base = fmt.Errorf("nats: %s", statusName(st))
 	}
-	return &Error{Status: st, Detail: detail, base: base}
+	return &Error{Status: st, Detail: trimStatusPrefix(st, detail), base: base}
 }
 
 func statusName(st int) string {

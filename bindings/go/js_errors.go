@@ -24,9 +24,12 @@ const (
 	JSErrCodeStreamNotFound  ErrorCode = 10059
 	JSErrCodeStreamNameInUse ErrorCode = 10058
 
-	JSErrCodeConsumerNotFound          ErrorCode = 10014
-	JSErrCodeConsumerNameExists        ErrorCode = 10013
-	JSErrCodeConsumerAlreadyExists     ErrorCode = 10105
+	JSErrCodeConsumerNotFound      ErrorCode = 10014
+	JSErrCodeConsumerNameExists    ErrorCode = 10013
+	JSErrCodeConsumerAlreadyExists ErrorCode = 10105
+
+	jsErrCodeConsumerExists            ErrorCode = 10148 // a consumer of that name with another configuration
+	jsErrCodeConsumerDoesNotExist      ErrorCode = 10149 // an update of a missing consumer
 	JSErrCodeDuplicateFilterSubjects   ErrorCode = 10136
 	JSErrCodeOverlappingFilterSubjects ErrorCode = 10138
 	JSErrCodeConsumerEmptyFilter       ErrorCode = 10139
@@ -170,7 +173,7 @@ func jsErr(st C.natsrs_status, je *C.gn_jerr, call jsCall) error {
 	}
 	if je.has_api {
 		ec := ErrorCode(je.err_code)
-		descr := text
+		descr := trimStatusPrefix(int(st), text) // the server's description, as nats.go has it
 		if i := strings.LastIndex(descr, " (code "); i >= 0 {
 			descr = descr[:i]
 		}

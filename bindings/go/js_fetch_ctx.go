@@ -44,6 +44,10 @@ func goOnFetchDone(ud C.uintptr_t, st C.int, m **C.natsrs_msg, v *C.gn_msg_view,
 	}
 }
 
+// fetchDeadlineSlack: a fetch that timed out this close to its context's deadline ended because
+// of it.
+const fetchDeadlineSlack = 20 * time.Millisecond
+
 // jsFetchCtx is jsFetch for a context: it ends with the context's error when the context is
 // cancelled first (no message is lost: the cancelled fetch keeps what it received).
 func (s *Subscription) jsFetchCtx(ctx context.Context, batch, maxBytes int, wait, hb time.Duration) ([]*Msg, error) {
@@ -84,8 +88,18 @@ func (s *Subscription) jsFetchCtx(ctx context.Context, batch, maxBytes int, wait
 	if r.st != stOK {
 		var none C.gn_jerr
 		err := jsErr(C.natsrs_status(r.st), &none, jsCallConsumer)
-		if err == ErrTimeout && ctx.Err() != nil {
-			err = ctx.Err()
+		if err == ErrTimeout {
+			// The wait ended with the context's deadline (the library's timer may fire a moment
+			// before the context's): the context's error, as nats.go gives.
+			if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= fetchDeadlineSlack {
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Until(dl) + time.Millisecond):
+				}
+			}
+			if ctx.Err() != nil {
+				err = ctx.Err()
+			}
 		}
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import "C"
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -181,7 +182,7 @@ func (j *js) PurgeStream(name string, opts ...JSOpt) error {
 		req = *o.purge
 	}
 	if req.Sequence > 0 && req.Keep > 0 {
-		return fmt.Errorf("nats: %w: both sequence and keep parameters cannot be set", ErrBadRequest)
+		return fmt.Errorf("%w: invalid purge request body", ErrBadRequest) // (nats.go: the server says so)
 	}
 	_, _, _, err := j.manage(manageArgs{op: C.GN_JS_PURGE_STREAM, a: name, b: req.Subject, u1: req.Sequence, u2: req.Keep,
 		call: jsCallStream, jsOps: opts})
@@ -253,7 +254,17 @@ func (j *js) StreamNameBySubject(subj string, opts ...JSOpt) (string, error) {
 
 // AddConsumer creates a consumer on stream from cfg (durable when Durable or Name is set).
 func (j *js) AddConsumer(stream string, cfg *ConsumerConfig, opts ...JSOpt) (*ConsumerInfo, error) {
-	return j.upsertConsumer(C.GN_JS_ADD_CONSUMER, stream, cfg, opts)
+	info, err := j.upsertConsumer(C.GN_JS_ADD_CONSUMER, stream, cfg, opts)
+	var aerr *APIError
+	if err != nil && errors.As(err, &aerr) && aerr.ErrorCode == jsErrCodeConsumerExists {
+		// an existing consumer with another configuration, as nats.go words it
+		name := cfg.Name
+		if name == "" {
+			name = cfg.Durable
+		}
+		return nil, fmt.Errorf("%w: creating consumer %q on stream %q", ErrConsumerNameAlreadyInUse, name, stream)
+	}
+	return info, err
 }
 
 // UpdateConsumer changes the configuration of an existing consumer on stream to cfg.
@@ -268,7 +279,13 @@ func (j *js) UpdateConsumer(stream string, cfg *ConsumerConfig, opts ...JSOpt) (
 	if err := checkConsumerName(name); err != nil {
 		return nil, err
 	}
-	return j.upsertConsumer(C.GN_JS_UPDATE_CONSUMER, stream, cfg, opts)
+	info, err := j.upsertConsumer(C.GN_JS_UPDATE_CONSUMER, stream, cfg, opts)
+	var aerr *APIError
+	if err != nil && (errors.Is(err, ErrConsumerNotFound) || errors.As(err, &aerr) && aerr.ErrorCode == jsErrCodeConsumerDoesNotExist) {
+		// nats.go's UpdateConsumer is a create-or-update: a missing consumer is created
+		return j.upsertConsumer(C.GN_JS_ADD_CONSUMER, stream, cfg, opts)
+	}
+	return info, err
 }
 
 func (j *js) upsertConsumer(op C.int, stream string, cfg *ConsumerConfig, opts []JSOpt) (*ConsumerInfo, error) {
@@ -278,8 +295,10 @@ func (j *js) upsertConsumer(op C.int, stream string, cfg *ConsumerConfig, opts [
 	if cfg == nil {
 		return nil, ErrConsumerConfigRequired
 	}
-	if cfg.Durable != "" && strings.ContainsAny(cfg.Durable, ">*. /\\") {
-		return nil, ErrInvalidDurableName
+	if cfg.Durable != "" {
+		if err := checkConsumerName(cfg.Durable); err != nil {
+			return nil, err // (nats.go: ErrInvalidConsumerName)
+		}
 	}
 	if cfg.Name != "" {
 		if err := checkConsumerName(cfg.Name); err != nil {

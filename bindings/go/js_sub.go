@@ -8,6 +8,7 @@ import "C"
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 	"runtime/cgo"
@@ -326,6 +327,8 @@ func subscribeErr(err error, kind C.int) error {
 		return ErrPullSubscribeRequired
 	case strings.Contains(e.Detail, "push") && kind == C.GN_JS_PULL:
 		return ErrPullSubscribeToPushConsumer
+	case strings.Contains(e.Detail, "already bound"):
+		return errors.New("consumer is already bound to a subscription") // nats.go's text
 	}
 	return err
 }

@@ -3,7 +3,6 @@ package nats
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -44,8 +43,8 @@ func Durable(consumer string) SubOpt {
 		if o.cfg.Durable != "" && o.cfg.Durable != consumer {
 			return fmt.Errorf("nats: option Durable conflicts with durable name set")
 		}
-		if strings.Contains(consumer, ".") {
-			return ErrInvalidDurableName
+		if err := checkConsumerName(consumer); err != nil {
+			return err // (nats.go: ErrInvalidConsumerName)
 		}
 		o.cfg.Durable = consumer
 		return nil

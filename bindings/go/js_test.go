@@ -874,7 +874,7 @@ func TestJSOptionsMisc(t *testing.T) {
 	if _, err := js.PullSubscribe(name+".a", "", DeliverSubject("my.inbox")); err != ErrPullSubscribeToPushConsumer {
 		t.Fatal(err)
 	}
-	if _, err := js.SubscribeSync(name+".a", Durable("a.b")); err != ErrInvalidDurableName {
+	if _, err := js.SubscribeSync(name+".a", Durable("a.b")); err != ErrInvalidConsumerName { // (nats.go 1.55)
 		t.Fatal(err)
 	}
 	if _, err := js.PublishAsync(name+".a", nil, StallWait(0)); err == nil {

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -328,7 +329,7 @@ func kvErr(st C.natsrs_status, je *C.gn_jerr, bucketCall bool) error {
 			return ErrKeyNotFound
 		}
 	case C.NATSRS_STATUS_WRONG_REVISION:
-		err := jsErr(C.NATSRS_STATUS_JETSTREAM, je, jsCallAPI)
+		err := jsErr(st, je, jsCallAPI)
 		if _, ok := err.(*APIError); !ok {
 			err = &APIError{Code: 400, ErrorCode: JSErrCodeStreamWrongLastSequence, Description: "wrong last sequence"}
 		}
@@ -506,6 +507,9 @@ func (kv *kvs) write(op C.int, key string, value []byte, rev uint64) (uint64, er
 	if err := kvErr(st, &je, false); err != nil {
 		if st == C.NATSRS_STATUS_WRONG_REVISION {
 			if op == C.GN_KV_CREATE_KEY {
+				if errors.Is(err, ErrKeyExists) { // (10071: matches by its code, as in nats.go)
+					return 0, fmt.Errorf("%w: %s", err, ErrKeyExists.(*jsError).message)
+				}
 				return 0, fmt.Errorf("%w: %w", err, ErrKeyExists)
 			}
 			return 0, fmt.Errorf("%w: %w", err, ErrKeyRevisionMismatch)
@@ -654,6 +658,9 @@ type keyLister struct {
 	errCh chan error
 	stop  chan struct{}
 	once  sync.Once
+	// sent: every key went to the channel; Stop then gives ErrBadSubscription, as nats.go's
+	// lister, whose watcher has ended by then
+	sent atomic.Bool
 }
 
 // ListKeys lists the keys that have a value on a channel.
@@ -673,6 +680,7 @@ func (kv *kvs) ListKeys(opts ...WatchOpt) (KeyLister, error) {
 				return
 			}
 		}
+		kl.sent.Store(true)
 	}()
 	return kl, nil
 }
@@ -680,6 +688,9 @@ func (kv *kvs) ListKeys(opts ...WatchOpt) (KeyLister, error) {
 func (kl *keyLister) Keys() <-chan string { return kl.keys }
 func (kl *keyLister) Error() <-chan error { return kl.errCh }
 func (kl *keyLister) Stop() error {
+	if kl.sent.Load() {
+		return ErrBadSubscription
+	}
 	kl.once.Do(func() { close(kl.stop) })
 	return nil
 }

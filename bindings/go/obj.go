@@ -596,7 +596,10 @@ func (o *obs) UpdateMeta(name string, meta *ObjectMeta) error {
 	runtime.KeepAlive(name)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(o)
-	return objErr(st, &je, objCallObject)
+	if err := objErr(st, &je, objCallObject); err != ErrObjectNotFound {
+		return err
+	}
+	return ErrUpdateMetaDeleted // (nats.go: a missing object is one that was deleted)
 }
 
 // Delete deletes an object (its chunks are purged; its info stays, marked deleted).
