@@ -44,10 +44,6 @@ func goOnFetchDone(ud C.uintptr_t, st C.int, m **C.natsrs_msg, v *C.gn_msg_view,
 	}
 }
 
-// fetchDeadlineSlack: a fetch that timed out this close to its context's deadline ended because
-// of it.
-const fetchDeadlineSlack = 20 * time.Millisecond
-
 // jsFetchCtx is jsFetch for a context: it ends with the context's error when the context is
 // cancelled first (no message is lost: the cancelled fetch keeps what it received).
 func (s *Subscription) jsFetchCtx(ctx context.Context, batch, maxBytes int, wait, hb time.Duration) ([]*Msg, error) {
@@ -71,7 +67,7 @@ func (s *Subscription) jsFetchCtx(ctx context.Context, batch, maxBytes int, wait
 	sub := (*C.natsrs_pull_subscription)(p)
 	st := C.gn_js_fetch_async(sub, C.size_t(batch), C.size_t(maxBytes), C.int64_t(max(ms(wait), 1)), C.int64_t(hbms), C.uintptr_t(h), &id, &je)
 	if err := jsErr(st, &je, jsCallConsumer); err != nil {
-		return nil, err // userdata_free has run
+		return nil, fetchCtxErr(ctx, err) // userdata_free has run
 	}
 	var r fetchResult
 	select {
@@ -87,22 +83,24 @@ func (s *Subscription) jsFetchCtx(ctx context.Context, batch, maxBytes int, wait
 	}
 	if r.st != stOK {
 		var none C.gn_jerr
-		err := jsErr(C.natsrs_status(r.st), &none, jsCallConsumer)
-		if err == ErrTimeout {
-			// The wait ended with the context's deadline (the library's timer may fire a moment
-			// before the context's): the context's error, as nats.go gives.
-			if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= fetchDeadlineSlack {
-				select {
-				case <-ctx.Done():
-				case <-time.After(time.Until(dl) + time.Millisecond):
-				}
-			}
-			if ctx.Err() != nil {
-				err = ctx.Err()
-			}
-		}
-		return nil, err
+		return nil, fetchCtxErr(ctx, jsErr(C.natsrs_status(r.st), &none, jsCallConsumer))
 	}
 	s.delivered.Add(uint64(len(r.msgs)))
 	return r.msgs, nil
+}
+
+// fetchCtxErr is the error of a fetch bounded by ctx. A timeout is the context's: the server's
+// expiry (sent a little shorter than the wait) can end the fetch a moment before the context's
+// deadline, and nats.go waits for the context and gives its error. A context without a
+// deadline is bounded by the JetStream wait, whose end nats.go also reports as
+// context.DeadlineExceeded.
+func fetchCtxErr(ctx context.Context, err error) error {
+	if err != ErrTimeout {
+		return err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		return context.DeadlineExceeded
+	}
+	<-ctx.Done() // (it has a deadline, which the fetch's wait did not pass by much)
+	return ctx.Err()
 }

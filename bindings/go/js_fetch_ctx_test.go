@@ -171,3 +171,44 @@ func TestJSPullPending(t *testing.T) {
 		t.Fatalf("ClearMaxPending after unsubscribe: %v", err)
 	}
 }
+
+// nats.go's context rules for pull fetches: a batch whose request expires on an empty consumer
+// ends without an error; a context without a deadline (other than context.Background) is
+// bounded by the JetStream wait; context.Background itself is refused.
+func TestJSFetchContextAsNatsGo(t *testing.T) {
+	_, js := jsConn(t, MaxWait(500*time.Millisecond))
+	name := jsStream(t, js)
+	sub, err := js.PullSubscribe(name+".*", "CTXRULES")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	mb, err := sub.FetchBatch(2, Context(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range mb.Messages() {
+		t.Fatal("a message from an empty consumer")
+	}
+	if err := mb.Error(); err != nil {
+		t.Fatalf("FetchBatch on an empty consumer: %v", err)
+	}
+	cancel()
+	if _, err := sub.Fetch(1, Context(context.Background())); err != ErrNoDeadlineContext {
+		t.Fatalf("Fetch with context.Background: %v", err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	if _, err := sub.Fetch(1, Context(ctx)); err != context.Canceled {
+		t.Fatalf("Fetch with a cancelled context without a deadline: %v", err)
+	}
+	start := time.Now()
+	if _, err := sub.Fetch(1, Context(context.TODO())); err != context.DeadlineExceeded {
+		t.Fatalf("Fetch with a context without a deadline: %v", err)
+	}
+	if d := time.Since(start); d < 400*time.Millisecond || d > 3*time.Second {
+		t.Fatalf("Fetch with a context without a deadline took %v (the wait is 500ms)", d)
+	}
+}

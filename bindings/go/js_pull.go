@@ -70,14 +70,15 @@ func (s *Subscription) pullOptions(opts []PullOpt) (pullOpts, time.Duration, err
 		if err := o.ctx.Err(); err != nil {
 			return o, 0, err
 		}
-		dl, ok := o.ctx.Deadline()
-		if !ok {
-			return o, 0, ErrNoDeadlineContext
+		if dl, ok := o.ctx.Deadline(); ok {
+			wait = time.Until(dl)
+			if wait <= 0 {
+				return o, 0, context.DeadlineExceeded
+			}
+		} else if c, isOpt := o.ctx.(ContextOpt); isOpt && c.Context == context.Background() {
+			return o, 0, ErrNoDeadlineContext // (nats.go refuses only the background context)
 		}
-		wait = time.Until(dl)
-		if wait <= 0 {
-			return o, 0, context.DeadlineExceeded
-		}
+		// (a context without a deadline: the context's wait bounds the fetch, as nats.go)
 	}
 	if o.hb > 0 && 2*o.hb >= wait {
 		return o, 0, fmt.Errorf("%w: idle heartbeat value too large", ErrInvalidArg)
@@ -201,7 +202,9 @@ func (s *Subscription) FetchBatch(batch int, opts ...PullOpt) (MessageBatch, err
 			mb.msgs <- m
 		}
 		close(mb.msgs)
-		if err == ErrTimeout {
+		if err == ErrTimeout || (o.ctx != nil && err == context.DeadlineExceeded) {
+			// (nats.go's batch ends without an error when its request expires: the server's
+			// 408 comes before the context's deadline)
 			err = nil
 		}
 		mb.mu.Lock()

@@ -237,6 +237,29 @@ func (j *js) subscribe(subj, queue string, cb MsgHandler, ch chan *Msg, kind C.i
 		// (nats.go ignores ManualAck for pull subscriptions too: they never auto-ack.)
 		o.mack = false
 	}
+	if o.cfg.MaxAckPending == 0 && o.cfg.AckPolicy != AckNonePolicy {
+		// As nats.go: a consumer the library creates for a sync, channel or pull subscription
+		// (not a callback one) gets its channel's capacity as MaxAckPending when none is set
+		// (the library uses the config only when it creates the consumer).
+		switch {
+		case kind == C.GN_JS_PULL, kind == C.GN_JS_PUSH_SYNC:
+			o.cfg.MaxAckPending = j.nc.Opts.SubChanLen
+		case ch != nil:
+			o.cfg.MaxAckPending = cap(ch)
+		}
+	}
+	// As nats.go, an existing consumer (Bind, Durable, else a push queue's name) that filters on
+	// another subject is refused before anything else is checked.
+	name := o.consumer
+	if name == "" {
+		name = o.cfg.Durable
+	}
+	if name == "" && kind != C.GN_JS_PULL {
+		name = queue
+	}
+	if j.filterMismatch(subj, o.stream, name) {
+		return nil, ErrSubjectMismatch
+	}
 	cfgJSON, err := o.cfgJSON()
 	if err != nil {
 		return nil, err
@@ -331,6 +354,25 @@ func subscribeErr(err error, kind C.int) error {
 		return errors.New("consumer is already bound to a subscription") // nats.go's text
 	}
 	return err
+}
+
+// filterMismatch: the consumer name of the stream (found from subj when not given) exists and
+// filters on a subject other than subj.
+func (j *js) filterMismatch(subj, stream, name string) bool {
+	if name == "" {
+		return false
+	}
+	if stream == "" {
+		var err error
+		if stream, err = j.StreamNameBySubject(subj); err != nil {
+			return false
+		}
+	}
+	info, err := j.ConsumerInfo(stream, name)
+	if err != nil || info == nil {
+		return false
+	}
+	return info.Config.FilterSubject != "" && info.Config.FilterSubject != subj
 }
 
 // jsEnd ends a JetStream subscription (Unsubscribe, Drain, connection closed).

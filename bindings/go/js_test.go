@@ -943,3 +943,83 @@ func TestJSHandlerPanic(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, func() bool { return calls.Load() >= 2 })
 }
+
+// A consumer that SubscribeSync, ChanSubscribe or PullSubscribe creates gets its channel's
+// capacity as MaxAckPending (nats.go); a callback subscription keeps the server's default.
+func TestJSSubscribeMaxAckPendingAsNatsGo(t *testing.T) {
+	nc, js := jsConn(t)
+	name := jsStream(t, js)
+	mapOf := func(durable string) int {
+		t.Helper()
+		info, err := js.ConsumerInfo(name, durable)
+		if err != nil {
+			t.Fatalf("ConsumerInfo %s: %v", durable, err)
+		}
+		return info.Config.MaxAckPending
+	}
+	if _, err := js.SubscribeSync(name+".a", Durable("SY"), ManualAck()); err != nil {
+		t.Fatal(err)
+	}
+	if got := mapOf("SY"); got != nc.Opts.SubChanLen || got != 65536 {
+		t.Fatalf("SubscribeSync: MaxAckPending %d", got)
+	}
+	if _, err := js.PullSubscribe(name+".b", "PU"); err != nil {
+		t.Fatal(err)
+	}
+	if got := mapOf("PU"); got != 65536 {
+		t.Fatalf("PullSubscribe: MaxAckPending %d", got)
+	}
+	if _, err := js.ChanSubscribe(name+".c", make(chan *Msg, 77), Durable("CH")); err != nil {
+		t.Fatal(err)
+	}
+	if got := mapOf("CH"); got != 77 {
+		t.Fatalf("ChanSubscribe: MaxAckPending %d", got)
+	}
+	if _, err := js.PullSubscribe(name+".d", "PM", MaxAckPending(5)); err != nil {
+		t.Fatal(err)
+	}
+	if got := mapOf("PM"); got != 5 {
+		t.Fatalf("PullSubscribe with MaxAckPending(5): %d", got)
+	}
+	if _, err := js.Subscribe(name+".e", func(*Msg) {}, Durable("CB")); err != nil {
+		t.Fatal(err)
+	}
+	if got := mapOf("CB"); got != 1000 {
+		t.Fatalf("Subscribe with a callback: MaxAckPending %d (the server's default)", got)
+	}
+	// binding to an existing consumer leaves it as it is
+	if _, err := js.AddConsumer(name, &ConsumerConfig{Durable: "EX", FilterSubject: name + ".f", AckPolicy: AckExplicitPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.PullSubscribe(name+".f", "EX"); err != nil {
+		t.Fatal(err)
+	}
+	if got := mapOf("EX"); got != 1000 {
+		t.Fatalf("PullSubscribe onto an existing consumer: MaxAckPending %d", got)
+	}
+}
+
+// A subscription onto an existing consumer that filters on another subject gives
+// ErrSubjectMismatch before the consumer's kind is checked (nats.go's order).
+func TestJSSubscribeSubjectMismatchFirst(t *testing.T) {
+	_, js := jsConn(t)
+	name := jsStream(t, js)
+	if _, err := js.AddConsumer(name, &ConsumerConfig{Durable: "PUSH", DeliverSubject: "dlv." + name, FilterSubject: name + ".x", AckPolicy: AckExplicitPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.AddConsumer(name, &ConsumerConfig{Durable: "PULL", FilterSubject: name + ".y", AckPolicy: AckExplicitPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.PullSubscribe(name+".other", "PUSH"); err != ErrSubjectMismatch || err.Error() != "nats: subject does not match consumer" {
+		t.Fatalf("PullSubscribe onto a push durable of another subject: %v", err)
+	}
+	if _, err := js.PullSubscribe(name+".x", "PUSH"); err != ErrPullSubscribeToPushConsumer {
+		t.Fatalf("PullSubscribe onto a push durable of that subject: %v", err)
+	}
+	if _, err := js.SubscribeSync(name+".other", Durable("PULL")); err != ErrSubjectMismatch {
+		t.Fatalf("SubscribeSync onto a pull durable of another subject: %v", err)
+	}
+	if _, err := js.SubscribeSync(name+".y", Durable("PULL")); err != ErrPullSubscribeRequired {
+		t.Fatalf("SubscribeSync onto a pull durable of that subject: %v", err)
+	}
+}

@@ -691,7 +691,11 @@ func (kl *keyLister) Stop() error {
 	if kl.sent.Load() {
 		return ErrBadSubscription
 	}
-	kl.once.Do(func() { close(kl.stop) })
+	stopped := true
+	kl.once.Do(func() { close(kl.stop); stopped = false })
+	if stopped {
+		return ErrBadSubscription // (a second Stop: nats.go's watcher is unsubscribed already)
+	}
 	return nil
 }
 

@@ -284,3 +284,55 @@ func TestKVWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A key lister's Stop is nats.go's watcher Stop: once the lister has ended (or was stopped),
+// Stop gives ErrBadSubscription.
+func TestKVListKeysStopAsNatsGo(t *testing.T) {
+	_, js := jsConn(t)
+	kv := kvBucket(t, js, 1)
+	lk, err := kv.ListKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range lk.Keys() {
+	}
+	if err := lk.Stop(); err != ErrBadSubscription {
+		t.Fatalf("Stop after the end: %v", err)
+	}
+	for i := 0; i < 600; i++ { // more than the channel holds: the lister is still running
+		if _, err := kv.Put(fmt.Sprintf("k%d", i), []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lk, err = kv.ListKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lk.Stop(); err != nil {
+		t.Fatalf("first Stop: %v", err)
+	}
+	if err := lk.Stop(); err != ErrBadSubscription {
+		t.Fatalf("second Stop: %v", err)
+	}
+}
+
+// Create, Update and Delete with a wrong revision read as nats.go's errors.
+func TestKVWrongRevisionTextsAsNatsGo(t *testing.T) {
+	_, js := jsConn(t)
+	kv := kvBucket(t, js, 5)
+	if _, err := kv.Put("k", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := kv.Create("k", []byte("2"))
+	if !errors.Is(err, ErrKeyExists) || errors.Is(err, ErrKeyRevisionMismatch) || err.Error() != "nats: wrong last sequence: 1: key exists" {
+		t.Fatalf("Create of an existing key: %q", err)
+	}
+	_, err = kv.Update("k", []byte("3"), 7)
+	if !errors.Is(err, ErrKeyRevisionMismatch) || !errors.Is(err, ErrKeyExists) || err.Error() != "nats: wrong last sequence: 1: nats: key revision mismatch" {
+		t.Fatalf("Update with a wrong revision: %q", err)
+	}
+	err = kv.Delete("k", LastRevision(9))
+	if !errors.Is(err, ErrKeyRevisionMismatch) || err.Error() != "nats: wrong last sequence: 1: nats: key revision mismatch" {
+		t.Fatalf("Delete with a wrong LastRevision: %q", err)
+	}
+}

@@ -526,7 +526,21 @@ func (o *obs) PutBytes(name string, data []byte, opts ...ObjectOpt) (*ObjectInfo
 	runtime.KeepAlive(name)
 	runtime.KeepAlive(data)
 	runtime.KeepAlive(o)
-	return o.infoCall(st, out, &je, objCallObject)
+	info, err := o.infoCall(st, out, &je, objCallObject)
+	return info, putCleanupErr(err)
+}
+
+// jsErrCodeStreamSealed is the server's error for a write to a sealed stream.
+const jsErrCodeStreamSealed ErrorCode = 10109
+
+// putCleanupErr: a put of data that a sealed store refused. nats.go then fails to purge the
+// partial object too and joins that error to the put's.
+func putCleanupErr(err error) error {
+	var aerr *APIError
+	if err == nil || !errors.As(err, &aerr) || aerr.ErrorCode != jsErrCodeStreamSealed {
+		return err
+	}
+	return errors.Join(err, fmt.Errorf("could not cleanup bucket after erroneous put operation: %w", err))
 }
 
 // PutString puts an object from a string.

@@ -128,7 +128,11 @@ func (o *obs) Put(meta *ObjectMeta, r io.Reader, opts ...ObjectOpt) (*ObjectInfo
 		freeJErr(&je)
 		return nil, rd.err
 	}
-	return o.infoCall(st, out, &je, objCallObject)
+	info, err := o.infoCall(st, out, &je, objCallObject)
+	if r != nil {
+		err = putCleanupErr(err) // (nats.go purges the partial object of a put with data)
+	}
+	return info, err
 }
 
 // objResult is a get in progress.

@@ -442,3 +442,33 @@ func TestObjectStoreGetsConcurrent(t *testing.T) {
 	}
 	runtime.GC()
 }
+
+// A put that a sealed store refuses carries nats.go's failed cleanup line; UpdateMeta of a
+// missing object is ErrUpdateMetaDeleted.
+func TestObjectStoreSealedPutAsNatsGo(t *testing.T) {
+	_, js := jsConn(t)
+	obs := objStore(t, js)
+	if err := obs.UpdateMeta("missing", &ObjectMeta{Name: "other"}); err != ErrUpdateMetaDeleted {
+		t.Fatalf("UpdateMeta of a missing object: %v", err)
+	}
+	if _, err := obs.PutString("x", "y"); err != nil {
+		t.Fatal(err)
+	}
+	if err := obs.Seal(); err != nil {
+		t.Fatal(err)
+	}
+	const sealed = "nats: invalid operation on sealed stream"
+	want := sealed + "\ncould not cleanup bucket after erroneous put operation: " + sealed
+	if _, err := obs.PutBytes("z", []byte("abc")); err == nil || err.Error() != want {
+		t.Fatalf("PutBytes after Seal: %q", err)
+	}
+	if _, err := obs.Put(&ObjectMeta{Name: "r"}, bytes.NewReader([]byte("abc"))); err == nil || err.Error() != want {
+		t.Fatalf("Put after Seal: %q", err)
+	}
+	if _, err := obs.Put(&ObjectMeta{Name: "r"}, nil); err == nil || err.Error() != sealed {
+		t.Fatalf("Put of nothing after Seal: %q", err)
+	}
+	if err := obs.Delete("x"); err == nil || err.Error() != sealed {
+		t.Fatalf("Delete after Seal: %q", err)
+	}
+}
