@@ -2,8 +2,8 @@
 //! high-water marks, bytes buffered, the reconnect error callback, the user info handler, the
 //! TLS verify handler, and the packed batch calls (through the exported C functions).
 
-mod common;
-mod security_support;
+use crate::common;
+use crate::security_support;
 
 use std::ffi::{CStr, CString};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,7 +1,7 @@
 //! Core messaging against a real nats-server: pub/sub, queues, wildcards, request/reply,
 //! headers, flush, drain, auto-unsubscribe, pending limits, statistics, server info, options.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-mod common;
+use crate::common;
 
 use common::wait_until;
 use natsrs::{Connection, ConnectionStatus, Options, Status};

@@ -1,7 +1,7 @@
 //! Values that C callbacks return are decoded, never trusted: the nkey sign handler of the C API
 //! (an `int32_t`) against a real nkey server, called through the exported C functions.
 
-mod common;
+use crate::common;
 
 use std::ffi::{c_void, CStr, CString};
 

@@ -4,7 +4,7 @@
 //! `BadCredentials` (seed, creds, JWT files) or `Tls` (CA, certificate, key files) and a message
 //! naming the file and the reason.
 
-mod peer;
+use crate::peer;
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};

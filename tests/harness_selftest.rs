@@ -1,6 +1,6 @@
 //! Self-tests of the test harness in tests/common (no libnatsrs code involved): they talk to the
 //! servers with a raw TCP socket.
-mod common;
+use crate::common;
 
 use common::{http_get, NatsCluster, NatsServer};
 use std::io::{BufRead, BufReader, Write};

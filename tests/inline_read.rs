@@ -4,7 +4,7 @@
 //! socket's end reaches the attached thread as `Gone`.
 //!
 //! Every test starts its own server; every wait has a deadline.
-mod common;
+use crate::common;
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};

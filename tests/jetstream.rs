@@ -3,7 +3,7 @@
 //! the newer consume/ordered API, and a 3-node cluster with an R3 stream.
 //!
 //! Every test starts its own server(s); waits are on conditions with deadlines.
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,7 +2,7 @@
 //! completion callback has returned, and the pending count includes callbacks still running.
 //!
 //! Every test starts its own JetStream server; waits are on conditions with deadlines.
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! fetch, dropping the subscription completes an outstanding fetch once with an error.
 //!
 //! Every test starts its own JetStream server; waits are on channels with deadlines.
-mod common;
+use crate::common;
 
 use std::sync::mpsc;
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 //! push subscription reported through the connection's error handler.
 //!
 //! Every test starts its own server; waits are on conditions with deadlines.
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::thread;

@@ -1,7 +1,7 @@
 //! Key-value store (issue 10 item 1) against real `nats-server -js` processes: bucket
 //! management, every operation, CAS conflicts, TTL expiry, watchers (order, markers, options),
 //! keys and history, an R3 bucket on a 3-node cluster, and interop with nats-py both ways.
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::Duration;

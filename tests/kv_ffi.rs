@@ -2,7 +2,7 @@
 //! create with 3 replicas, put, compare-and-set and its status, delete and the deleted status,
 //! a watcher fed by writes made through another node, and a get answered by every node.
 
-mod common;
+use crate::common;
 
 use std::ffi::{c_char, CStr, CString};
 use std::ptr::null_mut;

@@ -5,7 +5,7 @@
 //!
 //! Every test starts its own server(s) and closes its connections (see `Conn`), so the tests can
 //! run in parallel threads. Waits are on conditions with generous deadlines, never fixed sleeps.
-mod common;
+use crate::common;
 
 use common::{connect, wait_until, Events};
 

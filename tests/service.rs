@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-mod common;
+use crate::common;
 
 use common::NatsServer;
 use natsrs::service::{EndpointConfig, Request, Service, ServiceConfig};

@@ -4,7 +4,7 @@
 //! beyond what the client will allocate for is capped. Scripted TCP peers
 //! (`tests/peer`), since a real server never announces such values.
 
-mod peer;
+use crate::peer;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

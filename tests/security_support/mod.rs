@@ -1,4 +1,5 @@
-//! Helpers for the security tests (`mod security_support;` in `tests/security.rs`):
+//! Helpers for the security tests (declared in `tests/it.rs`; used by `tests/security.rs` and
+//! `tests/binding_support.rs`):
 //!
 //! * [`Pki`]: a throw-away PKI generated with `rcgen` into a temp dir (CA, server certificate for
 //!   127.0.0.1/localhost, client certificate, expired server certificate, server certificate for a
