@@ -4323,6 +4323,23 @@ enum natsrs_status natsrs_connection_publish_packed(struct natsrs_connection *nc
                                                     size_t *out_count);
 
 /**
+ * Publishes ready-made PUB frames in one call: `PUB <subject> [<reply>] <size>\r\n`, the
+ * payload and `\r\n`, back to back in `buf` (`len` bytes), as they go on the wire. For a
+ * binding that formats its own publishes: when the connection's writer is idle, the frames are
+ * written to the socket from `buf` itself, with no copy into the library's buffer.
+ *
+ * Each frame is checked as natsrs_connection_publish checks a message (shape of the frame:
+ * INVALID_ARGUMENT; subjects: INVALID_SUBJECT; size: MAX_PAYLOAD). The frames before the first
+ * refused one are published and that status returned; none after it is. Frames with headers
+ * (HPUB) are not accepted: use natsrs_connection_publish_packed. `*out_count` gets the number
+ * published, also on failure (it may be NULL). Does not wait for the server.
+ */
+enum natsrs_status natsrs_connection_publish_wire(struct natsrs_connection *nc,
+                                                  const uint8_t *buf,
+                                                  size_t len,
+                                                  size_t *out_count);
+
+/**
  * Calls `handler` on every connect to get the authentication token.
  * `userdata_free` (may be NULL) runs once when the library is done with `userdata`.
  */

@@ -60,6 +60,41 @@ fn max_pending_and_buffered() {
     assert!(c.buffered() >= 100, "buffered {}", c.buffered());
 }
 
+/// `publish_wire` (ready-made PUB frames from a binding): while disconnected the frames go
+/// into the reconnect buffer one by one, so the buffer's limit refuses exactly the frame that
+/// does not fit; after the reconnect the buffered ones arrive, and later batches go straight out.
+#[test]
+fn publish_wire_while_disconnected_fills_the_reconnect_buffer_frame_by_frame() {
+    let mut srv = NatsServer::start();
+    let mut o = opts(&srv.url());
+    o.reconnect_buf_size = 300;
+    let c = Connection::connect(o).unwrap();
+    let sub = c.subscribe_sync("bs.wire", None).unwrap();
+    c.flush(WAIT).unwrap();
+    let frame = |tag: u8| {
+        let mut f = b"PUB bs.wire 100\r\n".to_vec();
+        f.extend_from_slice(&[tag; 100]);
+        f.extend_from_slice(b"\r\n");
+        f
+    };
+    srv.stop();
+    assert!(wait_until(|| c.status() == natsrs::ConnectionStatus::Reconnecting, WAIT));
+    let batch: Vec<u8> = [frame(b'a'), frame(b'b'), frame(b'c')].concat();
+    let (n, r) = c.publish_wire(&batch);
+    assert_eq!(n, 2, "two frames of 119 bytes fit in 300");
+    assert_eq!(r.unwrap_err().status, Status::BufferFull);
+    srv.restart();
+    assert!(wait_until(|| c.reconnects() == 1, WAIT));
+    let (n, r) = c.publish_wire(&frame(b'd'));
+    assert_eq!((n, r.is_ok()), (1, true));
+    c.flush(WAIT).unwrap();
+    for tag in [b'a', b'b', b'd'] {
+        let m = sub.next_msg(WAIT).unwrap();
+        assert_eq!(m.data(), &[tag; 100][..]);
+    }
+    assert_eq!(c.stats().out_msgs, 3);
+}
+
 #[test]
 fn reconnect_error_callback_per_failed_attempt() {
     let mut srv = NatsServer::start();

@@ -1,22 +1,24 @@
 package nats
 
 // Batched publishes. Publish and PublishRequest (and PublishMsg without headers) check their
-// arguments at once, then append one entry in the layout of natsrs_connection_publish_packed to
-// a per-connection Go buffer; a flusher goroutine per connection hands the whole buffer to the
+// arguments at once, then append the message's PUB frame, as it goes on the wire, to a
+// per-connection Go buffer; a flusher goroutine per connection hands the whole buffer to the
 // core in one cgo call (as nats.go writes through a bufio.Writer that its flusher goroutine
-// flushes). Every other operation that sends something or looks at the connection's state
+// flushes). The core checks the frames and, when its writer is idle, writes them to the socket
+// from this buffer (natsrs_connection_publish_wire): no second copy. Every other operation that sends something or looks at the connection's state
 // first hands the pending buffer over (connCore.handOver, called by Conn.cptr), so the order
 // of what goes out and what the counters say do not change.
 
 /*
 #include "shim.h"
-#cgo noescape gn_publish_packed
-#cgo nocallback gn_publish_packed
+#cgo noescape gn_publish_wire
+#cgo nocallback gn_publish_wire
 */
 import "C"
 
 import (
-	"encoding/binary"
+	"bytes"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,8 +36,6 @@ const (
 	// copy. (At 1 KiB batching still saves about a tenth of the client CPU of a publisher:
 	// bench/go pub_1024, client and server pinned to their own CPU.)
 	pubBatchMaxPayload = 2048
-	// pubEntryHeader is the size of a packed entry's four little-endian uint32 lengths.
-	pubEntryHeader = 16
 	// pubStreamGap and pubStreamDelay: a flusher kicked within pubStreamGap of the last
 	// hand-over is following a publisher that streams; it waits pubStreamDelay first, so that
 	// the publisher fills the buffer and hands it over itself in large writes, instead of a
@@ -167,24 +167,34 @@ func checkPubSubject(s string) int {
 	return subjOK
 }
 
-// appendPubEntry appends one packed entry (no headers) to b.
-func appendPubEntry(b []byte, subj, reply string, data []byte) []byte {
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(subj)))
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(reply)))
-	b = binary.LittleEndian.AppendUint32(b, 0)
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(data)))
+// appendPubFrame appends one message's frame, "PUB <subj> [<reply>] <size>\r\n<data>\r\n".
+func appendPubFrame(b []byte, subj, reply string, data []byte) []byte {
+	b = append(b, "PUB "...)
 	b = append(b, subj...)
-	b = append(b, reply...)
-	return append(b, data...)
+	b = append(b, ' ')
+	if reply != "" {
+		b = append(b, reply...)
+		b = append(b, ' ')
+	}
+	b = strconv.AppendInt(b, int64(len(data)), 10)
+	b = append(b, "\r\n"...)
+	b = append(b, data...)
+	return append(b, "\r\n"...)
 }
 
-// pubEntryLen is the size of the packed entry at the start of b.
-func pubEntryLen(b []byte) int {
-	n := pubEntryHeader
-	for i := 0; i < 4; i++ {
-		n += int(binary.LittleEndian.Uint32(b[4*i:]))
+// pubFrameLen is the size of the frame at the start of b (as appendPubFrame writes it), or 0
+// when b does not start with a whole frame.
+func pubFrameLen(b []byte) int {
+	eol := bytes.IndexByte(b, '\r')
+	if eol < 0 {
+		return 0
 	}
-	return n
+	sp := bytes.LastIndexByte(b[:eol], ' ')
+	size, err := strconv.Atoi(string(b[sp+1 : eol]))
+	if sp < 0 || err != nil || size < 0 || eol+2+size+2 > len(b) {
+		return 0
+	}
+	return eol + 2 + size + 2
 }
 
 // publish checks a header-less publish and queues it for the flusher; it falls back to one
@@ -231,7 +241,7 @@ func (nc *Conn) publishBatched(subj, reply string, data []byte, kick bool) error
 	if was == 0 {
 		p.busy.Store(true)
 	}
-	p.buf = appendPubEntry(p.buf, subj, reply, data)
+	p.buf = appendPubFrame(p.buf, subj, reply, data)
 	full := len(p.buf) >= pubBatchThreshold
 	p.mu.Unlock()
 	if full {
@@ -271,7 +281,7 @@ func (c *connCore) handOver() {
 	}
 	p.buf, p.spare = p.spare[:0], nil
 	p.mu.Unlock()
-	errs := c.sendPacked(out)
+	errs := c.sendWire(out)
 	p.lastOut.Store(time.Now().UnixNano())
 	p.mu.Lock()
 	if cap(out) <= pubSpareMaxCap {
@@ -290,15 +300,14 @@ func (c *connCore) handOver() {
 	}
 }
 
-// sendPacked publishes the entries of buf in one call, going on after a refused entry (one
-// error is kept per run of refusals with the same status; a closed connection refuses the
-// rest).
-func (c *connCore) sendPacked(buf []byte) []pubErr {
+// sendWire publishes the frames of buf in one call, going on after a refused frame (one error
+// is kept per run of refusals with the same status; a closed connection refuses the rest).
+func (c *connCore) sendWire(buf []byte) []pubErr {
 	var errs []pubErr
 	for len(buf) > 0 {
 		var n C.size_t
 		var cerr *C.char
-		st := C.gn_publish_packed(c.ptr, (*C.uint8_t)(&buf[0]), C.size_t(len(buf)), &n, &cerr)
+		st := C.gn_publish_wire(c.ptr, (*C.uint8_t)(&buf[0]), C.size_t(len(buf)), &n, &cerr)
 		if st == C.NATSRS_STATUS_OK {
 			break
 		}
@@ -306,30 +315,19 @@ func (c *connCore) sendPacked(buf []byte) []pubErr {
 		if len(errs) == 0 || errs[len(errs)-1].st != st {
 			errs = append(errs, pubErr{st: st, err: err, core: c.coreLastErrText()})
 		}
-		if st == C.NATSRS_STATUS_CONNECTION_CLOSED || (st == C.NATSRS_STATUS_INVALID_ARGUMENT && n == 0 && !c.entriesValid(buf)) {
+		if st == C.NATSRS_STATUS_CONNECTION_CLOSED {
 			break
 		}
-		// Skip the entries published and the refused one.
+		// Skip the frames published and the refused one.
 		for i := 0; i <= int(n) && len(buf) > 0; i++ {
-			buf = buf[pubEntryLen(buf):]
+			f := pubFrameLen(buf)
+			if f == 0 {
+				return errs // not a frame built here: nothing after it can be found
+			}
+			buf = buf[f:]
 		}
 	}
 	return errs
-}
-
-// entriesValid reports whether buf is whole packed entries (always, for buffers built here).
-func (c *connCore) entriesValid(buf []byte) bool {
-	for len(buf) > 0 {
-		if len(buf) < pubEntryHeader {
-			return false
-		}
-		n := pubEntryLen(buf)
-		if n > len(buf) {
-			return false
-		}
-		buf = buf[n:]
-	}
-	return true
 }
 
 // coreLastErrText is the core's last error on the connection, as text ("" when none).

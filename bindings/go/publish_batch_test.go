@@ -252,9 +252,9 @@ func TestPublishBatchHandOverError(t *testing.T) {
 	c := nc.core
 	c.pub.sendMu.Lock() // keep the flusher out while the buffer is filled
 	c.pub.mu.Lock()
-	c.pub.buf = appendPubEntry(c.pub.buf, "batch.err.1", "", []byte("1"))
-	c.pub.buf = appendPubEntry(c.pub.buf, "batch err", "", []byte("x"))
-	c.pub.buf = appendPubEntry(c.pub.buf, "batch.err.2", "", []byte("2"))
+	c.pub.buf = appendPubFrame(c.pub.buf, "batch.err.1", "", []byte("1"))
+	c.pub.buf = appendPubFrame(c.pub.buf, "batch..err", "", []byte("x"))
+	c.pub.buf = appendPubFrame(c.pub.buf, "batch.err.2", "", []byte("2"))
 	c.pub.busy.Store(true)
 	c.pub.mu.Unlock()
 	c.pub.sendMu.Unlock()

@@ -209,9 +209,9 @@ natsrs_status gn_publish(natsrs_connection *nc, const char *subj, size_t subj_le
     return st;
 }
 
-natsrs_status gn_publish_packed(natsrs_connection *nc, const uint8_t *buf, size_t len, size_t *count,
-                                char **err) {
-    natsrs_status st = natsrs_connection_publish_packed(nc, buf, len, count);
+natsrs_status gn_publish_wire(natsrs_connection *nc, const uint8_t *buf, size_t len, size_t *count,
+                              char **err) {
+    natsrs_status st = natsrs_connection_publish_wire(nc, buf, len, count);
     if (st != NATSRS_STATUS_OK && err != NULL) *err = dup_err();
     return st;
 }

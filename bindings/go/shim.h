@@ -53,9 +53,9 @@ natsrs_status gn_connect(const natsrs_options *o, natsrs_connection **out, char 
 natsrs_status gn_publish(natsrs_connection *nc, const char *subj, size_t subj_len,
                          const char *reply, size_t reply_len, const uint8_t *data, size_t len,
                          char **err);
-// Publishes a packed buffer (natsrs_connection_publish_packed); *count gets how many went out.
-natsrs_status gn_publish_packed(natsrs_connection *nc, const uint8_t *buf, size_t len, size_t *count,
-                                char **err);
+// Publishes ready-made PUB frames (natsrs_connection_publish_wire); *count gets how many went out.
+natsrs_status gn_publish_wire(natsrs_connection *nc, const uint8_t *buf, size_t len, size_t *count,
+                              char **err);
 natsrs_status gn_publish_msg(natsrs_connection *nc, const char *subj, size_t subj_len,
                              const char *reply, size_t reply_len, const char *hdr, size_t hdr_len,
                              const uint8_t *data, size_t len, char **err);

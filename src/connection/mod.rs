@@ -266,6 +266,15 @@ impl Connection {
         }))
     }
 
+    /// Publishes ready-made `PUB <subject> [<reply>] <size>\r\n<payload>\r\n` frames, back to
+    /// back (a binding that formats its own publishes). Each frame is checked as a publish is
+    /// (shape, subjects, max_payload); the ones before the first refused frame are sent, written
+    /// straight from `wire` when the writer is idle. Returns how many were published and the
+    /// refusal, if any.
+    pub fn publish_wire(&self, wire: &[u8]) -> (usize, Result<()>) {
+        self.0.publish_wire(wire)
+    }
+
     /// Bytes published but not yet handed to the socket (nats.go `Conn.Buffered`), including
     /// what is kept for the next server while reconnecting.
     pub fn buffered(&self) -> usize {

@@ -22,7 +22,7 @@ use super::writer::{Appended, Frame, PongWaiter, SendMode, Writer};
 use super::{ConnectionStatus, MsgHandler, Statistics, Subscription};
 use crate::error::{err, Error, Result, Status};
 use crate::options::Options;
-use crate::proto::{encode, subject, ServerInfo};
+use crate::proto::{encode, pub_wire, subject, ServerInfo};
 
 /// max_payload assumed before the server said otherwise (and when it says 0 or less).
 pub use crate::proto::info::DEFAULT_MAX_PAYLOAD;
@@ -273,6 +273,58 @@ impl Inner {
                 Ok((s, r, h, d))
             })
         }))
+    }
+
+    /// Publishes ready-made PUB frames (see [`pub_wire`]), each checked as a publish is. The
+    /// frames before the first refused one go out together: straight from `wire` when a plain
+    /// socket is up and the writer is idle (no copy into the write buffer), else through the
+    /// buffer; while disconnected, one by one (the reconnect buffer's limit applies to each).
+    /// Returns how many were published and the first refusal.
+    pub(super) fn publish_wire(&self, wire: &[u8]) -> (usize, Result<()>) {
+        let mut rest = wire;
+        let (mut count, mut bytes) = (0usize, 0u64);
+        let mut refused = Ok(());
+        // A batch is mostly one subject and size: a frame whose PUB line repeats the last
+        // checked one passed the same checks.
+        let mut scan = pub_wire::WireScanner::default();
+        while !rest.is_empty() {
+            let (f, same) = match scan.next(rest) {
+                Ok(f) => f,
+                Err(e) => {
+                    refused = Err(err!(InvalidArgument, "{}", e));
+                    break;
+                }
+            };
+            if !same {
+                if let Err(e) = self.check_publish(f.subject, f.reply, None, f.payload) {
+                    refused = Err(e);
+                    break;
+                }
+            }
+            count += 1;
+            bytes += f.payload.len() as u64;
+            rest = &rest[f.len..];
+        }
+        let valid = &wire[..wire.len() - rest.len()];
+        if valid.is_empty() {
+            return (0, refused);
+        }
+        match self.writer.publish_wire(valid, count as u64, bytes) {
+            Some(Ok(())) => (count, refused),
+            Some(Err(e)) => (0, Err(e)),
+            None => {
+                let mut left = valid;
+                let frames = std::iter::from_fn(move || {
+                    let f = pub_wire::next_frame(left).ok()?;
+                    left = &left[f.len..];
+                    Some(Ok((f.subject, f.reply, None, f.payload)))
+                });
+                match self.writer.publish_many(frames) {
+                    (n, Ok(())) => (n, refused),
+                    other => other,
+                }
+            }
+        }
     }
 
     #[inline]

@@ -66,6 +66,18 @@ pub(super) fn send_now(sock: &DirectSock, buf: &[u8]) -> std::io::Result<usize> 
     sock.get_ref().write(buf)
 }
 
+/// Waits up to `timeout` for the socket to take bytes again (POLLOUT), on the calling thread.
+/// False when it did not (a timeout, or poll failed).
+pub(super) fn wait_writable(sock: &DirectSock, timeout: Duration) -> bool {
+    use std::os::fd::AsRawFd;
+    let mut p = libc::pollfd { fd: sock.get_ref().as_raw_fd(), events: libc::POLLOUT, revents: 0 };
+    let ms = timeout.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
+    // SAFETY: `p` is one valid pollfd for the duration of the call (nfds 1); the fd belongs to
+    // `sock`, which the caller holds, so it stays open while poll looks at it.
+    let n = unsafe { libc::poll(&mut p, 1, ms) };
+    n == 1 && p.revents & libc::POLLOUT != 0
+}
+
 /// The write side. A plain TCP socket is shared so that a publishing thread can write a large
 /// buffer itself when the writer task is idle (no thread hand-off on the hot path).
 pub(super) enum WriteHalf {

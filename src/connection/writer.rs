@@ -17,7 +17,7 @@ use parking_lot::{Condvar, Mutex, MutexGuard};
 use tokio::sync::Notify;
 
 use super::completions::Slot;
-use super::stream::{send_now, DirectSock, WriteHalf};
+use super::stream::{send_now, wait_writable, DirectSock, WriteHalf};
 use super::waiter::Waiter;
 use super::SubInner;
 use crate::error::{err, Error, Result};
@@ -32,6 +32,9 @@ pub(super) const INLINE_FLUSH: usize = 32 * 1024;
 /// Largest single inline write: one loopback/GSO segment (bigger writes were measured to cost
 /// more CPU per byte).
 const INLINE_CHUNK: usize = 64 * 1024;
+/// How long a caller of `publish_wire` that writes its frames itself waits in all for a full
+/// socket to take bytes again before it copies the rest into the buffer for the task.
+const WIRE_WRITE_WAIT: Duration = Duration::from_millis(5);
 /// While a publisher streams, what it leaves in the buffer goes out this long after its last
 /// inline write at the latest.
 pub(super) const TAIL_WAIT: Duration = Duration::from_millis(1);
@@ -192,7 +195,7 @@ impl Writer {
         let mut res = Ok(());
         // The "PUB <subject> <size>\r\n" line of the last plain entry: a batch is mostly one
         // subject and one size, and then the line is copied rather than formatted again.
-        let mut head = PubHead::default();
+        let mut head = encode::PubLine::default();
         for e in entries {
             let appended = e.and_then(|(subj, reply, hdrs, data)| {
                 let line = match (reply, hdrs) {
@@ -218,6 +221,83 @@ impl Writer {
             self.wake.notify_one();
         }
         (count, res)
+    }
+
+    /// Publishes whole PUB frames formatted by the caller (`msgs` messages, `bytes` payload
+    /// bytes, already checked), in order after what is buffered. With the buffer empty, the task
+    /// idle and a plain socket up, the caller's bytes are written to the socket directly and only
+    /// what the socket does not take is copied into the buffer (for the task). None, changing
+    /// nothing, when no socket is up: the caller appends frame by frame instead.
+    pub(super) fn publish_wire(&self, wire: &[u8], msgs: u64, bytes: u64) -> Option<Result<()>> {
+        let mut w = self.st.lock();
+        loop {
+            match w.link {
+                Link::Closed => return Some(Err(err!(ConnectionClosed, "connection closed"))),
+                Link::Down => return None,
+                Link::Up { .. } if w.buf.len() < WRITE_HIGH_WATER => break,
+                Link::Up { .. } => {
+                    w.space_waiters += 1;
+                    self.space.wait_for(&mut w, SPACE_POLL);
+                    w.space_waiters -= 1;
+                }
+            }
+        }
+        w.out_msgs += msgs;
+        w.out_bytes += bytes;
+        let direct = match &w.link {
+            Link::Up { direct: Some(sock) } if w.buf.is_empty() && matches!(w.task, Task::Parked | Task::Trailing { .. }) => {
+                Some(sock.clone())
+            }
+            _ => None,
+        };
+        let mut wake = false;
+        if let Some(sock) = direct {
+            let mut off = 0;
+            let mut waited = Duration::ZERO;
+            while off < wire.len() {
+                let end = wire.len().min(off + INLINE_CHUNK);
+                match send_now(&sock, &wire[off..end]) {
+                    Ok(0) => break,
+                    Ok(n) => off += n,
+                    // A full socket: the caller waits for the server to read, as a blocking
+                    // writer would (and as the caller's copy would have to, once the buffer
+                    // reaches its high-water mark), for a bounded time; then the rest is copied
+                    // for the task.
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && waited < WIRE_WRITE_WAIT => {
+                        let t = Instant::now();
+                        let ok = wait_writable(&sock, WIRE_WRITE_WAIT - waited);
+                        waited += t.elapsed();
+                        if !ok {
+                            break;
+                        }
+                    }
+                    Err(_) => break,
+                }
+            }
+            w.last_write = Instant::now();
+            if off < wire.len() {
+                // The socket is full (or failed): the task waits for writability and writes
+                // the rest, which continues a frame on this socket when some bytes went out.
+                w.buf.extend_from_slice(&wire[off..]);
+                if off > 0 {
+                    w.taken = w.buf.len();
+                }
+                wake = self.wake_now(&mut w);
+            }
+        } else {
+            w.buf.extend_from_slice(wire);
+            if w.buf.len() >= INLINE_FLUSH {
+                wake |= inline_flush(&mut w);
+            }
+            if !w.buf.is_empty() && !urgent_flush(&mut w) {
+                wake |= self.wake_on_append(&mut w);
+            }
+        }
+        drop(w);
+        if wake {
+            self.wake.notify_one();
+        }
+        Some(Ok(()))
     }
 
     /// Appends one PUB/HPUB frame (waiting below the high-water mark while a socket is up;
@@ -519,34 +599,6 @@ impl Writer {
             self.space.notify_all();
         }
         Step::Write
-    }
-}
-
-/// The PUB line of the last plain frame of a batch, kept to be copied for the next one with the
-/// same subject and size.
-#[derive(Default)]
-struct PubHead {
-    line: Vec<u8>,
-    subj_len: usize,
-    size: usize,
-}
-
-impl PubHead {
-    /// "PUB <subj> <size>\r\n", formatted only when the subject or size changed.
-    #[inline]
-    fn line(&mut self, subj: &[u8], size: usize) -> &[u8] {
-        let cached = !self.line.is_empty() && self.size == size && self.subj_len == subj.len() && &self.line[4..4 + subj.len()] == subj;
-        if !cached {
-            self.line.clear();
-            self.line.extend_from_slice(b"PUB ");
-            self.line.extend_from_slice(subj);
-            self.line.push(b' ');
-            encode::write_u64(&mut self.line, size as u64);
-            self.line.extend_from_slice(b"\r\n");
-            self.subj_len = subj.len();
-            self.size = size;
-        }
-        &self.line
     }
 }
 

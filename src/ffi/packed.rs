@@ -279,6 +279,35 @@ pub unsafe extern "C" fn natsrs_connection_publish_packed(
     })
 }
 
+/// Publishes ready-made PUB frames in one call: `PUB <subject> [<reply>] <size>\r\n`, the
+/// payload and `\r\n`, back to back in `buf` (`len` bytes), as they go on the wire. For a
+/// binding that formats its own publishes: when the connection's writer is idle, the frames are
+/// written to the socket from `buf` itself, with no copy into the library's buffer.
+///
+/// Each frame is checked as natsrs_connection_publish checks a message (shape of the frame:
+/// INVALID_ARGUMENT; subjects: INVALID_SUBJECT; size: MAX_PAYLOAD). The frames before the first
+/// refused one are published and that status returned; none after it is. Frames with headers
+/// (HPUB) are not accepted: use natsrs_connection_publish_packed. `*out_count` gets the number
+/// published, also on failure (it may be NULL). Does not wait for the server.
+#[no_mangle]
+pub unsafe extern "C" fn natsrs_connection_publish_wire(
+    nc: *mut natsrs_connection,
+    buf: *const u8,
+    len: usize,
+    out_count: *mut usize,
+) -> natsrs_status {
+    guard(|| {
+        // SAFETY: `nc` is NULL or a live handle; `buf` NULL or `len` readable bytes (C contract).
+        let (c, b) = unsafe { (conn(nc)?, payload(buf, len)?) };
+        let (count, r) = c.publish_wire(b);
+        if !out_count.is_null() {
+            // SAFETY: non-NULL out-pointer (C contract: writable).
+            unsafe { put(out_count, count) };
+        }
+        r.map_err(|e| Error::new(e.status, format!("wire frame {}: {}", count, e.message)))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

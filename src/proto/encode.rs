@@ -158,6 +158,34 @@ pub fn write_connect(out: &mut Vec<u8>, json: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
+/// The PUB line of the last plain frame of a batch, kept to be copied for the next one with the
+/// same subject and size (the writer's batches).
+#[derive(Default)]
+pub struct PubLine {
+    line: Vec<u8>,
+    subj_len: usize,
+    size: usize,
+}
+
+impl PubLine {
+    /// "PUB <subj> <size>\r\n", formatted only when the subject or size changed.
+    #[inline]
+    pub fn line(&mut self, subj: &[u8], size: usize) -> &[u8] {
+        let cached = !self.line.is_empty() && self.size == size && self.subj_len == subj.len() && &self.line[4..4 + subj.len()] == subj;
+        if !cached {
+            self.line.clear();
+            self.line.extend_from_slice(b"PUB ");
+            self.line.extend_from_slice(subj);
+            self.line.push(b' ');
+            write_u64(&mut self.line, size as u64);
+            self.line.extend_from_slice(b"\r\n");
+            self.subj_len = subj.len();
+            self.size = size;
+        }
+        &self.line
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ pub mod encode;
 pub mod headers;
 pub mod info;
 pub mod parser;
+pub mod pub_wire;
 pub mod subject;
 
 pub use headers::{HeaderError, HeaderMap};

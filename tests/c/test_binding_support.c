@@ -828,6 +828,120 @@ static void test_packed_malformed(void) {
   natsrs_connection_free(nc);
 }
 
+/* Appends "PUB subj [reply] len\r\ndata\r\n" to buf. */
+static void wire(uint8_t *buf, size_t *len, const char *subj, const char *reply, const char *data, size_t dlen) {
+  int n = reply ? sprintf((char *)buf + *len, "PUB %s %s %zu\r\n", subj, reply, dlen)
+                : sprintf((char *)buf + *len, "PUB %s %zu\r\n", subj, dlen);
+  *len += (size_t)n;
+  if (dlen)
+    memcpy(buf + *len, data, dlen);
+  memcpy(buf + *len + dlen, "\r\n", 2);
+  *len += dlen + 2;
+}
+
+#define N_WIRE 4000
+#define WIRE_DATA 1024
+
+/* natsrs_connection_publish_wire: 4 MiB of frames in one call (more than a socket takes at
+ * once, so the caller waits for the server and the rest is queued), in order and counted;
+ * replies; every refusal publishes the frames before it and reports their number. */
+static void test_publish_wire(void) {
+  natsrs_connection *nc = tu_connect();
+  natsrs_subscription *sub = NULL;
+  char subj[128], bad[160], data[WIRE_DATA];
+  uint8_t *buf = malloc(N_WIRE * (WIRE_DATA + 200)), small[512];
+  size_t len = 0, count = 99, i;
+  natsrs_msg *m = NULL;
+  REQUIRE(nc && buf);
+  tu_subject(subj, sizeof subj, "wire");
+  REQUIRE_OK(natsrs_connection_subscribe_sync(nc, subj, &sub));
+  REQUIRE_OK(natsrs_subscription_set_pending_limits(sub, -1, -1));
+  REQUIRE_OK(natsrs_connection_flush(nc, WAIT_MS));
+  for (i = 0; i < N_WIRE; i++) {
+    memset(data, 'a' + (int)(i % 26), sizeof data);
+    int n = sprintf(data, "%zu:", i);
+    wire(buf, &len, subj, i % 1000 == 0 ? "_INBOX.wire" : NULL, data, i % 7 == 0 ? (size_t)n : sizeof data);
+  }
+  CHECK_OK(natsrs_connection_publish_wire(nc, buf, len, &count));
+  CHECK_EQ(count, N_WIRE);
+  CHECK_OK(natsrs_connection_flush(nc, WAIT_MS));
+  for (i = 0; i < N_WIRE; i++) {
+    char want[32];
+    int n = sprintf(want, "%zu:", i);
+    if (natsrs_subscription_next_msg(sub, WAIT_MS, &m) != NATSRS_STATUS_OK) {
+      tu_fail(__FILE__, __LINE__, "message %zu missing", i);
+      break;
+    }
+    CHECK(natsrs_msg_data_len(m) == (i % 7 == 0 ? (size_t)n : (size_t)WIRE_DATA));
+    CHECK(memcmp(natsrs_msg_data(m), want, (size_t)n) == 0);
+    if (i % 1000 == 0)
+      CHECK(natsrs_msg_reply(m) != NULL && strcmp(natsrs_msg_reply(m), "_INBOX.wire") == 0);
+    else
+      CHECK(natsrs_msg_reply(m) == NULL);
+    natsrs_msg_free(m);
+    m = NULL;
+  }
+  {
+    natsrs_statistics st;
+    CHECK_OK(natsrs_connection_stats(nc, &st));
+    CHECK(st.out_msgs == N_WIRE);
+  }
+  /* A bad subject after a good frame: the first goes out, count 1. */
+  snprintf(bad, sizeof bad, "%s..x", subj);
+  len = 0;
+  wire(small, &len, subj, NULL, "one", 3);
+  wire(small, &len, bad, NULL, "two", 3);
+  wire(small, &len, subj, NULL, "three", 5);
+  CHECK_STATUS(natsrs_connection_publish_wire(nc, small, len, &count), NATSRS_STATUS_INVALID_SUBJECT);
+  CHECK_EQ(count, 1);
+  CHECK(strstr(natsrs_last_error_message(), "wire frame 1") != NULL);
+  /* Malformed frames: a size that does not match the payload, a truncated buffer, HPUB, junk. */
+  {
+    const char *bads[] = {"PUB a.b 2\r\nabc\r\n", "PUB a.b 5\r\nab", "HPUB a.b 12 12\r\nNATS/1.0\r\n\r\n\r\n",
+                          "SUB a.b 1\r\n", "PUB a.b\r\n", "PUB a.b x\r\nx\r\n"};
+    for (i = 0; i < sizeof bads / sizeof bads[0]; i++) {
+      count = 99;
+      CHECK_STATUS(natsrs_connection_publish_wire(nc, (const uint8_t *)bads[i], strlen(bads[i]), &count), INVAL);
+      CHECK_EQ(count, 0);
+    }
+  }
+  /* Larger than the server's max_payload. */
+  {
+    int64_t maxp = 0;
+    CHECK_OK(natsrs_connection_max_payload(nc, &maxp));
+    char line[64];
+    int n = sprintf(line, "PUB %s %lld\r\n", "a.b", (long long)maxp + 1);
+    size_t big = (size_t)n + (size_t)maxp + 3;
+    uint8_t *b = calloc(1, big);
+    REQUIRE(b);
+    memcpy(b, line, (size_t)n);
+    memcpy(b + big - 2, "\r\n", 2);
+    CHECK_STATUS(natsrs_connection_publish_wire(nc, b, big, &count), NATSRS_STATUS_MAX_PAYLOAD);
+    CHECK_EQ(count, 0);
+    free(b);
+  }
+  /* Empty: nothing to do; NULLs. */
+  CHECK_OK(natsrs_connection_publish_wire(nc, NULL, 0, &count));
+  CHECK_EQ(count, 0);
+  CHECK_STATUS(natsrs_connection_publish_wire(NULL, small, len, &count), NP);
+  CHECK_STATUS(natsrs_connection_publish_wire(nc, NULL, 5, &count), NP);
+  CHECK_OK(natsrs_connection_publish_wire(nc, small, 0, NULL));
+  CHECK_OK(natsrs_connection_flush(nc, WAIT_MS));
+  CHECK_OK(natsrs_subscription_next_msg(sub, WAIT_MS, &m));
+  CHECK(m && natsrs_msg_data_len(m) == 3 && memcmp(natsrs_msg_data(m), "one", 3) == 0);
+  natsrs_msg_free(m);
+  CHECK_STATUS(natsrs_subscription_next_msg(sub, 100, &m), NATSRS_STATUS_TIMEOUT);
+  /* After close. */
+  natsrs_connection_close(nc);
+  len = 0;
+  wire(small, &len, subj, NULL, "late", 4);
+  CHECK_STATUS(natsrs_connection_publish_wire(nc, small, len, &count), NATSRS_STATUS_CONNECTION_CLOSED);
+  CHECK_EQ(count, 0);
+  free(buf);
+  natsrs_subscription_free(sub);
+  natsrs_connection_free(nc);
+}
+
 static const tu_test tests[] = {
     TU_TEST(test_buffered_and_max_pending),
     TU_TEST(test_buffered_while_reconnecting),
@@ -837,6 +951,7 @@ static const tu_test tests[] = {
     TU_TEST(test_tls_verify_handler),
     TU_TEST(test_packed_round_trip_10k),
     TU_TEST(test_packed_malformed),
+    TU_TEST(test_publish_wire),
 };
 
 int main(int argc, char **argv) { return tu_main(argc, argv, tests, TU_COUNT(tests)); }

@@ -13,7 +13,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_d
                     c_int8, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 from typing import Any, Dict, List, Tuple
 
-HEADER_SHA256 = "e925476a9d4de31914585a8ea42f5264f10854143563fb00129863c0a1fcc026"
+HEADER_SHA256 = "9517e29f8e03655108d4a2b432f3d07edbbc3dec96e4aa48281bc6a16e33141e"
 
 # enum natsrs_status
 NATSRS_STATUS_OK = 0
@@ -720,6 +720,7 @@ FUNCTIONS: List[Tuple[str, Any, Tuple[Any, ...]]] = [
     ("natsrs_subscription_try_next_packed", c_int, (c_void_p, c_void_p, c_size_t, POINTER(c_size_t), POINTER(c_size_t))),
     ("natsrs_subscription_next_packed", c_int, (c_void_p, c_void_p, c_size_t, c_int64, POINTER(c_size_t), POINTER(c_size_t))),
     ("natsrs_connection_publish_packed", c_int, (c_void_p, c_char_p, c_size_t, POINTER(c_size_t))),
+    ("natsrs_connection_publish_wire", c_int, (c_void_p, c_char_p, c_size_t, POINTER(c_size_t))),
     ("natsrs_options_set_token_handler", c_int, (c_void_p, natsrs_string_handler, c_void_p, natsrs_userdata_free)),
     ("natsrs_options_set_nkey_seed_file", c_int, (c_void_p, c_char_p)),
     ("natsrs_options_set_nkey", c_int, (c_void_p, c_char_p, natsrs_sign_handler, c_void_p, natsrs_userdata_free)),
