@@ -19,8 +19,8 @@ RESUME_PAUSE_UNTIL = "1970-01-01T00:00:00Z"
 def validate_name(kind: str, name: Optional[str]) -> str:
     if not name:
         raise ValueError(f"nats: {kind} name is required")
-    if any(c in name for c in ". *>\t\r\n"):
-        raise ValueError(f"nats: invalid {kind} name '{name}'")
+    if any(c in name for c in ">*. /\\\t\r\n"):  # (nats-py's and nats.go's)
+        raise ValueError(f"nats: invalid {kind} name: {name!r}")
     return name
 
 

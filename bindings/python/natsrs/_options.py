@@ -39,6 +39,9 @@ class Events:
     def on_disconnected(self, status: int, text: str) -> None:
         pass
 
+    def on_reconnect_error(self, status: int, text: str) -> None:
+        pass
+
     def on_reconnected(self) -> None:
         pass
 
@@ -73,6 +76,22 @@ class _EventTarget:
 
     def fire_error(self, status: int, text: str, sub_ptr: int) -> None:
         self.events.on_error(error_for(status, text), sub_ptr)
+
+
+def _py_reconnect_error(ud: Optional[int], nc: Optional[int], status: int, text: Optional[bytes]) -> None:
+    """A failed reconnect attempt (natsrs_options_set_reconnect_error_handler)."""
+    _core._enter()
+    target = _core._registry.get(ud or 0)
+    try:
+        if target is not None:
+            target.events.on_reconnect_error(status, (text or b"").decode("utf-8", "replace"))
+    except BaseException as e:
+        _core.report(getattr(target, "events", None), e, "reconnect error")
+    finally:
+        _core._leave()
+
+
+RECONNECT_ERROR_HANDLER = _ffi.natsrs_reconnect_error_handler(_py_reconnect_error)
 
 
 class _StringTarget:
@@ -394,6 +413,12 @@ def build_options(
             lib.natsrs_options_set_disconnected_handler(p, _core.DISCONNECTED_HANDLER, _reg(events, "disconnected"), U)
         )
         check(lib.natsrs_options_set_closed_handler(p, _core.CONNECTION_HANDLER, _reg(events, "closed"), U))
+        if type(events).on_reconnect_error is not Events.on_reconnect_error:
+            check(
+                lib.natsrs_options_set_reconnect_error_handler(
+                    p, RECONNECT_ERROR_HANDLER, _reg(events, "reconnect_error"), U
+                )
+            )
         if has("reconnected_cb"):
             check(
                 lib.natsrs_options_set_reconnected_handler(p, _core.CONNECTION_HANDLER, _reg(events, "reconnected"), U)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Sequence, Union
 from .aio.js import _kv, _obj, api
 from .aio.js import kv as _akv
 from .aio.js import object_store as _aos
-from .aio.js.errors import KeyHistoryTooLargeError, KeyNotFoundError, NoKeysError, NotFoundError
+from .aio.js.errors import KeyNotFoundError, NoKeysError, NotFoundError
 from .errors import TimeoutError
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class KeyValue:
         except KeyNotFoundError as e:
             if isinstance(e.entry, tuple):
                 op, rev = e.entry
-                e.entry = _Entry(self._name, key, b"", rev, None, None, op)
+                e.entry = _Entry(self._name, key, b"", rev, None, None, None)  # (as nats-py)
             raise
 
     def put(self, key: str, value: bytes, validate_keys: bool = True) -> int:
@@ -200,6 +200,12 @@ class StoresMixin:
 
     _h: "JsHandle"
 
+    if TYPE_CHECKING:
+
+        def account_info(self) -> api.AccountInfo: ...
+
+        def add_stream(self, config: Optional[api.StreamConfig] = None, **params: Any) -> api.StreamInfo: ...
+
     def key_value(self, bucket: str) -> KeyValue:
         return KeyValue(bucket, _kv.bind(self._h, _akv.check_bucket(bucket)))
 
@@ -207,11 +213,9 @@ class StoresMixin:
         if config is None:
             config = api.KeyValueConfig(bucket=params["bucket"])
         config = config.evolve(**params)
-        _akv.check_bucket(config.bucket)
-        if config.history > _akv.MAX_HISTORY:
-            raise KeyHistoryTooLargeError
-        cfg = _kv.config_handle({f: getattr(config, f) for f in config.__dataclass_fields__})
-        return KeyValue(config.bucket, _kv.create(self._h, cfg))
+        level = self.account_info().api.level if _akv.needs_api_level(config) else None
+        self.add_stream(_akv.stream_config(config, level))  # nats-py's stream (see there)
+        return self.key_value(config.bucket)
 
     def delete_key_value(self, bucket: str) -> bool:
         return _kv.delete_bucket(self._h, _akv.check_bucket(bucket))

@@ -18,8 +18,8 @@ from ._jsm_api import ApiCallsMixin
 from ._jsm_api import validate_name as validate_name
 from ._stores import StoresMixin
 from .aio.js import _c, api
+from .aio.js.errors import APIError, BadRequestError, FetchTimeoutError, NotFoundError, TooManyStalledMsgsError
 from .aio.js.errors import Error as JsError
-from .aio.js.errors import FetchTimeoutError, NotFoundError, TooManyStalledMsgsError
 from .errors import BadSubscriptionError, ConnectionClosedError, Error, TimeoutError, UseAfterCloseError
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ class JetStreamManager(ApiCallsMixin):
         """The stream whose subjects capture ``subject`` (``NotFoundError`` if none)."""
         names = self._h.stream_names(subject)
         if not names:
-            raise NotFoundError(code=404, description=f"no stream matches subject '{subject}'")
+            raise NotFoundError  # (nats-py's: without code or description)
         return names[0]
 
     def add_stream(self, config: Optional[api.StreamConfig] = None, **params: Any) -> api.StreamInfo:
@@ -84,6 +84,8 @@ class JetStreamManager(ApiCallsMixin):
         self, name: str, seq: Optional[int] = None, subject: Optional[str] = None, keep: Optional[int] = None
     ) -> bool:
         """Purges everything, or only ``subject``, below ``seq``, or all but the last ``keep``."""
+        if seq and keep:  # nats-py sends both: the server's answer
+            raise BadRequestError(code=400, description="bad request", err_code=10003)
         self._h.purge_stream(validate_name("stream", name), subject, int(seq or 0), int(keep or 0))
         return True
 
@@ -134,8 +136,10 @@ class JetStreamManager(ApiCallsMixin):
         """A stored message by sequence, the last one on ``subject``, or with ``next`` the first at
         ``seq`` or later whose subject matches ``subject`` (wildcards allowed; any when None)."""
         validate_name("stream", stream_name)
-        if not seq and not subject:
-            raise ValueError("nats: seq or subject is required")
+        if not seq and not subject:  # nats-py asks the server: its answers
+            if direct:
+                raise APIError(code=408, description="Empty Request")
+            raise BadRequestError(code=400, description="bad request", err_code=10003)
         return self._h.get_msg(stream_name, seq, subject, bool(direct), bool(next))
 
     def get_last_msg(self, stream_name: str, subject: str, direct: Optional[bool] = False) -> api.RawStreamMsg:

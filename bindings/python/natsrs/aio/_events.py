@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Optional, Set
@@ -13,9 +14,12 @@ from .. import _core, _ffi
 from .._core import OK, lib
 from .._options import Events
 from ..errors import (
+    AuthorizationError,
     Error,
     FlushTimeoutError,
+    NoServersError,
     SlowConsumerError,
+    UnexpectedEOF,
     error_for,
 )
 from .msg import Msg
@@ -26,6 +30,31 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("nats.aio.client")
 _S = _ffi
+_CONNECT_TO = re.compile(r"connect to \w+://(?:[^@/\s]*@)?\[?([^\]\s/]+?)\]?:(\d+)")
+
+
+class AuthNoServersError(NoServersError, AuthorizationError):
+    """What connect raises when the server refuses the credentials: nats-py's NoServersError,
+    also natsrs's AuthorizationError."""
+
+
+AuthNoServersError.__name__ = AuthNoServersError.__qualname__ = "NoServersError"
+
+
+def conn_error(status: int, text: str) -> Exception:
+    """nats-py's error_cb argument for a lost connection or a failed connect attempt: an
+    ``UnexpectedEOF`` when the server closed it, the socket's ``ConnectionRefusedError`` /
+    ``ConnectionResetError``, ``nats.errors.Error`` for refused credentials."""
+    if status == _S.NATSRS_STATUS_AUTHORIZATION:
+        return Error("nats: 'Authorization Violation'")
+    if "Connection refused" in text:
+        m = _CONNECT_TO.search(text)
+        return ConnectionRefusedError(111, "Connect call failed" + (f" ('{m[1]}', {m[2]})" if m else ""))
+    if "reset by peer" in text:
+        return ConnectionResetError(104, "Connection reset by peer")
+    if status == _S.NATSRS_STATUS_IO and ("closed by the server" in text or "EOF" in text):
+        return UnexpectedEOF()
+    return error_for(status, text)
 
 
 class _AioEvents(Events):
@@ -38,6 +67,7 @@ class _AioEvents(Events):
         self.closed = asyncio.Event()
         self.client: Optional["weakref.ref[Client]"] = None
         self.subs: "weakref.WeakValueDictionary[int, Subscription]" = weakref.WeakValueDictionary()
+        self.lost = False  # the connection was lost and is not back (yet)
 
     def _post(self, fn: Callable[..., None], *args: Any) -> None:
         try:
@@ -83,14 +113,24 @@ class _AioEvents(Events):
     def on_disconnected(self, status: int, text: str) -> None:
         def run() -> None:
             c = self.client() if self.client else None
-            if c is not None and status not in (OK, _S.NATSRS_STATUS_CONNECTION_CLOSED):
-                c._err = error_for(status, text)
+            if status not in (OK, _S.NATSRS_STATUS_CONNECTION_CLOSED):
+                # nats-py: error_cb gets the cause (an UnexpectedEOF, ...) before disconnected_cb
+                err = conn_error(status, text)
+                self.lost = True
+                if c is not None:
+                    c._err = err
+                self.spawn("error_cb", err)
             self.spawn("disconnected_cb")
 
         self._post(run)
 
+    def on_reconnect_error(self, status: int, text: str) -> None:
+        # nats-py: each failed reconnect attempt goes to error_cb
+        self._post(self.spawn, "error_cb", conn_error(status, text))
+
     def on_reconnected(self) -> None:
         def run() -> None:
+            self.lost = False
             c = self.client() if self.client else None
             if c is not None:
                 c._pub_max = -1  # the new server's INFO may differ
@@ -103,6 +143,11 @@ class _AioEvents(Events):
     def on_closed(self) -> None:
         def run() -> None:
             self.closed.set()
+            c = self.client() if self.client else None
+            if c is not None:
+                c._pub_max = -1  # publishes take the checked path, which sees the closed connection
+            if self.lost and c is not None and c.options.get("allow_reconnect", True):
+                c._err = NoServersError()  # nats-py's last_error when the reconnects ran out
             # nats-py runs disconnected_cb, then closed_cb, whenever the connection closes
             task = self.loop.create_task(self._closing_cbs())
             self.tasks.add(task)

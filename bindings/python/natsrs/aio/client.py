@@ -25,6 +25,7 @@ from .._core import OK, lib
 from .._options import Server, build_options, connect_blocking
 from .._pub_batch import bad_subject as _bad_subject
 from ..errors import (
+    AuthorizationError,
     BadSubjectError,
     ConnectionClosedError,
     ConnectionDrainingError,
@@ -37,7 +38,7 @@ from ..errors import (
 )
 from ..errors import TimeoutError as _TimeoutError
 from ._client_info import ServerVersion, _ClientInfo
-from ._events import _AioEvents, _Completion
+from ._events import AuthNoServersError, _AioEvents, _Completion, conn_error
 from ._inline import ENABLED as INLINE_READ
 from ._inline import InlineReader
 from ._request import RequestMux
@@ -250,8 +251,15 @@ class Client(_ClientInfo):
             ptr = await loop.run_in_executor(None, connect_blocking, built)
         except BaseException as e:
             built.cleanup_files()
-            if isinstance(e, (IoError, _TimeoutError)):
-                e = NoServersError(str(e), e.status)  # nats-py: no server could be reached
+            if isinstance(e, (IoError, _TimeoutError, AuthorizationError)):
+                # nats-py: error_cb gets the failed attempt's error, connect raises
+                # NoServersError (with nats-py's text; the library's error is the cause)
+                events.spawn("error_cb", conn_error(e.status, e.message))
+                cause = e
+                e = AuthNoServersError() if isinstance(e, AuthorizationError) else NoServersError()
+                self._err = e
+                await asyncio.sleep(0)
+                raise e from cause
             if isinstance(e, Exception):
                 self._err = e
                 events.spawn("error_cb", e)
@@ -393,7 +401,8 @@ class Client(_ClientInfo):
         """The publish path with every check: a new subject, a reply subject, headers, a large
         payload, a closed connection."""
         core = self._core
-        if core is None or core.closed:
+        ev = self._events
+        if core is None or core.closed or (ev is not None and ev.closed.is_set()):  # (closed by us or the library)
             raise ConnectionClosedError()
         if headers:
             self._flush_pubs()

@@ -96,6 +96,7 @@ def _blocker(tmp: pathlib.Path) -> pathlib.Path:
 
 def _env(natsrs: bool, url: str, tmp: pathlib.Path) -> Dict[str, str]:
     env = dict(os.environ, NATS_URL=url, PYTHONUNBUFFERED="1")
+    env.setdefault("NATS_SERVER_BIN", str(SERVER_BIN))  # for programs that start their own servers
     if natsrs:
         paths = [str(_blocker(tmp))]
         if env.get("NATSRS_TEST_INSTALLED") != "1":

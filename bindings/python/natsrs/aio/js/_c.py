@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ... import _core, _ffi
 from ..._core import OK, lib
-from ...errors import Error, error_for
+from ...errors import Error, NoRespondersError, error_for
 from . import api
 from .errors import NoStreamResponseError, NotFoundError, ServiceUnavailableError, api_error
 
@@ -98,7 +98,9 @@ def check_direct(status: int, direct: bool) -> None:
     a stream without direct get (no responders) is ``NoRespondersError`` there, not an API error."""
     if status != OK:
         if direct and status == _S.NATSRS_STATUS_NO_RESPONDERS and api_codes() is None:
-            raise error_for(status, _core.last_error_message())
+            raise NoRespondersError()  # (nats-py's text)
+        if direct and status == _S.NATSRS_STATUS_NOT_FOUND and api_codes() is None:
+            raise NotFoundError  # nats-py's for a 404 status: without code or description
         raise error(status)
 
 
@@ -270,7 +272,7 @@ class JsHandle:
             st = lib.natsrs_jetstream_get_next_msg(
                 self.ptr, stream.encode(), int(seq or 0), (subject or ">").encode(), direct, byref(out)
             )
-        elif subject and not seq:
+        elif subject:  # (nats-py: the subject rules over a sequence)
             st = lib.natsrs_jetstream_get_last_msg(self.ptr, stream.encode(), subject.encode(), direct, byref(out))
         else:
             st = lib.natsrs_jetstream_get_msg(self.ptr, stream.encode(), int(seq or 0), direct, byref(out))
@@ -285,7 +287,8 @@ class JsHandle:
         finally:
             lib.natsrs_msg_free(p)
         h = dict(headers or {})
-        raw = api.RawStreamMsg(subject=subj, data=data, stream=stream)
+        # as nats-py's: no stream, and no data (None) for an empty payload
+        raw = api.RawStreamMsg(subject=subj, data=data or None)
         if has_seq:
             raw.seq = int(stored_seq.value)
         if has_time:

@@ -30,7 +30,6 @@ from .errors import (
 )
 
 _S = _ffi
-STORAGE_TYPES = {"file": _S.NATSRS_STORAGE_TYPE_FILE, "memory": _S.NATSRS_STORAGE_TYPE_MEMORY}
 OPERATIONS = {
     _S.NATSRS_KV_OPERATION_PUT: None,
     _S.NATSRS_KV_OPERATION_DELETE: "DEL",
@@ -96,63 +95,12 @@ def _c_strings(items: Sequence[str]) -> Tuple[Any, int]:
     return arr, len(items)
 
 
-# ---- config and buckets -------------------------------------------------------------------------------
-def config_handle(cfg: Dict[str, Any]) -> int:
-    """An owned ``natsrs_kv_config`` from nats-py's KeyValueConfig fields (a dict of attributes)."""
-    out = c_void_p()
-    _core.check(lib.natsrs_kv_config_new(str(cfg["bucket"]).encode(), byref(out)))
-    assert out.value is not None
-    h: int = out.value
-    try:
-        if cfg.get("description"):
-            _core.check(lib.natsrs_kv_config_set_description(h, str(cfg["description"]).encode()))
-        if cfg.get("history"):
-            _core.check(lib.natsrs_kv_config_set_history(h, int(cfg["history"])))
-        if cfg.get("ttl"):
-            _core.check(lib.natsrs_kv_config_set_ttl_ms(h, max(1, int(cfg["ttl"] * 1000))))
-        if cfg.get("max_value_size") is not None and cfg["max_value_size"] > 0:
-            _core.check(lib.natsrs_kv_config_set_max_value_size(h, int(cfg["max_value_size"])))
-        if cfg.get("max_bytes") is not None and cfg["max_bytes"] > 0:
-            _core.check(lib.natsrs_kv_config_set_max_bytes(h, int(cfg["max_bytes"])))
-        if cfg.get("storage") is not None:
-            st = cfg["storage"]
-            _core.check(lib.natsrs_kv_config_set_storage(h, STORAGE_TYPES[str(getattr(st, "value", st))]))
-        if cfg.get("replicas") and cfg["replicas"] > 1:
-            _core.check(lib.natsrs_kv_config_set_replicas(h, int(cfg["replicas"])))
-        pl = cfg.get("placement")
-        if pl is not None and (pl.cluster or pl.tags):
-            tags, n = _c_strings(list(pl.tags or []))
-            _core.check(lib.natsrs_kv_config_set_placement(h, pl.cluster.encode() if pl.cluster else None, tags, n))
-        rp = cfg.get("republish")
-        if rp is not None and rp.dest:
-            _core.check(
-                lib.natsrs_kv_config_set_republish(
-                    h, rp.src.encode() if rp.src else None, rp.dest.encode(), bool(rp.headers_only)
-                )
-            )
-        if cfg.get("limit_marker_ttl"):
-            _core.check(lib.natsrs_kv_config_set_limit_marker_ttl_ms(h, max(1, int(cfg["limit_marker_ttl"] * 1000))))
-    except BaseException:
-        lib.natsrs_kv_config_free(h)
-        raise
-    return h
-
-
-def create(js: "_c.JsHandle", cfg: int) -> "KvHandle":
-    out = c_void_p()
-    try:
-        _c.check(lib.natsrs_jetstream_create_kv(js.ptr, cfg, byref(out)))
-    finally:
-        lib.natsrs_kv_config_free(cfg)
-    assert out.value is not None
-    return KvHandle(out.value, js)
-
-
+# ---- buckets ---------------------------------------------------------------------------------------
 def bind(js: "_c.JsHandle", bucket: str) -> "KvHandle":
     out = c_void_p()
     st = lib.natsrs_jetstream_bind_kv(js.ptr, bucket.encode(), byref(out))
     if st == _S.NATSRS_STATUS_NOT_FOUND:
-        raise BucketNotFoundError(code=404, description=_core.last_error_message())
+        raise BucketNotFoundError  # nats-py's: without code or description
     if st == _S.NATSRS_STATUS_INVALID_ARGUMENT:
         text = _core.last_error_message()
         if "not a key-value bucket" in text:

@@ -37,24 +37,21 @@ WATCH_POLL_MS = 250
 
 
 def _obj_error(status: int, update: bool = False) -> Error:
-    """nats-py's exception for a failed object-store call (read on the calling thread)."""
+    """nats-py's exception for a failed object-store call (read on the calling thread); as
+    nats-py's, without code or description (the library's text is not nats-py's)."""
     text = _core.last_error_message()
     if status == _S.NATSRS_STATUS_NOT_FOUND and _c.api_codes() is None:
-        return (
-            ObjectDeletedError(code=404, description=text)
-            if update
-            else ObjectNotFoundError(code=404, description=text)
-        )
+        return ObjectDeletedError() if update else ObjectNotFoundError()
     if status == _S.NATSRS_STATUS_IO and "digest mismatch" in text:
-        return DigestMismatchError(text)
+        return DigestMismatchError()
     if status == _S.NATSRS_STATUS_INVALID_ARGUMENT and "is a link to store" in text:
-        return LinkIsABucketError(text)
+        return LinkIsABucketError()
     if status == _S.NATSRS_STATUS_ILLEGAL_STATE and "deleted" in text:
-        return ObjectDeletedError(code=404, description=text)
+        return ObjectDeletedError()
     if status == _S.NATSRS_STATUS_ILLEGAL_STATE and "already exists" in text:
-        return ObjectAlreadyExists(text)
+        return ObjectAlreadyExists()
     if status == _S.NATSRS_STATUS_JETSTREAM and "meta" in text and _c.api_codes() is None:
-        return BadObjectMetaError(text)
+        return BadObjectMetaError()
     # an API error, or any other status: the JetStream mapping (reads the same thread's details)
     return _c.error(status)
 
@@ -210,7 +207,7 @@ def bind(js: "_c.JsHandle", bucket: str) -> "ObjHandle":
     out = c_void_p()
     st = lib.natsrs_jetstream_object_store(js.ptr, bucket.encode(), byref(out))
     if st == _S.NATSRS_STATUS_NOT_FOUND:
-        raise BucketNotFoundError(code=404, description=_core.last_error_message())
+        raise BucketNotFoundError  # nats-py's: without code or description
     _c.check(st)
     assert out.value is not None
     return ObjHandle(out.value, js)

@@ -30,14 +30,15 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Deque
 from ... import _core, _ffi
 from ... import js as _sync
 from ..._core import OK, lib
-from ...errors import BadSubscriptionError, Error, TimeoutError, error_for
+from ...errors import BadSubscriptionError, Error, TimeoutError
 from ..msg import Msg
 from ..subscription import Subscription
 from . import _c, _kv, _obj, api
 from . import kv as _kvm
 from . import object_store as _os
+from ._fetch import _FetchCompletion, _fetching
 from ._ordered import Ordered
-from .errors import KeyHistoryTooLargeError, NotFoundError, TooManyStalledMsgsError
+from .errors import TooManyStalledMsgsError
 from .kv import KeyValue
 from .manager import JetStreamManager
 from .object_store import ObjectStore
@@ -277,18 +278,13 @@ class JetStreamContext(JetStreamManager):
     # ---- key-value buckets (natsrs.aio.js.kv)
     async def key_value(self, bucket: str) -> KeyValue:
         """Binds to an existing bucket (``BucketNotFoundError`` when there is none)."""
-        return await _kvm.bind_or_create(self, bucket, None)
+        return await _kvm.bind(self, bucket)
 
     async def create_key_value(self, config: Optional[api.KeyValueConfig] = None, **params: Any) -> KeyValue:
-        """Creates a bucket (finds it when one exists with the same config)."""
+        """Creates a bucket (finds it when one exists with the same config: nats-py's stream config)."""
         if config is None:
             config = api.KeyValueConfig(bucket=params["bucket"])
-        config = config.evolve(**params)
-        _kvm.check_bucket(config.bucket)
-        if config.history > _kvm.MAX_HISTORY:
-            raise KeyHistoryTooLargeError
-        cfg = _kv.config_handle({f: getattr(config, f) for f in config.__dataclass_fields__})
-        return await _kvm.bind_or_create(self, config.bucket, cfg)
+        return await _kvm.create(self, config.evolve(**params))
 
     async def delete_key_value(self, bucket: str) -> bool:
         """Deletes a bucket and all its values."""
@@ -709,91 +705,6 @@ class JetStreamContext(JetStreamManager):
 
         def __repr__(self) -> str:
             return f"<natsrs.aio.js PullSubscription stream='{self._stream}' consumer='{self._consumer}'>"
-
-
-class _FetchCompletion:
-    """Registry entry of one ``natsrs_pull_subscription_fetch_async``: the completion (on the
-    library's completion thread) copies the messages and resolves the future on the loop."""
-
-    __slots__ = ("loop", "fut", "psub", "hb_ms")
-
-    def __init__(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        fut: "asyncio.Future[List[Msg]]",
-        psub: "JetStreamContext.PullSubscription",
-        hb_ms: int = 0,
-    ) -> None:
-        self.loop = loop
-        self.fut = fut
-        self.psub = psub
-        self.hb_ms = hb_ms
-
-    def complete(self, status: int, msgs: Any, count: int) -> None:
-        result: List[Msg] = []
-        exc: Optional[BaseException] = None
-        if status == OK:
-            if count:
-                client = self.psub._nc
-                result = _fetch_extractor().run(msgs, count, lambda s, r, d, h, m: Msg(client, s, r, d, h, m))
-        elif status == _S.NATSRS_STATUS_TIMEOUT:
-            exc = _sync.timeout_error(self.hb_ms)
-        elif status == _S.NATSRS_STATUS_NOT_FOUND:
-            exc = NotFoundError(code=404, description="consumer not found (deleted?)")
-        else:
-            exc = error_for(status, "")
-        try:
-            self.loop.call_soon_threadsafe(_fetch_done, self.psub, self.fut, result, exc)
-        except RuntimeError:
-            pass
-
-
-def _fetch_done(
-    psub: "JetStreamContext.PullSubscription",
-    fut: "asyncio.Future[List[Msg]]",
-    result: List[Msg],
-    exc: Optional[BaseException],
-) -> None:
-    """On the loop: resolves the fetch's future; messages of a fetch whose task was cancelled
-    after it had completed are kept for the next fetch."""
-    if fut.done():
-        if result:
-            psub._leftover.extend(result)
-        return
-    if exc is not None:
-        fut.set_exception(exc)
-    else:
-        fut.set_result(result)
-
-
-_fetch_tls = threading.local()
-
-
-def _fetch_extractor() -> _core.BatchExtractor:
-    """The completion thread's extractor (its scratch out-parameters are per thread)."""
-    ex: Optional[_core.BatchExtractor] = getattr(_fetch_tls, "ex", None)
-    if ex is None:
-        ex = _fetch_tls.ex = _core.BatchExtractor()
-    return ex
-
-
-# pull subscriptions with a fetch running in the pool (see _interrupt_abandoned_fetch)
-_fetching: "weakref.WeakSet[JetStreamContext.PullSubscription]" = weakref.WeakSet()
-
-
-def _interrupt_fetches_at_exit() -> None:
-    for sub in list(_fetching):
-        try:
-            sub._interrupt_abandoned_fetch()
-        except Exception:  # pragma: no cover - exit path
-            pass
-
-
-# threading's exit hooks run in reverse order of registration, so this one runs before the thread
-# pool (registered when _c imported concurrent.futures) waits for its threads.
-_register_atexit = getattr(threading, "_register_atexit", None)
-if _register_atexit is not None:
-    _register_atexit(_interrupt_fetches_at_exit)
 
 
 async def _control(nc: "Client", msg: Msg) -> None:

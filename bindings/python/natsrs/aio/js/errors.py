@@ -57,7 +57,7 @@ class Error(_e.JetStreamError):
         self.description = description
 
     def __str__(self) -> str:
-        return f"nats: JetStream.{type(self).__name__} {self.description or ''}".rstrip()
+        return f"nats: JetStream.{type(self).__name__} {self.description or ''}"  # (nats-py: a space at the end)
 
 
 class APIError(Error):

@@ -16,7 +16,17 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, List, Optional, 
 from ... import errors as _errors
 from . import _kv, api
 from ._c import executor
-from .errors import InvalidBucketNameError, InvalidKeyError, KeyNotFoundError, NoKeysError
+from .errors import (
+    BadRequestError,
+    InvalidBucketNameError,
+    InvalidKeyError,
+    KeyHistoryTooLargeError,
+    KeyNotFoundError,
+    KeyValueLimitMarkerTTLNotSupportedError,
+    KeyWrongLastSequenceError,
+    NoKeysError,
+    NoStreamResponseError,
+)
 
 if TYPE_CHECKING:
     from .client import JetStreamContext
@@ -126,20 +136,40 @@ class KeyValue:
     async def get(self, key: str, revision: Optional[int] = None, validate_keys: bool = True) -> "KeyValue.Entry":
         """The latest value of ``key`` (or revision ``revision``); ``KeyNotFoundError`` when there
         is none or it was deleted or purged."""
-        self._valid(key, validate_keys)
+        if validate_keys and not _is_key_valid(key):
+            raise InvalidKeyError  # (nats-py: without the key, unlike put's)
         try:
             b, k, v, rev, _delta, created, op = await _run(self._h.get, key, revision)
             return KeyValue.Entry(b, k, v, rev, None, created, op)  # nats-py: no delta on a get
         except KeyNotFoundError as e:
             if isinstance(e.entry, tuple):  # a marker: (operation, revision)
                 op, rev = e.entry
-                e.entry = KeyValue.Entry(self._name, key, b"", rev, None, None, op)
+                # nats-py's entry of the marker has no operation (``op`` tells it)
+                e.entry = KeyValue.Entry(self._name, key, b"", rev, None, None, None)
+            elif revision and e.entry is None and not e.key_message:
+                raise await self._other_key(key, revision) from None
             raise
+        except _errors.BadSubjectError:  # nats-py sends it: the server has no such subject
+            raise KeyNotFoundError from None
+
+    async def _other_key(self, key: str, revision: int) -> KeyNotFoundError:
+        """nats-py's error for a revision that is another key's."""
+        try:
+            msg = await self._js.get_msg(self._stream, seq=revision)
+        except Exception:
+            return KeyNotFoundError()
+        subject = f"{self._pre}{key}"
+        if msg.subject and msg.subject != subject:
+            return KeyNotFoundError(message=f"expected '{subject}', but got '{msg.subject}'")
+        return KeyNotFoundError()
 
     async def put(self, key: str, value: bytes, validate_keys: bool = True) -> int:
         """Stores ``value`` under ``key``; returns the revision."""
         self._valid(key, validate_keys)
-        return await _run(self._h.put, key, bytes(value))
+        try:
+            return await _run(self._h.put, key, bytes(value))
+        except _errors.BadSubjectError:  # nats-py publishes it: nothing stores it
+            raise NoStreamResponseError from None
 
     async def create(self, key: str, value: bytes, validate_keys: bool = True, msg_ttl: Optional[float] = None) -> int:
         """Stores ``value`` only when ``key`` has none (``KeyWrongLastSequenceError`` otherwise);
@@ -157,7 +187,10 @@ class KeyValue:
     ) -> bool:
         """Writes a delete marker (only when the latest revision is ``last``, if given)."""
         self._valid(key, validate_keys)
-        await _run(self._h.delete, key, int(last or 0))
+        try:
+            await _run(self._h.delete, key, int(last or 0))
+        except KeyWrongLastSequenceError as e:  # nats-py: the server's error as it is
+            raise BadRequestError(code=400, description=e.description, err_code=10071) from None
         return True
 
     async def purge(self, key: str, msg_ttl: Optional[float] = None) -> bool:
@@ -182,7 +215,8 @@ class KeyValue:
 
     async def keys(self, filters: Optional[List[str]] = None, **kwargs: Any) -> List[str]:
         """The keys that have a value (``NoKeysError`` when none). With ``filters``, the keys
-        matching one of them as a subject filter or, as nats-py, containing one of them."""
+        matching one of them as a subject filter or, as nats-py, containing one of them (a
+        deliberate superset: nats-py matches ``a.*`` literally only)."""
         keys = await _run(self._h.keys, [])
         if filters:
             keys = [k for k in keys if any(f in k or _subject_match(f, k) for f in filters)]
@@ -282,12 +316,60 @@ class KeyValue:
         return KeyValue.KeyWatcher(self, h)
 
 
-async def bind_or_create(js: "JetStreamContext", bucket: str, create_cfg: Optional[int]) -> KeyValue:
+async def bind(js: "JetStreamContext", bucket: str) -> KeyValue:
     check_bucket(bucket)
-    if create_cfg is not None:
-        h = await _run(_kv.create, js._h, create_cfg)
-    else:
-        h = await _run(_kv.bind, js._h, bucket)
+    h = await _run(_kv.bind, js._h, bucket)
     return KeyValue(
         bucket, KV_STREAM_TEMPLATE.format(bucket=bucket), KV_PRE_TEMPLATE.format(bucket=bucket), js, True, _handle=h
     )
+
+
+def stream_config(config: api.KeyValueConfig, api_level: Optional[int]) -> api.StreamConfig:
+    """nats-py's backing stream config of a bucket exactly (``allow_direct`` only when
+    ``config.direct``, ``allow_msg_ttl`` always), so that a bucket nats-py made is found again
+    (the server answers "already in use with a different configuration" to any other config)
+    and one made here is nats-py's. ``api_level``: the server's JetStream API level (only
+    needed with ``limit_marker_ttl``)."""
+    check_bucket(config.bucket)
+    if config.history > MAX_HISTORY:
+        raise KeyHistoryTooLargeError
+    duplicate_window: float = 2 * 60
+    if config.ttl and config.ttl < duplicate_window:
+        duplicate_window = config.ttl
+    marker_ttl = None
+    if config.limit_marker_ttl is not None and config.limit_marker_ttl > 0:
+        if not api_level or api_level < 1:
+            raise KeyValueLimitMarkerTTLNotSupportedError()
+        marker_ttl = config.limit_marker_ttl
+    return api.StreamConfig(
+        name=KV_STREAM_TEMPLATE.format(bucket=config.bucket),
+        description=config.description,
+        subjects=[f"$KV.{config.bucket}.>"],
+        allow_direct=config.direct,
+        allow_rollup_hdrs=True,
+        allow_msg_ttl=True,
+        deny_delete=True,
+        discard=api.DiscardPolicy.NEW,
+        duplicate_window=duplicate_window,
+        max_age=config.ttl,
+        max_bytes=config.max_bytes,
+        max_consumers=-1,
+        max_msg_size=config.max_value_size,
+        max_msgs=-1,
+        max_msgs_per_subject=config.history,
+        num_replicas=config.replicas,
+        storage=config.storage,
+        republish=config.republish,
+        subject_delete_marker_ttl=marker_ttl,
+    )
+
+
+def needs_api_level(config: api.KeyValueConfig) -> bool:
+    return config.limit_marker_ttl is not None and config.limit_marker_ttl > 0
+
+
+async def create(js: "JetStreamContext", config: api.KeyValueConfig) -> KeyValue:
+    """nats-py's ``create_key_value``: its stream (``stream_config``), then the bucket bound."""
+    level = (await js.account_info()).api.level if needs_api_level(config) else None
+    await js.add_stream(stream_config(config, level))
+    return await bind(js, config.bucket)

@@ -158,9 +158,6 @@ class JetStreamManager:
     ) -> api.RawStreamMsg:
         """A stored message by sequence, the last one on ``subject``, or with ``next`` the first at
         ``seq`` or later whose subject matches ``subject`` (wildcards allowed; any when None)."""
-        _sync.validate_name("stream", stream_name)
-        if not seq and not subject:
-            raise ValueError("nats: seq or subject is required")
         return await self._run(self._sync.get_msg, stream_name, seq, subject, direct, next)
 
     async def get_last_msg(self, stream_name: str, subject: str, direct: Optional[bool] = False) -> api.RawStreamMsg:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Protocol
 from ... import _core, _ffi
 from ..._core import OK, check, lib
 from ...errors import InvalidArgumentError
+from . import _validate
 from .request import Handler, Request, ServiceError
 
 if TYPE_CHECKING:
@@ -61,6 +62,9 @@ class EndpointConfig:
     subject: Optional[str] = None
     metadata: Optional[Dict[str, str]] = None
 
+    def __post_init__(self) -> None:
+        _validate.check_endpoint(self.name, self.subject, self.queue_group)
+
 
 @dataclass
 class GroupConfig:
@@ -76,6 +80,9 @@ class ServiceConfig:
     metadata: Optional[Dict[str, str]] = None
     queue_group: Optional[str] = None
     stats_handler: Optional[Callable[..., Any]] = None
+
+    def __post_init__(self) -> None:
+        _validate.check_service(self.name, self.version, self.queue_group)
 
 
 @dataclass
