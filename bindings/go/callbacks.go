@@ -91,15 +91,25 @@ func goOnConnEvent(ud C.uintptr_t, kind C.int, st C.int, text *C.char) {
 	c.mu.Lock()
 	o := *c.opts
 	c.mu.Unlock()
+	// nats.go runs the disconnect handler (with a nil error) when an open connection closes.
+	discOnClose := false
 	switch kind {
 	case C.GN_CB_CLOSED:
+		discOnClose = c.linkUp.Swap(false)
 		c.stopPub()
 		c.emitStatus(CLOSED)
 	case C.GN_CB_RECONNECTED, C.GN_CB_CONNECTED:
+		c.linkUp.Store(true)
+		c.clearLastErr()
+		if kind == C.GN_CB_CONNECTED && c.retry {
+			c.retryConnected.Store(true)
+		}
 		c.linkChanged(true)
 		c.emitStatus(CONNECTED)
 		c.kickSockReader() // inline reads (sock_reader.go)
 	case C.GN_CB_DISCONNECTED:
+		c.linkUp.Store(false)
+		c.clearLastErr()
 		c.linkChanged(false)
 		// (the event may be handled after the reconnect already happened: decide by options)
 		if o.AllowReconnect && !c.closed.Load() && nc.Status() != CLOSED {
@@ -123,6 +133,9 @@ func goOnConnEvent(ud C.uintptr_t, kind C.int, st C.int, text *C.char) {
 	switch kind {
 	case C.GN_CB_CLOSED:
 		c.closed.Store(true)
+		if discOnClose {
+			c.runDisconnected(nc, &o, nil)
+		}
 		if c.draining.Load() {
 			// After a drain every message that reached the client is handled before the
 			// ClosedHandler runs (as in nats.go).
@@ -139,10 +152,12 @@ func goOnConnEvent(ud C.uintptr_t, kind C.int, st C.int, text *C.char) {
 	case C.GN_CB_RECONNECTED:
 		run(o.ReconnectedCB)
 	case C.GN_CB_CONNECTED:
-		// RetryOnFailedConnect: the first connect happened in the background. The nats.go
-		// README says the ReconnectHandler runs then; a ConnectHandler runs too.
-		run(o.ConnectedCB)
-		if c.retry {
+		// RetryOnFailedConnect: the first connect happened in the background. As nats.go,
+		// the ConnectHandler runs (not the ReconnectHandler); without a ConnectHandler the
+		// ReconnectHandler runs, as the nats.go README's "Advanced Usage" promises.
+		if o.ConnectedCB != nil || !c.retry {
+			run(o.ConnectedCB)
+		} else {
 			run(o.ReconnectedCB)
 		}
 	case C.GN_CB_DISCOVERED:
@@ -150,18 +165,11 @@ func goOnConnEvent(ud C.uintptr_t, kind C.int, st C.int, text *C.char) {
 	case C.GN_CB_LAME_DUCK:
 		run(o.LameDuckModeHandler)
 	case C.GN_CB_DISCONNECTED:
-		var err error
-		if st != 0 {
-			txt := ""
-			if text != nil {
-				txt = C.GoString(text)
-			}
-			err = statusError(int(st), txt)
+		txt := ""
+		if text != nil {
+			txt = C.GoString(text)
 		}
-		if o.DisconnectedErrCB != nil {
-			c.safeCall(nil, func() { o.DisconnectedErrCB(nc, err) })
-		}
-		run(o.DisconnectedCB)
+		c.runDisconnected(nc, &o, disconnectErr(int(st), txt))
 	}
 }
 

@@ -18,6 +18,7 @@ package nats
 import "C"
 
 import (
+	"net/textproto"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -133,20 +134,46 @@ func parseHeaderBuf(raw string) Header {
 }
 
 // headerBuf serializes a Header as "key\0value\0..." for the C helpers.
-func headerBuf(h Header) string {
+//
+// As nats.go: a key must be printable ASCII without any of "()/,:;<=>?@[\]{} and the quote
+// (else ErrBadHeaderMsg); values are trimmed of surrounding white space and their CR and LF
+// become spaces.
+func headerBuf(h Header) (string, error) {
 	if len(h) == 0 {
-		return ""
+		return "", nil
 	}
 	var b strings.Builder
 	for k, vs := range h {
+		if !validHeaderKey(k) {
+			return "", ErrBadHeaderMsg
+		}
 		for _, v := range vs {
 			b.WriteString(k)
 			b.WriteByte(0)
+			v = textproto.TrimString(v)
+			if strings.ContainsAny(v, "\r\n") {
+				v = headerValueNewlines.Replace(v)
+			}
 			b.WriteString(v)
 			b.WriteByte(0)
 		}
 	}
-	return b.String()
+	return b.String(), nil
+}
+
+var headerValueNewlines = strings.NewReplacer("\r", " ", "\n", " ")
+
+func validHeaderKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if c < 33 || c > 126 || strings.IndexByte(`"()/,:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // trimStatusPrefix drops the core's name of st ("illegal state: ", "JetStream error: ") from the

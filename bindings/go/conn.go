@@ -84,13 +84,25 @@ type connCore struct {
 	// slowSeen: a subscription was a slow consumer (LastError gives ErrSlowConsumer while the
 	// core has no later error)
 	slowSeen atomic.Bool
+	// linkUp: connected, with no disconnect event since (a close then runs the disconnect
+	// handler first, as nats.go's); retryConnected: the first connect happened in the
+	// background (RetryOnFailedConnect: nats.go counts it as a reconnect). See conn_events.go.
+	linkUp, retryConnected atomic.Bool
+	// goErr: the last error recorded on the Go side (EncodedConn receive channels), for
+	// LastError; errCleared: the core's error text when the link went down or came back up
+	// (nats.go clears its last error then).
+	goErr      atomic.Pointer[goLastErr]
+	errCleared atomic.Pointer[string]
+	// respPrefix: the inbox NewRespInbox adds its tokens to (made once)
+	respOnce   sync.Once
+	respPrefix string
 
 	statusListeners map[chan Status][]Status // StatusChanged (guarded by mu)
 
 	mu    sync.Mutex
 	opts  *Options // handlers (guarded by mu for the Set* methods)
 	subs  map[uintptr]weak.Pointer[Subscription]
-	retry bool // RetryOnFailedConnect: run ReconnectedCB on the first async connect
+	retry bool // RetryOnFailedConnect (the first connect may happen in the background)
 
 	tlsVerify *tlsVerifier // the Go-side certificate check, if any (tls_verify.go)
 
@@ -159,6 +171,9 @@ func (o Options) Connect() (*Conn, error) {
 	if err := unsupportedOptions(&nc.Opts); err != nil {
 		return nil, err
 	}
+	if err := parseServerURLs(nc.Opts.Url, nc.Opts.Servers); err != nil {
+		return nil, err // conn_events.go
+	}
 
 	var copts *C.natsrs_options
 	if st := C.natsrs_options_new(&copts); st != C.NATSRS_STATUS_OK {
@@ -177,14 +192,16 @@ func (o Options) Connect() (*Conn, error) {
 	var cnc *C.natsrs_connection
 	st := C.gn_connect(copts, &cnc, &cerr)
 	if err := withVerifyErr(takeErr(st, cerr), core.tlsVerify); err != nil {
-		// nats.go reports "no servers available" when no server could be reached.
-		if e, ok := err.(*Error); ok && e.Status == stIO {
-			e.base = ErrNoServers
+		// nats.go reports ErrNoServers itself (comparable with ==) when no server could be
+		// reached.
+		if e, ok := err.(*Error); ok && (e.Status == stIO || e.Status == stNoServers) {
+			return nil, ErrNoServers
 		}
 		return nil, err
 	}
 	core.ptr = cnc
 	nc.core = core
+	core.linkUp.Store(C.natsrs_connection_status_get(cnc) == C.NATSRS_CONNECTION_STATUS_CONNECTED)
 	var maxp C.int64_t
 	C.natsrs_connection_max_payload(cnc, &maxp)
 	core.startPub(C.natsrs_connection_status_get(cnc) == C.NATSRS_CONNECTION_STATUS_CONNECTED, int64(maxp))
@@ -272,7 +289,11 @@ func (nc *Conn) PublishMsg(m *Msg) error {
 	if len(m.Header) == 0 {
 		return nc.publish(m.Subject, m.Reply, m.Data)
 	}
-	return nc.publishHdr(m.Subject, m.Reply, headerBuf(m.Header), m.Data)
+	hb, err := headerBuf(m.Header)
+	if err != nil {
+		return err
+	}
+	return nc.publishHdr(m.Subject, m.Reply, hb, m.Data)
 }
 
 // publishHdr publishes with a header block (NATS/1.0 ...), with one core call after the
@@ -308,7 +329,11 @@ func (nc *Conn) RequestMsg(msg *Msg, timeout time.Duration) (*Msg, error) {
 	if msg == nil {
 		return nil, ErrInvalidMsg
 	}
-	return nc.request(msg.Subject, headerBuf(msg.Header), msg.Data, timeout)
+	hb, err := headerBuf(msg.Header)
+	if err != nil {
+		return nil, err
+	}
+	return nc.request(msg.Subject, hb, msg.Data, timeout)
 }
 
 func (nc *Conn) request(subj, hdr string, data []byte, timeout time.Duration) (*Msg, error) {
@@ -316,11 +341,21 @@ func (nc *Conn) request(subj, hdr string, data []byte, timeout time.Duration) (*
 	if p == nil {
 		return nil, ErrInvalidConnection
 	}
-	if timeout <= 0 {
-		return nil, ErrBadTimeout
-	}
 	if err := nc.drainingErr(); err != nil {
 		return nil, err
+	}
+	if timeout <= 0 {
+		// As nats.go: the request goes out and the wait for its reply ends at once.
+		var err error
+		if hdr == "" {
+			err = nc.publish(subj, nc.NewInbox(), data)
+		} else {
+			err = nc.publishHdr(subj, nc.NewInbox(), hdr, data)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return nil, ErrTimeout
 	}
 	if m, err, ok := nc.core.muxRequest(nc, subj, hdr, data, timeout); ok { // request_mux.go
 		return m, err
@@ -378,10 +413,15 @@ func (nc *Conn) FlushTimeout(timeout time.Duration) error {
 	if timeout <= 0 {
 		return ErrBadTimeout
 	}
+	deadline := time.Now().Add(timeout)
 	var cerr *C.char
 	st := C.gn_flush(p, C.int64_t(ms(timeout)), &cerr)
 	runtime.KeepAlive(nc)
-	return takeErr(st, cerr)
+	err := takeErr(st, cerr)
+	if err != nil {
+		err, _ = nc.flushWhileReconnecting(err, deadline, nil) // conn_events.go
+	}
+	return err
 }
 
 // RTT measures one PING/PONG round trip to the server and returns how long it took.
@@ -389,6 +429,12 @@ func (nc *Conn) RTT() (time.Duration, error) {
 	p := nc.cptr()
 	if p == nil {
 		return 0, ErrInvalidConnection
+	}
+	switch nc.Status() { // nats.go's errors, bare
+	case CLOSED:
+		return 0, ErrConnectionClosed
+	case RECONNECTING:
+		return 0, ErrDisconnected
 	}
 	var cerr *C.char
 	var out C.double

@@ -27,7 +27,7 @@ func (nc *Conn) Stats() Statistics {
 	return Statistics{
 		InMsgs: uint64(s.in_msgs), OutMsgs: uint64(s.out_msgs),
 		InBytes: uint64(s.in_bytes), OutBytes: uint64(s.out_bytes),
-		Reconnects: uint64(s.reconnects),
+		Reconnects: uint64(s.reconnects) + retryReconnect(nc.core),
 	}
 }
 
@@ -195,13 +195,23 @@ func (nc *Conn) LastError() error {
 	if err := nc.core.lastPubErr(); err != nil {
 		return err
 	}
-	if st == C.NATSRS_STATUS_OK {
+	text := ""
+	if st != C.NATSRS_STATUS_OK {
+		text = C.GoString(buf)
+	}
+	if err := nc.core.lastGoErr(text); err != nil {
+		return err
+	}
+	if st == C.NATSRS_STATUS_OK || nc.core.errWasCleared(text) {
 		if nc.core.slowSeen.Load() {
 			return ErrSlowConsumer
 		}
 		return nil
 	}
-	return statusError(int(st), C.GoString(buf))
+	if st == stNoServers {
+		return ErrNoServers // as nats.go, once the reconnect attempts are exhausted
+	}
+	return statusError(int(st), text)
 }
 
 // NewInbox returns a fresh, unique subject under the connection's inbox prefix, for use as a
@@ -221,9 +231,25 @@ func (nc *Conn) NewInbox() string {
 	return C.GoString(&buf[0])
 }
 
-// NewRespInbox returns a unique reply subject; here it is the same as NewInbox (the core muxes
-// replies on one wildcard subscription per connection).
-func (nc *Conn) NewRespInbox() string { return nc.NewInbox() }
+// NewRespInbox returns a unique reply subject in nats.go's form for its request replies: one
+// inbox of the connection's plus a token of 8 characters.
+func (nc *Conn) NewRespInbox() string {
+	if nc == nil || nc.core == nil {
+		return NewInbox()
+	}
+	c := nc.core
+	c.respOnce.Do(func() { c.respPrefix = nc.NewInbox() + "." })
+	return c.respPrefix + nuid()[:8]
+}
 
 // NewInbox returns a fresh, unique reply subject under the default "_INBOX." prefix.
 func NewInbox() string { return InboxPrefix + nuid() }
+
+// retryReconnect: nats.go counts a first connect made in the background (RetryOnFailedConnect)
+// as a reconnect.
+func retryReconnect(c *connCore) uint64 {
+	if c.retryConnected.Load() {
+		return 1
+	}
+	return 0
+}

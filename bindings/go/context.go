@@ -76,7 +76,11 @@ func (nc *Conn) RequestMsgWithContext(ctx context.Context, msg *Msg) (*Msg, erro
 	if msg == nil {
 		return nil, ErrInvalidMsg
 	}
-	return nc.requestCtx(ctx, msg.Subject, headerBuf(msg.Header), msg.Data)
+	hb, err := headerBuf(msg.Header)
+	if err != nil {
+		return nil, err
+	}
+	return nc.requestCtx(ctx, msg.Subject, hb, msg.Data)
 }
 
 func (nc *Conn) requestCtx(ctx context.Context, subj, hdr string, data []byte) (*Msg, error) {
@@ -175,6 +179,9 @@ func (nc *Conn) FlushWithContext(ctx context.Context) error {
 	st := C.gn_flush_async(p, C.int64_t(tmo), C.uintptr_t(h), &cerr)
 	runtime.KeepAlive(nc)
 	if err := takeErr(st, cerr); err != nil {
+		if dl, ok := ctx.Deadline(); ok {
+			err, _ = nc.flushWhileReconnecting(err, dl, ctx) // conn_events.go
+		}
 		return err
 	}
 	select {

@@ -1,16 +1,14 @@
 package nats
 
 import (
-	"bytes"
 	"context"
-	"encoding/gob"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
-	"strconv"
 	"sync"
 	"time"
+
+	"github.com/libnatsrs/natsrs/bindings/go/encoders/builtin"
 )
 
 // Encoder turns Go values into message payloads and back; see RegisterEncoder.
@@ -29,9 +27,9 @@ const (
 var (
 	encMu  sync.Mutex
 	encReg = map[string]Encoder{
-		JSON_ENCODER:    jsonEncoder{},
-		GOB_ENCODER:     gobEncoder{},
-		DEFAULT_ENCODER: defaultEncoder{},
+		JSON_ENCODER:    &builtin.JsonEncoder{},
+		GOB_ENCODER:     &builtin.GobEncoder{},
+		DEFAULT_ENCODER: &builtin.DefaultEncoder{},
 	}
 )
 
@@ -160,9 +158,13 @@ func newValue(t reflect.Type) (ptr reflect.Value, arg func() reflect.Value) {
 	return p, func() reflect.Value { return p.Elem() }
 }
 
-func (c *EncodedConn) decodeErr(m *Msg, err error) {
+func (c *EncodedConn) decodeErr(m *Msg, err error, setLast bool) {
 	if core := c.Conn.core; core != nil {
-		core.reportError(m.Sub, errors.New("nats: Got an error trying to unmarshal: "+err.Error()))
+		e := errors.New("nats: Got an error trying to unmarshal: " + err.Error())
+		if setLast {
+			core.setGoErr(e)
+		}
+		core.reportError(m.Sub, e)
 	}
 }
 
@@ -173,7 +175,7 @@ func (c *EncodedConn) subscribe(subject, queue string, cb Handler) (*Subscriptio
 	fv := reflect.ValueOf(cb)
 	ft := fv.Type()
 	if ft.Kind() != reflect.Func {
-		return nil, errors.New("nats: Handler needs to be a func")
+		panic("nats: Handler needs to be a func") // as nats.go
 	}
 	nargs := ft.NumIn()
 	if nargs == 0 || nargs > 3 {
@@ -192,7 +194,7 @@ func (c *EncodedConn) subscribe(subject, queue string, cb Handler) (*Subscriptio
 		} else {
 			ptr, arg := newValue(last)
 			if err := c.Enc.Decode(m.Subject, m.Data, ptr.Interface()); err != nil {
-				c.decodeErr(m, err)
+				c.decodeErr(m, err, false)
 				return
 			}
 			v = arg()
@@ -256,7 +258,8 @@ func (c *EncodedConn) bindRecvChan(subject, queue string, channel any) (*Subscri
 	handler := func(m *Msg) {
 		ptr, arg := newValue(elem)
 		if err := c.Enc.Decode(m.Subject, m.Data, ptr.Interface()); err != nil {
-			c.decodeErr(m, err)
+			// (as nats.go: for a receive channel the error is also the connection's LastError)
+			c.decodeErr(m, err, true)
 			return
 		}
 		// Sending on a channel the user closed panics: end the subscription then.
@@ -287,105 +290,3 @@ func (c *EncodedConn) Drain() error { return c.Conn.Drain() }
 
 // LastError returns the wrapped Conn's last error.
 func (c *EncodedConn) LastError() error { return c.Conn.LastError() }
-
-// ---- built-in encoders (same wire formats as nats.go's) -----------------------------------------
-
-type jsonEncoder struct{}
-
-func (jsonEncoder) Encode(_ string, v any) ([]byte, error) { return json.Marshal(v) }
-
-func (jsonEncoder) Decode(_ string, data []byte, vPtr any) error {
-	switch p := vPtr.(type) {
-	case *string:
-		// A JSON string is received as its plain text; anything else verbatim.
-		s := string(data)
-		if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
-			s = s[1 : len(s)-1]
-		}
-		*p = s
-		return nil
-	case *[]byte:
-		*p = data
-		return nil
-	}
-	return json.Unmarshal(data, vPtr)
-}
-
-type gobEncoder struct{}
-
-func (gobEncoder) Encode(_ string, v any) ([]byte, error) {
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(v); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
-}
-
-func (gobEncoder) Decode(_ string, data []byte, vPtr any) error {
-	return gob.NewDecoder(bytes.NewReader(data)).Decode(vPtr)
-}
-
-type defaultEncoder struct{}
-
-func (defaultEncoder) Encode(_ string, v any) ([]byte, error) {
-	switch x := v.(type) {
-	case string:
-		return []byte(x), nil
-	case []byte:
-		return x, nil
-	case bool:
-		return []byte(strconv.FormatBool(x)), nil
-	case nil:
-		return []byte{}, nil
-	}
-	return []byte(fmt.Sprintf("%+v", v)), nil
-}
-
-func (defaultEncoder) Decode(_ string, data []byte, vPtr any) error {
-	s := string(data)
-	switch p := vPtr.(type) {
-	case *string:
-		*p = s
-	case *[]byte:
-		*p = data
-	case *int:
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return err
-		}
-		*p = int(n)
-	case *int32:
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return err
-		}
-		*p = int32(n)
-	case *int64:
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return err
-		}
-		*p = n
-	case *float32:
-		f, err := strconv.ParseFloat(s, 32)
-		if err != nil {
-			return err
-		}
-		*p = float32(f)
-	case *float64:
-		f, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return err
-		}
-		*p = f
-	case *bool:
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			return err
-		}
-		*p = b
-	default:
-		return fmt.Errorf("nats: Default Encoder can't decode to type %s", reflect.TypeOf(vPtr).Elem())
-	}
-	return nil
-}

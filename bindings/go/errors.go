@@ -3,6 +3,7 @@ package nats
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // The error values of nats.go, so that errors.Is (and ==, where nats.go returns them bare) works
@@ -94,9 +95,13 @@ type Error struct {
 	Status int    // natsrs_status value
 	Detail string // natsrs_last_error_message() of the failed call
 	base   error
+	text   string // the text as nats.go gives it, when it is not base + detail
 }
 
 func (e *Error) Error() string {
+	if e.text != "" {
+		return e.text
+	}
 	if e.Detail == "" {
 		return e.base.Error()
 	}
@@ -198,7 +203,11 @@ func statusError(st int, detail string) error {
 	default:
 		base = fmt.Errorf("nats: %s", statusName(st))
 	}
-	return &Error{Status: st, Detail: trimStatusPrefix(st, detail), base: base}
+	e := &Error{Status: st, Detail: trimStatusPrefix(st, detail), base: base}
+	if st == stAuthorization && strings.EqualFold(e.Detail, AUTHORIZATION_ERR) {
+		e.text = "nats: " + e.Detail // the server's -ERR text, as nats.go reports it
+	}
+	return e
 }
 
 func statusName(st int) string {

@@ -181,7 +181,10 @@ func (j *js) PublishMsg(m *Msg, opts ...PubOpt) (*PubAck, error) {
 		hdr = cloneHeader(hdr)
 		hdr.Set(MsgTTLHdr, o.msgTTL.String())
 	}
-	hb := headerBuf(hdr)
+	hb, err := headerBuf(hdr)
+	if err != nil {
+		return nil, err
+	}
 	for r := 0; ; r++ {
 		pa, err := j.publishOnce(m.Subject, hb, m.Data, &o, timeout)
 		if err == ErrNoStreamResponse && (r < o.rnum || o.rnum < 0) {
@@ -394,9 +397,9 @@ func (j *js) PublishMsgAsync(m *Msg, opts ...PubOpt) (PubAckFuture, error) {
 		hdr = cloneHeader(hdr)
 		hdr.Set(MsgTTLHdr, o.msgTTL.String())
 	}
-	var hb string
-	if len(hdr) > 0 {
-		hb = headerBuf(hdr)
+	hb, err := headerBuf(hdr)
+	if err != nil {
+		return nil, err
 	}
 	j.addPending()
 	h := newHandle(f)

@@ -227,6 +227,28 @@ func (j *js) subscribe(subj, queue string, cb MsgHandler, ch chan *Msg, kind C.i
 	if err != nil {
 		return nil, err
 	}
+	if o.ctx == nil {
+		return j.subscribeWith(subj, queue, cb, ch, kind, o)
+	}
+	// As nats.go: the consumer is made under the context, and the subscription ends when the
+	// context is done.
+	if err := o.ctx.Err(); err != nil {
+		return nil, err
+	}
+	s, err := j.subscribeWith(subj, queue, cb, ch, kind, o)
+	if err == nil && o.ctx.Done() != nil {
+		go func(ctx context.Context) {
+			select {
+			case <-ctx.Done():
+				s.Unsubscribe()
+			case <-s.ended:
+			}
+		}(o.ctx)
+	}
+	return s, err
+}
+
+func (j *js) subscribeWith(subj, queue string, cb MsgHandler, ch chan *Msg, kind C.int, o *subOpts) (*Subscription, error) {
 	if o.ordered {
 		return j.subscribeOrdered(subj, queue, cb, ch, kind, o)
 	}

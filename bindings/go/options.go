@@ -315,9 +315,9 @@ func ConnectHandler(cb ConnHandler) Option {
 	return func(o *Options) error { o.ConnectedCB = cb; return nil }
 }
 
-// ReconnectHandler sets the callback run after each successful reconnect. With
-// RetryOnFailedConnect it also runs for a first connect made in the background (as the nats.go
-// README says).
+// ReconnectHandler sets the callback run after each successful reconnect. As in nats.go, a
+// first connect made in the background (RetryOnFailedConnect) runs the ConnectHandler instead;
+// without a ConnectHandler it runs this one (as the nats.go README describes).
 func ReconnectHandler(cb ConnHandler) Option {
 	return func(o *Options) error { o.ReconnectedCB = cb; return nil }
 }

@@ -38,7 +38,8 @@ pub(crate) fn entry_len(m: &Msg) -> usize {
     p.iter().fold(ENTRY_HEADER_LEN, |n, x| n.saturating_add(x.len()))
 }
 
-/// Appends one message in the packed layout.
+/// Appends one message in the packed layout (the tests' reference encoder).
+#[cfg(test)]
 pub(crate) fn encode_entry(out: &mut Vec<u8>, m: &Msg) {
     let p = parts(m);
     for x in &p {
@@ -220,16 +221,22 @@ unsafe fn next_packed(
         }
     };
     let mut used = 0usize;
-    let mut scratch = Vec::new();
     for m in &msgs {
-        scratch.clear();
-        encode_entry(&mut scratch, m);
-        debug_assert!(used + scratch.len() <= cap);
-        // SAFETY: `buf` is writable for `cap` bytes (caller guarantee) and the messages taken fit
-        // in `cap` together (taken with their entry sizes against `cap`); library memory and the
-        // caller's buffer do not overlap.
-        unsafe { std::ptr::copy_nonoverlapping(scratch.as_ptr(), buf.add(used), scratch.len()) };
-        used += scratch.len();
+        let p = parts(m);
+        let need = entry_len(m);
+        assert!(need <= cap - used, "taken messages fit in the buffer");
+        let mut lens = [0u8; ENTRY_HEADER_LEN];
+        for (i, x) in p.iter().enumerate() {
+            lens[4 * i..4 * i + 4].copy_from_slice(&(x.len() as u32).to_le_bytes());
+        }
+        // Each part is copied once, straight into the caller's buffer.
+        for x in std::iter::once(&lens[..]).chain(p) {
+            // SAFETY: `buf` is writable for `cap` bytes (caller guarantee) and this entry's
+            // `need` bytes fit after `used` (asserted above; the parts and the lengths add up to
+            // `need`); library memory and the caller's buffer do not overlap.
+            unsafe { std::ptr::copy_nonoverlapping(x.as_ptr(), buf.add(used), x.len()) };
+            used += x.len();
+        }
     }
     // SAFETY: both checked non-NULL above.
     unsafe {
